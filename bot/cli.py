@@ -1,0 +1,194 @@
+"""`sspbot`: the one entry point. Every failure a user can cause ends in one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import db
+from bot.config import ConfigError, Settings
+from bot.errors import UserError
+
+Command = Callable[[argparse.Namespace, "Context"], int]
+
+
+class Context:
+    """What a command needs, made on first use so `sspbot --help` touches nothing."""
+
+    def __init__(self, settings_loader: Callable[[], Settings] = Settings.from_env) -> None:
+        self._settings_loader = settings_loader
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self._settings_loader()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return db.make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Sessions on an up-to-date schema: upgrades the database first if it is behind."""
+        if db.upgrade(self.engine):
+            print(f"Database at {db.describe(self.engine)} brought up to date.", file=sys.stderr)
+        return db.make_session_factory(self.engine)
+
+    def unit_of_work(self):
+        return db.unit_of_work(self.sessions)
+
+
+def main(argv: Sequence[str] | None = None, context: Context | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    context = context or Context()
+    try:
+        return args.run(args, context)
+    except (ConfigError, UserError, db.DatabaseUnavailable) as error:
+        print(f"sspbot: {error}", file=sys.stderr)
+        return 1 if not isinstance(error, ConfigError) else 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def db_upgrade(args: argparse.Namespace, ctx: Context) -> int:
+    if db.upgrade(ctx.engine):
+        print(f"Upgraded {db.describe(ctx.engine)} to schema {db.head_revision()}.")
+    else:
+        print(f"{db.describe(ctx.engine)} is already at the latest schema ({db.head_revision()}).")
+    return 0
+
+
+def db_current(args: argparse.Namespace, ctx: Context) -> int:
+    current = db.current_revision(ctx.engine)
+    head = db.head_revision()
+    if current == head:
+        print(f"Schema {current}: up to date.")
+    else:
+        print(f"Schema {current or 'empty'}; latest is {head}. Run `sspbot db upgrade`.")
+    return 0
+
+
+def school_add(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.services.schools import add_school
+
+    with ctx.unit_of_work() as session:
+        school = add_school(
+            session, args.name, slack_team_id=args.slack_team, timezone=args.timezone
+        )
+        bound = f", Slack workspace {school.slack_team_id}" if school.slack_team_id else ""
+        print(f"Added {school.name} ({school.timezone}{bound}).")
+    return 0
+
+
+def school_list(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.services.schools import list_schools
+
+    with ctx.unit_of_work() as session:
+        schools = list_schools(session)
+        if not schools:
+            print("No schools yet. Add one with `sspbot school add NAME`.")
+        for school in schools:
+            team = school.slack_team_id or "not yet linked to Slack"
+            print(f"{school.name}\t{school.timezone}\t{team}")
+    return 0
+
+
+def import_roster(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.services.roster import import_csv
+    from bot.services.schools import find_school
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"There is no file at {path}.")
+    with ctx.unit_of_work() as session:
+        school = find_school(session, args.school)
+        result = import_csv(session, school, args.kind, path, today=date.today())
+        print(result.summary())
+    return 0
+
+
+def demo_data(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.services.demo import create_demo_school
+
+    with ctx.unit_of_work() as session:
+        summary = create_demo_school(
+            session, name=args.school, seed=args.seed, pupils=args.pupils, today=date.today()
+        )
+        print(summary.render())
+    return 0
+
+
+def show_config(args: argparse.Namespace, ctx: Context) -> int:
+    width = max(len(name) for name, _ in ctx.settings.describe())
+    for name, shown in ctx.settings.describe():
+        print(f"{name.ljust(width)}  {shown}")
+    return 0
+
+
+# --- argument parsing -----------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sspbot",
+        description="SSP Bot: SEN Support Plans, reviews and monitoring for schools, in Slack.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    database = _group(commands, "db", "Manage the database schema.")
+    _command(database, "upgrade", db_upgrade, "Bring the database to the latest schema.")
+    _command(database, "current", db_current, "Show the database's schema version.")
+
+    school = _group(commands, "school", "Add and list schools.")
+    add = _command(school, "add", school_add, "Add a school.")
+    add.add_argument("name", metavar="NAME", help="the school's name, e.g. 'Oakfield Academy'")
+    add.add_argument("--slack-team", metavar="TEAM_ID", help="its Slack workspace id (T…)")
+    add.add_argument("--timezone", default="Europe/London", help="default: Europe/London")
+    _command(school, "list", school_list, "List schools.")
+
+    imports = _group(commands, "import", "Import a roster CSV exported from the school MIS.")
+    for kind, what in (
+        ("staff", "staff: email, names, roles"),
+        ("pupils", "pupils: UPN, names, year, SEN stage and needs"),
+        ("classes", "classes: class code, subject, teachers, pupils"),
+    ):
+        sub = _command(imports, kind, import_roster, f"Import {what}.")
+        sub.add_argument("file", metavar="FILE", help="a CSV file (see README for the columns)")
+        sub.add_argument("--school", metavar="NAME", help="which school (if there are several)")
+        sub.set_defaults(kind=kind)
+
+    demo = _command(
+        commands, "demo-data", demo_data, "Create a synthetic secondary school to try SSP Bot on."
+    )
+    demo.add_argument("--school", default="Oakfield Academy (demo)", metavar="NAME")
+    demo.add_argument("--seed", type=int, default=2026, help="same seed, same school")
+    demo.add_argument("--pupils", type=int, default=1200, help="pupils on roll (default 1200)")
+
+    _command(commands, "config", show_config, "Show the settings in use (secrets hidden).")
+    return parser
+
+
+def _group(commands, name: str, help_text: str):
+    parser = commands.add_parser(name, help=help_text, description=help_text)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.set_defaults(run=lambda args, ctx: (parser.print_help(), 2)[1])
+    return sub
+
+
+def _command(commands, name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(run=run)
+    return parser

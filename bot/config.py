@@ -1,0 +1,206 @@
+"""Settings from the environment and an optional `.env` file in the working directory.
+
+Anything wrong with a setting is a `ConfigError` whose message is one line naming the variable
+and where to get its value: the CLI prints it as it is, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite:///sspbot.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+# Where a school's IT lead finds each value; shown when one is missing or wrong.
+WHERE_TO_GET = {
+    "DATABASE_URL": (
+        "a SQLAlchemy URL such as sqlite:///sspbot.db or "
+        "postgresql://user:password@host:5432/sspbot"
+    ),
+    "SLACK_BOT_TOKEN": (
+        'the Bot User OAuth Token (xoxb-…) on your Slack app\'s "OAuth & Permissions" page'
+    ),
+    "SLACK_SIGNING_SECRET": 'the Signing Secret on your Slack app\'s "Basic Information" page',
+    "SLACK_APP_TOKEN": (
+        "an app-level token (xapp-…) with the connections:write scope, made under "
+        '"Basic Information" > "App-Level Tokens" in your Slack app'
+    ),
+    "SLACK_API_URL": "Slack's Web API address; leave unset unless testing against an emulator",
+    "PORT": "the TCP port `sspbot serve` listens on, e.g. 3000",
+    "M365_TENANT_ID": (
+        'the Directory (tenant) ID on your Entra app registration\'s "Overview" page'
+    ),
+    "M365_CLIENT_ID": (
+        'the Application (client) ID on your Entra app registration\'s "Overview" page'
+    ),
+    "M365_CLIENT_SECRET": (
+        'a client secret\'s Value from "Certificates & secrets" on your Entra app registration'
+    ),
+    "M365_CERTIFICATE_PATH": (
+        "the path to the PEM private key whose certificate you uploaded to your Entra app "
+        "registration (instead of M365_CLIENT_SECRET)"
+    ),
+    "M365_CERTIFICATE_THUMBPRINT": (
+        'the certificate\'s Thumbprint shown under "Certificates & secrets" on your Entra app '
+        "registration"
+    ),
+    "SSPBOT_SCHEDULER": "on (default) or off",
+    "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
+}
+
+SECRETS = frozenset(
+    {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "M365_CLIENT_SECRET"}
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. str() is one line fit to show the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    m365_tenant_id: str | None = None
+    m365_client_id: str | None = None
+    m365_client_secret: str | None = None
+    m365_certificate_path: str | None = None
+    m365_certificate_thumbprint: str | None = None
+    scheduler: bool = True
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        """Reads settings; the process environment wins over `.env`. Raises ConfigError."""
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        return cls(
+            database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_api_url=_slack_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+            port=_port(get("PORT") or "3000"),
+            m365_tenant_id=get("M365_TENANT_ID"),
+            m365_client_id=get("M365_CLIENT_ID"),
+            m365_client_secret=get("M365_CLIENT_SECRET"),
+            m365_certificate_path=get("M365_CERTIFICATE_PATH"),
+            m365_certificate_thumbprint=get("M365_CERTIFICATE_THUMBPRINT"),
+            scheduler=_on_off("SSPBOT_SCHEDULER", get("SSPBOT_SCHEDULER") or "on"),
+            log_level=_log_level(get("SSPBOT_LOG_LEVEL") or "INFO"),
+        )
+
+    def require(self, *names: str) -> None:
+        """Raises ConfigError naming the first of these variables that is not set."""
+        for name in names:
+            if getattr(self, name.lower()) is None:
+                raise ConfigError(
+                    f"{name} is not set: it is {WHERE_TO_GET[name]}. "
+                    "Set it in the environment or in a .env file."
+                )
+
+    def describe(self) -> list[tuple[str, str]]:
+        """Each setting with its value as safe to print: secrets and passwords masked."""
+        rows = []
+        for field in fields(self):
+            name = (
+                "SSPBOT_" + field.name.upper()
+                if field.name in {"scheduler", "log_level"}
+                else field.name.upper()
+            )
+            value = getattr(self, field.name)
+            if value is None:
+                shown = "(not set)"
+            elif name in SECRETS:
+                shown = "(set, hidden)"
+            elif name == "DATABASE_URL":
+                shown = make_url(value).render_as_string(hide_password=True)
+            elif isinstance(value, bool):
+                shown = "on" if value else "off"
+            else:
+                shown = str(value)
+            rows.append((name, shown))
+        return rows
+
+
+def check_timezone(name: str) -> str:
+    """Returns the IANA time zone name if known; raises ConfigError otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name!r} is not a time zone name: use one like Europe/London."
+        ) from None
+    return name
+
+
+def _database_url(raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL: it should be {WHERE_TO_GET['DATABASE_URL']}."
+        ) from None
+    backend = url.get_backend_name()
+    if backend in {"postgres", "postgresql"}:
+        # psycopg (version 3) is the driver we ship; SQLAlchemy's default would be psycopg2.
+        if url.drivername in {"postgres", "postgresql"}:
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return raw
+    raise ConfigError(
+        f"DATABASE_URL uses {backend!r}, which SSP Bot does not support: use SQLite or PostgreSQL."
+    )
+
+
+def _slack_api_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"SLACK_API_URL must start with https:// (it is {WHERE_TO_GET['SLACK_API_URL']})."
+        )
+    # slack_sdk joins method names onto base_url, so the trailing slash matters.
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT must be a number from 1 to 65535 (it is {WHERE_TO_GET['PORT']}).")
+    return int(raw)
+
+
+def _on_off(name: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"on", "true", "yes", "1"}:
+        return True
+    if lowered in {"off", "false", "no", "0"}:
+        return False
+    raise ConfigError(f"{name} must be on or off.")
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"SSPBOT_LOG_LEVEL must be {WHERE_TO_GET['SSPBOT_LOG_LEVEL']}.")
+    return level

@@ -1,0 +1,241 @@
+"""Codes from the domain: DfE census codes, roles, statuses. Values are what the database stores."""
+
+from __future__ import annotations
+
+import enum
+
+
+class SenStage(enum.StrEnum):
+    """DfE SEN provision code, as school MIS exports give it."""
+
+    NONE = "N"
+    SEN_SUPPORT = "K"
+    EHC_PLAN = "E"
+
+    @property
+    def label(self) -> str:
+        return {"N": "No SEN", "K": "SEN Support", "E": "EHC plan"}[self.value]
+
+
+class BroadArea(enum.StrEnum):
+    """The four broad areas of need in the SEND Code of Practice."""
+
+    COGNITION_AND_LEARNING = "cognition_learning"
+    COMMUNICATION_AND_INTERACTION = "communication_interaction"
+    SEMH = "semh"
+    SENSORY_AND_PHYSICAL = "sensory_physical"
+
+    @property
+    def label(self) -> str:
+        return {
+            "cognition_learning": "Cognition and learning",
+            "communication_interaction": "Communication and interaction",
+            "semh": "Social, emotional and mental health",
+            "sensory_physical": "Sensory and/or physical",
+        }[self.value]
+
+
+class NeedCode(enum.StrEnum):
+    """DfE school census SEN type of need."""
+
+    SPLD = "SpLD"
+    MLD = "MLD"
+    SLD = "SLD"
+    PMLD = "PMLD"
+    SEMH = "SEMH"
+    SLCN = "SLCN"
+    HI = "HI"
+    VI = "VI"
+    MSI = "MSI"
+    PD = "PD"
+    ASD = "ASD"
+    OTH = "OTH"
+    NSA = "NSA"
+
+    @property
+    def broad_area(self) -> BroadArea | None:
+        """The broad area the census code belongs to; None for OTH and NSA."""
+        return NEED_BROAD_AREA.get(self)
+
+    @property
+    def label(self) -> str:
+        return NEED_LABELS[self]
+
+    @classmethod
+    def parse(cls, text: str) -> NeedCode:
+        """Accepts a census code in any letter case ("spld", "SpLD"); raises ValueError."""
+        wanted = text.strip().casefold()
+        for member in cls:
+            if member.value.casefold() == wanted:
+                return member
+        raise ValueError(text)
+
+
+NEED_BROAD_AREA: dict[NeedCode, BroadArea] = {
+    NeedCode.SPLD: BroadArea.COGNITION_AND_LEARNING,
+    NeedCode.MLD: BroadArea.COGNITION_AND_LEARNING,
+    NeedCode.SLD: BroadArea.COGNITION_AND_LEARNING,
+    NeedCode.PMLD: BroadArea.COGNITION_AND_LEARNING,
+    NeedCode.SLCN: BroadArea.COMMUNICATION_AND_INTERACTION,
+    NeedCode.ASD: BroadArea.COMMUNICATION_AND_INTERACTION,
+    NeedCode.SEMH: BroadArea.SEMH,
+    NeedCode.HI: BroadArea.SENSORY_AND_PHYSICAL,
+    NeedCode.VI: BroadArea.SENSORY_AND_PHYSICAL,
+    NeedCode.MSI: BroadArea.SENSORY_AND_PHYSICAL,
+    NeedCode.PD: BroadArea.SENSORY_AND_PHYSICAL,
+}
+
+NEED_LABELS: dict[NeedCode, str] = {
+    NeedCode.SPLD: "Specific learning difficulty",
+    NeedCode.MLD: "Moderate learning difficulty",
+    NeedCode.SLD: "Severe learning difficulty",
+    NeedCode.PMLD: "Profound and multiple learning difficulty",
+    NeedCode.SEMH: "Social, emotional and mental health",
+    NeedCode.SLCN: "Speech, language and communication needs",
+    NeedCode.HI: "Hearing impairment",
+    NeedCode.VI: "Visual impairment",
+    NeedCode.MSI: "Multi-sensory impairment",
+    NeedCode.PD: "Physical disability",
+    NeedCode.ASD: "Autistic spectrum disorder",
+    NeedCode.OTH: "Other difficulty or disability",
+    NeedCode.NSA: "SEN support but no specialist assessment of type of need",
+}
+
+
+class StaffRole(enum.StrEnum):
+    SENDCO = "sendco"
+    SENIOR_LEADER = "senior_leader"
+    CASE_HOLDER = "case_holder"
+    TEACHER = "teacher"
+    TEACHING_ASSISTANT = "teaching_assistant"
+
+    @property
+    def label(self) -> str:
+        return {
+            "sendco": "SENDCo",
+            "senior_leader": "Senior leader",
+            "case_holder": "Case holder",
+            "teacher": "Teacher",
+            "teaching_assistant": "Teaching assistant",
+        }[self.value]
+
+
+class PlanStatus(enum.StrEnum):
+    DRAFT = "draft"
+    AWAITING_QA = "awaiting_qa"
+    ACTIVE = "active"
+    IN_REVIEW = "in_review"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "draft": "Draft",
+            "awaiting_qa": "Awaiting quality assurance",
+            "active": "Active",
+            "in_review": "In review",
+            "closed": "Closed",
+        }[self.value]
+
+
+class LinkedPlanKind(enum.StrEnum):
+    """Other plans the guidance asks an SSP to link to (§3.2)."""
+
+    HEALTH_CARE = "health_care"
+    INTIMATE_CARE = "intimate_care"
+    BEHAVIOUR_SUPPORT = "behaviour_support"
+    RISK_ASSESSMENT = "risk_assessment"
+    PERSONAL_EDUCATION = "personal_education"
+    FAMILY_NETWORKING = "family_networking"
+    EARLY_HELP = "early_help"
+    EHC_PLAN = "ehc_plan"
+    OTHER = "other"
+
+
+class NeedSource(enum.StrEnum):
+    ASSESSMENT = "assessment"
+    OBSERVATION = "observation"
+    REPORT = "report"
+    INDES = "indes"
+    EHCP = "ehcp"
+    FAMILY = "family"
+
+
+class AdjustmentKind(enum.StrEnum):
+    IN_CLASS = "in_class"
+    ACCESS_ARRANGEMENT = "access_arrangement"
+
+
+class TargetStatus(enum.StrEnum):
+    OPEN = "open"
+    ACHIEVED = "achieved"
+    PARTLY_ACHIEVED = "partly_achieved"
+    NOT_YET_ACHIEVED = "not_yet_achieved"
+    DISCONTINUED = "discontinued"
+
+
+class TargetResult(enum.StrEnum):
+    """A target's result at a review."""
+
+    ACHIEVED = "achieved"
+    PARTLY = "partly"
+    NOT_YET = "not_yet"
+
+
+class ReviewStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+
+
+class PlanPersonRole(enum.StrEnum):
+    """The three lists of "people who helped to make my plan" (One Planning)."""
+
+    DELIVERS = "delivers"
+    CONTRIBUTED = "contributed"
+    SENT_TO = "sent_to"
+
+
+class AssignmentStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+class TimelineKind(enum.StrEnum):
+    MEETING = "meeting"
+    PHONE_CALL = "phone_call"
+    EMAIL = "email"
+    LETTER = "letter"
+    NOTE = "note"
+    PLAN_CHANGE = "plan_change"
+    REVIEW = "review"
+    ASSIGNMENT = "assignment"
+
+
+class PromptKind(enum.StrEnum):
+    ASSIGNMENT = "assignment"
+    ASSIGNMENT_REMINDER = "assignment_reminder"
+    REVIEW_DUE = "review_due"
+    REVIEW_REMINDER = "review_reminder"
+    REVIEW_ESCALATION = "review_escalation"
+    MONITORING_REQUEST = "monitoring_request"
+    MONITORING_DIGEST = "monitoring_digest"
+    QA_REQUEST = "qa_request"
+    SENDCO_DIGEST = "sendco_digest"
+
+
+class PromptStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class PupilDisplay(enum.StrEnum):
+    """How a school wants pupils named in Slack messages (modals always show the full name)."""
+
+    NAME = "name"
+    INITIALS = "initials"

@@ -1,0 +1,47 @@
+"""The prompt outbox: every message the bot sends on its own initiative is a row here first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, str_enum, utcnow
+from models.codes import PromptKind, PromptStatus
+from models.people import Staff
+
+
+class Prompt(Base):
+    """A message owed to a member of staff, and what became of it.
+
+    `dedupe_key` names the reason for the prompt (e.g. "review_due:plan=7:cycle=2"), so the
+    scheduler can create it as often as it likes and only one row ever exists.
+    """
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("school_id", "dedupe_key"),
+        Index("ix_prompts_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    kind: Mapped[PromptKind] = mapped_column(str_enum(PromptKind, "prompt_kind"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[PromptStatus] = mapped_column(
+        str_enum(PromptStatus, "prompt_status"), default=PromptStatus.PENDING
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recipient: Mapped[Staff] = relationship()

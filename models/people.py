@@ -1,0 +1,208 @@
+"""Schools (tenants), their staff, pupils and teaching groups: the roster."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, str_enum, utcnow
+from models.codes import BroadArea, NeedCode, PupilDisplay, SenStage, StaffRole
+
+
+class School(Base):
+    """A school: the tenant every other row belongs to. A trust runs several in one database."""
+
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slack_team_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    pupil_display: Mapped[PupilDisplay] = mapped_column(
+        str_enum(PupilDisplay, "pupil_display"), default=PupilDisplay.NAME
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[list[Staff]] = relationship(back_populates="school")
+    pupils: Mapped[list[Pupil]] = relationship(back_populates="school")
+
+    def __repr__(self) -> str:
+        return f"<School {self.id} {self.name!r}>"
+
+
+class Staff(Base):
+    """A member of staff. Never deleted: a leaver is marked inactive so history keeps its author."""
+
+    __tablename__ = "staff"
+    __table_args__ = (
+        UniqueConstraint("school_id", "email"),
+        UniqueConstraint("school_id", "slack_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(20))
+    staff_code: Mapped[str | None] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(100))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    # When users.lookupByEmail last failed to find them, so it is not asked on every request.
+    slack_lookup_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    school: Mapped[School] = relationship(back_populates="staff")
+    role_grants: Mapped[list[StaffRoleGrant]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[StaffRole]:
+        return frozenset(grant.role for grant in self.role_grants)
+
+    def set_roles(self, roles: set[StaffRole]) -> None:
+        kept = [grant for grant in self.role_grants if grant.role in roles]
+        have = {grant.role for grant in kept}
+        self.role_grants = kept + [StaffRoleGrant(role=role) for role in sorted(roles - have)]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __repr__(self) -> str:
+        return f"<Staff {self.id}>"
+
+
+class StaffRoleGrant(Base):
+    __tablename__ = "staff_roles"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole, "staff_role"), primary_key=True)
+
+    staff: Mapped[Staff] = relationship(back_populates="role_grants")
+
+
+class Pupil(Base):
+    """A child or young person on roll, with the must-know information the MIS holds."""
+
+    __tablename__ = "pupils"
+    __table_args__ = (
+        UniqueConstraint("school_id", "upn"),
+        Index("ix_pupils_school_id_last_name", "school_id", "last_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    upn: Mapped[str] = mapped_column(String(13))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    preferred_name: Mapped[str | None] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    # National curriculum year: 0 is Reception, 1..13 Years 1 to 13.
+    year_group: Mapped[int] = mapped_column(Integer)
+    taught_in_year_group: Mapped[bool] = mapped_column(Boolean, default=True)
+    form: Mapped[str | None] = mapped_column(String(20))
+    house: Mapped[str | None] = mapped_column(String(50))
+    sen_stage: Mapped[SenStage] = mapped_column(
+        str_enum(SenStage, "sen_stage"), default=SenStage.NONE
+    )
+    primary_need: Mapped[NeedCode | None] = mapped_column(str_enum(NeedCode, "primary_need"))
+    secondary_need: Mapped[NeedCode | None] = mapped_column(str_enum(NeedCode, "secondary_need"))
+    eal: Mapped[bool] = mapped_column(Boolean, default=False)
+    pupil_premium: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_in_care: Mapped[bool] = mapped_column(Boolean, default=False)
+    young_carer: Mapped[bool] = mapped_column(Boolean, default=False)
+    medical_need: Mapped[bool] = mapped_column(Boolean, default=False)
+    other_information: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    school: Mapped[School] = relationship(back_populates="pupils")
+
+    @property
+    def known_as(self) -> str:
+        return f"{self.preferred_name or self.first_name} {self.last_name}"
+
+    @property
+    def initials(self) -> str:
+        return f"{(self.preferred_name or self.first_name)[:1]}{self.last_name[:1]}".upper()
+
+    @property
+    def primary_area(self) -> BroadArea | None:
+        return self.primary_need.broad_area if self.primary_need else None
+
+    def __repr__(self) -> str:
+        # Deliberately no name: reprs end up in logs.
+        return f"<Pupil {self.id}>"
+
+
+class TeachingGroup(Base):
+    """A class or teaching set from the timetable, linking pupils to the staff who teach them."""
+
+    __tablename__ = "teaching_groups"
+    __table_args__ = (UniqueConstraint("school_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    code: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str | None] = mapped_column(String(100))
+    year_group: Mapped[int | None] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    teachers: Mapped[list[TeachingGroupTeacher]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+    members: Mapped[list[TeachingGroupPupil]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+
+class TeachingGroupTeacher(Base):
+    __tablename__ = "teaching_group_teachers"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("teaching_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True, index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    group: Mapped[TeachingGroup] = relationship(back_populates="teachers")
+    staff: Mapped[Staff] = relationship()
+
+
+class TeachingGroupPupil(Base):
+    __tablename__ = "teaching_group_pupils"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("teaching_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), primary_key=True, index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    group: Mapped[TeachingGroup] = relationship(back_populates="members")
+    pupil: Mapped[Pupil] = relationship()
+
+
+class GlossaryTerm(Base):
+    """An acronym a school uses, explained in plain language for families."""
+
+    __tablename__ = "glossary_terms"
+    __table_args__ = (UniqueConstraint("school_id", "acronym"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    acronym: Mapped[str] = mapped_column(String(30))
+    meaning: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

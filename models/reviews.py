@@ -1,0 +1,71 @@
+"""Reviews: the R of APDR, recorded per target, and the start of the next cycle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, str_enum, utcnow
+from models.codes import ReviewStatus, TargetResult
+from models.people import Staff
+from models.plans import Plan, PlanTarget
+
+
+class Review(Base):
+    """The review of one APDR cycle of a plan (One Planning: "Record of my review")."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("plan_id", "cycle_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    cycle_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ReviewStatus] = mapped_column(
+        str_enum(ReviewStatus, "review_status"), default=ReviewStatus.DRAFT
+    )
+    meeting_date: Mapped[date | None] = mapped_column(Date)
+    what_is_working: Mapped[str | None] = mapped_column(Text)
+    what_is_not_working: Mapped[str | None] = mapped_column(Text)
+    what_needs_to_change: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    recommendations: Mapped[str | None] = mapped_column(Text)
+    cyp_views: Mapped[str | None] = mapped_column(Text)
+    family_views: Mapped[str | None] = mapped_column(Text)
+    attendees: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    plan: Mapped[Plan] = relationship()
+    author: Mapped[Staff | None] = relationship(foreign_keys=[author_id])
+    approved_by: Mapped[Staff | None] = relationship(foreign_keys=[approved_by_id])
+    target_results: Mapped[list[ReviewTargetResult]] = relationship(
+        back_populates="review", cascade="all, delete-orphan"
+    )
+
+
+class ReviewTargetResult(Base):
+    """How far one target was met at a review, with the evidence (a score, an observation)."""
+
+    __tablename__ = "review_target_results"
+    __table_args__ = (UniqueConstraint("review_id", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_targets.id", ondelete="CASCADE"), index=True
+    )
+    # Empty while the review is a draft.
+    result: Mapped[TargetResult | None] = mapped_column(str_enum(TargetResult, "target_result"))
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+    review: Mapped[Review] = relationship(back_populates="target_results")
+    target: Mapped[PlanTarget] = relationship()

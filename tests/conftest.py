@@ -1,0 +1,134 @@
+"""Fixtures shared by the whole suite.
+
+Every test that takes `db_url` (or anything built on it) runs twice: on SQLite, and on PostgreSQL
+when one is reachable. PostgreSQL is found at SSPBOT_TEST_POSTGRES_URL (default: the local server
+on 127.0.0.1:5432, trust auth, as on our CI machines). Without one those runs are skipped with the
+reason printed; with SSPBOT_REQUIRE_POSTGRES=1 (as CI sets) they fail instead, so CI can never pass
+by silently testing SQLite alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import models
+from bot import cli, db
+from bot.config import Settings
+
+POSTGRES_URL = os.environ.get(
+    "SSPBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("SSPBOT_REQUIRE_POSTGRES") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: runs against PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to head, dropped at the end."""
+    admin = db.make_engine(POSTGRES_URL)
+    try:
+        with admin.connect():
+            pass
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "no PostgreSQL"
+        reason = (
+            f"PostgreSQL not reachable at {make_url(POSTGRES_URL).render_as_string()}: "
+            + (str(getattr(error, "orig", error)).strip().splitlines()[0])
+        )
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " (SSPBOT_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    name = f"sspbot_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database, private to this test."""
+    if request.param == "sqlite":
+        path = tmp_path / "sspbot.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_server_url")
+    engine = db.make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = db.make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return db.make_session_factory(engine)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self) -> str:
+        return f"<exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}>"
+
+
+@pytest.fixture
+def run_cli(db_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch):
+    """Runs `sspbot ARGS...` in-process against this test's database; returns a CliResult."""
+    monkeypatch.chdir(tmp_path)  # a stray .env in the checkout must not leak into tests
+
+    def run(*args: str, env: dict[str, str] | None = None) -> CliResult:
+        environ = {"DATABASE_URL": db_url, **(env or {})}
+        context = cli.Context(lambda: Settings.from_env(environ, env_file=None))
+        capsys.readouterr()
+        try:
+            code = cli.main(list(args), context)
+        finally:
+            if "engine" in context.__dict__:
+                context.engine.dispose()
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
