@@ -10,7 +10,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -142,17 +141,6 @@ class Settings:
                 shown = str(value)
             rows.append((name, shown))
         return rows
-
-
-def check_timezone(name: str) -> str:
-    """Returns the IANA time zone name if known; raises ConfigError otherwise."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{name!r} is not a time zone name: use one like Europe/London."
-        ) from None
-    return name
 
 
 def _database_url(raw: str) -> str:

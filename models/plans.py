@@ -20,7 +20,7 @@ from models.codes import (
     TargetStatus,
     TimelineKind,
 )
-from models.people import Pupil, Staff
+from models.people import Pupil, School, Staff
 
 
 class Plan(Base):
@@ -65,6 +65,7 @@ class Plan(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    school: Mapped[School] = relationship()
     pupil: Mapped[Pupil] = relationship()
     case_holder: Mapped[Staff | None] = relationship(foreign_keys=[case_holder_id])
     updated_by: Mapped[Staff | None] = relationship(foreign_keys=[updated_by_id])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.config import check_timezone
 from bot.errors import UserError
 from models import School
 
@@ -21,7 +22,12 @@ def add_school(
     name = " ".join(name.split())
     if not name:
         raise UserError("A school needs a name.")
-    check_timezone(timezone)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"{timezone!r} is not a time zone name: use one like Europe/London."
+        ) from None
     if session.scalar(select(School).where(func.lower(School.name) == name.lower())):
         raise UserError(f"There is already a school called {name!r}.")
     if slack_team_id:
