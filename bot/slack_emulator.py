@@ -1,0 +1,1092 @@
+"""A local Slack Web API for tests and `sspbot demo`, which slack_sdk's WebClient talks to as is.
+
+Point a client at it with `WebClient(token=emulator.bot_token, base_url=emulator.api_url)`.
+It serves the methods the bot calls, answering with the shapes and error codes Slack documents:
+`{"ok": true, ...}` or `{"ok": false, "error": "..."}` with HTTP 200, except a rate limit (HTTP 429
+with `Retry-After`) and server errors injected with `fail_next(..., status=5xx)`. Every call is
+recorded, in order, so a test can assert who was messaged with what.
+
+The workspace is what the test registers: members with `add_user`, channels with `add_channel`.
+Direct messages need no registering: a member's user id (U…) is a valid `channel` for
+chat.postMessage, and conversations.open gives the DM's D… id, as in Slack.
+
+Standard library only: a ThreadingHTTPServer in a daemon thread; one lock guards all state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+T = TypeVar("T")
+
+UPLOAD = "upload"
+RESPONSE_URL = "response_url"  # Call.method for a POST to a slash command's or action's response_url
+RESPONSE_URL_USES = 5  # Slack accepts up to five responses per response_url
+"""The `Call.method` (and `fail_next` name) of a POST of file bytes to an upload URL."""
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_VIEW_BYTES = 250_000
+MAX_VIEW_STACK = 3
+MAX_VIEW_TITLE = 24
+MAX_PRIVATE_METADATA = 3000
+MAX_CALLBACK_ID = 255
+MAX_CONVERSATION_USERS = 8
+
+# Slack documents these two as form-encoded only: a JSON body's arguments are not read.
+FORM_ONLY_METHODS = frozenset({"users.info", "users.lookupByEmail"})
+
+
+@dataclass
+class Call:
+    """One request the emulator answered, as it arrived and as it was answered."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    http_status: int
+    response: dict[str, Any] | str
+    """The JSON body sent back; for an `UPLOAD`, the plain-text body."""
+
+    def json(self, name: str) -> Any:
+        """The argument `name` decoded, whether it arrived JSON-encoded (form) or as JSON (body)."""
+        value = self.params.get(name)
+        if isinstance(value, str | bytes):
+            return json.loads(value)
+        return value
+
+    @property
+    def ok(self) -> bool:
+        return isinstance(self.response, dict) and self.response.get("ok") is True
+
+    @property
+    def error(self) -> str | None:
+        return self.response.get("error") if isinstance(self.response, dict) else None
+
+
+@dataclass
+class _Failure:
+    error: str
+    status: int
+    retry_after: int | None
+    remaining: int
+
+
+@dataclass
+class _Upload:
+    file_id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    snippet_type: str | None = None
+    content: bytes | None = None
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: dict[str, Any] | str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Refusal(Exception):
+    """Raised by a method handler: answer `{"ok": false, "error": error}` plus `extra`."""
+
+    def __init__(self, error: str, *messages: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = dict(extra)
+        if messages:
+            self.extra["response_metadata"] = {"messages": list(messages)}
+
+
+class SlackEmulator:
+    """A Slack workspace's Web API on a local port. Start it, register members, point clients at it.
+
+    State a test may read (each guarded by the emulator's lock; read, don't mutate):
+    `calls` (every request, in order), `messages` (posted, with chat.update applied), `ephemerals`,
+    `views` (view id -> current view), `home_views` (user id -> published home tab), `files`
+    (completed uploads, with their bytes).
+    """
+
+    def __init__(
+        self,
+        team_id: str = "T0EMU0001",
+        team_name: str = "Emulated School",
+        bot_user_id: str = "U0BOT0001",
+        bot_token: str = "xoxb-emulator-token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.team_id = team_id
+        self.team_name = team_name
+        self.bot_user_id = bot_user_id
+        self.bot_id = "B0EMU0001"
+        self.app_id = "A0EMU0001"
+        self.bot_token = bot_token
+        self.host = host
+        self.port = port
+
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._counter = 0
+        self._last_ts_micros = 0
+
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self._dm_by_members: dict[frozenset[str], str] = {}
+
+        self.calls: list[Call] = []
+        self.messages: list[dict[str, Any]] = []
+        self.ephemerals: list[dict[str, Any]] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.files: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        self._response_urls: dict[str, dict[str, Any]] = {}
+        self._failures: dict[str, list[_Failure]] = {}
+        self._uploads: dict[str, _Upload] = {}
+        self._used_triggers: set[str] = set()
+        self._trigger_views: dict[str, str] = {}
+        self._view_stacks: dict[str, list[str]] = {}
+        self._external_ids: dict[str, str] = {}
+        self._home_view_ids: dict[str, str] = {}
+
+        self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "api.test": self._api_test,
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "conversations.open": self._conversations_open,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
+        }
+        self.add_user(bot_user_id, name="sspbot", real_name="SSP Bot", is_bot=True)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> SlackEmulator:
+        """Binds the port (a free one when `port=0`) and serves in a daemon thread."""
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server.daemon_threads = True
+        server.emulator = self  # type: ignore[attr-defined]
+        self._server = server
+        self.port = server.server_address[1]
+        # A short poll interval so that stop() (and so each test's teardown) is quick.
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="slack-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SlackEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """`http://host:port`, without a trailing slash. Only once started."""
+        if self._server is None:
+            raise RuntimeError("the Slack emulator is not started")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """What `WebClient(base_url=...)` takes: `http://host:port/api/`."""
+        return f"{self.base_url}/api/"
+
+    # ------------------------------------------------------------------ the workspace
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        real_name: str | None = None,
+        deleted: bool = False,
+        is_bot: bool = False,
+        team_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Registers (or replaces) a workspace member; returns the user object users.info gives."""
+        name = name or (email.split("@", 1)[0] if email else user_id.lower())
+        real_name = real_name or name
+        user = {
+            "id": user_id,
+            "team_id": team_id or self.team_id,
+            "name": name,
+            "deleted": deleted,
+            "real_name": real_name,
+            "tz": "Europe/London",
+            "tz_label": "Greenwich Mean Time",
+            "tz_offset": 0,
+            "is_admin": False,
+            "is_owner": False,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "updated": int(time.time()),
+            "profile": {
+                "real_name": real_name,
+                "real_name_normalized": real_name,
+                "display_name": name,
+                "display_name_normalized": name,
+                "email": email,
+                "team": team_id or self.team_id,
+            },
+        }
+        if email is None:
+            del user["profile"]["email"]
+        if is_bot and user_id == self.bot_user_id:
+            user["profile"]["bot_id"] = self.bot_id
+        with self._lock:
+            self.users[user_id] = user
+        return user
+
+    def add_channel(
+        self, channel_id: str, *, name: str | None = None, members: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Registers a channel the bot may post to (a public or private channel, C…/G…)."""
+        channel = {
+            "id": channel_id,
+            "name": name or channel_id.lower(),
+            "is_channel": True,
+            "is_im": False,
+            "members": list(members or []),
+        }
+        with self._lock:
+            self.channels[channel_id] = channel
+        return channel
+
+    def dm_channel_id(self, user_id: str) -> str:
+        """The id of the bot's DM with `user_id` (opening it if need be), as conversations.open."""
+        with self._lock:
+            if user_id not in self.users:
+                raise KeyError(f"{user_id} is not a member: add_user() first")
+            return self._open_conversation([user_id])
+
+    def messages_to(self, user_id: str) -> list[dict[str, Any]]:
+        """Messages the bot posted in its DM with `user_id`, oldest first."""
+        with self._lock:
+            channel = self._dm_by_members.get(frozenset([user_id]))
+            return [m for m in self.messages if channel and m["channel"] == channel]
+
+    def new_trigger_id(self, view_id: str | None = None) -> str:
+        """A fresh trigger id, as Slack puts in an interaction payload.
+
+        Pass the view the interaction happened in (a button in an open modal, say) so that
+        views.push with this trigger stacks onto that modal, up to Slack's limit of 3.
+        """
+        with self._lock:
+            n = self._next()
+            trigger = f"{n}.{int(time.time())}.{hashlib.sha1(str(n).encode()).hexdigest()[:16]}"
+            if view_id is not None:
+                self._trigger_views[trigger] = view_id
+            return trigger
+
+    # ------------------------------------------------------------------ recording, faults
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def fail_next(
+        self,
+        method: str,
+        error: str,
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` answer `error` instead of being served.
+
+        `ratelimited` is answered as Slack does: HTTP 429 with `Retry-After` (default 1 second).
+        A 5xx `status` answers with that status. Anything else is HTTP 200 `{"ok": false}`.
+        `method` may also be `UPLOAD`, for the POST of file bytes to an upload URL.
+        """
+        if method not in self._methods and method != UPLOAD:
+            raise ValueError(f"the Slack emulator does not serve {method!r}")
+        if method == UPLOAD and status == 200:
+            raise ValueError("a failed upload is answered with a non-200 status: pass status=")
+        if error == "ratelimited" and status == 200:
+            status = 429
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        with self._lock:
+            self._failures.setdefault(method, []).append(
+                _Failure(error=error, status=status, retry_after=retry_after, remaining=times)
+            )
+
+    def new_response_url(self, *, user_id: str, channel_id: str) -> str:
+        """A response_url as Slack puts in a slash command or interaction payload.
+
+        What the app posts to it is recorded in `responses` (with the user and channel it
+        was for) and in `calls` as RESPONSE_URL.
+        """
+        with self._lock:
+            self._counter += 1
+            url_id = f"R{self._counter:08d}"
+            self._response_urls[url_id] = {"user": user_id, "channel": channel_id, "uses": 0}
+        return f"{self.base_url}/response/{url_id}"
+
+    def responses_to(self, user_id: str) -> list[dict[str, Any]]:
+        """Payloads posted to response URLs made for this user, oldest first."""
+        with self._lock:
+            return [r["payload"] for r in self.responses if r["user"] == user_id]
+
+    def reset(self) -> None:
+        """Forgets calls, injected failures, messages, views, files; keeps members and channels."""
+        with self._lock:
+            self.responses.clear()
+            self._response_urls.clear()
+            self.calls.clear()
+            self._failures.clear()
+            self.messages.clear()
+            self.ephemerals.clear()
+            self.views.clear()
+            self.home_views.clear()
+            self.files.clear()
+            self._uploads.clear()
+            self._used_triggers.clear()
+            self._trigger_views.clear()
+            self._view_stacks.clear()
+            self._external_ids.clear()
+            self._home_view_ids.clear()
+
+    def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
+        """Polls until `predicate(calls)` is truthy, and returns that; TimeoutError after `timeout`.
+
+        For listeners that call Slack after the HTTP ack (lazy listeners, threads).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                snapshot = list(self.calls)
+            result = predicate(snapshot)
+            if result:
+                return result
+            if time.monotonic() >= deadline:
+                made = ", ".join(call.method for call in snapshot) or "none"
+                raise TimeoutError(f"no matching Slack call within {timeout}s (calls: {made})")
+            time.sleep(0.02)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def _serve_api(
+        self, method: str, params: dict[str, Any], token: str | None, body_error: str | None
+    ) -> _Answer:
+        with self._lock:
+            answer = self._answer_api(method, params, token, body_error)
+            self.calls.append(Call(method, params, token, answer.status, answer.body))
+            return answer
+
+    def _answer_api(
+        self, method: str, params: dict[str, Any], token: str | None, body_error: str | None
+    ) -> _Answer:
+        handler = self._methods.get(method)
+        if handler is None:
+            return _Answer(200, {"ok": False, "error": "unknown_method", "req_method": method})
+        if method != "api.test":
+            if not token:
+                return _Answer(200, {"ok": False, "error": "not_authed"})
+            if token != self.bot_token:
+                return _Answer(200, {"ok": False, "error": "invalid_auth"})
+        injected = self._take_failure(method)
+        if injected is not None:
+            return injected
+        if body_error is not None:
+            return _Answer(200, {"ok": False, "error": body_error})
+        try:
+            return _Answer(200, {"ok": True, **handler(params)})
+        except _Refusal as refusal:
+            return _Answer(200, {"ok": False, "error": refusal.error, **refusal.extra})
+        except Exception as bug:  # an emulator bug: say so, rather than drop the connection
+            return _Answer(500, {"ok": False, "error": f"emulator_error: {bug!r}"})
+
+    def _serve_upload(self, file_id: str, content: bytes, token: str | None) -> _Answer:
+        with self._lock:
+            answer = self._take_failure(UPLOAD)
+            if answer is not None:
+                answer = _Answer(answer.status, answer.body["error"], answer.headers)
+            else:
+                upload = self._uploads.get(file_id)
+                if upload is None:
+                    answer = _Answer(404, "Not Found")
+                else:
+                    upload.content = content
+                    answer = _Answer(200, f"OK - {len(content)}")
+            params = {"file_id": file_id, "length": len(content)}
+            self.calls.append(Call(UPLOAD, params, token, answer.status, answer.body))
+            return answer
+
+    def _serve_response_url(self, url_id: str, body: bytes) -> _Answer:
+        with self._lock:
+            target = self._response_urls.get(url_id)
+            try:
+                payload = json.loads(body or b"{}")
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                payload = None
+            if target is None:
+                answer = _Answer(404, "expired_url")
+            elif target["uses"] >= RESPONSE_URL_USES:
+                answer = _Answer(404, "used_url")
+            elif not isinstance(payload, dict):
+                answer = _Answer(400, "invalid_payload")
+            elif not (payload.get("text") or payload.get("blocks") or payload.get("delete_original")):
+                answer = _Answer(400, "no_text")
+            elif len(payload.get("blocks") or []) > MAX_MESSAGE_BLOCKS:
+                answer = _Answer(400, "invalid_blocks")
+            else:
+                target["uses"] += 1
+                self.responses.append(
+                    {"url_id": url_id, "user": target["user"], "channel": target["channel"],
+                     "payload": payload}
+                )
+                answer = _Answer(200, "ok")
+            params = payload if isinstance(payload, dict) else {}
+            self.calls.append(Call(RESPONSE_URL, params, None, answer.status, answer.body))
+            return answer
+
+    def _take_failure(self, method: str) -> _Answer | None:
+        queue = self._failures.get(method)
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.remaining -= 1
+        if failure.remaining <= 0:
+            queue.pop(0)
+        headers = {}
+        if failure.retry_after is not None:
+            headers["Retry-After"] = str(failure.retry_after)
+        return _Answer(failure.status, {"ok": False, "error": failure.error}, headers)
+
+    # ------------------------------------------------------------------ methods
+
+    def _api_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"args": dict(params)}
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        slug = re.sub(r"[^a-z0-9]+", "-", self.team_name.lower()).strip("-") or "workspace"
+        return {
+            "url": f"https://{slug}.slack.com/",
+            "team": self.team_name,
+            "user": self.users[self.bot_user_id]["name"],
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._postable_channel(params.get("channel"))
+        text, blocks, attachments = self._message_content(params)
+        if not text and not blocks and not attachments:
+            raise _Refusal("no_text")
+        metadata = self._decoded(params, "metadata", "invalid_metadata_format")
+        ts = self._next_ts()
+        message = {
+            "user": self.bot_user_id,
+            "type": "message",
+            "ts": ts,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "text": text or "",
+            "team": self.team_id,
+        }
+        if blocks is not None:
+            message["blocks"] = blocks
+        if attachments is not None:
+            message["attachments"] = attachments
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.messages.append(
+            {
+                "channel": channel,
+                "ts": ts,
+                "text": text or "",
+                "blocks": blocks,
+                "attachments": attachments,
+                "thread_ts": thread_ts,
+                "metadata": metadata,
+            }
+        )
+        return {"channel": channel, "ts": ts, "message": message}
+
+    def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._postable_channel(params.get("channel"))
+        user = params.get("user")
+        if not user or not self._is_active_user(user):
+            raise _Refusal("user_not_in_channel")
+        text, blocks, attachments = self._message_content(params)
+        if not text and not blocks and not attachments:
+            raise _Refusal("no_text")
+        ts = self._next_ts()
+        self.ephemerals.append(
+            {
+                "channel": channel,
+                "user": user,
+                "text": text or "",
+                "blocks": blocks,
+                "attachments": attachments,
+                "thread_ts": params.get("thread_ts") or None,
+                "message_ts": ts,
+            }
+        )
+        return {"message_ts": ts}
+
+    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Slack wants the DM's D… id here, not the member's U… id chat.postMessage accepts.
+        channel = params.get("channel")
+        if not channel or not self._is_known_channel(channel):
+            raise _Refusal("channel_not_found")
+        ts = params.get("ts")
+        stored = next((m for m in self.messages if m["channel"] == channel and m["ts"] == ts), None)
+        if stored is None:
+            raise _Refusal("message_not_found")
+        text, blocks, attachments = self._message_content(params)
+        # Documented: blocks and attachments left out of the update are kept.
+        updated = {
+            "text": stored["text"] if text is None else text,
+            "blocks": stored["blocks"] if blocks is None else blocks,
+            "attachments": stored["attachments"] if attachments is None else attachments,
+        }
+        if not updated["text"] and not updated["blocks"] and not updated["attachments"]:
+            raise _Refusal("no_text")
+        stored.update(updated)
+        message = {
+            "user": self.bot_user_id,
+            "type": "message",
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "text": stored["text"],
+            "team": self.team_id,
+        }
+        if stored["blocks"] is not None:
+            message["blocks"] = stored["blocks"]
+        if stored["attachments"] is not None:
+            message["attachments"] = stored["attachments"]
+        return {"channel": channel, "ts": ts, "text": stored["text"], "message": message}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        users_param = params.get("users")
+        if not users_param:
+            if channel:
+                if channel in self._dm_by_members.values():
+                    return {"channel": {"id": channel}}
+                raise _Refusal("channel_not_found")
+            raise _Refusal("users_list_not_supplied")
+        if isinstance(users_param, list):
+            users_param = ",".join(map(str, users_param))
+        user_ids = [u.strip() for u in str(users_param).split(",") if u.strip()]
+        # Slack adds the caller itself; naming it is allowed but changes nothing.
+        user_ids = [u for u in user_ids if u != self.bot_user_id] or [self.bot_user_id]
+        if len(user_ids) > MAX_CONVERSATION_USERS:
+            raise _Refusal("too_many_users")
+        for user_id in user_ids:
+            user = self.users.get(user_id)
+            if user is None:
+                raise _Refusal("user_not_found")
+            if user["deleted"]:
+                raise _Refusal("user_disabled")
+        already_open = frozenset(user_ids) in self._dm_by_members
+        channel_id = self._open_conversation(user_ids)
+        if params.get("return_im") not in (True, "true", "1", 1):
+            return {"channel": {"id": channel_id}}
+        # Documented: return_im expands the channel, and says whether it was already open.
+        channel = {"id": channel_id, "is_im": len(user_ids) == 1, "is_open": True}
+        if len(user_ids) == 1:
+            channel["user"] = user_ids[0]
+        answer: dict[str, Any] = {"channel": channel}
+        if already_open:
+            answer.update(no_op=True, already_open=True)
+        return answer
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = self._valid_view(params, allowed_types=("modal",))
+        self._exchange_trigger(params)
+        stored = self._store_view(view, root_view_id=None, previous_view_id=None)
+        self._view_stacks[stored["id"]] = [stored["id"]]
+        return {"view": stored}
+
+    def _views_push(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = self._valid_view(params, allowed_types=("modal",))
+        from_view = self._exchange_trigger(params)
+        stack = self._stack_of(from_view) if from_view else None
+        if stack is not None and len(stack) >= MAX_VIEW_STACK:
+            raise _Refusal("push_limit_reached")
+        root = stack[0] if stack else None
+        previous = stack[-1] if stack else None
+        stored = self._store_view(view, root_view_id=root, previous_view_id=previous)
+        if stack is not None:
+            stack.append(stored["id"])
+        else:
+            self._view_stacks[stored["id"]] = [stored["id"]]
+        return {"view": stored}
+
+    def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view_id = params.get("view_id")
+        external_id = params.get("external_id")
+        if not view_id and not external_id:
+            raise _Refusal("invalid_arguments", "[ERROR] either view_id or external_id is required")
+        if not view_id:
+            view_id = self._external_ids.get(external_id)
+        current = self.views.get(view_id) if view_id else None
+        if current is None:
+            raise _Refusal("not_found")
+        view = self._valid_view(params, allowed_types=(current["type"],))
+        expected_hash = params.get("hash")
+        if expected_hash and expected_hash != current["hash"]:
+            raise _Refusal("hash_conflict")
+        stored = self._store_view(
+            view,
+            root_view_id=current["root_view_id"],
+            previous_view_id=current.get("previous_view_id"),
+            view_id=view_id,
+        )
+        for user_id, home in self.home_views.items():
+            if home["id"] == view_id:
+                self.home_views[user_id] = stored
+        return {"view": stored}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = params.get("user_id")
+        if not user_id or not self._is_active_user(user_id):
+            raise _Refusal("user_not_found")
+        view = self._valid_view(params, allowed_types=("home",))
+        current = self.home_views.get(user_id)
+        expected_hash = params.get("hash")
+        if expected_hash and current is not None and expected_hash != current["hash"]:
+            raise _Refusal("hash_conflict")
+        view_id = self._home_view_ids.setdefault(user_id, self._new_id("V"))
+        stored = self._store_view(view, root_view_id=None, previous_view_id=None, view_id=view_id)
+        self.home_views[user_id] = stored
+        return {"view": stored}
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(params.get("user") or "")
+        if user is None:
+            raise _Refusal("user_not_found")
+        return {"user": user}
+
+    def _users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = params.get("email")
+        if not email:
+            raise _Refusal("invalid_arguments", "[ERROR] missing required field: email")
+        for user in self.users.values():
+            found = user["profile"].get("email", "").lower() == str(email).lower()
+            # Documented: a deactivated member is users_not_found too.
+            if found and not user["deleted"]:
+                return {"user": user}
+        raise _Refusal("users_not_found")
+
+    def _files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename = params.get("filename")
+        length = params.get("length")
+        if not filename or length in (None, ""):
+            missing = "filename" if not filename else "length"
+            raise _Refusal("invalid_arguments", f"[ERROR] missing required field: {missing}")
+        try:
+            length = int(length)
+        except (TypeError, ValueError):
+            raise _Refusal("invalid_arguments", "[ERROR] length must be an integer") from None
+        file_id = self._new_id("F")
+        self._uploads[file_id] = _Upload(
+            file_id=file_id,
+            filename=str(filename),
+            length=length,
+            alt_txt=params.get("alt_txt"),
+            snippet_type=params.get("snippet_type"),
+        )
+        return {"upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        entries = self._decoded(params, "files", "invalid_arguments")
+        if not isinstance(entries, list) or not entries:
+            raise _Refusal("invalid_arguments", "[ERROR] missing required field: files")
+        channels = []
+        if params.get("channel_id"):
+            channels.append(params["channel_id"])
+        if params.get("channels"):
+            channels.extend(c.strip() for c in str(params["channels"]).split(",") if c.strip())
+        shared_in = [self._postable_channel(c) for c in channels]
+        uploads = []
+        for entry in entries:
+            upload = self._uploads.get(entry.get("id")) if isinstance(entry, dict) else None
+            # Completing twice, or a file never uploaded, finds nothing to complete.
+            if upload is None or upload.content is None:
+                raise _Refusal("file_not_found")
+            uploads.append((upload, entry.get("title") or upload.filename))
+        completed = []
+        for upload, title in uploads:
+            del self._uploads[upload.file_id]
+            self.files.append(
+                {
+                    "id": upload.file_id,
+                    "filename": upload.filename,
+                    "title": title,
+                    "content": upload.content,
+                    "length": upload.length,
+                    "channel": shared_in[0] if shared_in else None,
+                    "channels": shared_in,
+                    "initial_comment": params.get("initial_comment"),
+                    "thread_ts": params.get("thread_ts"),
+                }
+            )
+            completed.append({"id": upload.file_id, "title": title})
+        return {"files": completed}
+
+    # ------------------------------------------------------------------ helpers
+
+    def _next(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}0EMU{self._next():05d}"
+
+    def _next_ts(self) -> str:
+        """A message ts: seconds.microseconds, unique and increasing, as Slack's are."""
+        micros = max(int(time.time() * 1_000_000), self._last_ts_micros + 1)
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _is_active_user(self, user_id: str) -> bool:
+        user = self.users.get(user_id)
+        return user is not None and not user["deleted"]
+
+    def _is_known_channel(self, channel_id: str) -> bool:
+        return channel_id in self.channels or channel_id in self._dm_by_members.values()
+
+    def _postable_channel(self, channel: Any) -> str:
+        """The conversation a post lands in: a member's U… id means the bot's DM with them."""
+        if not channel:
+            raise _Refusal("channel_not_found")
+        channel = str(channel)
+        if self._is_known_channel(channel):
+            return channel
+        if channel != self.bot_user_id and self._is_active_user(channel):
+            return self._open_conversation([channel])
+        raise _Refusal("channel_not_found")
+
+    def _open_conversation(self, user_ids: list[str]) -> str:
+        members = frozenset(user_ids)
+        channel_id = self._dm_by_members.get(members)
+        if channel_id is None:
+            # A 1:1 DM is D…; a group DM (mpim) is G….
+            channel_id = self._new_id("D" if len(members) == 1 else "G")
+            self._dm_by_members[members] = channel_id
+        return channel_id
+
+    def _decoded(self, params: dict[str, Any], name: str, error: str) -> Any:
+        value = params.get(name)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise _Refusal(error) from None
+        return value
+
+    def _message_content(self, params: dict[str, Any]) -> tuple[str | None, Any, Any]:
+        text = params.get("text")
+        blocks = self._decoded(params, "blocks", "invalid_blocks_format")
+        if blocks is not None:
+            if not isinstance(blocks, list):
+                raise _Refusal("invalid_blocks_format")
+            if len(blocks) > MAX_MESSAGE_BLOCKS:
+                problem = f"no more than {MAX_MESSAGE_BLOCKS} items allowed [json-pointer:/blocks]"
+                raise _Refusal("invalid_blocks", f"[ERROR] {problem}", errors=[problem])
+            for i, block in enumerate(blocks):
+                if not isinstance(block, dict) or not block.get("type"):
+                    problem = f"missing required field: type [json-pointer:/blocks/{i}]"
+                    raise _Refusal("invalid_blocks", f"[ERROR] {problem}", errors=[problem])
+        attachments = self._decoded(params, "attachments", "invalid_attachments")
+        return (None if text is None else str(text)), blocks, attachments
+
+    def _exchange_trigger(self, params: dict[str, Any]) -> str | None:
+        """Uses up the trigger id; returns the view it came from, if the test said so."""
+        trigger = params.get("trigger_id") or params.get("interactivity_pointer")
+        if not trigger or not str(trigger)[:1].isdigit():
+            raise _Refusal("invalid_trigger_id")
+        if trigger in self._used_triggers:
+            raise _Refusal("exchanged_trigger_id")
+        self._used_triggers.add(trigger)
+        return self._trigger_views.get(trigger)
+
+    def _stack_of(self, view_id: str) -> list[str] | None:
+        for stack in self._view_stacks.values():
+            if view_id in stack:
+                return stack
+        return None
+
+    def _valid_view(self, params: dict[str, Any], *, allowed_types: tuple[str, ...]) -> dict:
+        """The `view` argument, checked the way Slack checks it before showing anything."""
+        raw = params.get("view")
+        if raw is None:
+            raise _Refusal("invalid_arguments", "[ERROR] missing required field: view")
+        try:
+            view = json.loads(raw) if isinstance(raw, str | bytes) else raw
+        except json.JSONDecodeError:
+            view = None
+        if not isinstance(view, dict):
+            problem = "failed to match all allowed schemas [json-pointer:/view]"
+            raise _Refusal("invalid_arguments", f"[ERROR] {problem}")
+        if len(json.dumps(view).encode()) > MAX_VIEW_BYTES:
+            raise _Refusal("view_too_large")
+        problems = _view_problems(view, allowed_types)
+        if problems:
+            raise _Refusal("invalid_arguments", *(f"[ERROR] {p}" for p in problems))
+        return view
+
+    def _store_view(
+        self,
+        view: dict[str, Any],
+        *,
+        root_view_id: str | None,
+        previous_view_id: str | None,
+        view_id: str | None = None,
+    ) -> dict[str, Any]:
+        view_id = view_id or self._new_id("V")
+        external_id = view.get("external_id") or ""
+        if external_id:
+            owner = self._external_ids.get(external_id)
+            if owner is not None and owner != view_id:
+                raise _Refusal("duplicate_external_id")
+            self._external_ids[external_id] = view_id
+        n = self._next()
+        stored = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": view["type"],
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": external_id,
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{hashlib.sha1(str(n).encode()).hexdigest()[:8]}",
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "root_view_id": root_view_id or view_id,
+            "previous_view_id": previous_view_id,
+            "app_id": self.app_id,
+            "bot_id": self.bot_id,
+        }
+        if view["type"] == "home":
+            for key in ("submit", "close", "clear_on_close", "notify_on_close"):
+                stored.pop(key)
+            stored["previous_view_id"] = None
+        self.views[view_id] = stored
+        return stored
+
+
+def _view_problems(view: dict[str, Any], allowed_types: tuple[str, ...]) -> list[str]:
+    """What Slack's view schema would object to, in its own words where we know them."""
+    view_type = view.get("type")
+    if not view_type:
+        return ["missing required field: type [json-pointer:/view]"]
+    if view_type not in allowed_types:
+        expected = " or ".join(allowed_types)
+        return [f"must be {expected} [json-pointer:/view/type]"]
+    problems = []
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        problems.append("missing required field: blocks [json-pointer:/view]")
+        blocks = []
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        problems.append(f"no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]")
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict) or not block.get("type"):
+            problems.append(f"missing required field: type [json-pointer:/view/blocks/{i}]")
+    if view_type == "modal":
+        if not isinstance(view.get("title"), dict):
+            problems.append("missing required field: title [json-pointer:/view]")
+        for name in ("title", "submit", "close"):
+            text = view.get(name)
+            if isinstance(text, dict) and len(str(text.get("text", ""))) > MAX_VIEW_TITLE:
+                problems.append(
+                    f"must be less than {MAX_VIEW_TITLE + 1} characters "
+                    f"[json-pointer:/view/{name}/text]"
+                )
+        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
+        if has_input and not view.get("submit"):
+            problems.append("submit is required when an input block is within the blocks")
+    if len(str(view.get("private_metadata", ""))) > MAX_PRIVATE_METADATA:
+        problems.append(
+            f"must be less than {MAX_PRIVATE_METADATA + 1} characters "
+            "[json-pointer:/view/private_metadata]"
+        )
+    if len(str(view.get("callback_id", ""))) > MAX_CALLBACK_ID:
+        problems.append(
+            f"must be less than {MAX_CALLBACK_ID + 1} characters [json-pointer:/view/callback_id]"
+        )
+    return problems
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "SlackEmulator/1.0"
+
+    @property
+    def emulator(self) -> SlackEmulator:
+        return self.server.emulator  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests read `emulator.calls`, not stderr
+
+    def _handle(self) -> None:
+        try:
+            answer = self._answer()
+        except Exception as bug:  # an emulator bug: answer it, rather than drop the connection
+            answer = _Answer(500, {"ok": False, "error": f"emulator_error: {bug!r}"})
+        self._send(answer)
+
+    def _answer(self) -> _Answer:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        token = _bearer(self.headers.get("Authorization"))
+        if url.path.startswith("/api/"):
+            method = url.path[len("/api/") :].strip("/")
+            params, body_token, body_error = _read_params(
+                url.query, body, self.headers.get("Content-Type"), method
+            )
+            return self.emulator._serve_api(method, params, token or body_token, body_error)
+        if url.path.startswith("/response/"):
+            return self.emulator._serve_response_url(url.path[len("/response/") :].strip("/"), body)
+        if url.path.startswith("/upload/"):
+            file_id = url.path[len("/upload/") :].strip("/")
+            content = _uploaded_bytes(body, self.headers.get("Content-Type"))
+            return self.emulator._serve_upload(file_id, content, token)
+        return _Answer(404, "Not Found")
+
+    def _send(self, answer: _Answer) -> None:
+        if isinstance(answer.body, dict):
+            payload = json.dumps(answer.body).encode()
+            content_type = "application/json; charset=utf-8"
+        else:
+            payload = answer.body.encode()
+            content_type = "text/plain; charset=utf-8"
+        self.send_response(answer.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header.lower().startswith("bearer "):
+        return header[len("bearer ") :].strip() or None
+    return None
+
+
+def _read_params(
+    query: str, body: bytes, content_type: str | None, method: str
+) -> tuple[dict[str, Any], str | None, str | None]:
+    """Query and body arguments merged; the `token` argument; a body error Slack would report.
+
+    Slack reads a token from a form or query argument but not from a JSON body (JSON callers
+    must use the Authorization header), and form-only methods ignore a JSON body's arguments.
+    """
+    params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+    token = params.pop("token", None)
+    mime = (content_type or "application/x-www-form-urlencoded").split(";")[0].strip().lower()
+    if not body:
+        return params, token, None
+    if mime == "application/json":
+        try:
+            decoded = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return params, token, "invalid_json"
+        if not isinstance(decoded, dict):
+            return params, token, "json_not_object"
+        if method not in FORM_ONLY_METHODS:
+            params.update(decoded)
+    elif mime in ("application/x-www-form-urlencoded", "text/plain"):
+        try:
+            form = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False))
+        except UnicodeDecodeError:
+            return params, token, "invalid_form_data"
+        token = form.pop("token", token)
+        params.update(form)
+    elif mime == "multipart/form-data":
+        form = dict(_multipart_fields(body, content_type or ""))
+        form_token = form.pop("token", None)
+        token = form_token if isinstance(form_token, str) else token
+        params.update(form)
+    else:
+        return params, token, "invalid_post_type"
+    return params, token, None
+
+
+def _multipart_fields(body: bytes, content_type: str) -> Iterator[tuple[str, str | bytes]]:
+    """Each part's name and value: text for plain fields, bytes for file parts."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=email_policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        return
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        content = part.get_payload(decode=True) or b""
+        if part.get_filename() is None:
+            yield name, content.decode("utf-8", errors="replace")
+        else:
+            yield name, content
+
+
+def _uploaded_bytes(body: bytes, content_type: str | None) -> bytes:
+    """The file's bytes from an upload URL POST: raw (as slack_sdk sends) or multipart."""
+    if content_type and content_type.lower().startswith("multipart/form-data"):
+        fields = list(_multipart_fields(body, content_type))
+        for _name, value in fields:
+            if isinstance(value, bytes):
+                return value
+        for name, value in fields:
+            if name == "file":
+                return value.encode() if isinstance(value, str) else value
+    return body

@@ -1,0 +1,531 @@
+"""The Slack emulator, driven by slack_sdk's own WebClient exactly as the bot drives Slack."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+
+from bot.slack_emulator import UPLOAD, SlackEmulator
+
+SENCO = "U0SENCO01"
+TEACHER = "U0TEACH01"
+LEAVER = "U0LEAVER1"
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emulator:
+        emulator.add_user(SENCO, email="senco@school.example", real_name="Sam Senco")
+        emulator.add_user(TEACHER, email="teacher@school.example", real_name="Terry Teacher")
+        emulator.add_user(LEAVER, email="leaver@school.example", deleted=True)
+        yield emulator
+
+
+@pytest.fixture
+def client(emulator: SlackEmulator) -> WebClient:
+    return WebClient(token=emulator.bot_token, base_url=emulator.api_url)
+
+
+def modal(*blocks: dict, title: str = "Support plan", **extra: object) -> dict:
+    title_text = {"type": "plain_text", "text": title}
+    return {"type": "modal", "title": title_text, "blocks": list(blocks), **extra}
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def refused(call, *args, **kwargs) -> SlackApiError:
+    with pytest.raises(SlackApiError) as raised:
+        call(*args, **kwargs)
+    return raised.value
+
+
+def error_of(call, *args, **kwargs) -> str:
+    """The `error` Slack answered, for a call that must be refused with HTTP 200."""
+    error = refused(call, *args, **kwargs)
+    assert error.response.status_code == 200
+    return error.response["error"]
+
+
+# --------------------------------------------------------------------- auth and plumbing
+
+
+def test_auth_test_describes_the_bot(emulator: SlackEmulator, client: WebClient) -> None:
+    answer = client.auth_test()
+
+    assert answer.status_code == 200
+    assert answer["team_id"] == emulator.team_id
+    assert answer["team"] == "Emulated School"
+    assert answer["user_id"] == emulator.bot_user_id
+    assert answer["bot_id"].startswith("B")
+    assert answer["url"] == "https://emulated-school.slack.com/"
+    assert emulator.api_url.endswith("/api/")
+
+
+def test_a_missing_or_wrong_token_is_refused_as_slack_does(emulator: SlackEmulator) -> None:
+    no_token = WebClient(base_url=emulator.api_url)
+    wrong_token = WebClient(token="xoxb-someone-else", base_url=emulator.api_url)
+
+    assert refused(no_token.auth_test).response.data == {"ok": False, "error": "not_authed"}
+    wrong = refused(wrong_token.chat_postMessage, channel=SENCO, text="hello")
+    assert wrong.response.status_code == 200
+    assert wrong.response["error"] == "invalid_auth"
+    assert [c.token for c in emulator.calls] == [None, "xoxb-someone-else"]
+    assert emulator.messages == []
+
+
+def test_an_unknown_method_is_unknown_method_with_http_200(client: WebClient) -> None:
+    error = refused(client.api_call, "plans.explode")
+
+    assert error.response.status_code == 200
+    assert error.response.data == {
+        "ok": False,
+        "error": "unknown_method",
+        "req_method": "plans.explode",
+    }
+
+
+def test_form_and_json_bodies_and_the_token_parameter_are_all_read(
+    emulator: SlackEmulator,
+) -> None:
+    def post(body: bytes, content_type: str, headers: dict | None = None) -> dict:
+        request = Request(
+            f"{emulator.api_url}chat.postMessage",
+            data=body,
+            headers={"Content-Type": content_type, **(headers or {})},
+        )
+        with urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
+    form = f"token={emulator.bot_token}&channel={SENCO}&text=form".encode()
+    assert post(form, "application/x-www-form-urlencoded")["ok"] is True
+    as_json = json.dumps({"channel": SENCO, "text": "json"}).encode()
+    bearer = {"Authorization": f"Bearer {emulator.bot_token}"}
+    assert post(as_json, "application/json; charset=utf-8", bearer)["ok"] is True
+    # Slack reads no token from a JSON body: JSON callers must send the header.
+    token_in_json = json.dumps({"token": emulator.bot_token, "channel": SENCO, "text": "x"})
+    assert post(token_in_json.encode(), "application/json")["error"] == "not_authed"
+
+    assert [m["text"] for m in emulator.messages] == ["form", "json"]
+
+
+# --------------------------------------------------------------------- messages
+
+
+def test_a_dm_posted_to_a_member_lands_in_their_d_channel_and_can_be_updated(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    blocks = [section("*Plan review due* for Year 4")]
+    posted = client.chat_postMessage(channel=SENCO, text="Plan review due", blocks=blocks)
+
+    dm = posted["channel"]
+    assert dm.startswith("D")
+    assert dm == emulator.dm_channel_id(SENCO)
+    assert posted["message"]["text"] == "Plan review due"
+    assert posted["message"]["blocks"] == blocks
+
+    updated = client.chat_update(channel=dm, ts=posted["ts"], text="Plan review done")
+
+    assert updated["ts"] == posted["ts"]
+    assert updated["message"]["blocks"] == blocks  # documented: omitted blocks are kept
+    assert emulator.messages_to(SENCO) == [
+        {
+            "channel": dm,
+            "ts": posted["ts"],
+            "text": "Plan review done",
+            "blocks": blocks,
+            "attachments": None,
+            "thread_ts": None,
+            "metadata": None,
+        }
+    ]
+    sent = emulator.calls_to("chat.postMessage")[0]
+    assert sent.json("blocks") == blocks
+    assert sent.token == emulator.bot_token
+
+
+def test_message_timestamps_are_unique_and_increasing(client: WebClient) -> None:
+    stamps = [client.chat_postMessage(channel=SENCO, text=str(i))["ts"] for i in range(5)]
+
+    assert len(set(stamps)) == 5
+    assert stamps == sorted(stamps, key=float)
+    assert all(len(ts.split(".")[1]) == 6 for ts in stamps)
+
+
+def test_posting_checks_the_channel_and_the_content(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    emulator.add_channel("C0STAFF01", name="staffroom")
+
+    assert client.chat_postMessage(channel="C0STAFF01", text="hi")["channel"] == "C0STAFF01"
+    assert error_of(client.chat_postMessage, channel="C0NOWHERE", text="x") == "channel_not_found"
+    assert error_of(client.chat_postMessage, channel=LEAVER, text="x") == "channel_not_found"
+    assert error_of(client.api_call, "chat.postMessage", json={"channel": SENCO}) == "no_text"
+    too_many = refused(
+        client.chat_postMessage, channel=SENCO, text="x", blocks=[section("b")] * 51
+    ).response
+    assert too_many["error"] == "invalid_blocks"
+    assert too_many["errors"] == ["no more than 50 items allowed [json-pointer:/blocks]"]
+
+
+def test_chat_update_wants_the_dm_id_and_a_message_that_exists(client: WebClient) -> None:
+    posted = client.chat_postMessage(channel=SENCO, text="hello")
+
+    # Documented: for DMs, chat.update takes the D… id, not the member's U… id.
+    by_user = refused(client.chat_update, channel=SENCO, ts=posted["ts"], text="x")
+    assert by_user.response["error"] == "channel_not_found"
+    missing = refused(client.chat_update, channel=posted["channel"], ts="1.000001", text="x")
+    assert missing.response["error"] == "message_not_found"
+
+
+def test_ephemeral_messages_are_recorded_apart(emulator: SlackEmulator, client: WebClient) -> None:
+    emulator.add_channel("C0STAFF01")
+
+    answer = client.chat_postEphemeral(channel="C0STAFF01", user=TEACHER, text="Only you")
+
+    assert answer["message_ts"]
+    assert emulator.ephemerals[0]["user"] == TEACHER
+    assert emulator.ephemerals[0]["text"] == "Only you"
+    assert emulator.messages == []
+
+
+# --------------------------------------------------------------------- conversations, users
+
+
+def test_conversations_open_gives_one_stable_id_per_set_of_members(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    first = client.conversations_open(users=SENCO)["channel"]["id"]
+    again = client.conversations_open(users=[SENCO])["channel"]["id"]
+    group = client.conversations_open(users=[SENCO, TEACHER])["channel"]["id"]
+    same_group = client.conversations_open(users=f"{TEACHER},{SENCO}")["channel"]["id"]
+
+    assert first == again and first.startswith("D")
+    assert group == same_group and group != first and group.startswith("G")
+    assert client.chat_postMessage(channel=SENCO, text="x")["channel"] == first
+
+
+def test_conversations_open_refuses_unknown_and_deactivated_members(client: WebClient) -> None:
+    assert error_of(client.conversations_open, users="U0NOBODY1") == "user_not_found"
+    assert error_of(client.conversations_open, users=LEAVER) == "user_disabled"
+
+
+def test_users_info_and_lookup_by_email(emulator: SlackEmulator, client: WebClient) -> None:
+    info = client.users_info(user=SENCO)["user"]
+
+    assert info["id"] == SENCO
+    assert info["team_id"] == emulator.team_id
+    assert info["real_name"] == "Sam Senco"
+    assert info["deleted"] is False and info["is_bot"] is False
+    assert info["profile"]["email"] == "senco@school.example"
+    assert client.users_lookupByEmail(email="Teacher@School.example")["user"]["id"] == TEACHER
+    assert client.users_info(user=LEAVER)["user"]["deleted"] is True
+
+    assert error_of(client.users_info, user="U0NOBODY1") == "user_not_found"
+    # Documented: lookupByEmail says users_not_found (plural), for deactivated members too.
+    for email in ("nobody@school.example", "leaver@school.example"):
+        error = refused(client.users_lookupByEmail, email=email)
+        assert error.response.status_code == 200
+        assert error.response["error"] == "users_not_found"
+
+
+# --------------------------------------------------------------------- views
+
+
+def test_views_open_update_and_publish(emulator: SlackEmulator, client: WebClient) -> None:
+    opened = client.views_open(
+        trigger_id="12345.98765.abcd", view=modal(section("Pupil: A.B."), callback_id="plan")
+    )["view"]
+
+    assert opened["id"].startswith("V")
+    assert opened["state"] == {"values": {}}
+    assert opened["root_view_id"] == opened["id"]
+    assert opened["hash"]
+
+    updated = client.views_update(
+        view_id=opened["id"], hash=opened["hash"], view=modal(section("Saved"))
+    )["view"]
+    assert updated["id"] == opened["id"]
+    assert updated["hash"] != opened["hash"]
+    assert emulator.views[opened["id"]]["blocks"] == [section("Saved")]
+
+    stale = refused(
+        client.views_update, view_id=opened["id"], hash=opened["hash"], view=modal(section("x"))
+    )
+    assert stale.response["error"] == "hash_conflict"
+    assert error_of(client.views_update, view_id="V0NOPE", view=modal()) == "not_found"
+
+    home = {"type": "home", "blocks": [section("Your plans")]}
+    published = client.views_publish(user_id=SENCO, view=home)["view"]
+    assert published["type"] == "home"
+    assert emulator.home_views[SENCO]["blocks"] == [section("Your plans")]
+    republished = client.views_publish(user_id=SENCO, view=home)["view"]
+    assert republished["id"] == published["id"]
+
+
+def test_views_are_validated_as_slack_does(client: WebClient) -> None:
+    too_many = modal(*[section(str(i)) for i in range(101)])
+    error = refused(client.views_open, trigger_id="1.2.a", view=too_many).response
+    assert error["error"] == "invalid_arguments"
+    assert any("/view/blocks" in m for m in error["response_metadata"]["messages"])
+
+    home_too_big = {"type": "home", "blocks": [section(str(i)) for i in range(101)]}
+    assert error_of(client.views_publish, user_id=SENCO, view=home_too_big) == "invalid_arguments"
+    assert client.views_publish(
+        user_id=SENCO, view={"type": "home", "blocks": [section("ok")] * 100}
+    )["ok"]
+
+    no_type = {"title": {"type": "plain_text", "text": "T"}, "blocks": []}
+    assert error_of(client.views_open, trigger_id="2.2.a", view=no_type) == "invalid_arguments"
+    not_json = refused(client.views_open, trigger_id="3.2.a", view="{not json")
+    assert not_json.response["error"] == "invalid_arguments"
+    long_title = modal(title="A title far longer than twenty-four")
+    assert error_of(client.views_open, trigger_id="4.2.a", view=long_title) == "invalid_arguments"
+    home = {"type": "home", "blocks": []}
+    assert error_of(client.views_open, trigger_id="5.2.a", view=home) == "invalid_arguments"
+    question = {
+        "type": "input",
+        "label": {"type": "plain_text", "text": "Target"},
+        "element": {"type": "plain_text_input", "action_id": "target"},
+    }
+    no_submit = modal(question)
+    assert error_of(client.views_open, trigger_id="6.2.a", view=no_submit) == "invalid_arguments"
+    with_submit = modal(question, submit={"type": "plain_text", "text": "Save"})
+    assert client.views_open(trigger_id="7.2.a", view=with_submit)["ok"]
+    too_much_metadata = modal(private_metadata="x" * 3001)
+    error = refused(client.views_open, trigger_id="8.2.a", view=too_much_metadata).response
+    assert error["error"] == "invalid_arguments"
+    assert any("private_metadata" in m for m in error["response_metadata"]["messages"])
+
+
+def test_trigger_ids_are_single_use_and_push_stacks_up_to_three(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    root = client.views_open(trigger_id="777.1.abc", view=modal())["view"]
+
+    again = refused(client.views_open, trigger_id="777.1.abc", view=modal())
+    assert again.response["error"] == "exchanged_trigger_id"
+    not_a_trigger = refused(client.views_open, trigger_id="not-a-trigger", view=modal())
+    assert not_a_trigger.response["error"] == "invalid_trigger_id"
+
+    second = client.views_push(trigger_id=emulator.new_trigger_id(root["id"]), view=modal())
+    assert second["view"]["root_view_id"] == root["id"]
+    assert second["view"]["previous_view_id"] == root["id"]
+    client.views_push(trigger_id=emulator.new_trigger_id(second["view"]["id"]), view=modal())
+    fourth = refused(
+        client.views_push, trigger_id=emulator.new_trigger_id(root["id"]), view=modal()
+    )
+    assert fourth.response["error"] == "push_limit_reached"
+
+
+# --------------------------------------------------------------------- files
+
+
+def test_files_upload_v2_works_end_to_end(emulator: SlackEmulator, client: WebClient) -> None:
+    emulator.add_channel("C0STAFF01")
+    content = "Pupil,Target\nA.B.,Read 20 words\n"
+
+    answer = client.files_upload_v2(
+        channel="C0STAFF01",
+        content=content,
+        filename="plan.csv",
+        title="Support plan",
+        initial_comment="Here is the plan",
+    )
+
+    assert answer["file"]["title"] == "Support plan"
+    assert [c.method for c in emulator.calls] == [
+        "files.getUploadURLExternal",
+        UPLOAD,
+        "files.completeUploadExternal",
+    ]
+    (stored,) = emulator.files
+    assert stored["id"] == answer["file"]["id"]
+    assert stored["filename"] == "plan.csv"
+    assert stored["content"] == content.encode()
+    assert stored["channels"] == ["C0STAFF01"]
+    assert stored["initial_comment"] == "Here is the plan"
+    assert emulator.calls_to(UPLOAD)[0].response == f"OK - {len(content.encode())}"
+
+
+def test_an_upload_url_also_takes_multipart_and_can_be_made_to_fail(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    upload = client.files_getUploadURLExternal(filename="plan.pdf", length=4)
+    boundary = "emulatorboundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="filename"; filename="plan.pdf"'
+            "\r\nContent-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + b"%PDF"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = Request(
+        upload["upload_url"],
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urlopen(request, timeout=5) as response:
+        assert response.status == 200
+        assert response.read() == b"OK - 4"
+    client.files_completeUploadExternal(files=[{"id": upload["file_id"], "title": "Plan"}])
+    assert emulator.files[0]["content"] == b"%PDF"
+
+    # slack_sdk posts the bytes with plain urllib: a failed upload raises HTTPError.
+    emulator.fail_next(UPLOAD, "upload failed", status=500)
+    with pytest.raises(HTTPError) as raised:
+        client.files_upload_v2(channel=SENCO, content="x", filename="x.txt")
+    assert raised.value.code == 500
+    assert emulator.files[1:] == []
+
+
+def test_a_file_can_be_completed_only_once(client: WebClient, emulator: SlackEmulator) -> None:
+    answer = client.files_upload_v2(channel=SENCO, content=b"\x00\x01", filename="a.bin")
+
+    again = refused(client.files_completeUploadExternal, files=[{"id": answer["file"]["id"]}])
+    assert again.response["error"] == "file_not_found"
+    assert emulator.files[0]["channel"] == emulator.dm_channel_id(SENCO)
+
+
+# --------------------------------------------------------------------- injected failures
+
+
+def test_ratelimited_is_http_429_with_retry_after(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    emulator.fail_next("chat.postMessage", "ratelimited", retry_after=7)
+
+    error = refused(client.chat_postMessage, channel=SENCO, text="x")
+
+    assert error.response.status_code == 429
+    assert error.response.headers["Retry-After"] == "7"
+    assert error.response.data == {"ok": False, "error": "ratelimited"}
+    assert emulator.calls_to("chat.postMessage")[0].http_status == 429
+    assert client.chat_postMessage(channel=SENCO, text="x")["ok"]  # only the next call
+
+
+def test_a_client_with_the_rate_limit_handler_waits_retry_after_then_succeeds(
+    emulator: SlackEmulator,
+) -> None:
+    client = WebClient(
+        token=emulator.bot_token,
+        base_url=emulator.api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+    emulator.fail_next("chat.postMessage", "ratelimited", retry_after=1)
+
+    started = time.monotonic()
+    answer = client.chat_postMessage(channel=SENCO, text="Review reminder")
+    waited = time.monotonic() - started
+
+    assert answer["ok"]
+    assert waited >= 1.0
+    assert [c.http_status for c in emulator.calls_to("chat.postMessage")] == [429, 200]
+    assert len(emulator.messages) == 1
+
+
+def test_a_server_error_is_retried_by_the_server_error_handler(emulator: SlackEmulator) -> None:
+    client = WebClient(
+        token=emulator.bot_token,
+        base_url=emulator.api_url,
+        retry_handlers=[
+            ServerErrorRetryHandler(
+                max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.05)
+            )
+        ],
+    )
+    emulator.fail_next("chat.postMessage", "internal_error", status=500)
+
+    assert client.chat_postMessage(channel=SENCO, text="x")["ok"]
+    assert [c.http_status for c in emulator.calls_to("chat.postMessage")] == [500, 200]
+
+    emulator.fail_next("chat.postMessage", "internal_error", status=500, times=2)
+    error = refused(client.chat_postMessage, channel=SENCO, text="x")
+    assert error.response.status_code == 500
+    assert error.response["error"] == "internal_error"
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [
+        ("users.info", lambda c: c.users_info(user=SENCO)),
+        ("chat.postMessage", lambda c: c.chat_postMessage(channel=SENCO, text="x")),
+        ("views.open", lambda c: c.views_open(trigger_id="9.9.z", view=modal())),
+    ],
+)
+@pytest.mark.parametrize(
+    "error", ["user_not_found", "account_inactive", "channel_not_found", "expired_trigger_id"]
+)
+def test_injected_errors_surface_as_slack_api_errors_with_http_200(
+    emulator: SlackEmulator, client: WebClient, method: str, call, error: str
+) -> None:
+    emulator.fail_next(method, error)
+
+    raised = refused(call, client)
+
+    assert raised.response.status_code == 200
+    assert raised.response.data == {"ok": False, "error": error}
+    assert emulator.calls_to(method)[-1].error == error
+
+
+def test_failures_can_repeat_and_reset_clears_them(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    emulator.fail_next("users.info", "fatal_error", times=2)
+    for _ in range(2):
+        assert error_of(client.users_info, user=SENCO) == "fatal_error"
+    assert client.users_info(user=SENCO)["ok"]
+
+    emulator.fail_next("users.info", "fatal_error")
+    client.chat_postMessage(channel=SENCO, text="x")
+    emulator.reset()
+
+    assert emulator.calls == [] and emulator.messages == []
+    assert client.users_info(user=SENCO)["ok"]  # failure gone, member kept
+    with pytest.raises(ValueError):
+        emulator.fail_next("chat.postMesage", "ratelimited")
+
+
+# --------------------------------------------------------------------- concurrency, waiting
+
+
+def test_concurrent_calls_are_all_served_and_recorded(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    def post(i: int) -> None:
+        client.chat_postMessage(channel=SENCO, text=f"message {i}")
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(emulator.calls_to("chat.postMessage")) == 20
+    assert len({m["ts"] for m in emulator.messages}) == 20
+
+
+def test_wait_for_sees_a_call_made_later(emulator: SlackEmulator, client: WebClient) -> None:
+    timer = threading.Timer(0.1, lambda: client.chat_postMessage(channel=SENCO, text="later"))
+    timer.start()
+
+    posted = emulator.wait_for(lambda calls: [c for c in calls if c.method == "chat.postMessage"])
+
+    assert posted[0].params["text"] == "later"
+    with pytest.raises(TimeoutError):
+        emulator.wait_for(lambda calls: any(c.method == "views.open" for c in calls), timeout=0.1)
