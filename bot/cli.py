@@ -131,6 +131,39 @@ def demo_data(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def serve(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.app import create_app
+    from bot.server import HttpServer, link_workspace, socket_mode_handler
+
+    settings = ctx.settings
+    needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if args.socket_mode else "SLACK_SIGNING_SECRET"]
+    try:
+        settings.require(*needed)
+    except ConfigError as error:
+        print(f"sspbot: {error}", file=sys.stderr)
+        print("To see SSP Bot work without a Slack workspace, run `sspbot demo`.", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    app = create_app(settings, session_factory=ctx.sessions, socket_mode=args.socket_mode)
+    print(link_workspace(app, ctx.sessions), flush=True)
+    if args.socket_mode:
+        print("Listening to Slack over Socket Mode. Press Ctrl+C to stop.", flush=True)
+        socket_mode_handler(app, settings.slack_app_token).start()
+    else:
+        server = HttpServer(app, host=args.host, port=settings.port)
+        print(
+            f"Listening on http://{args.host}:{server.port}/slack/events. Ctrl+C stops.", flush=True
+        )
+        server.run_forever()
+    return 0
+
+
+def demo_tour(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.tour import run_tour
+
+    return run_tour(sys.stdout, pupils=args.pupils, seed=args.seed)
+
+
 def show_config(args: argparse.Namespace, ctx: Context) -> int:
     width = max(len(name) for name, _ in ctx.settings.describe())
     for name, shown in ctx.settings.describe():
@@ -177,8 +210,34 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="same seed, same school")
     demo.add_argument("--pupils", type=int, default=1200, help="pupils on roll (default 1200)")
 
+    tour = _command(
+        commands,
+        "demo",
+        demo_tour,
+        "See SSP Bot work with no Slack workspace: the real app, an emulated Slack, a guided tour.",
+    )
+    tour.add_argument("--pupils", type=int, default=1200, help="size of the synthetic school")
+    tour.add_argument("--seed", type=int, default=2026, help="same seed, same school")
+
+    serve_parser = _command(
+        commands, "serve", serve, "Run the Slack app (HTTP on PORT, or --socket-mode)."
+    )
+    serve_parser.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="connect out to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)",
+    )
+    serve_parser.add_argument("--host", default="0.0.0.0", help="address to listen on (HTTP)")
+
     _command(commands, "config", show_config, "Show the settings in use (secrets hidden).")
     return parser
+
+
+def _configure_logging(level: str) -> None:
+    import logging
+
+    # Message texts and payloads are never logged: they can hold pupils' names.
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _group(commands, name: str, help_text: str):

@@ -31,7 +31,9 @@ from urllib.parse import parse_qsl, urlsplit
 T = TypeVar("T")
 
 UPLOAD = "upload"
-RESPONSE_URL = "response_url"  # Call.method for a POST to a slash command's or action's response_url
+RESPONSE_URL = (
+    "response_url"  # Call.method for a POST to a slash command's or action's response_url
+)
 RESPONSE_URL_USES = 5  # Slack accepts up to five responses per response_url
 """The `Call.method` (and `fail_next` name) of a POST of file bytes to an upload URL."""
 
@@ -465,15 +467,21 @@ class SlackEmulator:
                 answer = _Answer(404, "used_url")
             elif not isinstance(payload, dict):
                 answer = _Answer(400, "invalid_payload")
-            elif not (payload.get("text") or payload.get("blocks") or payload.get("delete_original")):
+            elif not (
+                payload.get("text") or payload.get("blocks") or payload.get("delete_original")
+            ):
                 answer = _Answer(400, "no_text")
             elif len(payload.get("blocks") or []) > MAX_MESSAGE_BLOCKS:
                 answer = _Answer(400, "invalid_blocks")
             else:
                 target["uses"] += 1
                 self.responses.append(
-                    {"url_id": url_id, "user": target["user"], "channel": target["channel"],
-                     "payload": payload}
+                    {
+                        "url_id": url_id,
+                        "user": target["user"],
+                        "channel": target["channel"],
+                        "payload": payload,
+                    }
                 )
                 answer = _Answer(200, "ok")
             params = payload if isinstance(payload, dict) else {}

@@ -161,6 +161,7 @@ class TeachingGroup(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    school: Mapped[School] = relationship()
     teachers: Mapped[list[TeachingGroupTeacher]] = relationship(
         back_populates="group", cascade="all, delete-orphan"
     )

@@ -1,1 +1,1 @@
-"""Domain services: plain Python that takes a Session and plain values. They know nothing of Slack."""
+"""Domain services: plain Python taking a Session and plain values, knowing nothing of Slack."""

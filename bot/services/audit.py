@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from models import AuditEvent, Plan, Pupil, Staff
+from models import AuditEvent, Plan, Pupil
 
 
 def record(
@@ -16,7 +17,7 @@ def record(
     via: str,
     now: datetime,
     school_id: int | None,
-    staff: Staff | None = None,
+    staff_id: int | None = None,
     actor: str | None = None,
     plan: Plan | None = None,
     pupil: Pupil | None = None,
@@ -29,8 +30,8 @@ def record(
     event = AuditEvent(
         school_id=school_id,
         occurred_at=now,
-        actor_staff_id=staff.id if staff else None,
-        actor=actor or (f"staff:{staff.id}" if staff else "system"),
+        actor_staff_id=staff_id,
+        actor=actor or (f"staff:{staff_id}" if staff_id else "system"),
         action=action,
         via=via,
         plan_id=plan.id if plan else None,
@@ -39,3 +40,35 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_list(
+    session: Session,
+    *,
+    via: str,
+    now: datetime,
+    school_id: int,
+    staff_id: int,
+    plans: list[tuple[int, int]],
+    detail: str,
+) -> None:
+    """Audits a list that showed several plans: one row per (plan id, pupil id), one statement."""
+    if not plans:
+        return
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "school_id": school_id,
+                "occurred_at": now,
+                "actor_staff_id": staff_id,
+                "actor": f"staff:{staff_id}",
+                "action": "list",
+                "via": via,
+                "plan_id": plan_id,
+                "pupil_id": pupil_id,
+                "detail": detail,
+            }
+            for plan_id, pupil_id in plans
+        ],
+    )

@@ -77,7 +77,7 @@ def edit_plan(
         via=via,
         now=now,
         school_id=school.id,
-        staff=editor,
+        staff_id=editor.id,
         plan=plan,
         detail=description,
     )

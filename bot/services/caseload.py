@@ -1,0 +1,284 @@
+"""Caseload summaries for `/ssp` and the App Home.
+
+Each function issues a fixed number of SQL statements whatever the size of the school: counts
+are aggregated in the database, and lists are fetched with their joins in one query.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.access import Viewer
+from models import (
+    BroadArea,
+    NeedCode,
+    Plan,
+    PlanStatus,
+    Prompt,
+    PromptKind,
+    PromptStatus,
+    Pupil,
+    Staff,
+    StaffRole,
+    StaffRoleGrant,
+)
+
+DUE_SOON_DAYS = 14
+# Plans being delivered: their review dates are live. A draft has not started yet.
+RUNNING = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW, PlanStatus.AWAITING_QA)
+OPEN_PROMPT = (PromptStatus.PENDING, PromptStatus.SENT)
+
+
+@dataclass(frozen=True)
+class HolderLine:
+    """One case holder's row in the school caseload. staff_id None means "no case holder"."""
+
+    staff_id: int | None
+    name: str
+    slack_user_id: str | None
+    plans: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    awaiting_qa: int = 0
+    open_monitoring: int = 0
+
+
+@dataclass(frozen=True)
+class SchoolCaseload:
+    today: date
+    holders: list[HolderLine]
+    by_area: list[tuple[str, int]]
+    by_year: list[tuple[int, int]]
+    totals: HolderLine = field(
+        default_factory=lambda: HolderLine(staff_id=None, name="Total", slack_user_id=None)
+    )
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """A plan in a list: whose it is, when it is reviewed, and who holds it."""
+
+    plan_id: int
+    pupil_id: int
+    pupil_name: str
+    year_group: int
+    form: str | None
+    status: PlanStatus
+    review_date: date | None
+    case_holder: str | None
+    case_holder_slack_id: str | None
+    today: date
+
+    @property
+    def days_overdue(self) -> int:
+        if self.review_date is None or self.status not in RUNNING:
+            return 0
+        return max(0, (self.today - self.review_date).days)
+
+
+def school_caseload(session: Session, school_id: int, today: date) -> SchoolCaseload:
+    """The whole school: per case holder counts, and totals by broad area and year group."""
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    running = Plan.status.in_(RUNNING)
+    per_holder = session.execute(
+        select(
+            Plan.case_holder_id,
+            func.count(),
+            func.sum(case((and_(running, Plan.review_date.between(today, soon)), 1), else_=0)),
+            func.sum(case((and_(running, Plan.review_date < today), 1), else_=0)),
+            func.sum(case((Plan.status == PlanStatus.AWAITING_QA, 1), else_=0)),
+        )
+        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED)
+        .group_by(Plan.case_holder_id)
+    ).all()
+    monitoring = dict(
+        session.execute(
+            select(Plan.case_holder_id, func.count())
+            .join(Prompt, Prompt.plan_id == Plan.id)
+            .where(
+                Plan.school_id == school_id,
+                Plan.status != PlanStatus.CLOSED,
+                Prompt.kind == PromptKind.MONITORING_REQUEST,
+                Prompt.status.in_(OPEN_PROMPT),
+                Prompt.answered_at.is_(None),
+            )
+            .group_by(Plan.case_holder_id)
+        ).all()
+    )
+    counts = {row[0]: tuple(int(n or 0) for n in row[1:]) for row in per_holder}
+    # Case holders with no plans yet still belong in the list: they have room for more.
+    staff = session.execute(
+        select(Staff.id, Staff.first_name, Staff.last_name, Staff.slack_user_id).where(
+            Staff.school_id == school_id,
+            (
+                Staff.id.in_([k for k in counts if k is not None])
+                | (
+                    Staff.is_active.is_(True)
+                    & Staff.id.in_(
+                        select(StaffRoleGrant.staff_id).where(
+                            StaffRoleGrant.role == StaffRole.CASE_HOLDER
+                        )
+                    )
+                )
+            ),
+        )
+    ).all()
+    holders = [
+        HolderLine(
+            staff_id=staff_id,
+            name=f"{first} {last}",
+            slack_user_id=slack_id,
+            plans=counts.get(staff_id, (0, 0, 0, 0))[0],
+            due_soon=counts.get(staff_id, (0, 0, 0, 0))[1],
+            overdue=counts.get(staff_id, (0, 0, 0, 0))[2],
+            awaiting_qa=counts.get(staff_id, (0, 0, 0, 0))[3],
+            open_monitoring=monitoring.get(staff_id, 0),
+        )
+        for staff_id, first, last, slack_id in staff
+    ]
+    holders.sort(key=lambda h: (-h.plans, h.name))
+    if None in counts:
+        plans, due_soon, overdue, awaiting_qa = counts[None]
+        holders.append(
+            HolderLine(
+                None,
+                "No case holder",
+                None,
+                plans,
+                due_soon,
+                overdue,
+                awaiting_qa,
+                monitoring.get(None, 0),
+            )
+        )
+    totals = HolderLine(
+        staff_id=None,
+        name="Total",
+        slack_user_id=None,
+        plans=sum(h.plans for h in holders),
+        due_soon=sum(h.due_soon for h in holders),
+        overdue=sum(h.overdue for h in holders),
+        awaiting_qa=sum(h.awaiting_qa for h in holders),
+        open_monitoring=sum(h.open_monitoring for h in holders),
+    )
+
+    open_plans = (
+        select(Pupil.primary_need, Pupil.year_group, func.count())
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED)
+        .group_by(Pupil.primary_need, Pupil.year_group)
+    )
+    by_area: Counter[str] = Counter()
+    by_year: Counter[int] = Counter()
+    for need, year, count in session.execute(open_plans):
+        by_area[_area_label(need)] += count
+        by_year[year] += count
+    area_order = [area.label for area in BroadArea] + [OTHER_AREA]
+    return SchoolCaseload(
+        today=today,
+        holders=holders,
+        by_area=[(label, by_area[label]) for label in area_order if by_area[label]],
+        by_year=sorted(by_year.items()),
+        totals=totals,
+    )
+
+
+def holder_caseload(session: Session, school_id: int, staff_id: int, today: date) -> list[PlanLine]:
+    """The open plans one case holder holds, soonest review first."""
+    return _plan_lines(
+        session,
+        today,
+        (Plan.school_id == school_id)
+        & (Plan.case_holder_id == staff_id)
+        & (Plan.status != PlanStatus.CLOSED),
+        order_by=(Plan.review_date.is_(None), Plan.review_date, Pupil.last_name),
+    )
+
+
+def overdue_reviews(session: Session, school_id: int, today: date) -> list[PlanLine]:
+    """Running plans whose review date has passed, oldest first, with the case holder to chase."""
+    return _plan_lines(
+        session,
+        today,
+        (Plan.school_id == school_id) & Plan.status.in_(RUNNING) & (Plan.review_date < today),
+        order_by=(Plan.review_date, Pupil.last_name),
+    )
+
+
+def viewer_home(session: Session, viewer: Viewer, today: date) -> tuple[list[PlanLine], int]:
+    """What the App Home shows a viewer: the plans they hold, and how many prompts await them."""
+    plans = holder_caseload(session, viewer.school_id, viewer.staff_id, today)
+    waiting = session.scalar(
+        select(func.count()).where(
+            Prompt.school_id == viewer.school_id,
+            Prompt.recipient_id == viewer.staff_id,
+            Prompt.status == PromptStatus.SENT,
+            Prompt.answered_at.is_(None),
+        )
+    )
+    return plans, int(waiting or 0)
+
+
+OTHER_AREA = "Other or not yet assessed"
+
+
+def _area_label(need: NeedCode | None) -> str:
+    area = need.broad_area if need else None
+    return area.label if area else OTHER_AREA
+
+
+def _plan_lines(session: Session, today: date, where, order_by) -> list[PlanLine]:
+    holder = aliased(Staff)
+    rows = session.execute(
+        select(
+            Plan.id,
+            Pupil.id,
+            Pupil.preferred_name,
+            Pupil.first_name,
+            Pupil.last_name,
+            Pupil.year_group,
+            Pupil.form,
+            Plan.status,
+            Plan.review_date,
+            holder.first_name,
+            holder.last_name,
+            holder.slack_user_id,
+        )
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .outerjoin(holder, holder.id == Plan.case_holder_id)
+        .where(where)
+        .order_by(*order_by)
+    ).all()
+    return [
+        PlanLine(
+            plan_id=plan_id,
+            pupil_id=pupil_id,
+            pupil_name=f"{preferred or first} {last}",
+            year_group=year,
+            form=form,
+            status=status,
+            review_date=review_date,
+            case_holder=f"{h_first} {h_last}" if h_first else None,
+            case_holder_slack_id=h_slack,
+            today=today,
+        )
+        for (
+            plan_id,
+            pupil_id,
+            preferred,
+            first,
+            last,
+            year,
+            form,
+            status,
+            review_date,
+            h_first,
+            h_last,
+            h_slack,
+        ) in rows
+    ]

@@ -1,0 +1,138 @@
+"""Finding a pupil the viewer may see, and summarising their plan."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.access import Viewer, held_pupil_ids, visible_pupils
+from bot.services import audit
+from models import Plan, PlanStatus, Pupil, TargetStatus
+
+UPN_SHAPE = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
+MAX_MATCHES = 25
+
+
+@dataclass(frozen=True)
+class PupilMatch:
+    pupil_id: int
+    name: str
+    year_group: int
+    form: str | None
+    has_plan: bool
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What `/ssp pupil` shows. `teacher_view` is the cut-down view for someone who only teaches
+    the pupil: adjustments and targets, not needs or provision."""
+
+    pupil: Pupil
+    plan: Plan | None
+    teacher_view: bool
+    today: date
+
+    @property
+    def targets(self) -> list:
+        """This cycle's targets: earlier cycles' results belong to their reviews."""
+        if self.plan is None:
+            return []
+        return [
+            t
+            for t in self.plan.targets
+            if t.cycle_number == self.plan.cycle_number or t.status == TargetStatus.OPEN
+        ]
+
+
+def find_pupils(session: Session, viewer: Viewer, query: str) -> list[PupilMatch]:
+    """Pupils on roll the viewer may see whose UPN is `query` or whose names start with its words.
+
+    Returns at most MAX_MATCHES + 1 matches, so callers can tell "too many to list".
+    """
+    words = query.split()
+    if not words:
+        return []
+    if len(words) == 1 and UPN_SHAPE.match(words[0]):
+        matches_query = Pupil.upn == words[0].upper()
+    else:
+        # Every word must start one of the names: "ava", "stone", "ava st" all find Ava Stone.
+        matches_query = and_(
+            *(
+                or_(
+                    func.lower(Pupil.first_name).like(_like_prefix(word), escape="\\"),
+                    func.lower(Pupil.preferred_name).like(_like_prefix(word), escape="\\"),
+                    func.lower(Pupil.last_name).like(_like_prefix(word), escape="\\"),
+                )
+                for word in words
+            )
+        )
+    open_plan = (
+        select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
+    )
+    rows = session.execute(
+        select(
+            Pupil.id,
+            Pupil.preferred_name,
+            Pupil.first_name,
+            Pupil.last_name,
+            Pupil.year_group,
+            Pupil.form,
+            open_plan,
+        )
+        .where(visible_pupils(viewer), Pupil.is_active.is_(True), matches_query)
+        .order_by(Pupil.last_name, Pupil.first_name)
+        .limit(MAX_MATCHES + 1)
+    ).all()
+    return [
+        PupilMatch(pupil_id, f"{preferred or first} {last}", year, form, bool(has_plan))
+        for pupil_id, preferred, first, last, year, form, has_plan in rows
+    ]
+
+
+def plan_summary(
+    session: Session, viewer: Viewer, pupil_id: int, *, via: str, now: datetime, today: date
+) -> PlanSummary | None:
+    """The pupil and their open plan, if the viewer may see them; None otherwise.
+
+    None covers both "no such pupil" and "not yours to see", so nobody can probe who has a
+    plan. The read is written to the audit log.
+    """
+    pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
+    if pupil is None:
+        return None
+    plan = session.scalar(
+        select(Plan)
+        .where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
+        .options(
+            selectinload(Plan.case_holder),
+            selectinload(Plan.needs),
+            selectinload(Plan.adjustments),
+            selectinload(Plan.targets),
+            selectinload(Plan.provisions),
+            selectinload(Plan.linked_plans),
+        )
+    )
+    held = set(session.scalars(held_pupil_ids(viewer))) if not viewer.sees_whole_school else set()
+    teacher_view = viewer.teaches_only(pupil.id, held)
+    audit.record(
+        session,
+        action="read",
+        via=via,
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        pupil=pupil,
+        detail="teacher view of plan summary" if teacher_view else "plan summary",
+    )
+    session.flush()
+    return PlanSummary(pupil=pupil, plan=plan, teacher_view=teacher_view, today=today)
+
+
+def _like_prefix(word: str) -> str:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"

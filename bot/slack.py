@@ -1,0 +1,99 @@
+"""The Slack Web API client, and matching Slack users to staff."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Staff
+
+log = logging.getLogger(__name__)
+
+# Ask Slack again about an email it did not know after this long: new staff join Slack late.
+LOOKUP_RETRY_AFTER = timedelta(days=7)
+
+
+def make_client(token: str | None, base_url: str) -> WebClient:
+    """A WebClient that retries what Slack asks it to retry.
+
+    slack_sdk retries only connection errors by default: a 429 (honouring Retry-After) or a 5xx
+    would otherwise fail the user's request outright.
+    """
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def staff_for_slack_user(
+    session: Session, client: WebClient, school_id: int, user_id: str
+) -> Staff | None:
+    """The active staff member behind a Slack user id, matching by email the first time.
+
+    A match by email is remembered on the staff row, so Slack is asked once per person.
+    """
+    staff = session.scalar(
+        select(Staff).where(Staff.school_id == school_id, Staff.slack_user_id == user_id)
+    )
+    if staff is not None:
+        return staff if staff.is_active else None
+    try:
+        profile = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        log.warning("users.info failed for a user: %s", error.response.get("error"))
+        return None
+    email = (profile.get("profile") or {}).get("email")
+    if not email or profile.get("deleted") or profile.get("is_bot"):
+        return None
+    staff = session.scalar(
+        select(Staff).where(
+            Staff.school_id == school_id,
+            func.lower(Staff.email) == email.lower(),
+            Staff.slack_user_id.is_(None),
+        )
+    )
+    if staff is None or not staff.is_active:
+        return None
+    staff.slack_user_id = user_id
+    staff.slack_lookup_failed_at = None
+    session.flush()
+    return staff
+
+
+def slack_id_for(session: Session, client: WebClient, staff: Staff, now: datetime) -> str | None:
+    """The staff member's Slack user id, looking them up by email once if we do not know it.
+
+    Returns None when Slack has no such user (remembered, and asked again after a week).
+    """
+    if staff.slack_user_id:
+        return staff.slack_user_id
+    if staff.slack_lookup_failed_at and now - staff.slack_lookup_failed_at < LOOKUP_RETRY_AFTER:
+        return None
+    try:
+        user = client.users_lookupByEmail(email=staff.email)["user"]
+    except SlackApiError as error:
+        if error.response.get("error") in {"users_not_found", "user_not_found"}:
+            staff.slack_lookup_failed_at = now
+            session.flush()
+            return None
+        raise
+    staff.slack_user_id = user["id"]
+    staff.slack_lookup_failed_at = None
+    session.flush()
+    return staff.slack_user_id

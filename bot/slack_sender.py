@@ -1,0 +1,181 @@
+"""The Slack side of the wire: requests to the app's endpoint, shaped and signed as Slack does.
+
+Used by the tests and by `sspbot demo`, with the emulator standing in for the Web API and for
+response URLs. Bodies follow Slack's documented formats: slash commands form-encoded, interactions
+as a form field `payload` holding JSON, events as JSON; all signed with the v0 scheme.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from itertools import count
+from urllib.parse import urlencode
+
+from bot.slack_emulator import SlackEmulator
+
+_ids = count(1)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: str
+
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+
+class SlackSender:
+    def __init__(self, app_url: str, signing_secret: str, emulator: SlackEmulator) -> None:
+        self.app_url = app_url
+        self.signing_secret = signing_secret
+        self.emulator = emulator
+
+    def command(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        command: str = "/ssp",
+        team_id: str | None = None,
+        channel_id: str = "C0GENERAL1",
+        **signing,
+    ) -> Reply:
+        team_id = team_id or self.emulator.team_id
+        form = {
+            "token": "deprecated-verification-token",
+            "team_id": team_id,
+            "team_domain": "school",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": self.emulator.app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+            "trigger_id": self._trigger_id(),
+        }
+        return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded", **signing)
+
+    def button(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        label: str = "Button",
+        team_id: str | None = None,
+        channel_id: str = "C0GENERAL1",
+        **signing,
+    ) -> Reply:
+        """A click on a button in an ephemeral message, as a block_actions interaction."""
+        team_id = team_id or self.emulator.team_id
+        now = f"{time.time():.6f}"
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user_id,
+                "username": user_id.lower(),
+                "name": user_id.lower(),
+                "team_id": team_id,
+            },
+            "api_app_id": self.emulator.app_id,
+            "token": "deprecated-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": now,
+                "channel_id": channel_id,
+                "is_ephemeral": True,
+            },
+            "trigger_id": self._trigger_id(),
+            "team": {"id": team_id, "domain": "school"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel_id, "name": "general"},
+            "state": {"values": {}},
+            "response_url": self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": f"b{next(_ids)}",
+                    "text": {"type": "plain_text", "text": label, "emoji": True},
+                    "value": value,
+                    "type": "button",
+                    "action_ts": now,
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded", **signing)
+
+    def app_home_opened(self, user_id: str, *, team_id: str | None = None, **signing) -> Reply:
+        team_id = team_id or self.emulator.team_id
+        now = time.time()
+        envelope = {
+            "token": "deprecated-verification-token",
+            "team_id": team_id,
+            "api_app_id": self.emulator.app_id,
+            "event": {
+                "type": "app_home_opened",
+                "user": user_id,
+                "channel": f"D{user_id[1:]}",
+                "tab": "home",
+                "event_ts": f"{now:.6f}",
+            },
+            "type": "event_callback",
+            "event_id": f"Ev{next(_ids):08d}",
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": self.emulator.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        return self.post(json.dumps(envelope).encode(), "application/json", **signing)
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> Reply:
+        """POSTs a body signed with the v0 scheme; `timestamp`/`signature` override for tests."""
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        if signature is None:
+            basestring = b"v0:" + str(timestamp).encode() + b":" + body
+            digest = hmac.new(self.signing_secret.encode(), basestring, hashlib.sha256)
+            signature = "v0=" + digest.hexdigest()
+        request = urllib.request.Request(
+            self.app_url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": str(timestamp),
+                "X-Slack-Signature": signature,
+                "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.read().decode())
+
+    def _trigger_id(self) -> str:
+        return self.emulator.new_trigger_id()

@@ -1,0 +1,283 @@
+"""`sspbot demo`: the real app, an emulated Slack, a synthetic school, and a short guided tour.
+
+Nothing here is a shortcut: requests go over HTTP to the same Bolt app `sspbot serve` runs,
+signed as Slack signs them, and the app calls the emulated Web API exactly as it calls Slack.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import textwrap
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TextIO
+
+from sqlalchemy import func, select
+
+from bot import db
+from bot.app import create_app
+from bot.blockkit_text import blocks_to_text
+from bot.config import Settings
+from bot.server import HttpServer, link_workspace
+from bot.services.demo import create_demo_school
+from bot.slack_emulator import SlackEmulator
+from bot.slack_sender import SlackSender
+from models import (
+    AuditEvent,
+    Plan,
+    PlanStatus,
+    Pupil,
+    Staff,
+    StaffRole,
+    StaffRoleGrant,
+    TeachingGroup,
+    TeachingGroupPupil,
+    TeachingGroupTeacher,
+)
+
+SIGNING_SECRET = "demo-signing-secret"
+RULE = "─" * 92
+
+
+def run_tour(
+    out: TextIO,
+    *,
+    pupils: int = 1200,
+    seed: int = 2026,
+    clock: Callable[[], datetime] | None = None,
+) -> int:
+    clock = clock or (lambda: datetime.now(UTC))
+    today = clock().date()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SlackEmulator(team_name="Oakfield Academy") as slack,
+    ):
+        url = f"sqlite:///{folder}/demo.db"
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        sessions = db.make_session_factory(engine)
+        with db.unit_of_work(sessions) as session:
+            summary = create_demo_school(
+                session, name="Oakfield Academy (demo)", seed=seed, pupils=pupils, today=today
+            )
+        _say(out, "SSP Bot demo: the real app, talking to an emulated Slack workspace.")
+        _say(out, summary.render())
+        with sessions() as session:
+            cast = _cast(session, slack, today)
+        settings = Settings(
+            database_url=url,
+            slack_bot_token=slack.bot_token,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=slack.api_url,
+        )
+        app = create_app(settings, session_factory=sessions, clock=clock)
+        _say(out, link_workspace(app, sessions))
+        server = HttpServer(app).start()
+        try:
+            tour = _Tour(out, SlackSender(server.url, SIGNING_SECRET, slack), cast)
+            tour.run()
+        finally:
+            server.stop()
+        with sessions() as session:
+            audited = session.scalar(select(func.count()).select_from(AuditEvent))
+        _say(out, RULE)
+        _say(
+            out,
+            (
+                "That's the tour. Every plan shown was written to the audit log "
+                f"({audited} entries). Nothing was posted in a channel: every answer above was "
+                "visible only to the person who asked. To run SSP Bot for real, create the Slack "
+                "app from manifest.yaml and run `sspbot serve --socket-mode` (see README.md)."
+            ),
+        )
+        engine.dispose()
+    return 0
+
+
+class _Tour:
+    def __init__(self, out: TextIO, sender: SlackSender, cast: dict) -> None:
+        self.out, self.sender, self.cast = out, sender, cast
+        self.step = 0
+        self.names = {uid: user["real_name"] for uid, user in sender.emulator.users.items()}
+
+    def run(self) -> None:
+        sendco, holder, teacher = self.cast["sendco"], self.cast["holder"], self.cast["teacher"]
+        self.command(sendco, "help")
+        self.command(sendco, "caseload")
+        self.command(sendco, "overdue")
+        surname, full_name = self.cast["overdue_pupil"]
+        message = self.command(sendco, f"pupil {surname}")
+        chosen = [
+            b["accessory"]
+            for b in message.get("blocks", [])
+            if b.get("accessory") and full_name in b["text"]["text"]
+        ]
+        if "Several pupils match" in message.get("text", "") and chosen:
+            self.click(sendco, chosen[0], "Show")
+        self.command(holder, "mine")
+        self.home(holder)
+        if self.cast.get("taught_pupil"):
+            self.command(teacher, f"pupil {self.cast['taught_pupil']}")
+        if self.cast.get("untaught_pupil"):
+            self.command(teacher, f"pupil {self.cast['untaught_pupil']}")
+        self.command(self.cast["visitor"], "caseload")
+
+    def command(self, person: dict, text: str) -> dict:
+        self._heading(person, f"types  /ssp {text}")
+        before = len(self.sender.emulator.responses_to(person["slack_id"]))
+        reply = self.sender.command(person["slack_id"], text)
+        if reply.body:
+            message = reply.json()
+        else:
+            self.sender.emulator.wait_for(
+                lambda calls: len(self.sender.emulator.responses_to(person["slack_id"])) > before
+            )
+            message = self.sender.emulator.responses_to(person["slack_id"])[-1]
+        self._show(message)
+        return message
+
+    def click(self, person: dict, button: dict, label: str) -> dict:
+        self._heading(person, f"clicks [{label}]")
+        before = len(self.sender.emulator.responses_to(person["slack_id"]))
+        self.sender.button(person["slack_id"], button["action_id"], button["value"], label=label)
+        self.sender.emulator.wait_for(
+            lambda calls: len(self.sender.emulator.responses_to(person["slack_id"])) > before
+        )
+        message = self.sender.emulator.responses_to(person["slack_id"])[-1]
+        self._show(message)
+        return message
+
+    def home(self, person: dict) -> None:
+        self._heading(person, "opens SSP Bot's Home tab")
+        self.sender.app_home_opened(person["slack_id"])
+        self.sender.emulator.wait_for(
+            lambda calls: person["slack_id"] in self.sender.emulator.home_views
+        )
+        self._show(self.sender.emulator.home_views[person["slack_id"]])
+
+    def _heading(self, person: dict, action: str) -> None:
+        self.step += 1
+        _say(self.out, RULE)
+        _say(self.out, f"{self.step}. {person['name']} ({person['role']}) {action}")
+        _say(self.out, "")
+
+    def _show(self, message: dict) -> None:
+        text = (
+            blocks_to_text(message["blocks"], self.names)
+            if message.get("blocks")
+            else message["text"]
+        )
+        self.out.write(textwrap.indent(text, "   │ ") + "\n")
+        self.out.flush()
+
+
+def _cast(session, slack: SlackEmulator, today: date) -> dict:
+    """Picks the people and pupils for the tour from the synthetic school, and gives every
+    member of staff a Slack account (most without their id on file: matched by email)."""
+    staff = list(session.scalars(select(Staff).where(Staff.is_active.is_(True))))
+    for n, member in enumerate(staff):
+        slack.add_user(
+            member.slack_user_id or f"U0MAIL{n:04d}",
+            email=member.email,
+            real_name=member.display_name,
+        )
+    slack.add_user("U0VISITOR", email="visitor@example.org", real_name="A Visitor")
+    by_id = {m.id: m for m in staff}
+
+    def person(member: Staff, role: str) -> dict:
+        slack_id = member.slack_user_id or next(
+            uid
+            for uid, user in slack.users.items()
+            if (user.get("profile") or {}).get("email") == member.email
+        )
+        return {"id": member.id, "name": member.display_name, "role": role, "slack_id": slack_id}
+
+    sendco = next(m for m in staff if StaffRole.SENDCO in m.roles)
+    busiest_id = session.scalar(
+        select(Plan.case_holder_id)
+        .where(
+            Plan.case_holder_id.is_not(None),
+            Plan.case_holder_id != sendco.id,
+            Plan.status != PlanStatus.CLOSED,
+        )
+        .group_by(Plan.case_holder_id)
+        .order_by(func.count().desc(), Plan.case_holder_id)
+        .limit(1)
+    )
+    # A teacher with few classes, so there are pupils with plans they do not teach.
+    teacher_id = session.scalar(
+        select(TeachingGroupTeacher.staff_id)
+        .join(StaffRoleGrant, StaffRoleGrant.staff_id == TeachingGroupTeacher.staff_id)
+        .where(
+            StaffRoleGrant.role == StaffRole.TEACHER,
+            TeachingGroupTeacher.staff_id.not_in(
+                select(StaffRoleGrant.staff_id).where(
+                    StaffRoleGrant.role.in_(
+                        [StaffRole.SENDCO, StaffRole.SENIOR_LEADER, StaffRole.CASE_HOLDER]
+                    )
+                )
+            ),
+        )
+        .group_by(TeachingGroupTeacher.staff_id)
+        .order_by(func.count(), TeachingGroupTeacher.staff_id)
+        .limit(1)
+    )
+    overdue = session.execute(
+        select(Pupil.last_name, Pupil.first_name, Pupil.preferred_name)
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(Plan.status.in_([PlanStatus.ACTIVE, PlanStatus.IN_REVIEW]), Plan.review_date < today)
+        .order_by(Plan.review_date)
+        .limit(1)
+    ).first()
+    taught = session.execute(
+        select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
+        .join(TeachingGroupPupil, TeachingGroupPupil.pupil_id == Pupil.id)
+        .join(TeachingGroup, TeachingGroup.id == TeachingGroupPupil.group_id)
+        .join(TeachingGroupTeacher, TeachingGroupTeacher.group_id == TeachingGroup.id)
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(TeachingGroupTeacher.staff_id == teacher_id, Plan.status != PlanStatus.CLOSED)
+        .order_by(Pupil.last_name)
+        .limit(1)
+    ).first()
+    untaught = session.execute(
+        select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(
+            Plan.status != PlanStatus.CLOSED,
+            Pupil.id.not_in(
+                select(TeachingGroupPupil.pupil_id)
+                .join(
+                    TeachingGroupTeacher,
+                    TeachingGroupTeacher.group_id == TeachingGroupPupil.group_id,
+                )
+                .where(TeachingGroupTeacher.staff_id == teacher_id)
+            ),
+        )
+        .order_by(Pupil.last_name)
+        .limit(1)
+    ).first()
+    return {
+        "sendco": person(sendco, "SENDCo"),
+        "holder": person(by_id[busiest_id], "case holder"),
+        "teacher": person(by_id[teacher_id], "teacher"),
+        "visitor": {"name": "A visitor", "role": "not on the staff list", "slack_id": "U0VISITOR"},
+        "overdue_pupil": (
+            (
+                overdue.last_name,
+                f"{overdue.preferred_name or overdue.first_name} {overdue.last_name}",
+            )
+            if overdue
+            else ("", "")
+        ),
+        "taught_pupil": f"{taught.preferred_name or taught.first_name} {taught.last_name}"
+        if taught
+        else None,
+        "untaught_pupil": f"{untaught.preferred_name or untaught.first_name} {untaught.last_name}"
+        if untaught
+        else None,
+    }
+
+
+def _say(out: TextIO, text: str) -> None:
+    out.write(text + "\n")
+    out.flush()

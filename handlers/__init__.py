@@ -1,0 +1,11 @@
+"""Slack listeners, grouped by what Slack sends. Each is thin: parse, authorise, call, render."""
+
+from slack_bolt import App
+
+from handlers import actions, commands, events
+
+
+def register_listeners(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    events.register(app)

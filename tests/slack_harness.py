@@ -1,0 +1,227 @@
+"""A running app wired to the emulator, and a school with people whose access we know."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import create_app
+from bot.blockkit_text import blocks_to_text
+from bot.config import Settings
+from bot.server import HttpServer
+from bot.slack_emulator import RESPONSE_URL, SlackEmulator
+from bot.slack_sender import SlackSender
+from models import (
+    AdjustmentKind,
+    BroadArea,
+    NeedCode,
+    Plan,
+    PlanAdjustment,
+    PlanNeed,
+    PlanProvision,
+    PlanStatus,
+    PlanTarget,
+    Pupil,
+    School,
+    SenStage,
+    Staff,
+    StaffRole,
+    TeachingGroup,
+    TeachingGroupPupil,
+    TeachingGroupTeacher,
+)
+
+SIGNING_SECRET = "test-signing-secret"
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 23)
+
+
+@dataclass
+class RunningApp:
+    emulator: SlackEmulator
+    sender: SlackSender
+    sessions: sessionmaker[Session]
+    server: HttpServer
+    ids: dict = field(default_factory=dict)
+
+    def ask(self, user_id: str, text: str, **kwargs) -> dict:
+        """Types `/ssp TEXT` as this user; returns the message the app sent back."""
+        before = len(self.emulator.responses_to(user_id))
+        reply = self.sender.command(user_id, text, **kwargs)
+        assert reply.status == 200, reply
+        if reply.body:  # answered in the HTTP response itself (a refusal)
+            return reply.json()
+        self.emulator.wait_for(lambda calls: len(self.emulator.responses_to(user_id)) > before)
+        return self.emulator.responses_to(user_id)[-1]
+
+    def click(self, user_id: str, action_id: str, value: str) -> dict:
+        before = len(self.emulator.responses_to(user_id))
+        reply = self.sender.button(user_id, action_id, value)
+        assert reply.status == 200, reply
+        self.emulator.wait_for(lambda calls: len(self.emulator.responses_to(user_id)) > before)
+        return self.emulator.responses_to(user_id)[-1]
+
+    def responses(self) -> list:
+        return [c for c in self.emulator.calls if c.method == RESPONSE_URL]
+
+
+def text_of(message: dict) -> str:
+    """What a person reads: the blocks as text (or the fallback text when there are none)."""
+    return blocks_to_text(message["blocks"]) if message.get("blocks") else message["text"]
+
+
+def buttons_of(message: dict) -> list[dict]:
+    found = []
+    for block in message.get("blocks", []):
+        if block.get("accessory", {}).get("type") == "button":
+            found.append(block["accessory"])
+        if block["type"] == "actions":
+            found += [e for e in block["elements"] if e["type"] == "button"]
+    return found
+
+
+def start_app(emulator: SlackEmulator, sessions: sessionmaker[Session], clock=lambda: NOW):
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": emulator.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": emulator.api_url,
+        },
+        env_file=None,
+    )
+    app = create_app(settings, session_factory=sessions, clock=clock)
+    server = HttpServer(app).start()
+    return RunningApp(emulator, SlackSender(server.url, SIGNING_SECRET, emulator), sessions, server)
+
+
+def build_school(session: Session, emulator: SlackEmulator) -> dict:
+    """Brookside High, in the emulator's workspace, plus another school in another workspace.
+
+    - Morgan Reed: SENDCo (U0SENDCO)          - Dana Fox: senior leader (U0SLT)
+    - Priya Shah: case holder of Ava and Ben  - Tom Baker: case holder of Cara; no Slack id yet
+    - Lee Chan: teaches 9A/En1 (Cara and Dev)  - Sam Jones: teaching assistant
+    Ava Stone's review is overdue; Ben Stone's is due in 5 days; Dev Patel has no plan.
+    """
+    school = School(name="Brookside High", slack_team_id=emulator.team_id)
+    other = School(name="Hillside School", slack_team_id="T0OTHERSCH")
+    session.add_all([school, other])
+
+    def person(first, last, slack_id, *roles, school=school):
+        member = Staff(
+            school=school,
+            email=f"{first}.{last}@brookside.example.org".lower(),
+            first_name=first,
+            last_name=last,
+            slack_user_id=slack_id,
+        )
+        member.set_roles(set(roles))
+        session.add(member)
+        return member
+
+    people = {
+        "sendco": person("Morgan", "Reed", "U0SENDCO", StaffRole.SENDCO, StaffRole.CASE_HOLDER),
+        "slt": person("Dana", "Fox", "U0SLT", StaffRole.SENIOR_LEADER),
+        "priya": person("Priya", "Shah", "U0PRIYA", StaffRole.CASE_HOLDER, StaffRole.TEACHER),
+        "tom": person("Tom", "Baker", None, StaffRole.CASE_HOLDER),
+        "lee": person("Lee", "Chan", "U0LEE", StaffRole.TEACHER),
+        "ta": person("Sam", "Jones", "U0TA", StaffRole.TEACHING_ASSISTANT),
+        "other_sendco": person("Olly", "Other", "U0OTHER", StaffRole.SENDCO, school=other),
+    }
+    for member in people.values():
+        if member.slack_user_id:
+            emulator.add_user(
+                member.slack_user_id,
+                email=member.email,
+                real_name=f"{member.first_name} {member.last_name}",
+            )
+    emulator.add_user("U0TOM", email=people["tom"].email, real_name="Tom Baker")
+    emulator.add_user("U0STRANGER", email="visitor@elsewhere.example.org", real_name="A Visitor")
+
+    def child(first, last, upn, need, stage=SenStage.SEN_SUPPORT, school=school):
+        pupil = Pupil(
+            school=school,
+            upn=upn,
+            first_name=first,
+            last_name=last,
+            date_of_birth=date(2012, 3, 4),
+            year_group=9,
+            form="9A",
+            sen_stage=stage,
+            primary_need=need,
+            eal=True,
+        )
+        session.add(pupil)
+        return pupil
+
+    ava = child("Ava", "Stone", "A820123456001", NeedCode.SPLD)
+    ben = child("Ben", "Stone", "A820123456002", NeedCode.SEMH, SenStage.EHC_PLAN)
+    cara = child("Cara", "Lin", "A820123456003", NeedCode.ASD)
+    dev = child("Dev", "Patel", "A820123456004", None, SenStage.NONE)
+    zed = child("Zed", "Other", "A820123456005", NeedCode.MLD, school=other)
+
+    def plan(pupil, holder, review_in_days, status=PlanStatus.ACTIVE, school=school):
+        new = Plan(
+            school=school,
+            pupil=pupil,
+            case_holder=holder,
+            status=status,
+            cycle_number=2,
+            start_date=TODAY - timedelta(days=60),
+            review_date=TODAY + timedelta(days=review_in_days),
+        )
+        session.add(new)
+        return new
+
+    ava_plan = plan(ava, people["priya"], -9)
+    ava_plan.needs = [
+        PlanNeed(
+            broad_area=BroadArea.COGNITION_AND_LEARNING,
+            census_code=NeedCode.SPLD,
+            is_primary=True,
+            description="Slow reading speed and spelling",
+        )
+    ]
+    ava_plan.adjustments = [
+        PlanAdjustment(kind=AdjustmentKind.IN_CLASS, description="Coloured overlay for reading"),
+        PlanAdjustment(kind=AdjustmentKind.ACCESS_ARRANGEMENT, description="25% extra time"),
+    ]
+    ava_plan.targets = [
+        PlanTarget(
+            description="Read 20 high-frequency words on sight", end_date=TODAY + timedelta(days=30)
+        )
+    ]
+    ava_plan.provisions = [
+        PlanProvision(
+            what="Lexia reading programme",
+            who="Learning support",
+            how_often="3 x 20 minutes a week",
+            how_long="1 term",
+        )
+    ]
+    plan(ben, people["priya"], 5)
+    cara_plan = plan(cara, people["tom"], 40)
+    cara_plan.adjustments = [
+        PlanAdjustment(kind=AdjustmentKind.IN_CLASS, description="Visual timetable on desk")
+    ]
+    cara_plan.targets = [PlanTarget(description="Ask for help using a help card")]
+    cara_plan.provisions = [PlanProvision(what="Weekly social skills group")]
+    plan(zed, people["other_sendco"], -3, school=other)
+
+    group = TeachingGroup(school=school, code="9A/En1", subject="English", year_group=9)
+    group.teachers = [TeachingGroupTeacher(staff=people["lee"])]
+    group.members = [TeachingGroupPupil(pupil=cara), TeachingGroupPupil(pupil=dev)]
+    session.add(group)
+    session.flush()
+    ids = {key: member.id for key, member in people.items()}
+    ids.update(
+        ava=ava.id,
+        ben=ben.id,
+        cara=cara.id,
+        dev=dev.id,
+        zed=zed.id,
+        ava_plan=ava_plan.id,
+        school=school.id,
+    )
+    return ids

@@ -1,0 +1,133 @@
+"""The commands a newcomer types: `sspbot demo`, and `sspbot serve` answering Slack over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.slack_emulator import SlackEmulator
+from bot.slack_sender import SlackSender
+from tests.slack_harness import text_of
+
+SSPBOT = str(Path(sys.executable).with_name("sspbot"))
+
+
+def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo", "--pupils", "150"]) == 0
+    out = capsys.readouterr().out
+    for expected in (
+        "Created Oakfield Academy (demo)",
+        "Connected to Slack workspace",
+        "types  /ssp caseload",
+        "School caseload",
+        "Overdue reviews",
+        "opens SSP Bot's Home tab",
+        "As one of their teachers",
+        "couldn't find a pupil",
+        "can't find you on your school's staff list",
+        "That's the tour.",
+    ):
+        assert expected in out, expected
+    assert "Traceback" not in out
+    assert not (tmp_path / "sspbot.db").exists()  # the demo leaves no database behind
+
+
+def test_serve_without_slack_settings_explains_in_two_lines(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    done = subprocess.run(
+        [SSPBOT, "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("sspbot: SLACK_BOT_TOKEN is not set")
+    assert "sspbot demo" in lines[1]
+
+
+def test_socket_mode_needs_an_app_token(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "SLACK_BOT_TOKEN": "xoxb-test",
+    }
+    done = subprocess.run(
+        [SSPBOT, "serve", "--socket-mode"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "SLACK_APP_TOKEN is not set" in done.stderr
+
+
+@pytest.fixture
+def served(tmp_path):
+    """`sspbot serve` in its own process, on a free port, against the emulator."""
+    with SlackEmulator(team_name="Brookside High") as slack:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE"))},
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": "serve-secret",
+            "SLACK_API_URL": slack.api_url,
+            "PORT": str(_free_port()),
+        }
+        run = lambda *args: subprocess.run(  # noqa: E731
+            [SSPBOT, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert run("demo-data", "--pupils", "120").returncode == 0
+        process = subprocess.Popen(
+            [SSPBOT, "serve", "--host", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{env['PORT']}"
+            _wait_until_up(url + "/healthz", process)
+            yield slack, SlackSender(url + "/slack/events", "serve-secret", slack), process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+
+
+def test_serve_links_the_workspace_and_answers_signed_slash_commands(served):
+    slack, sender, process = served
+    slack.add_user("U0DEMO001", email="unused@example.org")
+    reply = sender.command("U0DEMO001", "caseload")
+    assert reply.status == 200
+    slack.wait_for(lambda calls: slack.responses_to("U0DEMO001"), timeout=10)
+    assert "School caseload" in text_of(slack.responses_to("U0DEMO001")[-1])
+    assert sender.command("U0DEMO001", "caseload", signature="v0=bad").status == 401
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"sspbot serve exited: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("sspbot serve did not start within 60 s")
