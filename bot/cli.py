@@ -133,7 +133,12 @@ def demo_data(args: argparse.Namespace, ctx: Context) -> int:
 
 def serve(args: argparse.Namespace, ctx: Context) -> int:
     from bot.app import create_app
-    from bot.server import HttpServer, link_workspace, socket_mode_handler
+    from bot.server import (
+        HttpServer,
+        link_staff_in_background,
+        link_workspace,
+        socket_mode_handler,
+    )
 
     settings = ctx.settings
     needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if args.socket_mode else "SLACK_SIGNING_SECRET"]
@@ -145,7 +150,9 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
         return 2
     _configure_logging(settings.log_level)
     app = create_app(settings, session_factory=ctx.sessions, socket_mode=args.socket_mode)
-    print(link_workspace(app, ctx.sessions), flush=True)
+    workspace = link_workspace(app, ctx.sessions)
+    print(workspace.describe(), flush=True)
+    link_staff_in_background(app, ctx.sessions, workspace)
     if args.socket_mode:
         print("Listening to Slack over Socket Mode. Press Ctrl+C to stop.", flush=True)
         socket_mode_handler(app, settings.slack_app_token).start()

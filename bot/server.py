@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -16,16 +18,27 @@ from bot import db
 from bot.config import ConfigError
 from bot.errors import UserError
 from bot.services.schools import bind_workspace
+from bot.slack import link_staff_accounts
 
 log = logging.getLogger(__name__)
 
 
-def link_workspace(app: App, sessions: sessionmaker[Session]) -> str:
+@dataclass(frozen=True)
+class Workspace:
+    school_id: int
+    school_name: str
+    team_id: str
+    team_name: str
+
+    def describe(self) -> str:
+        return f"Connected to Slack workspace {self.team_name} ({self.team_id}) for {self.school_name}."
+
+
+def link_workspace(app: App, sessions: sessionmaker[Session]) -> Workspace:
     """Asks Slack who the bot is (auth.test) and makes sure that workspace belongs to a school.
 
-    When exactly one school has no workspace yet, it is linked to this one. Returns a line
-    describing the result; raises ConfigError if Slack refuses the token and UserError if no
-    school can be linked.
+    When exactly one school has no workspace yet, it is linked to this one. Raises ConfigError
+    if Slack refuses the token and UserError if no school can be linked.
     """
     try:
         identity = app.client.auth_test()
@@ -43,7 +56,35 @@ def link_workspace(app: App, sessions: sessionmaker[Session]) -> str:
                 f"with `sspbot school add NAME --slack-team {team_id}`, or add a school without "
                 "a workspace and the bot will link it when it starts."
             )
-        return f"Connected to Slack workspace {team_name} ({team_id}) for {school.name}."
+        return Workspace(school.id, school.name, team_id, team_name)
+
+
+def link_staff(app: App, sessions: sessionmaker[Session], workspace: Workspace) -> str:
+    """Matches staff we have no Slack id for to Slack accounts by email; says how it went."""
+    with db.unit_of_work(sessions) as session:
+        linked, missing = link_staff_accounts(
+            session, app.client, workspace.school_id, datetime.now(UTC)
+        )
+    if not linked and not missing:
+        return "Every member of staff is already matched to a Slack account (or was asked lately)."
+    return (
+        f"Matched {linked} more staff to their Slack accounts by email; "
+        f"{missing} have no Slack account with their school email yet."
+    )
+
+
+def link_staff_in_background(app: App, sessions: sessionmaker[Session], workspace: Workspace):
+    """The same, on a thread: a large school's lookups are rate limited and take minutes."""
+
+    def run() -> None:
+        try:
+            log.info(link_staff(app, sessions, workspace))
+        except Exception:  # noqa: BLE001 - people are matched on their first request anyway
+            log.exception("matching staff to Slack accounts failed")
+
+    thread = threading.Thread(target=run, name="link-staff", daemon=True)
+    thread.start()
+    return thread
 
 
 def wsgi_app(app: App):

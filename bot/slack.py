@@ -93,7 +93,41 @@ def slack_id_for(session: Session, client: WebClient, staff: Staff, now: datetim
             session.flush()
             return None
         raise
+    holder = session.scalar(
+        select(Staff).where(Staff.school_id == staff.school_id, Staff.slack_user_id == user["id"])
+    )
+    if holder is not None and holder.is_active:
+        # Two active staff rows for one Slack account: leave it for a person to sort out.
+        log.warning("Slack account already linked to another active member of staff")
+        return None
+    if holder is not None:
+        # A leaver's old row (e.g. after an email change) gives up the account.
+        holder.slack_user_id = None
+        session.flush()
     staff.slack_user_id = user["id"]
     staff.slack_lookup_failed_at = None
     session.flush()
     return staff.slack_user_id
+
+
+def link_staff_accounts(
+    session: Session, client: WebClient, school_id: int, now: datetime
+) -> tuple[int, int]:
+    """Finds the Slack account of every active member of staff we have no Slack id for.
+
+    Each is asked about once (users.lookupByEmail); people Slack does not know are asked again
+    after a week. Returns (linked, not found).
+    """
+    waiting = list(
+        session.scalars(
+            select(Staff).where(
+                Staff.school_id == school_id,
+                Staff.is_active.is_(True),
+                Staff.slack_user_id.is_(None),
+                (Staff.slack_lookup_failed_at.is_(None))
+                | (Staff.slack_lookup_failed_at < now - LOOKUP_RETRY_AFTER),
+            )
+        )
+    )
+    linked = sum(1 for member in waiting if slack_id_for(session, client, member, now))
+    return linked, len(waiting) - linked

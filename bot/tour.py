@@ -18,7 +18,7 @@ from bot import db
 from bot.app import create_app
 from bot.blockkit_text import blocks_to_text
 from bot.config import Settings
-from bot.server import HttpServer, link_workspace
+from bot.server import HttpServer, link_staff, link_workspace
 from bot.services.demo import create_demo_school
 from bot.slack_emulator import SlackEmulator
 from bot.slack_sender import SlackSender
@@ -71,7 +71,9 @@ def run_tour(
             slack_api_url=slack.api_url,
         )
         app = create_app(settings, session_factory=sessions, clock=clock)
-        _say(out, link_workspace(app, sessions))
+        workspace = link_workspace(app, sessions)
+        _say(out, workspace.describe())
+        _say(out, link_staff(app, sessions, workspace))
         server = HttpServer(app).start()
         try:
             tour = _Tour(out, SlackSender(server.url, SIGNING_SECRET, slack), cast)

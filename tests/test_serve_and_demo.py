@@ -11,8 +11,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from bot import cli
+from bot import cli, db
 from bot.slack_emulator import SlackEmulator
 from bot.slack_sender import SlackSender
 from tests.slack_harness import text_of
@@ -84,6 +85,20 @@ def served(tmp_path):
             [SSPBOT, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
         )
         assert run("demo-data", "--pupils", "120").returncode == 0
+        engine = db.make_engine(f"sqlite:///{tmp_path / 'sspbot.db'}")
+        with engine.connect() as connection:
+            unmatched = (
+                connection.execute(
+                    text(
+                        "SELECT email FROM staff WHERE slack_user_id IS NULL AND is_active "
+                        "ORDER BY id LIMIT 2"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for n, email in enumerate(unmatched):
+            slack.add_user(f"U0NEW{n}", email=email)
         process = subprocess.Popen(
             [SSPBOT, "serve", "--host", "127.0.0.1"],
             cwd=tmp_path,
@@ -95,14 +110,40 @@ def served(tmp_path):
         try:
             url = f"http://127.0.0.1:{env['PORT']}"
             _wait_until_up(url + "/healthz", process)
-            yield slack, SlackSender(url + "/slack/events", "serve-secret", slack), process
+            yield slack, SlackSender(url + "/slack/events", "serve-secret", slack), engine
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=10)
+            engine.dispose()
+
+
+def test_serve_matches_staff_to_slack_accounts_by_email_once(served):
+    slack, sender, engine = served
+    slack.wait_for(lambda calls: len(slack.calls_to("users.lookupByEmail")) >= 2, timeout=20)
+
+    def matched():
+        with engine.connect() as connection:
+            return (
+                connection.execute(
+                    text("SELECT slack_user_id FROM staff WHERE slack_user_id LIKE 'U0NEW%'")
+                )
+                .scalars()
+                .all()
+            )
+
+    deadline = time.monotonic() + 10
+    while len(matched()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(matched()) == ["U0NEW0", "U0NEW1"]
+    with engine.connect() as connection:
+        not_found = connection.execute(
+            text("SELECT count(*) FROM staff WHERE slack_lookup_failed_at IS NOT NULL")
+        ).scalar()
+    assert not_found > 0  # remembered, so they are not asked again on the next start
 
 
 def test_serve_links_the_workspace_and_answers_signed_slash_commands(served):
-    slack, sender, process = served
+    slack, sender, engine = served
     slack.add_user("U0DEMO001", email="unused@example.org")
     reply = sender.command("U0DEMO001", "caseload")
     assert reply.status == 200

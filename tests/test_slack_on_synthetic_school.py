@@ -1,0 +1,123 @@
+"""Each `/ssp` subcommand on the synthetic school, checked against the database itself."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.app import DATABASE_DOWN
+from bot.db import make_session_factory
+from bot.services.demo import create_demo_school
+from bot.slack_emulator import SlackEmulator
+from models import Plan, PlanStatus, Pupil, Staff, StaffRole
+from tests.slack_harness import TODAY, start_app, text_of
+
+RUNNING = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW, PlanStatus.AWAITING_QA)
+
+
+@pytest.fixture
+def school(sessions):
+    with SlackEmulator() as emulator:
+        with sessions.begin() as session:
+            create_demo_school(
+                session, name="Oakfield Academy (demo)", seed=11, pupils=240, today=TODAY
+            )
+            session.execute(
+                text("UPDATE schools SET slack_team_id = :team"), {"team": emulator.team_id}
+            )
+            sendco = next(s for s in session.scalars(select(Staff)) if StaffRole.SENDCO in s.roles)
+            holder_id, held = session.execute(
+                select(Plan.case_holder_id, func.count())
+                .where(Plan.status != PlanStatus.CLOSED, Plan.case_holder_id != sendco.id)
+                .group_by(Plan.case_holder_id)
+                .order_by(func.count().desc())
+                .limit(1)
+            ).one()
+            holder = session.get(Staff, holder_id)
+            emulator.add_user(sendco.slack_user_id, email=sendco.email)
+            unmatched = session.scalars(
+                select(Staff.email)
+                .where(Staff.slack_user_id.is_(None), Staff.is_active.is_(True))
+                .order_by(Staff.id)
+            ).first()
+            emulator.add_user("U0LATE", email=unmatched)
+            holder_slack = holder.slack_user_id or "U0HOLDER"
+            emulator.add_user(holder_slack, email=holder.email)
+            facts = {
+                "sendco": sendco.slack_user_id,
+                "holder_name": holder.display_name,
+                "holder": holder_slack,
+                "held": held,
+                "open": session.scalar(
+                    select(func.count()).where(Plan.status != PlanStatus.CLOSED)
+                ),
+                "overdue": session.scalar(
+                    select(func.count()).where(Plan.status.in_(RUNNING), Plan.review_date < TODAY)
+                ),
+                "pupil": session.execute(
+                    select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
+                    .join(Plan, Plan.pupil_id == Pupil.id)
+                    .where(Plan.status == PlanStatus.ACTIVE)
+                    .order_by(Pupil.id)
+                    .limit(1)
+                ).one(),
+            }
+        app = start_app(emulator, sessions)
+        yield app, facts
+        app.server.stop()
+
+
+def test_caseload_totals_match_the_database(school):
+    app, facts = school
+    text_ = text_of(app.ask(facts["sendco"], "caseload"))
+    assert f"{facts['open']} open" in text_
+    assert f"{facts['overdue']} overdue ·" in text_
+    assert facts["holder_name"] in text_ or "@" in text_
+
+
+def test_overdue_lists_every_overdue_review(school):
+    app, facts = school
+    text_ = text_of(app.ask(facts["sendco"], "overdue"))
+    assert f"{facts['overdue']} plans" in text_ or f"{facts['overdue']} plan " in text_
+    days = [int(n) for n in re.findall(r"(\d+) days? overdue", text_)]
+    assert days == sorted(days, reverse=True)  # oldest first
+
+
+def test_mine_and_caseload_of_the_busiest_case_holder(school):
+    app, facts = school
+    mine = text_of(app.ask(facts["holder"], "mine"))
+    assert f"{facts['held']} plans" in mine
+    theirs = text_of(app.ask(facts["sendco"], f"caseload <@{facts['holder']}|holder>"))
+    assert f"{facts['held']} plans" in theirs and facts["holder_name"] in theirs
+
+
+def test_pupil_summary(school):
+    app, facts = school
+    first, preferred, last = facts["pupil"]
+    text_ = text_of(app.ask(facts["sendco"], f"pupil {preferred or first} {last}"))
+    assert f"{preferred or first} {last}" in text_
+    assert "in the APDR cycle" in text_ and "Targets" in text_ and "Provision" in text_
+
+
+def test_a_database_that_is_down_gets_a_polite_answer(school, db_url):
+    app, facts = school
+    from sqlalchemy import create_engine
+
+    down = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none")
+    broken = start_app(app.emulator, make_session_factory(down))
+    try:
+        message = broken.ask(facts["sendco"], "caseload")
+        assert message["text"] == DATABASE_DOWN
+    finally:
+        broken.server.stop()
+
+
+def test_a_slack_error_looking_someone_up_is_a_polite_refusal(school):
+    app, facts = school
+    app.emulator.fail_next("users.info", "user_not_found")
+    message = app.ask("U0LATE", "help")
+    assert "can't find you on your school's staff list" in message["text"]
+    # Once Slack answers again, the same person is recognised by their email.
+    assert "What `/ssp` can do for you" in text_of(app.ask("U0LATE", "help"))
