@@ -31,7 +31,10 @@ class Workspace:
     team_name: str
 
     def describe(self) -> str:
-        return f"Connected to Slack workspace {self.team_name} ({self.team_id}) for {self.school_name}."
+        return (
+            f"Connected to Slack workspace {self.team_name} ({self.team_id}) "
+            f"for {self.school_name}."
+        )
 
 
 def link_workspace(app: App, sessions: sessionmaker[Session]) -> Workspace:
