@@ -11,7 +11,9 @@ _BOLD = re.compile(r"\*([^*\n]+)\*")
 _ITALIC = re.compile(r"(?<![\w])_([^_\n]+)_(?![\w])")
 
 
-def blocks_to_text(blocks: list[dict], names: dict[str, str] | None = None) -> str:
+def blocks_to_text(
+    blocks: list[dict], names: dict[str, str] | None = None, width: int = WIDTH
+) -> str:
     """Renders blocks roughly as Slack lays them out: headers, sections, fields, buttons."""
     names = names or {}
     lines: list[str] = []
@@ -22,15 +24,15 @@ def blocks_to_text(blocks: list[dict], names: dict[str, str] | None = None) -> s
             lines += [title, "═" * min(len(title), WIDTH)]
         elif kind == "section":
             if "text" in block:
-                lines += _wrap(_plain(block["text"]["text"], names))
+                lines += _wrap(_plain(block["text"]["text"], names), width=width)
             for field in block.get("fields", []):
-                lines += _wrap(_plain(field["text"], names), indent="  ")
+                lines += _wrap(_plain(field["text"], names), indent="  ", width=width)
             accessory = block.get("accessory")
             if accessory and accessory.get("type") == "button":
                 lines[-1] += f"   [{accessory['text']['text']}]"
         elif kind == "context":
             text = " ".join(_plain(e.get("text", ""), names) for e in block.get("elements", []))
-            lines += _wrap(text, indent="  ┆ ")
+            lines += _wrap(text, indent="  ┆ ", width=width)
         elif kind == "divider":
             lines.append("─" * 40)
         elif kind == "actions":
@@ -46,10 +48,10 @@ def _plain(text: str, names: dict[str, str]) -> str:
     return text.replace(":tada:", "🎉").replace(":white_check_mark:", "✅")
 
 
-def _wrap(text: str, indent: str = "") -> list[str]:
+def _wrap(text: str, indent: str = "", width: int = WIDTH) -> list[str]:
     out: list[str] = []
     for paragraph in text.split("\n"):
         out += textwrap.wrap(
-            paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent + "  "
+            paragraph, width, initial_indent=indent, subsequent_indent=indent + "  "
         ) or [""]
     return out

@@ -364,6 +364,59 @@ class SlackEmulator:
             self._response_urls[url_id] = {"user": user_id, "channel": channel_id, "uses": 0}
         return f"{self.base_url}/response/{url_id}"
 
+    def open_views(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """The modal stack as a person sees it now, bottom first (one stack: the latest)."""
+        with self._lock:
+            stacks = [stack for stack in self._view_stacks.values() if stack]
+            if not stacks:
+                return []
+            return [self.views[view_id] for view_id in stacks[-1] if view_id in self.views]
+
+    def apply_view_response(self, view_id: str, response: dict[str, Any] | None) -> None:
+        """Does what Slack does with the app's answer to a view_submission.
+
+        No response_action closes the submitted view (the one underneath shows again);
+        "errors" keeps it open with the messages, and each must name an input block of the
+        view, as Slack requires; "update" replaces it; "push" adds a view on top; "clear"
+        closes the whole stack. A malformed answer raises ValueError: Slack would show the
+        person a generic error.
+        """
+        with self._lock:
+            stack = self._stack_of(view_id)
+            current = self.views.get(view_id)
+            if stack is None or current is None:
+                raise ValueError(f"view {view_id} is not open")
+            action = (response or {}).get("response_action")
+            if action is None:
+                stack.remove(view_id)
+            elif action == "errors":
+                inputs = {b.get("block_id") for b in current["blocks"] if b.get("type") == "input"}
+                errors = response.get("errors") or {}
+                unknown = set(errors) - inputs
+                if not errors or unknown:
+                    raise ValueError(f"response_action errors names no input block: {unknown}")
+                current["errors"] = errors
+            elif action in ("update", "push"):
+                view = self._valid_view(response, allowed_types=("modal",))
+                if action == "update":
+                    self._store_view(
+                        view,
+                        root_view_id=current["root_view_id"],
+                        previous_view_id=current.get("previous_view_id"),
+                        view_id=view_id,
+                    )
+                else:
+                    if len(stack) >= MAX_VIEW_STACK:
+                        raise ValueError("push_limit_reached")
+                    pushed = self._store_view(
+                        view, root_view_id=stack[0], previous_view_id=stack[-1]
+                    )
+                    stack.append(pushed["id"])
+            elif action == "clear":
+                stack.clear()
+            else:
+                raise ValueError(f"unknown response_action {action!r}")
+
     def responses_to(self, user_id: str) -> list[dict[str, Any]]:
         """Payloads posted to response URLs made for this user, oldest first."""
         with self._lock:

@@ -116,6 +116,82 @@ class SlackSender:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded", **signing)
 
+    def view_button(self, user_id: str, view: dict, action_id: str, value: str, **signing) -> Reply:
+        """A click on a button inside an open modal (block_actions from a view container)."""
+        team_id = self.emulator.team_id
+        block_id = next(
+            (
+                b.get("block_id", f"b{next(_ids)}")
+                for b in view.get("blocks", [])
+                if _has_action(b, action_id)
+            ),
+            f"b{next(_ids)}",
+        )
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user_id,
+                "username": user_id.lower(),
+                "name": user_id.lower(),
+                "team_id": team_id,
+            },
+            "api_app_id": self.emulator.app_id,
+            "token": "deprecated-verification-token",
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": self.emulator.new_trigger_id(view_id=view["id"]),
+            "team": {"id": team_id, "domain": "school"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                    "text": {"type": "plain_text", "text": "Button", "emoji": True},
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded", **signing)
+
+    def submit(self, user_id: str, view: dict, values: dict[str, dict], **signing) -> Reply:
+        """Presses a modal's submit button with these input values, as view_submission.
+
+        `values` maps block id to the element's state, e.g. {"name": {"type":
+        "plain_text_input", "value": "Sam"}}; the app's answer is applied to the emulator's
+        modal stack as Slack would apply it.
+        """
+        team_id = self.emulator.team_id
+        submitted = {
+            **view,
+            "state": {"values": {block_id: {"value": state} for block_id, state in values.items()}},
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": team_id, "domain": "school"},
+            "user": {
+                "id": user_id,
+                "username": user_id.lower(),
+                "name": user_id.lower(),
+                "team_id": team_id,
+            },
+            "api_app_id": self.emulator.app_id,
+            "token": "deprecated-verification-token",
+            "trigger_id": self.emulator.new_trigger_id(view_id=view["id"]),
+            "view": submitted,
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        reply = self.post(body, "application/x-www-form-urlencoded", **signing)
+        if reply.status == 200:
+            self.emulator.apply_view_response(view["id"], reply.json())
+        return reply
+
     def app_home_opened(self, user_id: str, *, team_id: str | None = None, **signing) -> Reply:
         team_id = team_id or self.emulator.team_id
         now = time.time()
@@ -179,3 +255,8 @@ class SlackSender:
 
     def _trigger_id(self) -> str:
         return self.emulator.new_trigger_id()
+
+
+def _has_action(block: dict, action_id: str) -> bool:
+    elements = block.get("elements", []) + ([block["accessory"]] if "accessory" in block else [])
+    return any(e.get("action_id") == action_id for e in elements)

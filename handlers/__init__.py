@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, events
+from handlers import actions, commands, events, plan_editor
 
 
 def register_listeners(app: App) -> None:
     commands.register(app)
     actions.register(app)
     events.register(app)
+    plan_editor.register(app)

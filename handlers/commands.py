@@ -1,4 +1,4 @@
-"""`/ssp`: caseload summaries for SENDCos and senior leaders, and each case holder's own list."""
+"""`/ssp`: caseload summaries, pupils' plans, the glossary and the plan document."""
 
 from __future__ import annotations
 
@@ -6,26 +6,26 @@ import logging
 import re
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.app import runtime_of, school_timezone, viewer_of
-from handlers import pages
+from handlers import export, pages, plan_editor
 
 log = logging.getLogger(__name__)
 
+COMMANDS = ("/ssp",)
 # With should_escape on, Slack sends a mention as <@U123ABC|name> (or <@U123ABC>).
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
-COMMANDS = ("/ssp",)
 
 
 def register(app: App) -> None:
     app.command("/ssp")(ssp)
 
 
-def ssp(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
+def ssp(ack: Ack, command: dict, respond: Respond, context: BoltContext, client: WebClient) -> None:
     ack()
-    words = (command.get("text") or "").split()
+    text = command.get("text") or ""
+    words = text.split()
     subcommand = words[0].lower() if words else "help"
     rest = words[1:]
     runtime, viewer = runtime_of(context), viewer_of(context)
@@ -52,6 +52,34 @@ def ssp(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None
         respond(**pages.pupil(runtime, viewer, " ".join(rest), today))
     elif subcommand == "pupil":
         respond(**pages.usage(viewer, "Say which pupil: `/ssp pupil <UPN or name>`."))
+    elif subcommand == "plan" and rest and rest[0].lower() == "new" and rest[1:]:
+        plan_editor.start_new_plan(
+            runtime, client, viewer, " ".join(rest[1:]), command["trigger_id"], respond, today
+        )
+    elif subcommand == "plan" and rest and rest[0].lower() != "new":
+        plan_editor.open_for_query(
+            runtime, client, viewer, " ".join(rest), command["trigger_id"], respond, today
+        )
+    elif subcommand == "plan":
+        respond(
+            **pages.usage(
+                viewer,
+                "Say which pupil: `/ssp plan <UPN or name>`, or "
+                "`/ssp plan new <UPN or name>` to start one.",
+            )
+        )
+    elif subcommand == "glossary":
+        respond(**pages.glossary(runtime, viewer, text.split(None, 1)[1] if rest else ""))
+    elif subcommand == "export" and rest:
+        respond(**export.export_command(runtime, client, viewer, rest, today))
+    elif subcommand == "export":
+        respond(
+            **pages.usage(
+                viewer,
+                "Say which pupil: `/ssp export <UPN or name>` "
+                "(add `--for family` for the family's copy).",
+            )
+        )
     else:
         respond(**pages.usage(viewer, f"I don't know `{_quote(words)}`."))
 

@@ -12,8 +12,10 @@ from slack_bolt import BoltContext
 
 from bot.access import Viewer
 from bot.app import Runtime
-from bot.render import render_json
+from bot.errors import UserError
+from bot.render import escape_mrkdwn, render_json
 from bot.services import audit
+from bot.services import glossary as glossary_service
 from bot.services.caseload import (
     PlanLine,
     holder_caseload,
@@ -133,6 +135,34 @@ def overdue(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
         page_key="overdue",
         via="/ssp overdue",
         show_holder=True,
+    )
+
+
+def glossary(runtime: Runtime, viewer: Viewer, arguments: str) -> dict:
+    """`/ssp glossary` lists the school's acronyms; `/ssp glossary add ELSA "…"` adds one."""
+    words = arguments.split(None, 2)
+    if not words:
+        with runtime.unit_of_work() as session:
+            terms = glossary_service.glossary(session, viewer.school_id)
+        return _message("glossary.json.j2", terms=list(terms.items()))
+    if words[0].lower() != "add" or len(words) < 3:
+        return usage(
+            viewer,
+            'To add an acronym: `/ssp glossary add ELSA "Emotional Literacy '
+            'Support Assistant: …"`.',
+        )
+    if not (viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school):
+        return _notice("Only the SENDCo, senior leaders and case holders can add to the glossary.")
+    acronym, meaning = words[1], _unquote(_unescape(words[2]))
+    try:
+        with runtime.unit_of_work() as session:
+            _, new = glossary_service.add_term(
+                session, viewer.school_id, acronym, meaning, runtime.now()
+            )
+    except UserError as refusal:
+        return _notice(str(refusal))
+    return _notice(
+        f"{'Added' if new else 'Updated'} *{escape_mrkdwn(acronym)}*: {escape_mrkdwn(meaning)}"
     )
 
 
@@ -270,11 +300,27 @@ def _summary(runtime, session, viewer, pupil_id, today) -> dict | None:
     )
     if summary is None:
         return None
-    return _message("pupil_summary.json.j2", s=summary, today=today)
+    can_open = summary.plan is not None and (
+        viewer.sees_whole_school or summary.plan.case_holder_id == viewer.staff_id
+    )
+    return _message("pupil_summary.json.j2", s=summary, today=today, can_open=can_open)
 
 
 def _message(template: str, **context) -> dict:
     return {"response_type": "ephemeral", **render_json(template, **context)}
+
+
+def _unescape(text: str) -> str:
+    # Slack escapes &, < and > in command text; we store plain text and escape when showing it.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    for opening, closing in (('"', '"'), ("“", "”"), ("'", "'"), ("‘", "’")):
+        if len(text) >= 2 and text.startswith(opening) and text.endswith(closing):
+            return text[1:-1].strip()
+    return text
 
 
 def _notice(text: str) -> dict:

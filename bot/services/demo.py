@@ -36,7 +36,6 @@ from models import (
     BroadArea,
     CaseHolderAssignment,
     CircleMember,
-    GlossaryTerm,
     LinkedPlan,
     LinkedPlanKind,
     NeedCode,
@@ -325,7 +324,6 @@ class _DemoSchool:
         plans, reviews = self._make_plans(writer)
         session.add_all(plans)
         session.add_all(reviews)
-        session.add_all(self._glossary())
         session.flush()
         # A report names the involvement it came from, which needs the involvement's id.
         for plan, involvement, report in writer.reports:
@@ -902,15 +900,6 @@ class _DemoSchool:
             holder=spec.holder if rng.random() < 0.6 else rng.choice(holders),
             primary_area=spec.primary_area,
         )
-
-    def _glossary(self) -> list[GlossaryTerm]:
-        created = self.at(date(self.academic_year, 9, 1), 7)
-        return [
-            GlossaryTerm(
-                school_id=self.school.id, acronym=acronym, meaning=meaning, created_at=created
-            )
-            for acronym, meaning in GLOSSARY
-        ]
 
 
 class _PlanWriter:
@@ -3430,59 +3419,4 @@ PHONE_NOTES = (
     "things are going well at home; no changes needed.",
     "agreed to try a homework timetable at home.",
     "shared good news about {name}'s effort this week.",
-)
-
-GLOSSARY: tuple[tuple[str, str], ...] = (
-    ("APDR", "Assess, Plan, Do, Review: the cycle every SEN Support Plan follows."),
-    ("SSP", "SEN Support Plan: the plan for a pupil with special educational needs."),
-    ("SEN", "Special educational needs."),
-    (
-        "SENDCo",
-        "Special Educational Needs and Disabilities Coordinator: the teacher who leads "
-        "SEN support in the school.",
-    ),
-    (
-        "EHCP",
-        "Education, Health and Care Plan: a legal plan from the local authority for "
-        "children with more complex needs.",
-    ),
-    ("CYP", "Child or young person."),
-    ("EAL", "English as an additional language."),
-    (
-        "ELSA",
-        "Emotional Literacy Support Assistant: a teaching assistant trained to help "
-        "pupils understand and manage their feelings.",
-    ),
-    (
-        "THRIVE",
-        "The Thrive Approach: activities that help children's social and emotional "
-        "development, led by a trained practitioner.",
-    ),
-    (
-        "WellComm",
-        "A speech and language toolkit used to check language skills and run "
-        "activities to build them.",
-    ),
-    ("SALT", "Speech and language therapist (or therapy)."),
-    ("EP", "Educational psychologist."),
-    (
-        "OT",
-        "Occupational therapist (or therapy): helps with movement, handwriting and daily skills.",
-    ),
-    ("CAMHS", "Child and Adolescent Mental Health Services (NHS)."),
-    ("MHST", "Mental Health Support Team: NHS practitioners who work in schools."),
-    ("QTOD", "Qualified Teacher of the Deaf."),
-    ("QTVI", "Qualified Teacher of children and young people with Vision Impairment."),
-    ("PEP", "Personal Education Plan: the education part of a care plan for a child in care."),
-    ("PEEP", "Personal Emergency Evacuation Plan."),
-    ("DLD", "Developmental language disorder."),
-    ("ADHD", "Attention deficit hyperactivity disorder."),
-    ("SEMH", "Social, emotional and mental health needs."),
-    ("SLCN", "Speech, language and communication needs."),
-    ("SpLD", "Specific learning difficulty, such as dyslexia."),
-    ("MLD", "Moderate learning difficulty."),
-    ("ASD", "Autistic spectrum disorder (autism)."),
-    ("TA", "Teaching assistant."),
-    ("MIS", "Management information system: the school's pupil database."),
-    ("DSL", "Designated safeguarding lead."),
 )

@@ -1,0 +1,716 @@
+"""Writing a plan section by section: what each section holds, and saving it safely.
+
+Sections are described as data (fields, kinds, which are required) so the Slack forms, the
+validation and the saving all follow one description. Saving goes through `edit_plan`, so two
+people editing at once can never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.access import Viewer, visible_pupils
+from bot.errors import UserError
+from bot.services import audit, glossary
+from bot.services.plans import edit_plan
+from bot.services.pupils import MAX_MATCHES, UPN_SHAPE, PupilMatch, _like_prefix
+from models import (
+    AdjustmentKind,
+    AgencyInvolvement,
+    AgencyReport,
+    AssignmentStatus,
+    BroadArea,
+    CaseHolderAssignment,
+    CircleMember,
+    LinkedPlan,
+    LinkedPlanKind,
+    NeedCode,
+    NeedSource,
+    Plan,
+    PlanAdjustment,
+    PlanNeed,
+    PlanOutcome,
+    PlanPerson,
+    PlanPersonRole,
+    PlanProvision,
+    PlanStatus,
+    PlanTarget,
+    PlanVoice,
+    Pupil,
+    School,
+    SharingConsent,
+    Staff,
+    TargetStatus,
+    TimelineEntry,
+    TimelineKind,
+)
+
+MAX_TEXT = 3000  # what one Slack text input holds; longer texts are split across inputs
+SHORT_TEXT = 200
+
+
+@dataclass(frozen=True)
+class Field:
+    """One thing a writer fills in. kind: text, long, date, select, checkbox."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] | str | None = None  # or "outcomes" / "targets"
+    hint: str | None = None
+    max_length: int = SHORT_TEXT
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str  # at most 24 characters: it is a modal title
+    fields: tuple[Field, ...]
+    collection: str | None = None  # the Plan relationship holding the items of a list section
+    model: type | None = None
+    summary: Callable[[Any], str] = field(default=lambda item: "")
+    # Changes here to an approved plan need the SENDCo's quality assurance again.
+    needs_qa: bool = False
+
+    @property
+    def is_list(self) -> bool:
+        return self.collection is not None
+
+
+def _choices(enum_labels: dict) -> tuple[tuple[str, str], ...]:
+    return tuple((str(value), label) for value, label in enum_labels.items())
+
+
+def _long(name: str, label: str, required: bool = False, hint: str | None = None) -> Field:
+    return Field(name, label, "long", required, hint=hint, max_length=20_000)
+
+
+RINGS = (
+    ("1", "Closest: family and home"),
+    ("2", "Friends"),
+    ("3", "People at school"),
+    ("4", "Professionals and services"),
+)
+
+SECTIONS: dict[str, Section] = {
+    s.key: s
+    for s in (
+        Section(
+            "details",
+            "Plan dates",
+            (
+                Field("start_date", "Start date", "date"),
+                Field(
+                    "review_date",
+                    "Next review date",
+                    "date",
+                    hint="When the plan will next be reviewed with the pupil and family.",
+                ),
+            ),
+        ),
+        Section(
+            "voice",
+            "My voice",
+            (
+                _long("aspirations", "My hopes and dreams for the future"),
+                _long("important_to_me", "What and who is important to me"),
+                _long("strengths_and_likes", "What I like and what I am good at"),
+                _long("difficulties", "What I find hard"),
+                _long("how_to_support_me", "How I want to be supported"),
+                _long("good_day", "A good day for me"),
+                _long("bad_day", "A bad day for me"),
+                _long("better_days", "What would make my days better"),
+                _long("about_me", "Anything else I want people to know (my journey)"),
+            ),
+        ),
+        Section(
+            "family",
+            "Family hopes",
+            (
+                _long("family_hopes", "My family's hopes for the future"),
+                _long("family_concerns", "My family's concerns"),
+                _long(
+                    "professional_concerns",
+                    "Concerns from staff and professionals",
+                    hint="Staff-only: left out of the family's copy of the plan.",
+                ),
+            ),
+        ),
+        Section(
+            "circle",
+            "Circle of support",
+            (
+                Field("name", "Name", required=True),
+                Field("relationship_to_cyp", "Who they are to the pupil"),
+                Field("ring", "How close", "select", True, RINGS),
+            ),
+            "circle_of_support",
+            CircleMember,
+            lambda m: (
+                f"{m.name}" + (f" ({m.relationship_to_cyp})" if m.relationship_to_cyp else "")
+            ),
+        ),
+        Section(
+            "needs",
+            "Needs",
+            (
+                Field(
+                    "broad_area",
+                    "Broad area of need",
+                    "select",
+                    True,
+                    tuple((a.value, a.label) for a in BroadArea),
+                ),
+                Field(
+                    "census_code",
+                    "Type of need (census code)",
+                    "select",
+                    False,
+                    tuple((c.value, f"{c.value}: {c.label}") for c in NeedCode),
+                ),
+                _long("description", "The need, in plain words", required=True),
+                Field(
+                    "source",
+                    "Where this comes from",
+                    "select",
+                    False,
+                    (
+                        (NeedSource.ASSESSMENT.value, "Assessment"),
+                        (NeedSource.OBSERVATION.value, "Observation"),
+                        (NeedSource.REPORT.value, "Professional report"),
+                        (NeedSource.INDES.value, "INDES"),
+                        (NeedSource.EHCP.value, "EHC plan"),
+                        (NeedSource.FAMILY.value, "Family"),
+                    ),
+                ),
+                Field("is_primary", "Primary need", "checkbox"),
+            ),
+            "needs",
+            PlanNeed,
+            lambda n: f"{n.broad_area.label}: {n.description}",
+        ),
+        Section(
+            "adjustments",
+            "Adjustments",
+            (
+                Field(
+                    "kind",
+                    "Kind",
+                    "select",
+                    True,
+                    (
+                        (AdjustmentKind.IN_CLASS.value, "In-class reasonable adjustment"),
+                        (AdjustmentKind.ACCESS_ARRANGEMENT.value, "Exam access arrangement"),
+                    ),
+                ),
+                _long("description", "What the teacher does", required=True),
+            ),
+            "adjustments",
+            PlanAdjustment,
+            lambda a: a.description,
+        ),
+        Section(
+            "outcomes",
+            "Long-term outcomes",
+            (
+                _long("description", "The outcome", required=True),
+                Field("timescale", "By when", hint="e.g. the end of Key Stage 3"),
+                Field("from_ehcp", "From the EHC plan", "checkbox"),
+            ),
+            "outcomes",
+            PlanOutcome,
+            lambda o: o.description,
+        ),
+        Section(
+            "targets",
+            "SMART targets",
+            (
+                _long("description", "The target (specific)", required=True),
+                Field("outcome_id", "Towards which outcome", "select", False, "outcomes"),
+                _long("measure", "How progress is measured (measurable)"),
+                _long("baseline", "Where the pupil is now (baseline)"),
+                _long("success_criteria", "What success looks like"),
+                Field("start_date", "Start", "date"),
+                Field("end_date", "End (time-bound)", "date"),
+                Field(
+                    "status",
+                    "Status",
+                    "select",
+                    True,
+                    (
+                        (TargetStatus.OPEN.value, "Working on it"),
+                        (TargetStatus.ACHIEVED.value, "Achieved"),
+                        (TargetStatus.PARTLY_ACHIEVED.value, "Partly achieved"),
+                        (TargetStatus.NOT_YET_ACHIEVED.value, "Not yet achieved"),
+                        (TargetStatus.DISCONTINUED.value, "Stopped"),
+                    ),
+                ),
+            ),
+            "targets",
+            PlanTarget,
+            lambda t: t.description,
+            needs_qa=True,
+        ),
+        Section(
+            "provision",
+            "Provision",
+            (
+                _long("what", "What support (additional to and different from)", required=True),
+                Field("who", "Who delivers it"),
+                _long("how", "How"),
+                Field("how_often", "How often", hint="e.g. 3 x 20 minutes a week"),
+                Field("how_long", "For how long", hint="e.g. one term"),
+                Field("start_date", "Start", "date"),
+                Field("end_date", "End", "date"),
+                Field("target_id", "Towards which target", "select", False, "targets"),
+            ),
+            "provisions",
+            PlanProvision,
+            lambda p: p.what,
+            needs_qa=True,
+        ),
+        Section(
+            "agencies",
+            "External agencies",
+            (
+                Field(
+                    "agency", "Agency or service", required=True, hint="e.g. Educational Psychology"
+                ),
+                Field("contact", "Contact", hint="Staff-only: left out of the family's copy."),
+                _long("involvement", "What they do or advise"),
+                Field("started_on", "Involved since", "date"),
+                Field("ended_on", "Until", "date"),
+            ),
+            "agencies",
+            AgencyInvolvement,
+            lambda a: a.agency,
+        ),
+        Section(
+            "reports",
+            "Reports",
+            (
+                Field("title", "Report", required=True, max_length=300),
+                Field("author", "Written by"),
+                Field("report_date", "Date of the report", "date"),
+                _long("recommendations", "Its recommendations"),
+                Field("location", "Where the report is kept", max_length=500),
+            ),
+            "reports",
+            AgencyReport,
+            lambda r: r.title,
+        ),
+        Section(
+            "links",
+            "Linked plans",
+            (
+                Field(
+                    "kind",
+                    "Kind of plan",
+                    "select",
+                    True,
+                    (
+                        (LinkedPlanKind.HEALTH_CARE.value, "Individual health care plan"),
+                        (LinkedPlanKind.INTIMATE_CARE.value, "Intimate care plan"),
+                        (LinkedPlanKind.BEHAVIOUR_SUPPORT.value, "Positive behaviour support plan"),
+                        (LinkedPlanKind.RISK_ASSESSMENT.value, "Risk assessment"),
+                        (LinkedPlanKind.PERSONAL_EDUCATION.value, "Personal education plan (PEP)"),
+                        (LinkedPlanKind.FAMILY_NETWORKING.value, "Family networking"),
+                        (LinkedPlanKind.EARLY_HELP.value, "Early Help"),
+                        (LinkedPlanKind.EHC_PLAN.value, "EHC plan"),
+                        (LinkedPlanKind.OTHER.value, "Other"),
+                    ),
+                ),
+                _long("description", "About it"),
+                Field("location", "Where it is kept", max_length=500),
+            ),
+            "linked_plans",
+            LinkedPlan,
+            lambda link: link.kind.value.replace("_", " ").capitalize(),
+        ),
+        Section(
+            "people",
+            "People",
+            (
+                Field(
+                    "role",
+                    "Their part",
+                    "select",
+                    True,
+                    (
+                        (PlanPersonRole.DELIVERS.value, "Agreed to deliver the plan"),
+                        (PlanPersonRole.CONTRIBUTED.value, "Contributed to the plan"),
+                        (PlanPersonRole.SENT_TO.value, "Is sent the plan"),
+                    ),
+                ),
+                Field("name", "Name", required=True),
+                Field(
+                    "relationship_to_cyp", "Role or relationship", hint="e.g. Mum, maths teacher"
+                ),
+            ),
+            "people",
+            PlanPerson,
+            lambda p: p.name,
+        ),
+        Section(
+            "consent",
+            "Sharing consent",
+            (
+                Field("given_by", "Given by", required=True),
+                Field("relationship_to_cyp", "Who they are", hint="e.g. the pupil, parent, carer"),
+                _long("scope", "What may be shared, and with whom", required=True),
+                Field("given_on", "Date given", "date", required=True),
+                Field("withdrawn_on", "Date withdrawn", "date"),
+                _long("storage_notes", "How the plan is stored"),
+            ),
+            "consents",
+            SharingConsent,
+            lambda c: f"{c.given_by}: {c.scope}",
+        ),
+    )
+}
+
+MODELS_FOR_CHILD = {s.model: s for s in SECTIONS.values() if s.model}
+
+
+class NotAllowedToEdit(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Only the SENDCo and the plan's case holder can change a plan. "
+            "`/ssp pupil` shows you what you need."
+        )
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    plan: Plan
+    unexplained_acronyms: list[str]
+    sent_for_qa: bool
+
+
+def can_edit(viewer: Viewer, plan: Plan) -> bool:
+    return viewer.is_sendco or (viewer.is_case_holder and plan.case_holder_id == viewer.staff_id)
+
+
+def load_plan(
+    session: Session, viewer: Viewer, pupil_id: int, *, via: str, now: datetime, audit_read=True
+) -> Plan | None:
+    """The open plan of a pupil the viewer may see, with every section loaded; None otherwise."""
+    plan = session.scalar(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(Plan.pupil_id == pupil_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
+        .options(
+            selectinload(Plan.pupil),
+            selectinload(Plan.case_holder),
+            selectinload(Plan.voice),
+            *(selectinload(getattr(Plan, s.collection)) for s in SECTIONS.values() if s.collection),
+        )
+    )
+    if plan is not None and audit_read:
+        audit.record(
+            session,
+            action="read",
+            via=via,
+            now=now,
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            plan=plan,
+            detail="plan opened for editing",
+        )
+    return plan
+
+
+def items(plan: Plan, section: Section) -> list:
+    return list(getattr(plan, section.collection)) if section.collection else []
+
+
+def current_values(plan: Plan, section: Section, item_id: int | None) -> dict[str, Any]:
+    """The values a form starts with: the item's (or the plan's) current ones."""
+    if section.key == "details":
+        source = plan
+    elif not section.is_list:
+        source = plan.voice
+    else:
+        source = next((i for i in items(plan, section) if i.id == item_id), None)
+    if source is None:
+        return {"status": TargetStatus.OPEN.value} if section.key == "targets" else {}
+    values = {}
+    for f in section.fields:
+        value = getattr(source, f.name)
+        if hasattr(value, "value"):
+            value = value.value
+        values[f.name] = str(value) if f.kind == "select" and value is not None else value
+    return values
+
+
+def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:
+    if f.choices == "outcomes":
+        return tuple((str(o.id), _short(o.description)) for o in plan.outcomes)
+    if f.choices == "targets":
+        return tuple((str(t.id), _short(t.description)) for t in plan.targets)
+    return f.choices or ()
+
+
+def validate(section: Section, values: dict[str, Any], plan: Plan) -> dict[str, str]:
+    """Problems with what was typed, by field name, in words for the writer."""
+    problems: dict[str, str] = {}
+    for f in section.fields:
+        value = values.get(f.name)
+        if f.required and (value is None or value == "" or value == []):
+            problems[f.name] = f"Please fill in “{f.label}”."
+        elif f.kind == "text" and value and len(value) > f.max_length:
+            problems[f.name] = f"Please keep this under {f.max_length} characters."
+        elif f.kind == "select" and value and value not in {v for v, _ in choices_for(plan, f)}:
+            problems[f.name] = "Please choose again: that choice is no longer there."
+    for start, end in (
+        ("start_date", "end_date"),
+        ("started_on", "ended_on"),
+        ("given_on", "withdrawn_on"),
+    ):
+        if values.get(start) and values.get(end) and values[end] < values[start]:
+            problems[end] = "This is before the start date."
+    if (
+        section.key == "details"
+        and values.get("review_date")
+        and values.get("start_date")
+        and values["review_date"] < values["start_date"]
+    ):
+        problems["review_date"] = "The review can't be before the plan starts."
+    return problems
+
+
+def save(
+    session: Session,
+    viewer: Viewer,
+    *,
+    plan_id: int,
+    expected_version: int,
+    section_key: str,
+    item_id: int | None,
+    values: dict[str, Any] | None,
+    via: str,
+    now: datetime,
+) -> SaveResult:
+    """Saves one section (or one item of a list section); `values` None removes the item.
+
+    Raises PlanChanged when someone saved the plan since `expected_version` (nothing is
+    applied), PlanNotFound or NotAllowedToEdit. A case holder changing targets or provision of
+    an active plan sends it back to the SENDCo for quality assurance.
+    """
+    section = SECTIONS[section_key]
+    school = session.get(School, viewer.school_id)
+    editor = session.get(Staff, viewer.staff_id)
+    sent_for_qa = False
+
+    def apply(plan: Plan) -> str:
+        nonlocal sent_for_qa
+        plan_state_before = plan.status
+        if not can_edit(viewer, plan):
+            raise NotAllowedToEdit()
+        if section.key == "details":
+            target, verb = plan, "changed"
+        elif not section.is_list:
+            if plan.voice is None:
+                plan.voice = PlanVoice()
+            target, verb = plan.voice, "changed"
+        elif item_id is None:
+            target = section.model(position=len(items(plan, section)))
+            getattr(plan, section.collection).append(target)
+            verb = "added to"
+        else:
+            target = next((i for i in items(plan, section) if i.id == item_id), None)
+            if target is None:
+                raise UserError("That entry has been removed by someone else. Reload the plan.")
+            verb = "changed"
+        if values is None:
+            getattr(plan, section.collection).remove(target)
+            verb = "removed from"
+        else:
+            for f in section.fields:
+                setattr(target, f.name, _convert(type(target), f, values.get(f.name)))
+            if section.key == "needs" and values.get("is_primary"):
+                for other in plan.needs:
+                    if other is not target:
+                        other.is_primary = False
+            if section.key == "targets" and target.cycle_number is None:
+                target.cycle_number = plan.cycle_number
+        if section.needs_qa and not viewer.is_sendco and plan_state_before == PlanStatus.ACTIVE:
+            plan.status = PlanStatus.AWAITING_QA
+            sent_for_qa = True
+        change = f"{verb} {section.title.lower()}"
+        return change + (" (sent for quality assurance)" if sent_for_qa else "")
+
+    plan = edit_plan(
+        session,
+        school=school,
+        plan_id=plan_id,
+        expected_version=expected_version,
+        editor=editor,
+        edit=apply,
+        via=via,
+        now=now,
+    )
+    texts = [
+        v
+        for f in section.fields
+        if f.kind in ("text", "long")
+        for v in [(values or {}).get(f.name)]
+        if v
+    ]
+    return SaveResult(plan, glossary.unexplained(session, viewer.school_id, texts), sent_for_qa)
+
+
+def find_pupils_for_new_plan(session: Session, viewer: Viewer, query: str) -> list[PupilMatch]:
+    """Pupils on roll with no open plan, for the SENDCo or a case holder starting one."""
+    if not (viewer.is_sendco or viewer.is_case_holder):
+        return []
+    words = query.split()
+    if len(words) == 1 and UPN_SHAPE.match(words[0]):
+        condition = Pupil.upn == words[0].upper()
+    else:
+        from sqlalchemy import and_, or_
+
+        condition = and_(
+            *(
+                or_(
+                    func.lower(Pupil.first_name).like(_like_prefix(w), escape="\\"),
+                    func.lower(Pupil.preferred_name).like(_like_prefix(w), escape="\\"),
+                    func.lower(Pupil.last_name).like(_like_prefix(w), escape="\\"),
+                )
+                for w in words
+            )
+        )
+    open_plan = exists().where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED)
+    rows = session.execute(
+        select(
+            Pupil.id,
+            Pupil.preferred_name,
+            Pupil.first_name,
+            Pupil.last_name,
+            Pupil.year_group,
+            Pupil.form,
+        )
+        .where(
+            Pupil.school_id == viewer.school_id, Pupil.is_active.is_(True), condition, ~open_plan
+        )
+        .order_by(Pupil.last_name, Pupil.first_name)
+        .limit(MAX_MATCHES + 1)
+    ).all()
+    return [
+        PupilMatch(pid, f"{pref or first} {last}", year, form, False)
+        for pid, pref, first, last, year, form in rows
+    ]
+
+
+def start_plan(
+    session: Session, viewer: Viewer, pupil_id: int, *, now: datetime, today: date
+) -> Plan:
+    """A new draft plan for a pupil with no open plan; its writer becomes the case holder.
+
+    The plan number carries on from the pupil's last closed plan (the APDR cycle continues).
+    """
+    if not (viewer.is_sendco or viewer.is_case_holder):
+        raise NotAllowedToEdit()
+    pupil = session.scalar(
+        select(Pupil).where(Pupil.id == pupil_id, Pupil.school_id == viewer.school_id)
+    )
+    if pupil is None:
+        raise UserError("I couldn't find that pupil.")
+    if session.scalar(
+        select(Plan.id).where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
+    ):
+        raise UserError(f"{pupil.known_as} already has a plan: open it with `/ssp plan`.")
+    last_cycle = (
+        session.scalar(select(func.max(Plan.cycle_number)).where(Plan.pupil_id == pupil.id)) or 0
+    )
+    plan = Plan(
+        school_id=viewer.school_id,
+        pupil=pupil,
+        status=PlanStatus.DRAFT,
+        cycle_number=last_cycle + 1,
+        start_date=today,
+        case_holder_id=viewer.staff_id,
+        created_at=now,
+        updated_at=now,
+        updated_by_id=viewer.staff_id,
+    )
+    plan.voice = PlanVoice()
+    plan.assignments.append(
+        CaseHolderAssignment(
+            staff_id=viewer.staff_id,
+            assigned_by_id=viewer.staff_id,
+            reason="started the plan",
+            status=AssignmentStatus.ACCEPTED,
+            created_at=now,
+            responded_at=now,
+        )
+    )
+    plan.timeline.append(
+        TimelineEntry(
+            occurred_at=now,
+            kind=TimelineKind.PLAN_CHANGE,
+            summary="started the plan",
+            author_id=viewer.staff_id,
+        )
+    )
+    session.add(plan)
+    session.flush()
+    audit.record(
+        session,
+        action="create",
+        via="/ssp plan new",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail="started a new plan",
+    )
+    return plan
+
+
+def split_long(text: str | None) -> list[str]:
+    """A long text as pieces that each fit one Slack text input, broken between words."""
+    text = text or ""
+    pieces = []
+    while len(text) > MAX_TEXT:
+        cut = max(text.rfind("\n", 0, MAX_TEXT), text.rfind(" ", 0, MAX_TEXT))
+        cut = cut if cut > MAX_TEXT // 2 else MAX_TEXT
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip(" ") if cut < MAX_TEXT else text[cut:]
+    pieces.append(text)
+    return pieces
+
+
+def join_long(pieces: list[str | None]) -> str:
+    """The pieces typed into a long text's inputs, put back together without losing a word."""
+    text = ""
+    for piece in (p for p in pieces if p):
+        if text and not text[-1].isspace() and not piece[0].isspace():
+            text += " "
+        text += piece
+    return text
+
+
+def _convert(model: type, f: Field, value: Any) -> Any:
+    """A form value as the column stores it: dates, ids and the column's own enum."""
+    if f.kind == "checkbox":
+        return bool(value)
+    if value in (None, ""):
+        return None
+    if f.kind == "date":
+        return value if isinstance(value, date) else date.fromisoformat(value)
+    if f.kind == "select":
+        enum_class = getattr(getattr(model, f.name).type, "enum_class", None)
+        return enum_class(value) if enum_class else int(value)
+    return value
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 70 else text[:69] + "…"

@@ -1,0 +1,629 @@
+"""`/ssp export`: the plan as an HTML document, sent by DM, checked by parsing what was uploaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import event, select
+
+from bot.access import Viewer
+from bot.services.plan_document import load_plan_document
+from bot.slack_emulator import UPLOAD, SlackEmulator
+from models import (
+    AgencyInvolvement,
+    AgencyReport,
+    AuditEvent,
+    CircleMember,
+    LinkedPlan,
+    LinkedPlanKind,
+    Plan,
+    PlanOutcome,
+    PlanPerson,
+    PlanPersonRole,
+    PlanProvision,
+    PlanTarget,
+    PlanVoice,
+    Pupil,
+    PupilDisplay,
+    Review,
+    ReviewStatus,
+    ReviewTargetResult,
+    School,
+    SharingConsent,
+    StaffRole,
+    TargetResult,
+    TargetStatus,
+    TimelineEntry,
+    TimelineKind,
+)
+from tests.slack_harness import NOW, TODAY, build_school, start_app, text_of
+
+SECTIONS = [
+    ("personal-information", "Personal information"),
+    ("one-page-profile", "My one-page profile"),
+    ("circle-of-support", "My circle of support"),
+    ("good-day-bad-day", "Good day, bad day"),
+    ("my-journey", "My journey"),
+    ("planning-to-meet-my-needs", "Planning to meet my needs"),
+    ("my-outcomes", "My outcomes"),
+    ("reviewing-my-outcomes", "Reviewing my outcomes"),
+    ("record-of-my-review", "Record of my review"),
+    ("recommendations", "Recommendations from my review"),
+    ("people-who-helped", "People who helped to make my plan"),
+    ("signatures-and-agreements", "Signatures and agreements"),
+    ("timeline", "Timeline of meetings and communications"),
+    ("acronyms", "Acronyms used in this plan"),
+]
+SCRIPT = "<script>alert(1)</script>"
+# Staff-only notes in the fixture plan: each must be in the staff copy and not in the family's.
+STAFF_ONLY = {
+    "professional concerns": "Reported to the DSL after a worrying comment",
+    "timeline note": "Staff-only note: Mum finds meetings at 3pm hard",
+    "agency contact": "Dr Rowe, 01632 960123",
+    "other information": "Older sibling also on the SEN register",
+}
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with SlackEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+def slack(emulator, sessions):
+    emulator.reset()
+    with sessions.begin() as session:
+        ids = build_school(session, emulator)
+        ids.update(fill_avas_plan(session, ids))
+    running = start_app(emulator, sessions)
+    running.ids = ids
+    yield running
+    running.server.stop()
+
+
+def fill_avas_plan(session, ids: dict) -> dict:
+    """Every One Planning section of Ava's plan (held by Priya), including staff-only notes."""
+    plan = session.get(Plan, ids["ava_plan"])
+    plan.pupil.other_information = STAFF_ONLY["other information"]
+    plan.voice = PlanVoice(
+        strengths_and_likes="Kind, funny and great at drawing dragons",
+        important_to_me="My dog Biscuit & my Saturday art club",
+        how_to_support_me="Give me time to think before I answer",
+        good_day="I know what is happening and I sit with Jo",
+        bad_day="Reading out loud in front of the class",
+        better_days="A quiet start in the library",
+        about_me=f"I like coding. {SCRIPT} is what I typed once!",
+        aspirations="I want to design video games",
+        family_hopes="That Ava feels confident about reading",
+        family_concerns="Homework takes hours",
+        professional_concerns=STAFF_ONLY["professional concerns"],
+    )
+    plan.circle_of_support = [
+        CircleMember(name="Mum", relationship_to_cyp="My mum", ring=1, position=0),
+        CircleMember(name="Jo", relationship_to_cyp="My best friend", ring=2, position=1),
+    ]
+    outcome = PlanOutcome(description="Ava reads a chapter book on her own", timescale="July 2027")
+    plan.outcomes = [outcome]
+    reading = PlanTarget(
+        description="Read a page of a Year 5 book aloud to her ELSA with 95% accuracy",
+        outcome=outcome,
+        measure="Running record",
+        baseline="80% accuracy in September",
+        success_criteria="95% on three running records in a row",
+        start_date=TODAY - timedelta(days=60),
+        end_date=date(2026, 12, 3),
+        cycle_number=2,
+        position=1,
+    )
+    spelling = PlanTarget(
+        description="Spell 10 taught words correctly in a dictation",
+        status=TargetStatus.ACHIEVED,
+        cycle_number=1,
+        position=2,
+    )
+    plan.targets = [*plan.targets, reading, spelling]
+    plan.provisions = [
+        *plan.provisions,
+        PlanProvision(
+            what="ELSA sessions",
+            who="Mrs Khan",
+            how="One to one, using XQZT cards",
+            how_often="Weekly",
+            how_long="30 minutes",
+            start_date=date(2026, 9, 14),
+            end_date=date(2026, 12, 18),
+            target=reading,
+        ),
+    ]
+    agency = AgencyInvolvement(
+        agency="Educational psychology service",
+        contact=STAFF_ONLY["agency contact"],
+        involvement="Assessed reading and memory",
+        started_on=date(2026, 6, 1),
+    )
+    plan.agencies = [agency]
+    plan.reports = [
+        AgencyReport(
+            title="Educational psychology report",
+            author="Dr Rowe",
+            report_date=date(2026, 7, 10),
+            recommendations="Pre-teach key vocabulary",
+        )
+    ]
+    plan.linked_plans = [
+        LinkedPlan(kind=LinkedPlanKind.HEALTH_CARE, description="Asthma care plan")
+    ]
+    plan.people = [
+        PlanPerson(role=PlanPersonRole.DELIVERS, name="Mrs Khan", relationship_to_cyp="ELSA"),
+        PlanPerson(role=PlanPersonRole.CONTRIBUTED, name="Dr Rowe", relationship_to_cyp="EP"),
+        PlanPerson(role=PlanPersonRole.SENT_TO, name="Ms Stone", relationship_to_cyp="Mum"),
+    ]
+    plan.consents = [
+        SharingConsent(
+            given_by="Ms Stone",
+            relationship_to_cyp="Mum",
+            scope="The plan may be shared with Ava's teachers and the EP",
+            storage_notes="Kept in the school's SEN records",
+            given_on=date(2026, 9, 20),
+        )
+    ]
+    plan.timeline = [
+        TimelineEntry(
+            occurred_at=datetime(2026, 9, 20, 15, 0, tzinfo=UTC),
+            kind=TimelineKind.MEETING,
+            summary="Planning meeting with Ava and Mum",
+            author_id=ids["slt"],
+        ),
+        TimelineEntry(
+            occurred_at=datetime(2026, 10, 2, 9, 0, tzinfo=UTC),
+            kind=TimelineKind.NOTE,
+            summary=STAFF_ONLY["timeline note"],
+        ),
+    ]
+    session.flush()
+    review = Review(
+        plan=plan,
+        cycle_number=1,
+        status=ReviewStatus.SUBMITTED,
+        meeting_date=date(2026, 9, 18),
+        what_is_working="Spelling practice at home",
+        what_is_not_working="Reading aloud in class",
+        what_needs_to_change="Reading aloud one to one first",
+        next_steps="Start ELSA sessions",
+        recommendations="Keep the spelling routine going",
+        cyp_views="I like the spelling games",
+        family_views="We can see progress",
+        attendees="Ava, Ms Stone, Priya Shah",
+    )
+    review.target_results = [
+        ReviewTargetResult(
+            target=spelling, result=TargetResult.ACHIEVED, evidence="10 out of 10 twice"
+        )
+    ]
+    session.add(review)
+    session.add(
+        Review(plan=plan, cycle_number=2, status=ReviewStatus.DRAFT, what_is_working="DRAFT-ONLY")
+    )
+    session.flush()
+    return {"review": review.id}
+
+
+# --- reading the uploaded document --------------------------------------------------------------
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "area", "base", "source"}
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict
+    text: str = ""
+
+
+class Document(HTMLParser):
+    """The parts of an HTML document the tests look at, and whether its tags balance."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self.open: list[Element] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        for element in self.open:
+            element.text += " "  # a new element starts a new word
+        element = Element(tag, dict(attrs))
+        self.elements.append(element)
+        if tag not in VOID:
+            self.open.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1].tag != tag:
+            self.problems.append(f"</{tag}> closes {self.open[-1].tag if self.open else None}")
+            return
+        self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for element in self.open:
+            element.text += data
+
+    def all(self, tag: str, **attrs) -> list[Element]:
+        return [
+            e
+            for e in self.elements
+            if e.tag == tag and all(e.attrs.get(k.rstrip("_")) == v for k, v in attrs.items())
+        ]
+
+    def section(self, section_id: str) -> str:
+        (found,) = self.all("section", id=section_id)
+        return " ".join(found.text.split())
+
+    @property
+    def text(self) -> str:
+        (body,) = self.all("body")
+        return " ".join(body.text.split())
+
+    def acronyms(self) -> dict[str, str]:
+        """Each <dt> in the acronyms box with the text of the <dd> after it."""
+        (box,) = self.all("dl", class_="acronyms")
+        start = self.elements.index(box)
+        found, term = {}, None
+        for element in self.elements[start + 1 :]:
+            if element.tag == "dt":
+                term = element.text.strip()
+            elif element.tag == "dd" and term:
+                found[term] = " ".join(element.text.split())
+                term = None
+            elif element.tag == "section":
+                break
+        return found
+
+
+def parse(html: bytes) -> Document:
+    document = Document()
+    document.feed(html.decode("utf-8"))
+    document.close()
+    return document
+
+
+def said(message: dict) -> str:
+    """What the person reads, on one line (text_of wraps long lines)."""
+    return " ".join(text_of(message).split())
+
+
+def audit_rows(sessions, action="export") -> list[AuditEvent]:
+    with sessions() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+# --- the document -------------------------------------------------------------------------------
+
+
+def test_the_sendco_gets_the_staff_copy_by_dm_with_every_section_in_order(slack):
+    answer = said(slack.ask("U0SENDCO", "export Ava Stone"))
+    assert "I've sent Ava Stone's plan (staff copy" in answer
+    assert "direct messages with SSP Bot" in answer
+
+    upload = slack.emulator.files[-1]
+    assert upload["channel"] == slack.emulator.dm_channel_id("U0SENDCO")
+    assert upload["channel"].startswith("D")
+    assert upload["filename"] == "SSP Ava Stone 2026-11-23.html"
+    # The DM is kept by Slack: it names the pupil and nothing more.
+    assert upload["initial_comment"] == "The SEN Support Plan for Ava Stone, as you asked."
+
+    html = upload["content"]
+    assert html.startswith(b"<!DOCTYPE html>")
+    doc = parse(html)
+    assert doc.problems == [] and [e.tag for e in doc.open] == []
+    assert doc.all("html")[0].attrs["lang"] == "en-GB"
+    assert "Ava Stone" in doc.all("title")[0].text
+    (h1,) = doc.all("h1")
+    assert "Ava Stone" in h1.text and "SEN Support Plan" in h1.text
+    assert [s.attrs["id"] for s in doc.all("section")] == [sid for sid, _ in SECTIONS]
+    assert [" ".join(h.text.split()) for h in doc.all("h2")] == [h for _, h in SECTIONS]
+    assert "Staff copy — contains staff-only notes" in doc.text
+    # Self-contained: styles inline, nothing fetched, nothing run.
+    assert doc.all("style") and not doc.all("link") and not doc.all("img")
+    assert "@page" in doc.all("style")[0].text and "A4" in doc.all("style")[0].text
+    assert "@media print" in doc.all("style")[0].text
+
+
+def test_every_section_shows_the_plan_in_plain_words_and_uk_dates(slack):
+    slack.ask("U0SLT", "export Ava Stone")
+    doc = parse(slack.emulator.files[-1]["content"])
+
+    personal = doc.section("personal-information")
+    for expected in (
+        "Brookside High",
+        "4 March 2012",
+        "Year 9 (taught in this year group)",
+        "9A",
+        "SEN Support",
+        "Plan 2",
+        "24 September 2026",  # started
+        "14 November 2026",  # next review
+        "Priya Shah",
+        "Health care plan: Asthma care plan",
+    ):
+        assert expected in personal, expected
+    assert "(EAL) Yes" in personal and "Pupil premium No" in personal
+    assert "Kind, funny and great at drawing dragons" in doc.section("one-page-profile")
+    assert "My dog Biscuit & my Saturday art club" in doc.section("one-page-profile")
+    assert "Mum My mum 1" in doc.section("circle-of-support")
+    assert "Reading out loud in front of the class" in doc.section("good-day-bad-day")
+    assert "I want to design video games" in doc.section("my-journey")
+
+    planning = doc.section("planning-to-meet-my-needs")
+    assert "Homework takes hours" in planning and "Slow reading speed" in planning
+    assert "Pre-teach key vocabulary" in planning and "Assessed reading and memory" in planning
+    provision_heads = [" ".join(th.text.split()) for th in doc.all("th", scope="col")]
+    for column in ("What", "Who", "How", "How often", "How long", "Dates", "Linked target"):
+        assert column in provision_heads, column
+    elsa_row = next(tr for tr in doc.all("tr") if "ELSA sessions" in tr.text)
+    assert "Weekly" in elsa_row.text and "14 September 2026 to 18 December 2026" in elsa_row.text
+    assert "Read a page of a Year 5 book" in elsa_row.text  # the linked target
+
+    outcomes = doc.section("my-outcomes")
+    assert "Ava reads a chapter book on her own" in outcomes and "July 2027" in outcomes
+    for column in ("How it is measured", "Starting point", "Success looks like", "Progress"):
+        assert column in provision_heads, column
+    target_row = next(tr for tr in doc.all("tr") if "Running record" in tr.text)
+    assert "80% accuracy in September" in target_row.text
+    assert "95% on three running records" in target_row.text
+    assert "3 December 2026" in target_row.text
+    assert "In progress" in target_row.text
+
+    reviewing = doc.section("reviewing-my-outcomes")
+    assert "held on 18 September 2026" in reviewing
+    assert "Spell 10 taught words" in reviewing and "Achieved" in reviewing
+    assert "10 out of 10 twice" in reviewing
+    record = doc.section("record-of-my-review")
+    for expected in ("Spelling practice at home", "Reading aloud in class", "We can see progress"):
+        assert expected in record
+    assert "DRAFT-ONLY" not in doc.text  # a draft review is not a record yet
+    assert "Keep the spelling routine going" in doc.section("recommendations")
+    people = doc.section("people-who-helped")
+    assert "Mrs Khan (ELSA)" in people and "Dr Rowe (EP)" in people and "Ms Stone (Mum)" in people
+    signatures = doc.section("signatures-and-agreements")
+    assert "shared with Ava's teachers" in signatures and "20 September 2026" in signatures
+    meeting = next(tr for tr in doc.all("tr") if "Planning meeting" in tr.text)
+    assert "20 September 2026" in meeting.text and "Meeting" in meeting.text
+    assert "Dana Fox" in meeting.text
+    assert len(doc.all("th", scope="row")) > 20  # row headers make tables readable aloud
+
+
+def test_plan_text_is_escaped_and_never_runs(slack):
+    slack.ask("U0SENDCO", "export Ava Stone")
+    html = slack.emulator.files[-1]["content"]
+    doc = parse(html)
+    assert doc.all("script") == []
+    assert SCRIPT in doc.section("my-journey")  # shown as text
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert b"Biscuit &amp; my" in html
+
+
+def test_the_acronyms_box_explains_each_acronym_from_the_glossary(slack):
+    slack.ask("U0SENDCO", "export Ava Stone")
+    acronyms = parse(slack.emulator.files[-1]["content"]).acronyms()
+    assert acronyms["ELSA"].startswith("Emotional Literacy Support Assistant")
+    assert acronyms["EP"] == "Educational psychologist."
+    assert acronyms["SEN"] == "Special educational needs."
+    assert acronyms["SpLD"].startswith("Specific learning difficulty")
+    assert "not yet in the school's glossary" in acronyms["XQZT"].lower()
+    assert "DSL" in acronyms  # only in the professional concerns: a staff copy explains it
+    assert list(acronyms) == sorted(acronyms, key=str.casefold)  # looked up like a glossary
+
+
+def test_the_family_copy_leaves_out_staff_only_notes(slack):
+    answer = said(slack.ask("U0PRIYA", "export Ava Stone --for family"))
+    assert "I've sent Ava Stone's plan (family copy)" in answer
+    upload = slack.emulator.files[-1]
+    assert upload["filename"] == "SSP Ava Stone 2026-11-23 family.html"
+    assert upload["channel"] == slack.emulator.dm_channel_id("U0PRIYA")
+    doc = parse(upload["content"])
+    assert "Family copy" in doc.text and "Staff copy" not in doc.text
+    assert "Staff only" not in doc.text
+    for name, note in STAFF_ONLY.items():
+        assert note not in doc.text, name
+    assert "Professionals' concerns" not in doc.text
+    assert "Planning meeting with Ava and Mum" in doc.section("timeline")
+    assert "Educational psychology service" in doc.section("planning-to-meet-my-needs")
+    # An acronym used only in a staff-only note is not listed either: it would hint at the note.
+    assert "DSL" not in doc.acronyms() and "ELSA" in doc.acronyms()
+    assert [s.attrs["id"] for s in doc.all("section")] == [sid for sid, _ in SECTIONS]
+
+    slack.ask("U0PRIYA", "export Ava Stone")
+    staff = parse(slack.emulator.files[-1]["content"])
+    for name, note in STAFF_ONLY.items():
+        assert note in staff.text, name
+
+
+@pytest.mark.parametrize("typed", ["--family Ava Stone", "Ava —for family", "Ava --FOR Family"])
+def test_other_ways_of_asking_for_the_family_copy(slack, typed):
+    slack.ask("U0SENDCO", f"export {typed}")
+    assert slack.emulator.files[-1]["filename"].endswith(" family.html")
+
+
+def test_each_export_is_audited_with_its_audience_and_recipient(slack):
+    slack.ask("U0SENDCO", "export Ava Stone --for family")
+    slack.ask("U0SLT", "export A820123456001")
+    rows = audit_rows(slack.sessions)
+    assert [(r.actor_staff_id, r.detail) for r in rows] == [
+        (slack.ids["sendco"], f"family copy sent to staff {slack.ids['sendco']} by Slack DM"),
+        (slack.ids["slt"], f"staff copy sent to staff {slack.ids['slt']} by Slack DM"),
+    ]
+    assert all(r.via == "/ssp export" for r in rows)
+    assert {(r.plan_id, r.pupil_id) for r in rows} == {(slack.ids["ava_plan"], slack.ids["ava"])}
+    assert all("Ava" not in r.detail for r in rows)
+
+
+def test_an_empty_plan_says_so_kindly_in_every_section(slack):
+    slack.ask("U0SENDCO", "export Ben Stone")
+    doc = parse(slack.emulator.files[-1]["content"])
+    assert [s.attrs["id"] for s in doc.all("section")] == [sid for sid, _ in SECTIONS]
+    for section_id, _ in SECTIONS[1:-1]:
+        assert "Nothing recorded yet." in doc.section(section_id), section_id
+    assert "Education, Health and Care plan (EHCP)" in doc.section("personal-information")
+    assert doc.acronyms()["EHCP"].startswith("Education, Health and Care Plan")
+
+
+def test_a_school_that_names_pupils_by_initials_gets_initials_in_the_dm(slack):
+    with slack.sessions.begin() as session:
+        session.get(School, slack.ids["school"]).pupil_display = PupilDisplay.INITIALS
+    slack.ask("U0SENDCO", "export Ava Stone")
+    upload = slack.emulator.files[-1]
+    assert upload["initial_comment"] == "The SEN Support Plan for AS, as you asked."
+    assert "Ava" not in upload["filename"] and "Ava" not in upload["title"]
+    assert b"Ava Stone" in upload["content"]  # the document itself is the whole plan
+
+
+# --- refusals -----------------------------------------------------------------------------------
+
+NOT_FOUND = "couldn't find a pupil"
+
+
+@pytest.mark.parametrize(
+    ("user", "typed", "expected"),
+    [
+        # Lee teaches Cara: he knows she exists, so he is told why, politely.
+        ("U0LEE", "export Cara Lin", "Only the SENDCo, senior leaders and the plan's case holder"),
+        ("U0LEE", "export Ava Stone", NOT_FOUND),  # not his pupil: looks like nobody
+        ("U0TA", "export Cara Lin", "SSP Bot shows plans only to"),
+        ("U0PRIYA", "export Cara Lin", NOT_FOUND),  # Tom holds Cara's plan
+        ("U0TOM", "export Ava Stone --for family", NOT_FOUND),
+        ("U0SENDCO", "export Zed Other", NOT_FOUND),  # another school's pupil
+        ("U0STRANGER", "export Ava Stone", "can't find you on your school's staff list"),
+    ],
+)
+def test_people_who_may_not_export_the_plan_are_refused(slack, user, typed, expected):
+    assert expected in said(slack.ask(user, typed))
+    assert slack.emulator.files == [] and slack.emulator.calls_to("conversations.open") == []
+    assert audit_rows(slack.sessions, action="export") == []
+
+
+def test_not_allowed_reads_the_same_as_not_found(slack):
+    not_taught = said(slack.ask("U0LEE", "export Ava Stone"))
+    nobody = said(slack.ask("U0LEE", "export Nobody Atall"))
+    assert not_taught.replace("Ava Stone", "X") == nobody.replace("Nobody Atall", "X")
+
+
+def test_someone_from_another_workspace_is_refused(slack):
+    message = slack.ask("U0SENDCO", "export Ava Stone", team_id="T0UNKNOWN")
+    assert "isn't set up for this Slack workspace" in message["text"]
+    other = slack.ask("U0OTHER", "export Ava Stone", team_id="T0OTHERSCH")
+    assert NOT_FOUND in said(other)
+    assert slack.emulator.files == [] and audit_rows(slack.sessions) == []
+
+
+def test_a_pupil_without_a_plan_gets_a_clear_answer(slack):
+    answer = said(slack.ask("U0SENDCO", "export Dev Patel"))
+    assert "Dev Patel has no SEN Support Plan to export yet." in answer
+    assert slack.emulator.files == [] and audit_rows(slack.sessions) == []
+
+
+def test_several_matches_are_listed_and_nothing_is_sent(slack):
+    answer = said(slack.ask("U0SENDCO", "export stone"))
+    assert "Several pupils match" in answer and "Ava Stone" in answer and "Ben Stone" in answer
+    assert "UPN" in answer
+    assert slack.emulator.files == [] and audit_rows(slack.sessions) == []
+
+
+@pytest.mark.parametrize(
+    "typed", ["export --for family", "export Ava --for staff", "export Ava --bogus"]
+)
+def test_unknown_options_get_the_usage(slack, typed):
+    answer = said(slack.ask("U0SENDCO", typed))
+    assert "/ssp export <UPN or name>" in answer and "--for family" in answer
+    assert slack.emulator.files == []
+
+
+@pytest.mark.parametrize(
+    ("method", "error", "status"),
+    [
+        ("files.completeUploadExternal", "invalid_auth", 200),
+        ("files.getUploadURLExternal", "invalid_arguments", 200),
+        (UPLOAD, "Forbidden", 403),
+        ("conversations.open", "user_not_found", 200),
+    ],
+)
+def test_when_slack_refuses_the_file_nothing_is_claimed(slack, method, error, status):
+    slack.emulator.fail_next(method, error, status=status)
+    answer = said(slack.ask("U0SENDCO", "export Ava Stone"))
+    assert "Slack wouldn't accept the file, so nothing was sent" in answer
+    assert slack.emulator.files == [] and audit_rows(slack.sessions) == []
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+def test_the_plan_loads_in_a_fixed_number_of_queries(slack, engine):
+    viewer = Viewer(
+        school_id=slack.ids["school"],
+        staff_id=slack.ids["sendco"],
+        name="Morgan Reed",
+        roles=frozenset({StaffRole.SENDCO}),
+    )
+
+    def queries() -> int:
+        statements = []
+
+        def count(*args, **kwargs):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            with slack.sessions() as session:
+                document = load_plan_document(
+                    session,
+                    viewer,
+                    slack.ids["ava"],
+                    audience="family",
+                    recipient_staff_id=viewer.staff_id,
+                    via="test",
+                    now=NOW,
+                    today=TODAY,
+                )
+                from bot.document import render_html
+
+                render_html("plan_document.html.j2", doc=document)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    before = queries()
+    with slack.sessions.begin() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        for n in range(5):
+            target = PlanTarget(description=f"Extra target {n}", cycle_number=2)
+            plan.targets.append(target)
+            plan.provisions.append(PlanProvision(what=f"Extra provision {n}", target=target))
+            plan.timeline.append(
+                TimelineEntry(
+                    occurred_at=NOW,
+                    kind=TimelineKind.EMAIL,
+                    summary=f"Email {n}",
+                    author_id=slack.ids["priya"] if n % 2 else slack.ids["slt"],
+                )
+            )
+            plan.circle_of_support.append(CircleMember(name=f"Friend {n}", ring=2))
+        session.flush()
+        review = session.scalar(select(Review).where(Review.id == slack.ids["review"]))
+        review.target_results.extend(
+            ReviewTargetResult(target=t, result=TargetResult.PARTLY) for t in plan.targets[-5:]
+        )
+    assert queries() == before
+    assert before <= 25
+
+
+def test_a_pupil_who_has_left_is_not_found(slack):
+    with slack.sessions.begin() as session:
+        session.get(Pupil, slack.ids["ava"]).is_active = False
+    assert NOT_FOUND in said(slack.ask("U0SENDCO", "export Ava Stone"))
+    assert slack.emulator.files == []
