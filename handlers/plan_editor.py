@@ -376,9 +376,7 @@ def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
                         label=f.label if n == 0 else f"{f.label} (continued)",
                         kind="long",
                         required=f.required and n == 0,
-                        hint=f.hint
-                        if n == 0
-                        else CONTINUED_HINT,
+                        hint=f.hint if n == 0 else CONTINUED_HINT,
                         initial=piece,
                         max_length=editing.MAX_TEXT,
                     )
@@ -603,6 +601,17 @@ def _choices(query: str, matches, action_id: str, label: str) -> dict:
 
 def _notice(text: str) -> dict:
     return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+
+
+def _answer_in_modal(client: WebClient, trigger_id: str):
+    """The App Home has no response URL: say it in a small modal instead."""
+
+    def answer(**message) -> None:
+        client.views_open(
+            trigger_id=trigger_id, view=_notice_modal("SSP Bot", [message.get("text", "")])
+        )
+
+    return answer
 
 
 def _slack(call, respond: Respond) -> None:

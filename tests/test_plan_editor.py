@@ -386,3 +386,65 @@ def test_a_plan_cannot_be_started_twice_or_by_a_teacher(slack):
     assert "No pupil without a plan matches" in text_of(slack.ask("U0PRIYA", "plan new Ava"))
     assert "Only the SENDCo and case holders" in text_of(slack.ask("U0LEE", "plan new Dev"))
     assert "`/ssp plan new <UPN or name>`" in text_of(slack.ask("U0PRIYA", "plan"))
+
+
+# --- every section ----------------------------------------------------------------------------
+
+
+def minimal_answers(form: dict, section) -> dict:
+    """A valid answer for each required field of the form, as a person would give it."""
+    typed = {}
+    for f in section.fields:
+        if not f.required:
+            continue
+        if f.kind == "long":
+            typed[f"{f.name}--0"] = f"A plain {f.name} for the test"
+        elif f.kind == "text":
+            typed[f.name] = f"A {f.name}"
+        elif f.kind == "date":
+            typed[f.name] = "2026-12-01"
+        elif f.kind == "select":
+            block = next(b for b in form["blocks"] if b.get("block_id") == f.name)
+            typed[f.name] = block["element"]["options"][0]["value"]
+    return typed
+
+
+@pytest.mark.parametrize(
+    "key", list(__import__("bot.services.plan_editing", fromlist=["SECTIONS"]).SECTIONS)
+)
+def test_every_section_has_a_form_that_validates_and_saves(slack, key):
+    from bot.services.plan_editing import SECTIONS
+
+    section = SECTIONS[key]
+    overview = open_plan(slack, "U0SENDCO", "plan Ben Stone")
+    shown = click(slack, "U0SENDCO", overview, "plan_open_section", key)
+    form = click(slack, "U0SENDCO", shown, "plan_add_item", key) if section.is_list else shown
+    assert form["callback_id"] == "plan_form"
+    assert len(form["blocks"]) <= 100
+
+    required = [f for f in section.fields if f.required]
+    if required and section.key != "targets":  # a new target starts as "working on it"
+        empty = submit(slack, "U0SENDCO", form)
+        assert empty["response_action"] == "errors"
+        expected = {f"{f.name}--0" if f.kind == "long" else f.name for f in required}
+        assert set(empty["errors"]) == expected
+
+    version = plan_of(slack, "ben").version
+    answer = submit(slack, "U0SENDCO", form, **minimal_answers(form, section))
+    assert answer is None or answer["response_action"] == "update"
+    assert plan_of(slack, "ben").version == version + 1
+
+
+def test_open_plan_from_the_app_home(slack):
+    slack.sender.app_home_opened("U0PRIYA")
+    slack.emulator.wait_for(lambda calls: "U0PRIYA" in slack.emulator.home_views)
+    home = slack.emulator.home_views["U0PRIYA"]
+    button = next(
+        b["accessory"]
+        for b in home["blocks"]
+        if b.get("accessory", {}).get("action_id") == "ssp_open_plan"
+    )
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button("U0PRIYA", "ssp_open_plan", button["value"])
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    assert slack.emulator.open_views()[-1]["callback_id"] == "plan_overview"

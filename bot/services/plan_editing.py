@@ -521,7 +521,9 @@ def save(
                 plan.voice = PlanVoice()
             target, verb = plan.voice, "changed"
         elif item_id is None:
-            target = section.model(position=len(items(plan, section)))
+            target = section.model()
+            if hasattr(target, "position"):
+                target.position = len(items(plan, section))
             getattr(plan, section.collection).append(target)
             verb = "added to"
         else:
