@@ -132,3 +132,33 @@ def run_cli(db_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, mon
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """One Slack emulator for the session; each `slack` test starts it afresh with reset()."""
+    from bot.slack_emulator import SlackEmulator
+
+    with SlackEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+def school_extras():
+    """Override in a test module to add to Brookside High: (session, ids) -> more ids."""
+    return lambda session, ids: {}
+
+
+@pytest.fixture
+def slack(emulator, sessions, school_extras):
+    """The app serving signed HTTP against the emulator, with Brookside High (slack_harness)."""
+    from tests.slack_harness import build_school, start_app
+
+    emulator.reset()
+    with sessions.begin() as session:
+        ids = build_school(session, emulator)
+        ids.update(school_extras(session, ids))
+    running = start_app(emulator, sessions)
+    running.ids = ids
+    yield running
+    running.server.stop()

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from bot.access import Viewer
 from bot.services.plan_document import load_plan_document
-from bot.slack_emulator import UPLOAD, SlackEmulator
+from bot.slack_emulator import UPLOAD
 from models import (
     AgencyInvolvement,
     AgencyReport,
@@ -39,7 +39,7 @@ from models import (
     TimelineEntry,
     TimelineKind,
 )
-from tests.slack_harness import NOW, TODAY, build_school, start_app, text_of
+from tests.slack_harness import NOW, TODAY, text_of
 
 SECTIONS = [
     ("personal-information", "Personal information"),
@@ -70,22 +70,9 @@ STAFF_ONLY = {
 # --- fixtures -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    with SlackEmulator() as running:
-        yield running
-
-
 @pytest.fixture
-def slack(emulator, sessions):
-    emulator.reset()
-    with sessions.begin() as session:
-        ids = build_school(session, emulator)
-        ids.update(fill_avas_plan(session, ids))
-    running = start_app(emulator, sessions)
-    running.ids = ids
-    yield running
-    running.server.stop()
+def school_extras():
+    return fill_avas_plan
 
 
 def fill_avas_plan(session, ids: dict) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack_emulator import SlackEmulator
 from models import (
     AuditEvent,
     Plan,
@@ -14,25 +13,7 @@ from models import (
     PlanVoice,
     TimelineEntry,
 )
-from tests.slack_harness import build_school, start_app, text_of
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    with SlackEmulator() as running:
-        yield running
-
-
-@pytest.fixture
-def slack(emulator, sessions):
-    emulator.reset()
-    with sessions.begin() as session:
-        ids = build_school(session, emulator)
-    running = start_app(emulator, sessions)
-    running.ids = ids
-    yield running
-    running.server.stop()
-
+from tests.slack_harness import text_of
 
 # --- driving modals ---------------------------------------------------------------------------
 

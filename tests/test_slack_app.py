@@ -7,26 +7,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack_emulator import SlackEmulator
 from models import AuditEvent, Staff
-from tests.slack_harness import build_school, buttons_of, start_app, text_of
-
-
-@pytest.fixture(scope="session")
-def emulator():
-    with SlackEmulator() as running:
-        yield running
-
-
-@pytest.fixture
-def slack(emulator, sessions):
-    emulator.reset()
-    with sessions.begin() as session:
-        ids = build_school(session, emulator)
-    running = start_app(emulator, sessions)
-    running.ids = ids
-    yield running
-    running.server.stop()
+from tests.slack_harness import buttons_of, text_of
 
 
 def audit_count(sessions, **where) -> int:

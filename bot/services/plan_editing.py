@@ -19,7 +19,7 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, glossary
 from bot.services.plans import edit_plan
-from bot.services.pupils import MAX_MATCHES, UPN_SHAPE, PupilMatch, _like_prefix
+from bot.services.pupils import MAX_MATCHES, PupilMatch, matching
 from models import (
     AdjustmentKind,
     AgencyInvolvement,
@@ -573,22 +573,7 @@ def find_pupils_for_new_plan(session: Session, viewer: Viewer, query: str) -> li
     """Pupils on roll with no open plan, for the SENDCo or a case holder starting one."""
     if not (viewer.is_sendco or viewer.is_case_holder):
         return []
-    words = query.split()
-    if len(words) == 1 and UPN_SHAPE.match(words[0]):
-        condition = Pupil.upn == words[0].upper()
-    else:
-        from sqlalchemy import and_, or_
-
-        condition = and_(
-            *(
-                or_(
-                    func.lower(Pupil.first_name).like(_like_prefix(w), escape="\\"),
-                    func.lower(Pupil.preferred_name).like(_like_prefix(w), escape="\\"),
-                    func.lower(Pupil.last_name).like(_like_prefix(w), escape="\\"),
-                )
-                for w in words
-            )
-        )
+    condition = matching(query)
     open_plan = exists().where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED)
     rows = session.execute(
         select(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer, held_pupil_ids, visible_pupils
@@ -53,23 +53,9 @@ def find_pupils(session: Session, viewer: Viewer, query: str) -> list[PupilMatch
 
     Returns at most MAX_MATCHES + 1 matches, so callers can tell "too many to list".
     """
-    words = query.split()
-    if not words:
+    if not query.split():
         return []
-    if len(words) == 1 and UPN_SHAPE.match(words[0]):
-        matches_query = Pupil.upn == words[0].upper()
-    else:
-        # Every word must start one of the names: "ava", "stone", "ava st" all find Ava Stone.
-        matches_query = and_(
-            *(
-                or_(
-                    func.lower(Pupil.first_name).like(_like_prefix(word), escape="\\"),
-                    func.lower(Pupil.preferred_name).like(_like_prefix(word), escape="\\"),
-                    func.lower(Pupil.last_name).like(_like_prefix(word), escape="\\"),
-                )
-                for word in words
-            )
-        )
+    matches_query = matching(query)
     open_plan = (
         select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
     )
@@ -131,6 +117,26 @@ def plan_summary(
     )
     session.flush()
     return PlanSummary(pupil=pupil, plan=plan, teacher_view=teacher_view, today=today)
+
+
+def matching(query: str) -> ColumnElement[bool]:
+    """Pupils whose UPN is the query, or whose names start with each of its words.
+
+    "ava", "stone" and "ava st" all find Ava Stone; so does her preferred name.
+    """
+    words = query.split()
+    if len(words) == 1 and UPN_SHAPE.match(words[0]):
+        return Pupil.upn == words[0].upper()
+    return and_(
+        *(
+            or_(
+                func.lower(Pupil.first_name).like(_like_prefix(word), escape="\\"),
+                func.lower(Pupil.preferred_name).like(_like_prefix(word), escape="\\"),
+                func.lower(Pupil.last_name).like(_like_prefix(word), escape="\\"),
+            )
+            for word in words
+        )
+    )
 
 
 def _like_prefix(word: str) -> str:
