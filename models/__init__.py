@@ -23,6 +23,7 @@ from models.codes import (
 )
 from models.outbox import Prompt
 from models.people import (
+    CaseHolderProfile,
     GlossaryTerm,
     Pupil,
     School,
@@ -60,7 +61,7 @@ __all__ = [
     "AuditLogIsAppendOnly",
     "Base",
     "BroadArea",
-    "CaseHolderAssignment",
+    "CaseHolderAssignment", "CaseHolderProfile",
     "CircleMember",
     "GlossaryTerm",
     "LinkedPlan",

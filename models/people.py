@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -77,6 +87,27 @@ class Staff(Base):
 
     def __repr__(self) -> str:
         return f"<Staff {self.id}>"
+
+
+class CaseHolderProfile(Base):
+    """A member of the SSP team: what they are best placed to hold (guidance §4.3).
+
+    Case holders are matched to pupils by primary area of need, year group or house.
+    """
+
+    __tablename__ = "case_holder_profiles"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Broad areas of need (BroadArea values) and year groups they know best; empty: any.
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    year_groups: Mapped[list[int]] = mapped_column(JSON, default=list)
+    house: Mapped[str | None] = mapped_column(String(50))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
 
 
 class StaffRoleGrant(Base):
