@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, plan_editor
+from handlers import actions, commands, events, plan_editor, team
 
 
 def register_listeners(app: App) -> None:
@@ -10,3 +10,4 @@ def register_listeners(app: App) -> None:
     actions.register(app)
     events.register(app)
     plan_editor.register(app)
+    team.register(app)

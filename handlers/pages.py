@@ -177,6 +177,10 @@ def turn(runtime: Runtime, context: BoltContext, viewer: Viewer, value: str, tod
             return overdue(runtime, viewer, today, page)
         case ["mine"]:
             return my_caseload(runtime, viewer, today, page)
+        case ["priority"]:
+            from handlers.team import priority_command
+
+            return priority_command(runtime, viewer, today, page)
         case ["holder", staff_id] if staff_id.isdigit():
             return _holder_page(runtime, viewer, int(staff_id), today, page)
     return usage(viewer, "That button has expired. Ask again with `/ssp`.")

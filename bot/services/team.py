@@ -1,0 +1,398 @@
+"""The SSP team, the priority list, and delegating plans to case holders (guidance §4.3).
+
+In a secondary school the SENDCo cannot write every plan: an SSP team of case holders does,
+under the SENDCo's coordination. The SENDCo keeps a priority list of pupils who need a plan
+(or whose plan has no case holder), and delegates each by primary area of need, year group or
+house, or to a key adult, keeping caseloads balanced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.access import Viewer
+from bot.errors import UserError
+from bot.services import audit
+from models import (
+    AssignmentStatus,
+    BroadArea,
+    CaseHolderAssignment,
+    CaseHolderProfile,
+    Plan,
+    PlanStatus,
+    Pupil,
+    SenStage,
+    Staff,
+    StaffRole,
+    StaffRoleGrant,
+    TeachingGroup,
+    TeachingGroupPupil,
+    TeachingGroupTeacher,
+    TimelineEntry,
+    TimelineKind,
+)
+
+AREA_WORDS = {
+    BroadArea.COGNITION_AND_LEARNING: ("cl", "c&l", "cognition", "learning", "cognition-learning"),
+    BroadArea.COMMUNICATION_AND_INTERACTION: ("ci", "c&i", "communication", "interaction",
+                                              "slcn", "asd", "autism"),
+    BroadArea.SEMH: ("semh", "semh.", "social", "emotional", "wellbeing"),
+    BroadArea.SENSORY_AND_PHYSICAL: ("sp", "s&p", "sensory", "physical"),
+}
+YEAR = re.compile(r"^(?:y|yr|year)?(\d{1,2})$")
+
+# How much each reason to choose someone counts, and how much each plan they already hold
+# counts against them: areas of need matter most, then knowing the pupil, then year and house.
+AREA_POINTS, KEY_ADULT_POINTS, YEAR_POINTS, HOUSE_POINTS = 4, 3, 2, 2
+LOAD_PENALTY_PER_PLAN = 0.25
+
+
+class NotTheSendco(UserError):
+    def __init__(self) -> None:
+        super().__init__("Only the SENDCo manages the SSP team and delegates plans.")
+
+
+class HandOverFirst(UserError):
+    def __init__(self, name: str, pupils: list[str]) -> None:
+        listed = ", ".join(pupils[:10]) + (f" and {len(pupils) - 10} more" if len(pupils) > 10
+                                           else "")
+        super().__init__(
+            f"{name} still holds {len(pupils)} plan{'s' if len(pupils) != 1 else ''} "
+            f"({listed}). Reassign them first with `/ssp assign <pupil> @someone`, then remove "
+            f"{name} from the team."
+        )
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    staff_id: int
+    name: str
+    slack_user_id: str | None
+    plans: int
+    areas: tuple[BroadArea, ...] = ()
+    year_groups: tuple[int, ...] = ()
+    house: str | None = None
+
+    def describe(self) -> str:
+        parts = [area.label for area in self.areas]
+        if self.year_groups:
+            parts.append("Years " + ", ".join(str(y) for y in self.year_groups)
+                         if len(self.year_groups) > 1 else f"Year {self.year_groups[0]}")
+        if self.house:
+            parts.append(f"{self.house} house")
+        return "; ".join(parts) or "any pupil"
+
+
+@dataclass(frozen=True)
+class Preferences:
+    areas: tuple[BroadArea, ...] = ()
+    year_groups: tuple[int, ...] = ()
+    house: str | None = None
+
+
+@dataclass(frozen=True)
+class PriorityItem:
+    pupil_id: int
+    pupil_name: str
+    year_group: int
+    form: str | None
+    house: str | None
+    sen_stage: SenStage
+    primary_area: BroadArea | None
+    plan_id: int | None
+    review_date: date | None
+    reason: str
+    rank: int  # 1 EHCP without a plan, 2 SEN Support without a plan, 3 overdue, 4 no holder
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    staff_id: int
+    name: str
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def team(session: Session, school_id: int) -> list[TeamMember]:
+    """Active case holders with their caseload size and what they are best placed to hold."""
+    members = session.execute(
+        select(Staff, CaseHolderProfile)
+        .join(StaffRoleGrant, StaffRoleGrant.staff_id == Staff.id)
+        .outerjoin(CaseHolderProfile, CaseHolderProfile.staff_id == Staff.id)
+        .where(Staff.school_id == school_id, Staff.is_active.is_(True),
+               StaffRoleGrant.role == StaffRole.CASE_HOLDER)
+        .order_by(Staff.last_name, Staff.first_name)
+    ).all()
+    loads = _caseloads(session, school_id)
+    return [_member(staff, profile, loads.get(staff.id, 0)) for staff, profile in members]
+
+
+def parse_preferences(session: Session, school_id: int, words: list[str]) -> Preferences:
+    """Reads "semh y7 y8 house:Brunel" (or "SEMH, Year 7, Brunel") into preferences.
+
+    Raises UserError naming any word it does not understand and what it accepts.
+    """
+    houses = {h.casefold(): h for h in session.scalars(
+        select(Pupil.house).where(Pupil.school_id == school_id, Pupil.house.is_not(None))
+        .distinct())}
+    areas: list[BroadArea] = []
+    years: list[int] = []
+    house = None
+    tokens = [t for t in re.split(r"[\s,]+", " ".join(words)) if t]
+    skip = False
+    for n, token in enumerate(tokens):
+        if skip:
+            skip = False
+            continue
+        word = token.casefold().strip(".;")
+        if word in ("year", "yr") and n + 1 < len(tokens) and tokens[n + 1].isdigit():
+            word, skip = tokens[n + 1], True
+        area = next((a for a, names in AREA_WORDS.items() if word in names), None)
+        year = YEAR.match(word)
+        if area:
+            areas.append(area) if area not in areas else None
+        elif year and 0 <= int(year.group(1)) <= 14:
+            years.append(int(year.group(1))) if int(year.group(1)) not in years else None
+        elif word.startswith("house:") or word in houses:
+            name = word.split(":", 1)[1] if word.startswith("house:") else word
+            if name not in houses:
+                raise UserError(f"There is no house called “{name}”. Houses: "
+                                f"{', '.join(sorted(houses.values())) or 'none on the roster'}.")
+            house = houses[name]
+        else:
+            raise UserError(
+                f"I didn't understand “{token}”. Say the areas of need (C&L, C&I, SEMH, "
+                "sensory), year groups (Y7) or a house, e.g. `/ssp team add @name SEMH Y7 Y8`."
+            )
+    return Preferences(tuple(areas), tuple(sorted(years)), house)
+
+
+def add_to_team(session: Session, viewer: Viewer, staff: Staff, preferences: Preferences,
+                now: datetime) -> tuple[TeamMember, bool]:
+    """Makes a member of staff a case holder (or updates what they hold). Returns (member, new)."""
+    if not viewer.is_sendco:
+        raise NotTheSendco()
+    if not staff.is_active:
+        raise UserError(f"{staff.display_name} is marked as having left.")
+    new = StaffRole.CASE_HOLDER not in staff.roles
+    staff.set_roles(set(staff.roles) | {StaffRole.CASE_HOLDER})
+    profile = session.get(CaseHolderProfile, staff.id)
+    if profile is None:
+        profile = CaseHolderProfile(staff_id=staff.id, added_by_id=viewer.staff_id, added_at=now)
+        session.add(profile)
+    profile.areas = [a.value for a in preferences.areas]
+    profile.year_groups = list(preferences.year_groups)
+    profile.house = preferences.house
+    session.flush()
+    audit.record(session, action="team_add", via="/ssp team add", now=now,
+                 school_id=viewer.school_id, staff_id=viewer.staff_id,
+                 detail=f"case holder staff:{staff.id}")
+    return _member(staff, profile, _caseloads(session, viewer.school_id).get(staff.id, 0)), new
+
+
+def remove_from_team(session: Session, viewer: Viewer, staff: Staff, now: datetime) -> None:
+    """Takes someone off the SSP team; refused while they still hold plans (which are named)."""
+    if not viewer.is_sendco:
+        raise NotTheSendco()
+    held = session.scalars(
+        select(Pupil).join(Plan, Plan.pupil_id == Pupil.id)
+        .where(Plan.case_holder_id == staff.id, Plan.status != PlanStatus.CLOSED)
+        .order_by(Pupil.last_name)
+    ).all()
+    if held:
+        raise HandOverFirst(staff.display_name, [p.known_as for p in held])
+    staff.set_roles(set(staff.roles) - {StaffRole.CASE_HOLDER})
+    session.flush()
+    audit.record(session, action="team_remove", via="/ssp team remove", now=now,
+                 school_id=viewer.school_id, staff_id=viewer.staff_id,
+                 detail=f"case holder staff:{staff.id}")
+
+
+def priority_list(session: Session, school_id: int, today: date) -> list[PriorityItem]:
+    """Pupils who need a plan and have none, then plans with no case holder, in priority order:
+    EHCP without a support plan, SEN Support without a plan, overdue reviews, the rest."""
+    open_plan = (select(Plan.id).where(Plan.pupil_id == Pupil.id,
+                                       Plan.status != PlanStatus.CLOSED).exists())
+    without_plan = session.scalars(
+        select(Pupil).where(Pupil.school_id == school_id, Pupil.is_active.is_(True),
+                            Pupil.sen_stage.in_([SenStage.EHC_PLAN, SenStage.SEN_SUPPORT]),
+                            ~open_plan)
+    ).all()
+    unheld = session.execute(
+        select(Pupil, Plan).join(Plan, Plan.pupil_id == Pupil.id)
+        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED,
+               Plan.case_holder_id.is_(None), Pupil.is_active.is_(True))
+    ).all()
+    items = [
+        _item(pupil, None, 1 if pupil.sen_stage == SenStage.EHC_PLAN else 2,
+              "EHC plan but no support plan" if pupil.sen_stage == SenStage.EHC_PLAN
+              else "SEN Support but no plan")
+        for pupil in without_plan
+    ]
+    for pupil, plan in unheld:
+        overdue = plan.review_date is not None and plan.review_date < today
+        items.append(_item(pupil, plan, 3 if overdue else 4,
+                           "review overdue and no case holder" if overdue else "no case holder"))
+    return sorted(items, key=lambda i: (i.rank, i.review_date or date.max, i.pupil_name))
+
+
+def suggest(session: Session, school_id: int, pupil_id: int,
+            extra_load: Counter | None = None) -> list[Suggestion]:
+    """Case holders ranked for this pupil: area of need, knowing the pupil, year group, house,
+    and how many plans they already hold (so work is shared fairly). Best first."""
+    pupil = session.get(Pupil, pupil_id)
+    if pupil is None or pupil.school_id != school_id:
+        return []
+    members = team(session, school_id)
+    teachers = _key_adults(session, [pupil_id])
+    return rank(members, pupil, teachers.get(pupil_id, set()), extra_load or Counter())
+
+
+def rank(members: list[TeamMember], pupil: Pupil, key_adults: set[int],
+         extra_load: Counter) -> list[Suggestion]:
+    suggestions = []
+    for member in members:
+        score, reasons = 0.0, []
+        if pupil.primary_area and pupil.primary_area in member.areas:
+            score += AREA_POINTS
+            reasons.append(pupil.primary_area.label)
+        if member.staff_id in key_adults:
+            score += KEY_ADULT_POINTS
+            reasons.append("teaches the pupil")
+        if pupil.year_group in member.year_groups:
+            score += YEAR_POINTS
+            reasons.append(f"Year {pupil.year_group}")
+        if pupil.house and member.house == pupil.house:
+            score += HOUSE_POINTS
+            reasons.append(f"{pupil.house} house")
+        load = member.plans + extra_load[member.staff_id]
+        score -= LOAD_PENALTY_PER_PLAN * load
+        reasons.append(f"{load} plan{'s' if load != 1 else ''}")
+        suggestions.append(Suggestion(member.staff_id, member.name, score, reasons))
+    return sorted(suggestions, key=lambda s: (-s.score, s.name))
+
+
+def propose_all(session: Session, school_id: int, today: date) -> list[tuple[PriorityItem,
+                                                                           Suggestion]]:
+    """A balanced assignment of the whole priority list, for the SENDCo to review. Writes nothing.
+
+    Greedy in priority order: each pupil goes to their best-ranked case holder, counting the
+    plans already proposed, so caseloads stay even.
+    """
+    items = priority_list(session, school_id, today)
+    members = team(session, school_id)
+    ids = [item.pupil_id for item in items]
+    pupils = {p.id: p for p in session.scalars(select(Pupil).where(Pupil.id.in_(ids)))}
+    teachers = _key_adults(session, ids)
+    proposed: Counter = Counter()
+    pairs = []
+    for item in items:
+        ranked = rank(members, pupils[item.pupil_id], teachers.get(item.pupil_id, set()),
+                      proposed)
+        best = ranked[0] if ranked else None
+        if best is not None:
+            proposed[best.staff_id] += 1
+            pairs.append((item, best))
+    return pairs
+
+
+def assign(session: Session, viewer: Viewer, *, pupil_id: int, staff_id: int, reason: str | None,
+           now: datetime, today: date) -> CaseHolderAssignment:
+    """Delegates the pupil's plan to a case holder (starting a draft plan if there is none).
+
+    A reassignment ends the previous holder's assignment; history is kept. Raises UserError
+    for anything that cannot be done, and NotTheSendco for anyone but the SENDCo.
+    """
+    if not viewer.is_sendco:
+        raise NotTheSendco()
+    pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id,
+                                               Pupil.school_id == viewer.school_id))
+    holder = session.scalar(select(Staff).where(Staff.id == staff_id,
+                                                Staff.school_id == viewer.school_id))
+    if pupil is None or holder is None:
+        raise UserError("I couldn't find that pupil or member of staff.")
+    if not holder.is_active or StaffRole.CASE_HOLDER not in holder.roles:
+        raise UserError(f"{holder.display_name} isn't on the SSP team. Add them first with "
+                        "`/ssp team add @name`.")
+    plan = session.scalar(select(Plan).where(Plan.pupil_id == pupil.id,
+                                             Plan.status != PlanStatus.CLOSED))
+    if plan is None:
+        cycle = session.scalar(select(func.max(Plan.cycle_number))
+                               .where(Plan.pupil_id == pupil.id)) or 0
+        plan = Plan(school_id=viewer.school_id, pupil=pupil, status=PlanStatus.DRAFT,
+                    cycle_number=cycle + 1, start_date=today, created_at=now, updated_at=now,
+                    updated_by_id=viewer.staff_id)
+        session.add(plan)
+        session.flush()
+    if plan.case_holder_id == holder.id:
+        raise UserError(f"{holder.display_name} already holds {pupil.known_as}'s plan.")
+    for earlier in plan.assignments:
+        if earlier.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED):
+            earlier.status, earlier.ended_at = AssignmentStatus.ENDED, now
+    assignment = CaseHolderAssignment(staff_id=holder.id, assigned_by_id=viewer.staff_id,
+                                      reason=reason, status=AssignmentStatus.PENDING,
+                                      created_at=now)
+    plan.assignments.append(assignment)
+    previous = plan.case_holder_id
+    plan.case_holder_id = holder.id
+    plan.updated_at, plan.updated_by_id = now, viewer.staff_id
+    plan.timeline.append(TimelineEntry(
+        occurred_at=now, kind=TimelineKind.ASSIGNMENT, author_id=viewer.staff_id,
+        summary=(f"reassigned to {holder.display_name}" if previous else
+                 f"assigned to {holder.display_name}") + (f": {reason}" if reason else ""),
+    ))
+    session.flush()
+    audit.record(session, action="assign", via="/ssp assign", now=now,
+                 school_id=viewer.school_id, staff_id=viewer.staff_id, plan=plan,
+                 detail=f"case holder staff:{holder.id}" + (f", was staff:{previous}"
+                                                             if previous else ""))
+    return assignment
+
+
+def _key_adults(session: Session, pupil_ids: list[int]) -> dict[int, set[int]]:
+    """For each pupil, the staff who teach them now (one query for all the pupils)."""
+    found: dict[int, set[int]] = {}
+    rows = session.execute(
+        select(TeachingGroupPupil.pupil_id, TeachingGroupTeacher.staff_id)
+        .join(TeachingGroup, TeachingGroup.id == TeachingGroupPupil.group_id)
+        .join(TeachingGroupTeacher, TeachingGroupTeacher.group_id == TeachingGroup.id)
+        .where(TeachingGroupPupil.pupil_id.in_(pupil_ids), TeachingGroupPupil.is_active.is_(True),
+               TeachingGroupTeacher.is_active.is_(True), TeachingGroup.is_active.is_(True))
+    )
+    for pupil_id, staff_id in rows:
+        found.setdefault(pupil_id, set()).add(staff_id)
+    return found
+
+
+def _caseloads(session: Session, school_id: int) -> dict[int, int]:
+    return dict(session.execute(
+        select(Plan.case_holder_id, func.count())
+        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED,
+               Plan.case_holder_id.is_not(None))
+        .group_by(Plan.case_holder_id)
+    ).all())
+
+
+def _member(staff: Staff, profile: CaseHolderProfile | None, plans: int) -> TeamMember:
+    return TeamMember(
+        staff_id=staff.id, name=staff.display_name, slack_user_id=staff.slack_user_id,
+        plans=plans,
+        areas=tuple(BroadArea(a) for a in (profile.areas if profile else [])),
+        year_groups=tuple(profile.year_groups if profile else ()),
+        house=profile.house if profile else None,
+    )
+
+
+def _item(pupil: Pupil, plan: Plan | None, rank_: int, reason: str) -> PriorityItem:
+    return PriorityItem(
+        pupil_id=pupil.id, pupil_name=pupil.known_as, year_group=pupil.year_group,
+        form=pupil.form, house=pupil.house, sen_stage=pupil.sen_stage,
+        primary_area=pupil.primary_area, plan_id=plan.id if plan else None,
+        review_date=plan.review_date if plan else None, reason=reason, rank=rank_,
+    )
