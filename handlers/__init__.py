@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, plan_editor, team
+from handlers import actions, commands, events, plan_editor, qa, team
 
 
 def register_listeners(app: App) -> None:
@@ -11,3 +11,4 @@ def register_listeners(app: App) -> None:
     events.register(app)
     plan_editor.register(app)
     team.register(app)
+    qa.register(app)

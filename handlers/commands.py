@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.app import runtime_of, school_timezone, viewer_of
-from handlers import export, pages, plan_editor, team
+from handlers import export, pages, plan_editor, qa, team
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ def ssp(ack: Ack, command: dict, respond: Respond, context: BoltContext, client:
         respond(**team.priority_command(runtime, viewer, today))
     elif subcommand == "assign":
         respond(**team.assign_command(runtime, client, viewer, rest, today))
+    elif subcommand == "qa" and not rest:
+        respond(**qa.qa_command(runtime, viewer))
     elif subcommand == "glossary":
         respond(**pages.glossary(runtime, viewer, text.split(None, 1)[1] if rest else ""))
     elif subcommand == "export" and rest:

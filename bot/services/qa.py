@@ -1,0 +1,92 @@
+"""Quality assurance: the SENDCo approves plans written by case holders, or returns them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from bot.access import Viewer
+from bot.errors import UserError
+from bot.services.plans import edit_plan
+from models import Plan, PlanStatus, Pupil, School, Staff
+
+
+@dataclass(frozen=True)
+class AwaitingQa:
+    plan_id: int
+    pupil_id: int
+    pupil_name: str
+    year_group: int
+    case_holder: str | None
+    waiting_since: datetime
+
+
+def awaiting(session: Session, school_id: int) -> list[AwaitingQa]:
+    """Plans awaiting quality assurance, longest waiting first (one query)."""
+    holder = aliased(Staff)
+    rows = session.execute(
+        select(Plan.id, Pupil.id, Pupil.preferred_name, Pupil.first_name, Pupil.last_name,
+               Pupil.year_group, holder.first_name, holder.last_name, Plan.updated_at)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .outerjoin(holder, holder.id == Plan.case_holder_id)
+        .where(Plan.school_id == school_id, Plan.status == PlanStatus.AWAITING_QA)
+        .order_by(Plan.updated_at, Plan.id)
+    ).all()
+    return [
+        AwaitingQa(plan_id, pupil_id, f"{pref or first} {last}", year,
+                   f"{h_first} {h_last}" if h_first else None, since)
+        for plan_id, pupil_id, pref, first, last, year, h_first, h_last, since in rows
+    ]
+
+
+def decide(session: Session, viewer: Viewer, *, plan_id: int, expected_version: int,
+           approve: bool, comments: str | None, now: datetime, today: date) -> Plan:
+    """Approves the plan (it becomes active) or returns it to its case holder as a draft.
+
+    Returning needs comments, which go on the plan's timeline for the case holder. Raises
+    PlanChanged if the plan moved on since the SENDCo opened it, UserError otherwise.
+    """
+    if not viewer.is_sendco:
+        raise UserError("Only the SENDCo quality-assures plans.")
+    if not approve and not (comments or "").strip():
+        raise UserError("Say what needs to change, so the case holder knows.")
+
+    def apply(plan: Plan) -> str:
+        if plan.status != PlanStatus.AWAITING_QA:
+            raise UserError("This plan is no longer awaiting quality assurance.")
+        if approve:
+            plan.status = PlanStatus.ACTIVE
+            plan.approved_at, plan.approved_by_id = now, viewer.staff_id
+            if plan.start_date is None:
+                plan.start_date = today
+            return "approved after quality assurance" + (f": {comments}" if comments else "")
+        plan.status = PlanStatus.DRAFT
+        return f"returned by the SENDCo for changes: {comments}"
+
+    return edit_plan(session, school=session.get(School, viewer.school_id), plan_id=plan_id,
+                     expected_version=expected_version,
+                     editor=session.get(Staff, viewer.staff_id), edit=apply,
+                     via="/ssp qa", now=now)
+
+
+def submit_for_qa(session: Session, viewer: Viewer, *, plan_id: int, expected_version: int,
+                  now: datetime) -> Plan:
+    """A case holder sends their draft plan to the SENDCo for quality assurance."""
+
+    def apply(plan: Plan) -> str:
+        if plan.case_holder_id != viewer.staff_id and not viewer.is_sendco:
+            raise UserError("Only the plan's case holder can send it for quality assurance.")
+        if plan.status != PlanStatus.DRAFT:
+            raise UserError("Only a draft plan can be sent for quality assurance.")
+        plan.status = PlanStatus.AWAITING_QA
+        return "sent for quality assurance"
+
+    return edit_plan(session, school=session.get(School, viewer.school_id), plan_id=plan_id,
+                     expected_version=expected_version,
+                     editor=session.get(Staff, viewer.staff_id), edit=apply,
+                     via="/ssp plan", now=now)
+
+
