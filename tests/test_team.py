@@ -228,3 +228,27 @@ def test_auto_assignment_shares_the_work(sessions):
         pairs = team_service.propose_all(session, school.id, TODAY)
         assert Counter(s.staff_id for _, s in pairs).most_common()[0][1] == 2
         assert session.scalar(select(func.count()).select_from(CaseHolderAssignment)) == 0
+
+
+def test_a_case_holder_who_leaves_hands_their_plans_back_to_the_priority_list(
+    slack, run_cli, tmp_path
+):
+    rows = ["email,first_name,last_name,roles"]
+    for first, last, roles in (("Morgan", "Reed", "sendco;case_holder"),
+                               ("Dana", "Fox", "senior_leader"), ("Tom", "Baker", "case_holder"),
+                               ("Lee", "Chan", "teacher"), ("Sam", "Jones", "teaching_assistant")):
+        rows.append(f"{first.lower()}.{last.lower()}@brookside.example.org,{first},{last},{roles}")
+    staff_csv = tmp_path / "staff.csv"
+    staff_csv.write_text("\n".join(rows) + "\n")
+
+    result = run_cli("import", "staff", str(staff_csv), "--school", "Brookside High")
+    assert result.code == 0, result
+    assert "1 marked as left" in result.out and "2 plans held by leavers" in result.out
+
+    with slack.sessions() as session:
+        ava = session.get(Plan, slack.ids["ava_plan"])
+        assert ava.case_holder_id is None
+        assert ava.timeline[-1].summary == (
+            "Priya Shah left the school; the plan needs a new case holder")
+    text = text_of(slack.ask("U0SENDCO", "priority"))
+    assert "Ava Stone" in text and "Ben Stone" in text

@@ -225,6 +225,8 @@ class ImportResult:
     unchanged: int = 0
     reactivated: int = 0
     left: int = 0
+    # Open plans whose case holder left: back on the priority list for the SENDCo.
+    plans_released: int = 0
 
     @property
     def changed(self) -> bool:
@@ -244,7 +246,13 @@ class ImportResult:
         if self.reactivated:
             parts.append(f"{self.reactivated} {back}")
         parts.append(f"{self.left} {gone}")
-        return f"{what}: {', '.join(parts)}."
+        released = (
+            f" {self.plans_released} plan{'s' if self.plans_released != 1 else ''} held by "
+            "leavers are back on the priority list (`/ssp priority`)."
+            if self.plans_released
+            else ""
+        )
+        return f"{what}: {', '.join(parts)}.{released}"
 
 
 # --- the entry point ------------------------------------------------------------------------
@@ -348,10 +356,16 @@ def apply_staff(
             slack_ids.append((member, record.slack_user_id))
 
     listed = {record.email for record in records}
+    leavers = []
     for email, member in existing.items():
         if email not in listed and member.is_active:
             member.is_active, member.left_on = False, today
+            leavers.append(member)
             result.left += 1
+    if leavers:
+        from bot.services.team import release_plans_of_leavers
+
+        result.plans_released = release_plans_of_leavers(session, school.id, leavers)
 
     if slack_ids:
         holders = {m.slack_user_id: m for m in existing.values() if m.slack_user_id}

@@ -355,6 +355,32 @@ def assign(session: Session, viewer: Viewer, *, pupil_id: int, staff_id: int, re
     return assignment
 
 
+def release_plans_of_leavers(session: Session, school_id: int, leavers: list[Staff],
+                             now: datetime | None = None) -> int:
+    """Plans held by staff who have left lose their case holder and go back on the priority
+    list; their assignments end and the timeline says why. Returns how many plans moved."""
+    from datetime import UTC
+
+    now = now or datetime.now(UTC)
+    by_id = {member.id: member for member in leavers if member.id is not None}
+    plans = session.scalars(
+        select(Plan).where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED,
+                           Plan.case_holder_id.in_(list(by_id)))
+    ).all()
+    for plan in plans:
+        leaver = by_id[plan.case_holder_id]
+        for assignment in plan.assignments:
+            if assignment.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED):
+                assignment.status, assignment.ended_at = AssignmentStatus.ENDED, now
+        plan.case_holder_id = None
+        plan.timeline.append(TimelineEntry(
+            occurred_at=now, kind=TimelineKind.ASSIGNMENT,
+            summary=f"{leaver.display_name} left the school; the plan needs a new case holder",
+        ))
+    session.flush()
+    return len(plans)
+
+
 def _key_adults(session: Session, pupil_ids: list[int]) -> dict[int, set[int]]:
     """For each pupil, the staff who teach them now (one query for all the pupils)."""
     found: dict[int, set[int]] = {}
