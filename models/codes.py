@@ -225,6 +225,9 @@ class PromptKind(enum.StrEnum):
     MONITORING_DIGEST = "monitoring_digest"
     QA_REQUEST = "qa_request"
     SENDCO_DIGEST = "sendco_digest"
+    ASSIGNMENT_DECLINED = "assignment_declined"
+    ASSIGNMENT_ENDED = "assignment_ended"
+    QA_RETURNED = "qa_returned"
 
 
 class PromptStatus(enum.StrEnum):

@@ -95,3 +95,17 @@ def test_one_open_plan_per_pupil_is_enforced_by_the_schema(session):
     session.add(models.Plan(school=school, pupil=pupil, status=models.PlanStatus.DRAFT))
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+def test_every_prompt_kind_the_models_know_is_allowed_by_the_migrated_schema(session):
+    from datetime import UTC, datetime
+
+    school = models.School(name="Kinds School")
+    staff = models.Staff(school=school, email="k@example.org", first_name="K", last_name="K")
+    session.add_all([school, staff])
+    session.flush()
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    for kind in models.PromptKind:
+        session.add(models.Prompt(school_id=school.id, recipient_id=staff.id, kind=kind,
+                                  dedupe_key=f"kind:{kind.value}", due_at=now))
+    session.flush()  # a CHECK that lags behind the enum would fail here
