@@ -60,6 +60,12 @@ class Runtime:
     def unit_of_work(self):
         return db.unit_of_work(self.sessions)
 
+    def deliver_soon(self, client: WebClient) -> None:
+        """Sends what the outbox owes now, in the background (messages queued by an action)."""
+        from bot.scheduler import deliver_soon
+
+        deliver_soon(self.sessions, client, self.clock)
+
 
 def create_app(
     settings: Settings,

@@ -153,6 +153,18 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     workspace = link_workspace(app, ctx.sessions)
     print(workspace.describe(), flush=True)
     link_staff_in_background(app, ctx.sessions, workspace)
+    if settings.scheduler:
+        import threading
+        from datetime import UTC, datetime
+
+        from bot.scheduler import run_every_minute
+
+        run_every_minute(ctx.sessions, app.client, lambda: datetime.now(UTC), threading.Event())
+        print(
+            "Sending prompts and reminders every minute (SSPBOT_SCHEDULER=off to use "
+            "`sspbot tick` from cron instead).",
+            flush=True,
+        )
     if args.socket_mode:
         print("Listening to Slack over Socket Mode. Press Ctrl+C to stop.", flush=True)
         socket_mode_handler(app, settings.slack_app_token).start()
@@ -169,6 +181,29 @@ def demo_tour(args: argparse.Namespace, ctx: Context) -> int:
     from bot.tour import run_tour
 
     return run_tour(sys.stdout, pupils=args.pupils, seed=args.seed)
+
+
+def tick(args: argparse.Namespace, ctx: Context) -> int:
+    from datetime import UTC, datetime
+
+    from bot.scheduler import sweep
+    from bot.slack import make_client
+
+    ctx.settings.require("SLACK_BOT_TOKEN")
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise UserError(
+                f"--now {args.now!r} is not an ISO 8601 time, e.g. 2026-11-23T09:00:00+00:00."
+            ) from None
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    else:
+        now = datetime.now(UTC)
+    client = make_client(ctx.settings.slack_bot_token, ctx.settings.slack_api_url)
+    for line in sweep(ctx.sessions, client, now):
+        print(line)
+    return 0
 
 
 def show_config(args: argparse.Namespace, ctx: Context) -> int:
@@ -235,6 +270,14 @@ def _parser() -> argparse.ArgumentParser:
         help="connect out to Slack over Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)",
     )
     serve_parser.add_argument("--host", default="0.0.0.0", help="address to listen on (HTTP)")
+
+    tick_parser = _command(
+        commands,
+        "tick",
+        tick,
+        "One sweep: queue reminders that are due and send the prompts owed (for cron).",
+    )
+    tick_parser.add_argument("--now", metavar="ISO-8601", help="pretend it is this time")
 
     _command(commands, "config", show_config, "Show the settings in use (secrets hidden).")
     return parser

@@ -15,6 +15,8 @@ Standard library only: a ThreadingHTTPServer in a daemon thread; one lock guards
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -22,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from email import policy as email_policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +48,8 @@ MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
 MAX_CALLBACK_ID = 255
 MAX_CONVERSATION_USERS = 8
+HISTORY_DEFAULT_LIMIT = 100
+HISTORY_MAX_LIMIT = 999
 
 # Slack documents these two as form-encoded only: a JSON body's arguments are not read.
 FORM_ONLY_METHODS = frozenset({"users.info", "users.lookupByEmail"})
@@ -173,6 +178,7 @@ class SlackEmulator:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
@@ -577,6 +583,8 @@ class SlackEmulator:
         if not text and not blocks and not attachments:
             raise _Refusal("no_text")
         metadata = self._decoded(params, "metadata", "invalid_metadata_format")
+        if metadata is not None and not _is_message_metadata(metadata):
+            raise _Refusal("invalid_metadata_schema")
         ts = self._next_ts()
         message = {
             "user": self.bot_user_id,
@@ -695,6 +703,55 @@ class SlackEmulator:
         answer: dict[str, Any] = {"channel": channel}
         if already_open:
             answer.update(no_op=True, already_open=True)
+        return answer
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages newest first, between `oldest` and `latest` (exclusive unless
+        `inclusive`), `limit` a page, paged by `cursor`. As documented, message metadata is
+        returned only with `include_all_metadata`; thread replies are left out.
+        """
+        channel = params.get("channel")
+        if not channel or not self._is_known_channel(str(channel)):
+            raise _Refusal("channel_not_found")
+        # Decimal, not float: two messages a microsecond apart must not compare equal.
+        oldest = _history_bound(params.get("oldest"), Decimal(0), "invalid_ts_oldest")
+        latest = _history_bound(params.get("latest"), Decimal(time.time()), "invalid_ts_latest")
+        inclusive = _truthy(params.get("inclusive"))
+        try:
+            limit = int(params.get("limit") or HISTORY_DEFAULT_LIMIT)
+        except (TypeError, ValueError):
+            raise _Refusal("invalid_arguments", "[ERROR] limit must be an integer") from None
+        limit = min(max(limit, 1), HISTORY_MAX_LIMIT)
+        with_metadata = _truthy(params.get("include_all_metadata"))
+
+        def in_range(ts: Decimal) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        found = [
+            m
+            for m in self.messages
+            if m["channel"] == channel
+            and m["thread_ts"] in (None, m["ts"])
+            and in_range(Decimal(m["ts"]))
+        ]
+        found.sort(key=lambda m: Decimal(m["ts"]), reverse=True)
+        cursor = params.get("cursor")
+        if cursor:
+            before = _cursor_ts(str(cursor))
+            found = [m for m in found if Decimal(m["ts"]) < before]
+        page, rest = found[:limit], found[limit:]
+        answer: dict[str, Any] = {
+            "messages": [self._history_message(m, with_metadata) for m in page],
+            "has_more": bool(rest),
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+        }
+        if rest:
+            next_cursor = base64.b64encode(f"next_ts:{page[-1]['ts']}".encode()).decode()
+            answer["response_metadata"] = {"next_cursor": next_cursor}
         return answer
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -898,6 +955,26 @@ class SlackEmulator:
         attachments = self._decoded(params, "attachments", "invalid_attachments")
         return (None if text is None else str(text)), blocks, attachments
 
+    def _history_message(self, stored: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        message = {
+            "user": self.bot_user_id,
+            "type": "message",
+            "ts": stored["ts"],
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "text": stored["text"],
+            "team": self.team_id,
+        }
+        if stored["blocks"] is not None:
+            message["blocks"] = stored["blocks"]
+        if stored["attachments"] is not None:
+            message["attachments"] = stored["attachments"]
+        if stored["thread_ts"]:
+            message["thread_ts"] = stored["thread_ts"]
+        if with_metadata and stored.get("metadata") is not None:
+            message["metadata"] = stored["metadata"]
+        return message
+
     def _exchange_trigger(self, params: dict[str, Any]) -> str | None:
         """Uses up the trigger id; returns the view it came from, if the test said so."""
         trigger = params.get("trigger_id") or params.get("interactivity_pointer")
@@ -975,6 +1052,45 @@ class SlackEmulator:
             stored["previous_view_id"] = None
         self.views[view_id] = stored
         return stored
+
+
+def _is_message_metadata(metadata: Any) -> bool:
+    """Slack's message metadata schema: an `event_type` string and an `event_payload` object."""
+    return (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and bool(metadata["event_type"])
+        and isinstance(metadata.get("event_payload"), dict)
+    )
+
+
+def _truthy(value: Any) -> bool:
+    """A boolean argument as Slack reads it: slack_sdk sends True as "1" in a query string."""
+    return value in (True, 1, "1", "true", "True")
+
+
+def _history_bound(value: Any, default: Decimal, error: str) -> Decimal:
+    if value in (None, ""):
+        return default
+    try:
+        bound = Decimal(str(value))
+    except InvalidOperation:
+        raise _Refusal(error) from None
+    if not bound.is_finite():
+        raise _Refusal(error)
+    return bound
+
+
+def _cursor_ts(cursor: str) -> Decimal:
+    """The ts a conversations.history cursor continues before (Slack's are base64 too)."""
+    try:
+        prefix, _, ts = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+        before = Decimal(ts)
+    except (binascii.Error, UnicodeDecodeError, InvalidOperation):
+        raise _Refusal("invalid_cursor") from None
+    if prefix != "next_ts" or not before.is_finite():
+        raise _Refusal("invalid_cursor")
+    return before
 
 
 def _view_problems(view: dict[str, Any], allowed_types: tuple[str, ...]) -> list[str]:

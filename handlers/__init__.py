@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, plan_editor, qa, team
+from handlers import actions, assignments, commands, events, plan_editor, qa, team
 
 
 def register_listeners(app: App) -> None:
@@ -12,3 +12,4 @@ def register_listeners(app: App) -> None:
     plan_editor.register(app)
     team.register(app)
     qa.register(app)
+    assignments.register(app)

@@ -14,7 +14,7 @@ from bot.access import Viewer
 from bot.app import Runtime
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import audit
+from bot.services import assignments, audit, outbox
 from bot.services import glossary as glossary_service
 from bot.services.caseload import (
     PlanLine,
@@ -53,6 +53,8 @@ def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) ->
         return _notice(WHOLE_SCHOOL_ONLY)
     with runtime.unit_of_work() as session:
         caseload = school_caseload_query(session, viewer.school_id, today)
+        unanswered = assignments.unanswered_after_reminder(session, viewer.school_id)
+        unreachable = outbox.unreachable(session, viewer.school_id)
         audit.record(
             session,
             action="summary",
@@ -72,6 +74,8 @@ def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) ->
         page=page,
         pages=pages,
         page_key="school",
+        unanswered=unanswered[:10],
+        unreachable=[(u.recipient, outbox.kind_label(u.kind), u.reason) for u in unreachable[:10]],
     )
 
 

@@ -106,6 +106,13 @@ def test_every_prompt_kind_the_models_know_is_allowed_by_the_migrated_schema(ses
     session.flush()
     now = datetime(2026, 11, 23, tzinfo=UTC)
     for kind in models.PromptKind:
-        session.add(models.Prompt(school_id=school.id, recipient_id=staff.id, kind=kind,
-                                  dedupe_key=f"kind:{kind.value}", due_at=now))
+        session.add(
+            models.Prompt(
+                school_id=school.id,
+                recipient_id=staff.id,
+                kind=kind,
+                dedupe_key=f"kind:{kind.value}",
+                due_at=now,
+            )
+        )
     session.flush()  # a CHECK that lags behind the enum would fail here

@@ -35,12 +35,21 @@ def open_review(slack) -> dict:
 
 
 def decide(slack, modal: dict, decision: str, comments: str | None = None) -> dict:
-    option = next(o for b in modal["blocks"] if b.get("block_id") == "decision"
-                  for o in b["element"]["options"] if o["value"] == decision)
-    return slack.sender.submit("U0SENDCO", modal, {
-        "decision": {"type": "radio_buttons", "selected_option": option},
-        "comments": {"type": "plain_text_input", "value": comments},
-    }).json()
+    option = next(
+        o
+        for b in modal["blocks"]
+        if b.get("block_id") == "decision"
+        for o in b["element"]["options"]
+        if o["value"] == decision
+    )
+    return slack.sender.submit(
+        "U0SENDCO",
+        modal,
+        {
+            "decision": {"type": "radio_buttons", "selected_option": option},
+            "comments": {"type": "plain_text_input", "value": comments},
+        },
+    ).json()
 
 
 def test_the_review_shows_the_automatic_check(slack):
@@ -52,13 +61,15 @@ def test_the_review_shows_the_automatic_check(slack):
 def test_returning_needs_comments_and_goes_back_to_the_case_holder(slack):
     modal = open_review(slack)
     assert decide(slack, modal, "return")["errors"] == {
-        "comments": "Say what needs to change, so the case holder knows."}
+        "comments": "Say what needs to change, so the case holder knows."
+    }
     answer = decide(slack, modal, "return", "Please add the family's views")
     assert "gone back to its case holder" in text_of({"blocks": answer["view"]["blocks"]})
     assert status_of(slack) == PlanStatus.DRAFT
     with slack.sessions() as session:
         assert session.scalars(select(TimelineEntry.summary)).all()[-1] == (
-            "returned by the SENDCo for changes: Please add the family's views")
+            "returned by the SENDCo for changes: Please add the family's views"
+        )
 
 
 def test_the_case_holder_sends_the_draft_back_and_the_sendco_approves(slack):

@@ -224,6 +224,90 @@ def test_conversations_open_refuses_unknown_and_deactivated_members(client: WebC
     assert error_of(client.conversations_open, users=LEAVER) == "user_disabled"
 
 
+def test_message_metadata_is_kept_and_must_follow_slacks_schema(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    metadata = {"event_type": "ssp_prompt", "event_payload": {"prompt_id": 7}}
+
+    client.chat_postMessage(channel=SENCO, text="Review due", metadata=metadata)
+
+    assert emulator.messages_to(SENCO)[0]["metadata"] == metadata
+    no_payload = {"event_type": "ssp_prompt"}
+    assert error_of(client.chat_postMessage, channel=SENCO, text="x", metadata=no_payload) == (
+        "invalid_metadata_schema"
+    )
+    assert len(emulator.messages) == 1
+
+
+def test_conversations_history_is_newest_first_with_metadata_only_when_asked(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    first = client.chat_postMessage(
+        channel=SENCO, text="one", metadata={"event_type": "ssp_prompt", "event_payload": {"n": 1}}
+    )
+    dm = first["channel"]
+    client.chat_postMessage(channel=dm, text="a reply", thread_ts=first["ts"])
+    second = client.chat_postMessage(channel=SENCO, text="two")
+    client.chat_postMessage(channel=TEACHER, text="someone else's DM")
+
+    plain = client.conversations_history(channel=dm)
+    full = client.conversations_history(channel=dm, include_all_metadata=True)
+
+    assert [m["ts"] for m in plain["messages"]] == [second["ts"], first["ts"]]  # no replies
+    assert plain["has_more"] is False and "response_metadata" not in plain.data
+    assert all("metadata" not in m for m in plain["messages"])
+    assert full["messages"][1]["metadata"] == {
+        "event_type": "ssp_prompt",
+        "event_payload": {"n": 1},
+    }
+    assert "metadata" not in full["messages"][0]
+    assert full["messages"][1]["bot_id"] == emulator.bot_id
+    assert full["messages"][1]["user"] == emulator.bot_user_id
+    assert emulator.calls_to("conversations.history")[1].params["include_all_metadata"] == "1"
+
+
+def test_conversations_history_bounds_are_exclusive_unless_inclusive(client: WebClient) -> None:
+    stamps = [client.chat_postMessage(channel=SENCO, text=str(i))["ts"] for i in range(4)]
+    dm = client.conversations_open(users=SENCO)["channel"]["id"]
+
+    def history(**kwargs) -> list[str]:
+        return [m["text"] for m in client.conversations_history(channel=dm, **kwargs)["messages"]]
+
+    assert history(oldest=stamps[1], latest=stamps[3]) == ["2"]
+    assert history(oldest=stamps[1], latest=stamps[3], inclusive=True) == ["3", "2", "1"]
+    assert history(oldest=stamps[2]) == ["3"]
+    assert history(latest=stamps[1]) == ["0"]
+
+
+def test_conversations_history_pages_with_a_cursor(client: WebClient) -> None:
+    for i in range(5):
+        client.chat_postMessage(channel=SENCO, text=str(i))
+    dm = client.conversations_open(users=SENCO)["channel"]["id"]
+
+    pages, cursor = [], None
+    while True:
+        page = client.conversations_history(channel=dm, limit=2, cursor=cursor)
+        pages.append([m["text"] for m in page["messages"]])
+        if not page["has_more"]:
+            break
+        cursor = page["response_metadata"]["next_cursor"]
+
+    assert pages == [["4", "3"], ["2", "1"], ["0"]]
+
+
+def test_conversations_history_refuses_what_slack_refuses(client: WebClient) -> None:
+    client.chat_postMessage(channel=SENCO, text="x")
+    dm = client.conversations_open(users=SENCO)["channel"]["id"]
+
+    assert error_of(client.conversations_history, channel="D0NOWHERE") == "channel_not_found"
+    assert error_of(client.conversations_history, channel=SENCO) == "channel_not_found"
+    assert error_of(client.conversations_history, channel=dm, oldest="soon") == "invalid_ts_oldest"
+    assert error_of(client.conversations_history, channel=dm, latest="later") == (
+        "invalid_ts_latest"
+    )
+    assert error_of(client.conversations_history, channel=dm, cursor="%%%") == "invalid_cursor"
+
+
 def test_users_info_and_lookup_by_email(emulator: SlackEmulator, client: WebClient) -> None:
     info = client.users_info(user=SENCO)["user"]
 

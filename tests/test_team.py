@@ -27,10 +27,20 @@ from tests.slack_harness import TODAY, buttons_of, text_of
 
 def more_pupils(session, ids: dict) -> dict:
     """Four pupils for the priority list, one of each kind, plus houses for matching."""
+
     def child(first, last, upn, stage, need, year=9, house="Brunel"):
-        pupil = Pupil(school_id=ids["school"], upn=upn, first_name=first, last_name=last,
-                      date_of_birth=date(2012, 1, 1), year_group=year, form=f"{year}B",
-                      house=house, sen_stage=stage, primary_need=need)
+        pupil = Pupil(
+            school_id=ids["school"],
+            upn=upn,
+            first_name=first,
+            last_name=last,
+            date_of_birth=date(2012, 1, 1),
+            year_group=year,
+            form=f"{year}B",
+            house=house,
+            sen_stage=stage,
+            primary_need=need,
+        )
         session.add(pupil)
         return pupil
 
@@ -38,12 +48,22 @@ def more_pupils(session, ids: dict) -> dict:
     finn = child("Finn", "Cole", "A820123456011", SenStage.SEN_SUPPORT, NeedCode.SLCN, year=7)
     gus = child("Gus", "Hill", "A820123456012", SenStage.SEN_SUPPORT, NeedCode.MLD)
     hana = child("Hana", "Iqbal", "A820123456013", SenStage.SEN_SUPPORT, NeedCode.VI)
-    session.add_all([
-        Plan(school_id=ids["school"], pupil=gus, status=PlanStatus.ACTIVE,
-             review_date=TODAY - timedelta(days=3)),
-        Plan(school_id=ids["school"], pupil=hana, status=PlanStatus.ACTIVE,
-             review_date=TODAY + timedelta(days=30)),
-    ])
+    session.add_all(
+        [
+            Plan(
+                school_id=ids["school"],
+                pupil=gus,
+                status=PlanStatus.ACTIVE,
+                review_date=TODAY - timedelta(days=3),
+            ),
+            Plan(
+                school_id=ids["school"],
+                pupil=hana,
+                status=PlanStatus.ACTIVE,
+                review_date=TODAY + timedelta(days=30),
+            ),
+        ]
+    )
     session.flush()
     return {"eve": eve.id, "finn": finn.id, "gus": gus.id, "hana": hana.id}
 
@@ -55,14 +75,14 @@ def school_extras():
 
 def assignments(slack) -> list[CaseHolderAssignment]:
     with slack.sessions() as session:
-        return list(session.scalars(select(CaseHolderAssignment)
-                                    .order_by(CaseHolderAssignment.id)))
+        return list(session.scalars(select(CaseHolderAssignment).order_by(CaseHolderAssignment.id)))
 
 
 def open_plan_of(slack, key: str) -> Plan | None:
     with slack.sessions() as session:
-        return session.scalar(select(Plan).where(Plan.pupil_id == slack.ids[key],
-                                                 Plan.status != PlanStatus.CLOSED))
+        return session.scalar(
+            select(Plan).where(Plan.pupil_id == slack.ids[key], Plan.status != PlanStatus.CLOSED)
+        )
 
 
 # --- the team ---------------------------------------------------------------------------------
@@ -96,8 +116,7 @@ def test_removing_someone_who_holds_plans_names_them_first(slack):
     refused = text_of(slack.ask("U0SENDCO", "team remove <@U0PRIYA|priya>"))
     assert "still holds 2 plans (Ava Stone, Ben Stone)" in refused and "Reassign them" in refused
     slack.ask("U0SENDCO", "team add <@U0LEE|lee>")
-    assert "no longer on the SSP team" in text_of(slack.ask("U0SENDCO",
-                                                            "team remove <@U0LEE|lee>"))
+    assert "no longer on the SSP team" in text_of(slack.ask("U0SENDCO", "team remove <@U0LEE|lee>"))
 
 
 def test_only_the_sendco_manages_the_team(slack):
@@ -137,17 +156,26 @@ def test_assign_button_suggests_a_case_holder_and_assigning_starts_the_plan(slac
     assert holder["element"]["initial_option"]["text"]["text"].startswith("Lee Chan")
     assert "Suggested: Lee Chan" in text_of({"blocks": modal["blocks"]})
 
-    answer = slack.sender.submit("U0SENDCO", modal, {
-        "holder": {"type": "static_select",
-                   "selected_option": holder["element"]["initial_option"]},
-        "reason": {"type": "plain_text_input", "value": "SEMH specialist"},
-    }).json()
+    answer = slack.sender.submit(
+        "U0SENDCO",
+        modal,
+        {
+            "holder": {
+                "type": "static_select",
+                "selected_option": holder["element"]["initial_option"],
+            },
+            "reason": {"type": "plain_text_input", "value": "SEMH specialist"},
+        },
+    ).json()
     assert "Eve Ray → Lee Chan" in text_of({"blocks": answer["view"]["blocks"]})
     plan = open_plan_of(slack, "eve")
     assert plan.status == PlanStatus.DRAFT and plan.case_holder_id == slack.ids["lee"]
     (assignment,) = assignments(slack)
     assert (assignment.status, assignment.reason, assignment.assigned_by_id) == (
-        AssignmentStatus.PENDING, "SEMH specialist", slack.ids["sendco"])
+        AssignmentStatus.PENDING,
+        "SEMH specialist",
+        slack.ids["sendco"],
+    )
 
 
 def test_assign_by_command_and_reassign_keeps_history(slack):
@@ -156,13 +184,13 @@ def test_assign_by_command_and_reassign_keeps_history(slack):
     slack.ask("U0SENDCO", "assign Finn Cole <@U0TOM|tom>")
     history = [a for a in assignments(slack)]
     assert [(a.staff_id, a.status) for a in history] == [
-        (slack.ids["priya"], AssignmentStatus.ENDED), (slack.ids["tom"], AssignmentStatus.PENDING)]
+        (slack.ids["priya"], AssignmentStatus.ENDED),
+        (slack.ids["tom"], AssignmentStatus.PENDING),
+    ]
     assert history[0].reason == "knows the family" and history[0].ended_at is not None
     with slack.sessions() as session:
-        summaries = session.scalars(select(TimelineEntry.summary)
-                                    .order_by(TimelineEntry.id)).all()
-    assert summaries[-2:] == ["assigned to Priya Shah: knows the family",
-                              "reassigned to Tom Baker"]
+        summaries = session.scalars(select(TimelineEntry.summary).order_by(TimelineEntry.id)).all()
+    assert summaries[-2:] == ["assigned to Priya Shah: knows the family", "reassigned to Tom Baker"]
 
 
 def test_assigning_to_someone_off_the_team_or_by_a_teacher_is_refused(slack):
@@ -194,8 +222,9 @@ def test_auto_assign_proposes_first_and_writes_nothing_until_confirmed(slack):
 
 
 def member(staff_id, plans, areas=(), years=(), house=None):
-    return team_service.TeamMember(staff_id, f"Holder {staff_id}", None, plans,
-                                   tuple(areas), tuple(years), house)
+    return team_service.TeamMember(
+        staff_id, f"Holder {staff_id}", None, plans, tuple(areas), tuple(years), house
+    )
 
 
 def test_suggestions_weigh_area_key_adult_year_house_and_caseload():
@@ -209,8 +238,10 @@ def test_suggestions_weigh_area_key_adult_year_house_and_caseload():
     ranked = team_service.rank([semh, teacher, year_and_house, idle], pupil, {2}, Counter())
     # area 4 - 2.5 = 1.5; year + house 4 - 2.5 = 1.5 (then by name); teaches 3 - 2.5; idle 0
     assert [s.staff_id for s in ranked] == [1, 3, 2, 4]
-    assert "Social, emotional and mental health" in ranked[[s.staff_id for s in ranked].index(1)
-                                                        ].reasons
+    assert (
+        "Social, emotional and mental health"
+        in ranked[[s.staff_id for s in ranked].index(1)].reasons
+    )
     # A very full caseload outweighs a year-group match.
     busy = member(5, plans=40, years=[9])
     assert team_service.rank([busy, idle], pupil, set(), Counter())[0].staff_id == 4
@@ -234,9 +265,13 @@ def test_a_case_holder_who_leaves_hands_their_plans_back_to_the_priority_list(
     slack, run_cli, tmp_path
 ):
     rows = ["email,first_name,last_name,roles"]
-    for first, last, roles in (("Morgan", "Reed", "sendco;case_holder"),
-                               ("Dana", "Fox", "senior_leader"), ("Tom", "Baker", "case_holder"),
-                               ("Lee", "Chan", "teacher"), ("Sam", "Jones", "teaching_assistant")):
+    for first, last, roles in (
+        ("Morgan", "Reed", "sendco;case_holder"),
+        ("Dana", "Fox", "senior_leader"),
+        ("Tom", "Baker", "case_holder"),
+        ("Lee", "Chan", "teacher"),
+        ("Sam", "Jones", "teaching_assistant"),
+    ):
         rows.append(f"{first.lower()}.{last.lower()}@brookside.example.org,{first},{last},{roles}")
     staff_csv = tmp_path / "staff.csv"
     staff_csv.write_text("\n".join(rows) + "\n")
@@ -249,6 +284,7 @@ def test_a_case_holder_who_leaves_hands_their_plans_back_to_the_priority_list(
         ava = session.get(Plan, slack.ids["ava_plan"])
         assert ava.case_holder_id is None
         assert ava.timeline[-1].summary == (
-            "Priya Shah left the school; the plan needs a new case holder")
+            "Priya Shah left the school; the plan needs a new case holder"
+        )
     text = text_of(slack.ask("U0SENDCO", "priority"))
     assert "Ava Stone" in text and "Ben Stone" in text

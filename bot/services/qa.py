@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.access import Viewer
 from bot.errors import UserError
+from bot.services import outbox
 from bot.services.plans import edit_plan
-from models import Plan, PlanStatus, Pupil, School, Staff
+from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff
 
 
 @dataclass(frozen=True)
@@ -28,22 +29,46 @@ def awaiting(session: Session, school_id: int) -> list[AwaitingQa]:
     """Plans awaiting quality assurance, longest waiting first (one query)."""
     holder = aliased(Staff)
     rows = session.execute(
-        select(Plan.id, Pupil.id, Pupil.preferred_name, Pupil.first_name, Pupil.last_name,
-               Pupil.year_group, holder.first_name, holder.last_name, Plan.updated_at)
+        select(
+            Plan.id,
+            Pupil.id,
+            Pupil.preferred_name,
+            Pupil.first_name,
+            Pupil.last_name,
+            Pupil.year_group,
+            holder.first_name,
+            holder.last_name,
+            Plan.updated_at,
+        )
         .join(Pupil, Pupil.id == Plan.pupil_id)
         .outerjoin(holder, holder.id == Plan.case_holder_id)
         .where(Plan.school_id == school_id, Plan.status == PlanStatus.AWAITING_QA)
         .order_by(Plan.updated_at, Plan.id)
     ).all()
     return [
-        AwaitingQa(plan_id, pupil_id, f"{pref or first} {last}", year,
-                   f"{h_first} {h_last}" if h_first else None, since)
+        AwaitingQa(
+            plan_id,
+            pupil_id,
+            f"{pref or first} {last}",
+            year,
+            f"{h_first} {h_last}" if h_first else None,
+            since,
+        )
         for plan_id, pupil_id, pref, first, last, year, h_first, h_last, since in rows
     ]
 
 
-def decide(session: Session, viewer: Viewer, *, plan_id: int, expected_version: int,
-           approve: bool, comments: str | None, now: datetime, today: date) -> Plan:
+def decide(
+    session: Session,
+    viewer: Viewer,
+    *,
+    plan_id: int,
+    expected_version: int,
+    approve: bool,
+    comments: str | None,
+    now: datetime,
+    today: date,
+) -> Plan:
     """Approves the plan (it becomes active) or returns it to its case holder as a draft.
 
     Returning needs comments, which go on the plan's timeline for the case holder. Raises
@@ -66,14 +91,33 @@ def decide(session: Session, viewer: Viewer, *, plan_id: int, expected_version: 
         plan.status = PlanStatus.DRAFT
         return f"returned by the SENDCo for changes: {comments}"
 
-    return edit_plan(session, school=session.get(School, viewer.school_id), plan_id=plan_id,
-                     expected_version=expected_version,
-                     editor=session.get(Staff, viewer.staff_id), edit=apply,
-                     via="/ssp qa", now=now)
+    plan = edit_plan(
+        session,
+        school=session.get(School, viewer.school_id),
+        plan_id=plan_id,
+        expected_version=expected_version,
+        editor=session.get(Staff, viewer.staff_id),
+        edit=apply,
+        via="/ssp qa",
+        now=now,
+    )
+    if not approve and plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
+        outbox.enqueue(
+            session,
+            school_id=plan.school_id,
+            recipient_id=plan.case_holder_id,
+            kind=PromptKind.QA_RETURNED,
+            dedupe_key=f"qa_returned:{plan.id}:v{plan.version}",
+            due_at=now,
+            now=now,
+            plan_id=plan.id,
+        )
+    return plan
 
 
-def submit_for_qa(session: Session, viewer: Viewer, *, plan_id: int, expected_version: int,
-                  now: datetime) -> Plan:
+def submit_for_qa(
+    session: Session, viewer: Viewer, *, plan_id: int, expected_version: int, now: datetime
+) -> Plan:
     """A case holder sends their draft plan to the SENDCo for quality assurance."""
 
     def apply(plan: Plan) -> str:
@@ -84,9 +128,13 @@ def submit_for_qa(session: Session, viewer: Viewer, *, plan_id: int, expected_ve
         plan.status = PlanStatus.AWAITING_QA
         return "sent for quality assurance"
 
-    return edit_plan(session, school=session.get(School, viewer.school_id), plan_id=plan_id,
-                     expected_version=expected_version,
-                     editor=session.get(Staff, viewer.staff_id), edit=apply,
-                     via="/ssp plan", now=now)
-
-
+    return edit_plan(
+        session,
+        school=session.get(School, viewer.school_id),
+        plan_id=plan_id,
+        expected_version=expected_version,
+        editor=session.get(Staff, viewer.staff_id),
+        edit=apply,
+        via="/ssp plan",
+        now=now,
+    )

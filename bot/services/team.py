@@ -40,8 +40,15 @@ from models import (
 
 AREA_WORDS = {
     BroadArea.COGNITION_AND_LEARNING: ("cl", "c&l", "cognition", "learning", "cognition-learning"),
-    BroadArea.COMMUNICATION_AND_INTERACTION: ("ci", "c&i", "communication", "interaction",
-                                              "slcn", "asd", "autism"),
+    BroadArea.COMMUNICATION_AND_INTERACTION: (
+        "ci",
+        "c&i",
+        "communication",
+        "interaction",
+        "slcn",
+        "asd",
+        "autism",
+    ),
     BroadArea.SEMH: ("semh", "semh.", "social", "emotional", "wellbeing"),
     BroadArea.SENSORY_AND_PHYSICAL: ("sp", "s&p", "sensory", "physical"),
 }
@@ -60,8 +67,9 @@ class NotTheSendco(UserError):
 
 class HandOverFirst(UserError):
     def __init__(self, name: str, pupils: list[str]) -> None:
-        listed = ", ".join(pupils[:10]) + (f" and {len(pupils) - 10} more" if len(pupils) > 10
-                                           else "")
+        listed = ", ".join(pupils[:10]) + (
+            f" and {len(pupils) - 10} more" if len(pupils) > 10 else ""
+        )
         super().__init__(
             f"{name} still holds {len(pupils)} plan{'s' if len(pupils) != 1 else ''} "
             f"({listed}). Reassign them first with `/ssp assign <pupil> @someone`, then remove "
@@ -82,8 +90,11 @@ class TeamMember:
     def describe(self) -> str:
         parts = [area.label for area in self.areas]
         if self.year_groups:
-            parts.append("Years " + ", ".join(str(y) for y in self.year_groups)
-                         if len(self.year_groups) > 1 else f"Year {self.year_groups[0]}")
+            parts.append(
+                "Years " + ", ".join(str(y) for y in self.year_groups)
+                if len(self.year_groups) > 1
+                else f"Year {self.year_groups[0]}"
+            )
         if self.house:
             parts.append(f"{self.house} house")
         return "; ".join(parts) or "any pupil"
@@ -125,8 +136,11 @@ def team(session: Session, school_id: int) -> list[TeamMember]:
         select(Staff, CaseHolderProfile)
         .join(StaffRoleGrant, StaffRoleGrant.staff_id == Staff.id)
         .outerjoin(CaseHolderProfile, CaseHolderProfile.staff_id == Staff.id)
-        .where(Staff.school_id == school_id, Staff.is_active.is_(True),
-               StaffRoleGrant.role == StaffRole.CASE_HOLDER)
+        .where(
+            Staff.school_id == school_id,
+            Staff.is_active.is_(True),
+            StaffRoleGrant.role == StaffRole.CASE_HOLDER,
+        )
         .order_by(Staff.last_name, Staff.first_name)
     ).all()
     loads = _caseloads(session, school_id)
@@ -138,9 +152,14 @@ def parse_preferences(session: Session, school_id: int, words: list[str]) -> Pre
 
     Raises UserError naming any word it does not understand and what it accepts.
     """
-    houses = {h.casefold(): h for h in session.scalars(
-        select(Pupil.house).where(Pupil.school_id == school_id, Pupil.house.is_not(None))
-        .distinct())}
+    houses = {
+        h.casefold(): h
+        for h in session.scalars(
+            select(Pupil.house)
+            .where(Pupil.school_id == school_id, Pupil.house.is_not(None))
+            .distinct()
+        )
+    }
     areas: list[BroadArea] = []
     years: list[int] = []
     house = None
@@ -162,8 +181,10 @@ def parse_preferences(session: Session, school_id: int, words: list[str]) -> Pre
         elif word.startswith("house:") or word in houses:
             name = word.split(":", 1)[1] if word.startswith("house:") else word
             if name not in houses:
-                raise UserError(f"There is no house called “{name}”. Houses: "
-                                f"{', '.join(sorted(houses.values())) or 'none on the roster'}.")
+                raise UserError(
+                    f"There is no house called “{name}”. Houses: "
+                    f"{', '.join(sorted(houses.values())) or 'none on the roster'}."
+                )
             house = houses[name]
         else:
             raise UserError(
@@ -173,8 +194,9 @@ def parse_preferences(session: Session, school_id: int, words: list[str]) -> Pre
     return Preferences(tuple(areas), tuple(sorted(years)), house)
 
 
-def add_to_team(session: Session, viewer: Viewer, staff: Staff, preferences: Preferences,
-                now: datetime) -> tuple[TeamMember, bool]:
+def add_to_team(
+    session: Session, viewer: Viewer, staff: Staff, preferences: Preferences, now: datetime
+) -> tuple[TeamMember, bool]:
     """Makes a member of staff a case holder (or updates what they hold). Returns (member, new)."""
     if not viewer.is_sendco:
         raise NotTheSendco()
@@ -190,9 +212,15 @@ def add_to_team(session: Session, viewer: Viewer, staff: Staff, preferences: Pre
     profile.year_groups = list(preferences.year_groups)
     profile.house = preferences.house
     session.flush()
-    audit.record(session, action="team_add", via="/ssp team add", now=now,
-                 school_id=viewer.school_id, staff_id=viewer.staff_id,
-                 detail=f"case holder staff:{staff.id}")
+    audit.record(
+        session,
+        action="team_add",
+        via="/ssp team add",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        detail=f"case holder staff:{staff.id}",
+    )
     return _member(staff, profile, _caseloads(session, viewer.school_id).get(staff.id, 0)), new
 
 
@@ -201,7 +229,8 @@ def remove_from_team(session: Session, viewer: Viewer, staff: Staff, now: dateti
     if not viewer.is_sendco:
         raise NotTheSendco()
     held = session.scalars(
-        select(Pupil).join(Plan, Plan.pupil_id == Pupil.id)
+        select(Pupil)
+        .join(Plan, Plan.pupil_id == Pupil.id)
         .where(Plan.case_holder_id == staff.id, Plan.status != PlanStatus.CLOSED)
         .order_by(Pupil.last_name)
     ).all()
@@ -209,41 +238,68 @@ def remove_from_team(session: Session, viewer: Viewer, staff: Staff, now: dateti
         raise HandOverFirst(staff.display_name, [p.known_as for p in held])
     staff.set_roles(set(staff.roles) - {StaffRole.CASE_HOLDER})
     session.flush()
-    audit.record(session, action="team_remove", via="/ssp team remove", now=now,
-                 school_id=viewer.school_id, staff_id=viewer.staff_id,
-                 detail=f"case holder staff:{staff.id}")
+    audit.record(
+        session,
+        action="team_remove",
+        via="/ssp team remove",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        detail=f"case holder staff:{staff.id}",
+    )
 
 
 def priority_list(session: Session, school_id: int, today: date) -> list[PriorityItem]:
     """Pupils who need a plan and have none, then plans with no case holder, in priority order:
     EHCP without a support plan, SEN Support without a plan, overdue reviews, the rest."""
-    open_plan = (select(Plan.id).where(Plan.pupil_id == Pupil.id,
-                                       Plan.status != PlanStatus.CLOSED).exists())
+    open_plan = (
+        select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
+    )
     without_plan = session.scalars(
-        select(Pupil).where(Pupil.school_id == school_id, Pupil.is_active.is_(True),
-                            Pupil.sen_stage.in_([SenStage.EHC_PLAN, SenStage.SEN_SUPPORT]),
-                            ~open_plan)
+        select(Pupil).where(
+            Pupil.school_id == school_id,
+            Pupil.is_active.is_(True),
+            Pupil.sen_stage.in_([SenStage.EHC_PLAN, SenStage.SEN_SUPPORT]),
+            ~open_plan,
+        )
     ).all()
     unheld = session.execute(
-        select(Pupil, Plan).join(Plan, Plan.pupil_id == Pupil.id)
-        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED,
-               Plan.case_holder_id.is_(None), Pupil.is_active.is_(True))
+        select(Pupil, Plan)
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(
+            Plan.school_id == school_id,
+            Plan.status != PlanStatus.CLOSED,
+            Plan.case_holder_id.is_(None),
+            Pupil.is_active.is_(True),
+        )
     ).all()
     items = [
-        _item(pupil, None, 1 if pupil.sen_stage == SenStage.EHC_PLAN else 2,
-              "EHC plan but no support plan" if pupil.sen_stage == SenStage.EHC_PLAN
-              else "SEN Support but no plan")
+        _item(
+            pupil,
+            None,
+            1 if pupil.sen_stage == SenStage.EHC_PLAN else 2,
+            "EHC plan but no support plan"
+            if pupil.sen_stage == SenStage.EHC_PLAN
+            else "SEN Support but no plan",
+        )
         for pupil in without_plan
     ]
     for pupil, plan in unheld:
         overdue = plan.review_date is not None and plan.review_date < today
-        items.append(_item(pupil, plan, 3 if overdue else 4,
-                           "review overdue and no case holder" if overdue else "no case holder"))
+        items.append(
+            _item(
+                pupil,
+                plan,
+                3 if overdue else 4,
+                "review overdue and no case holder" if overdue else "no case holder",
+            )
+        )
     return sorted(items, key=lambda i: (i.rank, i.review_date or date.max, i.pupil_name))
 
 
-def suggest(session: Session, school_id: int, pupil_id: int,
-            extra_load: Counter | None = None) -> list[Suggestion]:
+def suggest(
+    session: Session, school_id: int, pupil_id: int, extra_load: Counter | None = None
+) -> list[Suggestion]:
     """Case holders ranked for this pupil: area of need, knowing the pupil, year group, house,
     and how many plans they already hold (so work is shared fairly). Best first."""
     pupil = session.get(Pupil, pupil_id)
@@ -254,8 +310,9 @@ def suggest(session: Session, school_id: int, pupil_id: int,
     return rank(members, pupil, teachers.get(pupil_id, set()), extra_load or Counter())
 
 
-def rank(members: list[TeamMember], pupil: Pupil, key_adults: set[int],
-         extra_load: Counter) -> list[Suggestion]:
+def rank(
+    members: list[TeamMember], pupil: Pupil, key_adults: set[int], extra_load: Counter
+) -> list[Suggestion]:
     suggestions = []
     for member in members:
         score, reasons = 0.0, []
@@ -278,8 +335,9 @@ def rank(members: list[TeamMember], pupil: Pupil, key_adults: set[int],
     return sorted(suggestions, key=lambda s: (-s.score, s.name))
 
 
-def propose_all(session: Session, school_id: int, today: date) -> list[tuple[PriorityItem,
-                                                                           Suggestion]]:
+def propose_all(
+    session: Session, school_id: int, today: date
+) -> list[tuple[PriorityItem, Suggestion]]:
     """A balanced assignment of the whole priority list, for the SENDCo to review. Writes nothing.
 
     Greedy in priority order: each pupil goes to their best-ranked case holder, counting the
@@ -293,8 +351,7 @@ def propose_all(session: Session, school_id: int, today: date) -> list[tuple[Pri
     proposed: Counter = Counter()
     pairs = []
     for item in items:
-        ranked = rank(members, pupils[item.pupil_id], teachers.get(item.pupil_id, set()),
-                      proposed)
+        ranked = rank(members, pupils[item.pupil_id], teachers.get(item.pupil_id, set()), proposed)
         best = ranked[0] if ranked else None
         if best is not None:
             proposed[best.staff_id] += 1
@@ -302,8 +359,16 @@ def propose_all(session: Session, school_id: int, today: date) -> list[tuple[Pri
     return pairs
 
 
-def assign(session: Session, viewer: Viewer, *, pupil_id: int, staff_id: int, reason: str | None,
-           now: datetime, today: date) -> CaseHolderAssignment:
+def assign(
+    session: Session,
+    viewer: Viewer,
+    *,
+    pupil_id: int,
+    staff_id: int,
+    reason: str | None,
+    now: datetime,
+    today: date,
+) -> CaseHolderAssignment:
     """Delegates the pupil's plan to a case holder (starting a draft plan if there is none).
 
     A reassignment ends the previous holder's assignment; history is kept. Raises UserError
@@ -311,23 +376,37 @@ def assign(session: Session, viewer: Viewer, *, pupil_id: int, staff_id: int, re
     """
     if not viewer.is_sendco:
         raise NotTheSendco()
-    pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id,
-                                               Pupil.school_id == viewer.school_id))
-    holder = session.scalar(select(Staff).where(Staff.id == staff_id,
-                                                Staff.school_id == viewer.school_id))
+    pupil = session.scalar(
+        select(Pupil).where(Pupil.id == pupil_id, Pupil.school_id == viewer.school_id)
+    )
+    holder = session.scalar(
+        select(Staff).where(Staff.id == staff_id, Staff.school_id == viewer.school_id)
+    )
     if pupil is None or holder is None:
         raise UserError("I couldn't find that pupil or member of staff.")
     if not holder.is_active or StaffRole.CASE_HOLDER not in holder.roles:
-        raise UserError(f"{holder.display_name} isn't on the SSP team. Add them first with "
-                        "`/ssp team add @name`.")
-    plan = session.scalar(select(Plan).where(Plan.pupil_id == pupil.id,
-                                             Plan.status != PlanStatus.CLOSED))
+        raise UserError(
+            f"{holder.display_name} isn't on the SSP team. Add them first with "
+            "`/ssp team add @name`."
+        )
+    plan = session.scalar(
+        select(Plan).where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
+    )
     if plan is None:
-        cycle = session.scalar(select(func.max(Plan.cycle_number))
-                               .where(Plan.pupil_id == pupil.id)) or 0
-        plan = Plan(school_id=viewer.school_id, pupil=pupil, status=PlanStatus.DRAFT,
-                    cycle_number=cycle + 1, start_date=today, created_at=now, updated_at=now,
-                    updated_by_id=viewer.staff_id)
+        cycle = (
+            session.scalar(select(func.max(Plan.cycle_number)).where(Plan.pupil_id == pupil.id))
+            or 0
+        )
+        plan = Plan(
+            school_id=viewer.school_id,
+            pupil=pupil,
+            status=PlanStatus.DRAFT,
+            cycle_number=cycle + 1,
+            start_date=today,
+            created_at=now,
+            updated_at=now,
+            updated_by_id=viewer.staff_id,
+        )
         session.add(plan)
         session.flush()
     if plan.case_holder_id == holder.id:
@@ -335,28 +414,50 @@ def assign(session: Session, viewer: Viewer, *, pupil_id: int, staff_id: int, re
     for earlier in plan.assignments:
         if earlier.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED):
             earlier.status, earlier.ended_at = AssignmentStatus.ENDED, now
-    assignment = CaseHolderAssignment(staff_id=holder.id, assigned_by_id=viewer.staff_id,
-                                      reason=reason, status=AssignmentStatus.PENDING,
-                                      created_at=now)
+    assignment = CaseHolderAssignment(
+        staff_id=holder.id,
+        assigned_by_id=viewer.staff_id,
+        reason=reason,
+        status=AssignmentStatus.PENDING,
+        created_at=now,
+    )
     plan.assignments.append(assignment)
     previous = plan.case_holder_id
     plan.case_holder_id = holder.id
     plan.updated_at, plan.updated_by_id = now, viewer.staff_id
-    plan.timeline.append(TimelineEntry(
-        occurred_at=now, kind=TimelineKind.ASSIGNMENT, author_id=viewer.staff_id,
-        summary=(f"reassigned to {holder.display_name}" if previous else
-                 f"assigned to {holder.display_name}") + (f": {reason}" if reason else ""),
-    ))
+    plan.timeline.append(
+        TimelineEntry(
+            occurred_at=now,
+            kind=TimelineKind.ASSIGNMENT,
+            author_id=viewer.staff_id,
+            summary=(
+                f"reassigned to {holder.display_name}"
+                if previous
+                else f"assigned to {holder.display_name}"
+            )
+            + (f": {reason}" if reason else ""),
+        )
+    )
     session.flush()
-    audit.record(session, action="assign", via="/ssp assign", now=now,
-                 school_id=viewer.school_id, staff_id=viewer.staff_id, plan=plan,
-                 detail=f"case holder staff:{holder.id}" + (f", was staff:{previous}"
-                                                             if previous else ""))
+    from bot.services.assignments import notify_assigned
+
+    notify_assigned(session, assignment, previous, now)
+    audit.record(
+        session,
+        action="assign",
+        via="/ssp assign",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail=f"case holder staff:{holder.id}" + (f", was staff:{previous}" if previous else ""),
+    )
     return assignment
 
 
-def release_plans_of_leavers(session: Session, school_id: int, leavers: list[Staff],
-                             now: datetime | None = None) -> int:
+def release_plans_of_leavers(
+    session: Session, school_id: int, leavers: list[Staff], now: datetime | None = None
+) -> int:
     """Plans held by staff who have left lose their case holder and go back on the priority
     list; their assignments end and the timeline says why. Returns how many plans moved."""
     from datetime import UTC
@@ -364,8 +465,11 @@ def release_plans_of_leavers(session: Session, school_id: int, leavers: list[Sta
     now = now or datetime.now(UTC)
     by_id = {member.id: member for member in leavers if member.id is not None}
     plans = session.scalars(
-        select(Plan).where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED,
-                           Plan.case_holder_id.in_(list(by_id)))
+        select(Plan).where(
+            Plan.school_id == school_id,
+            Plan.status != PlanStatus.CLOSED,
+            Plan.case_holder_id.in_(list(by_id)),
+        )
     ).all()
     for plan in plans:
         leaver = by_id[plan.case_holder_id]
@@ -373,10 +477,13 @@ def release_plans_of_leavers(session: Session, school_id: int, leavers: list[Sta
             if assignment.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED):
                 assignment.status, assignment.ended_at = AssignmentStatus.ENDED, now
         plan.case_holder_id = None
-        plan.timeline.append(TimelineEntry(
-            occurred_at=now, kind=TimelineKind.ASSIGNMENT,
-            summary=f"{leaver.display_name} left the school; the plan needs a new case holder",
-        ))
+        plan.timeline.append(
+            TimelineEntry(
+                occurred_at=now,
+                kind=TimelineKind.ASSIGNMENT,
+                summary=f"{leaver.display_name} left the school; the plan needs a new case holder",
+            )
+        )
     session.flush()
     return len(plans)
 
@@ -388,8 +495,12 @@ def _key_adults(session: Session, pupil_ids: list[int]) -> dict[int, set[int]]:
         select(TeachingGroupPupil.pupil_id, TeachingGroupTeacher.staff_id)
         .join(TeachingGroup, TeachingGroup.id == TeachingGroupPupil.group_id)
         .join(TeachingGroupTeacher, TeachingGroupTeacher.group_id == TeachingGroup.id)
-        .where(TeachingGroupPupil.pupil_id.in_(pupil_ids), TeachingGroupPupil.is_active.is_(True),
-               TeachingGroupTeacher.is_active.is_(True), TeachingGroup.is_active.is_(True))
+        .where(
+            TeachingGroupPupil.pupil_id.in_(pupil_ids),
+            TeachingGroupPupil.is_active.is_(True),
+            TeachingGroupTeacher.is_active.is_(True),
+            TeachingGroup.is_active.is_(True),
+        )
     )
     for pupil_id, staff_id in rows:
         found.setdefault(pupil_id, set()).add(staff_id)
@@ -397,17 +508,24 @@ def _key_adults(session: Session, pupil_ids: list[int]) -> dict[int, set[int]]:
 
 
 def _caseloads(session: Session, school_id: int) -> dict[int, int]:
-    return dict(session.execute(
-        select(Plan.case_holder_id, func.count())
-        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED,
-               Plan.case_holder_id.is_not(None))
-        .group_by(Plan.case_holder_id)
-    ).all())
+    return dict(
+        session.execute(
+            select(Plan.case_holder_id, func.count())
+            .where(
+                Plan.school_id == school_id,
+                Plan.status != PlanStatus.CLOSED,
+                Plan.case_holder_id.is_not(None),
+            )
+            .group_by(Plan.case_holder_id)
+        ).all()
+    )
 
 
 def _member(staff: Staff, profile: CaseHolderProfile | None, plans: int) -> TeamMember:
     return TeamMember(
-        staff_id=staff.id, name=staff.display_name, slack_user_id=staff.slack_user_id,
+        staff_id=staff.id,
+        name=staff.display_name,
+        slack_user_id=staff.slack_user_id,
         plans=plans,
         areas=tuple(BroadArea(a) for a in (profile.areas if profile else [])),
         year_groups=tuple(profile.year_groups if profile else ()),
@@ -417,8 +535,15 @@ def _member(staff: Staff, profile: CaseHolderProfile | None, plans: int) -> Team
 
 def _item(pupil: Pupil, plan: Plan | None, rank_: int, reason: str) -> PriorityItem:
     return PriorityItem(
-        pupil_id=pupil.id, pupil_name=pupil.known_as, year_group=pupil.year_group,
-        form=pupil.form, house=pupil.house, sen_stage=pupil.sen_stage,
-        primary_area=pupil.primary_area, plan_id=plan.id if plan else None,
-        review_date=plan.review_date if plan else None, reason=reason, rank=rank_,
+        pupil_id=pupil.id,
+        pupil_name=pupil.known_as,
+        year_group=pupil.year_group,
+        form=pupil.form,
+        house=pupil.house,
+        sen_stage=pupil.sen_stage,
+        primary_area=pupil.primary_area,
+        plan_id=plan.id if plan else None,
+        review_date=plan.review_date if plan else None,
+        reason=reason,
+        rank=rank_,
     )

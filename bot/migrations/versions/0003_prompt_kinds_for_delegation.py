@@ -16,8 +16,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BEFORE = (
-    "assignment", "assignment_reminder", "review_due", "review_reminder", "review_escalation",
-    "monitoring_request", "monitoring_digest", "qa_request", "sendco_digest",
+    "assignment",
+    "assignment_reminder",
+    "review_due",
+    "review_reminder",
+    "review_escalation",
+    "monitoring_request",
+    "monitoring_digest",
+    "qa_request",
+    "sendco_digest",
 )
 AFTER = (*BEFORE, "assignment_declined", "assignment_ended", "qa_returned")
 

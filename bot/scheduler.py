@@ -1,0 +1,83 @@
+"""The sweep: queue what is due (reminders), then deliver the outbox. Run by `sspbot tick`, by
+`sspbot serve` every minute (unless SSPBOT_SCHEDULER=off), and straight after an action that
+owes someone a message, so it arrives at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import db
+from bot.services import assignments, outbox
+from models import School
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 60
+_delivering = threading.Lock()
+
+
+def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> list[str]:
+    """One pass for every school with a Slack workspace. Returns lines saying what it did."""
+    lines = []
+    with db.unit_of_work(sessions) as session:
+        schools = [
+            (s.id, s.name, s.timezone)
+            for s in session.scalars(select(School).where(School.slack_team_id.is_not(None)))
+        ]
+        for school_id, name, timezone in schools:
+            today = now.astimezone(ZoneInfo(timezone)).date()
+            queued = assignments.create_due_reminders(session, school_id, today, now)
+            if queued:
+                lines.append(f"{name}: {queued} assignment reminder(s) due.")
+    lines += deliver(sessions, client, now)
+    return lines
+
+
+def deliver(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> list[str]:
+    # One delivery at a time in this process: SQLite has one writer, and runs would only queue.
+    with _delivering:
+        report = outbox.deliver_due(sessions, client, now=now, render=assignments.render_prompt)
+    return report.summary()
+
+
+def deliver_soon(
+    sessions: sessionmaker[Session], client: WebClient, clock: Callable[[], datetime]
+) -> None:
+    """Delivers in the background, so the person who acted is answered without waiting."""
+
+    def run() -> None:
+        try:
+            for line in deliver(sessions, client, clock()):
+                log.info(line)
+        except Exception:  # noqa: BLE001 - the scheduler's next sweep will try again
+            log.exception("delivering prompts failed; the next sweep will retry")
+
+    threading.Thread(target=run, name="deliver-soon", daemon=True).start()
+
+
+def run_every_minute(
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    clock: Callable[[], datetime],
+    stop: threading.Event,
+) -> threading.Thread:
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                for line in sweep(sessions, client, clock()):
+                    log.info(line)
+            except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
+                log.exception("the scheduled sweep failed")
+            stop.wait(INTERVAL_SECONDS)
+
+    thread = threading.Thread(target=loop, name="scheduler", daemon=True)
+    thread.start()
+    return thread
