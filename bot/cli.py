@@ -93,6 +93,25 @@ def school_add(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def school_set(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.services.schools import find_school, update_school
+
+    with ctx.unit_of_work() as session:
+        school = update_school(
+            session,
+            find_school(session, args.name),
+            timezone=args.timezone,
+            slack_team_id=args.slack_team,
+            pupil_display=args.pupil_display,
+        )
+        print(
+            f"{school.name}: time zone {school.timezone}, Slack workspace "
+            f"{school.slack_team_id or 'not yet linked'}, pupils named in Slack messages by "
+            f"{'initials' if school.pupil_display.value == 'initials' else 'name'}."
+        )
+    return 0
+
+
 def school_list(args: argparse.Namespace, ctx: Context) -> int:
     from bot.services.schools import list_schools
 
@@ -233,6 +252,15 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--slack-team", metavar="TEAM_ID", help="its Slack workspace id (T…)")
     add.add_argument("--timezone", default="Europe/London", help="default: Europe/London")
     _command(school, "list", school_list, "List schools.")
+    settings = _command(school, "set", school_set, "Change a school's settings.")
+    settings.add_argument("name", metavar="NAME", help="the school")
+    settings.add_argument("--timezone", help="e.g. Europe/London")
+    settings.add_argument("--slack-team", metavar="TEAM_ID", help="its Slack workspace id (T…)")
+    settings.add_argument(
+        "--pupil-display",
+        choices=("name", "initials"),
+        help="how messages in Slack name pupils (forms and private replies always show names)",
+    )
 
     imports = _group(commands, "import", "Import a roster CSV exported from the school MIS.")
     for kind, what in (

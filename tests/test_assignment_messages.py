@@ -150,3 +150,11 @@ def test_a_case_holder_slack_cannot_reach_is_reported_to_the_sendco(slack):
             break
         time.sleep(0.2)
     assert "Couldn't reach Tom Baker (assignment notice)" in text
+
+
+def test_a_school_can_name_pupils_by_initials_in_messages(slack, run_cli):
+    result = run_cli("school", "set", "Brookside High", "--pupil-display", "initials")
+    assert result.code == 0 and "by initials" in result.out
+    slack.ask("U0SENDCO", "assign Finn Cole <@U0PRIYA|priya>")
+    text = text_of(dms_to(slack, "U0PRIYA")[0])
+    assert "FC (Year 7)" in text and "Finn" not in text

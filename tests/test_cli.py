@@ -109,3 +109,13 @@ def test_console_script_on_a_fresh_directory_creates_the_default_sqlite_db(tmp_p
         assert done.returncode == 0, done.stderr
     assert (tmp_path / "sspbot.db").is_file()
     assert "Oakfield Academy" in done.stdout
+
+
+def test_school_settings_can_be_changed(run_cli):
+    run_cli("school", "add", "Oakfield Academy")
+    changed = run_cli("school", "set", "oakfield academy", "--timezone", "Europe/Dublin",
+                      "--slack-team", "T0NEW", "--pupil-display", "initials")
+    assert changed.code == 0, changed
+    assert "Europe/Dublin" in changed.out and "T0NEW" in changed.out and "initials" in changed.out
+    bad = run_cli("school", "set", "Oakfield Academy", "--timezone", "Mars/Olympus")
+    assert bad.code == 1 and "not a time zone name" in bad.err

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from models import School
+from models import PupilDisplay, School
 
 
 def add_school(
@@ -36,6 +36,32 @@ def add_school(
             raise UserError(f"Slack workspace {slack_team_id} already belongs to {owner.name!r}.")
     school = School(name=name, slack_team_id=slack_team_id or None, timezone=timezone)
     session.add(school)
+    session.flush()
+    return school
+
+
+def update_school(
+    session: Session,
+    school: School,
+    *,
+    timezone: str | None = None,
+    slack_team_id: str | None = None,
+    pupil_display: str | None = None,
+) -> School:
+    """Changes a school's settings; raises UserError for a bad value or a taken workspace."""
+    if timezone is not None:
+        _check_timezone(timezone)
+        school.timezone = timezone
+    if slack_team_id is not None:
+        owner = session.scalar(select(School).where(School.slack_team_id == slack_team_id))
+        if owner is not None and owner.id != school.id:
+            raise UserError(f"Slack workspace {slack_team_id} already belongs to {owner.name!r}.")
+        school.slack_team_id = slack_team_id
+    if pupil_display is not None:
+        try:
+            school.pupil_display = PupilDisplay(pupil_display)
+        except ValueError:
+            raise UserError("--pupil-display is `name` or `initials`.") from None
     session.flush()
     return school
 
@@ -86,3 +112,12 @@ def bind_workspace(session: Session, team_id: str) -> School | None:
     unbound[0].slack_team_id = team_id
     session.flush()
     return unbound[0]
+
+
+def _check_timezone(timezone: str) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"{timezone!r} is not a time zone name: use one like Europe/London."
+        ) from None
