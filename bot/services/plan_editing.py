@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, glossary
-from bot.services.plans import edit_plan
+from bot.services.plans import edit_plan, new_draft_plan
 from bot.services.pupils import MAX_MATCHES, PupilMatch, matching
 from models import (
     AdjustmentKind,
@@ -614,21 +614,8 @@ def start_plan(
         select(Plan.id).where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
     ):
         raise UserError(f"{pupil.known_as} already has a plan: open it with `/ssp plan`.")
-    last_cycle = (
-        session.scalar(select(func.max(Plan.cycle_number)).where(Plan.pupil_id == pupil.id)) or 0
-    )
-    plan = Plan(
-        school_id=viewer.school_id,
-        pupil=pupil,
-        status=PlanStatus.DRAFT,
-        cycle_number=last_cycle + 1,
-        start_date=today,
-        case_holder_id=viewer.staff_id,
-        created_at=now,
-        updated_at=now,
-        updated_by_id=viewer.staff_id,
-    )
-    plan.voice = PlanVoice()
+    plan = new_draft_plan(session, pupil, by_staff_id=viewer.staff_id, now=now, today=today)
+    plan.case_holder_id = viewer.staff_id
     plan.assignments.append(
         CaseHolderAssignment(
             staff_id=viewer.staff_id,

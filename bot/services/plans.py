@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.errors import UserError
 from bot.services import audit
-from models import Plan, School, Staff, TimelineEntry, TimelineKind
+from models import (
+    Plan,
+    PlanStatus,
+    PlanVoice,
+    Pupil,
+    School,
+    Staff,
+    TimelineEntry,
+    TimelineKind,
+)
 
 
 class PlanNotFound(UserError):
@@ -32,6 +41,29 @@ class PlanChanged(UserError):
             "after you opened it. Your changes were not saved over theirs: reload the plan "
             "to see the latest version, then make your changes again."
         )
+
+
+def new_draft_plan(
+    session: Session, pupil: Pupil, *, by_staff_id: int, now: datetime, today: date
+) -> Plan:
+    """A draft plan for a pupil with none open. The plan number carries on from the pupil's
+    last closed plan: the APDR cycle continues rather than starting again."""
+    last_cycle = session.scalar(
+        select(func.max(Plan.cycle_number)).where(Plan.pupil_id == pupil.id)
+    )
+    plan = Plan(
+        school_id=pupil.school_id,
+        pupil=pupil,
+        status=PlanStatus.DRAFT,
+        cycle_number=(last_cycle or 0) + 1,
+        start_date=today,
+        created_at=now,
+        updated_at=now,
+        updated_by_id=by_staff_id,
+    )
+    plan.voice = PlanVoice()
+    session.add(plan)
+    return plan
 
 
 def edit_plan(

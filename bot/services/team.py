@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit
+from bot.services.plans import new_draft_plan
 from models import (
     AssignmentStatus,
     BroadArea,
@@ -393,21 +394,7 @@ def assign(
         select(Plan).where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
     )
     if plan is None:
-        cycle = (
-            session.scalar(select(func.max(Plan.cycle_number)).where(Plan.pupil_id == pupil.id))
-            or 0
-        )
-        plan = Plan(
-            school_id=viewer.school_id,
-            pupil=pupil,
-            status=PlanStatus.DRAFT,
-            cycle_number=cycle + 1,
-            start_date=today,
-            created_at=now,
-            updated_at=now,
-            updated_by_id=viewer.staff_id,
-        )
-        session.add(plan)
+        plan = new_draft_plan(session, pupil, by_staff_id=viewer.staff_id, now=now, today=today)
         session.flush()
     if plan.case_holder_id == holder.id:
         raise UserError(f"{holder.display_name} already holds {pupil.known_as}'s plan.")
