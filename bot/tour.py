@@ -107,6 +107,7 @@ class _Tour:
         self.command(sendco, "help")
         self.command(sendco, "caseload")
         self.command(sendco, "overdue")
+        self.command(sendco, "priority")
         surname, full_name = self.cast["overdue_pupil"]
         message = self.command(sendco, f"pupil {surname}")
         chosen = [
