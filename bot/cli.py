@@ -139,6 +139,20 @@ def import_roster(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def import_terms(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.services.calendar import import_terms_csv
+    from bot.services.schools import find_school
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"There is no file at {path}.")
+    with ctx.unit_of_work() as session:
+        school = find_school(session, args.school)
+        result = import_terms_csv(session, school, path, today=date.today())
+        print(result.summary())
+    return 0
+
+
 def demo_data(args: argparse.Namespace, ctx: Context) -> int:
     from bot.services.demo import create_demo_school
 
@@ -262,7 +276,9 @@ def _parser() -> argparse.ArgumentParser:
         help="how messages in Slack name pupils (forms and private replies always show names)",
     )
 
-    imports = _group(commands, "import", "Import a roster CSV exported from the school MIS.")
+    imports = _group(
+        commands, "import", "Import a roster CSV exported from the school MIS, or term dates."
+    )
     for kind, what in (
         ("staff", "staff: email, names, roles"),
         ("pupils", "pupils: UPN, names, year, SEN stage and needs"),
@@ -272,6 +288,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("file", metavar="FILE", help="a CSV file (see README for the columns)")
         sub.add_argument("--school", metavar="NAME", help="which school (if there are several)")
         sub.set_defaults(kind=kind)
+    terms = _command(
+        imports, "terms", import_terms, "Import term dates and closure days (replaces them all)."
+    )
+    terms.add_argument("file", metavar="FILE", help="kind,name,start_date,end_date (see README)")
+    terms.add_argument("--school", metavar="NAME", help="which school (if there are several)")
 
     demo = _command(
         commands, "demo-data", demo_data, "Create a synthetic secondary school to try SSP Bot on."

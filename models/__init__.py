@@ -2,10 +2,12 @@
 
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import Base, UTCDateTime, utcnow
+from models.calendar import SchoolCalendarEntry
 from models.codes import (
     AdjustmentKind,
     AssignmentStatus,
     BroadArea,
+    CalendarKind,
     LinkedPlanKind,
     NeedCode,
     NeedSource,
@@ -61,6 +63,7 @@ __all__ = [
     "AuditLogIsAppendOnly",
     "Base",
     "BroadArea",
+    "CalendarKind",
     "CaseHolderAssignment",
     "CaseHolderProfile",
     "CircleMember",
@@ -88,6 +91,7 @@ __all__ = [
     "ReviewStatus",
     "ReviewTargetResult",
     "School",
+    "SchoolCalendarEntry",
     "SenStage",
     "SharingConsent",
     "Staff",

@@ -242,3 +242,10 @@ class PupilDisplay(enum.StrEnum):
 
     NAME = "name"
     INITIALS = "initials"
+
+
+class CalendarKind(enum.StrEnum):
+    """A line of a school's calendar: a term (school days), or a closure within one."""
+
+    TERM = "term"
+    CLOSURE = "closure"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     JSON,
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +33,13 @@ class School(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     pupil_display: Mapped[PupilDisplay] = mapped_column(
         str_enum(PupilDisplay, "pupil_display"), default=PupilDisplay.NAME
+    )
+    # School hours, local time in `timezone`: prompts go out between these on school days.
+    school_day_starts: Mapped[time] = mapped_column(
+        Time, default=time(8, 30), server_default="08:30:00"
+    )
+    school_day_ends: Mapped[time] = mapped_column(
+        Time, default=time(16, 0), server_default="16:00:00"
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

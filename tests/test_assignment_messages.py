@@ -158,3 +158,20 @@ def test_a_school_can_name_pupils_by_initials_in_messages(slack, run_cli):
     slack.ask("U0SENDCO", "assign Finn Cole <@U0PRIYA|priya>")
     text = text_of(dms_to(slack, "U0PRIYA")[0])
     assert "FC (Year 7)" in text and "Finn" not in text
+
+
+def test_the_reminder_counts_school_days_on_the_schools_calendar(slack, run_cli, tmp_path):
+    terms = tmp_path / "terms.csv"
+    terms.write_text(
+        "kind,name,start_date,end_date\n"
+        "term,Autumn 2,2026-11-02,2026-12-18\n"
+        "closure,INSET days,2026-11-24,2026-11-25\n"
+    )
+    assert run_cli("import", "terms", str(terms), "--school", "Brookside High").code == 0
+    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
+    slack.ask("U0SENDCO", "assign Finn Cole <@U0PRIYA|priya>")  # Monday 23 November
+    dms_to(slack, "U0PRIYA")
+    run_cli("tick", "--now", "2026-11-26T10:00:00+00:00", env=env)  # only one school day later
+    assert len(slack.emulator.messages_to("U0PRIYA")) == 1
+    run_cli("tick", "--now", "2026-11-27T10:00:00+00:00", env=env)
+    assert text_of(slack.emulator.messages_to("U0PRIYA")[-1]).startswith("Reminder:")

@@ -113,8 +113,17 @@ def test_console_script_on_a_fresh_directory_creates_the_default_sqlite_db(tmp_p
 
 def test_school_settings_can_be_changed(run_cli):
     run_cli("school", "add", "Oakfield Academy")
-    changed = run_cli("school", "set", "oakfield academy", "--timezone", "Europe/Dublin",
-                      "--slack-team", "T0NEW", "--pupil-display", "initials")
+    changed = run_cli(
+        "school",
+        "set",
+        "oakfield academy",
+        "--timezone",
+        "Europe/Dublin",
+        "--slack-team",
+        "T0NEW",
+        "--pupil-display",
+        "initials",
+    )
     assert changed.code == 0, changed
     assert "Europe/Dublin" in changed.out and "T0NEW" in changed.out and "initials" in changed.out
     bad = run_cli("school", "set", "Oakfield Academy", "--timezone", "Mars/Olympus")

@@ -9,7 +9,7 @@ are shown in the plan modal, which Slack does not keep (DESIGN.md §4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import audit, outbox
+from bot.services.calendar import load_calendar
 from models import (
     AssignmentStatus,
     CaseHolderAssignment,
@@ -47,19 +48,6 @@ class Unanswered:
     staff_name: str
     pupil_name: str
     assigned_on: date
-
-
-def school_days_after(start: date, days: int) -> date:
-    """The date `days` school days after `start`, counting Monday to Friday.
-
-    Term dates and closures are not known yet; until they are, every weekday is a school day.
-    """
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
 
 
 def notify_assigned(
@@ -183,9 +171,11 @@ def create_due_reminders(session: Session, school_id: int, today: date, now: dat
         .join(Plan, Plan.id == CaseHolderAssignment.plan_id)
         .where(Plan.school_id == school_id, CaseHolderAssignment.status == AssignmentStatus.PENDING)
     ).all()
+    calendar = load_calendar(session, school_id)
     queued = 0
     for assignment in pending:
-        if school_days_after(assignment.created_at.date(), REMIND_AFTER_SCHOOL_DAYS) <= today:
+        sent_on = assignment.created_at.date()
+        if calendar.school_days_after(sent_on, REMIND_AFTER_SCHOOL_DAYS) <= today:
             outbox.enqueue(
                 session,
                 school_id=school_id,
@@ -254,7 +244,9 @@ def render_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
                 f"review on {plan.review_date:%-d %B %Y}."
             )
         else:
-            due = school_days_after(prompt.due_at.date(), DRAFT_WITHIN_SCHOOL_DAYS)
+            due = load_calendar(session, prompt.school_id).school_days_after(
+                prompt.due_at.date(), DRAFT_WITHIN_SCHOOL_DAYS
+            )
             expected = (
                 f"Please draft the plan with the pupil and their family by "
                 f"{due:%-d %B %Y}, then send it for quality assurance."

@@ -1,0 +1,342 @@
+"""The school calendar: which days are school days, and when a prompt may go out.
+
+A school imports its calendar as one CSV file of terms and closure days (`import_terms_csv`);
+the file is the whole calendar, so each import replaces the last. Days between terms are
+holidays. `load_calendar` reads it back as a `SchoolCalendar`, which answers school-day
+questions without touching the database again.
+
+A school that has imported no terms still works: every weekday is a school day. Beyond the last
+term imported, the arithmetic (`next_school_day`, `school_days_after`, `school_days_between`,
+`next_sending_time`) also counts every weekday, so prompts never stall because next year's dates
+are not in yet; `is_school_day` answers from the calendar alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from bot.services.roster import (
+    Column,
+    ImportRejected,
+    Problem,
+    _BadValue,
+    _date,
+    _read_rows,
+    _read_text,
+    _required_text,
+    _RowCheck,
+    _squash,
+)
+from models import CalendarKind, School, SchoolCalendarEntry
+
+TERM_COLUMNS: tuple[Column, ...] = (
+    Column("kind", required=True, aliases=("type",)),
+    Column("name", required=True, aliases=("description",)),
+    Column("start_date", required=True, aliases=("start", "from", "first day")),
+    Column("end_date", required=True, aliases=("end", "to", "last day")),
+)
+
+# How far ahead `next_school_day` looks for a school day before giving up on the calendar.
+SEARCH_DAYS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarPeriod:
+    """A term or a closure: `start` to `end`, both days included."""
+
+    name: str
+    start: date
+    end: date
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass
+class TermsImportResult:
+    """What a terms import did: the school's calendar is now exactly the file."""
+
+    school_name: str
+    terms: int
+    closures: int
+    replaced: bool
+    last_day: date
+    today: date
+
+    def summary(self) -> str:
+        """One sentence (two if the calendar is already over) for whoever ran the import."""
+        what = (
+            f"Imported {_plural(self.terms, 'term')} and {_plural(self.closures, 'closure')} "
+            f"for {self.school_name}"
+        )
+        if self.replaced:
+            what += " (the previous calendar was replaced)."
+        else:
+            what += " (the file is the school's whole calendar: import it all again to change it)."
+        if self.last_day < self.today:
+            what += (
+                f" The last term ended on {_day(self.last_day)}: until the next terms are "
+                "imported, every weekday counts as a school day."
+            )
+        return what
+
+
+# --- the import -----------------------------------------------------------------------------
+
+
+def import_terms_csv(
+    session: Session, school: School, path: Path, *, today: date
+) -> TermsImportResult:
+    """Replaces the school's calendar with the terms and closures in a CSV file.
+
+    Columns `kind,name,start_date,end_date` (headers in any letter case); kind is `term` or
+    `closure`; dates YYYY-MM-DD or DD/MM/YYYY, both days included. Raises ImportRejected (a
+    UserError) listing every bad line, or UserError if the file cannot be read or has no rows;
+    in both cases the session has not been changed. On success the old entries are deleted and
+    the new ones added to the session; the caller commits.
+    """
+    text = _read_text(path)
+    if _data_rows(text) == 0:
+        # Checked here because roster's reader words its own "no rows" message for rosters.
+        raise UserError(
+            f"{path.name} has no terms, so nothing was imported: it needs a header row "
+            "`kind,name,start_date,end_date` and a row for every term and closure."
+        )
+    # The kind argument only words roster's "no rows" message, which the check above pre-empts.
+    rows, problems, _supplied = _read_rows(text, TERM_COLUMNS, path.name, "staff")
+    terms: list[tuple[int, CalendarPeriod]] = []
+    closures: list[tuple[int, CalendarPeriod]] = []
+    for row in rows:
+        check = _RowCheck(row, problems)
+        kind = check.get("kind", _kind, None)
+        name = check.get("name", _required_text(100), "")
+        start = check.get("start_date", _date, None)
+        end = check.get("end_date", _date, None)
+        if start and end and end < start:
+            check.problem(f"ends ({_day(end)}) before it starts ({_day(start)})")
+        elif kind and start and end:
+            # Kept even when the name is bad, so other rows are checked against it.
+            (terms if kind is CalendarKind.TERM else closures).append(
+                (row.line, CalendarPeriod(name, start, end))
+            )
+    problems += _overlapping_terms(terms) + _closures_outside_terms(closures, terms)
+    if problems:
+        raise ImportRejected(path.name, problems)
+
+    replaced = session.scalar(
+        select(SchoolCalendarEntry.id).where(SchoolCalendarEntry.school_id == school.id).limit(1)
+    )
+    session.execute(delete(SchoolCalendarEntry).where(SchoolCalendarEntry.school_id == school.id))
+    for kind, periods in ((CalendarKind.TERM, terms), (CalendarKind.CLOSURE, closures)):
+        session.add_all(
+            SchoolCalendarEntry(
+                school_id=school.id,
+                kind=kind,
+                name=period.name,
+                start_date=period.start,
+                end_date=period.end,
+            )
+            for _line, period in periods
+        )
+    session.flush()
+    return TermsImportResult(
+        school_name=school.name,
+        terms=len(terms),
+        closures=len(closures),
+        replaced=replaced is not None,
+        last_day=max((period.end for _line, period in terms), default=today),
+        today=today,
+    )
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+
+def load_calendar(session: Session, school_id: int) -> SchoolCalendar:
+    """The school's calendar, read in one query."""
+    entries = session.scalars(
+        select(SchoolCalendarEntry)
+        .where(SchoolCalendarEntry.school_id == school_id)
+        .order_by(SchoolCalendarEntry.start_date, SchoolCalendarEntry.id)
+    ).all()
+    return SchoolCalendar(
+        terms=tuple(_period(e) for e in entries if e.kind is CalendarKind.TERM),
+        closures=tuple(_period(e) for e in entries if e.kind is CalendarKind.CLOSURE),
+    )
+
+
+@dataclass(frozen=True)
+class SchoolCalendar:
+    """A school's terms and closures, and the school-day arithmetic built on them."""
+
+    terms: Sequence[CalendarPeriod] = ()
+    closures: Sequence[CalendarPeriod] = ()
+
+    def is_school_day(self, day: date) -> bool:
+        """Monday to Friday, inside a term and not closed. With no terms at all: any weekday."""
+        if day.weekday() >= 5 or any(closure.contains(day) for closure in self.closures):
+            return False
+        return not self.terms or any(term.contains(day) for term in self.terms)
+
+    def next_school_day(self, day: date) -> date:
+        """`day` itself if it counts as a school day, else the first day after that does.
+
+        Weekdays after the last term count (the next year's dates may not be imported yet).
+        If no school day is found within SEARCH_DAYS, the first weekday after the last term.
+        """
+        for offset in range(SEARCH_DAYS):
+            candidate = day + timedelta(days=offset)
+            if self._counts(candidate):
+                return candidate
+        return _weekday_from(max(day, self._last_day() + timedelta(days=1)))
+
+    def school_days_after(self, start: date, n: int) -> date:
+        """The n-th school day after `start` (`start` itself for n = 0)."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        current = start
+        for _ in range(n):
+            current = self.next_school_day(current + timedelta(days=1))
+        return current
+
+    def school_days_between(self, a: date, b: date) -> int:
+        """School days after `a` up to and including `b`; negative when `b` is before `a`.
+
+        `school_days_between(a, school_days_after(a, n)) == n`.
+        """
+        if b < a:
+            return -self.school_days_between(b, a)
+        return sum(
+            1 for offset in range(1, (b - a).days + 1) if self._counts(a + timedelta(days=offset))
+        )
+
+    def next_sending_time(
+        self, when: datetime, timezone: str, starts: time, ends: time
+    ) -> datetime:
+        """The first moment from `when` inside school hours on a school day, in UTC.
+
+        `when` itself if it already is; else `starts` (local time in `timezone`) on the next
+        school day. Local times follow the clocks, British Summer Time included.
+        """
+        if when.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware datetime")
+        zone = ZoneInfo(timezone)
+        local = when.astimezone(zone)
+        today = local.date()
+        if self._counts(today) and starts <= local.time() < ends:
+            return when.astimezone(UTC)
+        if self._counts(today) and local.time() < starts:
+            day = today
+        else:
+            day = self.next_school_day(today + timedelta(days=1))
+        return datetime.combine(day, starts, tzinfo=zone).astimezone(UTC)
+
+    def describe(self) -> list[str]:
+        """Lines for a person: each term with its closures beneath it, in date order."""
+        if not self.terms:
+            return [
+                "No term dates imported: every weekday counts as a school day "
+                "(import them with `sspbot import terms FILE`)."
+            ]
+        lines = []
+        for term in sorted(self.terms, key=lambda period: period.start):
+            lines.append(f"{term.name}: {_span(term)}")
+            lines.extend(
+                f"  closed: {closure.name}, {_span(closure)}"
+                for closure in sorted(self.closures, key=lambda period: period.start)
+                if term.contains(closure.start)
+            )
+        return lines
+
+    def _counts(self, day: date) -> bool:
+        """A school day for the arithmetic: the calendar's, or any weekday beyond it."""
+        if self.terms and day > self._last_day():
+            return day.weekday() < 5
+        return self.is_school_day(day)
+
+    def _last_day(self) -> date:
+        return max((term.end for term in self.terms), default=date.min)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _data_rows(text: str) -> int:
+    """Non-blank CSV records after the header, split as roster's reader splits them."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = next((d for d in (",", "\t", ";") if d in header), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = sum(1 for cells in reader if any(cell.strip() for cell in cells))
+    except csv.Error:
+        return 1  # roster's reader reports the bad line
+    return max(records - 1, 0)
+
+
+def _kind(value: str) -> CalendarKind:
+    for kind in CalendarKind:
+        if _squash(value) == kind.value:
+            return kind
+    raise _BadValue(f"{value!r} is not a kind of calendar entry (use term or closure)")
+
+
+def _overlapping_terms(terms: list[tuple[int, CalendarPeriod]]) -> list[Problem]:
+    problems = []
+    for index, (line, term) in enumerate(terms):
+        for other_line, other in terms[:index]:
+            if term.start <= other.end and other.start <= term.end:
+                problems.append(
+                    Problem(line, f"term overlaps the term on line {other_line} ({other.name})")
+                )
+                break
+    return problems
+
+
+def _closures_outside_terms(
+    closures: list[tuple[int, CalendarPeriod]], terms: list[tuple[int, CalendarPeriod]]
+) -> list[Problem]:
+    return [
+        Problem(
+            line,
+            f"closure ({_span(closure)}) is not within a term "
+            "(days between terms are holidays already)",
+        )
+        for line, closure in closures
+        if not any(
+            term.contains(closure.start) and term.contains(closure.end) for _l, term in terms
+        )
+    ]
+
+
+def _period(entry: SchoolCalendarEntry) -> CalendarPeriod:
+    return CalendarPeriod(entry.name, entry.start_date, entry.end_date)
+
+
+def _weekday_from(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _span(period: CalendarPeriod) -> str:
+    if period.start == period.end:
+        return _day(period.start)
+    return f"{_day(period.start)} to {_day(period.end)}"
+
+
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
