@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 60
 _delivering = threading.Lock()
+_in_flight: set[threading.Thread] = set()
 
 
 def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> list[str]:
@@ -59,8 +60,18 @@ def deliver_soon(
                 log.info(line)
         except Exception:  # noqa: BLE001 - the scheduler's next sweep will try again
             log.exception("delivering prompts failed; the next sweep will retry")
+        finally:
+            _in_flight.discard(threading.current_thread())
 
-    threading.Thread(target=run, name="deliver-soon", daemon=True).start()
+    thread = threading.Thread(target=run, name="deliver-soon", daemon=True)
+    _in_flight.add(thread)
+    thread.start()
+
+
+def wait_for_deliveries(timeout: float = 10.0) -> None:
+    """Waits for background deliveries to finish (shutting down, or between tests)."""
+    for thread in list(_in_flight):
+        thread.join(timeout)
 
 
 def run_every_minute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
@@ -82,8 +84,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = request.getfixturevalue("postgres_server_url")
     engine = db.make_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            break
+        except OperationalError:
+            # A previous test's background thread may still hold locks: wait and try again.
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
     engine.dispose()
     return url
 
@@ -162,3 +172,8 @@ def slack(emulator, sessions, school_extras):
     running.ids = ids
     yield running
     running.server.stop()
+    # Messages queued by the test may still be on their way: let them finish before the next
+    # test empties the database under them.
+    from bot.scheduler import wait_for_deliveries
+
+    wait_for_deliveries()
