@@ -77,32 +77,22 @@ class SlackSender:
         **signing,
     ) -> Reply:
         """A click on a button in an ephemeral message, as a block_actions interaction."""
-        team_id = team_id or self.emulator.team_id
         now = f"{time.time():.6f}"
-        payload = {
-            "type": "block_actions",
-            "user": {
-                "id": user_id,
-                "username": user_id.lower(),
-                "name": user_id.lower(),
-                "team_id": team_id,
-            },
-            "api_app_id": self.emulator.app_id,
-            "token": "deprecated-verification-token",
-            "container": {
+        payload = self._interaction(
+            "block_actions",
+            user_id,
+            team_id,
+            self._trigger_id(),
+            container={
                 "type": "message",
                 "message_ts": now,
                 "channel_id": channel_id,
                 "is_ephemeral": True,
             },
-            "trigger_id": self._trigger_id(),
-            "team": {"id": team_id, "domain": "school"},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "channel": {"id": channel_id, "name": "general"},
-            "state": {"values": {}},
-            "response_url": self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
-            "actions": [
+            channel={"id": channel_id, "name": "general"},
+            state={"values": {}},
+            response_url=self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+            actions=[
                 {
                     "action_id": action_id,
                     "block_id": f"b{next(_ids)}",
@@ -112,13 +102,11 @@ class SlackSender:
                     "action_ts": now,
                 }
             ],
-        }
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.post(body, "application/x-www-form-urlencoded", **signing)
+        )
+        return self._post_interaction(payload, **signing)
 
     def view_button(self, user_id: str, view: dict, action_id: str, value: str, **signing) -> Reply:
         """A click on a button inside an open modal (block_actions from a view container)."""
-        team_id = self.emulator.team_id
         block_id = next(
             (
                 b.get("block_id", f"b{next(_ids)}")
@@ -127,23 +115,14 @@ class SlackSender:
             ),
             f"b{next(_ids)}",
         )
-        payload = {
-            "type": "block_actions",
-            "user": {
-                "id": user_id,
-                "username": user_id.lower(),
-                "name": user_id.lower(),
-                "team_id": team_id,
-            },
-            "api_app_id": self.emulator.app_id,
-            "token": "deprecated-verification-token",
-            "container": {"type": "view", "view_id": view["id"]},
-            "trigger_id": self.emulator.new_trigger_id(view_id=view["id"]),
-            "team": {"id": team_id, "domain": "school"},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "view": view,
-            "actions": [
+        payload = self._interaction(
+            "block_actions",
+            user_id,
+            None,
+            self.emulator.new_trigger_id(view_id=view["id"]),
+            container={"type": "view", "view_id": view["id"]},
+            view=view,
+            actions=[
                 {
                     "action_id": action_id,
                     "block_id": block_id,
@@ -153,9 +132,8 @@ class SlackSender:
                     "text": {"type": "plain_text", "text": "Button", "emoji": True},
                 }
             ],
-        }
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.post(body, "application/x-www-form-urlencoded", **signing)
+        )
+        return self._post_interaction(payload, **signing)
 
     def submit(self, user_id: str, view: dict, values: dict[str, dict], **signing) -> Reply:
         """Presses a modal's submit button with these input values, as view_submission.
@@ -164,14 +142,30 @@ class SlackSender:
         "plain_text_input", "value": "Sam"}}; the app's answer is applied to the emulator's
         modal stack as Slack would apply it.
         """
-        team_id = self.emulator.team_id
         submitted = {
             **view,
             "state": {"values": {block_id: {"value": state} for block_id, state in values.items()}},
         }
-        payload = {
-            "type": "view_submission",
-            "team": {"id": team_id, "domain": "school"},
+        payload = self._interaction(
+            "view_submission",
+            user_id,
+            None,
+            self.emulator.new_trigger_id(view_id=view["id"]),
+            view=submitted,
+            response_urls=[],
+        )
+        reply = self._post_interaction(payload, **signing)
+        if reply.status == 200:
+            self.emulator.apply_view_response(view["id"], reply.json())
+        return reply
+
+    def _interaction(
+        self, kind: str, user_id: str, team_id: str | None, trigger_id: str, **fields
+    ) -> dict:
+        """The envelope every interaction payload shares, as Slack sends it."""
+        team_id = team_id or self.emulator.team_id
+        return {
+            "type": kind,
             "user": {
                 "id": user_id,
                 "username": user_id.lower(),
@@ -180,17 +174,16 @@ class SlackSender:
             },
             "api_app_id": self.emulator.app_id,
             "token": "deprecated-verification-token",
-            "trigger_id": self.emulator.new_trigger_id(view_id=view["id"]),
-            "view": submitted,
-            "response_urls": [],
-            "is_enterprise_install": False,
+            "trigger_id": trigger_id,
+            "team": {"id": team_id, "domain": "school"},
             "enterprise": None,
+            "is_enterprise_install": False,
+            **fields,
         }
+
+    def _post_interaction(self, payload: dict, **signing) -> Reply:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        reply = self.post(body, "application/x-www-form-urlencoded", **signing)
-        if reply.status == 200:
-            self.emulator.apply_view_response(view["id"], reply.json())
-        return reply
+        return self.post(body, "application/x-www-form-urlencoded", **signing)
 
     def app_home_opened(self, user_id: str, *, team_id: str | None = None, **signing) -> Reply:
         team_id = team_id or self.emulator.team_id
