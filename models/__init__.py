@@ -52,7 +52,7 @@ from models.plans import (
     SharingConsent,
     TimelineEntry,
 )
-from models.reviews import Review, ReviewTargetResult
+from models.reviews import Review, ReviewRevision, ReviewTargetResult
 
 __all__ = [
     "AdjustmentKind",
@@ -88,6 +88,7 @@ __all__ = [
     "Pupil",
     "PupilDisplay",
     "Review",
+    "ReviewRevision",
     "ReviewStatus",
     "ReviewTargetResult",
     "School",

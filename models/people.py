@@ -41,6 +41,11 @@ class School(Base):
     school_day_ends: Mapped[time] = mapped_column(
         Time, default=time(16, 0), server_default="16:00:00"
     )
+    # The review cycle's timings, in school days (holidays and closures do not count).
+    review_notice_school_days: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    review_interval_school_days: Mapped[int] = mapped_column(
+        Integer, default=60, server_default="60"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[list[Staff]] = relationship(back_populates="school")

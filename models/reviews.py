@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -34,6 +34,12 @@ class Review(Base):
     cyp_views: Mapped[str | None] = mapped_column(Text)
     family_views: Mapped[str | None] = mapped_column(Text)
     attendees: Mapped[str | None] = mapped_column(Text)
+    # Proposed while drafting; becomes the plan's review date when the review is submitted.
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+    # A case holder may push the review prompt back once, by a few school days, with a reason.
+    snoozed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snooze_school_days: Mapped[int | None] = mapped_column(Integer)
+    snooze_reason: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -49,6 +55,9 @@ class Review(Base):
     approved_by: Mapped[Staff | None] = relationship(foreign_keys=[approved_by_id])
     target_results: Mapped[list[ReviewTargetResult]] = relationship(
         back_populates="review", cascade="all, delete-orphan"
+    )
+    revisions: Mapped[list[ReviewRevision]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", order_by="ReviewRevision.number"
     )
 
 
@@ -66,6 +75,26 @@ class ReviewTargetResult(Base):
     # Empty while the review is a draft.
     result: Mapped[TargetResult | None] = mapped_column(str_enum(TargetResult, "target_result"))
     evidence: Mapped[str | None] = mapped_column(Text)
+    # Whether the target goes on into the next cycle (a copy is made) or is closed.
+    carry_forward: Mapped[bool | None] = mapped_column(Boolean)
 
     review: Mapped[Review] = relationship(back_populates="target_results")
     target: Mapped[PlanTarget] = relationship()
+
+
+class ReviewRevision(Base):
+    """What a submitted review said before an amendment: the history the SENDCo can check."""
+
+    __tablename__ = "review_revisions"
+    __table_args__ = (UniqueConstraint("review_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    # The review's notes and target results as they stood, before the amendment.
+    content: Mapped[dict] = mapped_column(JSON)
+    change: Mapped[str] = mapped_column(String(500))
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    review: Mapped[Review] = relationship(back_populates="revisions")
