@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -50,6 +51,14 @@ class School(Base):
 
     staff: Mapped[list[Staff]] = relationship(back_populates="school")
     pupils: Mapped[list[Pupil]] = relationship(back_populates="school")
+
+    def local_date(self, moment: datetime) -> date:
+        """The date at the school at this moment (its time zone, British Summer Time included)."""
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
+
+    def at_school_start(self, day: date) -> datetime:
+        """The start of the school day on `day`, as an aware datetime."""
+        return datetime.combine(day, self.school_day_starts, tzinfo=ZoneInfo(self.timezone))
 
     def __repr__(self) -> str:
         return f"<School {self.id} {self.name!r}>"

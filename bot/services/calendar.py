@@ -209,6 +209,31 @@ class SchoolCalendar:
             current = self.next_school_day(current + timedelta(days=1))
         return current
 
+    def school_days_before(self, day: date, n: int) -> date:
+        """The n-th school day before `day` (`day` itself for n = 0): a prompt's lead time."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        current = day
+        for _ in range(n):
+            current -= timedelta(days=1)
+            for _ in range(SEARCH_DAYS):
+                if self._counts(current):
+                    break
+                current -= timedelta(days=1)
+        return current
+
+    def first_school_day_of_week(self, day: date) -> date | None:
+        """The first school day in `day`'s Monday-to-Friday week, or None if it has none."""
+        monday = day - timedelta(days=day.weekday())
+        return next(
+            (
+                monday + timedelta(days=i)
+                for i in range(5)
+                if self._counts(monday + timedelta(days=i))
+            ),
+            None,
+        )
+
     def school_days_between(self, a: date, b: date) -> int:
         """School days after `a` up to and including `b`; negative when `b` is before `a`.
 
@@ -259,10 +284,13 @@ class SchoolCalendar:
         return lines
 
     def _counts(self, day: date) -> bool:
-        """A school day for the arithmetic: the calendar's, or any weekday beyond it."""
-        if self.terms and day > self._last_day():
+        """A school day for the arithmetic: the calendar's, or any weekday outside its span."""
+        if self.terms and not (self._first_day() <= day <= self._last_day()):
             return day.weekday() < 5
         return self.is_school_day(day)
+
+    def _first_day(self) -> date:
+        return min((term.start for term in self.terms), default=date.max)
 
     def _last_day(self) -> date:
         return max((term.end for term in self.terms), default=date.min)
