@@ -94,8 +94,9 @@ def school_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def school_set(args: argparse.Namespace, ctx: Context) -> int:
-    from bot.services.schools import find_school, update_school
+    from bot.services.schools import clock, find_school, parse_school_hours, update_school
 
+    starts, ends = parse_school_hours(args.school_hours) if args.school_hours else (None, None)
     with ctx.unit_of_work() as session:
         school = update_school(
             session,
@@ -103,11 +104,19 @@ def school_set(args: argparse.Namespace, ctx: Context) -> int:
             timezone=args.timezone,
             slack_team_id=args.slack_team,
             pupil_display=args.pupil_display,
+            review_notice_school_days=args.review_notice_days,
+            review_interval_school_days=args.review_interval_days,
+            school_day_starts=starts,
+            school_day_ends=ends,
         )
         print(
             f"{school.name}: time zone {school.timezone}, Slack workspace "
             f"{school.slack_team_id or 'not yet linked'}, pupils named in Slack messages by "
-            f"{'initials' if school.pupil_display.value == 'initials' else 'name'}."
+            f"{'initials' if school.pupil_display.value == 'initials' else 'name'}.\n"
+            f"School hours {clock(school.school_day_starts)} to {clock(school.school_day_ends)}; "
+            f"review prompt {school.review_notice_school_days} school days before the review "
+            f"date; next review proposed {school.review_interval_school_days} school days after "
+            "a review."
         )
     return 0
 
@@ -274,6 +283,23 @@ def _parser() -> argparse.ArgumentParser:
         "--pupil-display",
         choices=("name", "initials"),
         help="how messages in Slack name pupils (forms and private replies always show names)",
+    )
+    settings.add_argument(
+        "--review-notice-days",
+        type=int,
+        metavar="N",
+        help="school days before a review date that the case holder is prompted (1 to 60)",
+    )
+    settings.add_argument(
+        "--review-interval-days",
+        type=int,
+        metavar="N",
+        help="school days from one review to the next, as proposed after a review (5 to 195)",
+    )
+    settings.add_argument(
+        "--school-hours",
+        metavar="HH:MM-HH:MM",
+        help="when prompts may go out on school days, local time, e.g. 08:30-16:00",
     )
 
     imports = _group(
