@@ -8,19 +8,23 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.services import assignments, outbox
+from bot.services import assignments, outbox, reviews
+from bot.services.calendar import load_calendar
+from bot.services.prompts import render_prompt
 from models import School
 
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 60
+# Enough for a whole trust's Monday morning (review prompts and digests) in one sweep; the
+# bound only stops a runaway sweep from never ending.
+SWEEP_LIMIT = 10_000
 _delivering = threading.Lock()
 _in_flight: set[threading.Thread] = set()
 
@@ -29,15 +33,14 @@ def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> 
     """One pass for every school with a Slack workspace. Returns lines saying what it did."""
     lines = []
     with db.unit_of_work(sessions) as session:
-        schools = [
-            (s.id, s.name, s.timezone)
-            for s in session.scalars(select(School).where(School.slack_team_id.is_not(None)))
-        ]
-        for school_id, name, timezone in schools:
-            today = now.astimezone(ZoneInfo(timezone)).date()
-            queued = assignments.create_due_reminders(session, school_id, today, now)
+        schools = session.scalars(select(School).where(School.slack_team_id.is_not(None))).all()
+        for school in schools:
+            calendar = load_calendar(session, school.id)
+            today = school.local_date(now)
+            queued = assignments.create_due_reminders(session, school, today, now, calendar)
             if queued:
-                lines.append(f"{name}: {queued} assignment reminder(s) due.")
+                lines.append(f"{school.name}: {queued} assignment reminder(s) queued.")
+            lines += reviews.create_due_prompts(session, school, now, calendar).lines(school.name)
     lines += deliver(sessions, client, now)
     return lines
 
@@ -45,7 +48,9 @@ def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> 
 def deliver(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> list[str]:
     # One delivery at a time in this process: SQLite has one writer, and runs would only queue.
     with _delivering:
-        report = outbox.deliver_due(sessions, client, now=now, render=assignments.render_prompt)
+        report = outbox.deliver_due(
+            sessions, client, now=now, render=render_prompt, limit=SWEEP_LIMIT
+        )
     return report.summary()
 
 

@@ -105,8 +105,26 @@ class SlackSender:
         )
         return self._post_interaction(payload, **signing)
 
-    def view_button(self, user_id: str, view: dict, action_id: str, value: str, **signing) -> Reply:
-        """A click on a button inside an open modal (block_actions from a view container)."""
+    def view_button(
+        self,
+        user_id: str,
+        view: dict,
+        action_id: str,
+        value: str,
+        *,
+        values: dict[str, dict] | None = None,
+        **signing,
+    ) -> Reply:
+        """A click on a button inside an open modal (block_actions from a view container).
+
+        `values` is what the person has typed into the modal's inputs so far (block id to the
+        element's state, as for `submit`): Slack sends it in `view.state`.
+        """
+        if values is not None:
+            view = {
+                **view,
+                "state": {"values": {block: {"value": st} for block, st in values.items()}},
+            }
         block_id = next(
             (
                 b.get("block_id", f"b{next(_ids)}")
@@ -158,6 +176,31 @@ class SlackSender:
         if reply.status == 200:
             self.emulator.apply_view_response(view["id"], reply.json())
         return reply
+
+    def message_shortcut(
+        self,
+        user_id: str,
+        callback_id: str,
+        message: dict,
+        *,
+        channel_id: str | None = None,
+        **signing,
+    ) -> Reply:
+        """A message shortcut chosen on `message`, as Slack's `message_action` payload."""
+        channel_id = channel_id or self.emulator.dm_channel_id(user_id)
+        payload = self._interaction(
+            "message_action",
+            user_id,
+            None,
+            self._trigger_id(),
+            callback_id=callback_id,
+            action_ts=f"{time.time():.6f}",
+            message_ts=message.get("ts", f"{time.time():.6f}"),
+            message=message,
+            channel={"id": channel_id, "name": "directmessage"},
+            response_url=self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+        )
+        return self._post_interaction(payload, **signing)
 
     def _interaction(
         self, kind: str, user_id: str, team_id: str | None, trigger_id: str, **fields

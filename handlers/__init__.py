@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import actions, assignments, commands, events, plan_editor, qa, team
+from handlers import actions, assignments, commands, events, plan_editor, qa, reviews, team
 
 
 def register_listeners(app: App) -> None:
@@ -13,3 +13,4 @@ def register_listeners(app: App) -> None:
     team.register(app)
     qa.register(app)
     assignments.register(app)
+    reviews.register(app)

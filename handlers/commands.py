@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.app import runtime_of, school_timezone, viewer_of
-from handlers import export, pages, plan_editor, qa, team
+from handlers import export, pages, plan_editor, qa, reviews, settings, team
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,12 @@ def ssp(ack: Ack, command: dict, respond: Respond, context: BoltContext, client:
         respond(**team.assign_command(runtime, client, viewer, rest, today))
     elif subcommand == "qa" and not rest:
         respond(**qa.qa_command(runtime, viewer))
+    elif subcommand == "review":
+        reviews.review_command(runtime, client, viewer, rest, command["trigger_id"], respond, today)
+    elif subcommand == "note":
+        reviews.note_command(runtime, client, viewer, rest, command["trigger_id"], respond)
+    elif subcommand == "settings":
+        respond(**settings.settings_command(runtime, viewer, rest, today))
     elif subcommand == "glossary":
         respond(**pages.glossary(runtime, viewer, text.split(None, 1)[1] if rest else ""))
     elif subcommand == "export" and rest:

@@ -14,7 +14,7 @@ from bot.access import Viewer
 from bot.app import Runtime
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import assignments, audit, outbox
+from bot.services import assignments, audit, outbox, reviews
 from bot.services import glossary as glossary_service
 from bot.services.caseload import (
     PlanLine,
@@ -25,6 +25,7 @@ from bot.services.caseload import (
 from bot.services.caseload import school_caseload as school_caseload_query
 from bot.services.pupils import MAX_MATCHES, find_pupils, plan_summary
 from bot.slack import staff_for_slack_user
+from models import School
 
 PAGE_SIZE = 15  # plans per message: well inside Slack's 50 blocks and 3,000 characters a block
 HOLDERS_PER_PAGE = 20
@@ -128,6 +129,15 @@ def my_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dic
 def overdue(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
     if not viewer.sees_whole_school:
         return _notice(WHOLE_SCHOOL_ONLY)
+
+    def escalated(session) -> dict[int, str]:
+        school = session.get(School, viewer.school_id)
+        return {
+            state.plan_id: "escalated: no notes 5+ school days after the reminder"
+            for state in reviews.review_states(session, school, today)
+            if state.escalated
+        }
+
     return _plan_list(
         runtime,
         viewer,
@@ -139,6 +149,7 @@ def overdue(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
         page_key="overdue",
         via="/ssp overdue",
         show_holder=True,
+        flags=escalated,
     )
 
 
@@ -272,10 +283,11 @@ def _holder_page(runtime, viewer, staff_id, today, page):
 
 
 def _plan_list(
-    runtime, viewer, today, page, *, lines, title, empty, page_key, via, show_holder
+    runtime, viewer, today, page, *, lines, title, empty, page_key, via, show_holder, flags=None
 ) -> dict:
     with runtime.unit_of_work() as session:
         all_lines: list[PlanLine] = lines(session)
+        flagged = flags(session) if flags else {}
         pages = max(1, ceil(len(all_lines) / PAGE_SIZE))
         page = min(max(page, 1), pages)
         shown = all_lines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -299,6 +311,7 @@ def _plan_list(
         page_key=page_key,
         show_holder=show_holder,
         today=today,
+        flagged=flagged,
     )
 
 

@@ -160,7 +160,15 @@ def school_extras():
 
 
 @pytest.fixture
-def slack(emulator, sessions, school_extras):
+def clock():
+    """The running app's clock: 10:00 UTC on Monday 23 November 2026 until a test moves it."""
+    from tests.slack_harness import Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def slack(emulator, sessions, school_extras, clock):
     """The app serving signed HTTP against the emulator, with Brookside High (slack_harness)."""
     from tests.slack_harness import build_school, start_app
 
@@ -168,7 +176,7 @@ def slack(emulator, sessions, school_extras):
     with sessions.begin() as session:
         ids = build_school(session, emulator)
         ids.update(school_extras(session, ids))
-    running = start_app(emulator, sessions)
+    running = start_app(emulator, sessions, clock=clock)
     running.ids = ids
     yield running
     running.server.stop()

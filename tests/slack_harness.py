@@ -38,6 +38,16 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
 
 
+class Clock:
+    """The app's idea of now, which a test may move on: `clock.now = ...`."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @dataclass
 class RunningApp:
     emulator: SlackEmulator

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from handlers import commands, events
+from handlers import commands, events, reviews
 from tests.slack_harness import build_school, start_app
 
 MANIFEST = yaml.safe_load((Path(__file__).parent.parent / "manifest.yaml").read_text())
@@ -97,6 +97,19 @@ SLACK_MANIFEST_V1 = closed(
                         required=("command", "description"),
                     ),
                 },
+                "shortcuts": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "items": closed(
+                        {
+                            "name": {"type": "string", "minLength": 1, "maxLength": 24},
+                            "callback_id": {"type": "string", "minLength": 1, "maxLength": 255},
+                            "description": {"type": "string", "minLength": 1, "maxLength": 150},
+                            "type": {"enum": ["message", "global"]},
+                        },
+                        required=("name", "callback_id", "description", "type"),
+                    ),
+                },
             }
         ),
         "oauth_config": closed(
@@ -174,6 +187,8 @@ def test_declared_commands_and_events_are_exactly_those_with_listeners():
     declared_events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     assert declared_commands == set(commands.COMMANDS)
     assert declared_events == set(events.EVENTS)
+    declared_shortcuts = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]}
+    assert declared_shortcuts == {reviews.SHORTCUT}
 
 
 @pytest.fixture
@@ -197,4 +212,9 @@ def test_the_running_app_answers_everything_the_manifest_declares(running):
         assert event == "app_home_opened"  # the only event; extend the sender with new ones
         assert running.sender.app_home_opened("U0SENDCO").status == 200
         running.emulator.wait_for(lambda calls: "U0SENDCO" in running.emulator.home_views)
+    for shortcut in MANIFEST["features"]["shortcuts"]:
+        reply = running.sender.message_shortcut(
+            "U0SENDCO", shortcut["callback_id"], {"type": "message", "text": "hello", "ts": "1.0"}
+        )
+        assert reply.status == 200
     assert running.sender.command("U0SENDCO", "help", command="/undeclared").status == 404

@@ -19,7 +19,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import audit, outbox
-from bot.services.calendar import load_calendar
+from bot.services.calendar import SchoolCalendar, load_calendar
 from models import (
     AssignmentStatus,
     CaseHolderAssignment,
@@ -164,29 +164,41 @@ def answer(
     return assignment
 
 
-def create_due_reminders(session: Session, school_id: int, today: date, now: datetime) -> int:
-    """Queues one reminder for each assignment unanswered for two school days. Idempotent."""
+def create_due_reminders(
+    session: Session,
+    school: School,
+    today: date,
+    now: datetime,
+    calendar: SchoolCalendar | None = None,
+) -> int:
+    """Queues one reminder for each assignment unanswered for two school days. Idempotent.
+
+    The reminder goes in school hours, on a school day.
+    """
     pending = session.scalars(
         select(CaseHolderAssignment)
         .join(Plan, Plan.id == CaseHolderAssignment.plan_id)
-        .where(Plan.school_id == school_id, CaseHolderAssignment.status == AssignmentStatus.PENDING)
+        .where(Plan.school_id == school.id, CaseHolderAssignment.status == AssignmentStatus.PENDING)
     ).all()
-    calendar = load_calendar(session, school_id)
+    calendar = calendar or load_calendar(session, school.id)
+    send_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
     queued = 0
     for assignment in pending:
-        sent_on = assignment.created_at.date()
+        sent_on = school.local_date(assignment.created_at)
         if calendar.school_days_after(sent_on, REMIND_AFTER_SCHOOL_DAYS) <= today:
-            outbox.enqueue(
+            prompt = outbox.enqueue(
                 session,
-                school_id=school_id,
+                school_id=school.id,
                 recipient_id=assignment.staff_id,
                 kind=PromptKind.ASSIGNMENT_REMINDER,
                 dedupe_key=f"assignment_reminder:{assignment.id}",
-                due_at=now,
+                due_at=send_at,
                 now=now,
                 plan_id=assignment.plan_id,
             )
-            queued += 1
+            queued += prompt.created_at == now and prompt.status == PromptStatus.PENDING
     return queued
 
 

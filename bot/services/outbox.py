@@ -241,6 +241,35 @@ def enqueue(
     return prompt
 
 
+def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> int:
+    """Creates many pending prompts in one statement; keys that exist already are skipped.
+
+    For the scheduler's sweep, which has already read which keys exist and checked that each
+    recipient and plan belongs to the school. Each row gives school_id, recipient_id, kind,
+    plan_id, dedupe_key and due_at. Returns how many rows were asked for.
+    """
+    if not rows:
+        return 0
+    values = [
+        {**row, "status": PromptStatus.PENDING, "attempts": 0, "created_at": now} for row in rows
+    ]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the two databases we support
+        for row in rows:
+            enqueue(session, now=now, **row)
+        return len(rows)
+    # A concurrent sweep may have made some of these keys since we looked: theirs stand.
+    session.execute(
+        insert(Prompt).on_conflict_do_nothing(index_elements=["school_id", "dedupe_key"]),
+        values,
+    )
+    return len(rows)
+
+
 def deliver_due(
     sessions: sessionmaker[Session],
     client: WebClient,
@@ -262,8 +291,11 @@ def deliver_due(
     """
     report = DeliveryReport()
     passed: set[int] = set()
+    # Rows another sender claimed under our feet (SQLite); every row we tried is out of the
+    # due query anyway (leased, retried later, or no longer pending), so only these need naming.
+    taken: set[int] = set()
     while len(passed) < limit:
-        claim = _claim_next(sessions, now, passed, school_id)
+        claim = _claim_next(sessions, now, taken, school_id)
         if claim is None:
             break
         passed.add(claim.prompt_id)
@@ -390,7 +422,7 @@ class _Message:
 
 
 def _claim_next(
-    sessions: sessionmaker[Session], now: datetime, passed: set[int], school_id: int | None
+    sessions: sessionmaker[Session], now: datetime, taken: set[int], school_id: int | None
 ) -> _Claim | None:
     """Claims the next due prompt: the attempt is counted and the row leased, committed."""
     while True:
@@ -406,8 +438,8 @@ def _claim_next(
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
-            if passed:
-                query = query.where(Prompt.id.not_in(passed))
+            if taken:
+                query = query.where(Prompt.id.not_in(taken))
             if school_id is not None:
                 query = query.where(Prompt.school_id == school_id)
             row = session.execute(query).first()
@@ -430,7 +462,7 @@ def _claim_next(
             )
             if claimed.rowcount == 1:
                 return _Claim(row.id, row.attempts, row.next_attempt_at)
-        passed.add(row.id)
+        taken.add(row.id)
 
 
 def _attempt(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.services import outbox
+from bot.services import outbox, reviews
 from bot.services.plans import edit_plan
 from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff
 
@@ -87,6 +87,7 @@ def decide(
             plan.approved_at, plan.approved_by_id = now, viewer.staff_id
             if plan.start_date is None:
                 plan.start_date = today
+            reviews.approve_submitted_review(session, plan, viewer.staff_id, now)
             return "approved after quality assurance" + (f": {comments}" if comments else "")
         plan.status = PlanStatus.DRAFT
         return f"returned by the SENDCo for changes: {comments}"

@@ -1,0 +1,1067 @@
+"""The review of an APDR cycle: prompts as the review date nears, the notes, and the next cycle.
+
+Timings are in school days of the school's calendar (holidays and closures do not count):
+
+- `notice` school days before the review date (the school's setting, default 10) the case
+  holder is prompted: "review coming up", with a "Log review notes" button.
+- On the review date, if no notes are submitted, a reminder.
+- 5 school days after that the review is escalated: it is flagged in `/ssp overdue` and counted
+  in the SENDCo's weekly digest.
+- A case holder may snooze once, by 1, 3 or 5 school days, with a reason: the prompt comes back
+  then, and the reminder and escalation move back by as many school days.
+
+Submitting the notes closes the cycle: each target's status is set from its result, targets are
+carried forward (copied into the new cycle) or closed, the plan number goes up by one, the new
+review date is set and the plan goes to the SENDCo for quality assurance. Until the SENDCo
+approves, the author may amend the notes; every amendment keeps what was there before.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.access import Viewer, visible_pupils
+from bot.errors import UserError
+from bot.services import audit, outbox
+from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.plans import PlanChanged, edit_plan
+from models import (
+    Plan,
+    PlanStatus,
+    PlanTarget,
+    Prompt,
+    PromptKind,
+    PromptStatus,
+    Pupil,
+    Review,
+    ReviewRevision,
+    ReviewStatus,
+    ReviewTargetResult,
+    School,
+    Staff,
+    StaffRole,
+    StaffRoleGrant,
+    TargetResult,
+    TargetStatus,
+    TimelineEntry,
+    TimelineKind,
+)
+
+ESCALATE_AFTER_SCHOOL_DAYS = 5
+SNOOZE_CHOICES = (1, 3, 5)
+# Slack modals hold 100 blocks; each target takes four.
+MAX_TARGETS = 20
+REVIEWABLE = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW)
+REVIEW_KINDS = (PromptKind.REVIEW_DUE, PromptKind.REVIEW_REMINDER)
+
+RESULT_STATUS = {
+    TargetResult.ACHIEVED: TargetStatus.ACHIEVED,
+    TargetResult.PARTLY: TargetStatus.PARTLY_ACHIEVED,
+    TargetResult.NOT_YET: TargetStatus.NOT_YET_ACHIEVED,
+}
+RESULT_LABELS = {
+    TargetResult.ACHIEVED: "Achieved",
+    TargetResult.PARTLY: "Partly achieved",
+    TargetResult.NOT_YET: "Not yet achieved",
+}
+
+TEXT_FIELDS = (
+    "what_is_working",
+    "what_is_not_working",
+    "what_needs_to_change",
+    "next_steps",
+    "cyp_views",
+    "family_views",
+    "attendees",
+)
+REQUIRED_TEXTS = {
+    "what_is_working": "Say what is working.",
+    "what_is_not_working": "Say what is not working (or that nothing is).",
+    "what_needs_to_change": "Say what needs to change (or that nothing does).",
+    "next_steps": "Give the next steps.",
+    "cyp_views": "Record the pupil's views: what they said, or how they took part.",
+    "attendees": "Say who took part in the review.",
+}
+NOTE_KINDS = {
+    TimelineKind.NOTE: "Note",
+    TimelineKind.MEETING: "Meeting",
+    TimelineKind.PHONE_CALL: "Phone call",
+    TimelineKind.EMAIL: "Email",
+    TimelineKind.LETTER: "Letter",
+}
+
+
+class Mode(enum.StrEnum):
+    NOTES = "notes"
+    AMEND = "amend"
+
+
+def due_key(plan_id: int, cycle: int) -> str:
+    return f"review_due:plan={plan_id}:cycle={cycle}"
+
+
+def reminder_key(plan_id: int, cycle: int) -> str:
+    return f"review_reminder:plan={plan_id}:cycle={cycle}"
+
+
+def snoozed_key(plan_id: int, cycle: int) -> str:
+    return f"review_snoozed:plan={plan_id}:cycle={cycle}"
+
+
+def digest_key(staff_id: int, day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"sendco_digest:staff={staff_id}:week={year}-W{week:02d}"
+
+
+# --- the schedule ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a cycle's review prompts fall due, as school dates."""
+
+    prompt_on: date
+    remind_on: date
+    escalate_on: date
+
+
+def schedule(
+    calendar: SchoolCalendar, review_date: date, notice: int, snoozed_days: int = 0
+) -> Schedule:
+    remind_on = calendar.school_days_after(calendar.next_school_day(review_date), snoozed_days)
+    return Schedule(
+        prompt_on=calendar.school_days_before(calendar.next_school_day(review_date), notice),
+        remind_on=remind_on,
+        escalate_on=calendar.school_days_after(remind_on, ESCALATE_AFTER_SCHOOL_DAYS),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """A running plan's review, as the SENDCo sees it: coming up, overdue or escalated."""
+
+    plan_id: int
+    cycle: int
+    pupil_id: int
+    pupil_name: str
+    year_group: int
+    case_holder: str | None
+    case_holder_id: int | None
+    review_date: date
+    schedule: Schedule
+    has_draft: bool
+    snoozed: bool
+    today: date
+
+    @property
+    def coming_up(self) -> bool:
+        return self.schedule.prompt_on <= self.today < self.review_date
+
+    @property
+    def overdue(self) -> bool:
+        return self.today > self.review_date
+
+    @property
+    def escalated(self) -> bool:
+        return self.today >= self.schedule.escalate_on
+
+
+def review_states(
+    session: Session, school: School, today: date, calendar: SchoolCalendar | None = None
+) -> list[ReviewState]:
+    """Every running plan with a review date whose review is not yet submitted (one query)."""
+    calendar = calendar or load_calendar(session, school.id)
+    holder = aliased(Staff)
+    rows = session.execute(
+        select(
+            Plan.id,
+            Plan.cycle_number,
+            Plan.review_date,
+            Plan.case_holder_id,
+            Pupil.id,
+            Pupil.preferred_name,
+            Pupil.first_name,
+            Pupil.last_name,
+            Pupil.year_group,
+            holder.first_name,
+            holder.last_name,
+            Review.status,
+            Review.snooze_school_days,
+        )
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .outerjoin(holder, holder.id == Plan.case_holder_id)
+        .outerjoin(
+            Review,
+            and_(Review.plan_id == Plan.id, Review.cycle_number == Plan.cycle_number),
+        )
+        .where(
+            Plan.school_id == school.id,
+            Plan.status.in_(REVIEWABLE),
+            Plan.review_date.is_not(None),
+        )
+        .order_by(Plan.review_date, Pupil.last_name, Pupil.first_name)
+    ).all()
+    states = []
+    for row in rows:
+        (plan_id, cycle, review_date, holder_id, pupil_id, pref, first, last, year) = row[:9]
+        h_first, h_last, status, snoozed_days = row[9:]
+        if status in (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED):
+            continue
+        states.append(
+            ReviewState(
+                plan_id=plan_id,
+                cycle=cycle,
+                pupil_id=pupil_id,
+                pupil_name=f"{pref or first} {last}",
+                year_group=year,
+                case_holder=f"{h_first} {h_last}" if h_first else None,
+                case_holder_id=holder_id,
+                review_date=review_date,
+                schedule=schedule(
+                    calendar, review_date, school.review_notice_school_days, snoozed_days or 0
+                ),
+                has_draft=status == ReviewStatus.DRAFT,
+                snoozed=bool(snoozed_days),
+                today=today,
+            )
+        )
+    return states
+
+
+@dataclass
+class SweepCounts:
+    due: int = 0
+    reminders: int = 0
+    digests: int = 0
+
+    def lines(self, school_name: str) -> list[str]:
+        parts = []
+        if self.due:
+            parts.append(f"{self.due} review prompt(s)")
+        if self.reminders:
+            parts.append(f"{self.reminders} review reminder(s)")
+        if self.digests:
+            parts.append(f"{self.digests} SENDCo digest(s)")
+        return [f"{school_name}: {', '.join(parts)} queued."] if parts else []
+
+
+def create_due_prompts(
+    session: Session, school: School, now: datetime, calendar: SchoolCalendar | None = None
+) -> SweepCounts:
+    """Queues the review prompts, reminders and weekly digests that are due. Idempotent.
+
+    A bounded number of statements however many plans: the plans, the prompts already made,
+    the SENDCos, and one insert.
+    """
+    calendar = calendar or load_calendar(session, school.id)
+    today = school.local_date(now)
+    send_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    states = [s for s in review_states(session, school, today, calendar) if s.case_holder_id]
+    sendco_ids = sendcos(session, school.id)
+    keys = [digest_key(staff_id, today) for staff_id in sendco_ids]
+    for state in states:
+        keys += [due_key(state.plan_id, state.cycle), reminder_key(state.plan_id, state.cycle)]
+    existing = {
+        key: (status, sent_at)
+        for key, status, sent_at in session.execute(
+            select(Prompt.dedupe_key, Prompt.status, Prompt.sent_at).where(
+                Prompt.school_id == school.id, Prompt.dedupe_key.in_(keys)
+            )
+        )
+    }
+    active_holders = set(
+        session.scalars(
+            select(Staff.id).where(
+                Staff.id.in_({s.case_holder_id for s in states}), Staff.is_active.is_(True)
+            )
+        )
+    )
+    counts = SweepCounts()
+    rows: list[dict[str, Any]] = []
+
+    def queue(state: ReviewState, kind: PromptKind, key: str) -> None:
+        rows.append(
+            dict(
+                school_id=school.id,
+                recipient_id=state.case_holder_id,
+                kind=kind,
+                plan_id=state.plan_id,
+                dedupe_key=key,
+                due_at=send_at,
+            )
+        )
+
+    for state in states:
+        if state.case_holder_id not in active_holders:
+            continue  # a leaver's plans are released; the priority list shows them
+        cycle = state.cycle
+        due = due_key(state.plan_id, cycle)
+        if today >= state.schedule.prompt_on and due not in existing:
+            queue(state, PromptKind.REVIEW_DUE, due)
+            counts.due += 1
+        status, sent_at = existing.get(due, (None, None))
+        sent_before_today = (
+            status == PromptStatus.SENT
+            and sent_at is not None
+            and school.local_date(sent_at) < today
+        )
+        reminder = reminder_key(state.plan_id, cycle)
+        if today >= state.schedule.remind_on and sent_before_today and reminder not in existing:
+            queue(state, PromptKind.REVIEW_REMINDER, reminder)
+            counts.reminders += 1
+
+    # Weekly, on the first school day of the week the sweep runs: the key is the week.
+    if calendar.is_school_day(today):
+        for sendco_id in sendco_ids:
+            key = digest_key(sendco_id, today)
+            if key not in existing:
+                rows.append(
+                    dict(
+                        school_id=school.id,
+                        recipient_id=sendco_id,
+                        kind=PromptKind.SENDCO_DIGEST,
+                        plan_id=None,
+                        dedupe_key=key,
+                        due_at=send_at,
+                    )
+                )
+                counts.digests += 1
+    outbox.enqueue_many(session, rows, now=now)
+    return counts
+
+
+def sendcos(session: Session, school_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Staff.id)
+            .join(StaffRoleGrant, StaffRoleGrant.staff_id == Staff.id)
+            .where(
+                Staff.school_id == school_id,
+                Staff.is_active.is_(True),
+                StaffRoleGrant.role == StaffRole.SENDCO,
+            )
+            .order_by(Staff.id)
+        )
+    )
+
+
+# --- the review notes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    target_id: int
+    description: str
+    measure: str | None
+    baseline: str | None
+    success_criteria: str | None
+    end_date: date | None
+    result: TargetResult | None
+    evidence: str | None
+    carry_forward: bool | None
+
+
+@dataclass(frozen=True)
+class NoteLine:
+    occurred_at: datetime
+    kind: str
+    author: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ReviewForm:
+    """What the modal shows: the plan's targets with anything already written, and the notes."""
+
+    mode: Mode
+    plan_id: int
+    pupil_id: int
+    pupil_name: str
+    year_group: int
+    cycle: int
+    review_date: date | None
+    review_version: int
+    status: ReviewStatus | None
+    targets: list[TargetLine]
+    texts: dict[str, str | None]
+    meeting_date: date | None
+    next_review_date: date | None
+    notes: list[NoteLine]
+    author: str | None
+    submitted_at: datetime | None
+    amendments: int
+
+
+@dataclass
+class ReviewAnswers:
+    """What the case holder typed; everything optional until they submit."""
+
+    results: dict[int, TargetResult | None] = field(default_factory=dict)
+    evidence: dict[int, str | None] = field(default_factory=dict)
+    carry_forward: dict[int, bool] = field(default_factory=dict)
+    texts: dict[str, str | None] = field(default_factory=dict)
+    meeting_date: date | None = None
+    next_review_date: date | None = None
+
+
+class ReviewRefused(UserError):
+    """The notes cannot be saved as asked; nothing was changed."""
+
+
+class AlreadySubmitted(UserError):
+    def __init__(self, review: Review) -> None:
+        when = f" on {review.submitted_at:%-d %B %Y}" if review.submitted_at else ""
+        super().__init__(
+            f"These review notes were already submitted{when}; nothing was changed. "
+            "To correct them, use `/ssp review` again to amend them."
+        )
+
+
+def open_review(
+    session: Session, viewer: Viewer, plan_id: int, *, via: str, now: datetime, today: date
+) -> ReviewForm:
+    """The review modal's contents for a plan the viewer may review; audited as a read.
+
+    Amend mode when the last cycle's review is submitted and not yet approved (the plan is with
+    the SENDCo); otherwise the current cycle's notes, from the draft if there is one.
+    Raises UserError (worded as "not found" when the viewer may not see the plan).
+    """
+    plan = _plan_for(session, viewer, plan_id)
+    school = session.get(School, plan.school_id)
+    previous = session.scalar(
+        select(Review)
+        .where(Review.plan_id == plan.id, Review.cycle_number == plan.cycle_number - 1)
+        .options(selectinload(Review.target_results).selectinload(ReviewTargetResult.target))
+    )
+    if previous is not None and previous.status == ReviewStatus.SUBMITTED:
+        form = _amend_form(session, plan, previous)
+    elif plan.status not in REVIEWABLE:
+        raise UserError(
+            f"{plan.pupil.known_as}'s plan is {plan.status.label.lower()}: review notes are "
+            "logged on an active plan."
+        )
+    else:
+        form = _notes_form(session, school, plan, today)
+    audit.record(
+        session,
+        action="read",
+        via=via,
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail="review notes opened",
+    )
+    return form
+
+
+def validate(
+    answers: ReviewAnswers, target_ids: list[int], today: date, *, submitting: bool
+) -> dict[str, str]:
+    """Problems keyed by field ("result:12", "next_steps", "meeting_date", ...)."""
+    errors: dict[str, str] = {}
+    if answers.meeting_date and answers.meeting_date > today:
+        errors["meeting_date"] = "The review meeting can't be in the future."
+    if answers.next_review_date and answers.next_review_date <= today:
+        errors["next_review_date"] = "The next review must be after today."
+    if not submitting:
+        return errors
+    for target_id in target_ids:
+        if answers.results.get(target_id) is None:
+            errors[f"result:{target_id}"] = "Choose how far this target was met."
+    for name, problem in REQUIRED_TEXTS.items():
+        if not (answers.texts.get(name) or "").strip():
+            errors[name] = problem
+    if answers.meeting_date is None:
+        errors.setdefault("meeting_date", "Give the date of the review meeting.")
+    if answers.next_review_date is None:
+        errors.setdefault("next_review_date", "Give the date of the next review.")
+    return errors
+
+
+@dataclass(frozen=True)
+class Saved:
+    pupil_name: str
+    submitted: bool
+    new_cycle: int | None = None
+    next_review_date: date | None = None
+    carried: int = 0
+    closed: int = 0
+    changed: bool = True
+
+
+def save_review(
+    session: Session,
+    viewer: Viewer,
+    *,
+    plan_id: int,
+    cycle: int,
+    answers: ReviewAnswers,
+    submit: bool,
+    now: datetime,
+    today: date,
+) -> Saved | dict[str, str]:
+    """Saves the notes as a draft, or submits them and opens the next cycle.
+
+    Returns the field errors instead when submitting notes that are incomplete (nothing is
+    saved then: the modal stays open with what was typed). A second submission of the same
+    cycle changes nothing and raises AlreadySubmitted; so does one that races the first.
+    """
+    plan = _plan_for(session, viewer, plan_id, lock=True)
+    review = _review(session, plan.id, cycle)
+    if review is not None and review.status != ReviewStatus.DRAFT:
+        raise AlreadySubmitted(review)
+    if plan.cycle_number != cycle or plan.status not in REVIEWABLE:
+        raise ReviewRefused(
+            "This plan has moved on since you opened the review notes; nothing was saved. "
+            "Open them again with `/ssp review`."
+        )
+    targets = _open_targets(plan)
+    errors = validate(answers, [t.id for t in targets], today, submitting=submit)
+    if errors:
+        return errors
+    if review is None:
+        review = Review(plan_id=plan.id, cycle_number=cycle, status=ReviewStatus.DRAFT)
+        session.add(review)
+    _write(review, answers, targets)
+    if not submit:
+        _flush_or_conflict(session)
+        audit.record(
+            session,
+            action="update",
+            via="review notes",
+            now=now,
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            plan=plan,
+            detail="review notes saved as a draft",
+        )
+        return Saved(plan.pupil.known_as, submitted=False)
+
+    review.status = ReviewStatus.SUBMITTED
+    review.submitted_at = now
+    review.author_id = viewer.staff_id
+    for result in review.target_results:
+        if result.carry_forward is None:
+            # Not chosen: an achieved target closes; the others go on into the next plan.
+            result.carry_forward = result.result != TargetResult.ACHIEVED
+    _flush_or_conflict(session)
+    results = {r.target_id: r for r in review.target_results}
+    carried = closed = 0
+    next_cycle = cycle + 1
+    counts = Counter(results[t.id].result for t in targets)
+
+    def close_cycle(plan: Plan) -> str:
+        nonlocal carried, closed
+        position = max((t.position for t in plan.targets), default=0)
+        for target in targets:
+            result = results[target.id]
+            target.status = RESULT_STATUS[result.result]
+            if result.carry_forward:
+                position += 1
+                carried += 1
+                copy = PlanTarget(
+                    outcome_id=target.outcome_id,
+                    description=target.description,
+                    measure=target.measure,
+                    baseline=result.evidence or target.baseline,
+                    success_criteria=target.success_criteria,
+                    start_date=today,
+                    end_date=answers.next_review_date,
+                    status=TargetStatus.OPEN,
+                    cycle_number=next_cycle,
+                    position=position,
+                )
+                plan.targets.append(copy)
+                for provision in plan.provisions:
+                    if provision.target_id == target.id:
+                        provision.target = copy
+            else:
+                closed += 1
+        plan.cycle_number = next_cycle
+        plan.review_date = answers.next_review_date
+        plan.status = PlanStatus.AWAITING_QA
+        return (
+            f"review of plan {cycle} submitted; plan {next_cycle} started, review due "
+            f"{answers.next_review_date:%-d %B %Y}, sent for quality assurance"
+        )
+
+    try:
+        plan = edit_plan(
+            session,
+            school=session.get(School, viewer.school_id),
+            plan_id=plan.id,
+            expected_version=plan.version,
+            editor=session.get(Staff, viewer.staff_id),
+            edit=close_cycle,
+            via="review notes",
+            now=now,
+        )
+    except PlanChanged:
+        raise ReviewRefused(
+            "Someone changed this plan at the same moment; nothing was saved. Open the review "
+            "notes again with `/ssp review`."
+        ) from None
+    summary = ", ".join(
+        f"{counts[result]} {RESULT_LABELS[result].lower()}"
+        for result in TargetResult
+        if counts[result]
+    )
+    session.add(
+        TimelineEntry(
+            plan_id=plan.id,
+            occurred_at=now,
+            kind=TimelineKind.REVIEW,
+            summary=(
+                f"Review of plan {cycle} (meeting {answers.meeting_date:%-d %B %Y}) submitted by "
+                f"{viewer.name}: {summary or 'no targets'}; {carried} target(s) carried forward, "
+                f"{closed} closed."
+            ),
+            author_id=viewer.staff_id,
+        )
+    )
+    _answer_prompts(session, plan, cycle, now)
+    session.flush()
+    return Saved(
+        plan.pupil.known_as,
+        submitted=True,
+        new_cycle=next_cycle,
+        next_review_date=answers.next_review_date,
+        carried=carried,
+        closed=closed,
+    )
+
+
+def amend_review(
+    session: Session,
+    viewer: Viewer,
+    *,
+    plan_id: int,
+    cycle: int,
+    expected_version: int,
+    answers: ReviewAnswers,
+    now: datetime,
+    today: date,
+) -> Saved | dict[str, str]:
+    """The author corrects submitted notes before the SENDCo approves them; history is kept."""
+    plan = _plan_for(session, viewer, plan_id, lock=True)
+    review = _review(session, plan.id, cycle)
+    if review is None or review.status == ReviewStatus.DRAFT:
+        raise ReviewRefused("These review notes have not been submitted yet.")
+    if review.status == ReviewStatus.APPROVED:
+        raise ReviewRefused(
+            "The SENDCo has approved this review, so it can no longer be amended. Ask them "
+            "if something needs correcting."
+        )
+    if review.author_id != viewer.staff_id:
+        raise ReviewRefused("Only the person who submitted these review notes can amend them.")
+    if review.version != expected_version:
+        raise ReviewRefused(
+            "These review notes were amended after you opened them; nothing was saved. "
+            "Open them again with `/ssp review` to see the latest."
+        )
+    target_ids = [r.target_id for r in review.target_results]
+    answers.next_review_date = None
+    errors = validate(answers, target_ids, today, submitting=True)
+    errors.pop("next_review_date", None)
+    if errors:
+        return errors
+    before = _content(review)
+    targets = {r.target_id: r.target for r in review.target_results}
+    _write(review, answers, list(targets.values()), keep_carry=True)
+    if _content(review) == before:
+        return Saved(plan.pupil.known_as, submitted=True, changed=False)
+    review.revisions.append(
+        ReviewRevision(
+            number=len(review.revisions) + 1,
+            content=before,
+            change=f"amended by {viewer.name}",
+            saved_by_id=viewer.staff_id,
+            saved_at=now,
+        )
+    )
+    for result in review.target_results:
+        if result.result is not None:
+            targets[result.target_id].status = RESULT_STATUS[result.result]
+    session.add(
+        TimelineEntry(
+            plan_id=plan.id,
+            occurred_at=now,
+            kind=TimelineKind.REVIEW,
+            summary=f"Review notes of plan {cycle} amended by {viewer.name}.",
+            author_id=viewer.staff_id,
+        )
+    )
+    audit.record(
+        session,
+        action="update",
+        via="review notes",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail="submitted review notes amended",
+    )
+    _flush_or_conflict(session)
+    return Saved(plan.pupil.known_as, submitted=True)
+
+
+def approve_submitted_review(session: Session, plan: Plan, staff_id: int, now: datetime) -> None:
+    """Quality assurance approved the plan: the review that opened this cycle is approved too."""
+    review = _review(session, plan.id, plan.cycle_number - 1)
+    if review is not None and review.status == ReviewStatus.SUBMITTED:
+        review.status = ReviewStatus.APPROVED
+        review.approved_at, review.approved_by_id = now, staff_id
+
+
+def snooze(
+    session: Session,
+    viewer: Viewer,
+    *,
+    plan_id: int,
+    school_days: int,
+    reason: str | None,
+    now: datetime,
+) -> date:
+    """Pushes the review prompt back once; returns the school day it comes back on."""
+    if school_days not in SNOOZE_CHOICES:
+        raise ReviewRefused("Choose 1, 3 or 5 school days.")
+    if not (reason or "").strip():
+        raise ReviewRefused("Please give a reason, so the SENDCo knows.")
+    plan = _plan_for(session, viewer, plan_id, lock=True)
+    if plan.case_holder_id != viewer.staff_id:
+        raise ReviewRefused("Only the plan's case holder can snooze its review prompt.")
+    if plan.status not in REVIEWABLE:
+        raise ReviewRefused("This plan's review has already been logged.")
+    review = _review(session, plan.id, plan.cycle_number)
+    if review is not None and review.status != ReviewStatus.DRAFT:
+        raise AlreadySubmitted(review)
+    if review is not None and review.snoozed_at is not None:
+        raise ReviewRefused(
+            f"You already snoozed this review once, on {review.snoozed_at:%-d %B}; it can't be "
+            "snoozed again. Log the notes, or talk to the SENDCo."
+        )
+    if review is None:
+        review = Review(plan_id=plan.id, cycle_number=plan.cycle_number, status=ReviewStatus.DRAFT)
+        session.add(review)
+    review.snoozed_at, review.snooze_school_days = now, school_days
+    review.snooze_reason = reason.strip()
+    school = session.get(School, plan.school_id)
+    calendar = load_calendar(session, school.id)
+    back_on = calendar.school_days_after(school.local_date(now), school_days)
+    outbox.enqueue(
+        session,
+        school_id=school.id,
+        recipient_id=viewer.staff_id,
+        kind=PromptKind.REVIEW_REMINDER,
+        dedupe_key=snoozed_key(plan.id, plan.cycle_number),
+        due_at=calendar.next_sending_time(
+            school.at_school_start(back_on),
+            school.timezone,
+            school.school_day_starts,
+            school.school_day_ends,
+        ),
+        now=now,
+        plan_id=plan.id,
+    )
+    for key in (due_key(plan.id, plan.cycle_number), reminder_key(plan.id, plan.cycle_number)):
+        prompt = _prompt(session, school.id, key)
+        if prompt is not None:
+            outbox.mark_answered(session, prompt.id, now)
+    session.add(
+        TimelineEntry(
+            plan_id=plan.id,
+            occurred_at=now,
+            kind=TimelineKind.NOTE,
+            summary=(
+                f"{viewer.name} snoozed the review prompt by {school_days} school day(s): "
+                f"{review.snooze_reason}"
+            ),
+            author_id=viewer.staff_id,
+        )
+    )
+    audit.record(
+        session,
+        action="update",
+        via="review prompt",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail=f"review prompt snoozed by {school_days} school day(s)",
+    )
+    _flush_or_conflict(session)
+    return back_on
+
+
+def add_note(
+    session: Session,
+    viewer: Viewer,
+    *,
+    pupil_id: int,
+    kind: TimelineKind,
+    text: str,
+    via: str,
+    now: datetime,
+) -> str:
+    """Files an interim note on the pupil's open plan; returns the pupil's name."""
+    if kind not in NOTE_KINDS:
+        raise ReviewRefused("Choose what kind of note this is.")
+    if not text.strip():
+        raise ReviewRefused("The note is empty.")
+    plan = session.scalar(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(Plan.pupil_id == pupil_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
+        .options(selectinload(Plan.pupil))
+    )
+    if plan is None or not _may_review(viewer, plan):
+        raise ReviewRefused(NOT_YOURS)
+    session.add(
+        TimelineEntry(
+            plan_id=plan.id,
+            occurred_at=now,
+            kind=kind,
+            summary=text.strip(),
+            author_id=viewer.staff_id,
+        )
+    )
+    audit.record(
+        session,
+        action="update",
+        via=via,
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail=f"{NOTE_KINDS[kind].lower()} added to the timeline",
+    )
+    session.flush()
+    return plan.pupil.known_as
+
+
+def plan_of_pupil(session: Session, viewer: Viewer, pupil_id: int) -> int:
+    """The id of the pupil's open plan, if the viewer may review it."""
+    plan = session.scalar(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(Plan.pupil_id == pupil_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
+    )
+    if plan is None or not _may_review(viewer, plan):
+        raise ReviewRefused(NOT_YOURS)
+    return plan.id
+
+
+NOT_YOURS = (
+    "I couldn't find an open plan for that pupil among the plans you hold. Notes and reviews are "
+    "written by the plan's case holder or the SENDCo."
+)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _may_review(viewer: Viewer, plan: Plan) -> bool:
+    return viewer.is_sendco or plan.case_holder_id == viewer.staff_id
+
+
+def _plan_for(session: Session, viewer: Viewer, plan_id: int, *, lock: bool = False) -> Plan:
+    query = (
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(Plan.id == plan_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
+        .options(selectinload(Plan.pupil), selectinload(Plan.targets))
+    )
+    if lock:
+        # Two submissions of one review (a double click, Slack's retry) queue here on
+        # PostgreSQL; the second then finds the review submitted. SQLite has one writer.
+        query = query.with_for_update(of=Plan)
+    plan = session.scalar(query)
+    if plan is None or not _may_review(viewer, plan):
+        raise ReviewRefused(NOT_YOURS)
+    return plan
+
+
+def _review(session: Session, plan_id: int, cycle: int) -> Review | None:
+    return session.scalar(
+        select(Review)
+        .where(Review.plan_id == plan_id, Review.cycle_number == cycle)
+        .options(
+            selectinload(Review.target_results).selectinload(ReviewTargetResult.target),
+            selectinload(Review.revisions),
+        )
+    )
+
+
+def _prompt(session: Session, school_id: int, key: str) -> Prompt | None:
+    return session.scalar(
+        select(Prompt).where(Prompt.school_id == school_id, Prompt.dedupe_key == key)
+    )
+
+
+def _open_targets(plan: Plan) -> list[PlanTarget]:
+    return sorted(
+        (t for t in plan.targets if t.status == TargetStatus.OPEN),
+        key=lambda t: (t.position, t.id),
+    )[:MAX_TARGETS]
+
+
+def _write(
+    review: Review, answers: ReviewAnswers, targets: list[PlanTarget], keep_carry: bool = False
+) -> None:
+    for name in TEXT_FIELDS:
+        value = (answers.texts.get(name) or "").strip()
+        setattr(review, name, value or None)
+    review.meeting_date = answers.meeting_date
+    if not keep_carry:
+        review.next_review_date = answers.next_review_date
+    existing = {r.target_id: r for r in review.target_results}
+    for target in targets:
+        result = existing.get(target.id)
+        if result is None:
+            result = ReviewTargetResult(target_id=target.id, target=target)
+            review.target_results.append(result)
+        result.result = answers.results.get(target.id)
+        result.evidence = (answers.evidence.get(target.id) or "").strip() or None
+        if not keep_carry:
+            result.carry_forward = answers.carry_forward.get(target.id)
+
+
+def _content(review: Review) -> dict[str, Any]:
+    return {
+        **{name: getattr(review, name) for name in TEXT_FIELDS},
+        "meeting_date": review.meeting_date.isoformat() if review.meeting_date else None,
+        "targets": {
+            str(r.target_id): {
+                "result": r.result.value if r.result else None,
+                "evidence": r.evidence,
+            }
+            for r in sorted(review.target_results, key=lambda r: r.target_id)
+        },
+    }
+
+
+def _flush_or_conflict(session: Session) -> None:
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError):
+        session.rollback()
+        raise ReviewRefused(
+            "Someone saved these review notes at the same moment; nothing more was changed. "
+            "Open them again with `/ssp review` to see what was saved."
+        ) from None
+
+
+def _answer_prompts(session: Session, plan: Plan, cycle: int, now: datetime) -> None:
+    keys = [due_key(plan.id, cycle), reminder_key(plan.id, cycle), snoozed_key(plan.id, cycle)]
+    for key in keys:
+        prompt = _prompt(session, plan.school_id, key)
+        if prompt is not None:
+            outbox.mark_answered(session, prompt.id, now)
+        outbox.cancel(session, plan.school_id, key)
+
+
+def _notes_form(session: Session, school: School, plan: Plan, today: date) -> ReviewForm:
+    review = _review(session, plan.id, plan.cycle_number)
+    targets = _open_targets(plan)
+    saved = {r.target_id: r for r in review.target_results} if review else {}
+    calendar = load_calendar(session, school.id)
+    proposed = calendar.school_days_after(
+        max(today, plan.review_date or today), school.review_interval_school_days
+    )
+    return ReviewForm(
+        mode=Mode.NOTES,
+        plan_id=plan.id,
+        pupil_id=plan.pupil_id,
+        pupil_name=plan.pupil.known_as,
+        year_group=plan.pupil.year_group,
+        cycle=plan.cycle_number,
+        review_date=plan.review_date,
+        review_version=review.version if review else 0,
+        status=review.status if review else None,
+        targets=[_target_line(t, saved.get(t.id)) for t in targets],
+        texts={name: getattr(review, name) if review else None for name in TEXT_FIELDS},
+        meeting_date=review.meeting_date if review else None,
+        next_review_date=(review.next_review_date if review else None) or proposed,
+        notes=_notes_since(session, plan),
+        author=None,
+        submitted_at=None,
+        amendments=0,
+    )
+
+
+def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
+    results = sorted(review.target_results, key=lambda r: (r.target.position, r.target_id))
+    author = session.get(Staff, review.author_id) if review.author_id else None
+    return ReviewForm(
+        mode=Mode.AMEND,
+        plan_id=plan.id,
+        pupil_id=plan.pupil_id,
+        pupil_name=plan.pupil.known_as,
+        year_group=plan.pupil.year_group,
+        cycle=review.cycle_number,
+        review_date=None,
+        review_version=review.version,
+        status=review.status,
+        targets=[_target_line(r.target, r) for r in results],
+        texts={name: getattr(review, name) for name in TEXT_FIELDS},
+        meeting_date=review.meeting_date,
+        next_review_date=None,
+        notes=[],
+        author=author.display_name if author else None,
+        submitted_at=review.submitted_at,
+        amendments=len(review.revisions),
+    )
+
+
+def _target_line(target: PlanTarget, saved: ReviewTargetResult | None) -> TargetLine:
+    return TargetLine(
+        target_id=target.id,
+        description=target.description,
+        measure=target.measure,
+        baseline=target.baseline,
+        success_criteria=target.success_criteria,
+        end_date=target.end_date,
+        result=saved.result if saved else None,
+        evidence=saved.evidence if saved else None,
+        carry_forward=saved.carry_forward if saved else None,
+    )
+
+
+def _notes_since(session: Session, plan: Plan, limit: int = 10) -> list[NoteLine]:
+    """The cycle's interim notes (newest first): what the case holder has gathered."""
+    last_review = session.scalar(
+        select(TimelineEntry.occurred_at)
+        .where(TimelineEntry.plan_id == plan.id, TimelineEntry.kind == TimelineKind.REVIEW)
+        .order_by(TimelineEntry.occurred_at.desc())
+        .limit(1)
+    )
+    query = (
+        select(TimelineEntry)
+        .where(TimelineEntry.plan_id == plan.id, TimelineEntry.kind.in_(list(NOTE_KINDS)))
+        .options(selectinload(TimelineEntry.author))
+        .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+        .limit(limit)
+    )
+    if last_review is not None:
+        query = query.where(TimelineEntry.occurred_at > last_review)
+    return [
+        NoteLine(
+            e.occurred_at,
+            NOTE_KINDS[e.kind],
+            e.author.display_name if e.author else None,
+            e.summary,
+        )
+        for e in session.scalars(query)
+    ]
