@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.services import assignments, outbox, reviews
+from bot.services import assignments, monitoring, outbox, reviews
 from bot.services.calendar import load_calendar
 from bot.services.prompts import render_prompt
 from models import School
@@ -41,6 +41,13 @@ def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> 
             if queued:
                 lines.append(f"{school.name}: {queued} assignment reminder(s) queued.")
             lines += reviews.create_due_prompts(session, school, now, calendar).lines(school.name)
+            asked = monitoring.create_due_requests(session, school, now, calendar)
+            digests = monitoring.create_due_digests(session, school, now, calendar)
+            if asked or digests:
+                lines.append(
+                    f"{school.name}: {asked} monitoring request(s) made, "
+                    f"{digests} teacher digest(s) queued."
+                )
     lines += deliver(sessions, client, now)
     return lines
 

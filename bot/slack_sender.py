@@ -105,6 +105,52 @@ class SlackSender:
         )
         return self._post_interaction(payload, **signing)
 
+    def choose(
+        self,
+        user_id: str,
+        action_id: str,
+        option: str,
+        *,
+        message: dict | None = None,
+        **signing,
+    ) -> Reply:
+        """A choice in a select menu of a message the bot sent (block_actions, static_select).
+
+        `message` is the bot's message as posted (channel and ts); Slack names it in the
+        container, and the response URL redraws it.
+        """
+        channel_id = (message or {}).get("channel") or self.emulator.dm_channel_id(user_id)
+        ts = (message or {}).get("ts") or f"{time.time():.6f}"
+        payload = self._interaction(
+            "block_actions",
+            user_id,
+            None,
+            self._trigger_id(),
+            container={
+                "type": "message",
+                "message_ts": ts,
+                "channel_id": channel_id,
+                "is_ephemeral": False,
+            },
+            channel={"id": channel_id, "name": "directmessage"},
+            message=message or {},
+            state={"values": {}},
+            response_url=self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+            actions=[
+                {
+                    "action_id": action_id,
+                    "block_id": f"b{next(_ids)}",
+                    "type": "static_select",
+                    "selected_option": {
+                        "text": {"type": "plain_text", "text": option, "emoji": True},
+                        "value": option,
+                    },
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        )
+        return self._post_interaction(payload, **signing)
+
     def view_button(
         self,
         user_id: str,

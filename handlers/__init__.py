@@ -2,7 +2,17 @@
 
 from slack_bolt import App
 
-from handlers import actions, assignments, commands, events, plan_editor, qa, reviews, team
+from handlers import (
+    actions,
+    assignments,
+    commands,
+    events,
+    monitoring,
+    plan_editor,
+    qa,
+    reviews,
+    team,
+)
 
 
 def register_listeners(app: App) -> None:
@@ -14,3 +24,4 @@ def register_listeners(app: App) -> None:
     qa.register(app)
     assignments.register(app)
     reviews.register(app)
+    monitoring.register(app)

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.app import runtime_of, school_timezone, viewer_of
-from handlers import export, pages, plan_editor, qa, reviews, settings, team
+from handlers import export, monitoring, pages, plan_editor, qa, reviews, settings, team
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,10 @@ def ssp(ack: Ack, command: dict, respond: Respond, context: BoltContext, client:
         reviews.review_command(runtime, client, viewer, rest, command["trigger_id"], respond, today)
     elif subcommand == "note":
         reviews.note_command(runtime, client, viewer, rest, command["trigger_id"], respond)
+    elif subcommand == "feedback":
+        monitoring.feedback_command(runtime, client, viewer, rest, respond)
+    elif subcommand == "monitoring" and not rest:
+        respond(**monitoring.monitoring_command(runtime, viewer))
     elif subcommand == "settings":
         respond(**settings.settings_command(runtime, viewer, rest, today))
     elif subcommand == "glossary":

@@ -14,7 +14,7 @@ from bot.access import Viewer
 from bot.app import Runtime
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import assignments, audit, outbox, reviews
+from bot.services import assignments, audit, monitoring, outbox, reviews
 from bot.services import glossary as glossary_service
 from bot.services.caseload import (
     PlanLine,
@@ -324,7 +324,13 @@ def _summary(runtime, session, viewer, pupil_id, today) -> dict | None:
     can_open = summary.plan is not None and (
         viewer.sees_whole_school or summary.plan.case_holder_id == viewer.staff_id
     )
-    return _message("pupil_summary.json.j2", s=summary, today=today, can_open=can_open)
+    feedback = None
+    if summary.plan is not None and not summary.teacher_view:
+        # Teachers' answers: for the SENDCo, senior leaders and the case holder only.
+        feedback = monitoring.feedback_for(session, summary.plan.id, summary.plan.cycle_number)
+    return _message(
+        "pupil_summary.json.j2", s=summary, today=today, can_open=can_open, feedback=feedback
+    )
 
 
 def _message(template: str, **context) -> dict:

@@ -425,6 +425,14 @@ def _review_view(
         f" {escape_mrkdwn(_clip(n.text))}"
         for n in form.notes
     ]
+    feedback_lines = []
+    if form.feedback is not None:
+        feedback_lines.append(escape_mrkdwn(form.feedback.summary))
+        feedback_lines += [
+            f"• {escape_mrkdwn(teacher)}{' (' + escape_mrkdwn(subject) + ')' if subject else ''}:"
+            f" {escape_mrkdwn(_clip(text, 300))}"
+            for teacher, subject, text in form.feedback.comments
+        ]
     meta = {
         "plan_id": form.plan_id,
         "cycle": form.cycle,
@@ -437,6 +445,7 @@ def _review_view(
         meta=json.dumps(meta),
         status_line=status_line,
         note_lines=note_lines,
+        feedback_lines=feedback_lines,
         target_texts=target_texts,
     )
 

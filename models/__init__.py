@@ -8,7 +8,9 @@ from models.codes import (
     AssignmentStatus,
     BroadArea,
     CalendarKind,
+    Impact,
     LinkedPlanKind,
+    MonitoringStatus,
     NeedCode,
     NeedSource,
     PlanPersonRole,
@@ -19,10 +21,12 @@ from models.codes import (
     ReviewStatus,
     SenStage,
     StaffRole,
+    StrategiesInPlace,
     TargetResult,
     TargetStatus,
     TimelineKind,
 )
+from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
 from models.people import (
     CaseHolderProfile,
@@ -69,7 +73,10 @@ __all__ = [
     "CircleMember",
     "GlossaryTerm",
     "LinkedPlan",
+    "Impact",
     "LinkedPlanKind",
+    "MonitoringRequest",
+    "MonitoringStatus",
     "NeedCode",
     "NeedSource",
     "Plan",
@@ -97,6 +104,7 @@ __all__ = [
     "SharingConsent",
     "Staff",
     "StaffRole",
+    "StrategiesInPlace",
     "StaffRoleGrant",
     "TargetResult",
     "TargetStatus",

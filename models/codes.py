@@ -249,3 +249,40 @@ class CalendarKind(enum.StrEnum):
 
     TERM = "term"
     CLOSURE = "closure"
+
+
+class MonitoringStatus(enum.StrEnum):
+    """A teacher's monitoring request: waiting, answered, or no longer open."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    """The review was submitted: no more answers."""
+    WITHDRAWN = "withdrawn"
+    """The teacher said they don't teach the pupil."""
+
+
+class StrategiesInPlace(enum.StrEnum):
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+    @property
+    def label(self) -> str:
+        return {"yes": "Yes", "partly": "Partly", "no": "No"}[self.value]
+
+
+class Impact(enum.StrEnum):
+    GOOD_PROGRESS = "good_progress"
+    SOME_PROGRESS = "some_progress"
+    NO_CHANGE = "no_change"
+    CONCERN = "concern"
+
+    @property
+    def label(self) -> str:
+        return {
+            "good_progress": "Good progress",
+            "some_progress": "Some progress",
+            "no_change": "No change",
+            "concern": "Concern",
+        }[self.value]

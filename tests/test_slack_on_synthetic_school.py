@@ -121,3 +121,54 @@ def test_a_slack_error_looking_someone_up_is_a_polite_refusal(school):
     assert "can't find you on your school's staff list" in message["text"]
     # Once Slack answers again, the same person is recognised by their email.
     assert "What `/ssp` can do for you" in text_of(app.ask("U0LATE", "help"))
+
+
+def test_monitoring_figures_match_a_direct_count(school, sessions):
+    """`/ssp monitoring` after a sweep's requests and some answers, against SQL counts."""
+    from datetime import UTC, datetime
+
+    from bot.services import monitoring
+    from models import Impact, MonitoringRequest, MonitoringStatus, School, StrategiesInPlace
+
+    app, facts = school
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    with sessions.begin() as session:
+        demo = session.scalars(select(School)).one()
+        assert monitoring.create_due_requests(session, demo, now) > 0
+        ids = list(session.scalars(select(MonitoringRequest.id).order_by(MonitoringRequest.id)))
+        for n, request_id in enumerate(ids):
+            request = session.get(MonitoringRequest, request_id)
+            if n % 3 == 0:  # a third answered, in a spread of answers
+                request.strategies = list(StrategiesInPlace)[n % 3 if n % 2 else n % 2]
+                request.impact = list(Impact)[n % 4]
+                request.status, request.answered_at = MonitoringStatus.ANSWERED, now
+            elif n % 7 == 0:
+                request.status = MonitoringStatus.WITHDRAWN
+    with sessions() as session:
+        counted = dict(
+            session.execute(
+                select(MonitoringRequest.status, func.count()).group_by(MonitoringRequest.status)
+            ).all()
+        )
+        concern = session.scalar(
+            select(func.count()).where(
+                MonitoringRequest.impact == Impact.CONCERN,
+                MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
+            )
+        )
+        not_in_place = session.scalar(
+            select(func.count()).where(
+                MonitoringRequest.strategies == StrategiesInPlace.NO,
+                MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
+            )
+        )
+    answered = counted.get(MonitoringStatus.ANSWERED, 0)
+    asked = answered + counted.get(MonitoringStatus.OPEN, 0)
+    shown = text_of(app.ask(facts["sendco"], "monitoring"))
+    assert f"{answered} of {asked} requests answered ({round(100 * answered / asked)}%)" in shown
+    assert f"Teachers report concern ({concern})" in shown
+    assert f"Strategies not in place ({not_in_place})" in shown
+    if counted.get(MonitoringStatus.WITHDRAWN):
+        assert "Class lists to check" in shown
+    departments = re.findall(r"• ([^:\n]+): (\d+) of (\d+) \(\d+%\)", shown.split("By teacher")[0])
+    assert departments and sum(int(a) for _, _, a in departments) == asked

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, aliased
 from bot.access import Viewer
 from models import (
     BroadArea,
+    MonitoringRequest,
+    MonitoringStatus,
     NeedCode,
     Plan,
     PlanStatus,
@@ -32,6 +34,14 @@ DUE_SOON_DAYS = 14
 # Plans being delivered: their review dates are live. A draft has not started yet.
 RUNNING = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW, PlanStatus.AWAITING_QA)
 OPEN_PROMPT = (PromptStatus.PENDING, PromptStatus.SENT)
+# Prompts that ask for an answer (digests and notices only inform; monitoring is counted by
+# its requests).
+ASKING = (
+    PromptKind.ASSIGNMENT,
+    PromptKind.ASSIGNMENT_REMINDER,
+    PromptKind.REVIEW_DUE,
+    PromptKind.REVIEW_REMINDER,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class HolderLine:
     overdue: int = 0
     awaiting_qa: int = 0
     open_monitoring: int = 0
+    monitoring_asked: int = 0
+    monitoring_answered: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,20 +108,26 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
         .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED)
         .group_by(Plan.case_holder_id)
     ).all()
-    monitoring = dict(
-        session.execute(
-            select(Plan.case_holder_id, func.count())
-            .join(Prompt, Prompt.plan_id == Plan.id)
+    # Teachers' monitoring requests of each plan's current cycle: (asked, answered).
+    monitoring = {
+        holder: (int(asked), int(answered))
+        for holder, asked, answered in session.execute(
+            select(Plan.case_holder_id, func.count(), func.count(MonitoringRequest.answered_at))
+            .join(
+                MonitoringRequest,
+                and_(
+                    MonitoringRequest.plan_id == Plan.id,
+                    MonitoringRequest.cycle_number == Plan.cycle_number,
+                ),
+            )
             .where(
                 Plan.school_id == school_id,
                 Plan.status != PlanStatus.CLOSED,
-                Prompt.kind == PromptKind.MONITORING_REQUEST,
-                Prompt.status.in_(OPEN_PROMPT),
-                Prompt.answered_at.is_(None),
+                MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
             )
             .group_by(Plan.case_holder_id)
         ).all()
-    )
+    }
     counts = {row[0]: tuple(int(n or 0) for n in row[1:]) for row in per_holder}
     # Case holders with no plans yet still belong in the list: they have room for more.
     staff = session.execute(
@@ -137,7 +155,9 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
             due_soon=counts.get(staff_id, (0, 0, 0, 0))[1],
             overdue=counts.get(staff_id, (0, 0, 0, 0))[2],
             awaiting_qa=counts.get(staff_id, (0, 0, 0, 0))[3],
-            open_monitoring=monitoring.get(staff_id, 0),
+            open_monitoring=_open(monitoring.get(staff_id)),
+            monitoring_asked=monitoring.get(staff_id, (0, 0))[0],
+            monitoring_answered=monitoring.get(staff_id, (0, 0))[1],
         )
         for staff_id, first, last, slack_id in staff
     ]
@@ -153,7 +173,9 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
                 due_soon,
                 overdue,
                 awaiting_qa,
-                monitoring.get(None, 0),
+                _open(monitoring.get(None)),
+                monitoring.get(None, (0, 0))[0],
+                monitoring.get(None, (0, 0))[1],
             )
         )
     totals = HolderLine(
@@ -165,6 +187,8 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
         overdue=sum(h.overdue for h in holders),
         awaiting_qa=sum(h.awaiting_qa for h in holders),
         open_monitoring=sum(h.open_monitoring for h in holders),
+        monitoring_asked=sum(h.monitoring_asked for h in holders),
+        monitoring_answered=sum(h.monitoring_answered for h in holders),
     )
 
     open_plans = (
@@ -211,7 +235,8 @@ def overdue_reviews(session: Session, school_id: int, today: date) -> list[PlanL
 
 
 def viewer_home(session: Session, viewer: Viewer, today: date) -> tuple[list[PlanLine], int]:
-    """What the App Home shows a viewer: the plans they hold, and how many prompts await them."""
+    """What the App Home shows a viewer: the plans they hold, and how much awaits their answer:
+    prompts that ask something of them, and pupils waiting for their monitoring feedback."""
     plans = holder_caseload(session, viewer.school_id, viewer.staff_id, today)
     waiting = session.scalar(
         select(func.count()).where(
@@ -219,12 +244,25 @@ def viewer_home(session: Session, viewer: Viewer, today: date) -> tuple[list[Pla
             Prompt.recipient_id == viewer.staff_id,
             Prompt.status == PromptStatus.SENT,
             Prompt.answered_at.is_(None),
+            Prompt.kind.in_(ASKING),
         )
     )
-    return plans, int(waiting or 0)
+    feedback = session.scalar(
+        select(func.count()).where(
+            MonitoringRequest.school_id == viewer.school_id,
+            MonitoringRequest.teacher_id == viewer.staff_id,
+            MonitoringRequest.status == MonitoringStatus.OPEN,
+            MonitoringRequest.notified_at.is_not(None),
+        )
+    )
+    return plans, int(waiting or 0) + int(feedback or 0)
 
 
 OTHER_AREA = "Other or not yet assessed"
+
+
+def _open(counts: tuple[int, int] | None) -> int:
+    return counts[0] - counts[1] if counts else 0
 
 
 def _area_label(need: NeedCode | None) -> str:

@@ -10,9 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.render import escape_mrkdwn, render_json
-from bot.services import assignments, outbox, qa, reviews
+from bot.services import assignments, monitoring, outbox, qa, reviews
 from bot.services.calendar import load_calendar
-from models import Plan, Prompt, PromptKind, PupilDisplay, Review, ReviewStatus, School
+from models import (
+    MonitoringRequest,
+    MonitoringStatus,
+    Plan,
+    Prompt,
+    PromptKind,
+    PupilDisplay,
+    Review,
+    ReviewStatus,
+    School,
+    Staff,
+)
 
 
 def render_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
@@ -21,7 +32,70 @@ def render_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
         return _review_prompt(session, prompt)
     if prompt.kind == PromptKind.SENDCO_DIGEST:
         return _sendco_digest(session, prompt)
+    if prompt.kind in (PromptKind.MONITORING_DIGEST, PromptKind.MONITORING_REQUEST):
+        return _monitoring(session, prompt)
     return assignments.render_prompt(session, prompt)
+
+
+def monitoring_message(
+    session: Session,
+    school: School,
+    teacher_id: int,
+    *,
+    request_id: int | None = None,
+    notice: str | None = None,
+    asked_by: str | None = None,
+) -> dict[str, Any] | None:
+    """A teacher's monitoring requests as a message (the digest, one request, or the digest
+    again after an answer); None when nothing is left to answer or change."""
+    rows = monitoring.requests_for(session, school.id, teacher_id, request_id)
+    if not rows or (notice is None and all(r.answered for r in rows)):
+        return None
+    waiting = sum(1 for r in rows if not r.answered)
+    if asked_by and request_id is not None:
+        intro = f"{escape_mrkdwn(asked_by)} would like your feedback on this pupil's plan."
+        fallback = "A request for your feedback on a pupil's plan"
+    elif waiting:
+        intro = (
+            f"*How are these plans going in your lessons?* {waiting} "
+            f"{'pupil is' if waiting == 1 else 'pupils are'} waiting for your feedback."
+        )
+        fallback = f"Monitoring: {waiting} pupil(s) waiting for your feedback"
+    else:
+        intro = "*All answered, thank you.* You can change an answer until the review."
+        fallback = "Monitoring: all answered"
+    return render_json(
+        "monitoring_message.json.j2",
+        rows=rows,
+        limit=monitoring.DIGEST_ROWS,
+        initials=school.pupil_display == PupilDisplay.INITIALS,
+        intro=intro,
+        fallback=fallback,
+        notice=notice,
+    )
+
+
+def _monitoring(session: Session, prompt: Prompt) -> dict[str, Any] | None:
+    school = session.get(School, prompt.school_id)
+    if prompt.kind == PromptKind.MONITORING_REQUEST:
+        request_id = _number_after(prompt.dedupe_key, "monitoring_request:")
+        request = session.get(MonitoringRequest, request_id) if request_id else None
+        if request is None or request.status != MonitoringStatus.OPEN:
+            return None
+        asker = session.get(Staff, request.requested_by_id) if request.requested_by_id else None
+        return monitoring_message(
+            session,
+            school,
+            prompt.recipient_id,
+            request_id=request.id,
+            asked_by=asker.display_name if asker else "The SENDCo",
+        )
+    return monitoring_message(session, school, prompt.recipient_id)
+
+
+def _number_after(key: str, prefix: str) -> int | None:
+    rest = key[len(prefix) :].split(":")[0] if key.startswith(prefix) else ""
+    return int(rest) if rest.isdigit() else None
 
 
 def pupil_in_message(school: School, pupil) -> str:
@@ -73,6 +147,14 @@ def _review_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
         fallback = f"Review notes overdue: {name}"
     if review is not None and (review.what_is_working or review.target_results):
         ask += " Your draft is saved."
+    feedback = monitoring.feedback_for(session, plan.id, cycle)
+    if feedback.asked:
+        # How many answered, not what they said: the answers belong in the form, not in Slack's
+        # message history.
+        ask += (
+            f" {feedback.answered} of {feedback.asked} teachers have sent feedback; it is in "
+            "the review notes form."
+        )
     return render_json(
         "review_prompt.json.j2",
         ask=ask,

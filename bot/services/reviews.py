@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, outbox
+from bot.services import audit, monitoring, outbox
 from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.plans import PlanChanged, edit_plan
 from models import (
@@ -401,6 +401,7 @@ class ReviewForm:
     author: str | None
     submitted_at: datetime | None
     amendments: int
+    feedback: monitoring.Feedback | None = None
 
 
 @dataclass
@@ -632,6 +633,7 @@ def save_review(
         )
     )
     _answer_prompts(session, plan, cycle, now)
+    monitoring.close_for_review(session, plan.id, cycle, now)
     session.flush()
     return Saved(
         plan.pupil.known_as,
@@ -998,6 +1000,7 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         author=None,
         submitted_at=None,
         amendments=0,
+        feedback=monitoring.feedback_for(session, plan.id, plan.cycle_number),
     )
 
 

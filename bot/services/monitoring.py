@@ -1,0 +1,763 @@
+"""Teachers' monitoring feedback: is the plan in place in your lessons, and what impact?
+
+Before each review (15 school days before the review date, so the answers reach the case
+holder's review prompt) every active teacher of the pupil, from the active teaching groups, gets
+a request. A SENDCo or the case holder can ask at any time with `/ssp feedback`. Requests reach
+teachers in one digest a day listing everything they have pending (a secondary teacher may teach
+40 pupils with plans), with one reminder after 3 school days. Answers can be changed until the
+review is submitted, which closes the requests.
+
+Who sees answers: the SENDCo, senior leaders and the plan's case holder. A teacher sees only
+their own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from bot.access import Viewer, visible_pupils
+from bot.errors import UserError
+from bot.services import audit, outbox
+from bot.services.calendar import SchoolCalendar, load_calendar
+from models import (
+    AdjustmentKind,
+    Impact,
+    MonitoringRequest,
+    MonitoringStatus,
+    Plan,
+    PlanStatus,
+    Prompt,
+    PromptKind,
+    Pupil,
+    Review,
+    ReviewStatus,
+    School,
+    Staff,
+    StrategiesInPlace,
+    TargetStatus,
+    TeachingGroup,
+    TeachingGroupPupil,
+    TeachingGroupTeacher,
+)
+
+ASK_BEFORE_SCHOOL_DAYS = 15
+REMIND_AFTER_SCHOOL_DAYS = 3
+DIGEST_ROWS = 20  # a Slack message holds 50 blocks; each pupil takes two
+PENDING = (MonitoringStatus.OPEN, MonitoringStatus.ANSWERED)
+RUNNING = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW)
+CLOSED_MESSAGE = "Thank you, but this review has closed: the case holder has submitted it."
+
+
+class MonitoringRefused(UserError):
+    pass
+
+
+def digest_key(staff_id: int, day: date) -> str:
+    return f"monitoring_digest:staff={staff_id}:day={day.isoformat()}"
+
+
+# --- asking ---------------------------------------------------------------------------------
+
+
+def teachers_of(
+    session: Session, school_id: int, pupil_ids: list[int]
+) -> dict[int, list[tuple[int, int]]]:
+    """Each pupil's current teachers as (staff id, group id), from active classes (one query)."""
+    if not pupil_ids:
+        return {}
+    rows = session.execute(
+        select(TeachingGroupPupil.pupil_id, TeachingGroupTeacher.staff_id, TeachingGroup.id)
+        .join(TeachingGroup, TeachingGroup.id == TeachingGroupPupil.group_id)
+        .join(TeachingGroupTeacher, TeachingGroupTeacher.group_id == TeachingGroup.id)
+        .join(Staff, Staff.id == TeachingGroupTeacher.staff_id)
+        .where(
+            TeachingGroup.school_id == school_id,
+            TeachingGroup.is_active.is_(True),
+            TeachingGroupPupil.is_active.is_(True),
+            TeachingGroupTeacher.is_active.is_(True),
+            Staff.is_active.is_(True),
+            TeachingGroupPupil.pupil_id.in_(pupil_ids),
+        )
+        .order_by(TeachingGroupPupil.pupil_id, TeachingGroupTeacher.staff_id, TeachingGroup.code)
+    ).all()
+    found: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pupil_id, staff_id, group_id in rows:
+        if all(staff_id != s for s, _ in found[pupil_id]):
+            found[pupil_id].append((staff_id, group_id))
+    return found
+
+
+def create_due_requests(
+    session: Session, school: School, now: datetime, calendar: SchoolCalendar | None = None
+) -> int:
+    """Asks every teacher of each pupil whose review is 15 school days off. Idempotent."""
+    calendar = calendar or load_calendar(session, school.id)
+    today = school.local_date(now)
+    plans = session.execute(
+        select(Plan.id, Plan.pupil_id, Plan.cycle_number, Plan.review_date)
+        .outerjoin(
+            Review,
+            and_(Review.plan_id == Plan.id, Review.cycle_number == Plan.cycle_number),
+        )
+        .where(
+            Plan.school_id == school.id,
+            Plan.status.in_(RUNNING),
+            Plan.review_date.is_not(None),
+            Plan.review_date <= _far_enough(today),
+            (Review.id.is_(None)) | (Review.status == ReviewStatus.DRAFT),
+        )
+    ).all()
+    due = [
+        p
+        for p in plans
+        if today
+        >= calendar.school_days_before(
+            calendar.next_school_day(p.review_date), ASK_BEFORE_SCHOOL_DAYS
+        )
+    ]
+    return _ask(session, school.id, due, now, requested_by=None)
+
+
+def request_now(
+    session: Session,
+    viewer: Viewer,
+    *,
+    pupil_id: int,
+    teacher_id: int | None,
+    now: datetime,
+) -> tuple[str, list[str]]:
+    """`/ssp feedback`: asks the pupil's teachers (or one teacher) now. Returns the pupil's name
+    and the names of the teachers asked. Only the SENDCo and the plan's case holder may ask."""
+    plan = session.scalar(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(Plan.pupil_id == pupil_id, Plan.status.in_(RUNNING), visible_pupils(viewer))
+        .options(selectinload(Plan.pupil))
+    )
+    if plan is None or not (viewer.is_sendco or plan.case_holder_id == viewer.staff_id):
+        raise MonitoringRefused(
+            "I couldn't find an active plan for that pupil among the plans you hold. Feedback "
+            "is requested by the plan's case holder or the SENDCo."
+        )
+    teachers = teachers_of(session, viewer.school_id, [plan.pupil_id]).get(plan.pupil_id, [])
+    if teacher_id is not None:
+        teachers = [t for t in teachers if t[0] == teacher_id]
+        if not teachers:
+            raise MonitoringRefused(
+                f"That teacher doesn't teach {plan.pupil.known_as} in any current class, so "
+                "they can't be asked. Check the class lists (`sspbot import classes`)."
+            )
+    if not teachers:
+        raise MonitoringRefused(
+            f"No current class lists show who teaches {plan.pupil.known_as}. Import them with "
+            "`sspbot import classes`."
+        )
+    row = _PlanRow(plan.id, plan.pupil_id, plan.cycle_number)
+    _ask(session, viewer.school_id, [row], now, requested_by=viewer.staff_id, only=teachers)
+    requests = session.scalars(
+        select(MonitoringRequest)
+        .where(
+            MonitoringRequest.plan_id == plan.id,
+            MonitoringRequest.cycle_number == plan.cycle_number,
+            MonitoringRequest.teacher_id.in_([t for t, _ in teachers]),
+        )
+        .options(selectinload(MonitoringRequest.teacher))
+    ).all()
+    school = session.get(School, viewer.school_id)
+    calendar = load_calendar(session, school.id)
+    send_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    for request in requests:
+        if request.status != MonitoringStatus.OPEN:
+            continue
+        outbox.enqueue(
+            session,
+            school_id=school.id,
+            recipient_id=request.teacher_id,
+            kind=PromptKind.MONITORING_REQUEST,
+            dedupe_key=f"monitoring_request:{request.id}:asked={now:%Y%m%d%H%M}",
+            due_at=send_at,
+            now=now,
+            plan_id=plan.id,
+        )
+        request.notified_at = request.notified_at or now
+    audit.record(
+        session,
+        action="update",
+        via="/ssp feedback",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail=f"monitoring feedback requested from {len(requests)} teacher(s)",
+    )
+    session.flush()
+    return plan.pupil.known_as, sorted(r.teacher.display_name for r in requests)
+
+
+def create_due_digests(
+    session: Session, school: School, now: datetime, calendar: SchoolCalendar | None = None
+) -> int:
+    """Queues one digest today for each teacher with new requests, or with requests unanswered
+    for 3 school days (the one reminder). Bounded statements: two reads, two updates, one
+    insert."""
+    calendar = calendar or load_calendar(session, school.id)
+    today = school.local_date(now)
+    if not calendar.is_school_day(today):
+        return 0
+    remind_before = school.at_school_start(
+        calendar.school_days_before(today, REMIND_AFTER_SCHOOL_DAYS - 1)
+    )
+    rows = session.execute(
+        select(
+            MonitoringRequest.id, MonitoringRequest.teacher_id, MonitoringRequest.notified_at
+        ).where(
+            MonitoringRequest.school_id == school.id,
+            MonitoringRequest.status == MonitoringStatus.OPEN,
+            (MonitoringRequest.notified_at.is_(None))
+            | (
+                (MonitoringRequest.reminded_at.is_(None))
+                & (MonitoringRequest.notified_at < remind_before)
+            ),
+        )
+    ).all()
+    if not rows:
+        return 0
+    new = [r.id for r in rows if r.notified_at is None]
+    reminders = [r.id for r in rows if r.notified_at is not None]
+    teachers = sorted({r.teacher_id for r in rows})
+    keys = [digest_key(t, today) for t in teachers]
+    existing = set(
+        session.scalars(
+            select(Prompt.dedupe_key).where(
+                Prompt.school_id == school.id, Prompt.dedupe_key.in_(keys)
+            )
+        )
+    )
+    send_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    outbox.enqueue_many(
+        session,
+        [
+            dict(
+                school_id=school.id,
+                recipient_id=teacher_id,
+                kind=PromptKind.MONITORING_DIGEST,
+                plan_id=None,
+                dedupe_key=key,
+                due_at=send_at,
+            )
+            for teacher_id, key in zip(teachers, keys, strict=True)
+            if key not in existing
+        ],
+        now=now,
+    )
+    for ids, column in ((new, "notified_at"), (reminders, "reminded_at")):
+        if ids:
+            session.execute(
+                update(MonitoringRequest)
+                .where(MonitoringRequest.id.in_(ids))
+                .values({column: now})
+                .execution_options(synchronize_session=False)
+            )
+    return len([k for k in keys if k not in existing])
+
+
+# --- answering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    request_id: int
+    pupil_id: int
+    pupil_name: str
+    initials: str
+    year_group: int
+    group: str | None
+    answered: bool
+    strategies_answered: bool
+    impact_answered: bool
+
+
+def requests_for(
+    session: Session, school_id: int, teacher_id: int, request_id: int | None = None
+) -> list[RequestRow]:
+    """A teacher's requests still open to answer or to change, unanswered first (one query)."""
+    query = (
+        select(MonitoringRequest, Pupil, TeachingGroup)
+        .join(Plan, Plan.id == MonitoringRequest.plan_id)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .outerjoin(TeachingGroup, TeachingGroup.id == MonitoringRequest.group_id)
+        .where(
+            MonitoringRequest.school_id == school_id,
+            MonitoringRequest.teacher_id == teacher_id,
+            MonitoringRequest.status.in_(PENDING),
+        )
+        .order_by(
+            MonitoringRequest.status != MonitoringStatus.OPEN,
+            Pupil.last_name,
+            Pupil.first_name,
+            MonitoringRequest.id,
+        )
+    )
+    if request_id is not None:
+        query = query.where(MonitoringRequest.id == request_id)
+    return [
+        RequestRow(
+            request_id=request.id,
+            pupil_id=pupil.id,
+            pupil_name=pupil.known_as,
+            initials=pupil.initials,
+            year_group=pupil.year_group,
+            group=_group_name(group),
+            answered=request.status == MonitoringStatus.ANSWERED,
+            strategies_answered=request.strategies is not None,
+            impact_answered=request.impact is not None,
+        )
+        for request, pupil, group in session.execute(query).all()
+    ]
+
+
+def answer(
+    session: Session,
+    viewer: Viewer,
+    request_id: int,
+    *,
+    now: datetime,
+    strategies: StrategiesInPlace | None = None,
+    impact: Impact | None = None,
+    notes: dict[str, str | None] | None = None,
+) -> MonitoringRequest:
+    """Records (or changes) the teacher's answer. Only their own request, while it is open."""
+    request = _own_request(session, viewer, request_id)
+    if strategies is not None:
+        request.strategies = strategies
+    if impact is not None:
+        request.impact = impact
+    if notes is not None:
+        for name in ("comment", "evidence", "to_change"):
+            value = (notes.get(name) or "").strip()
+            setattr(request, name, value or None)
+    if request.strategies is not None and request.impact is not None:
+        if request.status == MonitoringStatus.OPEN:
+            request.status = MonitoringStatus.ANSWERED
+        request.answered_at = now
+    audit.record(
+        session,
+        action="update",
+        via="monitoring request",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=request.plan,
+        detail="monitoring feedback given",
+    )
+    session.flush()
+    return request
+
+
+def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetime) -> str:
+    """ "I don't teach this pupil": the request goes, and the class list is flagged to the
+    SENDCo in `/ssp monitoring`. Returns the pupil's name."""
+    request = _own_request(session, viewer, request_id)
+    request.status = MonitoringStatus.WITHDRAWN
+    request.withdrawn_reason = "the teacher says they don't teach this pupil"
+    request.closed_at = now
+    audit.record(
+        session,
+        action="update",
+        via="monitoring request",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=request.plan,
+        detail="teacher says they don't teach the pupil",
+    )
+    session.flush()
+    return request.plan.pupil.known_as
+
+
+def request_for_modal(
+    session: Session, viewer: Viewer, request_id: int, now: datetime
+) -> tuple[MonitoringRequest, dict[str, Any]]:
+    """The request and what a teacher needs to teach the pupil: in-class adjustments, access
+    arrangements, how the pupil likes to be supported and the open targets. Audited."""
+    request = _own_request(session, viewer, request_id)
+    plan = session.scalar(
+        select(Plan)
+        .where(Plan.id == request.plan_id)
+        .options(
+            selectinload(Plan.pupil),
+            selectinload(Plan.adjustments),
+            selectinload(Plan.targets),
+            selectinload(Plan.voice),
+        )
+    )
+    from bot.services.glossary import acronyms_in, explain, glossary
+
+    adjustments = [a.description for a in plan.adjustments if a.kind == AdjustmentKind.IN_CLASS]
+    arrangements = [a.description for a in plan.adjustments if a.kind != AdjustmentKind.IN_CLASS]
+    targets = [
+        (t.description, t.success_criteria)
+        for t in sorted(plan.targets, key=lambda t: (t.position, t.id))
+        if t.status == TargetStatus.OPEN
+    ]
+    support = plan.voice.how_to_support_me if plan.voice else None
+    texts = [
+        *adjustments,
+        *arrangements,
+        support,
+        *(d for d, _ in targets),
+        *(c for _, c in targets),
+    ]
+    explained = explain(glossary(session, plan.school_id), acronyms_in(texts))
+    audit.record(
+        session,
+        action="read",
+        via="monitoring request",
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail="classroom strategies read",
+    )
+    return request, {
+        "pupil_name": plan.pupil.known_as,
+        "year_group": plan.pupil.year_group,
+        "group": _group_name(request.group),
+        "adjustments": adjustments,
+        "arrangements": arrangements,
+        "support": support,
+        "targets": targets,
+        "acronyms": {k: v for k, v in explained.items() if v},
+    }
+
+
+def close_for_review(session: Session, plan_id: int, cycle: int, now: datetime) -> int:
+    """The review is submitted: the cycle's requests close; late answers are politely refused."""
+    result = session.execute(
+        update(MonitoringRequest)
+        .where(
+            MonitoringRequest.plan_id == plan_id,
+            MonitoringRequest.cycle_number == cycle,
+            MonitoringRequest.status.in_(PENDING),
+        )
+        .values(status=MonitoringStatus.CLOSED, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+# --- what the answers add up to ---------------------------------------------------------------
+
+
+@dataclass
+class Feedback:
+    """A plan's feedback this cycle, for the case holder, the SENDCo and senior leaders."""
+
+    asked: int = 0
+    answered: int = 0
+    strategies: Counter = field(default_factory=Counter)
+    impact: Counter = field(default_factory=Counter)
+    comments: list[tuple[str, str | None, str]] = field(default_factory=list)
+    """(teacher, subject, what they wrote)."""
+
+    @property
+    def summary(self) -> str:
+        if not self.asked:
+            return "No teachers asked yet."
+        parts = [f"{self.answered} of {self.asked} teachers answered"]
+        if self.strategies:
+            parts.append(
+                "strategies in place: "
+                + ", ".join(
+                    f"{self.strategies[s]} {s.label.lower()}"
+                    for s in StrategiesInPlace
+                    if self.strategies[s]
+                )
+            )
+        if self.impact:
+            parts.append(
+                "impact: "
+                + ", ".join(f"{self.impact[i]} {i.label.lower()}" for i in Impact if self.impact[i])
+            )
+        return "; ".join(parts) + "."
+
+
+def feedback_for(session: Session, plan_id: int, cycle: int) -> Feedback:
+    rows = session.execute(
+        select(MonitoringRequest, Staff, TeachingGroup)
+        .join(Staff, Staff.id == MonitoringRequest.teacher_id)
+        .outerjoin(TeachingGroup, TeachingGroup.id == MonitoringRequest.group_id)
+        .where(
+            MonitoringRequest.plan_id == plan_id,
+            MonitoringRequest.cycle_number == cycle,
+            MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
+        )
+        .order_by(Staff.last_name, Staff.first_name)
+    ).all()
+    feedback = Feedback()
+    for request, teacher, group in rows:
+        feedback.asked += 1
+        if request.strategies is not None or request.impact is not None:
+            feedback.answered += 1
+        if request.strategies is not None:
+            feedback.strategies[request.strategies] += 1
+        if request.impact is not None:
+            feedback.impact[request.impact] += 1
+        written = [
+            text
+            for label, text in (
+                ("", request.comment),
+                ("Evidence: ", request.evidence),
+                ("To change: ", request.to_change),
+            )
+            for text in ([label + text] if text else [])
+        ]
+        if written:
+            subject = group.subject if group is not None else None
+            feedback.comments.append((teacher.display_name, subject, " ".join(written)))
+    return feedback
+
+
+def response_rates(session: Session, plan_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(answered, asked) this cycle for each plan (one query)."""
+    if not plan_ids:
+        return {}
+    rows = session.execute(
+        select(
+            MonitoringRequest.plan_id,
+            func.count(),
+            func.count(MonitoringRequest.answered_at),
+        )
+        .join(
+            Plan,
+            and_(
+                Plan.id == MonitoringRequest.plan_id,
+                Plan.cycle_number == MonitoringRequest.cycle_number,
+            ),
+        )
+        .where(
+            MonitoringRequest.plan_id.in_(plan_ids),
+            MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
+        )
+        .group_by(MonitoringRequest.plan_id)
+    ).all()
+    return {plan_id: (answered, asked) for plan_id, asked, answered in rows}
+
+
+@dataclass(frozen=True)
+class Rate:
+    name: str
+    asked: int
+    answered: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.asked) if self.asked else 0
+
+
+@dataclass(frozen=True)
+class Flag:
+    pupil_name: str
+    teacher: str
+    group: str | None
+
+
+@dataclass
+class SchoolMonitoring:
+    asked: int = 0
+    answered: int = 0
+    by_department: list[Rate] = field(default_factory=list)
+    by_teacher: list[Rate] = field(default_factory=list)
+    not_in_place: list[Flag] = field(default_factory=list)
+    partly_in_place: list[Flag] = field(default_factory=list)
+    concerns: list[Flag] = field(default_factory=list)
+    not_taught: list[Flag] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.asked) if self.asked else 0
+
+
+def school_monitoring(session: Session, school_id: int) -> SchoolMonitoring:
+    """Implementation across the school, this cycle of each running plan (one query)."""
+    teacher = aliased(Staff)
+    rows = session.execute(
+        select(
+            MonitoringRequest.status,
+            MonitoringRequest.strategies,
+            MonitoringRequest.impact,
+            MonitoringRequest.answered_at,
+            teacher.first_name,
+            teacher.last_name,
+            teacher.department,
+            Pupil.preferred_name,
+            Pupil.first_name,
+            Pupil.last_name,
+            TeachingGroup.code,
+            TeachingGroup.subject,
+        )
+        .join(
+            Plan,
+            and_(
+                Plan.id == MonitoringRequest.plan_id,
+                Plan.cycle_number == MonitoringRequest.cycle_number,
+            ),
+        )
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .join(teacher, teacher.id == MonitoringRequest.teacher_id)
+        .outerjoin(TeachingGroup, TeachingGroup.id == MonitoringRequest.group_id)
+        .where(MonitoringRequest.school_id == school_id, Plan.status != PlanStatus.CLOSED)
+        .order_by(Pupil.last_name, Pupil.first_name, teacher.last_name)
+    ).all()
+    result = SchoolMonitoring()
+    departments: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    teachers: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        (status, strategies, impact, answered_at, t_first, t_last, department) = row[:7]
+        (p_pref, p_first, p_last, code, subject) = row[7:]
+        name = f"{t_first} {t_last}"
+        flag = Flag(f"{p_pref or p_first} {p_last}", name, _group_label(code, subject))
+        if status == MonitoringStatus.WITHDRAWN:
+            result.not_taught.append(flag)
+            continue
+        answered = answered_at is not None
+        result.asked += 1
+        result.answered += answered
+        for tally in (departments[department or "No department"], teachers[name]):
+            tally[0] += 1
+            tally[1] += answered
+        if strategies == StrategiesInPlace.NO:
+            result.not_in_place.append(flag)
+        elif strategies == StrategiesInPlace.PARTLY:
+            result.partly_in_place.append(flag)
+        if impact == Impact.CONCERN:
+            result.concerns.append(flag)
+    result.by_department = sorted(
+        (Rate(name, a, b) for name, (a, b) in departments.items()),
+        key=lambda r: (r.percent, r.name),
+    )
+    result.by_teacher = sorted(
+        (Rate(name, a, b) for name, (a, b) in teachers.items()),
+        key=lambda r: (r.percent, r.name),
+    )
+    return result
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PlanRow:
+    id: int
+    pupil_id: int
+    cycle_number: int
+
+
+def _ask(
+    session: Session,
+    school_id: int,
+    plans: list,
+    now: datetime,
+    *,
+    requested_by: int | None,
+    only: list[tuple[int, int]] | None = None,
+) -> int:
+    if not plans:
+        return 0
+    teachers = teachers_of(session, school_id, [p.pupil_id for p in plans])
+    existing = set(
+        session.execute(
+            select(MonitoringRequest.plan_id, MonitoringRequest.teacher_id).where(
+                MonitoringRequest.plan_id.in_([p.id for p in plans]),
+                MonitoringRequest.cycle_number.in_({p.cycle_number for p in plans}),
+            )
+        ).all()
+    )
+    cycles = {p.id: p.cycle_number for p in plans}
+    rows = []
+    for plan in plans:
+        for staff_id, group_id in only or teachers.get(plan.pupil_id, []):
+            if (plan.id, staff_id) in existing:
+                continue
+            rows.append(
+                dict(
+                    school_id=school_id,
+                    plan_id=plan.id,
+                    cycle_number=cycles[plan.id],
+                    teacher_id=staff_id,
+                    group_id=group_id,
+                    requested_by_id=requested_by,
+                    status=MonitoringStatus.OPEN,
+                    created_at=now,
+                )
+            )
+    if rows:
+        _insert_ignoring_duplicates(session, rows)
+    return len(rows)
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    # A concurrent sweep may have asked the same teacher since we looked: theirs stands.
+    session.execute(
+        insert(MonitoringRequest).on_conflict_do_nothing(
+            index_elements=["plan_id", "cycle_number", "teacher_id"]
+        ),
+        rows,
+    )
+
+
+def _own_request(session: Session, viewer: Viewer, request_id: int) -> MonitoringRequest:
+    request = session.scalar(
+        select(MonitoringRequest)
+        .where(
+            MonitoringRequest.id == request_id,
+            MonitoringRequest.school_id == viewer.school_id,
+            MonitoringRequest.teacher_id == viewer.staff_id,
+        )
+        .options(
+            selectinload(MonitoringRequest.plan).selectinload(Plan.pupil),
+            selectinload(MonitoringRequest.group),
+        )
+    )
+    if request is None:
+        raise MonitoringRefused("That request isn't yours to answer.")
+    if request.status == MonitoringStatus.CLOSED:
+        raise MonitoringRefused(CLOSED_MESSAGE)
+    if request.status == MonitoringStatus.WITHDRAWN:
+        raise MonitoringRefused(
+            "You told us you don't teach this pupil, so this request was removed; the SENDCo "
+            "is checking the class list."
+        )
+    return request
+
+
+def _group_name(group: TeachingGroup | None) -> str | None:
+    return _group_label(group.code, group.subject) if group is not None else None
+
+
+def _group_label(code: str | None, subject: str | None) -> str | None:
+    if code is None:
+        return None
+    return f"{code} {subject}" if subject else code
+
+
+def _far_enough(today: date) -> date:
+    """Review dates worth looking at: at most this far ahead (15 school days, with holidays)."""
+    from datetime import timedelta
+
+    return today + timedelta(days=120)
