@@ -22,7 +22,8 @@ class Prompt(Base):
     __tablename__ = "prompts"
     __table_args__ = (
         UniqueConstraint("school_id", "dedupe_key"),
-        Index("ix_prompts_status_due_at", "status", "due_at"),
+        # The sender's claim query: pending rows in due order, ties by id, without a sort.
+        Index("ix_prompts_status_due_at_id", "status", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
