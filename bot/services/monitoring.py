@@ -288,9 +288,14 @@ class RequestRow:
 
 
 def requests_for(
-    session: Session, school_id: int, teacher_id: int, request_id: int | None = None
+    session: Session,
+    school_id: int,
+    teacher_id: int,
+    request_id: int | None = None,
+    limit: int | None = None,
 ) -> list[RequestRow]:
-    """A teacher's requests still open to answer or to change, unanswered first (one query)."""
+    """A teacher's requests still open to answer or to change, unanswered first (one query);
+    the first `limit` of them: a message shows 20."""
     query = (
         select(MonitoringRequest, Pupil, TeachingGroup)
         .join(Plan, Plan.id == MonitoringRequest.plan_id)
@@ -310,6 +315,8 @@ def requests_for(
     )
     if request_id is not None:
         query = query.where(MonitoringRequest.id == request_id)
+    if limit is not None:
+        query = query.limit(limit)
     return [
         RequestRow(
             request_id=request.id,
@@ -324,6 +331,23 @@ def requests_for(
         )
         for request, pupil, group in session.execute(query).all()
     ]
+
+
+def request_counts(session: Session, school_id: int, teacher_id: int) -> tuple[int, int]:
+    """(waiting for an answer, open to answer or change) for a teacher (one query)."""
+    waiting, total = session.execute(
+        select(
+            func.count(MonitoringRequest.id).filter(
+                MonitoringRequest.status == MonitoringStatus.OPEN
+            ),
+            func.count(MonitoringRequest.id),
+        ).where(
+            MonitoringRequest.school_id == school_id,
+            MonitoringRequest.teacher_id == teacher_id,
+            MonitoringRequest.status.in_(PENDING),
+        )
+    ).one()
+    return int(waiting), int(total)
 
 
 def answer(

@@ -294,12 +294,13 @@ def deliver_due(
     # Rows another sender claimed under our feet (SQLite); every row we tried is out of the
     # due query anyway (leased, retried later, or no longer pending), so only these need naming.
     taken: set[int] = set()
+    channels: dict[str, str] = {}
     while len(passed) < limit:
         claim = _claim_next(sessions, now, taken, school_id)
         if claim is None:
             break
         passed.add(claim.prompt_id)
-        who, outcome = _attempt(sessions, client, claim, now, render)
+        who, outcome = _attempt(sessions, client, claim, now, render, channels)
         if outcome.kind == "token":
             _release(sessions, claim)
             raise SlackTokenRefused(outcome.reason, report, needed=outcome.needed)
@@ -471,18 +472,20 @@ def _attempt(
     claim: _Claim,
     now: datetime,
     render: Render,
+    channels: dict[str, str],
 ) -> tuple[_Who, _Outcome]:
-    """Everything between claiming and recording: prepare, then talk to Slack."""
-    with sessions.begin() as session:
-        prompt = session.get(Prompt, claim.prompt_id)
-        assert prompt is not None  # claimed rows are never deleted
-        staff = prompt.recipient
-        who = _Who(prompt.id, prompt.school_id, staff.display_name, prompt.kind, prompt.due_at)
+    """Everything between claiming and recording: prepare, then talk to Slack.
+
+    `channels` remembers each person's DM channel for the run: one conversations.open each.
+    """
+    who, prepared = _prepare(sessions, client, claim, now, render)
+    if isinstance(prepared, _Outcome):
+        return who, prepared
     try:
-        prepared = _prepare(sessions, client, claim, now, render)
-        if isinstance(prepared, _Outcome):
-            return who, prepared
-        channel = client.conversations_open(users=prepared.user_id)["channel"]["id"]
+        channel = channels.get(prepared.user_id)
+        if channel is None:
+            channel = client.conversations_open(users=prepared.user_id)["channel"]["id"]
+            channels[prepared.user_id] = channel
         if claim.attempts_before > 0:
             ts = _find_posted(client, channel, claim.prompt_id, oldest=who.due_at - CLOCK_SKEW)
             if ts is not None:
@@ -511,19 +514,30 @@ def _prepare(
     claim: _Claim,
     now: datetime,
     render: Render,
-) -> _Message | _Outcome:
-    """The recipient's Slack id and the rendered message; or why there is nothing to post."""
+) -> tuple[_Who, _Message | _Outcome]:
+    """Who it is for, and their Slack id and the rendered message; or why there is nothing to
+    post. One transaction; a Slack error looking the person up is the attempt's outcome."""
     with sessions.begin() as session:
         prompt = session.get(Prompt, claim.prompt_id)
-        assert prompt is not None
-        if prompt.status != PromptStatus.PENDING:
-            return _Outcome("cancelled", "cancelled while it was being sent")
+        assert prompt is not None  # claimed rows are never deleted
         staff = prompt.recipient
+        who = _Who(prompt.id, prompt.school_id, staff.display_name, prompt.kind, prompt.due_at)
+        if prompt.status != PromptStatus.PENDING:
+            return who, _Outcome("cancelled", "cancelled while it was being sent")
         if not staff.is_active:
-            return _Outcome("unreachable", f"{staff.display_name} is no longer on the staff list")
-        user_id = slack_id_for(session, client, staff, now)
+            return who, _Outcome(
+                "unreachable", f"{staff.display_name} is no longer on the staff list"
+            )
+        try:
+            user_id = slack_id_for(session, client, staff, now)
+        except SlackApiError as error:
+            return who, _slack_outcome(error)
+        except OSError as error:
+            return who, _Outcome("retry", f"could not reach Slack ({type(error).__name__})")
+        except SlackClientError as error:
+            return who, _Outcome("retry", f"Slack client error ({type(error).__name__})")
         if user_id is None:
-            return _Outcome(
+            return who, _Outcome(
                 "unreachable",
                 f"no Slack account found for {staff.display_name} (matched by email address)",
             )
@@ -531,13 +545,15 @@ def _prepare(
             content = render(session, prompt)
         except Exception as error:  # a bug in one message must not stop the others
             log.exception("Rendering prompt %s (%s) failed", prompt.id, prompt.kind.value)
-            return _Outcome("retry", f"the message could not be written ({type(error).__name__})")
+            return who, _Outcome(
+                "retry", f"the message could not be written ({type(error).__name__})"
+            )
         if content is None:
-            return _Outcome("cancelled", "no longer needed")
+            return who, _Outcome("cancelled", "no longer needed")
         text = content.get("text")
         if not isinstance(text, str) or not text.strip():
-            return _Outcome("retry", "the message has no text")
-        return _Message(user_id, text, content.get("blocks"))
+            return who, _Outcome("retry", "the message has no text")
+        return who, _Message(user_id, text, content.get("blocks"))
 
 
 def _find_posted(

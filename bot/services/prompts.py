@@ -48,10 +48,14 @@ def monitoring_message(
 ) -> dict[str, Any] | None:
     """A teacher's monitoring requests as a message (the digest, one request, or the digest
     again after an answer); None when nothing is left to answer or change."""
-    rows = monitoring.requests_for(session, school.id, teacher_id, request_id)
-    if not rows or (notice is None and all(r.answered for r in rows)):
+    if request_id is not None:
+        rows = monitoring.requests_for(session, school.id, teacher_id, request_id)
+        waiting, total = sum(1 for r in rows if not r.answered), len(rows)
+    else:
+        rows = monitoring.requests_for(session, school.id, teacher_id, limit=monitoring.DIGEST_ROWS)
+        waiting, total = monitoring.request_counts(session, school.id, teacher_id)
+    if not rows or (notice is None and not waiting):
         return None
-    waiting = sum(1 for r in rows if not r.answered)
     if asked_by and request_id is not None:
         intro = f"{escape_mrkdwn(asked_by)} would like your feedback on this pupil's plan."
         fallback = "A request for your feedback on a pupil's plan"
@@ -67,6 +71,7 @@ def monitoring_message(
     return render_json(
         "monitoring_message.json.j2",
         rows=rows,
+        total=total,
         limit=monitoring.DIGEST_ROWS,
         initials=school.pupil_display == PupilDisplay.INITIALS,
         intro=intro,
