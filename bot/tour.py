@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -78,6 +79,7 @@ def run_tour(
         try:
             tour = _Tour(out, SlackSender(server.url, SIGNING_SECRET, slack), cast)
             tour.run()
+            tour.scheduler(sessions, clock)
         finally:
             server.stop()
         with sessions() as session:
@@ -124,6 +126,40 @@ class _Tour:
         if self.cast.get("untaught_pupil"):
             self.command(teacher, f"pupil {self.cast['untaught_pupil']}")
         self.command(self.cast["visitor"], "caseload")
+
+    def scheduler(self, sessions, clock: Callable[[], datetime]) -> None:
+        """The scheduler's sweep: review prompts, teachers' monitoring digests, SENDCo digest."""
+        from bot.scheduler import sweep
+        from bot.services.calendar import load_calendar
+        from bot.slack import make_client
+        from models import School
+
+        with sessions() as session:
+            school = session.scalars(select(School)).first()
+            calendar = load_calendar(session, school.id)
+            when = calendar.next_sending_time(
+                clock(), school.timezone, school.school_day_starts, school.school_day_ends
+            )
+            local = when.astimezone(ZoneInfo(school.timezone))
+        self.step += 1
+        _say(self.out, RULE)
+        _say(
+            self.out,
+            f"{self.step}. The scheduler's sweep, at {local:%H:%M on %A %-d %B} (school hours; "
+            "`sspbot serve` sweeps every minute, or cron runs `sspbot tick`)",
+        )
+        _say(self.out, "")
+        emulator = self.sender.emulator
+        client = make_client(emulator.bot_token, emulator.api_url)
+        for line in sweep(sessions, client, when):
+            self.out.write(f"   │ {line}\n")
+        holder, teacher = self.cast["holder"], self.cast["teacher"]
+        for person, what in ((holder, "review prompt"), (teacher, "monitoring digest")):
+            received = emulator.messages_to(person["slack_id"])
+            if received:
+                self._heading(person, f"gets a direct message: a {what}")
+                self._show(received[0])
+        self.command(self.cast["sendco"], "monitoring")
 
     def command(self, person: dict, text: str) -> dict:
         self._heading(person, f"types  /ssp {text}")

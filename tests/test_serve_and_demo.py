@@ -35,6 +35,10 @@ def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
         "As one of their teachers",
         "couldn't find a pupil",
         "can't find you on your school's staff list",
+        "The scheduler's sweep",
+        "review prompt(s)",
+        "teacher digest(s) queued",
+        "How plans are implemented",
         "That's the tour.",
     ):
         assert expected in out, expected
