@@ -337,3 +337,34 @@ def test_every_one_click_answer_is_recorded(slack, tick):
         (row,) = requests(slack, id=int(request_id))
         field = "strategies" if action == "monitoring_strategies" else "impact"
         assert getattr(row, field).value == value
+
+
+def test_a_request_made_after_todays_digest_waits_for_tomorrows(slack, tick):
+    digest(slack, tick)
+    with slack.sessions.begin() as session:
+        group = session.scalar(select(TeachingGroup).where(TeachingGroup.code == "9A/Ma1"))
+        pupil = Pupil(
+            school_id=slack.ids["school"],
+            upn="D820123450001",
+            first_name="Late",
+            last_name="Joiner",
+            date_of_birth=date(2012, 5, 6),
+            year_group=9,
+        )
+        session.add(
+            Plan(
+                school_id=slack.ids["school"],
+                pupil=pupil,
+                case_holder_id=slack.ids["priya"],
+                status=PlanStatus.ACTIVE,
+                review_date=date(2026, 12, 1),
+            )
+        )
+        session.add(TeachingGroupPupil(group=group, pupil=pupil))
+    tick("2026-11-23T14:00:00+00:00")
+    assert len(requests(slack)) == 25
+    assert len(slack.emulator.messages_to("U0MATHS")) == 1  # one digest a day
+    tick("2026-11-24T10:00:00+00:00")
+    second = slack.emulator.messages_to("U0MATHS")[-1]
+    assert len(slack.emulator.messages_to("U0MATHS")) == 2
+    assert "25 pupils are waiting" in text_of(second)

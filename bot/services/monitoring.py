@@ -230,17 +230,17 @@ def create_due_digests(
     ).all()
     if not rows:
         return 0
-    new = [r.id for r in rows if r.notified_at is None]
-    reminders = [r.id for r in rows if r.notified_at is not None]
     teachers = sorted({r.teacher_id for r in rows})
-    keys = [digest_key(t, today) for t in teachers]
+    keys = {t: digest_key(t, today) for t in teachers}
     existing = set(
         session.scalars(
             select(Prompt.dedupe_key).where(
-                Prompt.school_id == school.id, Prompt.dedupe_key.in_(keys)
+                Prompt.school_id == school.id, Prompt.dedupe_key.in_(list(keys.values()))
             )
         )
     )
+    # A teacher whose digest has gone today hears of later requests in tomorrow's.
+    queued = [t for t in teachers if keys[t] not in existing]
     send_at = calendar.next_sending_time(
         now, school.timezone, school.school_day_starts, school.school_day_ends
     )
@@ -252,14 +252,16 @@ def create_due_digests(
                 recipient_id=teacher_id,
                 kind=PromptKind.MONITORING_DIGEST,
                 plan_id=None,
-                dedupe_key=key,
+                dedupe_key=keys[teacher_id],
                 due_at=send_at,
             )
-            for teacher_id, key in zip(teachers, keys, strict=True)
-            if key not in existing
+            for teacher_id in queued
         ],
         now=now,
     )
+    told = set(queued)
+    new = [r.id for r in rows if r.teacher_id in told and r.notified_at is None]
+    reminders = [r.id for r in rows if r.teacher_id in told and r.notified_at is not None]
     for ids, column in ((new, "notified_at"), (reminders, "reminded_at")):
         if ids:
             session.execute(
@@ -268,7 +270,7 @@ def create_due_digests(
                 .values({column: now})
                 .execution_options(synchronize_session=False)
             )
-    return len([k for k in keys if k not in existing])
+    return len(queued)
 
 
 # --- answering ------------------------------------------------------------------------------
