@@ -183,6 +183,7 @@ def _sendco_digest(session: Session, prompt: Prompt) -> dict[str, Any] | None:
     if not (escalated or overdue or coming_up or awaiting or unreachable):
         return None  # nothing to say this week: no message
     by_holder = Counter(s.case_holder or "no case holder" for s in escalated)
+    feedback = monitoring.school_monitoring(session, school.id)
     return render_json(
         "sendco_digest.json.j2",
         week_of=today,
@@ -194,6 +195,7 @@ def _sendco_digest(session: Session, prompt: Prompt) -> dict[str, Any] | None:
         escalated_by=[f"{escape_mrkdwn(name)} ({n})" for name, n in sorted(by_holder.items())],
         awaiting_qa=awaiting,
         unreachable=[escape_mrkdwn(name) for name in unreachable],
+        feedback=feedback,
     )
 
 
