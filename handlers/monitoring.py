@@ -18,6 +18,7 @@ from bot.render import render_json
 from bot.services import monitoring
 from bot.services.prompts import monitoring_message
 from bot.slack import staff_for_slack_user
+from handlers import forms
 from models import Impact, School, StrategiesInPlace
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def feedback_command(
     query = " ".join(rest[:-1] if mention else rest)
     if not query:
         respond(
-            **_notice(
+            **forms.notice(
                 "Say which pupil: `/ssp feedback <UPN or name>` asks all their teachers; add "
                 "`@teacher` to ask one."
             )
@@ -72,11 +73,11 @@ def feedback_command(
                 session, viewer, pupil_id=pupil_id, teacher_id=teacher_id, now=runtime.now()
             )
     except UserError as refusal:
-        respond(**_notice(str(refusal)))
+        respond(**forms.notice(str(refusal)))
         return
     runtime.deliver_soon(client)
     respond(
-        **_notice(
+        **forms.notice(
             f"Asked {len(asked)} teacher(s) for feedback on {name}'s plan: {', '.join(asked)}. "
             "Their answers will be in the review notes and in `/ssp pupil`."
         )
@@ -94,16 +95,16 @@ def ask_from_button(
             name, asked = monitoring.request_now(
                 session,
                 viewer,
-                pupil_id=_int(action.get("value")),
+                pupil_id=forms.as_int(action.get("value")),
                 teacher_id=None,
                 now=runtime.now(),
             )
     except UserError as refusal:
-        respond(**_notice(str(refusal)))
+        respond(**forms.notice(str(refusal)))
         return
     runtime.deliver_soon(client)
     respond(
-        **_notice(
+        **forms.notice(
             f"Asked {len(asked)} teacher(s) for feedback on {name}'s plan: {', '.join(asked)}."
         )
     )
@@ -111,7 +112,7 @@ def ask_from_button(
 
 def monitoring_command(runtime: Runtime, viewer: Viewer) -> dict:
     if not viewer.sees_whole_school:
-        return _notice(WHOLE_SCHOOL_ONLY)
+        return forms.notice(WHOLE_SCHOOL_ONLY)
     with runtime.unit_of_work() as session:
         summary = monitoring.school_monitoring(session, viewer.school_id)
     return {
@@ -134,12 +135,12 @@ def answer_in_message(ack: Ack, action: dict, context: BoltContext, respond: Res
         else:
             choice["impact"] = Impact(value)
     except ValueError:
-        respond(**_notice("That answer wasn't one I know; please choose again."))
+        respond(**forms.notice("That answer wasn't one I know; please choose again."))
         return
     try:
         with runtime.unit_of_work() as session:
             request = monitoring.answer(
-                session, viewer, _int(request_id), now=runtime.now(), **choice
+                session, viewer, forms.as_int(request_id), now=runtime.now(), **choice
             )
             name = request.plan.pupil.known_as
         notice = f":white_check_mark: Saved for {name}. Thank you."
@@ -154,7 +155,7 @@ def not_taught(ack: Ack, action: dict, context: BoltContext, respond: Respond) -
     try:
         with runtime.unit_of_work() as session:
             name = monitoring.not_teaching(
-                session, viewer, _int(action.get("value")), runtime.now()
+                session, viewer, forms.as_int(action.get("value")), runtime.now()
             )
         notice = f"Removed {name}. The SENDCo will check the class list. Thank you for saying."
     except UserError as refusal:
@@ -170,7 +171,7 @@ def open_modal(
     try:
         with runtime.unit_of_work() as session:
             request, shown = monitoring.request_for_modal(
-                session, viewer, _int(action.get("value")), runtime.now()
+                session, viewer, forms.as_int(action.get("value")), runtime.now()
             )
             current = {
                 "strategies": request.strategies.value if request.strategies else None,
@@ -181,7 +182,7 @@ def open_modal(
             }
             request_id = request.id
     except UserError as refusal:
-        respond(**_notice(str(refusal)))
+        respond(**forms.notice(str(refusal)))
         return
     container = body.get("container") or {}
     meta = {
@@ -194,7 +195,7 @@ def open_modal(
         client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as error:
         log.warning("opening the monitoring modal failed: %s", error.response.get("error"))
-        respond(**_notice("Slack wouldn't open the form just then. Please try again."))
+        respond(**forms.notice("Slack wouldn't open the form just then. Please try again."))
 
 
 def save_modal(ack: Ack, view: dict, context: BoltContext, client: WebClient) -> None:
@@ -202,7 +203,7 @@ def save_modal(ack: Ack, view: dict, context: BoltContext, client: WebClient) ->
     values = view["state"]["values"]
     strategies = _choice(values, "strategies", StrategiesInPlace)
     impact = _choice(values, "impact", Impact)
-    notes = {name: _text(values, name) for name in ("comment", "evidence", "to_change")}
+    notes = {name: forms.text_value(values, name) for name in ("comment", "evidence", "to_change")}
     errors = {}
     if impact == Impact.CONCERN and not notes["comment"]:
         errors["comment"] = "Say what concerns you, so the case holder can act on it."
@@ -211,13 +212,13 @@ def save_modal(ack: Ack, view: dict, context: BoltContext, client: WebClient) ->
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    meta = _meta_of(view)
+    meta = forms.meta_of(view)
     try:
         with runtime.unit_of_work() as session:
             request = monitoring.answer(
                 session,
                 viewer,
-                _int(meta.get("request_id")),
+                forms.as_int(meta.get("request_id")),
                 now=runtime.now(),
                 strategies=strategies,
                 impact=impact,
@@ -273,27 +274,3 @@ def _choice(values: dict, block_id: str, kind):
         return kind(chosen.get("value")) if chosen.get("value") else None
     except ValueError:
         return None
-
-
-def _text(values: dict, block_id: str) -> str | None:
-    value = ((values.get(block_id) or {}).get("value") or {}).get("value")
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _meta_of(view: dict) -> dict:
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def _notice(text: str) -> dict:
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1

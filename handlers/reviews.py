@@ -23,6 +23,7 @@ from bot.render import escape_mrkdwn, render_json, year_label
 from bot.services import reviews
 from bot.services.plan_editing import join_long, split_long
 from bot.services.pupils import MAX_MATCHES, find_pupils
+from handlers import forms
 from models import TargetResult, TimelineKind
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def review_command(
     today: date,
 ) -> None:
     if not rest:
-        respond(**_notice("Say which pupil: `/ssp review <UPN or name>`."))
+        respond(**forms.notice("Say which pupil: `/ssp review <UPN or name>`."))
         return
     pupil_id = _one_pupil(runtime, viewer, " ".join(rest), "ssp_review_pick", "Review", respond)
     if pupil_id is None:
@@ -67,7 +68,7 @@ def review_command(
             plan_id = reviews.plan_of_pupil(session, viewer, pupil_id)
             view = _review_view(session, runtime, viewer, plan_id, today, via="/ssp review")
     except UserError as refusal:
-        respond(**_notice(str(refusal)))
+        respond(**forms.notice(str(refusal)))
         return
     _open(client, trigger_id, view, respond)
 
@@ -82,12 +83,12 @@ def open_from_button(
     try:
         with runtime.unit_of_work() as session:
             if action["action_id"] == "ssp_review_pick":  # a pupil chosen from a list
-                plan_id = reviews.plan_of_pupil(session, viewer, _int(value))
+                plan_id = reviews.plan_of_pupil(session, viewer, forms.as_int(value))
             else:
-                plan_id = _int(value)
+                plan_id = forms.as_int(value)
             view = _review_view(session, runtime, viewer, plan_id, today, via="review prompt")
     except UserError as refusal:
-        respond(**_notice(str(refusal)))
+        respond(**forms.notice(str(refusal)))
         return
     _open(client, body["trigger_id"], view, respond)
 
@@ -97,7 +98,7 @@ def save_draft(ack: Ack, body: dict, client: WebClient, context: BoltContext) ->
     ack()
     runtime, viewer = runtime_of(context), viewer_of(context)
     view = body["view"]
-    meta = _meta_of(view)
+    meta = forms.meta_of(view)
     today = runtime.today(school_timezone(context))
     answers = _answers(view.get("state", {}).get("values", {}))
     try:
@@ -105,8 +106,8 @@ def save_draft(ack: Ack, body: dict, client: WebClient, context: BoltContext) ->
             saved = reviews.save_review(
                 session,
                 viewer,
-                plan_id=_int(meta.get("plan_id")),
-                cycle=_int(meta.get("cycle")),
+                plan_id=forms.as_int(meta.get("plan_id")),
+                cycle=forms.as_int(meta.get("cycle")),
                 answers=answers,
                 submit=False,
                 now=runtime.now(),
@@ -123,7 +124,7 @@ def save_draft(ack: Ack, body: dict, client: WebClient, context: BoltContext) ->
             with runtime.unit_of_work() as session:
                 new_view = _review_view(session, runtime, viewer, meta["plan_id"], today, status)
     except UserError as refusal:
-        new_view = _done_modal("Review notes", str(refusal))
+        new_view = forms.done_modal("Review notes", str(refusal))
     try:
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
     except SlackApiError as error:
@@ -132,7 +133,7 @@ def save_draft(ack: Ack, body: dict, client: WebClient, context: BoltContext) ->
 
 def submit_review(ack: Ack, view: dict, context: BoltContext, client: WebClient) -> None:
     runtime, viewer = runtime_of(context), viewer_of(context)
-    meta = _meta_of(view)
+    meta = forms.meta_of(view)
     today = runtime.today(school_timezone(context))
     answers = _answers(view["state"]["values"])
     try:
@@ -141,9 +142,9 @@ def submit_review(ack: Ack, view: dict, context: BoltContext, client: WebClient)
                 saved = reviews.amend_review(
                     session,
                     viewer,
-                    plan_id=_int(meta.get("plan_id")),
-                    cycle=_int(meta.get("cycle")),
-                    expected_version=_int(meta.get("version")),
+                    plan_id=forms.as_int(meta.get("plan_id")),
+                    cycle=forms.as_int(meta.get("cycle")),
+                    expected_version=forms.as_int(meta.get("version")),
                     answers=answers,
                     now=runtime.now(),
                     today=today,
@@ -152,15 +153,15 @@ def submit_review(ack: Ack, view: dict, context: BoltContext, client: WebClient)
                 saved = reviews.save_review(
                     session,
                     viewer,
-                    plan_id=_int(meta.get("plan_id")),
-                    cycle=_int(meta.get("cycle")),
+                    plan_id=forms.as_int(meta.get("plan_id")),
+                    cycle=forms.as_int(meta.get("cycle")),
                     answers=answers,
                     submit=True,
                     now=runtime.now(),
                     today=today,
                 )
     except UserError as refusal:
-        ack(response_action="update", view=_done_modal("Review notes", str(refusal)))
+        ack(response_action="update", view=forms.done_modal("Review notes", str(refusal)))
         return
     if isinstance(saved, dict):
         ack(response_action="errors", errors=_block_errors(saved, view))
@@ -180,7 +181,7 @@ def submit_review(ack: Ack, view: dict, context: BoltContext, client: WebClient)
             f"is on {saved.next_review_date:%-d %B %Y}. It has gone to the SENDCo for quality "
             "assurance. You can amend the notes with `/ssp review` until the SENDCo approves."
         )
-    ack(response_action="update", view=_done_modal("Review notes", text))
+    ack(response_action="update", view=forms.done_modal("Review notes", text))
 
 
 # --- snooze ---------------------------------------------------------------------------------
@@ -196,13 +197,13 @@ def open_snooze(
             form = reviews.open_review(
                 session,
                 viewer,
-                _int(action.get("value")),
+                forms.as_int(action.get("value")),
                 via="review prompt",
                 now=runtime.now(),
                 today=runtime.today(school_timezone(context)),
             )
     except UserError as refusal:
-        respond(**_notice(str(refusal)))
+        respond(**forms.notice(str(refusal)))
         return
     view = render_json(
         "snooze_modal.json.j2",
@@ -216,8 +217,8 @@ def open_snooze(
 def submit_snooze(ack: Ack, view: dict, context: BoltContext) -> None:
     runtime, viewer = runtime_of(context), viewer_of(context)
     values = view["state"]["values"]
-    days = _select(values, "days")
-    reason = _text(values, "reason")
+    days = forms.selected_value(values, "days")
+    reason = forms.text_value(values, "reason")
     errors = {}
     if days is None:
         errors["days"] = "Choose how long to snooze for."
@@ -231,15 +232,15 @@ def submit_snooze(ack: Ack, view: dict, context: BoltContext) -> None:
             back_on = reviews.snooze(
                 session,
                 viewer,
-                plan_id=_int(_meta_of(view).get("plan_id")),
-                school_days=_int(days),
+                plan_id=forms.as_int(forms.meta_of(view).get("plan_id")),
+                school_days=forms.as_int(days),
                 reason=reason,
                 now=runtime.now(),
             )
         text = f"Snoozed. I'll remind you on {back_on:%A %-d %B}."
     except UserError as refusal:
         text = str(refusal)
-    ack(response_action="update", view=_done_modal("Snooze review prompt", text))
+    ack(response_action="update", view=forms.done_modal("Snooze review prompt", text))
 
 
 # --- interim notes --------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def note_command(
 ) -> None:
     if not rest:
         respond(
-            **_notice(
+            **forms.notice(
                 "Say which pupil: `/ssp note <UPN or name>`. To file a message you already "
                 "have, use the message shortcut *Add to a pupil's plan* on it."
             )
@@ -266,7 +267,9 @@ def note_from_button(
 ) -> None:
     ack()
     runtime, viewer = runtime_of(context), viewer_of(context)
-    _open_note(runtime, client, viewer, _int(action.get("value")), body["trigger_id"], respond)
+    _open_note(
+        runtime, client, viewer, forms.as_int(action.get("value")), body["trigger_id"], respond
+    )
 
 
 def note_from_message(ack: Ack, shortcut: dict, client: WebClient, context: BoltContext) -> None:
@@ -276,7 +279,7 @@ def note_from_message(ack: Ack, shortcut: dict, client: WebClient, context: Bolt
     if not (viewer.is_sendco or viewer.is_case_holder):
         client.views_open(
             trigger_id=shortcut["trigger_id"],
-            view=_done_modal("Add to a pupil's plan", reviews.NOT_YOURS),
+            view=forms.done_modal("Add to a pupil's plan", reviews.NOT_YOURS),
         )
         return
     text = (shortcut.get("message") or {}).get("text") or ""
@@ -297,17 +300,17 @@ def submit_note(ack: Ack, view: dict, context: BoltContext) -> None:
     """A note's form: with a pupil already chosen it is filed; otherwise the pupil is confirmed."""
     runtime, viewer = runtime_of(context), viewer_of(context)
     values = view["state"]["values"]
-    meta = _meta_of(view)
+    meta = forms.meta_of(view)
     text = _note_text(values)
-    kind = _select(values, "kind") or "note"
+    kind = forms.selected_value(values, "kind") or "note"
     errors = {} if text else {"text--0": "Write the note first."}
     if "pupil_id" in meta:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        _file_note(ack, runtime, viewer, _int(meta["pupil_id"]), kind, text, "/ssp note")
+        _file_note(ack, runtime, viewer, forms.as_int(meta["pupil_id"]), kind, text, "/ssp note")
         return
-    query = _text(values, "pupil") or ""
+    query = forms.text_value(values, "pupil") or ""
     with runtime.unit_of_work() as session:
         matches = find_pupils(session, viewer, query) if query else []
     if not query:
@@ -348,8 +351,8 @@ def confirm_note(ack: Ack, view: dict, context: BoltContext) -> None:
     if not text:
         ack(response_action="errors", errors={"text--0": "Write the note first."})
         return
-    pupil_id = _int(_meta_of(view).get("pupil_id"))
-    kind = _select(values, "kind") or "note"
+    pupil_id = forms.as_int(forms.meta_of(view).get("pupil_id"))
+    kind = forms.selected_value(values, "kind") or "note"
     _file_note(ack, runtime, viewer, pupil_id, kind, text, "message shortcut")
 
 
@@ -368,7 +371,7 @@ def _file_note(ack, runtime, viewer, pupil_id: int, kind: str, text: str, via: s
         answer = f"Filed on {name}'s plan. It will be in front of you when you log the review."
     except (UserError, ValueError) as refusal:
         answer = str(refusal) if isinstance(refusal, UserError) else reviews.NOT_YOURS
-    ack(response_action="update", view=_done_modal("Add to a pupil's plan", answer))
+    ack(response_action="update", view=forms.done_modal("Add to a pupil's plan", answer))
 
 
 def _open_note(runtime, client, viewer, pupil_id: int, trigger_id: str, respond) -> None:
@@ -377,7 +380,7 @@ def _open_note(runtime, client, viewer, pupil_id: int, trigger_id: str, respond)
             reviews.plan_of_pupil(session, viewer, pupil_id)
             name = _pupil_name(session, pupil_id)
     except UserError as refusal:
-        respond(**_notice(str(refusal)))
+        respond(**forms.notice(str(refusal)))
         return
     view = render_json(
         "note_modal.json.j2",
@@ -458,15 +461,15 @@ def _answers(values: dict) -> reviews.ReviewAnswers:
             continue
         target_id = int(target)
         if kind == "result":
-            chosen = _select(values, block_id)
+            chosen = forms.selected_value(values, block_id)
             answers.results[target_id] = TargetResult(chosen) if chosen in _RESULTS else None
         elif kind == "evidence":
-            answers.evidence[target_id] = _text(values, block_id)
+            answers.evidence[target_id] = forms.text_value(values, block_id)
         elif kind == "carry":
-            chosen = _select(values, block_id)
+            chosen = forms.selected_value(values, block_id)
             if chosen in ("carry", "close"):
                 answers.carry_forward[target_id] = chosen == "carry"
-    answers.texts = {name: _text(values, name) for name in reviews.TEXT_FIELDS}
+    answers.texts = {name: forms.text_value(values, name) for name in reviews.TEXT_FIELDS}
     answers.meeting_date = _date(values, "meeting_date")
     answers.next_review_date = _date(values, "next_review_date")
     return answers
@@ -482,21 +485,8 @@ def _block_errors(errors: dict[str, str], view: dict) -> dict[str, str]:
     return shown or {"meeting_date": " ".join(errors.values())[:300]}
 
 
-def _element(values: dict, block_id: str) -> dict:
-    return (values.get(block_id) or {}).get("value") or {}
-
-
-def _text(values: dict, block_id: str) -> str | None:
-    value = _element(values, block_id).get("value")
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _select(values: dict, block_id: str) -> str | None:
-    return (_element(values, block_id).get("selected_option") or {}).get("value")
-
-
 def _date(values: dict, block_id: str) -> date | None:
-    value = _element(values, block_id).get("selected_date")
+    value = forms.element(values, block_id).get("selected_date")
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
@@ -507,7 +497,7 @@ def _note_text(values: dict) -> str:
     blocks = sorted(
         (b for b in values if b.startswith("text--")), key=lambda b: int(b.rsplit("--", 1)[1])
     )
-    return join_long([_element(values, b).get("value") for b in blocks]).strip()
+    return join_long([forms.element(values, b).get("value") for b in blocks]).strip()
 
 
 def _pieces(text: str) -> list[str]:
@@ -532,10 +522,12 @@ def _one_pupil(runtime, viewer, query: str, action_id: str, label: str, respond)
     with runtime.unit_of_work() as session:
         matches = find_pupils(session, viewer, query)
     if not matches:
-        respond(**_notice(NOT_FOUND.format(query[:80])))
+        respond(**forms.notice(NOT_FOUND.format(query[:80])))
     elif len(matches) > MAX_MATCHES:
         respond(
-            **_notice(f"More than {MAX_MATCHES} pupils match; add more of the name or use the UPN.")
+            **forms.notice(
+                f"More than {MAX_MATCHES} pupils match; add more of the name or use the UPN."
+            )
         )
     elif len(matches) > 1:
         respond(**_choices(query, matches, action_id, label))
@@ -557,36 +549,11 @@ def _open(client: WebClient, trigger_id: str, view: dict, respond) -> None:
     except SlackApiError as error:
         log.warning("opening a review modal failed: %s", error.response.get("error"))
         respond(
-            **_notice(
+            **forms.notice(
                 "Slack wouldn't open the form just then (it gives me three seconds). "
                 "Please try again."
             )
         )
-
-
-def _done_modal(title: str, text: str) -> dict:
-    return render_json(
-        "plan_notice_modal.json.j2", title=title, paragraphs=[text], reload=False, meta="{}"
-    )
-
-
-def _notice(text: str) -> dict:
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
-
-
-def _meta_of(view: dict) -> dict:
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 def _zone(context: BoltContext):

@@ -454,16 +454,7 @@ def open_review(
         )
     else:
         form = _notes_form(session, school, plan, today)
-    audit.record(
-        session,
-        action="read",
-        via=via,
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=plan,
-        detail="review notes opened",
-    )
+    _log(session, viewer, plan, now, via=via, detail="review notes opened", action="read")
     return form
 
 
@@ -538,16 +529,7 @@ def save_review(
     _write(review, answers, targets)
     if not submit:
         _flush_or_conflict(session)
-        audit.record(
-            session,
-            action="update",
-            via="review notes",
-            now=now,
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
-            plan=plan,
-            detail="review notes saved as a draft",
-        )
+        _log(session, viewer, plan, now, via="review notes", detail="review notes saved as a draft")
         return Saved(plan.pupil.known_as, submitted=False)
 
     review.status = ReviewStatus.SUBMITTED
@@ -696,24 +678,14 @@ def amend_review(
     for result in review.target_results:
         if result.result is not None:
             targets[result.target_id].status = RESULT_STATUS[result.result]
-    session.add(
-        TimelineEntry(
-            plan_id=plan.id,
-            occurred_at=now,
-            kind=TimelineKind.REVIEW,
-            summary=f"Review notes of plan {cycle} amended by {viewer.name}.",
-            author_id=viewer.staff_id,
-        )
-    )
-    audit.record(
+    _log(
         session,
-        action="update",
+        viewer,
+        plan,
+        now,
         via="review notes",
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=plan,
         detail="submitted review notes amended",
+        timeline=(TimelineKind.REVIEW, f"Review notes of plan {cycle} amended by {viewer.name}."),
     )
     _flush_or_conflict(session)
     return Saved(plan.pupil.known_as, submitted=True)
@@ -781,27 +753,18 @@ def snooze(
         prompt = _prompt(session, school.id, key)
         if prompt is not None:
             outbox.mark_answered(session, prompt.id, now)
-    session.add(
-        TimelineEntry(
-            plan_id=plan.id,
-            occurred_at=now,
-            kind=TimelineKind.NOTE,
-            summary=(
-                f"{viewer.name} snoozed the review prompt by {school_days} school day(s): "
-                f"{review.snooze_reason}"
-            ),
-            author_id=viewer.staff_id,
-        )
-    )
-    audit.record(
+    _log(
         session,
-        action="update",
+        viewer,
+        plan,
+        now,
         via="review prompt",
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=plan,
         detail=f"review prompt snoozed by {school_days} school day(s)",
+        timeline=(
+            TimelineKind.NOTE,
+            f"{viewer.name} snoozed the review prompt by {school_days} school day(s): "
+            f"{review.snooze_reason}",
+        ),
     )
     _flush_or_conflict(session)
     return back_on
@@ -822,32 +785,15 @@ def add_note(
         raise ReviewRefused("Choose what kind of note this is.")
     if not text.strip():
         raise ReviewRefused("The note is empty.")
-    plan = session.scalar(
-        select(Plan)
-        .join(Pupil, Pupil.id == Plan.pupil_id)
-        .where(Plan.pupil_id == pupil_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
-        .options(selectinload(Plan.pupil))
-    )
-    if plan is None or not _may_review(viewer, plan):
-        raise ReviewRefused(NOT_YOURS)
-    session.add(
-        TimelineEntry(
-            plan_id=plan.id,
-            occurred_at=now,
-            kind=kind,
-            summary=text.strip(),
-            author_id=viewer.staff_id,
-        )
-    )
-    audit.record(
+    plan = _plan_for(session, viewer, pupil_id=pupil_id)
+    _log(
         session,
-        action="update",
+        viewer,
+        plan,
+        now,
         via=via,
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=plan,
         detail=f"{NOTE_KINDS[kind].lower()} added to the timeline",
+        timeline=(kind, text.strip()),
     )
     session.flush()
     return plan.pupil.known_as
@@ -855,14 +801,7 @@ def add_note(
 
 def plan_of_pupil(session: Session, viewer: Viewer, pupil_id: int) -> int:
     """The id of the pupil's open plan, if the viewer may review it."""
-    plan = session.scalar(
-        select(Plan)
-        .join(Pupil, Pupil.id == Plan.pupil_id)
-        .where(Plan.pupil_id == pupil_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
-    )
-    if plan is None or not _may_review(viewer, plan):
-        raise ReviewRefused(NOT_YOURS)
-    return plan.id
+    return _plan_for(session, viewer, pupil_id=pupil_id).id
 
 
 NOT_YOURS = (
@@ -878,13 +817,26 @@ def _may_review(viewer: Viewer, plan: Plan) -> bool:
     return viewer.is_sendco or plan.case_holder_id == viewer.staff_id
 
 
-def _plan_for(session: Session, viewer: Viewer, plan_id: int, *, lock: bool = False) -> Plan:
+def _plan_for(
+    session: Session,
+    viewer: Viewer,
+    plan_id: int | None = None,
+    *,
+    pupil_id: int | None = None,
+    lock: bool = False,
+) -> Plan:
+    """The open plan (by its id or its pupil's) if the viewer may review it; else ReviewRefused,
+    worded the same whether the plan is missing or not theirs."""
     query = (
         select(Plan)
         .join(Pupil, Pupil.id == Plan.pupil_id)
-        .where(Plan.id == plan_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
+        .where(Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
         .options(selectinload(Plan.pupil), selectinload(Plan.targets))
     )
+    if plan_id is not None:
+        query = query.where(Plan.id == plan_id)
+    if pupil_id is not None:
+        query = query.where(Plan.pupil_id == pupil_id)
     if lock:
         # Two submissions of one review (a double click, Slack's retry) queue here on
         # PostgreSQL; the second then finds the review submitted. SQLite has one writer.
@@ -893,6 +845,41 @@ def _plan_for(session: Session, viewer: Viewer, plan_id: int, *, lock: bool = Fa
     if plan is None or not _may_review(viewer, plan):
         raise ReviewRefused(NOT_YOURS)
     return plan
+
+
+def _log(
+    session: Session,
+    viewer: Viewer,
+    plan: Plan,
+    now: datetime,
+    *,
+    via: str,
+    detail: str,
+    timeline: tuple[TimelineKind, str] | None = None,
+    action: str = "update",
+) -> None:
+    """The audit event, and the entry on the plan's timeline when there is one."""
+    if timeline is not None:
+        kind, summary = timeline
+        session.add(
+            TimelineEntry(
+                plan_id=plan.id,
+                occurred_at=now,
+                kind=kind,
+                summary=summary,
+                author_id=viewer.staff_id,
+            )
+        )
+    audit.record(
+        session,
+        action=action,
+        via=via,
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail=detail,
+    )
 
 
 def _review(session: Session, plan_id: int, cycle: int) -> Review | None:
