@@ -162,6 +162,23 @@ def import_terms(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def sync_m365(args: argparse.Namespace, ctx: Context) -> int:
+    from datetime import UTC, datetime
+
+    from bot.services.m365 import sync_m365 as sync
+
+    result = sync(
+        ctx.sessions,
+        ctx.settings,
+        now=datetime.now(UTC),
+        school_name=args.school,
+        dry_run=args.dry_run,
+    )
+    for line in result.lines():
+        print(line)
+    return 0
+
+
 def demo_data(args: argparse.Namespace, ctx: Context) -> int:
     from bot.services.demo import create_demo_school
 
@@ -201,12 +218,25 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
 
         from bot.scheduler import run_every_minute
 
-        run_every_minute(ctx.sessions, app.client, lambda: datetime.now(UTC), threading.Event())
+        nightly = None
+        if settings.m365_sync_at is not None:
+            from bot.services.m365 import NightlySync
+
+            nightly = NightlySync(ctx.sessions, settings, slack_client=app.client)
+        run_every_minute(
+            ctx.sessions, app.client, lambda: datetime.now(UTC), threading.Event(), nightly=nightly
+        )
         print(
             "Sending prompts and reminders every minute (SSPBOT_SCHEDULER=off to use "
             "`sspbot tick` from cron instead).",
             flush=True,
         )
+        if nightly is not None:
+            print(
+                f"Syncing the roster from Microsoft 365 every night at "
+                f"{settings.m365_sync_at:%H:%M} (M365_SYNC_AT), school time.",
+                flush=True,
+            )
     if args.socket_mode:
         print("Listening to Slack over Socket Mode. Press Ctrl+C to stop.", flush=True)
         socket_mode_handler(app, settings.slack_app_token).start()
@@ -319,6 +349,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     terms.add_argument("file", metavar="FILE", help="kind,name,start_date,end_date (see README)")
     terms.add_argument("--school", metavar="NAME", help="which school (if there are several)")
+
+    sync = _group(commands, "sync", "Sync the roster from elsewhere.")
+    m365 = _command(
+        sync,
+        "m365",
+        sync_m365,
+        "Sync staff, pupils and classes from Microsoft 365 (School Data Sync, via Graph).",
+    )
+    m365.add_argument(
+        "--dry-run", action="store_true", help="say what would change, and write nothing"
+    )
+    m365.add_argument("--school", metavar="NAME", help="which school (default: M365_SCHOOL)")
 
     demo = _command(
         commands, "demo-data", demo_data, "Create a synthetic secondary school to try SSP Bot on."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import time
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -51,6 +52,14 @@ WHERE_TO_GET = {
         'the certificate\'s Thumbprint shown under "Certificates & secrets" on your Entra app '
         "registration"
     ),
+    "M365_SCHOOL": (
+        "the name of the school (as in `sspbot school list`) that Microsoft 365's roster goes "
+        "into; needed only when the database holds several schools"
+    ),
+    "M365_SYNC_AT": (
+        "the time of day, HH:MM in the school's time zone, at which `sspbot serve` syncs the "
+        "roster from Microsoft 365 each night, e.g. 02:30; unset: no nightly sync"
+    ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
 }
@@ -77,6 +86,8 @@ class Settings:
     m365_client_secret: str | None = None
     m365_certificate_path: str | None = None
     m365_certificate_thumbprint: str | None = None
+    m365_school: str | None = None
+    m365_sync_at: time | None = None
     scheduler: bool = True
     log_level: str = "INFO"
 
@@ -106,6 +117,8 @@ class Settings:
             m365_client_secret=get("M365_CLIENT_SECRET"),
             m365_certificate_path=get("M365_CERTIFICATE_PATH"),
             m365_certificate_thumbprint=get("M365_CERTIFICATE_THUMBPRINT"),
+            m365_school=get("M365_SCHOOL"),
+            m365_sync_at=_time_of_day("M365_SYNC_AT", get("M365_SYNC_AT")),
             scheduler=_on_off("SSPBOT_SCHEDULER", get("SSPBOT_SCHEDULER") or "on"),
             log_level=_log_level(get("SSPBOT_LOG_LEVEL") or "INFO"),
         )
@@ -137,6 +150,8 @@ class Settings:
                 shown = make_url(value).render_as_string(hide_password=True)
             elif isinstance(value, bool):
                 shown = "on" if value else "off"
+            elif isinstance(value, time):
+                shown = f"{value:%H:%M}"
             else:
                 shown = str(value)
             rows.append((name, shown))
@@ -185,6 +200,21 @@ def _on_off(name: str, raw: str) -> bool:
     if lowered in {"off", "false", "no", "0"}:
         return False
     raise ConfigError(f"{name} must be on or off.")
+
+
+def _time_of_day(name: str, raw: str | None) -> time | None:
+    if raw is None:
+        return None
+    hours, _, minutes = raw.partition(":")
+    if (
+        hours.isdigit()
+        and minutes.isdigit()
+        and len(minutes) == 2
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        return time(int(hours), int(minutes))
+    raise ConfigError(f"{name} must be a time of day as HH:MM, e.g. 02:30 (it is {raw!r}).")
 
 
 def _log_level(raw: str) -> str:

@@ -91,7 +91,12 @@ def run_every_minute(
     client: WebClient,
     clock: Callable[[], datetime],
     stop: threading.Event,
+    nightly: Callable[[datetime], object] | None = None,
 ) -> threading.Thread:
+    """Sweeps every minute until `stop` is set. `nightly`, when given (the Microsoft 365 roster
+    sync, when M365_SYNC_AT is set), is called each minute too and decides itself whether it
+    is due; it must not block."""
+
     def loop() -> None:
         while not stop.is_set():
             try:
@@ -99,6 +104,11 @@ def run_every_minute(
                     log.info(line)
             except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
                 log.exception("the scheduled sweep failed")
+            if nightly is not None:
+                try:
+                    nightly(clock())
+                except Exception:  # noqa: BLE001 - the sweep goes on; the error is logged
+                    log.exception("the nightly roster sync could not start")
             stop.wait(INTERVAL_SECONDS)
 
     thread = threading.Thread(target=loop, name="scheduler", daemon=True)

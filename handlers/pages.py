@@ -14,7 +14,7 @@ from bot.access import Viewer
 from bot.app import Runtime
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import assignments, audit, monitoring, outbox, reviews
+from bot.services import assignments, audit, m365, monitoring, outbox, reviews
 from bot.services import glossary as glossary_service
 from bot.services.caseload import (
     PlanLine,
@@ -56,6 +56,7 @@ def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) ->
         caseload = school_caseload_query(session, viewer.school_id, today)
         unanswered = assignments.unanswered_after_reminder(session, viewer.school_id)
         unreachable = outbox.unreachable(session, viewer.school_id)
+        roster_sync = m365.sync_status(session, viewer.school_id)
         audit.record(
             session,
             action="summary",
@@ -77,6 +78,7 @@ def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) ->
         page_key="school",
         unanswered=unanswered[:10],
         unreachable=[(u.recipient, outbox.kind_label(u.kind), u.reason) for u in unreachable[:10]],
+        roster_sync=roster_sync,
     )
 
 

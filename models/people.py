@@ -48,6 +48,15 @@ class School(Base):
         Integer, default=60, server_default="60"
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The roster sync from Microsoft 365 (`sspbot sync m365`): when it last ran, whether it
+    # worked and what it said (shown at the foot of `/ssp caseload`), and when it last worked.
+    roster_sync_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    roster_sync_ok: Mapped[bool | None] = mapped_column(Boolean)
+    roster_sync_result: Mapped[str | None] = mapped_column(String(500))
+    roster_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What Microsoft Graph last said (its delta links, and the ids and fields of the users and
+    # classes it listed), so the next sync reads only changes. Loaded only by the sync.
+    m365_sync_state: Mapped[dict | None] = mapped_column(JSON, deferred=True)
 
     staff: Mapped[list[Staff]] = relationship(back_populates="school")
     pupils: Mapped[list[Pupil]] = relationship(back_populates="school")
