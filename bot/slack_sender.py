@@ -275,22 +275,27 @@ class SlackSender:
         return self.post(body, "application/x-www-form-urlencoded", **signing)
 
     def app_home_opened(self, user_id: str, *, team_id: str | None = None, **signing) -> Reply:
-        team_id = team_id or self.emulator.team_id
         now = time.time()
+        event = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": f"D{user_id[1:]}",
+            "tab": "home",
+            "event_ts": f"{now:.6f}",
+        }
+        return self._event(event, team_id=team_id, **signing)
+
+    def _event(self, event: dict, *, team_id: str | None = None, **signing) -> Reply:
+        """An Events API callback, as Slack wraps every event."""
+        team_id = team_id or self.emulator.team_id
         envelope = {
             "token": "deprecated-verification-token",
             "team_id": team_id,
             "api_app_id": self.emulator.app_id,
-            "event": {
-                "type": "app_home_opened",
-                "user": user_id,
-                "channel": f"D{user_id[1:]}",
-                "tab": "home",
-                "event_ts": f"{now:.6f}",
-            },
+            "event": event,
             "type": "event_callback",
             "event_id": f"Ev{next(_ids):08d}",
-            "event_time": int(now),
+            "event_time": int(time.time()),
             "authorizations": [
                 {
                     "enterprise_id": None,
@@ -303,6 +308,23 @@ class SlackSender:
             "is_ext_shared_channel": False,
         }
         return self.post(json.dumps(envelope).encode(), "application/json", **signing)
+
+    def direct_message(self, user_id: str, text: str, **signing) -> Reply:
+        """`user_id` writes `text` in their DM with the bot: a message.im event."""
+        channel = self.emulator.dm_channel_id(user_id)
+        now = time.time()
+        return self._event(
+            {
+                "type": "message",
+                "channel": channel,
+                "user": user_id,
+                "text": text,
+                "ts": f"{now:.6f}",
+                "event_ts": f"{now:.6f}",
+                "channel_type": "im",
+            },
+            **signing,
+        )
 
     def post(
         self,

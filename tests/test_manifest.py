@@ -208,10 +208,14 @@ def test_the_running_app_answers_everything_the_manifest_declares(running):
     for command in MANIFEST["features"]["slash_commands"]:
         answer = running.ask("U0SENDCO", "help", command=command["command"])
         assert "What `/ssp` can do for you" in answer["blocks"][0]["text"]["text"]
+    send = {
+        "app_home_opened": lambda: running.sender.app_home_opened("U0SENDCO"),
+        "message.im": lambda: running.sender.direct_message("U0SENDCO", "hello"),
+    }
     for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
-        assert event == "app_home_opened"  # the only event; extend the sender with new ones
-        assert running.sender.app_home_opened("U0SENDCO").status == 200
-        running.emulator.wait_for(lambda calls: "U0SENDCO" in running.emulator.home_views)
+        assert send[event]().status == 200, event  # a new event needs a way to send it here
+    running.emulator.wait_for(lambda calls: "U0SENDCO" in running.emulator.home_views)
+    running.emulator.wait_for(lambda calls: running.emulator.ephemerals)
     for shortcut in MANIFEST["features"]["shortcuts"]:
         reply = running.sender.message_shortcut(
             "U0SENDCO", shortcut["callback_id"], {"type": "message", "text": "hello", "ts": "1.0"}

@@ -514,3 +514,14 @@ def test_two_sweeps_at_once_on_postgresql_send_each_review_prompt_once(slack, db
     ]
     assert sorted(tagged) == sorted(set(tagged))  # nobody got anything twice
     assert {p.id for p in prompts} <= set(tagged)
+
+
+def test_a_message_written_to_the_bot_is_answered_privately_with_how_to_file_it(slack):
+    assert slack.sender.direct_message("U0PRIYA", "Ava read 22 words today").status == 200
+    (hint,) = slack.emulator.wait_for(lambda calls: slack.emulator.ephemerals)
+    assert hint["user"] == "U0PRIYA" and hint["channel"] == slack.emulator.dm_channel_id("U0PRIYA")
+    assert "choose *Add to a pupil's plan*" in hint["text"]
+    slack.sender.direct_message("U0LEE", "hello?")
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.ephemerals) == 2)
+    assert "Type `/ssp help`" in slack.emulator.ephemerals[1]["text"]  # a teacher files nothing
+    assert slack.emulator.messages == []  # nothing kept in Slack's history
