@@ -525,3 +525,12 @@ def test_a_message_written_to_the_bot_is_answered_privately_with_how_to_file_it(
     slack.emulator.wait_for(lambda calls: len(slack.emulator.ephemerals) == 2)
     assert "Type `/ssp help`" in slack.emulator.ephemerals[1]["text"]  # a teacher files nothing
     assert slack.emulator.messages == []  # nothing kept in Slack's history
+
+
+def test_a_plan_with_more_targets_than_a_form_holds_says_so(slack):
+    with slack.sessions.begin() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        plan.targets += [PlanTarget(description=f"Target {n}", position=n) for n in range(22)]
+    view = open_by_command(slack, "U0PRIYA", "review Ava")
+    assert len(target_ids(view)) == 20 and len(view["blocks"]) <= 100
+    assert "3 more open targets than one form can hold" in text_of({"blocks": view["blocks"]})

@@ -402,6 +402,8 @@ class ReviewForm:
     submitted_at: datetime | None
     amendments: int
     feedback: monitoring.Feedback | None = None
+    more_targets: int = 0
+    """Open targets beyond the MAX_TARGETS a form can hold: they stay open into the next plan."""
 
 
 @dataclass
@@ -988,6 +990,7 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         submitted_at=None,
         amendments=0,
         feedback=monitoring.feedback_for(session, plan.id, plan.cycle_number),
+        more_targets=sum(1 for t in plan.targets if t.status == TargetStatus.OPEN) - len(targets),
     )
 
 
