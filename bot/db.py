@@ -98,3 +98,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def insert_skipping_existing(session, model, rows: list[dict], key: list[str]) -> None:
+    """Inserts `rows` in one statement; a row whose `key` (a unique constraint) is already
+    taken is skipped, so a concurrent writer's row stands. PostgreSQL and SQLite both say it
+    with ON CONFLICT DO NOTHING."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).on_conflict_do_nothing(index_elements=key), rows)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from bot import db
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, outbox
@@ -728,23 +729,11 @@ def _ask(
                 )
             )
     if rows:
-        _insert_ignoring_duplicates(session, rows)
+        # A concurrent sweep may have asked the same teacher since we looked: theirs stands.
+        db.insert_skipping_existing(
+            session, MonitoringRequest, rows, ["plan_id", "cycle_number", "teacher_id"]
+        )
     return len(rows)
-
-
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    # A concurrent sweep may have asked the same teacher since we looked: theirs stands.
-    session.execute(
-        insert(MonitoringRequest).on_conflict_do_nothing(
-            index_elements=["plan_id", "cycle_number", "teacher_id"]
-        ),
-        rows,
-    )
 
 
 def _own_request(session: Session, viewer: Viewer, request_id: int) -> MonitoringRequest:

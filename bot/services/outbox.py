@@ -45,6 +45,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import db
 from bot.errors import UserError
 from bot.slack import slack_id_for
 from models import Plan, Prompt, PromptKind, PromptStatus, Staff
@@ -253,20 +254,8 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime)
     values = [
         {**row, "status": PromptStatus.PENDING, "attempts": 0, "created_at": now} for row in rows
     ]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the two databases we support
-        for row in rows:
-            enqueue(session, now=now, **row)
-        return len(rows)
     # A concurrent sweep may have made some of these keys since we looked: theirs stand.
-    session.execute(
-        insert(Prompt).on_conflict_do_nothing(index_elements=["school_id", "dedupe_key"]),
-        values,
-    )
+    db.insert_skipping_existing(session, Prompt, values, ["school_id", "dedupe_key"])
     return len(rows)
 
 
