@@ -21,8 +21,8 @@ their own) and the Slack API calls counted from `emulator.calls`:
 1. queueing: `monitoring.create_due_digests` in one transaction (the commit included);
 2. delivering: `outbox.deliver_due(..., render=render_prompt, limit=10_000)`, cut into digests
    at each claim query, with the blocks of the messages posted;
-3. the whole `bot.scheduler.sweep` on a fresh copy of the school (built again), split into
-   queueing and delivering at its call of `bot.scheduler.deliver`;
+3. the whole `handlers.scheduler.sweep` on a fresh copy of the school (built again), split into
+   queueing and delivering at its call of `handlers.scheduler.deliver`;
 4. an idle second run of each, with nothing due;
 5. growth: the same school with --growth-teachers teachers and each number of requests per
    teacher in --growth, to see whether a digest's statements or time grow with its requests.
@@ -54,12 +54,12 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import bot.scheduler  # noqa: E402
+import handlers.scheduler  # noqa: E402
 from bot import db  # noqa: E402
 from bot.services import monitoring, outbox  # noqa: E402
 from bot.services.prompts import render_prompt  # noqa: E402
-from bot.slack import make_client  # noqa: E402
 from bot.slack_emulator import SlackEmulator  # noqa: E402
+from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     MonitoringRequest,
     MonitoringStatus,
@@ -332,7 +332,7 @@ def blocks(messages: list[dict]) -> None:
 
 
 def measure_sweep(engine: Engine, shape: Shape) -> None:
-    """3 and 4: bot.scheduler.sweep on a fresh copy, then again with nothing due."""
+    """3 and 4: handlers.scheduler.sweep on a fresh copy, then again with nothing due."""
     sessions = db.make_session_factory(engine)
     recorder = Recorder()
     recorder.attach(engine)
@@ -340,14 +340,14 @@ def measure_sweep(engine: Engine, shape: Shape) -> None:
         build_school(sessions, emulator, shape)
         client = recorder.timed(make_client(emulator.bot_token, emulator.api_url))
         for run in ("first sweep (fresh copy of the school)", "idle second sweep (nothing due)"):
-            print(f"  bot.scheduler.sweep: {run}")
+            print(f"  handlers.scheduler.sweep: {run}")
             sweep(sessions, client, emulator, recorder)
     engine.dispose()
 
 
 def sweep(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None:
     split: dict[str, float | int] = {}
-    original = getattr(bot.scheduler, "deliver", None)
+    original = getattr(handlers.scheduler, "deliver", None)
 
     def marked_deliver(*args, **kwargs):
         split["at"] = time.perf_counter()
@@ -358,13 +358,13 @@ def sweep(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None
     queued_before = _prompts(sessions)
     calls_before = len(emulator.calls)
     if original is not None:
-        bot.scheduler.deliver = marked_deliver
+        handlers.scheduler.deliver = marked_deliver
     try:
         with recorder.recording() as phase:
-            lines = bot.scheduler.sweep(sessions, client, NOW)
+            lines = handlers.scheduler.sweep(sessions, client, NOW)
     finally:
         if original is not None:
-            bot.scheduler.deliver = original
+            handlers.scheduler.deliver = original
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     queued = _prompts(sessions) - queued_before
     sent = _sent(sessions, since=NOW)
@@ -394,7 +394,7 @@ def sweep(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None
                 f"{(phase.seconds - queue_seconds) / len(digests) * 1000:.2f}"
             )
     else:
-        print("    (bot.scheduler.deliver not found: no split into queueing and delivering)")
+        print("    (handlers.scheduler.deliver not found: no split into queueing and delivering)")
     for line in lines:
         print(f"    report: {line}")
     if sent.get("total"):

@@ -16,8 +16,9 @@ Then, timed, with the SQL statements counted (a `before_cursor_execute` listener
 COMMIT are not statements, so commits are counted, and timed, on their own) and the Slack API
 calls counted (`emulator.calls`) and timed:
 
-1. one `bot.scheduler.sweep`, exactly as the scheduler runs it, split into queueing and
-   delivering (a wrapper around `bot.scheduler.deliver` marks the split; it calls the original).
+1. one `handlers.scheduler.sweep`, exactly as the scheduler runs it, split into queueing and
+   delivering (a wrapper around `handlers.scheduler.deliver` marks the split; it calls the
+   original).
    Its delivery is cut into prompts at each claim query, to give the statements of each kind of
    prompt and to compare the first prompts delivered with the last: does anything grow as the
    run goes on?
@@ -52,12 +53,12 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import bot.scheduler  # noqa: E402
+import handlers.scheduler  # noqa: E402
 from bot import db  # noqa: E402
 from bot.services import outbox  # noqa: E402
 from bot.services.prompts import render_prompt  # noqa: E402
-from bot.slack import make_client  # noqa: E402
 from bot.slack_emulator import SlackEmulator  # noqa: E402
+from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     Plan,
     PlanStatus,
@@ -190,7 +191,7 @@ class Phase:
 
 @dataclass
 class SweepTiming:
-    """The split of one sweep: set by the wrapper around bot.scheduler.deliver."""
+    """The split of one sweep: set by the wrapper around handlers.scheduler.deliver."""
 
     deliver_started: float | None = None
     deliver_statement: int | None = None
@@ -200,7 +201,7 @@ class SweepTiming:
 @contextmanager
 def split_at_deliver(recorder: Recorder, timing: SweepTiming) -> Iterator[None]:
     """Notes when the sweep moves from queueing to delivering; calls the real deliver."""
-    original = bot.scheduler.deliver
+    original = handlers.scheduler.deliver
 
     def deliver(sessions, client, now):
         timing.deliver_started = time.perf_counter()
@@ -208,11 +209,11 @@ def split_at_deliver(recorder: Recorder, timing: SweepTiming) -> Iterator[None]:
         timing.deliver_commit = recorder.commits
         return original(sessions, client, now)
 
-    bot.scheduler.deliver = deliver
+    handlers.scheduler.deliver = deliver
     try:
         yield
     finally:
-        bot.scheduler.deliver = original
+        handlers.scheduler.deliver = original
 
 
 # --- the measurement ------------------------------------------------------------------------
@@ -242,13 +243,14 @@ def measure(label: str, engine: Engine, schools: int, plans: int, by_email: bool
             f"due, {schools} SENDCo digests; Slack ids {linking} (data built in {built:.1f} s)",
             flush=True,
         )
-        first = sweep(recorder, sessions, client, emulator, "sweep 1 (bot.scheduler.sweep)")
+        first = sweep(recorder, sessions, client, emulator, "sweep 1 (handlers.scheduler.sweep)")
         pending = _pending(sessions)
         if pending:
             print(
                 f"  NOTE: the sweep sent {first.sent:,} and left {len(pending):,} due prompts "
-                "pending: outbox.deliver_due stopped at the `limit` bot.scheduler.deliver gives "
-                f"it ({getattr(bot.scheduler, 'SWEEP_LIMIT', 'its default')})."
+                "pending: outbox.deliver_due stopped at the `limit` handlers.scheduler.deliver "
+                "gives "
+                f"it ({getattr(handlers.scheduler, 'SWEEP_LIMIT', 'default')})."
             )
             rest = backlog(recorder, sessions, client, emulator)
             sent = first.sent + rest.sent
@@ -270,13 +272,13 @@ def measure(label: str, engine: Engine, schools: int, plans: int, by_email: bool
 
 
 def sweep(recorder, sessions, client, emulator, title: str) -> Result:
-    """One bot.scheduler.sweep at NOW; prints its figures and returns them."""
+    """One handlers.scheduler.sweep at NOW; prints its figures and returns them."""
     timing = SweepTiming()
     calls_before = len(emulator.calls)
     queued_before = _count(sessions, None)
     settled_before = _settled(sessions)
     with split_at_deliver(recorder, timing), recorder.recording() as phase:
-        lines = bot.scheduler.sweep(sessions, client, NOW)
+        lines = handlers.scheduler.sweep(sessions, client, NOW)
     queued = _count(sessions, None) - queued_before
     settled = _settled(sessions, after=settled_before)
     sent = sum(1 for _, _, status in settled if status == PromptStatus.SENT)

@@ -49,6 +49,16 @@ class Viewer:
         return StaffRole.TEACHER in self.roles
 
     @property
+    def writes_plans(self) -> bool:
+        """The SENDCo and case holders write plans, reviews and notes."""
+        return self.is_sendco or self.is_case_holder
+
+    @property
+    def opens_plans(self) -> bool:
+        """Who may open a whole plan: its writers, and senior leaders to read."""
+        return self.writes_plans or self.sees_whole_school
+
+    @property
     def sees_anything(self) -> bool:
         return self.sees_whole_school or self.is_case_holder or self.is_teacher
 

@@ -191,8 +191,8 @@ def demo_data(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def serve(args: argparse.Namespace, ctx: Context) -> int:
-    from bot.app import create_app
-    from bot.server import (
+    from handlers.app import create_app
+    from handlers.server import (
         HttpServer,
         link_staff_in_background,
         link_workspace,
@@ -216,7 +216,7 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
         import threading
         from datetime import UTC, datetime
 
-        from bot.scheduler import run_every_minute
+        from handlers.scheduler import run_every_minute
 
         nightly = None
         if settings.m365_sync_at is not None:
@@ -258,8 +258,8 @@ def demo_tour(args: argparse.Namespace, ctx: Context) -> int:
 def tick(args: argparse.Namespace, ctx: Context) -> int:
     from datetime import UTC, datetime
 
-    from bot.scheduler import sweep
-    from bot.slack import make_client
+    from handlers.scheduler import sweep
+    from handlers.slack_api import make_client
 
     ctx.settings.require("SLACK_BOT_TOKEN")
     if args.now:

@@ -1,20 +1,14 @@
-"""Jinja2 templates rendered to HTML documents (the plan families can read), escaping everything.
-
-bot.render renders Block Kit JSON with autoescape off (JSON has its own escaping, `|tojson`).
-An HTML document needs the opposite: autoescape on, so a plan containing `<script>` prints as
-text. The two environments share the templates/ folder and nothing else.
+"""The words of the plan as a document families can read: labels for codes, dates as written in
+England. Rendered by bot.render's one environment, which escapes every value in `.html.j2`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-from bot.render import TEMPLATES, year_label
+from bot import render
 
 # Words a family reads for the codes the database stores. A code missing here still reads as
 # words ("phone_call" -> "Phone call"), so a new code never breaks a document.
@@ -66,7 +60,8 @@ LABELS: dict[str, str] = {
 
 def render_html(name: str, **context: Any) -> str:
     """Renders an `.html.j2` template with every value HTML-escaped (autoescape on)."""
-    return _environment().get_template(name).render(**context)
+    render.add_filters(long_date=long_date, label=label, yes_no=yes_no)
+    return render.render_html(name, **context)
 
 
 def long_date(value: date | datetime | None) -> str:
@@ -82,19 +77,3 @@ def label(value: Any) -> str:
 
 def yes_no(value: bool) -> str:
     return "Yes" if value else "No"
-
-
-@cache
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["long_date"] = long_date
-    env.filters["label"] = label
-    env.filters["year"] = year_label
-    env.filters["yes_no"] = yes_no
-    return env

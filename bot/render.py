@@ -1,20 +1,31 @@
-"""Jinja2 templates under templates/ rendered to Block Kit JSON (and the plan document)."""
+"""The one Jinja2 environment: templates shipped in the `templates` package, rendered to Block Kit
+JSON (autoescape off: JSON has its own escaping, `|tojson`) or to HTML documents (autoescape on, so
+a plan containing `<script>` prints as text). Which is which follows the file name.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 
 def render_json(name: str, **context: Any) -> Any:
     """Renders a `.json.j2` template and parses it; a template that is not valid JSON fails here."""
     return json.loads(_environment().get_template(name).render(**context))
+
+
+def render_html(name: str, **context: Any) -> str:
+    """Renders an `.html.j2` template with every value HTML-escaped (autoescape on)."""
+    return _environment().get_template(name).render(**context)
+
+
+def add_filters(**filters: Callable[..., Any]) -> None:
+    """Lets a module that owns a vocabulary (bot.document's labels) lend it to templates."""
+    _environment().filters.update(filters)
 
 
 def escape_mrkdwn(text: Any) -> str:
@@ -38,9 +49,10 @@ def uk_date(value) -> str:
 @cache
 def _environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        # From the installed package, not the checkout: a wheel carries its templates.
+        loader=PackageLoader("templates", "."),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,

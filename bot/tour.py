@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot import db
-from bot.app import create_app
 from bot.blockkit_text import blocks_to_text
 from bot.config import Settings
-from bot.server import HttpServer, link_staff, link_workspace
 from bot.services.demo import create_demo_school
 from bot.slack_emulator import SlackEmulator
 from bot.slack_sender import SlackSender
+from handlers.app import create_app
+from handlers.server import HttpServer, link_staff, link_workspace
 from models import (
     AuditEvent,
     Plan,
@@ -129,9 +129,9 @@ class _Tour:
 
     def scheduler(self, sessions, clock: Callable[[], datetime]) -> None:
         """The scheduler's sweep: review prompts, teachers' monitoring digests, SENDCo digest."""
-        from bot.scheduler import sweep
         from bot.services.calendar import load_calendar
-        from bot.slack import make_client
+        from handlers.scheduler import sweep
+        from handlers.slack_api import make_client
         from models import School
 
         with sessions() as session:

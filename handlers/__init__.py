@@ -1,27 +1,4 @@
-"""Slack listeners, grouped by what Slack sends. Each is thin: parse, authorise, call, render."""
+"""The Slack layer: the app factory, the listeners grouped by feature, and what they share.
 
-from slack_bolt import App
-
-from handlers import (
-    actions,
-    assignments,
-    commands,
-    events,
-    monitoring,
-    plan_editor,
-    qa,
-    reviews,
-    team,
-)
-
-
-def register_listeners(app: App) -> None:
-    commands.register(app)
-    actions.register(app)
-    events.register(app)
-    plan_editor.register(app)
-    team.register(app)
-    qa.register(app)
-    assignments.register(app)
-    reviews.register(app)
-    monitoring.register(app)
+Nothing outside this package imports it but the entry points (bot.cli), through handlers.app.
+"""

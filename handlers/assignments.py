@@ -7,10 +7,10 @@ import json
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.app import runtime_of, viewer_of
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import assignments
+from handlers.context import runtime_of, viewer_of
 
 
 def register(app: App) -> None:

@@ -1,107 +1,140 @@
-"""`/ssp`: caseload summaries, pupils' plans, the glossary and the plan document."""
+"""`/ssp`: a table of subcommands, each from the listener module that answers it.
+
+The table decides routing, who sees which line of `/ssp help`, and where Previous/Next buttons
+go: a pager's value is the command it pages and the page number, routed back through here.
+"""
 
 from __future__ import annotations
 
-import logging
-import re
-
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.app import runtime_of, school_timezone, viewer_of
+from bot.access import Viewer
+from bot.render import render_json
 from handlers import export, monitoring, pages, plan_editor, qa, reviews, settings, team
-
-log = logging.getLogger(__name__)
+from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.toolkit import UsageError, notice
 
 COMMANDS = ("/ssp",)
-# With should_escape on, Slack sends a mention as <@U123ABC|name> (or <@U123ABC>).
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+PAGE_SEPARATOR = "|"
+EXPIRED = "That button has expired. Ask again with `/ssp`."
 
 
 def register(app: App) -> None:
     app.command("/ssp")(ssp)
+    app.action("ssp_page")(turn_page)
 
 
-def ssp(ack: Ack, command: dict, respond: Respond, context: BoltContext, client: WebClient) -> None:
+def ssp(
+    ack: Ack,
+    command: dict,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today,
+) -> None:
     ack()
-    text = command.get("text") or ""
-    words = text.split()
-    subcommand = words[0].lower() if words else "help"
-    rest = words[1:]
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    today = runtime.today(school_timezone(context))
-
-    if subcommand == "help":
-        respond(**pages.help_message(viewer))
-    elif subcommand == "caseload" and not rest:
-        respond(**pages.school_caseload(runtime, viewer, today, page=1))
-    elif subcommand == "caseload" and len(rest) == 1 and MENTION.match(rest[0]):
-        slack_user_id = MENTION.match(rest[0]).group(1)
-        respond(**pages.someones_caseload(runtime, context, viewer, slack_user_id, today, page=1))
-    elif subcommand == "caseload":
-        respond(
-            **pages.usage(
-                viewer, "To see one person's caseload, mention them: `/ssp caseload @name`."
-            )
-        )
-    elif subcommand == "overdue" and not rest:
-        respond(**pages.overdue(runtime, viewer, today, page=1))
-    elif subcommand == "mine" and not rest:
-        respond(**pages.my_caseload(runtime, viewer, today, page=1))
-    elif subcommand == "pupil" and rest:
-        respond(**pages.pupil(runtime, viewer, " ".join(rest), today))
-    elif subcommand == "pupil":
-        respond(**pages.usage(viewer, "Say which pupil: `/ssp pupil <UPN or name>`."))
-    elif subcommand == "plan" and rest and rest[0].lower() == "new" and rest[1:]:
-        plan_editor.start_new_plan(
-            runtime, client, viewer, " ".join(rest[1:]), command["trigger_id"], respond, today
-        )
-    elif subcommand == "plan" and rest and rest[0].lower() != "new":
-        plan_editor.open_for_query(
-            runtime, client, viewer, " ".join(rest), command["trigger_id"], respond, today
-        )
-    elif subcommand == "plan":
-        respond(
-            **pages.usage(
-                viewer,
-                "Say which pupil: `/ssp plan <UPN or name>`, or "
-                "`/ssp plan new <UPN or name>` to start one.",
-            )
-        )
-    elif subcommand == "team":
-        respond(**team.team_command(runtime, client, viewer, rest))
-    elif subcommand == "priority" and not rest:
-        respond(**team.priority_command(runtime, viewer, today))
-    elif subcommand == "assign":
-        respond(**team.assign_command(runtime, client, viewer, rest, today))
-    elif subcommand == "qa" and not rest:
-        respond(**qa.qa_command(runtime, viewer))
-    elif subcommand == "review":
-        reviews.review_command(runtime, client, viewer, rest, command["trigger_id"], respond, today)
-    elif subcommand == "note":
-        reviews.note_command(runtime, client, viewer, rest, command["trigger_id"], respond)
-    elif subcommand == "feedback":
-        monitoring.feedback_command(runtime, client, viewer, rest, respond)
-    elif subcommand == "monitoring" and not rest:
-        respond(**monitoring.monitoring_command(runtime, viewer))
-    elif subcommand == "settings":
-        respond(**settings.settings_command(runtime, viewer, rest, today))
-    elif subcommand == "glossary":
-        respond(**pages.glossary(runtime, viewer, text.split(None, 1)[1] if rest else ""))
-    elif subcommand == "export" and rest:
-        respond(**export.export_command(runtime, client, viewer, rest, today))
-    elif subcommand == "export":
-        respond(
-            **pages.usage(
-                viewer,
-                "Say which pupil: `/ssp export <UPN or name>` "
-                "(add `--for family` for the family's copy).",
-            )
-        )
-    else:
-        respond(**pages.usage(viewer, f"I don't know `{_quote(words)}`."))
+    asked = (command.get("text") or "").strip()
+    ask = _ask(asked, runtime, viewer, today, client, respond, command.get("trigger_id"))
+    reply = answer(asked, ask)
+    if reply is not None:
+        respond(**reply)
 
 
-def _quote(words: list[str]) -> str:
-    text = " ".join(words)[:60]
-    return text.replace("`", "'")
+def turn_page(
+    ack: Ack,
+    action: dict,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today,
+) -> None:
+    """Previous/Next: the value names the command and page; who may see it is decided afresh."""
+    ack()
+    asked, _, number = str(action.get("value") or "").rpartition(PAGE_SEPARATOR)
+    subcommand = TABLE.get(asked.split(" ", 1)[0].lower())
+    if subcommand is None or not subcommand.pages or not number.isdigit():
+        respond(
+            replace_original=True,
+            **help_reply(viewer, "That button has expired. Ask again with `/ssp`."),
+        )
+        return
+    ask = _ask(asked, runtime, viewer, today, client, respond, None, page=int(number))
+    reply = answer(asked, ask)
+    if reply is not None:
+        respond(replace_original=True, **reply)
+
+
+def page_value(asked: str, page: int) -> str:
+    """What a pager button carries to come back to `asked` (e.g. "caseload") at `page`."""
+    return f"{asked}{PAGE_SEPARATOR}{page}"
+
+
+def answer(asked: str, ask: Ask) -> dict | None:
+    """Runs the subcommand `asked` names; the reply to send, or None if it answered itself."""
+    name = asked.split(" ", 1)[0].lower() or "help"
+    subcommand = TABLE.get(name)
+    if subcommand is None or (ask.words and not subcommand.takes_words):
+        return help_reply(ask.viewer, f"I don't know `{_quote(asked)}`.")
+    if subcommand.allowed is not None and not subcommand.allowed(ask.viewer):
+        return notice(subcommand.refusal)
+    try:
+        return subcommand.run(ask)
+    except UsageError as problem:
+        return help_reply(ask.viewer, str(problem))
+
+
+def help_reply(viewer: Viewer, problem: str | None = None) -> dict:
+    """`/ssp help`, generated from the table for this person (with what went wrong, if anything)."""
+    lines = [usage.text for sub in TABLE.values() for usage in sub.help if usage.who(viewer)]
+    extra = {"problem": problem} if problem else {}
+    return {
+        "response_type": "ephemeral",
+        **render_json("ssp_help.json.j2", lines=lines, **extra),
+    }
+
+
+def _ask(asked, runtime, viewer, today, client, respond, trigger_id, page=1) -> Ask:
+    _, _, rest = asked.partition(" ")
+    return Ask(
+        runtime=runtime,
+        viewer=viewer,
+        today=today,
+        client=client,
+        respond=respond,
+        words=rest.split(),
+        text=rest.strip(),
+        trigger_id=trigger_id,
+        page=page,
+    )
+
+
+def _quote(text: str) -> str:
+    return " ".join(text.split())[:60].replace("`", "'")
+
+
+_HELP = Subcommand(
+    "help",
+    lambda ask: help_reply(ask.viewer),
+    help=(Usage("`/ssp help` — this list"),),
+)
+
+TABLE: dict[str, Subcommand] = {
+    sub.name: sub
+    for sub in (
+        *pages.SUBCOMMANDS[:2],  # caseload, overdue
+        *monitoring.SUBCOMMANDS,
+        *team.SUBCOMMANDS,
+        *qa.SUBCOMMANDS,
+        *pages.SUBCOMMANDS[2:3],  # pupil
+        *plan_editor.SUBCOMMANDS,
+        *export.SUBCOMMANDS,
+        *reviews.SUBCOMMANDS,
+        *pages.SUBCOMMANDS[3:4],  # mine
+        *settings.SUBCOMMANDS,
+        *pages.SUBCOMMANDS[4:],  # glossary
+        _HELP,
+    )
+}

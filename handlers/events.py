@@ -6,8 +6,8 @@ from __future__ import annotations
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.app import runtime_of, school_timezone, viewer_of
 from handlers import pages
+from handlers.context import runtime_of, school_timezone, viewer_of
 
 EVENTS = ("app_home_opened", "message.im")
 

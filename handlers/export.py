@@ -14,7 +14,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.access import Viewer
-from bot.app import Runtime
 from bot.document import render_html
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, year_label
@@ -25,7 +24,9 @@ from bot.services.plan_document import (
     record_export,
 )
 from bot.services.pupils import MAX_MATCHES, find_pupils
-from handlers.pages import NO_ACCESS, usage
+from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.pages import NO_ACCESS
+from handlers.toolkit import UsageError
 from models import PupilDisplay
 
 VIA = "/ssp export"
@@ -50,7 +51,7 @@ def export_command(
     """Keyword arguments for Bolt's `respond` (ephemeral), after sending the file if allowed."""
     request = _parse(words)
     if request is None:
-        return usage(viewer, USAGE)
+        raise UsageError(USAGE)
     query, audience = request
     if not viewer.sees_anything:
         return _notice(NO_ACCESS)
@@ -171,3 +172,32 @@ def _title(document: PlanDocument) -> str:
 
 def _notice(text: str) -> dict:
     return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+
+def _export(ask: Ask) -> dict:
+    if not ask.words:
+        raise UsageError(
+            "Say which pupil: `/ssp export <UPN or name>` "
+            "(add `--for family` for the family's copy)."
+        )
+    return export_command(ask.runtime, ask.client, ask.viewer, ask.words, ask.today)
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        "export",
+        _export,
+        help=(
+            Usage(
+                "`/ssp export <UPN or name> [--for family]` — the plan as a printable document, "
+                "sent to you as a file",
+                lambda viewer: (
+                    viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school
+                ),
+            ),
+        ),
+    ),
+)

@@ -12,13 +12,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.access import Viewer
-from bot.app import Runtime, runtime_of, viewer_of
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import monitoring
 from bot.services.prompts import monitoring_message
-from bot.slack import staff_for_slack_user
-from handlers import forms
+from handlers import toolkit as forms
+from handlers.context import Runtime, Subcommand, Usage, runtime_of, viewer_of
+from handlers.slack_api import staff_for_slack_user
 from models import Impact, School, StrategiesInPlace
 
 log = logging.getLogger(__name__)
@@ -274,3 +274,32 @@ def _choice(values: dict, block_id: str, kind):
         return kind(chosen.get("value")) if chosen.get("value") else None
     except ValueError:
         return None
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+SUBCOMMANDS = (
+    Subcommand(
+        "monitoring",
+        lambda ask: monitoring_command(ask.runtime, ask.viewer),
+        help=(
+            Usage(
+                "`/ssp monitoring` — how plans are implemented: teachers' response rates by "
+                "department and teacher, strategies not in place, concerns, class lists to check",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+        ),
+        takes_words=False,
+    ),
+    Subcommand(
+        "feedback",
+        lambda ask: feedback_command(ask.runtime, ask.client, ask.viewer, ask.words, ask.respond),
+        help=(
+            Usage(
+                "`/ssp feedback <UPN or name> [@teacher]` — ask the pupil's teachers (or one of "
+                "them) for monitoring feedback now",
+                lambda viewer: viewer.writes_plans,
+            ),
+        ),
+    ),
+)

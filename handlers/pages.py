@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import date
 from math import ceil
 
-from slack_bolt import BoltContext
+from slack_sdk import WebClient
 
 from bot.access import Viewer
-from bot.app import Runtime
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import assignments, audit, m365, monitoring, outbox, reviews
@@ -24,7 +23,9 @@ from bot.services.caseload import (
 )
 from bot.services.caseload import school_caseload as school_caseload_query
 from bot.services.pupils import MAX_MATCHES, find_pupils, plan_summary
-from bot.slack import staff_for_slack_user
+from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.slack_api import staff_for_slack_user
+from handlers.toolkit import UsageError, mentioned_user
 from models import School
 
 PAGE_SIZE = 15  # plans per message: well inside Slack's 50 blocks and 3,000 characters a block
@@ -39,14 +40,6 @@ NO_ACCESS = (
     "teachers, and the school hasn't given you one of those roles. If that's wrong, ask your "
     "SENDCo."
 )
-
-
-def help_message(viewer: Viewer) -> dict:
-    return _message("ssp_help.json.j2", viewer=viewer)
-
-
-def usage(viewer: Viewer, problem: str) -> dict:
-    return _message("ssp_help.json.j2", viewer=viewer, problem=problem)
 
 
 def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
@@ -75,7 +68,7 @@ def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) ->
         holders=caseload.holders[start : start + HOLDERS_PER_PAGE],
         page=page,
         pages=pages,
-        page_key="school",
+        page_key="caseload",
         unanswered=unanswered[:10],
         unreachable=[(u.recipient, outbox.kind_label(u.kind), u.reason) for u in unreachable[:10]],
         roster_sync=roster_sync,
@@ -84,14 +77,14 @@ def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) ->
 
 def someones_caseload(
     runtime: Runtime,
-    context: BoltContext,
+    client: WebClient,
     viewer: Viewer,
     slack_user_id: str,
     today: date,
     page: int,
 ) -> dict:
     with runtime.unit_of_work() as session:
-        holder = staff_for_slack_user(session, context.client, viewer.school_id, slack_user_id)
+        holder = staff_for_slack_user(session, client, viewer.school_id, slack_user_id)
         if holder is None:
             return _notice(
                 "I can't find that person on your school's staff list, so they hold no plans here."
@@ -107,7 +100,7 @@ def someones_caseload(
         lines=lambda session: holder_caseload(session, viewer.school_id, holder_id, today),
         title=f"{holder_name}'s caseload",
         empty=f"{holder_name} doesn't hold any plans at the moment.",
-        page_key=f"holder:{holder_id}",
+        page_key=f"caseload <@{slack_user_id}>",
         via="/ssp caseload @someone",
         show_holder=False,
     )
@@ -163,10 +156,8 @@ def glossary(runtime: Runtime, viewer: Viewer, arguments: str) -> dict:
             terms = glossary_service.glossary(session, viewer.school_id)
         return _message("glossary.json.j2", terms=list(terms.items()))
     if words[0].lower() != "add" or len(words) < 3:
-        return usage(
-            viewer,
-            'To add an acronym: `/ssp glossary add ELSA "Emotional Literacy '
-            'Support Assistant: …"`.',
+        raise UsageError(
+            'To add an acronym: `/ssp glossary add ELSA "Emotional Literacy Support Assistant: …"`.'
         )
     if not (viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school):
         return _notice("Only the SENDCo, senior leaders and case holders can add to the glossary.")
@@ -181,26 +172,6 @@ def glossary(runtime: Runtime, viewer: Viewer, arguments: str) -> dict:
     return _notice(
         f"{'Added' if new else 'Updated'} *{escape_mrkdwn(acronym)}*: {escape_mrkdwn(meaning)}"
     )
-
-
-def turn(runtime: Runtime, context: BoltContext, viewer: Viewer, value: str, today: date) -> dict:
-    """A "next page" button: `value` names the list and page, e.g. "overdue:2"."""
-    *key, number = value.split(":")
-    page = int(number) if number.isdigit() else 1
-    match key:
-        case ["school"]:
-            return school_caseload(runtime, viewer, today, page)
-        case ["overdue"]:
-            return overdue(runtime, viewer, today, page)
-        case ["mine"]:
-            return my_caseload(runtime, viewer, today, page)
-        case ["priority"]:
-            from handlers.team import priority_command
-
-            return priority_command(runtime, viewer, today, page)
-        case ["holder", staff_id] if staff_id.isdigit():
-            return _holder_page(runtime, viewer, int(staff_id), today, page)
-    return usage(viewer, "That button has expired. Ask again with `/ssp`.")
 
 
 def pupil(runtime: Runtime, viewer: Viewer, query: str, today: date) -> dict:
@@ -263,25 +234,6 @@ def home(runtime: Runtime, viewer: Viewer, today: date) -> dict:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _holder_page(runtime, viewer, staff_id, today, page):
-    if not viewer.sees_whole_school and staff_id != viewer.staff_id:
-        return _notice(WHOLE_SCHOOL_ONLY)
-    if staff_id == viewer.staff_id:
-        return my_caseload(runtime, viewer, today, page)
-    return _plan_list(
-        runtime,
-        viewer,
-        today,
-        page,
-        lines=lambda session: holder_caseload(session, viewer.school_id, staff_id, today),
-        title="Caseload",
-        empty="No plans.",
-        page_key=f"holder:{staff_id}",
-        via="/ssp caseload @someone",
-        show_holder=False,
-    )
 
 
 def _plan_list(
@@ -354,3 +306,81 @@ def _unquote(text: str) -> str:
 
 def _notice(text: str) -> dict:
     return _message("notice.json.j2", text=text)
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+
+def _caseload(ask: Ask) -> dict:
+    if not ask.words:
+        return school_caseload(ask.runtime, ask.viewer, ask.today, page=ask.page)
+    slack_user_id = mentioned_user(ask.words[0]) if len(ask.words) == 1 else None
+    if slack_user_id is None:
+        raise UsageError("To see one person's caseload, mention them: `/ssp caseload @name`.")
+    return someones_caseload(
+        ask.runtime, ask.client, ask.viewer, slack_user_id, ask.today, ask.page
+    )
+
+
+def _pupil(ask: Ask) -> dict:
+    if not ask.words:
+        raise UsageError("Say which pupil: `/ssp pupil <UPN or name>`.")
+    return pupil(ask.runtime, ask.viewer, " ".join(ask.words), ask.today)
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        "caseload",
+        _caseload,
+        help=(
+            Usage(
+                "`/ssp caseload` — the whole school: each case holder's plans, reviews due and "
+                "overdue, plans awaiting quality assurance, open monitoring requests; totals by "
+                "area of need and year group",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+            Usage(
+                "`/ssp caseload @name` — one case holder's pupils, with next review dates and "
+                "status",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+        ),
+        pages=True,
+    ),
+    Subcommand(
+        "overdue",
+        lambda ask: overdue(ask.runtime, ask.viewer, ask.today, page=ask.page),
+        help=(
+            Usage(
+                "`/ssp overdue` — overdue reviews, oldest first, with the case holder to chase",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+        ),
+        takes_words=False,
+        pages=True,
+    ),
+    Subcommand(
+        "pupil",
+        _pupil,
+        help=(
+            Usage(
+                "`/ssp pupil <UPN or name>` — a pupil's plan at a glance",
+                lambda viewer: viewer.sees_anything,
+            ),
+        ),
+    ),
+    Subcommand(
+        "mine",
+        lambda ask: my_caseload(ask.runtime, ask.viewer, ask.today, page=ask.page),
+        help=(Usage("`/ssp mine` — the plans you hold"),),
+        takes_words=False,
+        pages=True,
+    ),
+    Subcommand(
+        "glossary",
+        lambda ask: glossary(ask.runtime, ask.viewer, ask.text),
+        help=(
+            Usage('`/ssp glossary` — acronyms explained; `/ssp glossary add ELSA "…"` adds one'),
+        ),
+    ),
+)

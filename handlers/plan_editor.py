@@ -18,12 +18,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.access import Viewer
-from bot.app import Runtime, runtime_of, school_timezone, viewer_of
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import plan_editing as editing
 from bot.services.plans import PlanChanged
 from bot.services.pupils import MAX_MATCHES, find_pupils
+from handlers.context import Ask, Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
+from handlers.toolkit import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -625,3 +626,55 @@ def _slack(call, respond: Respond) -> None:
                 "Please try again."
             )
         )
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+
+def _plan(ask: Ask) -> None:
+    words = ask.words
+    if words and words[0].lower() == "new" and words[1:]:
+        start_new_plan(
+            ask.runtime,
+            ask.client,
+            ask.viewer,
+            " ".join(words[1:]),
+            ask.trigger_id,
+            ask.respond,
+            ask.today,
+        )
+    elif words and words[0].lower() != "new":
+        open_for_query(
+            ask.runtime,
+            ask.client,
+            ask.viewer,
+            " ".join(words),
+            ask.trigger_id,
+            ask.respond,
+            ask.today,
+        )
+    else:
+        raise UsageError(
+            "Say which pupil: `/ssp plan <UPN or name>`, or "
+            "`/ssp plan new <UPN or name>` to start one."
+        )
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        "plan",
+        _plan,
+        help=(
+            Usage(
+                "`/ssp plan <UPN or name>` — open a plan to read or write it, section by section",
+                lambda viewer: (
+                    viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school
+                ),
+            ),
+            Usage(
+                "`/ssp plan new <UPN or name>` — start a plan for a pupil who has none",
+                lambda viewer: viewer.writes_plans,
+            ),
+        ),
+    ),
+)

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.access import Viewer
-from bot.app import Runtime, runtime_of, school_timezone, viewer_of
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import audit, qa, quality
 from bot.services.plans import PlanChanged
+from handlers.context import Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
 from models import Plan
 
 ONLY_SENDCO = "Quality assurance is for the SENDCo."
@@ -149,3 +149,21 @@ def _notice_modal(text: str) -> dict:
 
 def _notice(text: str) -> dict:
     return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+SUBCOMMANDS = (
+    Subcommand(
+        "qa",
+        lambda ask: qa_command(ask.runtime, ask.viewer),
+        help=(
+            Usage(
+                "`/ssp qa` — plans awaiting quality assurance, with an automatic check against "
+                "the guidance; approve or return with comments",
+                lambda viewer: viewer.is_sendco,
+            ),
+        ),
+        takes_words=False,
+    ),
+)

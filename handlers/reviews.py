@@ -17,13 +17,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.access import Viewer
-from bot.app import Runtime, runtime_of, school_timezone, viewer_of
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, year_label
 from bot.services import reviews
 from bot.services.plan_editing import join_long, split_long
 from bot.services.pupils import MAX_MATCHES, find_pupils
-from handlers import forms
+from handlers import toolkit as forms
+from handlers.context import Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
 from models import TargetResult, TimelineKind
 
 log = logging.getLogger(__name__)
@@ -560,3 +560,35 @@ def _zone(context: BoltContext):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(school_timezone(context))
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+SUBCOMMANDS = (
+    Subcommand(
+        "review",
+        lambda ask: review_command(
+            ask.runtime, ask.client, ask.viewer, ask.words, ask.trigger_id, ask.respond, ask.today
+        ),
+        help=(
+            Usage(
+                "`/ssp review <UPN or name>` — log review notes for a plan (or amend ones you "
+                "submitted), drafts kept until you submit",
+                lambda viewer: viewer.writes_plans,
+            ),
+        ),
+    ),
+    Subcommand(
+        "note",
+        lambda ask: note_command(
+            ask.runtime, ask.client, ask.viewer, ask.words, ask.trigger_id, ask.respond
+        ),
+        help=(
+            Usage(
+                "`/ssp note <UPN or name>` — add a note to a pupil's plan (a meeting, a call, an "
+                "observation); or use the message shortcut *Add to a pupil's plan* on a message",
+                lambda viewer: viewer.writes_plans,
+            ),
+        ),
+    ),
+)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 
 from bot.access import Viewer
-from bot.app import Runtime
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import schools
+from handlers.context import Runtime, Subcommand, Usage
 
 VIA = "/ssp settings"
 WHOLE_SCHOOL_ONLY = (
@@ -107,3 +107,19 @@ def _span(allowed: range) -> str:
 
 def _notice(text: str) -> dict:
     return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+SUBCOMMANDS = (
+    Subcommand(
+        "settings",
+        lambda ask: settings_command(ask.runtime, ask.viewer, ask.words, ask.today),
+        help=(
+            Usage(
+                "`/ssp settings` — the school's calendar, school hours and review timings",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+        ),
+    ),
+)

@@ -12,12 +12,12 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.access import Viewer
-from bot.app import Runtime, runtime_of, school_timezone, viewer_of
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import team as team_service
 from bot.services.pupils import MAX_MATCHES, find_pupils
-from bot.slack import staff_for_slack_user
+from handlers.context import Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
+from handlers.slack_api import staff_for_slack_user
 from models import Pupil
 
 log = logging.getLogger(__name__)
@@ -301,3 +301,44 @@ def _message(template: str, **context) -> dict:
 
 def _notice(text: str) -> dict:
     return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+
+
+# --- /ssp subcommands answered here -----------------------------------------------------------
+
+SUBCOMMANDS = (
+    Subcommand(
+        "team",
+        lambda ask: team_command(ask.runtime, ask.client, ask.viewer, ask.words),
+        help=(
+            Usage(
+                "`/ssp team` — the SSP team of case holders; `/ssp team add @name [SEMH Y7 "
+                "house]`, `/ssp team remove @name`",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+        ),
+    ),
+    Subcommand(
+        "priority",
+        lambda ask: priority_command(ask.runtime, ask.viewer, ask.today, ask.page),
+        help=(
+            Usage(
+                "`/ssp priority` — pupils who need a plan or a case holder, most urgent first, "
+                "with Assign buttons",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+        ),
+        takes_words=False,
+        pages=True,
+    ),
+    Subcommand(
+        "assign",
+        lambda ask: assign_command(ask.runtime, ask.client, ask.viewer, ask.words, ask.today),
+        help=(
+            Usage(
+                "`/ssp assign <UPN or name> @case-holder [why]` — delegate a plan; "
+                "`/ssp assign auto` proposes case holders for the whole priority list",
+                lambda viewer: viewer.sees_whole_school,
+            ),
+        ),
+    ),
+)

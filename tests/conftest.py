@@ -182,6 +182,6 @@ def slack(emulator, sessions, school_extras, clock):
     running.server.stop()
     # Messages queued by the test may still be on their way: let them finish before the next
     # test empties the database under them.
-    from bot.scheduler import wait_for_deliveries
+    from handlers.scheduler import wait_for_deliveries
 
     wait_for_deliveries()

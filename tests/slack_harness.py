@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import create_app
 from bot.blockkit_text import blocks_to_text
 from bot.config import Settings
-from bot.server import HttpServer
 from bot.slack_emulator import RESPONSE_URL, SlackEmulator
 from bot.slack_sender import SlackSender
+from handlers.app import create_app
+from handlers.server import HttpServer
 from models import (
     AdjustmentKind,
     BroadArea,

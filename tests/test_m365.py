@@ -1267,7 +1267,7 @@ def test_the_nightly_hook_needs_to_know_the_school_when_there_are_several(
 def test_the_scheduler_loop_calls_the_nightly_hook(sessions):
     import threading
 
-    from bot.scheduler import run_every_minute
+    from handlers.scheduler import run_every_minute
 
     stop = threading.Event()
     seen = []

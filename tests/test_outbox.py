@@ -30,8 +30,8 @@ from bot.services.outbox import (
     mark_answered,
     unreachable,
 )
-from bot.slack import make_client
 from bot.slack_emulator import SlackEmulator
+from handlers.slack_api import make_client
 from models import Plan, Prompt, PromptKind, PromptStatus, School, Staff, StaffRole
 from tests.slack_harness import build_school
 

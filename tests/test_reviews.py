@@ -457,8 +457,8 @@ def test_two_sweeps_at_once_on_postgresql_send_each_review_prompt_once(slack, db
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite runs one sender at a time (bot.services.outbox)")
     from bot import db
-    from bot.scheduler import sweep
-    from bot.slack import make_client
+    from handlers.scheduler import sweep
+    from handlers.slack_api import make_client
     from models import Pupil
 
     with slack.sessions.begin() as session:

@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.app import DATABASE_DOWN
 from bot.db import make_session_factory
 from bot.services.demo import create_demo_school
 from bot.slack_emulator import SlackEmulator
+from handlers.context import DATABASE_DOWN
 from models import Plan, PlanStatus, Pupil, Staff, StaffRole
 from tests.slack_harness import TODAY, start_app, text_of
 

@@ -1119,7 +1119,7 @@ def _match_slack_accounts(
 ) -> str:
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack import link_staff_accounts, make_client
+    from handlers.slack_api import link_staff_accounts, make_client
 
     if client is None:
         if not settings.slack_bot_token:

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.errors import UserError
-from bot.slack import slack_id_for
+from handlers.slack_api import slack_id_for
 from models import Plan, Prompt, PromptKind, PromptStatus, Staff
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,25 @@
-"""The Bolt app: built by a factory so tests and the demo can make as many as they like."""
+"""What the app knows about a request before any listener runs, and how listeners receive it.
+
+The global middleware `identify` turns the verified team and user into a school and a Viewer (or
+a polite refusal) and puts them in Bolt's context under these keys; Bolt then injects each into a
+listener that names it as an argument:
+
+- `runtime`: the database and the clock (Runtime);
+- `viewer`: who is asking, with their school and roles (bot.access.Viewer);
+- `today`: the date where the school is, which is what "overdue" means to staff.
+
+Identity comes only from the signed request (team id, user id), never from a button value.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt import BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -18,7 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.access import Viewer
 from bot.config import Settings
-from bot.slack import make_client, staff_for_slack_user
+from bot.render import render_json
+from handlers.slack_api import staff_for_slack_user
+from handlers.toolkit import DATABASE_DOWN, answer
 from models import School
 
 log = logging.getLogger(__name__)
@@ -31,14 +43,6 @@ UNKNOWN_USER = (
     "Sorry, I can't find you on your school's staff list, so I can't show you anything. "
     "If you should have access, ask your SENDCo to check that your email address in Slack "
     "matches the one the school holds for you."
-)
-SOMETHING_WENT_WRONG = (
-    "Sorry, something went wrong on our side and nothing was changed. Please try again in a "
-    "minute; if it keeps happening, let your SENDCo know."
-)
-DATABASE_DOWN = (
-    "Sorry, SSP Bot can't reach its database just now, so nothing was read or changed. "
-    "Please try again in a few minutes."
 )
 
 
@@ -62,51 +66,55 @@ class Runtime:
 
     def deliver_soon(self, client: WebClient) -> None:
         """Sends what the outbox owes now, in the background (messages queued by an action)."""
-        from bot.scheduler import deliver_soon
+        from handlers.scheduler import deliver_soon  # the scheduler's sender imports this module
 
         deliver_soon(self.sessions, client, self.clock)
 
 
-def create_app(
-    settings: Settings,
-    *,
-    client: WebClient | None = None,
-    session_factory: sessionmaker[Session] | None = None,
-    clock: Callable[[], datetime] | None = None,
-    socket_mode: bool = False,
-) -> App:
-    """A Bolt app with every listener registered, pointed at settings.slack_api_url.
+@dataclass(frozen=True)
+class Ask:
+    """One use of `/ssp <subcommand> …`, or a Previous/Next button routed back to it."""
 
-    Requires SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET unless running over Socket Mode (where
-    Slack's own connection authenticates requests). Raises ConfigError naming what is missing.
+    runtime: Runtime
+    viewer: Viewer
+    today: date
+    client: WebClient
+    respond: Respond
+    words: list[str]  # what follows the subcommand, split on spaces
+    text: str  # what follows the subcommand, as typed
+    trigger_id: str | None = None  # None when a button re-asks: no modal can open then
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One line of `/ssp help`, shown to the people `who` accepts."""
+
+    text: str
+    who: Callable[[Viewer], bool] = lambda viewer: True
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """An entry in `/ssp`'s table: its name, its help lines, and what runs it.
+
+    `run` returns the reply (keyword arguments for `respond`), or None when it answered by
+    itself (a modal, a file). `allowed`, when given, is checked before `run` and answered with
+    `refusal`. `takes_words` False: anything after the name is a mistake. `pages`: its
+    Previous/Next buttons come back to it with Ask.page set.
     """
-    settings.require("SLACK_BOT_TOKEN")
-    if not socket_mode:
-        settings.require("SLACK_SIGNING_SECRET")
-    if session_factory is None:
-        engine = db.make_engine(settings.database_url)
-        db.upgrade(engine)
-        session_factory = db.make_session_factory(engine)
-    runtime = Runtime(settings, session_factory, clock or (lambda: datetime.now(UTC)))
-    app = App(
-        # The token travels in the client, which carries our retry handlers.
-        client=client or make_client(settings.slack_bot_token, settings.slack_api_url),
-        signing_secret=settings.slack_signing_secret or "socket-mode",
-        request_verification_enabled=not socket_mode,
-        # The app's own auth.test happens in bind_workspace at start-up, with a clearer error.
-        token_verification_enabled=False,
-        raise_error_for_unhandled_request=False,
-    )
-    app.use(_identify(runtime))
-    from handlers import register_listeners
 
-    register_listeners(app)
-    app.error(_on_error)
-    return app
+    name: str
+    run: Callable[[Ask], dict | None]
+    help: tuple[Usage, ...] = ()
+    allowed: Callable[[Viewer], bool] | None = None
+    refusal: str = ""
+    takes_words: bool = True
+    pages: bool = False
 
 
 def runtime_of(context: BoltContext) -> Runtime:
-    return context["ssp"]
+    return context["runtime"]
 
 
 def viewer_of(context: BoltContext) -> Viewer:
@@ -117,14 +125,14 @@ def school_timezone(context: BoltContext) -> str:
     return context["school_timezone"]
 
 
-def _identify(runtime: Runtime):
+def identify(runtime: Runtime):
     """Global middleware: the verified team and user become a school and a Viewer, or a refusal.
 
     Identity comes only from the signed request (team id, user id), never from a button value.
     """
 
     def identify(context: BoltContext, body: dict, client: WebClient, next) -> BoltResponse | None:
-        context["ssp"] = runtime
+        context["runtime"] = runtime
         if context.user_id is None or _is_self_event(body):
             return next()
         try:
@@ -138,6 +146,7 @@ def _identify(runtime: Runtime):
                 if staff is None:
                     return _refuse(context, body, client, UNKNOWN_USER, publish_home=True)
                 context["school_timezone"] = school.timezone
+                context["today"] = runtime.today(school.timezone)
                 context["viewer"] = Viewer(
                     school_id=school.id,
                     staff_id=staff.id,
@@ -157,41 +166,18 @@ def _refuse(
     context: BoltContext, body: dict, client: WebClient, message: str, *, publish_home: bool
 ) -> BoltResponse:
     """Answers politely in whatever way this kind of request allows, then stops it."""
-    if body.get("command"):
-        return BoltResponse(
-            status=200,
-            body=json.dumps({"response_type": "ephemeral", "text": message}),
-            headers={"content-type": "application/json;charset=utf-8"},
-        )
     event = body.get("event") or {}
     if publish_home and event.get("type") == "app_home_opened":
-        from bot.render import render_json
-
         try:
             client.views_publish(
                 user_id=context.user_id, view=render_json("home_refused.json.j2", message=message)
             )
         except Exception:  # noqa: BLE001 - a refusal must never turn into an error page
             log.warning("could not publish the refusal home view")
-    elif context.response_url:
-        try:
-            context.respond(text=message, response_type="ephemeral", replace_original=False)
-        except Exception:  # noqa: BLE001
-            log.warning("could not send a refusal to the response_url")
-    return BoltResponse(status=200, body="")
+        return BoltResponse(status=200, body="")
+    return answer(body, context, message)
 
 
 def _is_self_event(body: dict) -> bool:
     event = body.get("event") or {}
     return bool(event.get("bot_id"))
-
-
-def _on_error(error: Exception, body: dict, context: BoltContext, logger: logging.Logger) -> None:
-    # Log the kind of failure, never the payload: it may hold a pupil's name.
-    logger.error("listener failed: %s", type(error).__name__, exc_info=error)
-    message = DATABASE_DOWN if isinstance(error, OperationalError) else SOMETHING_WENT_WRONG
-    if context.response_url:
-        try:
-            context.respond(text=message, response_type="ephemeral", replace_original=False)
-        except Exception:  # noqa: BLE001
-            logger.warning("could not tell the user about the failure")

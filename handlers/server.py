@@ -18,7 +18,7 @@ from bot import db
 from bot.config import ConfigError
 from bot.errors import UserError
 from bot.services.schools import bind_workspace
-from bot.slack import link_staff_accounts
+from handlers.slack_api import link_staff_accounts
 
 log = logging.getLogger(__name__)
 

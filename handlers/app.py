@@ -1,0 +1,75 @@
+"""The Bolt app: built by a factory so tests and the demo can make as many as they like."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import db
+from bot.config import Settings
+from handlers import (
+    actions,
+    assignments,
+    commands,
+    events,
+    monitoring,
+    plan_editor,
+    qa,
+    reviews,
+    team,
+)
+from handlers.context import Runtime, identify
+from handlers.slack_api import make_client
+from handlers.toolkit import answer_error
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Callable[[], datetime] | None = None,
+    socket_mode: bool = False,
+) -> App:
+    """A Bolt app with every listener registered, pointed at settings.slack_api_url.
+
+    Requires SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET unless running over Socket Mode (where
+    Slack's own connection authenticates requests). Raises ConfigError naming what is missing.
+    """
+    settings.require("SLACK_BOT_TOKEN")
+    if not socket_mode:
+        settings.require("SLACK_SIGNING_SECRET")
+    if session_factory is None:
+        engine = db.make_engine(settings.database_url)
+        db.upgrade(engine)
+        session_factory = db.make_session_factory(engine)
+    runtime = Runtime(settings, session_factory, clock or (lambda: datetime.now(UTC)))
+    app = App(
+        # The token travels in the client, which carries our retry handlers.
+        client=client or make_client(settings.slack_bot_token, settings.slack_api_url),
+        signing_secret=settings.slack_signing_secret or "socket-mode",
+        request_verification_enabled=not socket_mode,
+        # The app's own auth.test happens in bind_workspace at start-up, with a clearer error.
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+    app.use(identify(runtime))
+    register_listeners(app)
+    app.error(answer_error)
+    return app
+
+
+def register_listeners(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    events.register(app)
+    plan_editor.register(app)
+    team.register(app)
+    qa.register(app)
+    assignments.register(app)
+    reviews.register(app)
+    monitoring.register(app)

@@ -1,0 +1,215 @@
+"""What every listener module shares: reading forms, the small replies, paging, role checks, and
+turning a UserError into the polite answer the surface allows.
+
+A listener raises bot.errors.UserError for anything the person asked that cannot be done; the
+app's one error handler (`answer_error`, registered by handlers.app) answers it:
+- a slash command or a button: an ephemeral message (the command's HTTP reply, or response_url);
+- a form (view_submission) not yet acknowledged: the form stays open with the message beside the
+  field the error names (UserError.block_id), or is replaced by a notice titled like the form;
+- a menu's options (block_suggestion): no options.
+Role checks are listener middleware, declared once where the listener is registered:
+
+    app.action("ssp_assign_auto", middleware=[requires(Viewer.is_sendco.fget, NOT_SENDCO)])(f)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from math import ceil
+from typing import Any, Generic, TypeVar
+
+from slack_bolt import BoltContext, BoltResponse
+from sqlalchemy.exc import OperationalError
+
+from bot import db
+from bot.access import Viewer
+from bot.errors import UserError
+from bot.render import render_json
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on our side and nothing was changed. Please try again in a "
+    "minute; if it keeps happening, let your SENDCo know."
+)
+DATABASE_DOWN = (
+    "Sorry, SSP Bot can't reach its database just now, so nothing was read or changed. "
+    "Please try again in a few minutes."
+)
+
+# With should_escape on, Slack sends a mention as <@U123ABC|name> (or <@U123ABC>).
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def mentioned_user(word: str | None) -> str | None:
+    """The Slack user id in a mention as Slack sends it, or None if the word is not one."""
+    match = MENTION.match(word or "")
+    return match.group(1) if match else None
+
+
+# --- reading forms ---------------------------------------------------------------------------
+
+
+def element(values: dict, block_id: str) -> dict:
+    """The state of an input block's element (every input's action_id is "value")."""
+    return (values.get(block_id) or {}).get("value") or {}
+
+
+def text_value(values: dict, block_id: str) -> str | None:
+    value = element(values, block_id).get("value")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def selected_value(values: dict, block_id: str) -> str | None:
+    return (element(values, block_id).get("selected_option") or {}).get("value")
+
+
+def meta_of(view: dict) -> dict:
+    """A view's private_metadata. Ids only: who may act is decided from the signed request."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def as_int(value) -> int:
+    """An id from a button or metadata; -1 (never an id) when it isn't a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+# --- small replies ---------------------------------------------------------------------------
+
+
+def notice(text: str) -> dict:
+    """An ephemeral reply of one paragraph."""
+    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+
+
+def done_modal(title: str, text: str) -> dict:
+    """A modal that says what happened, replacing a form once it is submitted."""
+    return render_json(
+        "plan_notice_modal.json.j2", title=title, paragraphs=[text], reload=False, meta="{}"
+    )
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items, its number (1-based, clamped) and how many pages there are."""
+
+    items: Sequence[T]
+    page: int
+    pages: int
+    total: int
+
+
+def page_of(items: Sequence[T], page: int, per_page: int) -> Page[T]:
+    pages = max(1, ceil(len(items) / per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return Page(items[start : start + per_page], page, pages, len(items))
+
+
+# --- role checks -----------------------------------------------------------------------------
+
+
+def requires(allowed: Callable[[Viewer], bool], refusal: str):
+    """Listener middleware: the listener runs only for a viewer `allowed` accepts.
+
+    Checked on every request, so a button or form kept from when someone had the role does
+    nothing once they no longer have it.
+    """
+
+    def check(body: dict, context: BoltContext, next) -> BoltResponse | None:
+        viewer: Viewer | None = context.get("viewer")
+        if viewer is not None and allowed(viewer):
+            return next()
+        return answer(body, context, refusal)
+
+    return check
+
+
+# --- answering -------------------------------------------------------------------------------
+
+
+def answer(body: dict, context: BoltContext, message: str) -> BoltResponse:
+    """The HTTP reply that tells the person `message` in the way this kind of request allows."""
+    kind = body.get("type")
+    if body.get("command"):
+        return _json_response({"response_type": "ephemeral", "text": message})
+    if kind == "view_submission":
+        return _json_response({"response_action": "update", "view": _notice_like(body, message)})
+    if kind == "block_suggestion":
+        return _json_response({"options": []})
+    respond_later(context, message)
+    return BoltResponse(status=200, body="")
+
+
+def respond_later(context: BoltContext, message: str) -> None:
+    """An ephemeral message through the response_url, if the request has one."""
+    if not context.response_url:
+        return
+    try:
+        context.respond(text=message, response_type="ephemeral", replace_original=False)
+    except Exception:  # noqa: BLE001 - telling the person must never become an error of its own
+        log.warning("could not answer through the response_url")
+
+
+def answer_error(
+    error: Exception, body: dict, context: BoltContext, response: BoltResponse | None
+) -> BoltResponse | None:
+    """The app's one error handler: a UserError is answered politely, anything else is logged
+    (its kind and traceback, never the payload: it may hold a pupil's name) and apologised for.
+    """
+    if isinstance(error, UserError):
+        message = str(error)
+        if body.get("type") == "view_submission" and response is not None:
+            if error.block_id and _has_block(body, error.block_id):
+                return _json_response(
+                    {"response_action": "errors", "errors": {error.block_id: message}}
+                )
+            return answer(body, context, message)
+    else:
+        log.error("listener failed: %s", type(error).__name__, exc_info=error)
+        database = isinstance(error, OperationalError | db.DatabaseUnavailable)
+        message = DATABASE_DOWN if database else SOMETHING_WENT_WRONG
+    if response is not None and body.get("command"):
+        return answer(body, context, message)
+    respond_later(context, message)
+    return None
+
+
+def _notice_like(body: dict, message: str) -> dict:
+    title = ((body.get("view") or {}).get("title") or {}).get("text") or "SSP Bot"
+    return done_modal(title, message)
+
+
+def _has_block(body: dict, block_id: str) -> bool:
+    return any(
+        block.get("block_id") == block_id for block in (body.get("view") or {}).get("blocks", [])
+    )
+
+
+def _json_response(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200,
+        body=json.dumps(payload),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
+
+
+class UsageError(UserError):
+    """A command typed in a way `/ssp` can't follow: answered with the problem and, for a slash
+    command, the help for the person asking (handlers.commands)."""
