@@ -27,9 +27,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot import db  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.services.demo import create_demo_school  # noqa: E402
-from bot.slack_emulator import SlackEmulator  # noqa: E402
-from bot.slack_sender import SlackSender  # noqa: E402
+from bot.demo.school import create_demo_school  # noqa: E402
+from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
+from bot.demo.slack_sender import SlackSender  # noqa: E402
 from handlers.app import create_app  # noqa: E402
 from handlers.server import HttpServer, link_workspace  # noqa: E402
 from models import Staff, StaffRole  # noqa: E402

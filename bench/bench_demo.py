@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 import models  # noqa: E402
 from bot import db  # noqa: E402
-from bot.services.demo import DEFAULT_NAME, DemoSummary, create_demo_school  # noqa: E402
+from bot.demo.school import DEFAULT_NAME, DemoSummary, create_demo_school  # noqa: E402
 
 TODAY = date(2026, 3, 10)  # fixed, so every run builds the same school
 

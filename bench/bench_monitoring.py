@@ -56,9 +56,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 import handlers.scheduler  # noqa: E402
 from bot import db  # noqa: E402
+from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
 from bot.services import monitoring, outbox  # noqa: E402
 from bot.services.prompts import render_prompt  # noqa: E402
-from bot.slack_emulator import SlackEmulator  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     MonitoringRequest,

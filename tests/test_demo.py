@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import models
 from bot import db
-from bot.services.demo import DemoSummary, _upn, create_demo_school
+from bot.demo.school import DemoSummary, _upn, create_demo_school
 from models import (
     AuditEvent,
     BroadArea,

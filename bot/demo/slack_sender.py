@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import count
 from urllib.parse import urlencode
 
-from bot.slack_emulator import SlackEmulator
+from bot.demo.slack_emulator import SlackEmulator
 
 _ids = count(1)
 

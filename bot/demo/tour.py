@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot import db
-from bot.blockkit_text import blocks_to_text
 from bot.config import Settings
-from bot.services.demo import create_demo_school
-from bot.slack_emulator import SlackEmulator
-from bot.slack_sender import SlackSender
+from bot.demo.blockkit_text import blocks_to_text
+from bot.demo.school import create_demo_school
+from bot.demo.slack_emulator import SlackEmulator
+from bot.demo.slack_sender import SlackSender
 from handlers.app import create_app
 from handlers.server import HttpServer, link_staff, link_workspace
 from models import (
