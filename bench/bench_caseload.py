@@ -14,22 +14,21 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run from a checkout without installing: the repository root holds `bot` and `models`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, event, select  # noqa: E402
 
+from bench.common import add_postgres_option, databases  # noqa: E402
 from bot import db  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.services.demo import create_demo_school  # noqa: E402
-from bot.slack_emulator import SlackEmulator  # noqa: E402
-from bot.slack_sender import SlackSender  # noqa: E402
+from bot.demo.school import create_demo_school  # noqa: E402
+from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
+from bot.demo.slack_sender import SlackSender  # noqa: E402
 from handlers.app import create_app  # noqa: E402
 from handlers.server import HttpServer, link_workspace  # noqa: E402
 from models import Staff, StaffRole  # noqa: E402
@@ -41,25 +40,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,1200,2400")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL server")
+    add_postgres_option(parser)
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     print(
         f"{'database':<10} {'pupils':>7} {'plans':>6} {'statements':>10} "
         f"{'median ms':>10} {'p95 ms':>8}"
     )
-    for size in sizes:
-        with tempfile.TemporaryDirectory() as folder:
-            measure("sqlite", f"sqlite:///{folder}/bench.db", size, args.runs)
-    if args.postgres:
+    for label, database in databases(args.postgres):
         for size in sizes:
-            with postgres_database(args.postgres) as url:
-                measure("postgresql", url, size, args.runs)
+            with database() as engine:
+                measure(label.lower(), engine, size, args.runs)
 
 
-def measure(label: str, url: str, pupils: int, runs: int) -> None:
-    engine = db.make_engine(url)
-    db.upgrade(engine)
+def measure(label: str, engine: Engine, pupils: int, runs: int) -> None:
     sessions = db.make_session_factory(engine)
     today = datetime.now(UTC).date()
     with db.unit_of_work(sessions) as session:
@@ -76,7 +70,7 @@ def measure(label: str, url: str, pupils: int, runs: int) -> None:
     with SlackEmulator() as slack:
         slack.add_user(sendco_slack, email=email)
         settings = Settings(
-            database_url=url,
+            database_url=engine.url.render_as_string(hide_password=False),
             slack_bot_token=slack.bot_token,
             slack_signing_secret=SECRET,
             slack_api_url=slack.api_url,
@@ -111,31 +105,11 @@ def measure(label: str, url: str, pupils: int, runs: int) -> None:
         f"{statistics.median(timings):>10.1f} {p95:>8.1f}",
         flush=True,
     )
-    engine.dispose()
 
 
 def summary_plans(summary) -> list[int]:
     by_status = getattr(summary, "plans_by_status", None)
     return list(by_status.values()) if isinstance(by_status, dict) else [0]
-
-
-class postgres_database:
-    def __init__(self, server_url: str) -> None:
-        self.admin = db.make_engine(server_url)
-        self.name = f"sspbot_bench_{uuid.uuid4().hex[:8]}"
-        self.url = (
-            make_url(server_url).set(database=self.name).render_as_string(hide_password=False)
-        )
-
-    def __enter__(self) -> str:
-        with self.admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f'CREATE DATABASE "{self.name}"'))
-        return self.url
-
-    def __exit__(self, *exc) -> None:
-        with self.admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
 
 
 if __name__ == "__main__":

@@ -12,25 +12,20 @@ runs it. Reports the best of --repeat runs.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 
 # Run from a checkout without installing: the repository root holds `bot` and `models`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, func, select  # noqa: E402
 
 import models  # noqa: E402
+from bench.common import add_postgres_option, databases  # noqa: E402
 from bot import db  # noqa: E402
-from bot.services.demo import DEFAULT_NAME, DemoSummary, create_demo_school  # noqa: E402
+from bot.demo.school import DEFAULT_NAME, DemoSummary, create_demo_school  # noqa: E402
 
 TODAY = date(2026, 3, 10)  # fixed, so every run builds the same school
 
@@ -40,13 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pupils", type=int, default=1200)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--repeat", type=int, default=1, help="runs per database (best kept)")
-    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to try too")
+    add_postgres_option(parser)
     args = parser.parse_args(argv)
 
-    targets: list[tuple[str, Callable[[], AbstractContextManager[Engine]]]] = [("SQLite", _sqlite)]
-    if args.postgres:
-        targets.append(("PostgreSQL", lambda: _postgres(args.postgres)))
-    for label, database in targets:
+    for label, database in databases(args.postgres):
         times = []
         for _ in range(max(1, args.repeat)):
             with database() as engine:
@@ -81,36 +73,6 @@ def _row_counts(engine: Engine) -> dict[str, int]:
             for table in models.Base.metadata.sorted_tables
         }
     return {name: count for name, count in counts.items() if count}
-
-
-@contextmanager
-def _sqlite() -> Iterator[Engine]:
-    folder = tempfile.mkdtemp(prefix="sspbot-bench-")
-    engine = db.make_engine(f"sqlite:///{folder}/bench.db")
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def _postgres(server_url: str) -> Iterator[Engine]:
-    admin = db.make_engine(server_url)
-    name = f"sspbot_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    engine = db.make_engine(url)
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -34,15 +34,10 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -50,15 +45,25 @@ from pathlib import Path
 # Run from a checkout without installing: the repository root holds `bot` and `models`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slack_sdk import WebClient  # noqa: E402
-from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, func, insert, select  # noqa: E402
 
 import handlers.scheduler  # noqa: E402
+from bench.common import (  # noqa: E402
+    Phase,
+    Recorder,
+    Statement,
+    SweepTiming,
+    add_postgres_option,
+    api_calls,
+    claims,
+    databases,
+    split_at_deliver,
+    within,
+)
 from bot import db  # noqa: E402
+from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
 from bot.services import monitoring, outbox  # noqa: E402
 from bot.services.prompts import render_prompt  # noqa: E402
-from bot.slack_emulator import SlackEmulator  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     MonitoringRequest,
@@ -81,8 +86,6 @@ REVIEW_DATE = date(2027, 6, 1)  # beyond every look-ahead: nothing but the diges
 ASKED_AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # the requests' created_at
 LIMIT = 10_000
 MAX_BLOCKS = 50  # Slack's limit on a message's blocks
-# The claim in outbox._claim_next: one per prompt, so it marks where each digest's work starts.
-CLAIM_PREFIX = "SELECT prompts.id, prompts.attempts, prompts.next_attempt_at"
 FIRST_NAMES = ["Amara", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hari", "Isla", "Jay"]
 LAST_NAMES = ["Adams", "Begum", "Clarke", "Davies", "Evans", "Fraser", "Gill", "Hughes", "Iqbal"]
 
@@ -98,16 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         help="requests per teacher to compare (comma-separated; empty to skip)",
     )
     parser.add_argument("--growth-teachers", type=int, default=20)
-    parser.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL server")
+    add_postgres_option(parser)
     args = parser.parse_args(argv)
     if args.requests_per_teacher > args.pupils:
         parser.error("--requests-per-teacher cannot exceed --pupils (one request per plan)")
     growth = [int(n) for n in args.growth.split(",") if n.strip()]
-    databases = [("SQLite", _sqlite)]
-    if args.postgres:
-        databases.append(("PostgreSQL", lambda: _postgres(args.postgres)))
     shape = Shape(args.teachers, args.requests_per_teacher, args.pupils)
-    for label, database in databases:
+    for label, database in databases(args.postgres):
         print(
             f"\n{label}: 1 school, {shape.teachers} teachers x {shape.per_teacher} open "
             f"monitoring requests = {shape.requests:,} requests over {shape.pupils} plans",
@@ -148,56 +148,13 @@ class Shape:
 
 
 @dataclass
-class Phase:
-    first: int
-    commits_before: int
-    started: float
-    seconds: float = 0.0
-    statements: list[str] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
-    """When each statement started (perf_counter)."""
-    commits: int = 0
+class DigestRecorder(Recorder):
+    """The shared recorder, with the time of each digest's rendering too."""
 
-
-@dataclass
-class Recorder:
-    """Every statement, commit and Slack API call while `on`; render time too."""
-
-    on: bool = False
-    statements: list[str] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
-    commits: int = 0
-    slack_seconds: float = 0.0
     render_seconds: float = 0.0
     renders: list[float] = field(default_factory=list)
     rows_read: list[int] = field(default_factory=list)
     """How many requests each digest rendered says are waiting (read from its text)."""
-
-    def attach(self, engine: Engine) -> None:
-        @event.listens_for(engine, "before_cursor_execute")
-        def statement(_conn, _cursor, sql, *_args):
-            if self.on:
-                self.statements.append(sql.lstrip())
-                self.times.append(time.perf_counter())
-
-        @event.listens_for(engine, "commit")
-        def commit(_conn):
-            if self.on:
-                self.commits += 1
-
-    def timed(self, client: WebClient) -> WebClient:
-        """The client, with the time of each API call (retries included) added up."""
-        api_call = client.api_call
-
-        def timed_call(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return api_call(*args, **kwargs)
-            finally:
-                self.slack_seconds += time.perf_counter() - started
-
-        client.api_call = timed_call
-        return client
 
     def render(self, session, prompt):
         """render_prompt, timed, with the number of requests the digest read."""
@@ -211,35 +168,18 @@ class Recorder:
         self.rows_read.append(int(waiting.group(1)) if waiting else 0)
         return content
 
-    @contextmanager
-    def recording(self) -> Iterator[Phase]:
-        phase = Phase(len(self.statements), self.commits, time.perf_counter())
-        self.on = True
-        try:
-            yield phase
-        finally:
-            phase.seconds = time.perf_counter() - phase.started
-            self.on = False
-            phase.statements = self.statements[phase.first :]
-            phase.times = self.times[phase.first :]
-            phase.commits = self.commits - phase.commits_before
 
-
-def per_digest(statements: list[str], times: list[float]) -> tuple[list[int], list[float]]:
+def per_digest(statements: list[Statement]) -> tuple[list[int], list[float]]:
     """The statements and seconds of each delivered prompt: the run cut at each claim (the last
     claim found nothing). A prompt's seconds run from its claim to the next claim."""
-    starts = [i for i, sql in enumerate(statements) if sql.startswith(CLAIM_PREFIX)]
+    starts = claims(statements)
     pairs = list(zip(starts, starts[1:], strict=False))
     counts = [stop - start for start, stop in pairs]
-    return counts, [times[stop] - times[start] for start, stop in pairs]
+    return counts, [statements[stop].at - statements[start].at for start, stop in pairs]
 
 
 def _spread(counts: list[int]) -> str:
     return ", ".join(f"{n} x{c}" for n, c in sorted(Counter(counts).items())) or "none"
-
-
-def _calls(calls: Counter) -> str:
-    return ", ".join(f"{method} {n:,}" for method, n in sorted(calls.items())) or "none"
 
 
 # --- the measurements -----------------------------------------------------------------------
@@ -248,7 +188,7 @@ def _calls(calls: Counter) -> str:
 def measure_parts(engine: Engine, shape: Shape) -> None:
     """1, 2 and 4: create_due_digests, then deliver_due, then both again with nothing due."""
     sessions = db.make_session_factory(engine)
-    recorder = Recorder()
+    recorder = DigestRecorder()
     recorder.attach(engine)
     with SlackEmulator() as emulator:
         built = build_school(sessions, emulator, shape)
@@ -265,7 +205,7 @@ def measure_parts(engine: Engine, shape: Shape) -> None:
     engine.dispose()
 
 
-def queue(sessions, recorder: Recorder) -> tuple[int, Phase]:
+def queue(sessions, recorder: DigestRecorder) -> tuple[int, Phase]:
     """create_due_digests in one transaction, the school loaded before the clock starts."""
     with sessions() as session:
         school = session.scalar(select(School).where(School.slack_team_id.is_not(None)))
@@ -275,9 +215,9 @@ def queue(sessions, recorder: Recorder) -> tuple[int, Phase]:
     return queued, phase
 
 
-def deliver(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None:
+def deliver(sessions, client, emulator: SlackEmulator, recorder: DigestRecorder) -> None:
     calls_before, messages_before = len(emulator.calls), len(emulator.messages)
-    recorder.slack_seconds = recorder.render_seconds = 0.0
+    recorder.render_seconds = 0.0
     recorder.renders.clear()
     recorder.rows_read.clear()
     with recorder.recording() as phase:
@@ -292,18 +232,19 @@ def deliver(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> No
     )
     if not sent:
         return
-    digests, seconds = per_digest(phase.statements, phase.times)
+    digests, seconds = per_digest(phase.statements)
     print(
         f"    per digest      {len(phase.statements) / sent:8.2f} statements "
         f"({_spread(digests)}), {phase.commits / sent:.2f} commits, "
-        f"{sum(calls.values()) / sent:.2f} Slack API calls ({_calls(calls)})"
+        f"{sum(calls.values()) / sent:.2f} Slack API calls ({api_calls(calls)})"
     )
-    other = phase.seconds - recorder.slack_seconds - recorder.render_seconds
+    slack_seconds = within(recorder.slack, phase.started, phase.started + phase.seconds)
+    other = phase.seconds - slack_seconds - recorder.render_seconds
     print(
         f"    ms per digest   {phase.seconds / sent * 1000:8.2f} = render "
         f"{recorder.render_seconds / sent * 1000:.2f} (median "
         f"{statistics.median(recorder.renders) * 1000:.2f}) + Slack calls "
-        f"{recorder.slack_seconds / sent * 1000:.2f} + the rest (claim, prepare, record, commits) "
+        f"{slack_seconds / sent * 1000:.2f} + the rest (claim, prepare, record, commits) "
         f"{other / sent * 1000:.2f}"
     )
     if seconds:
@@ -334,7 +275,7 @@ def blocks(messages: list[dict]) -> None:
 def measure_sweep(engine: Engine, shape: Shape) -> None:
     """3 and 4: handlers.scheduler.sweep on a fresh copy, then again with nothing due."""
     sessions = db.make_session_factory(engine)
-    recorder = Recorder()
+    recorder = DigestRecorder()
     recorder.attach(engine)
     with SlackEmulator() as emulator:
         build_school(sessions, emulator, shape)
@@ -345,39 +286,24 @@ def measure_sweep(engine: Engine, shape: Shape) -> None:
     engine.dispose()
 
 
-def sweep(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None:
-    split: dict[str, float | int] = {}
-    original = getattr(handlers.scheduler, "deliver", None)
-
-    def marked_deliver(*args, **kwargs):
-        split["at"] = time.perf_counter()
-        split["statement"] = len(recorder.statements)
-        split["commit"] = recorder.commits
-        return original(*args, **kwargs)
-
+def sweep(sessions, client, emulator: SlackEmulator, recorder: DigestRecorder) -> None:
+    timing = SweepTiming()
     queued_before = _prompts(sessions)
     calls_before = len(emulator.calls)
-    if original is not None:
-        handlers.scheduler.deliver = marked_deliver
-    try:
-        with recorder.recording() as phase:
-            lines = handlers.scheduler.sweep(sessions, client, NOW)
-    finally:
-        if original is not None:
-            handlers.scheduler.deliver = original
+    with split_at_deliver(recorder, timing), recorder.recording() as phase:
+        lines = handlers.scheduler.sweep(sessions, client, NOW)
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     queued = _prompts(sessions) - queued_before
     sent = _sent(sessions, since=NOW)
     print(
         f"    total           {phase.seconds:8.3f} s  {len(phase.statements):,} statements, "
-        f"{phase.commits:,} commits, {sum(calls.values()):,} Slack API calls ({_calls(calls)})"
+        f"{phase.commits:,} commits, {sum(calls.values()):,} Slack API calls ({api_calls(calls)})"
     )
-    if "at" in split:
-        cut = int(split["statement"]) - phase.first
+    if timing.deliver_started is not None:
+        cut = timing.deliver_statement - phase.first
         queueing, delivering = phase.statements[:cut], phase.statements[cut:]
-        delivering_times = phase.times[cut:]
-        queue_seconds = float(split["at"]) - phase.started
-        queue_commits = int(split["commit"]) - phase.commits_before
+        queue_seconds = timing.deliver_started - phase.started
+        queue_commits = timing.deliver_commit - phase.commits_before
         print(
             f"    queueing        {queue_seconds:8.3f} s  {len(queueing):,} statements, "
             f"{queue_commits} commit(s), {queued} prompts queued"
@@ -386,7 +312,7 @@ def sweep(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None
             f"    delivering      {phase.seconds - queue_seconds:8.3f} s  {len(delivering):,} "
             f"statements, {phase.commits - queue_commits:,} commits"
         )
-        digests, seconds = per_digest(delivering, delivering_times)
+        digests, seconds = per_digest(delivering)
         if digests:
             print(
                 f"    per digest      statements {_spread(digests)}; ms median "
@@ -394,7 +320,7 @@ def sweep(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None
                 f"{(phase.seconds - queue_seconds) / len(digests) * 1000:.2f}"
             )
     else:
-        print("    (handlers.scheduler.deliver not found: no split into queueing and delivering)")
+        print("    (the sweep never called handlers.scheduler.deliver: no split)")
     for line in lines:
         print(f"    report: {line}")
     if sent.get("total"):
@@ -404,7 +330,7 @@ def sweep(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> None
 def measure_growth(engine: Engine, shape: Shape) -> None:
     """One row of the growth table: a digest's cost against its number of requests."""
     sessions = db.make_session_factory(engine)
-    recorder = Recorder()
+    recorder = DigestRecorder()
     recorder.attach(engine)
     with SlackEmulator() as emulator:
         build_school(sessions, emulator, shape)
@@ -416,7 +342,7 @@ def measure_growth(engine: Engine, shape: Shape) -> None:
             report = outbox.deliver_due(
                 sessions, client, now=NOW, render=recorder.render, limit=LIMIT
             )
-        digests, seconds = per_digest(phase.statements, phase.times)
+        digests, seconds = per_digest(phase.statements)
         counts = [len(m.get("blocks") or []) for m in emulator.messages]
         print(
             f"    {shape.per_teacher:>5} {queueing.seconds * 1000:>8.1f} "
@@ -522,39 +448,6 @@ def build_school(sessions, emulator: SlackEmulator, shape: Shape) -> float:
             ],
         )
     return time.perf_counter() - started
-
-
-# --- the databases --------------------------------------------------------------------------
-
-
-@contextmanager
-def _sqlite() -> Iterator[Engine]:
-    folder = tempfile.mkdtemp(prefix="sspbot-bench-")
-    engine = db.make_engine(f"sqlite:///{folder}/bench.db")
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def _postgres(server_url: str) -> Iterator[Engine]:
-    admin = db.make_engine(server_url)
-    name = f"sspbot_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    engine = db.make_engine(url)
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

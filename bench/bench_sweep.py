@@ -33,31 +33,35 @@ No assertions: the figures are printed. SQLite with the defaults takes about two
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 # Run from a checkout without installing: the repository root holds `bot` and `models`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slack_sdk import WebClient  # noqa: E402
-from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, func, insert, select  # noqa: E402
 
 import handlers.scheduler  # noqa: E402
+from bench.common import (  # noqa: E402
+    Recorder,
+    Statement,
+    SweepTiming,
+    add_postgres_option,
+    api_calls,
+    claims,
+    databases,
+    split_at_deliver,
+    within,
+)
 from bot import db  # noqa: E402
+from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
 from bot.services import outbox  # noqa: E402
 from bot.services.prompts import render_prompt  # noqa: E402
-from bot.slack_emulator import SlackEmulator  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     Plan,
@@ -77,8 +81,6 @@ REVIEW_DATE = date(2026, 12, 1)  # 6 school days on: the "review coming up" prom
 START_DATE = date(2026, 9, 8)
 CASE_HOLDERS = 15
 BACKLOG_LIMIT = 10_000
-# The claim in outbox._claim_next: one per prompt, so it marks where each prompt's work starts.
-CLAIM_PREFIX = "SELECT prompts.id, prompts.attempts, prompts.next_attempt_at"
 WINDOW = 100  # prompts at the start and at the end of a delivery run compared
 
 
@@ -91,129 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave staff without a Slack user id: delivery finds each by email (once)",
     )
-    parser.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL server")
+    add_postgres_option(parser)
     args = parser.parse_args(argv)
-    databases = [("SQLite", _sqlite)]
-    if args.postgres:
-        databases.append(("PostgreSQL", lambda: _postgres(args.postgres)))
-    for label, database in databases:
+    for label, database in databases(args.postgres):
         with database() as engine:
             measure(label, engine, args.schools, args.plans_per_school, args.link_by_email)
     return 0
-
-
-# --- counting -------------------------------------------------------------------------------
-
-
-@dataclass
-class Statement:
-    at: float
-    sql: str
-    parameters: int
-    seconds: float = 0.0
-    """From just before the driver executes it until just after (rows not yet fetched)."""
-
-
-@dataclass
-class Recorder:
-    """Every statement and commit the engine runs while `on`, with when it started and took."""
-
-    on: bool = False
-    statements: list[Statement] = field(default_factory=list)
-    commits: int = 0
-    slack: list[tuple[float, float]] = field(default_factory=list)
-    """(started, seconds) of every Slack API call made through a `timed` client."""
-    commit_times: list[tuple[float, float]] = field(default_factory=list)
-    """(started, seconds) of every COMMIT."""
-
-    def timed(self, client: WebClient) -> WebClient:
-        """The client, with the time of each API call (retries included) recorded."""
-        api_call = client.api_call
-
-        def timed_call(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return api_call(*args, **kwargs)
-            finally:
-                self.slack.append((started, time.perf_counter() - started))
-
-        client.api_call = timed_call
-        return client
-
-    def attach(self, engine: Engine) -> None:
-        @event.listens_for(engine, "before_cursor_execute")
-        def statement(_conn, _cursor, sql, parameters, _context, executemany):
-            if self.on:
-                size = len(parameters) if parameters is not None and not executemany else 0
-                self.statements.append(Statement(time.perf_counter(), sql.lstrip(), size))
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def executed(*_args):
-            if self.on and self.statements:
-                last = self.statements[-1]
-                last.seconds = time.perf_counter() - last.at
-
-        do_commit = engine.dialect.do_commit
-
-        def timed_commit(dbapi_connection):  # this engine's dialect only
-            started = time.perf_counter()
-            try:
-                return do_commit(dbapi_connection)
-            finally:
-                if self.on:
-                    self.commits += 1
-                    self.commit_times.append((started, time.perf_counter() - started))
-
-        engine.dialect.do_commit = timed_commit
-
-    @contextmanager
-    def recording(self) -> Iterator[Phase]:
-        phase = Phase(len(self.statements), self.commits, time.perf_counter())
-        self.on = True
-        try:
-            yield phase
-        finally:
-            phase.seconds = time.perf_counter() - phase.started
-            self.on = False
-            phase.statements = self.statements[phase.first :]
-            phase.commits = self.commits - phase.commits_before
-
-
-@dataclass
-class Phase:
-    first: int
-    commits_before: int
-    started: float
-    seconds: float = 0.0
-    statements: list[Statement] = field(default_factory=list)
-    commits: int = 0
-
-
-@dataclass
-class SweepTiming:
-    """The split of one sweep: set by the wrapper around handlers.scheduler.deliver."""
-
-    deliver_started: float | None = None
-    deliver_statement: int | None = None
-    deliver_commit: int | None = None
-
-
-@contextmanager
-def split_at_deliver(recorder: Recorder, timing: SweepTiming) -> Iterator[None]:
-    """Notes when the sweep moves from queueing to delivering; calls the real deliver."""
-    original = handlers.scheduler.deliver
-
-    def deliver(sessions, client, now):
-        timing.deliver_started = time.perf_counter()
-        timing.deliver_statement = len(recorder.statements)
-        timing.deliver_commit = recorder.commits
-        return original(sessions, client, now)
-
-    handlers.scheduler.deliver = deliver
-    try:
-        yield
-    finally:
-        handlers.scheduler.deliver = original
 
 
 # --- the measurement ------------------------------------------------------------------------
@@ -307,12 +192,12 @@ def sweep(recorder, sessions, client, emulator, title: str) -> Result:
         print(
             f"    per prompt      {len(delivering) / sent:8.2f} statements, "
             f"{deliver_commits / sent:.2f} commits, "
-            f"{sum(calls.values()) / sent:.2f} Slack API calls ({_calls(calls)}), "
+            f"{sum(calls.values()) / sent:.2f} Slack API calls ({api_calls(calls)}), "
             f"{deliver_seconds / sent * 1000:.1f} ms"
         )
         breakdown(delivering, recorder, settled)
     elif calls:
-        print(f"    Slack API calls {sum(calls.values())} ({_calls(calls)})")
+        print(f"    Slack API calls {sum(calls.values())} ({api_calls(calls)})")
     return Result(sent, queue_seconds, len(queueing), deliver_seconds, len(delivering))
 
 
@@ -336,7 +221,7 @@ def backlog(recorder, sessions, client, emulator) -> Result:
         print(
             f"    per prompt      {len(phase.statements) / sent:8.2f} statements, "
             f"{phase.commits / sent:.2f} commits, {sum(calls.values()) / sent:.2f} Slack API "
-            f"calls ({_calls(calls)}), {phase.seconds / sent * 1000:.1f} ms"
+            f"calls ({api_calls(calls)}), {phase.seconds / sent * 1000:.1f} ms"
         )
         breakdown(phase.statements, recorder, _settled(sessions, after=settled_before))
     return Result(sent, deliver_seconds=phase.seconds, deliver_statements=len(phase.statements))
@@ -407,7 +292,7 @@ def per_prompt(statements: list[Statement], recorder: Recorder) -> list[Work]:
     A prompt's time runs from its claim to the next claim (Slack calls included); the claim's
     own time is the driver's execution of the claim query.
     """
-    starts = [i for i, s in enumerate(statements) if s.sql.startswith(CLAIM_PREFIX)]
+    starts = claims(statements)
     works = []
     for n, start in enumerate(starts[:-1]):
         stop = starts[n + 1]
@@ -419,8 +304,8 @@ def per_prompt(statements: list[Statement], recorder: Recorder) -> list[Work]:
                 seconds=end - begin,
                 claim_parameters=chunk[0].parameters,
                 claim_seconds=chunk[0].seconds,
-                commit_seconds=_within(recorder.commit_times, begin, end),
-                slack_seconds=_within(recorder.slack, begin, end),
+                commit_seconds=within(recorder.commit_times, begin, end),
+                slack_seconds=within(recorder.slack, begin, end),
             )
         )
     return works
@@ -524,55 +409,14 @@ def _schools(sessions) -> int:
         )
 
 
-def _calls(calls: Counter) -> str:
-    return ", ".join(f"{method} {n:,}" for method, n in sorted(calls.items()))
-
-
 def _given(value, otherwise):
     """`value`, or `otherwise` when the sweep never reached delivery."""
     return otherwise if value is None else value
 
 
-def _within(spans: list[tuple[float, float]], begin: float, end: float) -> float:
-    return sum(seconds for at, seconds in spans if begin <= at < end)
-
-
 def _mean(values) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0
-
-
-# --- the databases --------------------------------------------------------------------------
-
-
-@contextmanager
-def _sqlite() -> Iterator[Engine]:
-    folder = tempfile.mkdtemp(prefix="sspbot-bench-")
-    engine = db.make_engine(f"sqlite:///{folder}/bench.db")
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def _postgres(server_url: str) -> Iterator[Engine]:
-    admin = db.make_engine(server_url)
-    name = f"sspbot_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    engine = db.make_engine(url)
-    try:
-        db.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -180,7 +180,7 @@ def sync_m365(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def demo_data(args: argparse.Namespace, ctx: Context) -> int:
-    from bot.services.demo import create_demo_school
+    from bot.demo.school import create_demo_school
 
     with ctx.unit_of_work() as session:
         summary = create_demo_school(
@@ -250,7 +250,7 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def demo_tour(args: argparse.Namespace, ctx: Context) -> int:
-    from bot.tour import run_tour
+    from bot.demo.tour import run_tour
 
     return run_tour(sys.stdout, pupils=args.pupils, seed=args.seed)
 

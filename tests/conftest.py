@@ -147,7 +147,7 @@ def run_cli(db_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, mon
 @pytest.fixture(scope="session")
 def emulator():
     """One Slack emulator for the session; each `slack` test starts it afresh with reset()."""
-    from bot.slack_emulator import SlackEmulator
+    from bot.demo.slack_emulator import SlackEmulator
 
     with SlackEmulator() as running:
         yield running

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.blockkit_text import blocks_to_text
 from bot.config import Settings
-from bot.slack_emulator import RESPONSE_URL, SlackEmulator
-from bot.slack_sender import SlackSender
+from bot.demo.blockkit_text import blocks_to_text
+from bot.demo.slack_emulator import RESPONSE_URL, SlackEmulator
+from bot.demo.slack_sender import SlackSender
 from handlers.app import create_app
 from handlers.server import HttpServer
 from models import (

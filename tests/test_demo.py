@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 import models
 from bot import db
-from bot.services.demo import DemoSummary, _upn, create_demo_school
+from bot.demo.names import make_upn as _upn
+from bot.demo.school import DemoSummary, create_demo_school
 from models import (
     AuditEvent,
     BroadArea,

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.access import Viewer
+from bot.demo.slack_emulator import UPLOAD
 from bot.services.plan_document import load_plan_document
-from bot.slack_emulator import UPLOAD
 from models import (
     AgencyInvolvement,
     AgencyReport,

@@ -193,7 +193,7 @@ def test_declared_commands_and_events_are_exactly_those_with_listeners():
 
 @pytest.fixture
 def running(sessions):
-    from bot.slack_emulator import SlackEmulator
+    from bot.demo.slack_emulator import SlackEmulator
 
     with SlackEmulator() as emulator:
         with sessions.begin() as session:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
+from bot.demo.slack_emulator import SlackEmulator
 from bot.services import outbox
 from bot.services.outbox import (
     CLAIM_LEASE,
@@ -30,7 +31,6 @@ from bot.services.outbox import (
     mark_answered,
     unreachable,
 )
-from bot.slack_emulator import SlackEmulator
 from handlers.slack_api import make_client
 from models import Plan, Prompt, PromptKind, PromptStatus, School, Staff, StaffRole
 from tests.slack_harness import build_school

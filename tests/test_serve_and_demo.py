@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from bot import cli, db
-from bot.slack_emulator import SlackEmulator
-from bot.slack_sender import SlackSender
+from bot.demo.slack_emulator import SlackEmulator
+from bot.demo.slack_sender import SlackSender
 from tests.slack_harness import text_of
 
 SSPBOT = str(Path(sys.executable).with_name("sspbot"))

@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
-from bot.slack_emulator import UPLOAD, SlackEmulator
+from bot.demo.slack_emulator import UPLOAD, SlackEmulator
 
 SENCO = "U0SENCO01"
 TEACHER = "U0TEACH01"

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.db import make_session_factory
-from bot.services.demo import create_demo_school
-from bot.slack_emulator import SlackEmulator
+from bot.demo.school import create_demo_school
+from bot.demo.slack_emulator import SlackEmulator
 from handlers.context import DATABASE_DOWN
 from models import Plan, PlanStatus, Pupil, Staff, StaffRole
 from tests.slack_harness import TODAY, start_app, text_of

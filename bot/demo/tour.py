@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot import db
-from bot.blockkit_text import blocks_to_text
 from bot.config import Settings
-from bot.services.demo import create_demo_school
-from bot.slack_emulator import SlackEmulator
-from bot.slack_sender import SlackSender
+from bot.demo.blockkit_text import blocks_to_text
+from bot.demo.school import create_demo_school
+from bot.demo.slack_emulator import SlackEmulator
+from bot.demo.slack_sender import SlackSender
 from handlers.app import create_app
 from handlers.server import HttpServer, link_staff, link_workspace
 from models import (
@@ -31,7 +31,6 @@ from models import (
     Staff,
     StaffRole,
     StaffRoleGrant,
-    TeachingGroup,
     TeachingGroupPupil,
     TeachingGroupTeacher,
 )
@@ -268,53 +267,40 @@ def _cast(session, slack: SlackEmulator, today: date) -> dict:
         .order_by(Plan.review_date)
         .limit(1)
     ).first()
-    taught = session.execute(
-        select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
-        .join(TeachingGroupPupil, TeachingGroupPupil.pupil_id == Pupil.id)
-        .join(TeachingGroup, TeachingGroup.id == TeachingGroupPupil.group_id)
-        .join(TeachingGroupTeacher, TeachingGroupTeacher.group_id == TeachingGroup.id)
-        .join(Plan, Plan.pupil_id == Pupil.id)
-        .where(TeachingGroupTeacher.staff_id == teacher_id, Plan.status != PlanStatus.CLOSED)
-        .order_by(Pupil.last_name)
-        .limit(1)
-    ).first()
-    untaught = session.execute(
-        select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
-        .join(Plan, Plan.pupil_id == Pupil.id)
-        .where(
-            Plan.status != PlanStatus.CLOSED,
-            Pupil.id.not_in(
-                select(TeachingGroupPupil.pupil_id)
-                .join(
-                    TeachingGroupTeacher,
-                    TeachingGroupTeacher.group_id == TeachingGroupPupil.group_id,
-                )
-                .where(TeachingGroupTeacher.staff_id == teacher_id)
-            ),
-        )
-        .order_by(Pupil.last_name)
-        .limit(1)
-    ).first()
+    teachers_pupils = (
+        select(TeachingGroupPupil.pupil_id)
+        .join(TeachingGroupTeacher, TeachingGroupTeacher.group_id == TeachingGroupPupil.group_id)
+        .where(TeachingGroupTeacher.staff_id == teacher_id)
+    )
+
+    def pupil_with_a_plan(taught: bool) -> str | None:
+        """A pupil with an open plan whom the teacher does, or does not, teach."""
+        row = session.execute(
+            select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
+            .join(Plan, Plan.pupil_id == Pupil.id)
+            .where(
+                Plan.status != PlanStatus.CLOSED,
+                Pupil.id.in_(teachers_pupils) if taught else Pupil.id.not_in(teachers_pupils),
+            )
+            .order_by(Pupil.last_name, Pupil.id)
+            .limit(1)
+        ).first()
+        return _called(row) if row else None
+
     return {
         "sendco": person(sendco, "SENDCo"),
         "holder": person(by_id[busiest_id], "case holder"),
         "teacher": person(by_id[teacher_id], "teacher"),
         "visitor": {"name": "A visitor", "role": "not on the staff list", "slack_id": "U0VISITOR"},
-        "overdue_pupil": (
-            (
-                overdue.last_name,
-                f"{overdue.preferred_name or overdue.first_name} {overdue.last_name}",
-            )
-            if overdue
-            else ("", "")
-        ),
-        "taught_pupil": f"{taught.preferred_name or taught.first_name} {taught.last_name}"
-        if taught
-        else None,
-        "untaught_pupil": f"{untaught.preferred_name or untaught.first_name} {untaught.last_name}"
-        if untaught
-        else None,
+        "overdue_pupil": (overdue.last_name, _called(overdue)) if overdue else ("", ""),
+        "taught_pupil": pupil_with_a_plan(taught=True),
+        "untaught_pupil": pupil_with_a_plan(taught=False),
     }
+
+
+def _called(pupil) -> str:
+    """What the school calls a pupil: their preferred name, or first name, and surname."""
+    return f"{pupil.preferred_name or pupil.first_name} {pupil.last_name}"
 
 
 def _say(out: TextIO, text: str) -> None:

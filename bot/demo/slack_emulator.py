@@ -656,18 +656,7 @@ class SlackEmulator:
         if not updated["text"] and not updated["blocks"] and not updated["attachments"]:
             raise _Refusal("no_text")
         stored.update(updated)
-        message = {
-            "user": self.bot_user_id,
-            "type": "message",
-            "bot_id": self.bot_id,
-            "app_id": self.app_id,
-            "text": stored["text"],
-            "team": self.team_id,
-        }
-        if stored["blocks"] is not None:
-            message["blocks"] = stored["blocks"]
-        if stored["attachments"] is not None:
-            message["attachments"] = stored["attachments"]
+        message = self._bot_message(stored)
         return {"channel": channel, "ts": ts, "text": stored["text"], "message": message}
 
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -956,10 +945,18 @@ class SlackEmulator:
         return (None if text is None else str(text)), blocks, attachments
 
     def _history_message(self, stored: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        message = {**self._bot_message(stored), "ts": stored["ts"]}
+        if stored["thread_ts"]:
+            message["thread_ts"] = stored["thread_ts"]
+        if with_metadata and stored.get("metadata") is not None:
+            message["metadata"] = stored["metadata"]
+        return message
+
+    def _bot_message(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """A message the bot sent, as the Web API shows it (chat.update, conversations.history)."""
         message = {
             "user": self.bot_user_id,
             "type": "message",
-            "ts": stored["ts"],
             "bot_id": self.bot_id,
             "app_id": self.app_id,
             "text": stored["text"],
@@ -969,10 +966,6 @@ class SlackEmulator:
             message["blocks"] = stored["blocks"]
         if stored["attachments"] is not None:
             message["attachments"] = stored["attachments"]
-        if stored["thread_ts"]:
-            message["thread_ts"] = stored["thread_ts"]
-        if with_metadata and stored.get("metadata") is not None:
-            message["metadata"] = stored["metadata"]
         return message
 
     def _exchange_trigger(self, params: dict[str, Any]) -> str | None:

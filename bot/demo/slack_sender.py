@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import count
 from urllib.parse import urlencode
 
-from bot.slack_emulator import SlackEmulator
+from bot.demo.slack_emulator import SlackEmulator
 
 _ids = count(1)
 
@@ -83,15 +83,7 @@ class SlackSender:
             user_id,
             team_id,
             self._trigger_id(),
-            container={
-                "type": "message",
-                "message_ts": now,
-                "channel_id": channel_id,
-                "is_ephemeral": True,
-            },
-            channel={"id": channel_id, "name": "general"},
-            state={"values": {}},
-            response_url=self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+            **self._in_message(user_id, channel_id, now, ephemeral=True, channel_name="general"),
             actions=[
                 {
                     "action_id": action_id,
@@ -126,16 +118,8 @@ class SlackSender:
             user_id,
             None,
             self._trigger_id(),
-            container={
-                "type": "message",
-                "message_ts": ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
-            channel={"id": channel_id, "name": "directmessage"},
+            **self._in_message(user_id, channel_id, ts, ephemeral=False),
             message=message or {},
-            state={"values": {}},
-            response_url=self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
             actions=[
                 {
                     "action_id": action_id,
@@ -167,10 +151,7 @@ class SlackSender:
         element's state, as for `submit`): Slack sends it in `view.state`.
         """
         if values is not None:
-            view = {
-                **view,
-                "state": {"values": {block: {"value": st} for block, st in values.items()}},
-            }
+            view = _typed_into(view, values)
         block_id = next(
             (
                 b.get("block_id", f"b{next(_ids)}")
@@ -206,10 +187,7 @@ class SlackSender:
         "plain_text_input", "value": "Sam"}}; the app's answer is applied to the emulator's
         modal stack as Slack would apply it.
         """
-        submitted = {
-            **view,
-            "state": {"values": {block_id: {"value": state} for block_id, state in values.items()}},
-        }
+        submitted = _typed_into(view, values)
         payload = self._interaction(
             "view_submission",
             user_id,
@@ -247,6 +225,28 @@ class SlackSender:
             response_url=self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
         )
         return self._post_interaction(payload, **signing)
+
+    def _in_message(
+        self,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        *,
+        ephemeral: bool,
+        channel_name: str = "directmessage",
+    ) -> dict:
+        """The fields of a block_actions payload that say which message was acted in."""
+        return {
+            "container": {
+                "type": "message",
+                "message_ts": ts,
+                "channel_id": channel_id,
+                "is_ephemeral": ephemeral,
+            },
+            "channel": {"id": channel_id, "name": channel_name},
+            "state": {"values": {}},
+            "response_url": self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+        }
 
     def _interaction(
         self, kind: str, user_id: str, team_id: str | None, trigger_id: str, **fields
@@ -364,3 +364,11 @@ class SlackSender:
 def _has_action(block: dict, action_id: str) -> bool:
     elements = block.get("elements", []) + ([block["accessory"]] if "accessory" in block else [])
     return any(e.get("action_id") == action_id for e in elements)
+
+
+def _typed_into(view: dict, values: dict[str, dict]) -> dict:
+    """`view` as Slack sends it back: `values` (block id to the element's state) in its state."""
+    return {
+        **view,
+        "state": {"values": {block_id: {"value": state} for block_id, state in values.items()}},
+    }

@@ -1,0 +1,212 @@
+"""What the bench scripts share: fresh databases to measure in, and a recorder of the work done.
+
+Every measurement gets a database of its own, migrated to the latest schema: a temporary SQLite
+file, and with `--postgres URL` also a database created on that PostgreSQL server for the
+purpose and dropped afterwards. The recorder notes each SQL statement, commit and Slack API call
+while it is on, so a script can say what one piece of work cost.
+
+The scripts put the repository root on `sys.path` before importing this, so they run from a
+checkout without installing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+
+import handlers.scheduler
+from bot import db
+
+# A fresh, migrated database, disposed of (and dropped, on PostgreSQL) when the block ends.
+Database = Callable[[], AbstractContextManager[Engine]]
+
+# The claim in outbox._claim_next: one per prompt, so it marks where each prompt's work starts.
+CLAIM_PREFIX = "SELECT prompts.id, prompts.attempts, prompts.next_attempt_at"
+
+
+# --- the databases --------------------------------------------------------------------------
+
+
+def add_postgres_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL server")
+
+
+def databases(postgres_url: str | None) -> list[tuple[str, Database]]:
+    """The databases to measure on, by name: SQLite always, PostgreSQL when given a server."""
+    found: list[tuple[str, Database]] = [("SQLite", fresh_sqlite)]
+    if postgres_url:
+        found.append(("PostgreSQL", lambda: fresh_postgres(postgres_url)))
+    return found
+
+
+@contextmanager
+def fresh_sqlite() -> Iterator[Engine]:
+    folder = tempfile.mkdtemp(prefix="sspbot-bench-")
+    engine = db.make_engine(f"sqlite:///{folder}/bench.db")
+    try:
+        db.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def fresh_postgres(server_url: str) -> Iterator[Engine]:
+    admin = db.make_engine(server_url)
+    name = f"sspbot_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = db.make_engine(url)
+    try:
+        db.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- recording ------------------------------------------------------------------------------
+
+
+@dataclass
+class Statement:
+    at: float
+    sql: str
+    parameters: int
+    seconds: float = 0.0
+    """From just before the driver executes it until just after (rows not yet fetched)."""
+
+
+@dataclass
+class Phase:
+    first: int
+    commits_before: int
+    started: float
+    seconds: float = 0.0
+    statements: list[Statement] = field(default_factory=list)
+    commits: int = 0
+
+
+@dataclass
+class Recorder:
+    """Every statement and commit the engine runs while `on`, with when it started and took."""
+
+    on: bool = False
+    statements: list[Statement] = field(default_factory=list)
+    commits: int = 0
+    slack: list[tuple[float, float]] = field(default_factory=list)
+    """(started, seconds) of every Slack API call made through a `timed` client."""
+    commit_times: list[tuple[float, float]] = field(default_factory=list)
+    """(started, seconds) of every COMMIT."""
+
+    def attach(self, engine: Engine) -> None:
+        @event.listens_for(engine, "before_cursor_execute")
+        def statement(_conn, _cursor, sql, parameters, _context, executemany):
+            if self.on:
+                size = len(parameters) if parameters is not None and not executemany else 0
+                self.statements.append(Statement(time.perf_counter(), sql.lstrip(), size))
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def executed(*_args):
+            if self.on and self.statements:
+                last = self.statements[-1]
+                last.seconds = time.perf_counter() - last.at
+
+        do_commit = engine.dialect.do_commit
+
+        def timed_commit(dbapi_connection):  # this engine's dialect only
+            started = time.perf_counter()
+            try:
+                return do_commit(dbapi_connection)
+            finally:
+                if self.on:
+                    self.commits += 1
+                    self.commit_times.append((started, time.perf_counter() - started))
+
+        engine.dialect.do_commit = timed_commit
+
+    def timed(self, client: WebClient) -> WebClient:
+        """The client, with the time of each API call (retries included) recorded."""
+        api_call = client.api_call
+
+        def timed_call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return api_call(*args, **kwargs)
+            finally:
+                self.slack.append((started, time.perf_counter() - started))
+
+        client.api_call = timed_call
+        return client
+
+    @contextmanager
+    def recording(self) -> Iterator[Phase]:
+        phase = Phase(len(self.statements), self.commits, time.perf_counter())
+        self.on = True
+        try:
+            yield phase
+        finally:
+            phase.seconds = time.perf_counter() - phase.started
+            self.on = False
+            phase.statements = self.statements[phase.first :]
+            phase.commits = self.commits - phase.commits_before
+
+
+@dataclass
+class SweepTiming:
+    """The split of one sweep: set by the wrapper around handlers.scheduler.deliver."""
+
+    deliver_started: float | None = None
+    deliver_statement: int | None = None
+    deliver_commit: int | None = None
+
+
+@contextmanager
+def split_at_deliver(recorder: Recorder, timing: SweepTiming) -> Iterator[None]:
+    """Notes when the sweep moves from queueing to delivering; calls the real deliver."""
+    original = handlers.scheduler.deliver
+
+    def deliver(*args, **kwargs):
+        timing.deliver_started = time.perf_counter()
+        timing.deliver_statement = len(recorder.statements)
+        timing.deliver_commit = recorder.commits
+        return original(*args, **kwargs)
+
+    handlers.scheduler.deliver = deliver
+    try:
+        yield
+    finally:
+        handlers.scheduler.deliver = original
+
+
+def claims(statements: list[Statement]) -> list[int]:
+    """Where each delivered prompt's work starts: the outbox's claim queries, in order.
+
+    The last claim of a delivery run found nothing, so it ends the last prompt's work.
+    """
+    return [i for i, s in enumerate(statements) if s.sql.startswith(CLAIM_PREFIX)]
+
+
+def within(spans: list[tuple[float, float]], begin: float, end: float) -> float:
+    """The seconds of the (started, seconds) spans that started in [begin, end)."""
+    return sum(seconds for at, seconds in spans if begin <= at < end)
+
+
+def api_calls(calls: Counter) -> str:
+    """Slack API calls by method, e.g. "chat.postMessage 5, conversations.open 5"."""
+    return ", ".join(f"{method} {n:,}" for method, n in sorted(calls.items())) or "none"
