@@ -56,18 +56,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.config import ConfigError, Settings
 from bot.errors import UserError
+from bot.services.csv_import import BadValue
 from bot.services.roster import (
     EMAIL,
     ClassRecord,
     ImportResult,
     PupilRecord,
     StaffRecord,
-    _BadValue,
-    _year_group,
     apply_classes,
     apply_pupils,
     apply_staff,
     is_valid_upn,
+    parse_year_group,
 )
 from models import (
     Pupil,
@@ -739,8 +739,8 @@ def _pupil(user: dict[str, Any], today: date, problems: list[str]) -> PupilRecor
         problems.append(f"has no UPN: {shown} are not UPNs")
     born = _birth_date(student.get("birthDate"), today, problems)
     try:
-        year = _year_group(str(student.get("grade") or "").strip())
-    except _BadValue as bad:
+        year = parse_year_group(str(student.get("grade") or "").strip())
+    except BadValue as bad:
         year = None
         problems.append(f"student.grade {bad}")
     first = _name(user, "givenName", problems)
@@ -780,8 +780,8 @@ def _birth_date(value: Any, today: date, problems: list[str]) -> date | None:
 
 def _class_year(value: Any) -> int | None:
     try:
-        return _year_group(str(value or "").strip()) if value else None
-    except _BadValue:
+        return parse_year_group(str(value or "").strip()) if value else None
+    except BadValue:
         return None
 
 
