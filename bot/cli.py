@@ -166,14 +166,13 @@ def sync_m365(args: argparse.Namespace, ctx: Context) -> int:
     from datetime import UTC, datetime
 
     from bot.services.m365 import sync_m365 as sync
+    from handlers.slack_api import link_synced_staff
 
+    now = datetime.now(UTC)
     result = sync(
-        ctx.sessions,
-        ctx.settings,
-        now=datetime.now(UTC),
-        school_name=args.school,
-        dry_run=args.dry_run,
+        ctx.sessions, ctx.settings, now=now, school_name=args.school, dry_run=args.dry_run
     )
+    link_synced_staff(ctx.sessions, ctx.settings, result, now)
     for line in result.lines():
         print(line)
     return 0
@@ -220,9 +219,16 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
 
         nightly = None
         if settings.m365_sync_at is not None:
-            from bot.services.m365 import NightlySync
+            from functools import partial
 
-            nightly = NightlySync(ctx.sessions, settings, slack_client=app.client)
+            from bot.services.m365 import NightlySync
+            from handlers.slack_api import link_synced_staff
+
+            nightly = NightlySync(
+                ctx.sessions,
+                settings,
+                after_sync=partial(link_synced_staff, ctx.sessions, settings, client=app.client),
+            )
         run_every_minute(
             ctx.sessions, app.client, lambda: datetime.now(UTC), threading.Event(), nightly=nightly
         )
