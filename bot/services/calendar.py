@@ -82,7 +82,7 @@ class TermsImportResult:
             what += " (the file is the school's whole calendar: import it all again to change it)."
         if self.last_day < self.today:
             what += (
-                f" The last term ended on {_day(self.last_day)}: until the next terms are "
+                f" The last term ended on {short_date(self.last_day)}: until the next terms are "
                 "imported, every weekday counts as a school day."
             )
         return what
@@ -118,7 +118,7 @@ def import_terms_csv(
         start = check.get("start_date", parse_date, None)
         end = check.get("end_date", parse_date, None)
         if start and end and end < start:
-            check.problem(f"ends ({_day(end)}) before it starts ({_day(start)})")
+            check.problem(f"ends ({short_date(end)}) before it starts ({short_date(start)})")
         elif kind and start and end:
             # Kept even when the name is bad, so other rows are checked against it.
             (terms if kind is CalendarKind.TERM else closures).append(
@@ -290,6 +290,11 @@ class SchoolCalendar:
         return max((term.end for term in self.terms), default=date.min)
 
 
+def short_date(day: date) -> str:
+    """A day as messages about the calendar show it: Tue 3 Dec 2026."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -340,12 +345,8 @@ def _weekday_from(day: date) -> date:
 
 def _span(period: CalendarPeriod) -> str:
     if period.start == period.end:
-        return _day(period.start)
-    return f"{_day(period.start)} to {_day(period.end)}"
-
-
-def _day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
+        return short_date(period.start)
+    return f"{short_date(period.start)} to {short_date(period.end)}"
 
 
 def _plural(number: int, noun: str) -> str:
