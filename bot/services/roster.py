@@ -342,12 +342,7 @@ def apply_staff(
             slack_ids.append((member, record.slack_user_id))
 
     listed = {record.email for record in records}
-    leavers = []
-    for email, member in existing.items():
-        if email not in listed and member.is_active:
-            member.is_active, member.left_on = False, today
-            leavers.append(member)
-            result.left += 1
+    leavers = _mark_leavers(existing, listed, today, result)
     if leavers:
         result.plans_released = release_plans_of_leavers(session, school.id, leavers)
 
@@ -367,7 +362,7 @@ def apply_staff(
 
     for member in returning:
         member.is_active, member.left_on = True, None
-    _tally(result, existing.values(), listed, changed, returning, key=lambda m: m.email.lower())
+    _tally(result, existing, listed, changed, returning)
     return result
 
 
@@ -409,13 +404,10 @@ def apply_pupils(
             returning.append(pupil)
 
     listed = {record.upn for record in records}
-    for upn, pupil in existing.items():
-        if upn not in listed and pupil.is_active:
-            pupil.is_active, pupil.left_on = False, today
-            result.left += 1
+    _mark_leavers(existing, listed, today, result)
     for pupil in returning:
         pupil.is_active, pupil.left_on = True, None
-    _tally(result, existing.values(), listed, changed, returning, key=lambda p: p.upn.upper())
+    _tally(result, existing, listed, changed, returning)
     return result
 
 
@@ -534,18 +526,28 @@ def _assign(row: object, record: object, names: Iterable[str]) -> bool:
     return differs
 
 
+def _mark_leavers(
+    existing: dict[str, Person], listed: set[str], today: date, result: ImportResult
+) -> list[Person]:
+    """Marks as left, from today, everyone active whose key is not listed; returns them."""
+    leavers = [person for key, person in existing.items() if key not in listed and person.is_active]
+    for person in leavers:
+        person.is_active, person.left_on = False, today
+    result.left += len(leavers)
+    return leavers
+
+
 def _tally(
     result: ImportResult,
-    people: Iterable[Person],
+    existing: dict[str, Person],
     listed: set[str],
     changed: dict[int, bool],
     returning: list[Person],
-    *,
-    key: Callable[[Person], str],
 ) -> None:
+    """Counts each listed person who was already there as reactivated, updated or unchanged."""
     came_back = {id(person) for person in returning}
-    for person in people:
-        if key(person) not in listed:
+    for key, person in existing.items():
+        if key not in listed:
             continue
         if id(person) in came_back:
             result.reactivated += 1
