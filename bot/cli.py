@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -136,20 +136,19 @@ def school_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def import_roster(args: argparse.Namespace, ctx: Context) -> int:
     from bot.services.roster import import_csv
-    from bot.services.schools import find_school
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"There is no file at {path}.")
-    with ctx.unit_of_work() as session:
-        school = find_school(session, args.school)
-        result = import_csv(session, school, args.kind, path, today=date.today())
-        print(result.summary())
-    return 0
+    return _import_file(args, ctx, partial(import_csv, kind=args.kind))
 
 
 def import_terms(args: argparse.Namespace, ctx: Context) -> int:
     from bot.services.calendar import import_terms_csv
+
+    return _import_file(args, ctx, import_terms_csv)
+
+
+def _import_file(args: argparse.Namespace, ctx: Context, run: Callable) -> int:
+    """Imports the file `args.file` into `args.school` with `run(session, school, path=...,
+    today=...)`, in one transaction, and prints the result's summary."""
     from bot.services.schools import find_school
 
     path = Path(args.file)
@@ -157,8 +156,7 @@ def import_terms(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError(f"There is no file at {path}.")
     with ctx.unit_of_work() as session:
         school = find_school(session, args.school)
-        result = import_terms_csv(session, school, path, today=date.today())
-        print(result.summary())
+        print(run(session, school, path=path, today=date.today()).summary())
     return 0
 
 
@@ -166,14 +164,13 @@ def sync_m365(args: argparse.Namespace, ctx: Context) -> int:
     from datetime import UTC, datetime
 
     from bot.services.m365 import sync_m365 as sync
+    from handlers.slack_api import link_synced_staff
 
+    now = datetime.now(UTC)
     result = sync(
-        ctx.sessions,
-        ctx.settings,
-        now=datetime.now(UTC),
-        school_name=args.school,
-        dry_run=args.dry_run,
+        ctx.sessions, ctx.settings, now=now, school_name=args.school, dry_run=args.dry_run
     )
+    link_synced_staff(ctx.sessions, ctx.settings, result, now)
     for line in result.lines():
         print(line)
     return 0
@@ -221,8 +218,13 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
         nightly = None
         if settings.m365_sync_at is not None:
             from bot.services.m365 import NightlySync
+            from handlers.slack_api import link_synced_staff
 
-            nightly = NightlySync(ctx.sessions, settings, slack_client=app.client)
+            nightly = NightlySync(
+                ctx.sessions,
+                settings,
+                after_sync=partial(link_synced_staff, ctx.sessions, settings, client=app.client),
+            )
         run_every_minute(
             ctx.sessions, app.client, lambda: datetime.now(UTC), threading.Event(), nightly=nightly
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -13,9 +14,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot import db
+from bot.config import Settings
 from models import Staff
+
+if TYPE_CHECKING:
+    from bot.services.m365 import SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -131,3 +137,55 @@ def link_staff_accounts(
     )
     linked = sum(1 for member in waiting if slack_id_for(session, client, member, now))
     return linked, len(waiting) - linked
+
+
+def link_synced_staff(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    result: SyncResult,
+    now: datetime,
+    client: WebClient | None = None,
+) -> None:
+    """After a roster sync from Microsoft 365 that wrote (not a dry run), matches the school's
+    staff to Slack accounts by email and says how it went in `result.slack`.
+
+    The roster is synced by then, so a Slack failure is only reported: matching is tried again
+    next time. Without `client`, one is made from SLACK_BOT_TOKEN, if it is set.
+    """
+    if not result.dry_run:
+        result.slack = _link_after_sync(sessions, settings, result.school_id, now, client)
+
+
+def _link_after_sync(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    school_id: int,
+    now: datetime,
+    client: WebClient | None,
+) -> str:
+    if client is None:
+        if not settings.slack_bot_token:
+            return (
+                "Slack: SLACK_BOT_TOKEN is not set, so staff were not matched to Slack accounts "
+                "now (the bot does it by email when it starts)."
+            )
+        client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    try:
+        with db.unit_of_work(sessions) as session:
+            linked, missing = link_staff_accounts(session, client, school_id, now)
+    except SlackApiError as error:
+        return (
+            f"Slack: matching staff by email failed ({error.response.get('error')}); the roster "
+            "was synced, and matching is tried again next time."
+        )
+    except OSError as error:
+        return (
+            f"Slack: could not reach Slack to match staff by email ({type(error).__name__}); "
+            "the roster was synced, and matching is tried again next time."
+        )
+    if not linked and not missing:
+        return "Slack: every current member of staff is matched to a Slack account."
+    return (
+        f"Slack: {linked} member(s) of staff matched to Slack accounts by email; {missing} "
+        "not found in Slack (asked again in a week)."
+    )

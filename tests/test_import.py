@@ -14,12 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.services.csv_import import ImportRejected, Problem, squash
 from bot.services.roster import (
     COLUMNS,
-    ImportRejected,
     ImportResult,
-    Problem,
-    _squash,
     is_valid_upn,
     upn_check_letter,
 )
@@ -896,6 +894,6 @@ def test_no_header_could_mean_two_columns(kind):
     keys = [
         key
         for column in COLUMNS[kind]
-        for key in {_squash(spelling) for spelling in (column.name, *column.aliases)}
+        for key in {squash(spelling) for spelling in (column.name, *column.aliases)}
     ]
     assert len(keys) == len(set(keys))

@@ -32,6 +32,7 @@ from bot.services.m365 import (
     sync_status,
 )
 from bot.services.roster import upn_check_letter
+from handlers.slack_api import link_synced_staff
 from models import (
     Pupil,
     School,
@@ -317,13 +318,17 @@ class Sleeps(list):
 
 
 def sync(sessions, db_url, *, dry_run=False, sleeps=None, now=NOW, **extra):
-    return sync_m365(
+    """The sync as `sspbot sync m365` runs it: then staff are matched to Slack accounts."""
+    settings = settings_for(db_url, **extra)
+    result = sync_m365(
         sessions,
-        settings_for(db_url, **extra),
+        settings,
         now=now,
         dry_run=dry_run,
         sleep=sleeps if sleeps is not None else Sleeps(),
     )
+    link_synced_staff(sessions, settings, result, now)
+    return result
 
 
 def snapshot(sessions: sessionmaker[Session]) -> dict[str, list[tuple]]:

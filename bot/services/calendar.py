@@ -13,8 +13,6 @@ are not in yet; `is_school_day` answers from the calendar alone.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,17 +23,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
-from bot.services.roster import (
+from bot.services.csv_import import (
+    BadValue,
     Column,
-    ImportRejected,
     Problem,
-    _BadValue,
-    _date,
-    _read_rows,
-    _read_text,
-    _required_text,
-    _RowCheck,
-    _squash,
+    RowCheck,
+    parse_date,
+    read_csv,
+    reject_if_any,
+    required_text,
+    squash,
 )
 from models import CalendarKind, School, SchoolCalendarEntry
 
@@ -85,7 +82,7 @@ class TermsImportResult:
             what += " (the file is the school's whole calendar: import it all again to change it)."
         if self.last_day < self.today:
             what += (
-                f" The last term ended on {_day(self.last_day)}: until the next terms are "
+                f" The last term ended on {short_date(self.last_day)}: until the next terms are "
                 "imported, every weekday counts as a school day."
             )
         return what
@@ -105,33 +102,30 @@ def import_terms_csv(
     in both cases the session has not been changed. On success the old entries are deleted and
     the new ones added to the session; the caller commits.
     """
-    text = _read_text(path)
-    if _data_rows(text) == 0:
-        # Checked here because roster's reader words its own "no rows" message for rosters.
+    file = read_csv(path, TERM_COLUMNS)
+    if file.records == 0:
         raise UserError(
-            f"{path.name} has no terms, so nothing was imported: it needs a header row "
+            f"{file.name} has no terms, so nothing was imported: it needs a header row "
             "`kind,name,start_date,end_date` and a row for every term and closure."
         )
-    # The kind argument only words roster's "no rows" message, which the check above pre-empts.
-    rows, problems, _supplied = _read_rows(text, TERM_COLUMNS, path.name, "staff")
+    problems = file.problems
     terms: list[tuple[int, CalendarPeriod]] = []
     closures: list[tuple[int, CalendarPeriod]] = []
-    for row in rows:
-        check = _RowCheck(row, problems)
+    for row in file.rows:
+        check = RowCheck(row, problems)
         kind = check.get("kind", _kind, None)
-        name = check.get("name", _required_text(100), "")
-        start = check.get("start_date", _date, None)
-        end = check.get("end_date", _date, None)
+        name = check.get("name", required_text(100), "")
+        start = check.get("start_date", parse_date, None)
+        end = check.get("end_date", parse_date, None)
         if start and end and end < start:
-            check.problem(f"ends ({_day(end)}) before it starts ({_day(start)})")
+            check.problem(f"ends ({short_date(end)}) before it starts ({short_date(start)})")
         elif kind and start and end:
             # Kept even when the name is bad, so other rows are checked against it.
             (terms if kind is CalendarKind.TERM else closures).append(
                 (row.line, CalendarPeriod(name, start, end))
             )
     problems += _overlapping_terms(terms) + _closures_outside_terms(closures, terms)
-    if problems:
-        raise ImportRejected(path.name, problems)
+    reject_if_any(file.name, problems)
 
     replaced = session.scalar(
         select(SchoolCalendarEntry.id).where(SchoolCalendarEntry.school_id == school.id).limit(1)
@@ -296,26 +290,19 @@ class SchoolCalendar:
         return max((term.end for term in self.terms), default=date.min)
 
 
+def short_date(day: date) -> str:
+    """A day as messages about the calendar show it: Tue 3 Dec 2026."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _data_rows(text: str) -> int:
-    """Non-blank CSV records after the header, split as roster's reader splits them."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = next((d for d in (",", "\t", ";") if d in header), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = sum(1 for cells in reader if any(cell.strip() for cell in cells))
-    except csv.Error:
-        return 1  # roster's reader reports the bad line
-    return max(records - 1, 0)
 
 
 def _kind(value: str) -> CalendarKind:
     for kind in CalendarKind:
-        if _squash(value) == kind.value:
+        if squash(value) == kind.value:
             return kind
-    raise _BadValue(f"{value!r} is not a kind of calendar entry (use term or closure)")
+    raise BadValue(f"{value!r} is not a kind of calendar entry (use term or closure)")
 
 
 def _overlapping_terms(terms: list[tuple[int, CalendarPeriod]]) -> list[Problem]:
@@ -358,12 +345,8 @@ def _weekday_from(day: date) -> date:
 
 def _span(period: CalendarPeriod) -> str:
     if period.start == period.end:
-        return _day(period.start)
-    return f"{_day(period.start)} to {_day(period.end)}"
-
-
-def _day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
+        return short_date(period.start)
+    return f"{short_date(period.start)} to {short_date(period.end)}"
 
 
 def _plural(number: int, noun: str) -> str:

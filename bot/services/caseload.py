@@ -10,10 +10,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.access import Viewer
+from bot.services.pupils import KNOWN_AS
 from models import (
     BroadArea,
     MonitoringRequest,
@@ -41,6 +42,18 @@ ASKING = (
     PromptKind.ASSIGNMENT_REMINDER,
     PromptKind.REVIEW_DUE,
     PromptKind.REVIEW_REMINDER,
+)
+OTHER_AREA = "Other or not yet assessed"
+
+# A plan's case holder, in `plan_rows`, and their name: NULL when the plan has none.
+CASE_HOLDER = aliased(Staff, name="case_holder")
+CASE_HOLDER_NAME = CASE_HOLDER.first_name + " " + CASE_HOLDER.last_name
+# A teacher's monitoring request that counts for its plan now: one of the plan's current
+# cycle, not withdrawn. A join condition between MonitoringRequest and Plan, either way round.
+COUNTED_MONITORING = and_(
+    MonitoringRequest.plan_id == Plan.id,
+    MonitoringRequest.cycle_number == Plan.cycle_number,
+    MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
 )
 
 
@@ -113,18 +126,8 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
         holder: (int(asked), int(answered))
         for holder, asked, answered in session.execute(
             select(Plan.case_holder_id, func.count(), func.count(MonitoringRequest.answered_at))
-            .join(
-                MonitoringRequest,
-                and_(
-                    MonitoringRequest.plan_id == Plan.id,
-                    MonitoringRequest.cycle_number == Plan.cycle_number,
-                ),
-            )
-            .where(
-                Plan.school_id == school_id,
-                Plan.status != PlanStatus.CLOSED,
-                MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
-            )
+            .join(MonitoringRequest, COUNTED_MONITORING)
+            .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED)
             .group_by(Plan.case_holder_id)
         ).all()
     }
@@ -258,7 +261,15 @@ def viewer_home(session: Session, viewer: Viewer, today: date) -> tuple[list[Pla
     return plans, int(waiting or 0) + int(feedback or 0)
 
 
-OTHER_AREA = "Other or not yet assessed"
+def plan_rows(*columns) -> Select:
+    """A select of `columns` from plans, joined to each plan's pupil and, where it has one, to
+    its case holder (`CASE_HOLDER`): a list of plans in one query."""
+    return (
+        select(*columns)
+        .select_from(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .outerjoin(CASE_HOLDER, CASE_HOLDER.id == Plan.case_holder_id)
+    )
 
 
 def _open(counts: tuple[int, int] | None) -> int:
@@ -271,52 +282,19 @@ def _area_label(need: NeedCode | None) -> str:
 
 
 def _plan_lines(session: Session, today: date, where, order_by) -> list[PlanLine]:
-    holder = aliased(Staff)
     rows = session.execute(
-        select(
+        plan_rows(  # in PlanLine's order
             Plan.id,
             Pupil.id,
-            Pupil.preferred_name,
-            Pupil.first_name,
-            Pupil.last_name,
+            KNOWN_AS,
             Pupil.year_group,
             Pupil.form,
             Plan.status,
             Plan.review_date,
-            holder.first_name,
-            holder.last_name,
-            holder.slack_user_id,
+            CASE_HOLDER_NAME,
+            CASE_HOLDER.slack_user_id,
         )
-        .join(Pupil, Pupil.id == Plan.pupil_id)
-        .outerjoin(holder, holder.id == Plan.case_holder_id)
         .where(where)
         .order_by(*order_by)
     ).all()
-    return [
-        PlanLine(
-            plan_id=plan_id,
-            pupil_id=pupil_id,
-            pupil_name=f"{preferred or first} {last}",
-            year_group=year,
-            form=form,
-            status=status,
-            review_date=review_date,
-            case_holder=f"{h_first} {h_last}" if h_first else None,
-            case_holder_slack_id=h_slack,
-            today=today,
-        )
-        for (
-            plan_id,
-            pupil_id,
-            preferred,
-            first,
-            last,
-            year,
-            form,
-            status,
-            review_date,
-            h_first,
-            h_last,
-            h_slack,
-        ) in rows
-    ]
+    return [PlanLine(*row, today=today) for row in rows]

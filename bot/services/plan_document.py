@@ -25,6 +25,7 @@ from bot.document import label
 from bot.errors import UserError
 from bot.services import audit
 from bot.services.glossary import acronyms_in, explain, glossary
+from bot.services.quality import provision_texts, target_texts
 from models import (
     AgencyInvolvement,
     AuditEvent,
@@ -293,15 +294,9 @@ def _texts(document: PlanDocument) -> Iterator[str | None]:
         yield outcome.timescale
         yield "EHCP" if outcome.from_ehcp else None
     for target in plan.targets:
-        yield from (target.description, target.measure, target.baseline, target.success_criteria)
+        yield from target_texts(target)
     for provision in plan.provisions:
-        yield from (
-            provision.what,
-            provision.who,
-            provision.how,
-            provision.how_often,
-            provision.how_long,
-        )
+        yield from provision_texts(provision)
     for agency in plan.agencies:
         yield agency.agency
         yield agency.involvement

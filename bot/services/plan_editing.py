@@ -19,7 +19,7 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, glossary
 from bot.services.plans import edit_plan, new_draft_plan
-from bot.services.pupils import MAX_MATCHES, PupilMatch, matching
+from bot.services.pupils import MATCH_COLUMNS, MAX_MATCHES, PupilMatch, matching
 from models import (
     AdjustmentKind,
     AgencyInvolvement,
@@ -576,24 +576,14 @@ def find_pupils_for_new_plan(session: Session, viewer: Viewer, query: str) -> li
     condition = matching(query)
     open_plan = exists().where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED)
     rows = session.execute(
-        select(
-            Pupil.id,
-            Pupil.preferred_name,
-            Pupil.first_name,
-            Pupil.last_name,
-            Pupil.year_group,
-            Pupil.form,
-        )
+        select(*MATCH_COLUMNS)
         .where(
             Pupil.school_id == viewer.school_id, Pupil.is_active.is_(True), condition, ~open_plan
         )
         .order_by(Pupil.last_name, Pupil.first_name)
         .limit(MAX_MATCHES + 1)
     ).all()
-    return [
-        PupilMatch(pid, f"{pref or first} {last}", year, form, False)
-        for pid, pref, first, last, year, form in rows
-    ]
+    return [PupilMatch(*match, has_plan=False) for match in rows]
 
 
 def start_plan(

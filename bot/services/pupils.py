@@ -16,6 +16,14 @@ from models import Plan, PlanStatus, Pupil, TargetStatus
 UPN_SHAPE = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
 MAX_MATCHES = 25
 
+# A pupil's name as the school uses it, in SQL: what `Pupil.known_as` says in Python (the
+# preferred name, or the first name when it is blank, then the last name).
+KNOWN_AS = (
+    func.coalesce(func.nullif(Pupil.preferred_name, ""), Pupil.first_name) + " " + Pupil.last_name
+)
+# What a list of pupils shows of each: `PupilMatch`'s first four fields.
+MATCH_COLUMNS = (Pupil.id, KNOWN_AS, Pupil.year_group, Pupil.form)
+
 
 @dataclass(frozen=True)
 class PupilMatch:
@@ -60,23 +68,12 @@ def find_pupils(session: Session, viewer: Viewer, query: str) -> list[PupilMatch
         select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
     )
     rows = session.execute(
-        select(
-            Pupil.id,
-            Pupil.preferred_name,
-            Pupil.first_name,
-            Pupil.last_name,
-            Pupil.year_group,
-            Pupil.form,
-            open_plan,
-        )
+        select(*MATCH_COLUMNS, open_plan)
         .where(visible_pupils(viewer), Pupil.is_active.is_(True), matches_query)
         .order_by(Pupil.last_name, Pupil.first_name)
         .limit(MAX_MATCHES + 1)
     ).all()
-    return [
-        PupilMatch(pupil_id, f"{preferred or first} {last}", year, form, bool(has_plan))
-        for pupil_id, preferred, first, last, year, form, has_plan in rows
-    ]
+    return [PupilMatch(*match, has_plan=bool(has_plan)) for *match, has_plan in rows]
 
 
 def plan_summary(

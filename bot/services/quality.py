@@ -153,6 +153,23 @@ def check_plan_in_db(
     return check_plan(plan, glossary(session, school_id), today)
 
 
+def target_texts(target: PlanTarget) -> tuple[str | None, ...]:
+    """What a writer typed into a target (its description, measure, baseline and success
+    criteria): texts where an acronym may need explaining."""
+    return (target.description, target.measure, target.baseline, target.success_criteria)
+
+
+def provision_texts(provision: PlanProvision) -> tuple[str | None, ...]:
+    """What a writer typed into a provision: what, who, how, how often and how long."""
+    return (
+        provision.what,
+        provision.who,
+        provision.how,
+        provision.how_often,
+        provision.how_long,
+    )
+
+
 # --- the checks: each returns its problems, kindly worded; none means the check passed ---------
 
 
@@ -318,15 +335,9 @@ def _texts(plan: Plan) -> Iterator[str | None]:
     for outcome in plan.outcomes:
         yield from (outcome.description, outcome.timescale)
     for target in plan.targets:
-        yield from (target.description, target.measure, target.baseline, target.success_criteria)
+        yield from target_texts(target)
     for provision in plan.provisions:
-        yield from (
-            provision.what,
-            provision.who,
-            provision.how,
-            provision.how_often,
-            provision.how_long,
-        )
+        yield from provision_texts(provision)
 
 
 def _linked(provision: PlanProvision) -> bool:

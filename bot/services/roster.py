@@ -14,20 +14,31 @@ value is echoed only in the problem about that very field.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal, NamedTuple, TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import UserError
+from bot.services.csv_import import (
+    BadValue,
+    Column,
+    Problem,
+    Row,
+    RowCheck,
+    optional_text,
+    parse_date,
+    read_csv,
+    reject_if_any,
+    required_text,
+    squash,
+)
+from bot.services.team import release_plans_of_leavers
 from models import (
     NeedCode,
     Pupil,
@@ -41,19 +52,6 @@ from models import (
 )
 
 RosterKind = Literal["staff", "pupils", "classes"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """A CSV column: its canonical name, whether a file must have it, and other names for it.
-
-    Headers match ignoring letter case, spaces, underscores and hyphens, so "Legal Surname",
-    "legal_surname" and "LEGAL-SURNAME" are the same header.
-    """
-
-    name: str
-    required: bool = False
-    aliases: tuple[str, ...] = ()
 
 
 STAFF_COLUMNS: tuple[Column, ...] = (
@@ -102,7 +100,7 @@ COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
     "classes": CLASS_COLUMNS,
 }
 
-# Normalised spellings (see _squash) of what schools write in a roles cell.
+# Normalised spellings (see squash) of what schools write in a roles cell.
 ROLE_NAMES: dict[str, StaffRole] = {
     "sendco": StaffRole.SENDCO,
     "senco": StaffRole.SENDCO,
@@ -190,28 +188,6 @@ class ClassRecord:
     year_group: int | None = None
 
 
-class Problem(NamedTuple):
-    """One bad line of a file: its line number (the header is line 1) and what is wrong."""
-
-    line: int
-    reason: str
-
-
-class ImportRejected(UserError):
-    """A file had bad rows, so none of it was imported. `problems` lists every one."""
-
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
-        self.source = source
-        self.problems = sorted(problems, key=lambda problem: problem.line)
-        count = len(self.problems)
-        heading = (
-            f"{source} was not imported ({count} problem{'s' if count != 1 else ''}; "
-            "nothing was changed):"
-        )
-        lines = [f"  line {problem.line}: {problem.reason}" for problem in self.problems]
-        super().__init__("\n".join([heading, *lines]))
-
-
 @dataclass
 class ImportResult:
     """What an import did. Every record is exactly one of created, updated, unchanged or
@@ -270,19 +246,29 @@ def import_csv(
     """
     if kind not in COLUMNS:
         raise ValueError(f"unknown roster kind {kind!r}")
-    text = _read_text(path)
-    rows, problems, supplied = _read_rows(text, COLUMNS[kind], path.name, kind)
+    file = read_csv(path, COLUMNS[kind])
+    if file.empty:
+        raise UserError(
+            f"{file.name} is empty: export it again from the MIS, with a header row "
+            f"(see the README for the {kind} columns)."
+        )
+    if file.nothing_to_import:
+        noun = {"staff": "staff", "pupils": "pupils", "classes": "class rows"}[kind]
+        raise UserError(
+            f"{file.name} has a header row but no {noun}, so nothing was imported "
+            "(an import must list everyone, because anyone missing is marked as left)."
+        )
     if kind == "staff":
-        staff, row_problems = _staff_records(rows)
-        _reject_if_any(path.name, problems + row_problems)
-        return apply_staff(session, school, staff, today, fields=supplied)
+        staff, row_problems = _staff_records(file.rows)
+        reject_if_any(file.name, file.problems + row_problems)
+        return apply_staff(session, school, staff, today, fields=file.columns)
     if kind == "pupils":
-        pupils, row_problems = _pupil_records(rows, today)
-        _reject_if_any(path.name, problems + row_problems)
-        return apply_pupils(session, school, pupils, today, fields=supplied)
-    classes, row_problems = _class_records(rows, session, school)
-    _reject_if_any(path.name, problems + row_problems)
-    return apply_classes(session, school, classes, today, fields=supplied)
+        pupils, row_problems = _pupil_records(file.rows, today)
+        reject_if_any(file.name, file.problems + row_problems)
+        return apply_pupils(session, school, pupils, today, fields=file.columns)
+    classes, row_problems = _class_records(file.rows, session, school)
+    reject_if_any(file.name, file.problems + row_problems)
+    return apply_classes(session, school, classes, today, fields=file.columns)
 
 
 # --- apply: one upsert path for every source ------------------------------------------------
@@ -356,15 +342,8 @@ def apply_staff(
             slack_ids.append((member, record.slack_user_id))
 
     listed = {record.email for record in records}
-    leavers = []
-    for email, member in existing.items():
-        if email not in listed and member.is_active:
-            member.is_active, member.left_on = False, today
-            leavers.append(member)
-            result.left += 1
+    leavers = _mark_leavers(existing, listed, today, result)
     if leavers:
-        from bot.services.team import release_plans_of_leavers
-
         result.plans_released = release_plans_of_leavers(session, school.id, leavers)
 
     if slack_ids:
@@ -383,7 +362,7 @@ def apply_staff(
 
     for member in returning:
         member.is_active, member.left_on = True, None
-    _tally(result, existing.values(), listed, changed, returning, key=lambda m: m.email.lower())
+    _tally(result, existing, listed, changed, returning)
     return result
 
 
@@ -425,13 +404,10 @@ def apply_pupils(
             returning.append(pupil)
 
     listed = {record.upn for record in records}
-    for upn, pupil in existing.items():
-        if upn not in listed and pupil.is_active:
-            pupil.is_active, pupil.left_on = False, today
-            result.left += 1
+    _mark_leavers(existing, listed, today, result)
     for pupil in returning:
         pupil.is_active, pupil.left_on = True, None
-    _tally(result, existing.values(), listed, changed, returning, key=lambda p: p.upn.upper())
+    _tally(result, existing, listed, changed, returning)
     return result
 
 
@@ -550,18 +526,28 @@ def _assign(row: object, record: object, names: Iterable[str]) -> bool:
     return differs
 
 
+def _mark_leavers(
+    existing: dict[str, Person], listed: set[str], today: date, result: ImportResult
+) -> list[Person]:
+    """Marks as left, from today, everyone active whose key is not listed; returns them."""
+    leavers = [person for key, person in existing.items() if key not in listed and person.is_active]
+    for person in leavers:
+        person.is_active, person.left_on = False, today
+    result.left += len(leavers)
+    return leavers
+
+
 def _tally(
     result: ImportResult,
-    people: Iterable[Person],
+    existing: dict[str, Person],
     listed: set[str],
     changed: dict[int, bool],
     returning: list[Person],
-    *,
-    key: Callable[[Person], str],
 ) -> None:
+    """Counts each listed person who was already there as reactivated, updated or unchanged."""
     came_back = {id(person) for person in returning}
-    for person in people:
-        if key(person) not in listed:
+    for key, person in existing.items():
+        if key not in listed:
             continue
         if id(person) in came_back:
             result.reactivated += 1
@@ -594,200 +580,21 @@ def _check_unique(keys: Iterable[str], what: str) -> None:
         seen.add(key)
 
 
-# --- reading a CSV file ---------------------------------------------------------------------
-
-
-@dataclass
-class _Row:
-    """One non-blank line of a file: cells by canonical column name, headers as written."""
-
-    line: int
-    cells: dict[str, str]
-    headers: dict[str, str]
-
-    def has(self, name: str) -> bool:
-        return name in self.cells
-
-
-def _read_text(path: Path) -> str:
-    """The file's text. Excel writes UTF-8 with a BOM, or Windows-1252 from older versions."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise UserError(f"Cannot read {path.name}: {error.strerror or error}.") from None
-    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise UserError(
-            f"{path.name} is an Excel workbook, not a CSV file: in Excel choose "
-            "File > Save As > 'CSV UTF-8 (Comma delimited)' and import that."
-        )
-    encodings = ("utf-16",) if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ()
-    for encoding in encodings or ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text
-    raise UserError(
-        f"{path.name} is not a readable CSV file (it is not UTF-8 or Windows-1252 text): "
-        "save it from Excel as 'CSV UTF-8 (Comma delimited)'."
-    )
-
-
-def _read_rows(
-    text: str, columns: Sequence[Column], source: str, kind: RosterKind
-) -> tuple[list[_Row], list[Problem], frozenset[str]]:
-    """The file's data rows, problems with its header, and the canonical columns it has.
-
-    Blank lines are skipped but still counted, so line numbers are what an editor shows.
-    """
-    lines = text.splitlines()
-    header_text = next((line for line in lines if line.strip()), None)
-    if header_text is None:
-        raise UserError(
-            f"{source} is empty: export it again from the MIS, with a header row "
-            f"(see the README for the {kind} columns)."
-        )
-    # Excel in some regions saves "CSV" with semicolons; a tab-separated export is also common.
-    delimiter = next((d for d in (",", "\t", ";") if d in header_text), ",")
-    separator = {",": "comma", "\t": "tab", ";": "semicolon"}[delimiter]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    problems: list[Problem] = []
-    header: list[str] | None = None
-    positions: dict[str, int] = {}
-    rows: list[_Row] = []
-    last_line = 0
-    try:
-        for cells in reader:
-            line, last_line = last_line + 1, reader.line_num
-            cells = [cell.strip() for cell in cells]
-            if not any(cells):
-                continue
-            if header is None:
-                header = cells
-                positions = _match_columns(header, columns, line, problems)
-                continue
-            extra = [cell for cell in cells[len(header) :] if cell]
-            if extra:
-                problems.append(
-                    Problem(
-                        line,
-                        f"has {len(cells)} values but the header has {len(header)} columns "
-                        f"(put quotes around a value that contains a {separator})",
-                    )
-                )
-                continue
-            rows.append(
-                _Row(
-                    line,
-                    {
-                        name: cells[index] if index < len(cells) else ""
-                        for name, index in positions.items()
-                    },
-                    {name: header[index] for name, index in positions.items()},
-                )
-            )
-    except csv.Error as error:
-        problems.append(Problem(last_line + 1, f"cannot be read as CSV ({error})"))
-    if not rows and not problems:
-        noun = {"staff": "staff", "pupils": "pupils", "classes": "class rows"}[kind]
-        raise UserError(
-            f"{source} has a header row but no {noun}, so nothing was imported "
-            "(an import must list everyone, because anyone missing is marked as left)."
-        )
-    return rows, problems, frozenset(positions)
-
-
-def _match_columns(
-    header: list[str], columns: Sequence[Column], line: int, problems: list[Problem]
-) -> dict[str, int]:
-    """Canonical column name -> index in the header, reporting missing and doubled columns."""
-    by_spelling = {
-        _squash(spelling): column
-        for column in columns
-        for spelling in (column.name, *column.aliases)
-    }
-    positions: dict[str, int] = {}
-    for index, heading in enumerate(header):
-        column = by_spelling.get(_squash(heading))
-        if column is None:
-            continue  # MIS exports carry many columns we do not need.
-        if column.name in positions:
-            first = header[positions[column.name]]
-            problems.append(
-                Problem(
-                    line,
-                    f"columns {first!r} and {heading!r} both give {column.name}; keep only one",
-                )
-            )
-            continue
-        positions[column.name] = index
-    for column in columns:
-        if column.required and column.name not in positions:
-            also = f" (also accepted: {', '.join(column.aliases)})" if column.aliases else ""
-            problems.append(Problem(line, f"missing column {column.name!r}{also}"))
-    return positions
-
-
-def _reject_if_any(source: str, problems: list[Problem]) -> None:
-    if problems:
-        raise ImportRejected(source, problems)
-
-
-# --- checking rows --------------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-class _BadValue(Exception):
-    """A cell's value is unusable; str() is the reason, read after the column's header."""
-
-
-class _RowCheck:
-    """Reads one row's cells, collecting every problem instead of stopping at the first."""
-
-    def __init__(self, row: _Row, problems: list[Problem]) -> None:
-        self.row = row
-        self.problems = problems
-        self.count_before = len(problems)
-        self.bad_columns: set[str] = set()
-
-    @property
-    def ok(self) -> bool:
-        return len(self.problems) == self.count_before
-
-    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
-        """The parsed cell, or `default` if the column is absent (reported on the header
-        line already) or the value is bad (reported here)."""
-        if not self.row.has(name):
-            return default
-        try:
-            return parse(self.row.cells[name])
-        except _BadValue as bad:
-            self.problem(f"{self.row.headers[name]} {bad}")
-            self.bad_columns.add(name)
-            return default
-
-    def problem(self, reason: str) -> None:
-        self.problems.append(Problem(self.row.line, reason))
-
-
-def _staff_records(rows: list[_Row]) -> tuple[list[StaffRecord], list[Problem]]:
+def _staff_records(rows: list[Row]) -> tuple[list[StaffRecord], list[Problem]]:
     problems: list[Problem] = []
     records: list[StaffRecord] = []
     first_line_of_email: dict[str, int] = {}
     first_line_of_slack_id: dict[str, int] = {}
     for row in rows:
-        check = _RowCheck(row, problems)
+        check = RowCheck(row, problems)
         email = check.get("email", _email, "")
         record = StaffRecord(
             email=email,
-            first_name=check.get("first_name", _required_text(100), ""),
-            last_name=check.get("last_name", _required_text(100), ""),
-            title=check.get("title", _optional_text(20), None),
-            staff_code=check.get("staff_code", _optional_text(20), None),
-            department=check.get("department", _optional_text(100), None),
+            first_name=check.get("first_name", required_text(100), ""),
+            last_name=check.get("last_name", required_text(100), ""),
+            title=check.get("title", optional_text(20), None),
+            staff_code=check.get("staff_code", optional_text(20), None),
+            department=check.get("department", optional_text(100), None),
             roles=check.get("roles", _roles, frozenset()),
             slack_user_id=check.get("slack_user_id", _slack_user_id, None),
         )
@@ -805,14 +612,14 @@ def _staff_records(rows: list[_Row]) -> tuple[list[StaffRecord], list[Problem]]:
     return records, problems
 
 
-def _pupil_records(rows: list[_Row], today: date) -> tuple[list[PupilRecord], list[Problem]]:
+def _pupil_records(rows: list[Row], today: date) -> tuple[list[PupilRecord], list[Problem]]:
     problems: list[Problem] = []
     records: list[PupilRecord] = []
     first_line_of_upn: dict[str, int] = {}
     for row in rows:
-        check = _RowCheck(row, problems)
+        check = RowCheck(row, problems)
         upn = check.get("upn", _upn, "")
-        date_of_birth = check.get("date_of_birth", _date, None)
+        date_of_birth = check.get("date_of_birth", parse_date, None)
         if date_of_birth is not None and date_of_birth > today:
             label = row.headers["date_of_birth"]
             check.problem(f"{label} {row.cells['date_of_birth']!r} is in the future")
@@ -825,14 +632,14 @@ def _pupil_records(rows: list[_Row], today: date) -> tuple[list[PupilRecord], li
                 check.problem(f"{row.headers['secondary_need']} is the same as the primary need")
         record = PupilRecord(
             upn=upn,
-            first_name=check.get("first_name", _required_text(100), ""),
-            last_name=check.get("last_name", _required_text(100), ""),
-            preferred_name=check.get("preferred_name", _optional_text(100), None),
+            first_name=check.get("first_name", required_text(100), ""),
+            last_name=check.get("last_name", required_text(100), ""),
+            preferred_name=check.get("preferred_name", optional_text(100), None),
             date_of_birth=date_of_birth or date.min,
-            year_group=check.get("year_group", _year_group, 0),
+            year_group=check.get("year_group", parse_year_group, 0),
             taught_in_year_group=check.get("taught_in_year_group", _yes_no(default=True), True),
-            form=check.get("form", _optional_text(20), None),
-            house=check.get("house", _optional_text(50), None),
+            form=check.get("form", optional_text(20), None),
+            house=check.get("house", optional_text(50), None),
             sen_stage=check.get("sen_stage", _sen_stage, SenStage.NONE),
             primary_need=primary_need,
             secondary_need=secondary_need,
@@ -841,7 +648,7 @@ def _pupil_records(rows: list[_Row], today: date) -> tuple[list[PupilRecord], li
             child_in_care=check.get("child_in_care", _yes_no(), False),
             young_carer=check.get("young_carer", _yes_no(), False),
             medical_need=check.get("medical_need", _yes_no(), False),
-            other_information=check.get("other_information", _optional_text(None), None),
+            other_information=check.get("other_information", optional_text(None), None),
         )
         if upn:
             _once(check, first_line_of_upn, upn, f"UPN {upn} appears more than once")
@@ -864,7 +671,7 @@ class _ClassSoFar:
 
 
 def _class_records(
-    rows: list[_Row], session: Session, school: School
+    rows: list[Row], session: Session, school: School
 ) -> tuple[list[ClassRecord], list[Problem]]:
     """Class rows (one per pupil in a class) gathered into one record per class.
 
@@ -885,11 +692,11 @@ def _class_records(
     problems: list[Problem] = []
     classes: dict[str, _ClassSoFar] = {}
     for row in rows:
-        check = _RowCheck(row, problems)
-        code = check.get("class_code", _required_text(50), "")
+        check = RowCheck(row, problems)
+        code = check.get("class_code", required_text(50), "")
         teacher_emails = check.get("teacher_emails", _emails, frozenset())
         here: dict[str, object] = {
-            "subject": check.get("subject", _optional_text(100), None),
+            "subject": check.get("subject", optional_text(100), None),
             "year_group": check.get("year_group", _optional_year_group, None),
             "teacher_emails": teacher_emails,
         }
@@ -956,52 +763,25 @@ def _shown(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _once(check: _RowCheck, first_lines: dict[str, int], key: str, reason: str) -> None:
+def _once(check: RowCheck, first_lines: dict[str, int], key: str, reason: str) -> None:
     if key in first_lines:
         check.problem(f"{reason} (first on line {first_lines[key]})")
     else:
         first_lines[key] = check.row.line
 
 
-# --- cell parsers: each returns a value or raises _BadValue ----------------------------------
+# --- cell parsers: each returns a value or raises BadValue ----------------------------------
 
 EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+")
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
-ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 YEAR_GROUP = re.compile(r"(?:year|yr|y)?([0-9]{1,2})")
-
-
-def _squash(text: str) -> str:
-    """Lower case without spaces, underscores or hyphens: how headers and codes are compared."""
-    return re.sub(r"[\s_\-]+", "", text.casefold())
-
-
-def _required_text(max_length: int) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        if not value:
-            raise _BadValue("is empty")
-        if len(value) > max_length:
-            raise _BadValue(f"is longer than {max_length} characters")
-        return value
-
-    return parse
-
-
-def _optional_text(max_length: int | None) -> Callable[[str], str | None]:
-    def parse(value: str) -> str | None:
-        if max_length is not None and len(value) > max_length:
-            raise _BadValue(f"is longer than {max_length} characters")
-        return value or None
-
-    return parse
 
 
 def _email(value: str) -> str:
     if not value:
-        raise _BadValue("is empty")
+        raise BadValue("is empty")
     if not EMAIL.fullmatch(value) or len(value) > 254:
-        raise _BadValue(f"{value!r} is not an email address")
+        raise BadValue(f"{value!r} is not an email address")
     return value.lower()
 
 
@@ -1009,10 +789,10 @@ def _emails(value: str) -> frozenset[str]:
     """One or more emails separated by ';' or ','."""
     parts = [part.strip() for part in re.split(r"[;,]", value) if part.strip()]
     if not parts:
-        raise _BadValue("is empty")
+        raise BadValue("is empty")
     bad = [part for part in parts if not EMAIL.fullmatch(part)]
     if bad:
-        raise _BadValue(f"{bad[0]!r} is not an email address")
+        raise BadValue(f"{bad[0]!r} is not an email address")
     return frozenset(part.lower() for part in parts)
 
 
@@ -1021,9 +801,9 @@ def _roles(value: str) -> frozenset[StaffRole]:
     for part in re.split(r"[;,]", value):
         if not part.strip():
             continue
-        role = ROLE_NAMES.get(_squash(part))
+        role = ROLE_NAMES.get(squash(part))
         if role is None:
-            raise _BadValue(
+            raise BadValue(
                 f"{part.strip()!r} is not a role we know "
                 "(use sendco, senior_leader, case_holder, teacher or teaching_assistant)"
             )
@@ -1035,52 +815,38 @@ def _slack_user_id(value: str) -> str | None:
     if not value:
         return None
     if not SLACK_USER_ID.fullmatch(value.upper()):
-        raise _BadValue(f"{value!r} is not a Slack member id (U… or W…)")
+        raise BadValue(f"{value!r} is not a Slack member id (U… or W…)")
     return value.upper()
 
 
 def _upn(value: str) -> str:
     if not value:
-        raise _BadValue("is empty")
+        raise BadValue("is empty")
     upn = value.upper()
     if not _UPN_SHAPE.fullmatch(upn):
-        raise _BadValue(
+        raise BadValue(
             f"{value!r} is not a UPN (13 characters: a check letter, 11 digits, "
             "then a digit or letter)"
         )
     if not is_valid_upn(upn):
-        raise _BadValue(f"{value!r} has the wrong check letter for its digits (a typing error?)")
+        raise BadValue(f"{value!r} has the wrong check letter for its digits (a typing error?)")
     return upn
 
 
-def _date(value: str) -> date:
+def parse_year_group(value: str) -> int:
     if not value:
-        raise _BadValue("is empty")
-    iso, uk = ISO_DATE.fullmatch(value), UK_DATE.fullmatch(value)
-    try:
-        if iso:
-            return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if uk:
-            return date(int(uk[3]), int(uk[2]), int(uk[1]))
-    except ValueError:
-        pass
-    raise _BadValue(f"{value!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
-
-
-def _year_group(value: str) -> int:
-    if not value:
-        raise _BadValue("is empty")
-    squashed = _squash(value)
+        raise BadValue("is empty")
+    squashed = squash(value)
     if squashed in RECEPTION:
         return 0
     match = YEAR_GROUP.fullmatch(squashed)
     if match is None or not 0 <= int(match[1]) <= 14:
-        raise _BadValue(f"{value!r} is not a year group (use R or Reception, or 1 to 14)")
+        raise BadValue(f"{value!r} is not a year group (use R or Reception, or 1 to 14)")
     return int(match[1])
 
 
 def _optional_year_group(value: str) -> int | None:
-    return _year_group(value) if value else None
+    return parse_year_group(value) if value else None
 
 
 def _yes_no(*, default: bool = False) -> Callable[[str], bool]:
@@ -1092,15 +858,15 @@ def _yes_no(*, default: bool = False) -> Callable[[str], bool]:
             return True
         if answer in NO:
             return False
-        raise _BadValue(f"{value!r} is not yes or no (use yes/no, y/n, true/false or 1/0)")
+        raise BadValue(f"{value!r} is not yes or no (use yes/no, y/n, true/false or 1/0)")
 
     return parse
 
 
 def _sen_stage(value: str) -> SenStage:
-    stage = SEN_STAGE_NAMES.get(_squash(value))
+    stage = SEN_STAGE_NAMES.get(squash(value))
     if stage is None:
-        raise _BadValue(
+        raise BadValue(
             f"{value!r} is not a SEN stage (use the DfE codes N, K or E, "
             "or No SEN, SEN Support, EHCP)"
         )
@@ -1114,7 +880,7 @@ def _need(value: str) -> NeedCode | None:
         return NeedCode.parse(value)
     except ValueError:
         codes = ", ".join(code.value for code in NeedCode)
-        raise _BadValue(f"{value!r} is not a DfE need code (use one of {codes})") from None
+        raise BadValue(f"{value!r} is not a DfE need code (use one of {codes})") from None
 
 
 # --- UPNs -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.services import audit
-from bot.services.calendar import load_calendar
+from bot.services.calendar import load_calendar, short_date
 from bot.services.reviews import ESCALATE_AFTER_SCHOOL_DAYS, SNOOZE_CHOICES
 from models import PupilDisplay, School
 
@@ -35,12 +35,7 @@ def add_school(
     name = " ".join(name.split())
     if not name:
         raise UserError("A school needs a name.")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(
-            f"{timezone!r} is not a time zone name: use one like Europe/London."
-        ) from None
+    _check_timezone(timezone)
     if session.scalar(select(School).where(func.lower(School.name) == name.lower())):
         raise UserError(f"There is already a school called {name!r}.")
     if slack_team_id:
@@ -152,7 +147,7 @@ class SchoolSettings:
 
     def describe_today(self) -> str:
         """Whether today is a school day, and when the next prompts can go out."""
-        day = _day(self.today)
+        day = short_date(self.today)
         if self.today_is_school_day:
             what = f"Today ({day}) is a school day"
         elif self.today_counts:
@@ -167,7 +162,8 @@ class SchoolSettings:
         at = clock(self.next_prompts.time())
         if self.next_prompts.date() == self.today:
             return f"{what}: the next prompts can go out today at {at}."
-        return f"{what}: the next prompts can go out on {_day(self.next_prompts.date())} at {at}."
+        next_day = short_date(self.next_prompts.date())
+        return f"{what}: the next prompts can go out on {next_day} at {at}."
 
 
 def school_settings(session: Session, school_id: int, now: datetime) -> SchoolSettings:
@@ -301,10 +297,6 @@ def _check_school_days(value: int | None, allowed: range, what: str) -> None:
 
 def _school_days(n: int) -> str:
     return f"{n} school day{'' if n == 1 else 's'}"
-
-
-def _day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def _check_timezone(timezone: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit
+from bot.services.assignments import notify_assigned
 from bot.services.plans import new_draft_plan
 from models import (
     AssignmentStatus,
@@ -426,8 +427,6 @@ def assign(
         )
     )
     session.flush()
-    from bot.services.assignments import notify_assigned
-
     notify_assigned(session, assignment, previous, now)
     audit.record(
         session,
