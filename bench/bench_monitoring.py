@@ -57,8 +57,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 import handlers.scheduler  # noqa: E402
 from bot import db  # noqa: E402
 from bot.services import monitoring, outbox  # noqa: E402
-from bot.services.prompts import render_prompt  # noqa: E402
 from bot.slack_emulator import SlackEmulator  # noqa: E402
+from handlers.messages import render_prompt  # noqa: E402
+from handlers.sender import deliver_due  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     MonitoringRequest,
@@ -281,7 +282,7 @@ def deliver(sessions, client, emulator: SlackEmulator, recorder: Recorder) -> No
     recorder.renders.clear()
     recorder.rows_read.clear()
     with recorder.recording() as phase:
-        report = outbox.deliver_due(sessions, client, now=NOW, render=recorder.render, limit=LIMIT)
+        report = deliver_due(sessions, client, now=NOW, render=recorder.render, limit=LIMIT)
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     messages = emulator.messages[messages_before:]
     sent = len(report.sent)
@@ -413,9 +414,7 @@ def measure_growth(engine: Engine, shape: Shape) -> None:
         recorder.renders.clear()
         recorder.rows_read.clear()
         with recorder.recording() as phase:
-            report = outbox.deliver_due(
-                sessions, client, now=NOW, render=recorder.render, limit=LIMIT
-            )
+            report = deliver_due(sessions, client, now=NOW, render=recorder.render, limit=LIMIT)
         digests, seconds = per_digest(phase.statements, phase.times)
         counts = [len(m.get("blocks") or []) for m in emulator.messages]
         print(

@@ -56,8 +56,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 import handlers.scheduler  # noqa: E402
 from bot import db  # noqa: E402
 from bot.services import outbox  # noqa: E402
-from bot.services.prompts import render_prompt  # noqa: E402
 from bot.slack_emulator import SlackEmulator  # noqa: E402
+from handlers.messages import render_prompt  # noqa: E402
+from handlers.sender import deliver_due  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     Plan,
@@ -321,9 +322,7 @@ def backlog(recorder, sessions, client, emulator) -> Result:
     calls_before = len(emulator.calls)
     settled_before = _settled(sessions)
     with recorder.recording() as phase:
-        report = outbox.deliver_due(
-            sessions, client, now=NOW, render=render_prompt, limit=BACKLOG_LIMIT
-        )
+        report = deliver_due(sessions, client, now=NOW, render=render_prompt, limit=BACKLOG_LIMIT)
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     sent = len(report.sent)
     print(f"  backlog: outbox.deliver_due(limit={BACKLOG_LIMIT:_}) straight after the sweep")

@@ -22,15 +22,14 @@ from bot.services import outbox
 from bot.services.outbox import (
     CLAIM_LEASE,
     MAX_ATTEMPTS,
-    SlackTokenRefused,
     backoff,
     cancel,
-    deliver_due,
     enqueue,
     mark_answered,
     unreachable,
 )
 from bot.slack_emulator import SlackEmulator
+from handlers.sender import SlackTokenRefused, deliver_due
 from handlers.slack_api import make_client
 from models import Plan, Prompt, PromptKind, PromptStatus, School, Staff, StaffRole
 from tests.slack_harness import build_school
