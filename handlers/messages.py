@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, year_label
 from bot.services import monitoring, prompts
-from bot.services.prompts import AssignmentAsk, MessagePupil, ReviewAsk
+from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import Prompt, PromptKind, PupilDisplay, School
 
 Context = dict[str, Any]
@@ -80,23 +80,18 @@ def assignment_reminder(session: Session, prompt: Prompt) -> Context | None:
 
 @renders(PromptKind.ASSIGNMENT_DECLINED, "notice.json.j2")
 def assignment_declined(session: Session, prompt: Prompt) -> Context | None:
-    handover = prompts.handover(session, prompt)
-    if handover is None:
-        return None
     return _notice(
-        f"{escape_mrkdwn(handover.case_holder)} can't take the plan for "
-        f"{_pupil(handover.pupil)}. Their reason, and the pupil, are in `/ssp priority`."
+        prompts.handover(session, prompt),
+        "{holder} can't take the plan for {pupil}. Their reason, and the pupil, are in "
+        "`/ssp priority`.",
     )
 
 
 @renders(PromptKind.ASSIGNMENT_ENDED, "notice.json.j2")
 def assignment_ended(session: Session, prompt: Prompt) -> Context | None:
-    handover = prompts.handover(session, prompt)
-    if handover is None:
-        return None
     return _notice(
-        f"The plan for {_pupil(handover.pupil)} has been handed to "
-        f"{escape_mrkdwn(handover.case_holder)}. Thank you for your work on it."
+        prompts.handover(session, prompt),
+        "The plan for {pupil} has been handed to {holder}. Thank you for your work on it.",
     )
 
 
@@ -105,10 +100,10 @@ def qa_returned(session: Session, prompt: Prompt) -> Context | None:
     pupil = prompts.plan_pupil(session, prompt)
     if pupil is None:
         return None
-    return _notice(
-        f"The SENDCo has returned the plan for {_pupil(pupil)} with comments. Open it with "
-        f"`/ssp plan {pupil.upn}` to see them."
-    )
+    return {
+        "text": f"The SENDCo has returned the plan for {_pupil(pupil)} with comments. Open it "
+        f"with `/ssp plan {pupil.upn}` to see them."
+    }
 
 
 # --- reviews --------------------------------------------------------------------------------
@@ -195,8 +190,11 @@ def _pupil(pupil: MessagePupil) -> str:
     return f"{escape_mrkdwn(pupil.name)} ({year_label(pupil.year_group)})"
 
 
-def _notice(text: str) -> Context:
-    return {"text": text}
+def _notice(handover: Handover | None, wording: str) -> Context | None:
+    if handover is None:
+        return None
+    holder = escape_mrkdwn(handover.case_holder)
+    return {"text": wording.format(holder=holder, pupil=_pupil(handover.pupil))}
 
 
 def _assignment(ask: AssignmentAsk | None, *, reminder: bool) -> Context | None:

@@ -364,6 +364,11 @@ def record(
     now: datetime,
     report: DeliveryReport,
 ) -> None:
+    """Records what an attempt came to on the claimed row, each in a transaction of its own,
+    and adds it to the run's report: sent (with its channel and ts); cancelled; failed (an
+    unreachable recipient, or MAX_ATTEMPTS reached); or to be retried, after Retry-After or
+    the backoff. A row cancelled meanwhile stays cancelled, unless the message did go."""
+
     def delivery(**extra: Any) -> Delivery:
         return Delivery(who.prompt_id, who.school_id, who.recipient, who.kind, **extra)
 

@@ -133,9 +133,10 @@ class ReviewForm:
     meeting_date: date | None
     next_review_date: date | None
     notes: list[NoteLine]
-    author: str | None
-    submitted_at: datetime | None
-    amendments: int
+    author: str | None = None
+    """Amending: who submitted the notes, when, and how often they have been amended."""
+    submitted_at: datetime | None = None
+    amendments: int = 0
     feedback: monitoring.Feedback | None = None
     more_targets: int = 0
     """Open targets beyond the MAX_TARGETS a form can hold: they stay open into the next plan."""
@@ -586,15 +587,7 @@ def _log(
                 author_id=viewer.staff_id,
             )
         )
-    audit.record_by(
-        session,
-        viewer,
-        action=action,
-        via=via,
-        now=now,
-        plan=plan,
-        detail=detail,
-    )
+    audit.record_by(session, viewer, action=action, via=via, now=now, plan=plan, detail=detail)
 
 
 def _review(session: Session, plan_id: int, cycle: int) -> Review | None:
@@ -669,12 +662,9 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
     proposed = calendar.school_days_after(
         max(today, plan.review_date or today), school.review_interval_school_days
     )
-    return ReviewForm(
-        mode=Mode.NOTES,
-        plan_id=plan.id,
-        pupil_id=plan.pupil_id,
-        pupil_name=plan.pupil.known_as,
-        year_group=plan.pupil.year_group,
+    return _form(
+        Mode.NOTES,
+        plan,
         cycle=plan.cycle_number,
         review_date=plan.review_date,
         review_version=review.version if review else 0,
@@ -684,9 +674,6 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         meeting_date=review.meeting_date if review else None,
         next_review_date=(review.next_review_date if review else None) or proposed,
         notes=_notes_since(session, plan),
-        author=None,
-        submitted_at=None,
-        amendments=0,
         feedback=monitoring.feedback_for(session, plan.id, plan.cycle_number),
         more_targets=sum(1 for t in plan.targets if t.status == TargetStatus.OPEN) - len(targets),
     )
@@ -695,12 +682,9 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
 def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
     results = sorted(review.target_results, key=lambda r: (r.target.position, r.target_id))
     author = session.get(Staff, review.author_id) if review.author_id else None
-    return ReviewForm(
-        mode=Mode.AMEND,
-        plan_id=plan.id,
-        pupil_id=plan.pupil_id,
-        pupil_name=plan.pupil.known_as,
-        year_group=plan.pupil.year_group,
+    return _form(
+        Mode.AMEND,
+        plan,
         cycle=review.cycle_number,
         review_date=None,
         review_version=review.version,
@@ -713,6 +697,18 @@ def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
         author=author.display_name if author else None,
         submitted_at=review.submitted_at,
         amendments=len(review.revisions),
+    )
+
+
+def _form(mode: Mode, plan: Plan, **fields: Any) -> ReviewForm:
+    """The form of this plan's review; `fields` are what the mode shows of it."""
+    return ReviewForm(
+        mode=mode,
+        plan_id=plan.id,
+        pupil_id=plan.pupil_id,
+        pupil_name=plan.pupil.known_as,
+        year_group=plan.pupil.year_group,
+        **fields,
     )
 
 
