@@ -1,35 +1,11 @@
-"""The prompt outbox, delivered: a prompt is a row first, and each row reaches Slack exactly once.
-
-A feature that owes someone a message calls `outbox.enqueue` (bot/services/outbox.py, the queue)
-inside its own unit of work; the prompt exists as soon as that commits, whatever happens to Slack
-or to this process afterwards.
-`deliver_due` (the scheduler's tick) sends what is due, each prompt in short transactions of its
-own:
-
-1. Claim (`outbox.claim_next`). Lock the row (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so other
-   senders pass it by), count the attempt, lease the row by pushing `next_attempt_at` into the
-   future, and COMMIT. From here on a crash leaves a pending row with `attempts > 0`: "a message
-   may already be in Slack".
-2. Prepare (`_prepare`). Find the recipient's Slack id (by email, once) and render the message
-   with the caller's `render`; commit.
-3. Slack (`_attempt`). Open the DM. On a retry, first look in the DM's history for a message
-   carrying this prompt's id in its metadata (every message is tagged) and take that one
-   instead of posting again. Otherwise post.
-4. Record (`outbox.record`) channel, ts, `sent_at` and status sent, in a transaction of its own.
-
-Slack errors decide what happens next: a rate limit waits for Retry-After and stops the run;
-a server or network error is retried with exponential backoff up to MAX_ATTEMPTS, then the
-prompt fails; an unreachable recipient (no Slack account, deactivated, ...) fails at once; a
-refused token stops the run with `SlackTokenRefused`, leaving the rows as they were. Failed
-prompts are never dropped silently: `outbox.unreachable` lists them for the SENDCo.
-
-SQLite has no row locks (SQLAlchemy leaves `FOR UPDATE` out there). Every claim is also a
-compare-and-set on `attempts`, so a second sender can never claim a row another has claimed, but
-SQLite serialises all writers: run one sender at a time on SQLite (the in-process scheduler or
-one cron `tick`), and PostgreSQL to run several.
-
-Messages and reports name staff and the kind of prompt, never pupils: what a message says is
-the caller's `render`, which knows the school's rules (DESIGN §4).
+"""The outbox's Slack sender: delivers due prompts, each exactly once, by the protocol in
+bot/services/outbox.py's docstring. The queue there claims a row (step 1) and records what came
+of it (step 4); here each claimed prompt is prepared (step 2: the recipient's Slack id, found by
+email once, and the message, written by the caller's `render`) and sent (step 3: open the DM; on
+a retry, first look in its history for a message tagged with the prompt's id, and take that one
+instead of posting again; otherwise post). Slack's errors become the attempt's outcome: a rate
+limit, a server or network error to retry, an unreachable recipient, or a refused token, which
+stops the run with `SlackTokenRefused`.
 """
 
 from __future__ import annotations
@@ -115,7 +91,7 @@ def deliver_due(
     """Sends every prompt due at `now` (up to `limit`), each at most once, and reports.
 
     Due: pending, `due_at <= now`, and `next_attempt_at` unset or `<= now`. Each prompt is
-    delivered in its own short transactions (see the module docstring), so a crash at any point
+    delivered in its own short transactions (see the outbox's docstring), so a crash at any point
     loses nothing and sends nothing twice: the next run after the lease reconciles with the DM's
     history before posting again. `school_id` limits the run to one school (one workspace: the
     client's token is that workspace's). Raises SlackTokenRefused if Slack refuses the token.
@@ -129,15 +105,15 @@ def deliver_due(
     taken: set[int] = set()
     channels: dict[str, str] = {}
     while len(passed) < limit:
-        claim = outbox.claim_next(sessions, now, taken, school_id)
+        claim = outbox.claim_next(sessions, now, taken, school_id)  # 1. Claim
         if claim is None:
             break
         passed.add(claim.prompt_id)
-        who, outcome = _attempt(sessions, client, claim, now, render, channels)
+        who, outcome = _attempt(sessions, client, claim, now, render, channels)  # 2. and 3.
         if outcome.kind == "token":
             outbox.release(sessions, claim)
             raise SlackTokenRefused(outcome.reason, report, needed=outcome.needed)
-        outbox.record(sessions, claim, who, outcome, now, report)
+        outbox.record(sessions, claim, who, outcome, now, report)  # 4. Record
         if outcome.kind == "rate_limited":
             report.stopped = (
                 "Slack is rate limiting the bot; the remaining prompts wait for the next run."
@@ -161,7 +137,7 @@ def _attempt(
     render: Render,
     channels: dict[str, str],
 ) -> tuple[Who, Outcome]:
-    """Everything between claiming and recording: prepare, then talk to Slack.
+    """Everything between claiming and recording: prepare (2), then talk to Slack (3).
 
     `channels` remembers each person's DM channel for the run: one conversations.open each.
     """

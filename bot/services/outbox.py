@@ -1,16 +1,39 @@
-"""The prompt outbox's queue: a prompt is a row first, whatever happens to Slack afterwards.
+"""The prompt outbox: a prompt is a row first, and each row reaches Slack exactly once.
 
 A feature that owes someone a message calls `enqueue` inside its own unit of work; the prompt
-exists as soon as that commits. What the prompt is about is in its typed columns (plan and
-review cycle, assignment, monitoring request); its `dedupe_key` only makes enqueueing
-idempotent. The Slack sender (`deliver_due`, in the Slack layer's sender module, whose
-docstring is the delivery protocol step by step) delivers the due rows; the bookkeeping its
-steps do on the rows is here: claim and lease a row (step 1, `claim_next`), record what an
-attempt came to (step 4, `record`: sent, retried with backoff, failed or cancelled), give a
-claim back untouched (`release`), and list what could not be delivered (`unreachable`) for the
-SENDCo. This module knows nothing of Slack beyond the channel and ts it stores.
+exists as soon as that commits, whatever happens to Slack or to this process afterwards. What it
+is about is in typed columns (plan and review cycle, assignment, monitoring request); its
+`dedupe_key` only makes `enqueue` idempotent. The Slack sender's `deliver_due` (the scheduler's
+tick) sends what is due, each prompt in short transactions of its own:
 
-Reports name staff and the kind of prompt, never pupils.
+1. Claim (`claim_next`). Lock the row (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so other senders
+   pass it by), count the attempt, lease the row by pushing `next_attempt_at` into the future,
+   and COMMIT. From here on a crash leaves a pending row with `attempts > 0`: "a message may
+   already be in Slack".
+2. Prepare (the sender). Find the recipient's Slack id (by email, once) and render the message
+   with the caller's `render`; commit.
+3. Slack (the sender). Open the DM. On a retry, first look in the DM's history for a message
+   carrying this prompt's id in its metadata (every message is tagged) and take that one
+   instead of posting again. Otherwise post.
+4. Record (`record`) channel, ts, `sent_at` and status sent, in a transaction of its own.
+
+Steps 2 and 3 talk to Slack, so they are the Slack layer's (its `sender` module, which renders
+with the `messages` module's renderers); this module is the queue, steps 1 and 4 and the
+bookkeeping of the rows, and never imports Slack.
+
+Slack errors decide what happens next: a rate limit waits for Retry-After and stops the run;
+a server or network error is retried with exponential backoff up to MAX_ATTEMPTS, then the
+prompt fails; an unreachable recipient (no Slack account, deactivated, ...) fails at once; a
+refused token stops the run with `SlackTokenRefused`, leaving the rows as they were. Failed
+prompts are never dropped silently: `unreachable` lists them for the SENDCo.
+
+SQLite has no row locks (SQLAlchemy leaves `FOR UPDATE` out there). Every claim is also a
+compare-and-set on `attempts`, so a second sender can never claim a row another has claimed, but
+SQLite serialises all writers: run one sender at a time on SQLite (the in-process scheduler or
+one cron `tick`), and PostgreSQL to run several.
+
+Messages and reports name staff and the kind of prompt, never pupils: what a message says is
+the caller's `render`, which knows the school's rules (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -268,8 +291,8 @@ def kind_label(kind: PromptKind) -> str:
 
 
 # --------------------------------------------------------------------------- the sender's steps
-# Steps 1 and 4 of the delivery protocol (see the sender's module docstring), and the undoing of
-# step 1 when the token is refused.
+# Steps 1 and 4 of the delivery protocol (the module docstring), and the undoing of step 1 when
+# the token is refused.
 
 
 @dataclass(frozen=True)
