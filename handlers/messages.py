@@ -111,37 +111,29 @@ def qa_returned(session: Session, prompt: Prompt) -> Context | None:
 
 @renders(PromptKind.REVIEW_DUE, "review_prompt.json.j2")
 def review_due(session: Session, prompt: Prompt) -> Context | None:
-    review = prompts.review_ask(session, prompt)
-    if review is None:
-        return None
-    name, when = _pupil(review.pupil), _review_date(review)
     return _review(
-        review,
-        f"The review of *{name}*'s SEN Support Plan is due on {when}. After the review "
-        "meeting, please log the review notes here.",
-        fallback=f"Review coming up: {name}",
+        prompts.review_ask(session, prompt),
+        "The review of *{name}*'s SEN Support Plan is due on {when}. After the review meeting, "
+        "please log the review notes here.",
+        fallback="Review coming up: {name}",
     )
 
 
 @renders(PromptKind.REVIEW_REMINDER, "review_prompt.json.j2")
 def review_reminder(session: Session, prompt: Prompt) -> Context | None:
     review = prompts.review_ask(session, prompt)
-    if review is None:
-        return None
-    name, when = _pupil(review.pupil), _review_date(review)
-    if review.snoozed:
+    if review is not None and review.snoozed:
         return _review(
             review,
-            f"*As you asked:* the review of *{name}*'s SEN Support Plan is due on {when}. "
-            "Please log the review notes when you can.",
-            fallback=f"Review reminder: {name}",
+            "*As you asked:* the review of *{name}*'s SEN Support Plan is due on {when}. Please "
+            "log the review notes when you can.",
+            fallback="Review reminder: {name}",
         )
     return _review(
         review,
-        f"*Reminder:* the review of *{name}*'s SEN Support Plan was due on {when}, and no "
-        "review notes have been submitted yet. Please log them, or snooze this if the "
-        "meeting has moved.",
-        fallback=f"Review notes overdue: {name}",
+        "*Reminder:* the review of *{name}*'s SEN Support Plan was due on {when}, and no review "
+        "notes have been submitted yet. Please log them, or snooze this if the meeting has moved.",
+        fallback="Review notes overdue: {name}",
     )
 
 
@@ -220,11 +212,12 @@ def _assignment(ask: AssignmentAsk | None, *, reminder: bool) -> Context | None:
     )
 
 
-def _review_date(review: ReviewAsk) -> str:
-    return f"{review.review_date:%A %-d %B}" if review.review_date else "soon"
-
-
-def _review(review: ReviewAsk, ask: str, *, fallback: str) -> Context:
+def _review(review: ReviewAsk | None, wording: str, *, fallback: str) -> Context | None:
+    if review is None:
+        return None  # logged, closed or handed on meanwhile
+    name = _pupil(review.pupil)
+    when = f"{review.review_date:%A %-d %B}" if review.review_date else "soon"
+    ask = wording.format(name=name, when=when)
     if review.draft_saved:
         ask += " Your draft is saved."
     if review.feedback.asked:
@@ -234,7 +227,12 @@ def _review(review: ReviewAsk, ask: str, *, fallback: str) -> Context:
             f" {review.feedback.answered} of {review.feedback.asked} teachers have sent "
             "feedback; it is in the review notes form."
         )
-    return dict(ask=ask, fallback=fallback, plan_id=review.plan_id, can_snooze=review.can_snooze)
+    return dict(
+        ask=ask,
+        fallback=fallback.format(name=name),
+        plan_id=review.plan_id,
+        can_snooze=review.can_snooze,
+    )
 
 
 def _monitoring(
