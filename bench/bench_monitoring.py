@@ -19,7 +19,7 @@ server for the purpose and dropped afterwards, with the SQL statements counted b
 their own) and the Slack API calls counted from `emulator.calls`:
 
 1. queueing: `monitoring.create_due_digests` in one transaction (the commit included);
-2. delivering: `outbox.deliver_due(..., render=render_prompt, limit=10_000)`, cut into digests
+2. delivering: `handlers.sender.deliver_due(..., render=render_prompt, limit=10_000)`, cut into digests
    at each claim query, with the blocks of the messages posted;
 3. the whole `handlers.scheduler.sweep` on a fresh copy of the school (built again), split into
    queueing and delivering at its call of `handlers.scheduler.deliver`;
@@ -63,7 +63,8 @@ from bench.common import (  # noqa: E402
 from bot import db  # noqa: E402
 from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
 from bot.services import monitoring, outbox  # noqa: E402
-from bot.services.prompts import render_prompt  # noqa: E402
+from handlers.messages import render_prompt  # noqa: E402
+from handlers.sender import deliver_due  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     MonitoringRequest,
@@ -195,7 +196,7 @@ def measure_parts(engine: Engine, shape: Shape) -> None:
         client = recorder.timed(make_client(emulator.bot_token, emulator.api_url))
         print(f"  (data built in {built:.1f} s)")
         for run in ("first run", "idle second run (nothing due)"):
-            print(f"  monitoring.create_due_digests + outbox.deliver_due: {run}")
+            print(f"  monitoring.create_due_digests + sender.deliver_due: {run}")
             queued, queueing = queue(sessions, recorder)
             print(
                 f"    queueing        {queueing.seconds:8.3f} s  {len(queueing.statements):,} "
@@ -221,7 +222,7 @@ def deliver(sessions, client, emulator: SlackEmulator, recorder: DigestRecorder)
     recorder.renders.clear()
     recorder.rows_read.clear()
     with recorder.recording() as phase:
-        report = outbox.deliver_due(sessions, client, now=NOW, render=recorder.render, limit=LIMIT)
+        report = deliver_due(sessions, client, now=NOW, render=recorder.render, limit=LIMIT)
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     messages = emulator.messages[messages_before:]
     sent = len(report.sent)
@@ -339,7 +340,7 @@ def measure_growth(engine: Engine, shape: Shape) -> None:
         recorder.renders.clear()
         recorder.rows_read.clear()
         with recorder.recording() as phase:
-            report = outbox.deliver_due(
+            report = deliver_due(
                 sessions, client, now=NOW, render=recorder.render, limit=LIMIT
             )
         digests, seconds = per_digest(phase.statements)

@@ -23,7 +23,7 @@ calls counted (`emulator.calls`) and timed:
    prompt and to compare the first prompts delivered with the last: does anything grow as the
    run goes on?
 2. only if that sweep left due prompts pending (`deliver_due` stops at the `limit` the
-   scheduler gives it): the rest, sent by `outbox.deliver_due(..., limit=10_000)` at once, with
+   scheduler gives it): the rest, sent by `handlers.sender.deliver_due(..., limit=10_000)` at once, with
    the same figures, and the two added up as one sweep that sent everything;
 3. a second sweep straight after, with nothing new due.
 
@@ -61,7 +61,8 @@ from bench.common import (  # noqa: E402
 from bot import db  # noqa: E402
 from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
 from bot.services import outbox  # noqa: E402
-from bot.services.prompts import render_prompt  # noqa: E402
+from handlers.messages import render_prompt  # noqa: E402
+from handlers.sender import deliver_due  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     Plan,
@@ -133,7 +134,7 @@ def measure(label: str, engine: Engine, schools: int, plans: int, by_email: bool
         if pending:
             print(
                 f"  NOTE: the sweep sent {first.sent:,} and left {len(pending):,} due prompts "
-                "pending: outbox.deliver_due stopped at the `limit` handlers.scheduler.deliver "
+                "pending: handlers.sender.deliver_due stopped at the `limit` handlers.scheduler.deliver "
                 "gives "
                 f"it ({getattr(handlers.scheduler, 'SWEEP_LIMIT', 'default')})."
             )
@@ -206,12 +207,10 @@ def backlog(recorder, sessions, client, emulator) -> Result:
     calls_before = len(emulator.calls)
     settled_before = _settled(sessions)
     with recorder.recording() as phase:
-        report = outbox.deliver_due(
-            sessions, client, now=NOW, render=render_prompt, limit=BACKLOG_LIMIT
-        )
+        report = deliver_due(sessions, client, now=NOW, render=render_prompt, limit=BACKLOG_LIMIT)
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     sent = len(report.sent)
-    print(f"  backlog: outbox.deliver_due(limit={BACKLOG_LIMIT:_}) straight after the sweep")
+    print(f"  backlog: handlers.sender.deliver_due(limit={BACKLOG_LIMIT:_}) straight after the sweep")
     print(
         f"    delivering      {phase.seconds:8.2f} s  {len(phase.statements):,} statements, "
         f"{phase.commits:,} commits, {sent:,} sent, {len(report.retried)} to retry, "

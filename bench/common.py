@@ -31,7 +31,7 @@ from bot import db
 # A fresh, migrated database, disposed of (and dropped, on PostgreSQL) when the block ends.
 Database = Callable[[], AbstractContextManager[Engine]]
 
-# The claim in outbox._claim_next: one per prompt, so it marks where each prompt's work starts.
+# The claim in outbox.claim_next: one per prompt, so it marks where each prompt's work starts.
 CLAIM_PREFIX = "SELECT prompts.id, prompts.attempts, prompts.next_attempt_at"
 
 

@@ -15,9 +15,9 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import monitoring
-from bot.services.prompts import monitoring_message
 from handlers import toolkit as forms
 from handlers.context import Runtime, Subcommand, Usage, runtime_of, viewer_of
+from handlers.messages import monitoring_message
 from handlers.slack_api import staff_for_slack_user
 from models import Impact, School, StrategiesInPlace
 

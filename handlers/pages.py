@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import assignments, audit, m365, monitoring, outbox, reviews
+from bot.services import assignments, audit, m365, monitoring, outbox, review_schedule
 from bot.services import glossary as glossary_service
 from bot.services.caseload import (
     PlanLine,
@@ -129,7 +129,7 @@ def overdue(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
         school = session.get(School, viewer.school_id)
         return {
             state.plan_id: "escalated: no notes 5+ school days after the reminder"
-            for state in reviews.review_states(session, school, today)
+            for state in review_schedule.review_states(session, school, today)
             if state.escalated
         }
 

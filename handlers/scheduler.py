@@ -1,6 +1,7 @@
-"""The sweep: queue what is due (reminders), then deliver the outbox. Run by `sspbot tick`, by
-`sspbot serve` every minute (unless SSPBOT_SCHEDULER=off), and straight after an action that
-owes someone a message, so it arrives at once."""
+"""The sweep: the services queue what is due (prompts, reminders, digests), then the sender
+delivers the outbox, each message written by its kind's renderer (handlers.messages). Run by
+`sspbot tick`, by `sspbot serve` every minute (unless SSPBOT_SCHEDULER=off), and straight after
+an action that owes someone a message, so it arrives at once."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.services import assignments, monitoring, outbox, reviews
+from bot.services import assignments, monitoring, review_schedule
 from bot.services.calendar import load_calendar
-from bot.services.prompts import render_prompt
+from handlers import sender
+from handlers.messages import render_prompt
 from models import School
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> 
             queued = assignments.create_due_reminders(session, school, today, now, calendar)
             if queued:
                 lines.append(f"{school.name}: {queued} assignment reminder(s) queued.")
-            lines += reviews.create_due_prompts(session, school, now, calendar).lines(school.name)
+            due = review_schedule.create_due_prompts(session, school, now, calendar)
+            lines += due.lines(school.name)
             asked = monitoring.create_due_requests(session, school, now, calendar)
             digests = monitoring.create_due_digests(session, school, now, calendar)
             if asked or digests:
@@ -55,7 +58,7 @@ def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> 
 def deliver(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> list[str]:
     # One delivery at a time in this process: SQLite has one writer, and runs would only queue.
     with _delivering:
-        report = outbox.deliver_due(
+        report = sender.deliver_due(
             sessions, client, now=now, render=render_prompt, limit=SWEEP_LIMIT
         )
     return report.summary()

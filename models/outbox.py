@@ -15,8 +15,11 @@ from models.people import Staff
 class Prompt(Base):
     """A message owed to a member of staff, and what became of it.
 
-    `dedupe_key` names the reason for the prompt (e.g. "review_due:plan=7:cycle=2"), so the
-    scheduler can create it as often as it likes and only one row ever exists.
+    What the prompt is about is in typed columns, whichever its kind needs: the plan
+    (`plan_id`, and `cycle_number` for a review), the assignment (`assignment_id`) or the
+    monitoring request (`monitoring_request_id`). `dedupe_key` is only an idempotency key (e.g.
+    "review_due:plan=7:cycle=2"): the scheduler can create a prompt as often as it likes and
+    only one row ever exists. Nothing reads meaning out of it.
     """
 
     __tablename__ = "prompts"
@@ -31,6 +34,14 @@ class Prompt(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     kind: Mapped[PromptKind] = mapped_column(str_enum(PromptKind, "prompt_kind"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    # The review cycle a review prompt is about (review due, reminder): with plan_id.
+    cycle_number: Mapped[int | None] = mapped_column(Integer)
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_holder_assignments.id"), index=True
+    )
+    monitoring_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("monitoring_requests.id"), index=True
+    )
     dedupe_key: Mapped[str] = mapped_column(String(200))
     status: Mapped[PromptStatus] = mapped_column(
         str_enum(PromptStatus, "prompt_status"), default=PromptStatus.PENDING

@@ -116,3 +116,99 @@ def test_every_prompt_kind_the_models_know_is_allowed_by_the_migrated_schema(ses
             )
         )
     session.flush()  # a CHECK that lags behind the enum would fail here
+
+
+def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_db_url):
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import Integer, String, column, insert, select, table
+    from sqlalchemy.orm import Session
+
+    engine = db.make_engine(empty_db_url)
+    command.upgrade(db.alembic_config(engine), "0008")
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    with Session(engine) as session, session.begin():
+        # Tables the models describe as they were at 0008; only prompts has changed since.
+        school = models.School(name="Old Keys School")
+        staff = models.Staff(school=school, email="o@example.org", first_name="O", last_name="K")
+        pupil = models.Pupil(
+            school=school,
+            upn="A123456789013",
+            first_name="Ava",
+            last_name="Stone",
+            date_of_birth=date(2012, 1, 1),
+            year_group=7,
+        )
+        plan = models.Plan(school=school, pupil=pupil, status=models.PlanStatus.ACTIVE)
+        assignment = models.CaseHolderAssignment(plan=plan, staff=staff)
+        session.add_all([school, staff, pupil, plan, assignment])
+        session.flush()
+        request = models.MonitoringRequest(
+            school_id=school.id, plan_id=plan.id, cycle_number=1, teacher_id=staff.id
+        )
+        session.add(request)
+        session.flush()
+        ids = (school.id, staff.id, plan.id, assignment.id, request.id)
+    school_id, staff_id, plan_id, assignment_id, request_id = ids
+    old_prompts = table(
+        "prompts",
+        *(column(name, Integer) for name in ("id", "school_id", "recipient_id", "plan_id")),
+        *(column(name, String) for name in ("kind", "dedupe_key", "status")),
+        column("due_at", models.UTCDateTime),
+        column("created_at", models.UTCDateTime),
+        column("attempts", Integer),
+    )
+    keys = {
+        "assignment": f"assignment:{assignment_id}",
+        "assignment_reminder": f"assignment_reminder:{assignment_id}",
+        "assignment_declined": f"assignment_declined:{assignment_id}:{staff_id}",
+        "assignment_ended": f"assignment_ended:{assignment_id}",
+        "review_due": f"review_due:plan={plan_id}:cycle=2",
+        "review_reminder": f"review_snoozed:plan={plan_id}:cycle=3",
+        "monitoring_request": f"monitoring_request:{request_id}:asked=202611230900",
+        "monitoring_digest": f"monitoring_digest:staff={staff_id}:day=2026-11-23",
+        "qa_returned": f"qa_returned:{plan_id}:v4",
+    }
+    malformed = {
+        "assignment:twelve": "assignment",
+        f"assignment:{assignment_id + 99}": "assignment",
+    }
+    with engine.begin() as connection:
+        for key, kind in [*((key, kind) for kind, key in keys.items()), *malformed.items()]:
+            connection.execute(
+                insert(old_prompts).values(
+                    school_id=school_id,
+                    recipient_id=staff_id,
+                    plan_id=plan_id if kind.startswith(("review", "qa")) else None,
+                    kind=kind,
+                    dedupe_key=key,
+                    status="sent",
+                    due_at=now,
+                    created_at=now,
+                    attempts=1,
+                )
+            )
+
+    db.upgrade(engine)
+
+    with Session(engine) as session:
+        found = {
+            p.dedupe_key: (p.plan_id, p.cycle_number, p.assignment_id, p.monitoring_request_id)
+            for p in session.scalars(select(models.Prompt))
+        }
+    assert found == {
+        keys["assignment"]: (None, None, assignment_id, None),
+        keys["assignment_reminder"]: (None, None, assignment_id, None),
+        keys["assignment_declined"]: (None, None, assignment_id, None),
+        keys["assignment_ended"]: (None, None, assignment_id, None),
+        keys["review_due"]: (plan_id, 2, None, None),
+        keys["review_reminder"]: (plan_id, 3, None, None),
+        keys["monitoring_request"]: (None, None, None, request_id),
+        keys["monitoring_digest"]: (None, None, None, None),
+        keys["qa_returned"]: (plan_id, None, None, None),
+        # A key that does not parse, or names a row long gone, leaves the reference empty.
+        "assignment:twelve": (None, None, None, None),
+        f"assignment:{assignment_id + 99}": (None, None, None, None),
+    }
+    assert schema_differences(engine) == []
+    engine.dispose()

@@ -23,14 +23,13 @@ from bot.services import outbox
 from bot.services.outbox import (
     CLAIM_LEASE,
     MAX_ATTEMPTS,
-    SlackTokenRefused,
     backoff,
     cancel,
-    deliver_due,
     enqueue,
     mark_answered,
     unreachable,
 )
+from handlers.sender import SlackTokenRefused, deliver_due
 from handlers.slack_api import make_client
 from models import Plan, Prompt, PromptKind, PromptStatus, School, Staff, StaffRole
 from tests.slack_harness import build_school
@@ -774,3 +773,12 @@ def test_mark_answered_keeps_the_first_answer_and_respects_the_school(
         assert mark_answered(session, 999_999, now) is None
 
     assert load(sessions, prompt_id).answered_at == now
+
+
+def test_every_kind_of_prompt_the_services_queue_has_one_renderer() -> None:
+    from handlers import messages
+
+    never_queued = {PromptKind.REVIEW_ESCALATION, PromptKind.QA_REQUEST}
+    assert set(messages._RENDERERS) == set(PromptKind) - never_queued
+    with pytest.raises(ValueError):
+        messages.renders(PromptKind.REVIEW_DUE, "notice.json.j2")(lambda session, prompt: None)

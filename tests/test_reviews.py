@@ -441,13 +441,13 @@ def open_by_command(slack, user: str, command: str) -> dict:
 def test_a_crash_between_creating_and_sending_loses_nothing(slack, tick):
     """The sweep commits the prompts it creates before sending: a crash then loses nothing."""
     from bot import db
-    from bot.services import reviews
+    from bot.services import review_schedule
     from models import School
 
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     with db.unit_of_work(slack.sessions) as session:  # created, then the process dies
         school = session.get(School, slack.ids["school"])
-        assert reviews.create_due_prompts(session, school, now).due == 2  # Ava and Ben
+        assert review_schedule.create_due_prompts(session, school, now).due == 2  # Ava and Ben
     assert dms(slack, "U0PRIYA", "Stone") == []
     tick("2026-11-23T10:05:00+00:00")
     assert len(dms(slack, "U0PRIYA", "Ava Stone")) == len(dms(slack, "U0PRIYA", "Ben Stone")) == 1

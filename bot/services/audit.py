@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from bot.access import Viewer
 from models import AuditEvent, Plan, Pupil
 
 
@@ -40,6 +41,30 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_by(
+    session: Session,
+    viewer: Viewer,
+    *,
+    action: str,
+    via: str,
+    now: datetime,
+    plan: Plan | None = None,
+    detail: str | None = None,
+) -> AuditEvent:
+    """`record` for a member of staff acting through the bot: their school and id are the
+    viewer's."""
+    return record(
+        session,
+        action=action,
+        via=via,
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=plan,
+        detail=detail,
+    )
 
 
 def record_list(

@@ -26,6 +26,7 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, outbox
 from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.review_schedule import CURRENT_REVIEW
 from models import (
     AdjustmentKind,
     Impact,
@@ -102,10 +103,7 @@ def create_due_requests(
     today = school.local_date(now)
     plans = session.execute(
         select(Plan.id, Plan.pupil_id, Plan.cycle_number, Plan.review_date)
-        .outerjoin(
-            Review,
-            and_(Review.plan_id == Plan.id, Review.cycle_number == Plan.cycle_number),
-        )
+        .outerjoin(Review, CURRENT_REVIEW)
         .where(
             Plan.school_id == school.id,
             Plan.status.in_(RUNNING),
@@ -187,15 +185,15 @@ def request_now(
             due_at=send_at,
             now=now,
             plan_id=plan.id,
+            monitoring_request_id=request.id,
         )
         request.notified_at = request.notified_at or now
-    audit.record(
+    audit.record_by(
         session,
+        viewer,
         action="update",
         via="/ssp feedback",
         now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
         plan=plan,
         detail=f"monitoring feedback requested from {len(requests)} teacher(s)",
     )
@@ -252,7 +250,6 @@ def create_due_digests(
                 school_id=school.id,
                 recipient_id=teacher_id,
                 kind=PromptKind.MONITORING_DIGEST,
-                plan_id=None,
                 dedupe_key=keys[teacher_id],
                 due_at=send_at,
             )
@@ -377,17 +374,7 @@ def answer(
         if request.status == MonitoringStatus.OPEN:
             request.status = MonitoringStatus.ANSWERED
         request.answered_at = now
-    audit.record(
-        session,
-        action="update",
-        via="monitoring request",
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=request.plan,
-        detail="monitoring feedback given",
-    )
-    session.flush()
+    _audit_answer(session, viewer, request, now, "monitoring feedback given")
     return request
 
 
@@ -398,17 +385,7 @@ def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetim
     request.status = MonitoringStatus.WITHDRAWN
     request.withdrawn_reason = "the teacher says they don't teach this pupil"
     request.closed_at = now
-    audit.record(
-        session,
-        action="update",
-        via="monitoring request",
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=request.plan,
-        detail="teacher says they don't teach the pupil",
-    )
-    session.flush()
+    _audit_answer(session, viewer, request, now, "teacher says they don't teach the pupil")
     return request.plan.pupil.known_as
 
 
@@ -446,13 +423,12 @@ def request_for_modal(
         *(c for _, c in targets),
     ]
     explained = explain(glossary(session, plan.school_id), acronyms_in(texts))
-    audit.record(
+    audit.record_by(
         session,
+        viewer,
         action="read",
         via="monitoring request",
         now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
         plan=plan,
         detail="classroom strategies read",
     )
@@ -759,6 +735,21 @@ def _own_request(session: Session, viewer: Viewer, request_id: int) -> Monitorin
             "is checking the class list."
         )
     return request
+
+
+def _audit_answer(
+    session: Session, viewer: Viewer, request: MonitoringRequest, now: datetime, detail: str
+) -> None:
+    audit.record_by(
+        session,
+        viewer,
+        action="update",
+        via="monitoring request",
+        now=now,
+        plan=request.plan,
+        detail=detail,
+    )
+    session.flush()
 
 
 def _group_name(group: TeachingGroup | None) -> str | None:

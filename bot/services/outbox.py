@@ -1,20 +1,25 @@
 """The prompt outbox: a prompt is a row first, and each row reaches Slack exactly once.
 
 A feature that owes someone a message calls `enqueue` inside its own unit of work; the prompt
-exists as soon as that commits, whatever happens to Slack or to this process afterwards.
-`deliver_due` (the scheduler's tick) sends what is due, each prompt in short transactions of its
-own:
+exists as soon as that commits, whatever happens to Slack or to this process afterwards. What it
+is about is in typed columns (plan and review cycle, assignment, monitoring request); its
+`dedupe_key` only makes `enqueue` idempotent. The Slack sender's `deliver_due` (the scheduler's
+tick) sends what is due, each prompt in short transactions of its own:
 
-1. Claim. Lock the row (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so other senders pass it by),
-   count the attempt, lease the row by pushing `next_attempt_at` into the future, and COMMIT.
-   From here on a crash leaves a pending row with `attempts > 0`: "a message may already be
-   in Slack".
-2. Prepare. Find the recipient's Slack id (by email, once) and render the message with the
-   caller's `render`; commit.
-3. Slack. Open the DM. On a retry, first look in the DM's history for a message carrying this
-   prompt's id in its metadata (every message is tagged) and take that one instead of posting
-   again. Otherwise post.
-4. Record channel, ts, `sent_at` and status sent, in a transaction of its own.
+1. Claim (`claim_next`). Lock the row (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so other senders
+   pass it by), count the attempt, lease the row by pushing `next_attempt_at` into the future,
+   and COMMIT. From here on a crash leaves a pending row with `attempts > 0`: "a message may
+   already be in Slack".
+2. Prepare (the sender). Find the recipient's Slack id (by email, once) and render the message
+   with the caller's `render`; commit.
+3. Slack (the sender). Open the DM. On a retry, first look in the DM's history for a message
+   carrying this prompt's id in its metadata (every message is tagged) and take that one
+   instead of posting again. Otherwise post.
+4. Record (`record`) channel, ts, `sent_at` and status sent, in a transaction of its own.
+
+Steps 2 and 3 talk to Slack, so they are the Slack layer's (its `sender` module, which renders
+with the `messages` module's renderers); this module is the queue, steps 1 and 4 and the
+bookkeeping of the rows, and never imports Slack.
 
 Slack errors decide what happens next: a rate limit waits for Retry-After and stops the run;
 a server or network error is retried with exponential backoff up to MAX_ATTEMPTS, then the
@@ -33,24 +38,16 @@ the caller's `render`, which knows the school's rules (DESIGN §4).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.errors import UserError
-from handlers.slack_api import slack_id_for
 from models import Plan, Prompt, PromptKind, PromptStatus, Staff
-
-log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 # Retry after 1, 2, 4, 8, 16 minutes: half an hour of Slack trouble before a prompt fails.
@@ -60,26 +57,9 @@ FIRST_BACKOFF = timedelta(minutes=1)
 CLAIM_LEASE = timedelta(minutes=5)
 # When Slack rate limits us and gives no Retry-After.
 DEFAULT_RETRY_AFTER = timedelta(minutes=1)
-# A message's ts is Slack's clock; a prompt's due_at is ours. Look this far before due_at.
-CLOCK_SKEW = timedelta(minutes=5)
-HISTORY_PAGE = 200
-HISTORY_PAGES = 10
 
-METADATA_EVENT_TYPE = "ssp_prompt"
-
-# Slack errors meaning this person cannot be messaged: retrying will not help, a person must.
-UNREACHABLE_ERRORS: dict[str, str] = {
-    "user_not_found": "Slack does not know their account",
-    "users_not_found": "Slack does not know their account",
-    "account_inactive": "their Slack account is deactivated",
-    "user_disabled": "their Slack account is deactivated",
-    "channel_not_found": "Slack cannot find the direct message with them",
-    "cannot_dm_bot": "the Slack account linked to them is a bot",
-}
-# Slack errors meaning nothing at all can be sent until someone fixes the app's configuration.
-TOKEN_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "missing_scope"}
-)
+# One statement inserts every row, so every row names every reference, if only as None.
+NO_REFERENCES = dict.fromkeys(("plan_id", "cycle_number", "assignment_id", "monitoring_request_id"))
 
 KIND_LABELS: dict[PromptKind, str] = {
     PromptKind.ASSIGNMENT: "assignment notice",
@@ -92,35 +72,6 @@ KIND_LABELS: dict[PromptKind, str] = {
     PromptKind.QA_REQUEST: "quality assurance request",
     PromptKind.SENDCO_DIGEST: "SENDCo digest",
 }
-
-Render = Callable[[Session, Prompt], Mapping[str, Any] | None]
-"""Writes a prompt's message: `{"text": ..., "blocks": [...]}` (text required: it is the
-notification and the screen-reader fallback), or None when the prompt is no longer needed
-(it is then cancelled, not sent). Called inside a transaction; it may read what it likes."""
-
-
-class SlackTokenRefused(UserError):
-    """Slack refused the bot token (or its scopes): nothing can be sent until it is fixed.
-
-    The run stops at once; the prompt being delivered is left exactly as it was before the
-    run, and everything not yet delivered stays pending. `report` says what was done before.
-    """
-
-    def __init__(self, error: str, report: DeliveryReport, needed: str | None = None) -> None:
-        self.error = error
-        self.report = report
-        if error == "missing_scope":
-            problem = "the Slack app is missing a permission (scope) it needs"
-            if needed:
-                problem += f": {needed}"
-            fix = "add it in the app's settings, reinstall the app, and update SLACK_BOT_TOKEN"
-        else:
-            problem = f"Slack refused the bot token ({error})"
-            fix = "check SLACK_BOT_TOKEN"
-        super().__init__(
-            f"{problem[0].upper()}{problem[1:]}; {fix}. {len(report.sent)} prompt(s) were sent "
-            "before this; the rest are still waiting and will go on the next run."
-        )
 
 
 @dataclass(frozen=True)
@@ -200,8 +151,15 @@ def enqueue(
     due_at: datetime,
     now: datetime,
     plan_id: int | None = None,
+    cycle_number: int | None = None,
+    assignment_id: int | None = None,
+    monitoring_request_id: int | None = None,
 ) -> Prompt:
     """The prompt for (school, dedupe_key), creating it pending if there is none.
+
+    The references say what the prompt is about, whichever its kind needs: the plan (and the
+    review cycle), the assignment, the monitoring request. Its message reads them; nothing
+    reads the key, which only makes this idempotent.
 
     Idempotent: when the key exists (in any status, even cancelled or sent) the existing row is
     returned unchanged, so a scheduler may enqueue as often as it likes. Safe against a
@@ -225,6 +183,9 @@ def enqueue(
         recipient_id=recipient_id,
         kind=kind,
         plan_id=plan_id,
+        cycle_number=cycle_number,
+        assignment_id=assignment_id,
+        monitoring_request_id=monitoring_request_id,
         dedupe_key=dedupe_key,
         status=PromptStatus.PENDING,
         due_at=due_at,
@@ -247,59 +208,18 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime)
 
     For the scheduler's sweep, which has already read which keys exist and checked that each
     recipient and plan belongs to the school. Each row gives school_id, recipient_id, kind,
-    plan_id, dedupe_key and due_at. Returns how many rows were asked for.
+    dedupe_key and due_at, and the references `enqueue` takes that its kind needs. Returns how
+    many rows were asked for.
     """
     if not rows:
         return 0
     values = [
-        {**row, "status": PromptStatus.PENDING, "attempts": 0, "created_at": now} for row in rows
+        {**NO_REFERENCES, **row, "status": PromptStatus.PENDING, "attempts": 0, "created_at": now}
+        for row in rows
     ]
     # A concurrent sweep may have made some of these keys since we looked: theirs stand.
     db.insert_skipping_existing(session, Prompt, values, ["school_id", "dedupe_key"])
     return len(rows)
-
-
-def deliver_due(
-    sessions: sessionmaker[Session],
-    client: WebClient,
-    *,
-    now: datetime,
-    render: Render,
-    limit: int = 100,
-    school_id: int | None = None,
-) -> DeliveryReport:
-    """Sends every prompt due at `now` (up to `limit`), each at most once, and reports.
-
-    Due: pending, `due_at <= now`, and `next_attempt_at` unset or `<= now`. Each prompt is
-    delivered in its own short transactions (see the module docstring), so a crash at any point
-    loses nothing and sends nothing twice: the next run after the lease reconciles with the DM's
-    history before posting again. `school_id` limits the run to one school (one workspace: the
-    client's token is that workspace's). Raises SlackTokenRefused if Slack refuses the token.
-    Any other exception (a database error, or `render` raising something other than an
-    Exception) propagates, leaving the prompt leased and pending.
-    """
-    report = DeliveryReport()
-    passed: set[int] = set()
-    # Rows another sender claimed under our feet (SQLite); every row we tried is out of the
-    # due query anyway (leased, retried later, or no longer pending), so only these need naming.
-    taken: set[int] = set()
-    channels: dict[str, str] = {}
-    while len(passed) < limit:
-        claim = _claim_next(sessions, now, taken, school_id)
-        if claim is None:
-            break
-        passed.add(claim.prompt_id)
-        who, outcome = _attempt(sessions, client, claim, now, render, channels)
-        if outcome.kind == "token":
-            _release(sessions, claim)
-            raise SlackTokenRefused(outcome.reason, report, needed=outcome.needed)
-        _record(sessions, claim, who, outcome, now, report)
-        if outcome.kind == "rate_limited":
-            report.stopped = (
-                "Slack is rate limiting the bot; the remaining prompts wait for the next run."
-            )
-            break
-    return report
 
 
 def unreachable(session: Session, school_id: int) -> list[UnreachablePrompt]:
@@ -370,11 +290,15 @@ def kind_label(kind: PromptKind) -> str:
     return KIND_LABELS.get(kind, kind.value.replace("_", " "))
 
 
-# --------------------------------------------------------------------------- the steps
+# --------------------------------------------------------------------------- the sender's steps
+# Steps 1 and 4 of the delivery protocol (the module docstring), and the undoing of step 1 when
+# the token is refused.
 
 
 @dataclass(frozen=True)
-class _Claim:
+class Claim:
+    """A row this sender has claimed (step 1), and how it was before, to give it back."""
+
     prompt_id: int
     attempts_before: int
     next_attempt_before: datetime | None
@@ -385,7 +309,9 @@ class _Claim:
 
 
 @dataclass(frozen=True)
-class _Who:
+class Who:
+    """The prompt being delivered and whom it is for, as a report names them (step 2)."""
+
     prompt_id: int
     school_id: int
     recipient: str
@@ -394,7 +320,12 @@ class _Who:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
+    """What one attempt came to, in the sender's words; `record` turns it into the row's state.
+
+    `token` is never recorded: the sender gives the claim back (`release`) and stops.
+    """
+
     kind: Literal["sent", "retry", "rate_limited", "unreachable", "cancelled", "token"]
     reason: str = ""
     channel: str | None = None
@@ -404,16 +335,9 @@ class _Outcome:
     needed: str | None = None
 
 
-@dataclass(frozen=True)
-class _Message:
-    user_id: str
-    text: str
-    blocks: list[Any] | None
-
-
-def _claim_next(
+def claim_next(
     sessions: sessionmaker[Session], now: datetime, taken: set[int], school_id: int | None
-) -> _Claim | None:
+) -> Claim | None:
     """Claims the next due prompt: the attempt is counted and the row leased, committed."""
     while True:
         with sessions.begin() as session:
@@ -451,163 +375,23 @@ def _claim_next(
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount == 1:
-                return _Claim(row.id, row.attempts, row.next_attempt_at)
+                return Claim(row.id, row.attempts, row.next_attempt_at)
         taken.add(row.id)
 
 
-def _attempt(
+def record(
     sessions: sessionmaker[Session],
-    client: WebClient,
-    claim: _Claim,
-    now: datetime,
-    render: Render,
-    channels: dict[str, str],
-) -> tuple[_Who, _Outcome]:
-    """Everything between claiming and recording: prepare, then talk to Slack.
-
-    `channels` remembers each person's DM channel for the run: one conversations.open each.
-    """
-    who, prepared = _prepare(sessions, client, claim, now, render)
-    if isinstance(prepared, _Outcome):
-        return who, prepared
-    try:
-        channel = channels.get(prepared.user_id)
-        if channel is None:
-            channel = client.conversations_open(users=prepared.user_id)["channel"]["id"]
-            channels[prepared.user_id] = channel
-        if claim.attempts_before > 0:
-            ts = _find_posted(client, channel, claim.prompt_id, oldest=who.due_at - CLOCK_SKEW)
-            if ts is not None:
-                return who, _Outcome("sent", channel=channel, ts=ts, reconciled=True)
-        posted = client.chat_postMessage(
-            channel=channel,
-            text=prepared.text,
-            blocks=prepared.blocks,
-            metadata={
-                "event_type": METADATA_EVENT_TYPE,
-                "event_payload": {"prompt_id": claim.prompt_id},
-            },
-        )
-        return who, _Outcome("sent", channel=posted["channel"], ts=posted["ts"])
-    except SlackApiError as error:
-        return who, _slack_outcome(error)
-    except OSError as error:  # connection refused, reset, timed out (after the client's retries)
-        return who, _Outcome("retry", f"could not reach Slack ({type(error).__name__})")
-    except SlackClientError as error:
-        return who, _Outcome("retry", f"Slack client error ({type(error).__name__})")
-
-
-def _prepare(
-    sessions: sessionmaker[Session],
-    client: WebClient,
-    claim: _Claim,
-    now: datetime,
-    render: Render,
-) -> tuple[_Who, _Message | _Outcome]:
-    """Who it is for, and their Slack id and the rendered message; or why there is nothing to
-    post. One transaction; a Slack error looking the person up is the attempt's outcome."""
-    with sessions.begin() as session:
-        prompt = session.get(Prompt, claim.prompt_id)
-        assert prompt is not None  # claimed rows are never deleted
-        staff = prompt.recipient
-        who = _Who(prompt.id, prompt.school_id, staff.display_name, prompt.kind, prompt.due_at)
-        if prompt.status != PromptStatus.PENDING:
-            return who, _Outcome("cancelled", "cancelled while it was being sent")
-        if not staff.is_active:
-            return who, _Outcome(
-                "unreachable", f"{staff.display_name} is no longer on the staff list"
-            )
-        try:
-            user_id = slack_id_for(session, client, staff, now)
-        except SlackApiError as error:
-            return who, _slack_outcome(error)
-        except OSError as error:
-            return who, _Outcome("retry", f"could not reach Slack ({type(error).__name__})")
-        except SlackClientError as error:
-            return who, _Outcome("retry", f"Slack client error ({type(error).__name__})")
-        if user_id is None:
-            return who, _Outcome(
-                "unreachable",
-                f"no Slack account found for {staff.display_name} (matched by email address)",
-            )
-        try:
-            content = render(session, prompt)
-        except Exception as error:  # a bug in one message must not stop the others
-            log.exception("Rendering prompt %s (%s) failed", prompt.id, prompt.kind.value)
-            return who, _Outcome(
-                "retry", f"the message could not be written ({type(error).__name__})"
-            )
-        if content is None:
-            return who, _Outcome("cancelled", "no longer needed")
-        text = content.get("text")
-        if not isinstance(text, str) or not text.strip():
-            return who, _Outcome("retry", "the message has no text")
-        return who, _Message(user_id, text, content.get("blocks"))
-
-
-def _find_posted(
-    client: WebClient, channel: str, prompt_id: int, *, oldest: datetime
-) -> str | None:
-    """The ts of a message in the DM tagged with this prompt's id, if an earlier run posted it."""
-    cursor = None
-    for _ in range(HISTORY_PAGES):
-        page = client.conversations_history(
-            channel=channel,
-            oldest=f"{oldest.timestamp():.6f}",
-            include_all_metadata=True,
-            limit=HISTORY_PAGE,
-            cursor=cursor,
-        )
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == METADATA_EVENT_TYPE and str(
-                payload.get("prompt_id")
-            ) == str(prompt_id):
-                return message["ts"]
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not page.get("has_more") or not cursor:
-            return None
-    log.warning("Prompt %s: DM history too long to search fully; posting", prompt_id)
-    return None
-
-
-def _slack_outcome(error: SlackApiError) -> _Outcome:
-    response = error.response
-    data = response.data if isinstance(response.data, dict) else {}
-    code = str(data.get("error") or "")
-    status = response.status_code
-    if code in TOKEN_ERRORS:
-        return _Outcome("token", code, needed=data.get("needed"))
-    if status == 429 or code == "ratelimited":
-        wait = _retry_after(response.headers) or DEFAULT_RETRY_AFTER
-        return _Outcome("rate_limited", "Slack rate limited the bot", wait=wait)
-    if code in UNREACHABLE_ERRORS:
-        return _Outcome("unreachable", f"{UNREACHABLE_ERRORS[code]} (Slack: {code})")
-    if status >= 500:
-        return _Outcome("retry", f"Slack server error (HTTP {status}{', ' + code if code else ''})")
-    return _Outcome("retry", f"Slack refused the message ({code or f'HTTP {status}'})")
-
-
-def _retry_after(headers: Mapping[str, Any] | None) -> timedelta | None:
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return timedelta(seconds=max(int(value), 1))
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-def _record(
-    sessions: sessionmaker[Session],
-    claim: _Claim,
-    who: _Who,
-    outcome: _Outcome,
+    claim: Claim,
+    who: Who,
+    outcome: Outcome,
     now: datetime,
     report: DeliveryReport,
 ) -> None:
+    """Records what an attempt came to on the claimed row, each in a transaction of its own,
+    and adds it to the run's report: sent (with its channel and ts); cancelled; failed (an
+    unreachable recipient, or MAX_ATTEMPTS reached); or to be retried, after Retry-After or
+    the backoff. A row cancelled meanwhile stays cancelled, unless the message did go."""
+
     def delivery(**extra: Any) -> Delivery:
         return Delivery(who.prompt_id, who.school_id, who.recipient, who.kind, **extra)
 
@@ -648,6 +432,17 @@ def _record(
     report.retried.append(delivery(reason=outcome.reason, next_attempt_at=retry_at))
 
 
+def release(sessions: sessionmaker[Session], claim: Claim) -> None:
+    """Undoes a claim that never reached Slack (the token was refused): as if never tried."""
+    with sessions.begin() as session:
+        session.execute(
+            update(Prompt)
+            .where(Prompt.id == claim.prompt_id, Prompt.attempts == claim.attempts)
+            .values(attempts=claim.attempts_before, next_attempt_at=claim.next_attempt_before)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _record_sent(
     session: Session, prompt_id: int, channel: str | None, ts: str | None, sent_at: datetime
 ) -> None:
@@ -667,24 +462,13 @@ def _record_sent(
     )
 
 
-def _update_if_pending(sessions: sessionmaker[Session], claim: _Claim, **values: Any) -> None:
+def _update_if_pending(sessions: sessionmaker[Session], claim: Claim, **values: Any) -> None:
     """Records an attempt's outcome, unless the prompt was cancelled (or sent) meanwhile."""
     with sessions.begin() as session:
         session.execute(
             update(Prompt)
             .where(Prompt.id == claim.prompt_id, Prompt.status == PromptStatus.PENDING)
             .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _release(sessions: sessionmaker[Session], claim: _Claim) -> None:
-    """Undoes a claim that never reached Slack (the token was refused): as if never tried."""
-    with sessions.begin() as session:
-        session.execute(
-            update(Prompt)
-            .where(Prompt.id == claim.prompt_id, Prompt.attempts == claim.attempts)
-            .values(attempts=claim.attempts_before, next_attempt_at=claim.next_attempt_before)
             .execution_options(synchronize_session=False)
         )
 

@@ -1,23 +1,32 @@
-"""Writing each kind of prompt's message: the outbox's `render`, for every feature."""
+"""What each kind of prompt is about, as plain facts for its message: whether it is still needed,
+and what it may say. The Slack layer's messages module words the facts and lays them out; nothing
+here knows Slack.
+
+A prompt's facts come from its typed references (plan and review cycle, assignment, monitoring
+request), never from its dedupe key. They name the pupil as the school chose (name or initials)
+and no more of the plan than the ask needs: needs and targets are in the forms, which Slack does
+not keep (DESIGN §4).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.render import escape_mrkdwn, render_json
-from bot.services import assignments, monitoring, outbox, qa, reviews
+from bot.services import assignments, monitoring, outbox, qa, review_schedule
 from bot.services.calendar import load_calendar
 from models import (
+    AssignmentStatus,
+    CaseHolderAssignment,
     MonitoringRequest,
     MonitoringStatus,
     Plan,
     Prompt,
-    PromptKind,
+    Pupil,
     PupilDisplay,
     Review,
     ReviewStatus,
@@ -26,153 +35,155 @@ from models import (
 )
 
 
-def render_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
-    """The message for any prompt, or None when it is no longer needed."""
-    if prompt.kind in (PromptKind.REVIEW_DUE, PromptKind.REVIEW_REMINDER):
-        return _review_prompt(session, prompt)
-    if prompt.kind == PromptKind.SENDCO_DIGEST:
-        return _sendco_digest(session, prompt)
-    if prompt.kind in (PromptKind.MONITORING_DIGEST, PromptKind.MONITORING_REQUEST):
-        return _monitoring(session, prompt)
-    return assignments.render_prompt(session, prompt)
+@dataclass(frozen=True)
+class MessagePupil:
+    """A pupil as a message names them."""
+
+    id: int
+    upn: str
+    name: str
+    """Their name or their initials, as the school chose."""
+    year_group: int
 
 
-def monitoring_message(
-    session: Session,
-    school: School,
-    teacher_id: int,
-    *,
-    request_id: int | None = None,
-    notice: str | None = None,
-    asked_by: str | None = None,
-) -> dict[str, Any] | None:
-    """A teacher's monitoring requests as a message (the digest, one request, or the digest
-    again after an answer); None when nothing is left to answer or change."""
-    if request_id is not None:
-        rows = monitoring.requests_for(session, school.id, teacher_id, request_id)
-        waiting, total = sum(1 for r in rows if not r.answered), len(rows)
-    else:
-        rows = monitoring.requests_for(session, school.id, teacher_id, limit=monitoring.DIGEST_ROWS)
-        waiting, total = monitoring.request_counts(session, school.id, teacher_id)
-    if not rows or (notice is None and not waiting):
+@dataclass(frozen=True)
+class AssignmentAsk:
+    """An assignment notice or reminder: be this pupil's case holder, by when."""
+
+    assignment_id: int
+    pupil: MessagePupil
+    assigned_by: str | None
+    review_date: date | None
+    draft_by: date | None
+    """When there is no review date yet: the plan is to be drafted by then."""
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A plan's assignment, told to someone else: the SENDCo (declined) or the last holder."""
+
+    pupil: MessagePupil
+    case_holder: str
+    """Who the plan was assigned to."""
+
+
+@dataclass(frozen=True)
+class ReviewAsk:
+    """A review prompt or reminder: log the review notes."""
+
+    plan_id: int
+    pupil: MessagePupil
+    review_date: date | None
+    snoozed: bool
+    """This is the reminder the case holder asked for by snoozing the prompt."""
+    can_snooze: bool
+    draft_saved: bool
+    feedback: monitoring.Feedback
+
+
+@dataclass(frozen=True)
+class MonitoringAsk:
+    """One request for a teacher's feedback, made by a person with `/ssp feedback`."""
+
+    request_id: int
+    asked_by: str | None
+
+
+@dataclass(frozen=True)
+class SendcoDigest:
+    """The SENDCo's week: reviews coming up, overdue and escalated, and what waits for them."""
+
+    week_of: date
+    notice: int
+    escalate_after: int
+    coming_up: int
+    overdue: int
+    escalated: int
+    escalated_by: list[tuple[str, int]]
+    """(case holder, how many of their reviews are escalated), by name."""
+    awaiting_qa: int
+    unreachable: list[str]
+    """Staff whose prompts could not be delivered this past week."""
+    feedback: monitoring.SchoolMonitoring
+
+
+def plan_pupil(session: Session, prompt: Prompt) -> MessagePupil | None:
+    """The pupil of the prompt's plan; None when there is no such plan."""
+    plan = _plan(session, prompt)
+    return _pupil(session, prompt, plan.pupil) if plan is not None else None
+
+
+def assignment_ask(session: Session, prompt: Prompt) -> AssignmentAsk | None:
+    """None once the assignment is answered or handed on: nothing to ask any more."""
+    plan, assignment = _plan(session, prompt), _assignment(session, prompt)
+    if plan is None or assignment is None or assignment.status != AssignmentStatus.PENDING:
         return None
-    if asked_by and request_id is not None:
-        intro = f"{escape_mrkdwn(asked_by)} would like your feedback on this pupil's plan."
-        fallback = "A request for your feedback on a pupil's plan"
-    elif waiting:
-        intro = (
-            f"*How are these plans going in your lessons?* {waiting} "
-            f"{'pupil is' if waiting == 1 else 'pupils are'} waiting for your feedback."
+    draft_by = None
+    if plan.review_date is None:
+        draft_by = load_calendar(session, prompt.school_id).school_days_after(
+            prompt.due_at.date(), assignments.DRAFT_WITHIN_SCHOOL_DAYS
         )
-        fallback = f"Monitoring: {waiting} pupil(s) waiting for your feedback"
-    else:
-        intro = "*All answered, thank you.* You can change an answer until the review."
-        fallback = "Monitoring: all answered"
-    return render_json(
-        "monitoring_message.json.j2",
-        rows=rows,
-        total=total,
-        limit=monitoring.DIGEST_ROWS,
-        initials=school.pupil_display == PupilDisplay.INITIALS,
-        intro=intro,
-        fallback=fallback,
-        notice=notice,
+    by = session.get(Staff, assignment.assigned_by_id) if assignment.assigned_by_id else None
+    return AssignmentAsk(
+        assignment_id=assignment.id,
+        pupil=_pupil(session, prompt, plan.pupil),
+        assigned_by=by.display_name if by else None,
+        review_date=plan.review_date,
+        draft_by=draft_by,
     )
 
 
-def _monitoring(session: Session, prompt: Prompt) -> dict[str, Any] | None:
-    school = session.get(School, prompt.school_id)
-    if prompt.kind == PromptKind.MONITORING_REQUEST:
-        request_id = _number_after(prompt.dedupe_key, "monitoring_request:")
-        request = session.get(MonitoringRequest, request_id) if request_id else None
-        if request is None or request.status != MonitoringStatus.OPEN:
-            return None
-        asker = session.get(Staff, request.requested_by_id) if request.requested_by_id else None
-        return monitoring_message(
-            session,
-            school,
-            prompt.recipient_id,
-            request_id=request.id,
-            asked_by=asker.display_name if asker else "The SENDCo",
-        )
-    return monitoring_message(session, school, prompt.recipient_id)
+def handover(session: Session, prompt: Prompt) -> Handover | None:
+    plan, assignment = _plan(session, prompt), _assignment(session, prompt)
+    if plan is None or assignment is None:
+        return None
+    return Handover(_pupil(session, prompt, plan.pupil), assignment.staff.display_name)
 
 
-def _number_after(key: str, prefix: str) -> int | None:
-    rest = key[len(prefix) :].split(":")[0] if key.startswith(prefix) else ""
-    return int(rest) if rest.isdigit() else None
-
-
-def pupil_in_message(school: School, pupil) -> str:
-    """The pupil as a message names them: name or initials, as the school chose, and year."""
-    who = pupil.initials if school.pupil_display == PupilDisplay.INITIALS else pupil.known_as
-    year = "Reception" if pupil.year_group == 0 else f"Year {pupil.year_group}"
-    return f"{escape_mrkdwn(who)} ({year})"
-
-
-def _review_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
-    plan = session.scalar(
-        select(Plan).where(Plan.id == prompt.plan_id).options(selectinload(Plan.pupil))
-    )
-    cycle = _cycle_in(prompt.dedupe_key)
+def review_ask(session: Session, prompt: Prompt) -> ReviewAsk | None:
+    """None once the review is logged, the plan closed or handed on: no need to ask."""
+    plan = _plan(session, prompt)
+    cycle = prompt.cycle_number
     if (
         plan is None
         or plan.cycle_number != cycle
-        or plan.status not in reviews.REVIEWABLE
+        or plan.status not in review_schedule.REVIEWABLE
         or plan.case_holder_id != prompt.recipient_id
     ):
-        return None  # reviewed, closed or handed on meanwhile
+        return None
     review = session.scalar(
         select(Review).where(Review.plan_id == plan.id, Review.cycle_number == cycle)
     )
     if review is not None and review.status != ReviewStatus.DRAFT:
         return None
-    school = session.get(School, prompt.school_id)
-    name = pupil_in_message(school, plan.pupil)
-    when = f"{plan.review_date:%A %-d %B}" if plan.review_date else "soon"
-    snoozed = prompt.dedupe_key.startswith("review_snoozed:")
-    if prompt.kind == PromptKind.REVIEW_DUE:
-        ask = (
-            f"The review of *{name}*'s SEN Support Plan is due on {when}. After the review "
-            "meeting, please log the review notes here."
-        )
-        fallback = f"Review coming up: {name}"
-    elif snoozed:
-        ask = (
-            f"*As you asked:* the review of *{name}*'s SEN Support Plan is due on {when}. "
-            "Please log the review notes when you can."
-        )
-        fallback = f"Review reminder: {name}"
-    else:
-        ask = (
-            f"*Reminder:* the review of *{name}*'s SEN Support Plan was due on {when}, and no "
-            "review notes have been submitted yet. Please log them, or snooze this if the "
-            "meeting has moved."
-        )
-        fallback = f"Review notes overdue: {name}"
-    if review is not None and (review.what_is_working or review.target_results):
-        ask += " Your draft is saved."
-    feedback = monitoring.feedback_for(session, plan.id, cycle)
-    if feedback.asked:
-        # How many answered, not what they said: the answers belong in the form, not in Slack's
-        # message history.
-        ask += (
-            f" {feedback.answered} of {feedback.asked} teachers have sent feedback; it is in "
-            "the review notes form."
-        )
-    return render_json(
-        "review_prompt.json.j2",
-        ask=ask,
-        fallback=fallback,
+    snoozed = review_schedule.is_snoozed_reminder(prompt)
+    return ReviewAsk(
         plan_id=plan.id,
+        pupil=_pupil(session, prompt, plan.pupil),
+        review_date=plan.review_date,
+        snoozed=snoozed,
         can_snooze=not snoozed and (review is None or review.snoozed_at is None),
+        draft_saved=review is not None and bool(review.what_is_working or review.target_results),
+        feedback=monitoring.feedback_for(session, plan.id, cycle),
     )
 
 
-def _sendco_digest(session: Session, prompt: Prompt) -> dict[str, Any] | None:
+def monitoring_ask(session: Session, prompt: Prompt) -> MonitoringAsk | None:
+    """None once the request is answered, withdrawn or closed."""
+    request_id = prompt.monitoring_request_id
+    request = session.get(MonitoringRequest, request_id) if request_id else None
+    if request is None or request.status != MonitoringStatus.OPEN:
+        return None
+    asker = session.get(Staff, request.requested_by_id) if request.requested_by_id else None
+    return MonitoringAsk(request.id, asker.display_name if asker else None)
+
+
+def sendco_digest(session: Session, prompt: Prompt) -> SendcoDigest | None:
+    """None when there is nothing to say this week: no message."""
     school = session.get(School, prompt.school_id)
     today = school.local_date(prompt.due_at)
-    states = reviews.review_states(session, school, today, load_calendar(session, school.id))
+    calendar = load_calendar(session, school.id)
+    states = review_schedule.review_states(session, school, today, calendar)
     escalated = [s for s in states if s.escalated]
     overdue = sum(1 for s in states if s.overdue)
     coming_up = sum(1 for s in states if s.coming_up)
@@ -181,30 +192,40 @@ def _sendco_digest(session: Session, prompt: Prompt) -> dict[str, Any] | None:
         {u.recipient for u in outbox.unreachable(session, school.id) if _recent(u.due_at, prompt)}
     )
     if not (escalated or overdue or coming_up or awaiting or unreachable):
-        return None  # nothing to say this week: no message
+        return None
     by_holder = Counter(s.case_holder or "no case holder" for s in escalated)
-    feedback = monitoring.school_monitoring(session, school.id)
-    return render_json(
-        "sendco_digest.json.j2",
+    return SendcoDigest(
         week_of=today,
         notice=school.review_notice_school_days,
-        escalate_after=reviews.ESCALATE_AFTER_SCHOOL_DAYS,
+        escalate_after=review_schedule.ESCALATE_AFTER_SCHOOL_DAYS,
         coming_up=coming_up,
         overdue=overdue,
         escalated=len(escalated),
-        escalated_by=[f"{escape_mrkdwn(name)} ({n})" for name, n in sorted(by_holder.items())],
+        escalated_by=sorted(by_holder.items()),
         awaiting_qa=awaiting,
-        unreachable=[escape_mrkdwn(name) for name in unreachable],
-        feedback=feedback,
+        unreachable=unreachable,
+        feedback=monitoring.school_monitoring(session, school.id),
     )
+
+
+def _pupil(session: Session, prompt: Prompt, pupil: Pupil) -> MessagePupil:
+    school = session.get(School, prompt.school_id)
+    initials = school.pupil_display == PupilDisplay.INITIALS
+    return MessagePupil(
+        pupil.id, pupil.upn, pupil.initials if initials else pupil.known_as, pupil.year_group
+    )
+
+
+def _plan(session: Session, prompt: Prompt) -> Plan | None:
+    return session.scalar(
+        select(Plan).where(Plan.id == prompt.plan_id).options(selectinload(Plan.pupil))
+    )
+
+
+def _assignment(session: Session, prompt: Prompt) -> CaseHolderAssignment | None:
+    assignment_id = prompt.assignment_id
+    return session.get(CaseHolderAssignment, assignment_id) if assignment_id else None
 
 
 def _recent(due_at: datetime, digest: Prompt) -> bool:
     return (digest.due_at - due_at).days <= 7
-
-
-def _cycle_in(key: str) -> int | None:
-    for part in key.split(":"):
-        if part.startswith("cycle=") and part[6:].isdigit():
-            return int(part[6:])
-    return None

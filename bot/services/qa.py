@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -92,16 +93,7 @@ def decide(
         plan.status = PlanStatus.DRAFT
         return f"returned by the SENDCo for changes: {comments}"
 
-    plan = edit_plan(
-        session,
-        school=session.get(School, viewer.school_id),
-        plan_id=plan_id,
-        expected_version=expected_version,
-        editor=session.get(Staff, viewer.staff_id),
-        edit=apply,
-        via="/ssp qa",
-        now=now,
-    )
+    plan = _edit(session, viewer, plan_id, expected_version, apply, via="/ssp qa", now=now)
     if not approve and plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
         outbox.enqueue(
             session,
@@ -129,6 +121,20 @@ def submit_for_qa(
         plan.status = PlanStatus.AWAITING_QA
         return "sent for quality assurance"
 
+    return _edit(session, viewer, plan_id, expected_version, apply, via="/ssp plan", now=now)
+
+
+def _edit(
+    session: Session,
+    viewer: Viewer,
+    plan_id: int,
+    expected_version: int,
+    apply: Callable[[Plan], str],
+    *,
+    via: str,
+    now: datetime,
+) -> Plan:
+    """`edit_plan` by the viewer, in their school."""
     return edit_plan(
         session,
         school=session.get(School, viewer.school_id),
@@ -136,6 +142,6 @@ def submit_for_qa(
         expected_version=expected_version,
         editor=session.get(Staff, viewer.staff_id),
         edit=apply,
-        via="/ssp plan",
+        via=via,
         now=now,
     )

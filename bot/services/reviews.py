@@ -1,19 +1,12 @@
-"""The review of an APDR cycle: prompts as the review date nears, the notes, and the next cycle.
-
-Timings are in school days of the school's calendar (holidays and closures do not count):
-
-- `notice` school days before the review date (the school's setting, default 10) the case
-  holder is prompted: "review coming up", with a "Log review notes" button.
-- On the review date, if no notes are submitted, a reminder.
-- 5 school days after that the review is escalated: it is flagged in `/ssp overdue` and counted
-  in the SENDCo's weekly digest.
-- A case holder may snooze once, by 1, 3 or 5 school days, with a reason: the prompt comes back
-  then, and the reminder and escalation move back by as many school days.
+"""The review notes of an APDR cycle: the form, its draft, submitting it, and the next cycle.
 
 Submitting the notes closes the cycle: each target's status is set from its result, targets are
 carried forward (copied into the new cycle) or closed, the plan number goes up by one, the new
 review date is set and the plan goes to the SENDCo for quality assurance. Until the SENDCo
 approves, the author may amend the notes; every amendment keeps what was there before.
+
+When the review is due, and the prompts that say so, are bot.services.review_schedule's; a case
+holder snoozing their prompt, and interim notes on the plan's timeline, are here.
 """
 
 from __future__ import annotations
@@ -24,23 +17,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, monitoring, outbox
-from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services import audit, monitoring, review_schedule
+from bot.services.calendar import load_calendar
 from bot.services.plans import PlanChanged, edit_plan
+from bot.services.review_schedule import REVIEWABLE
 from models import (
     Plan,
     PlanStatus,
     PlanTarget,
-    Prompt,
-    PromptKind,
-    PromptStatus,
     Pupil,
     Review,
     ReviewRevision,
@@ -48,20 +39,15 @@ from models import (
     ReviewTargetResult,
     School,
     Staff,
-    StaffRole,
-    StaffRoleGrant,
     TargetResult,
     TargetStatus,
     TimelineEntry,
     TimelineKind,
 )
 
-ESCALATE_AFTER_SCHOOL_DAYS = 5
 SNOOZE_CHOICES = (1, 3, 5)
 # Slack modals hold 100 blocks; each target takes four.
 MAX_TARGETS = 20
-REVIEWABLE = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW)
-REVIEW_KINDS = (PromptKind.REVIEW_DUE, PromptKind.REVIEW_REMINDER)
 
 RESULT_STATUS = {
     TargetResult.ACHIEVED: TargetStatus.ACHIEVED,
@@ -103,257 +89,6 @@ NOTE_KINDS = {
 class Mode(enum.StrEnum):
     NOTES = "notes"
     AMEND = "amend"
-
-
-def due_key(plan_id: int, cycle: int) -> str:
-    return f"review_due:plan={plan_id}:cycle={cycle}"
-
-
-def reminder_key(plan_id: int, cycle: int) -> str:
-    return f"review_reminder:plan={plan_id}:cycle={cycle}"
-
-
-def snoozed_key(plan_id: int, cycle: int) -> str:
-    return f"review_snoozed:plan={plan_id}:cycle={cycle}"
-
-
-def digest_key(staff_id: int, day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"sendco_digest:staff={staff_id}:week={year}-W{week:02d}"
-
-
-# --- the schedule ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When a cycle's review prompts fall due, as school dates."""
-
-    prompt_on: date
-    remind_on: date
-    escalate_on: date
-
-
-def schedule(
-    calendar: SchoolCalendar, review_date: date, notice: int, snoozed_days: int = 0
-) -> Schedule:
-    remind_on = calendar.school_days_after(calendar.next_school_day(review_date), snoozed_days)
-    return Schedule(
-        prompt_on=calendar.school_days_before(calendar.next_school_day(review_date), notice),
-        remind_on=remind_on,
-        escalate_on=calendar.school_days_after(remind_on, ESCALATE_AFTER_SCHOOL_DAYS),
-    )
-
-
-@dataclass(frozen=True)
-class ReviewState:
-    """A running plan's review, as the SENDCo sees it: coming up, overdue or escalated."""
-
-    plan_id: int
-    cycle: int
-    pupil_id: int
-    pupil_name: str
-    year_group: int
-    case_holder: str | None
-    case_holder_id: int | None
-    review_date: date
-    schedule: Schedule
-    has_draft: bool
-    snoozed: bool
-    today: date
-
-    @property
-    def coming_up(self) -> bool:
-        return self.schedule.prompt_on <= self.today < self.review_date
-
-    @property
-    def overdue(self) -> bool:
-        return self.today > self.review_date
-
-    @property
-    def escalated(self) -> bool:
-        return self.today >= self.schedule.escalate_on
-
-
-def review_states(
-    session: Session, school: School, today: date, calendar: SchoolCalendar | None = None
-) -> list[ReviewState]:
-    """Every running plan with a review date whose review is not yet submitted (one query)."""
-    calendar = calendar or load_calendar(session, school.id)
-    holder = aliased(Staff)
-    rows = session.execute(
-        select(
-            Plan.id,
-            Plan.cycle_number,
-            Plan.review_date,
-            Plan.case_holder_id,
-            Pupil.id,
-            Pupil.preferred_name,
-            Pupil.first_name,
-            Pupil.last_name,
-            Pupil.year_group,
-            holder.first_name,
-            holder.last_name,
-            Review.status,
-            Review.snooze_school_days,
-        )
-        .join(Pupil, Pupil.id == Plan.pupil_id)
-        .outerjoin(holder, holder.id == Plan.case_holder_id)
-        .outerjoin(
-            Review,
-            and_(Review.plan_id == Plan.id, Review.cycle_number == Plan.cycle_number),
-        )
-        .where(
-            Plan.school_id == school.id,
-            Plan.status.in_(REVIEWABLE),
-            Plan.review_date.is_not(None),
-        )
-        .order_by(Plan.review_date, Pupil.last_name, Pupil.first_name)
-    ).all()
-    states = []
-    for row in rows:
-        (plan_id, cycle, review_date, holder_id, pupil_id, pref, first, last, year) = row[:9]
-        h_first, h_last, status, snoozed_days = row[9:]
-        if status in (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED):
-            continue
-        states.append(
-            ReviewState(
-                plan_id=plan_id,
-                cycle=cycle,
-                pupil_id=pupil_id,
-                pupil_name=f"{pref or first} {last}",
-                year_group=year,
-                case_holder=f"{h_first} {h_last}" if h_first else None,
-                case_holder_id=holder_id,
-                review_date=review_date,
-                schedule=schedule(
-                    calendar, review_date, school.review_notice_school_days, snoozed_days or 0
-                ),
-                has_draft=status == ReviewStatus.DRAFT,
-                snoozed=bool(snoozed_days),
-                today=today,
-            )
-        )
-    return states
-
-
-@dataclass
-class SweepCounts:
-    due: int = 0
-    reminders: int = 0
-    digests: int = 0
-
-    def lines(self, school_name: str) -> list[str]:
-        parts = []
-        if self.due:
-            parts.append(f"{self.due} review prompt(s)")
-        if self.reminders:
-            parts.append(f"{self.reminders} review reminder(s)")
-        if self.digests:
-            parts.append(f"{self.digests} SENDCo digest(s)")
-        return [f"{school_name}: {', '.join(parts)} queued."] if parts else []
-
-
-def create_due_prompts(
-    session: Session, school: School, now: datetime, calendar: SchoolCalendar | None = None
-) -> SweepCounts:
-    """Queues the review prompts, reminders and weekly digests that are due. Idempotent.
-
-    A bounded number of statements however many plans: the plans, the prompts already made,
-    the SENDCos, and one insert.
-    """
-    calendar = calendar or load_calendar(session, school.id)
-    today = school.local_date(now)
-    send_at = calendar.next_sending_time(
-        now, school.timezone, school.school_day_starts, school.school_day_ends
-    )
-    states = [s for s in review_states(session, school, today, calendar) if s.case_holder_id]
-    sendco_ids = sendcos(session, school.id)
-    keys = [digest_key(staff_id, today) for staff_id in sendco_ids]
-    for state in states:
-        keys += [due_key(state.plan_id, state.cycle), reminder_key(state.plan_id, state.cycle)]
-    existing = {
-        key: (status, sent_at)
-        for key, status, sent_at in session.execute(
-            select(Prompt.dedupe_key, Prompt.status, Prompt.sent_at).where(
-                Prompt.school_id == school.id, Prompt.dedupe_key.in_(keys)
-            )
-        )
-    }
-    active_holders = set(
-        session.scalars(
-            select(Staff.id).where(
-                Staff.id.in_({s.case_holder_id for s in states}), Staff.is_active.is_(True)
-            )
-        )
-    )
-    counts = SweepCounts()
-    rows: list[dict[str, Any]] = []
-
-    def queue(state: ReviewState, kind: PromptKind, key: str) -> None:
-        rows.append(
-            dict(
-                school_id=school.id,
-                recipient_id=state.case_holder_id,
-                kind=kind,
-                plan_id=state.plan_id,
-                dedupe_key=key,
-                due_at=send_at,
-            )
-        )
-
-    for state in states:
-        if state.case_holder_id not in active_holders:
-            continue  # a leaver's plans are released; the priority list shows them
-        cycle = state.cycle
-        due = due_key(state.plan_id, cycle)
-        if today >= state.schedule.prompt_on and due not in existing:
-            queue(state, PromptKind.REVIEW_DUE, due)
-            counts.due += 1
-        status, sent_at = existing.get(due, (None, None))
-        sent_before_today = (
-            status == PromptStatus.SENT
-            and sent_at is not None
-            and school.local_date(sent_at) < today
-        )
-        reminder = reminder_key(state.plan_id, cycle)
-        if today >= state.schedule.remind_on and sent_before_today and reminder not in existing:
-            queue(state, PromptKind.REVIEW_REMINDER, reminder)
-            counts.reminders += 1
-
-    # Weekly, on the first school day of the week the sweep runs: the key is the week.
-    if calendar.is_school_day(today):
-        for sendco_id in sendco_ids:
-            key = digest_key(sendco_id, today)
-            if key not in existing:
-                rows.append(
-                    dict(
-                        school_id=school.id,
-                        recipient_id=sendco_id,
-                        kind=PromptKind.SENDCO_DIGEST,
-                        plan_id=None,
-                        dedupe_key=key,
-                        due_at=send_at,
-                    )
-                )
-                counts.digests += 1
-    outbox.enqueue_many(session, rows, now=now)
-    return counts
-
-
-def sendcos(session: Session, school_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Staff.id)
-            .join(StaffRoleGrant, StaffRoleGrant.staff_id == Staff.id)
-            .where(
-                Staff.school_id == school_id,
-                Staff.is_active.is_(True),
-                StaffRoleGrant.role == StaffRole.SENDCO,
-            )
-            .order_by(Staff.id)
-        )
-    )
 
 
 # --- the review notes -----------------------------------------------------------------------
@@ -398,9 +133,10 @@ class ReviewForm:
     meeting_date: date | None
     next_review_date: date | None
     notes: list[NoteLine]
-    author: str | None
-    submitted_at: datetime | None
-    amendments: int
+    author: str | None = None
+    """Amending: who submitted the notes, when, and how often they have been amended."""
+    submitted_at: datetime | None = None
+    amendments: int = 0
     feedback: monitoring.Feedback | None = None
     more_targets: int = 0
     """Open targets beyond the MAX_TARGETS a form can hold: they stay open into the next plan."""
@@ -616,7 +352,7 @@ def save_review(
             author_id=viewer.staff_id,
         )
     )
-    _answer_prompts(session, plan, cycle, now)
+    review_schedule.answer_prompts(session, plan, cycle, now)
     monitoring.close_for_review(session, plan.id, cycle, now)
     session.flush()
     return Saved(
@@ -733,28 +469,7 @@ def snooze(
         session.add(review)
     review.snoozed_at, review.snooze_school_days = now, school_days
     review.snooze_reason = reason.strip()
-    school = session.get(School, plan.school_id)
-    calendar = load_calendar(session, school.id)
-    back_on = calendar.school_days_after(school.local_date(now), school_days)
-    outbox.enqueue(
-        session,
-        school_id=school.id,
-        recipient_id=viewer.staff_id,
-        kind=PromptKind.REVIEW_REMINDER,
-        dedupe_key=snoozed_key(plan.id, plan.cycle_number),
-        due_at=calendar.next_sending_time(
-            school.at_school_start(back_on),
-            school.timezone,
-            school.school_day_starts,
-            school.school_day_ends,
-        ),
-        now=now,
-        plan_id=plan.id,
-    )
-    for key in (due_key(plan.id, plan.cycle_number), reminder_key(plan.id, plan.cycle_number)):
-        prompt = _prompt(session, school.id, key)
-        if prompt is not None:
-            outbox.mark_answered(session, prompt.id, now)
+    back_on = review_schedule.snooze_prompts(session, plan, viewer.staff_id, school_days, now)
     _log(
         session,
         viewer,
@@ -872,16 +587,7 @@ def _log(
                 author_id=viewer.staff_id,
             )
         )
-    audit.record(
-        session,
-        action=action,
-        via=via,
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=plan,
-        detail=detail,
-    )
+    audit.record_by(session, viewer, action=action, via=via, now=now, plan=plan, detail=detail)
 
 
 def _review(session: Session, plan_id: int, cycle: int) -> Review | None:
@@ -892,12 +598,6 @@ def _review(session: Session, plan_id: int, cycle: int) -> Review | None:
             selectinload(Review.target_results).selectinload(ReviewTargetResult.target),
             selectinload(Review.revisions),
         )
-    )
-
-
-def _prompt(session: Session, school_id: int, key: str) -> Prompt | None:
-    return session.scalar(
-        select(Prompt).where(Prompt.school_id == school_id, Prompt.dedupe_key == key)
     )
 
 
@@ -954,15 +654,6 @@ def _flush_or_conflict(session: Session) -> None:
         ) from None
 
 
-def _answer_prompts(session: Session, plan: Plan, cycle: int, now: datetime) -> None:
-    keys = [due_key(plan.id, cycle), reminder_key(plan.id, cycle), snoozed_key(plan.id, cycle)]
-    for key in keys:
-        prompt = _prompt(session, plan.school_id, key)
-        if prompt is not None:
-            outbox.mark_answered(session, prompt.id, now)
-        outbox.cancel(session, plan.school_id, key)
-
-
 def _notes_form(session: Session, school: School, plan: Plan, today: date) -> ReviewForm:
     review = _review(session, plan.id, plan.cycle_number)
     targets = _open_targets(plan)
@@ -971,12 +662,9 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
     proposed = calendar.school_days_after(
         max(today, plan.review_date or today), school.review_interval_school_days
     )
-    return ReviewForm(
-        mode=Mode.NOTES,
-        plan_id=plan.id,
-        pupil_id=plan.pupil_id,
-        pupil_name=plan.pupil.known_as,
-        year_group=plan.pupil.year_group,
+    return _form(
+        Mode.NOTES,
+        plan,
         cycle=plan.cycle_number,
         review_date=plan.review_date,
         review_version=review.version if review else 0,
@@ -986,9 +674,6 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         meeting_date=review.meeting_date if review else None,
         next_review_date=(review.next_review_date if review else None) or proposed,
         notes=_notes_since(session, plan),
-        author=None,
-        submitted_at=None,
-        amendments=0,
         feedback=monitoring.feedback_for(session, plan.id, plan.cycle_number),
         more_targets=sum(1 for t in plan.targets if t.status == TargetStatus.OPEN) - len(targets),
     )
@@ -997,12 +682,9 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
 def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
     results = sorted(review.target_results, key=lambda r: (r.target.position, r.target_id))
     author = session.get(Staff, review.author_id) if review.author_id else None
-    return ReviewForm(
-        mode=Mode.AMEND,
-        plan_id=plan.id,
-        pupil_id=plan.pupil_id,
-        pupil_name=plan.pupil.known_as,
-        year_group=plan.pupil.year_group,
+    return _form(
+        Mode.AMEND,
+        plan,
         cycle=review.cycle_number,
         review_date=None,
         review_version=review.version,
@@ -1015,6 +697,18 @@ def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
         author=author.display_name if author else None,
         submitted_at=review.submitted_at,
         amendments=len(review.revisions),
+    )
+
+
+def _form(mode: Mode, plan: Plan, **fields: Any) -> ReviewForm:
+    """The form of this plan's review; `fields` are what the mode shows of it."""
+    return ReviewForm(
+        mode=mode,
+        plan_id=plan.id,
+        pupil_id=plan.pupil_id,
+        pupil_name=plan.pupil.known_as,
+        year_group=plan.pupil.year_group,
+        **fields,
     )
 
 

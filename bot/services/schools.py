@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from bot.errors import UserError
 from bot.services import audit
 from bot.services.calendar import load_calendar, short_date
-from bot.services.reviews import ESCALATE_AFTER_SCHOOL_DAYS, SNOOZE_CHOICES
+from bot.services.review_schedule import ESCALATE_AFTER_SCHOOL_DAYS
+from bot.services.reviews import SNOOZE_CHOICES
 from models import PupilDisplay, School
 
 # The review cycle's timings, in school days. Each school sets the notice and the interval

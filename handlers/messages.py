@@ -1,0 +1,274 @@
+"""Every prompt's message: one renderer per kind of prompt, registered by kind.
+
+A renderer asks the services what its prompt is about (bot.services.prompts: plain facts, or
+None when the prompt is no longer needed, and then there is no message), words it in Slack's
+mrkdwn, and returns the context of the template its kind is registered with, which lays it out
+in Block Kit. `render_prompt` is the sender's `render`; `monitoring_message` also redraws a
+teacher's requests after they answer one.
+
+Messages name the pupil (or their initials, as the school chose) and the ask, nothing more
+(DESIGN §4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.render import escape_mrkdwn, render_json, year_label
+from bot.services import monitoring, prompts
+from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
+from models import Prompt, PromptKind, PupilDisplay, School
+
+Context = dict[str, Any]
+Renderer = Callable[[Session, Prompt], Context | None]
+
+_RENDERERS: dict[PromptKind, tuple[Renderer, str]] = {}
+
+
+def renders(kind: PromptKind, template: str) -> Callable[[Renderer], Renderer]:
+    """Registers the function as the renderer of `kind`'s message, laid out by `template`."""
+
+    def register(renderer: Renderer) -> Renderer:
+        if kind in _RENDERERS:
+            raise ValueError(f"{kind} already has a renderer")
+        _RENDERERS[kind] = (renderer, template)
+        return renderer
+
+    return register
+
+
+def render_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
+    """The message for any prompt, or None when it is no longer needed (or its kind has no
+    message)."""
+    if prompt.kind not in _RENDERERS:
+        return None
+    renderer, template = _RENDERERS[prompt.kind]
+    context = renderer(session, prompt)
+    return render_json(template, **context) if context is not None else None
+
+
+def monitoring_message(
+    session: Session,
+    school: School,
+    teacher_id: int,
+    *,
+    request_id: int | None = None,
+    notice: str | None = None,
+    asked_by: str | None = None,
+) -> dict[str, Any] | None:
+    """A teacher's monitoring requests as a message (the digest, one request, or the digest
+    again after an answer); None when nothing is left to answer or change."""
+    context = _monitoring(session, school, teacher_id, request_id, notice, asked_by)
+    return render_json("monitoring_message.json.j2", **context) if context is not None else None
+
+
+# --- assignments ----------------------------------------------------------------------------
+
+
+@renders(PromptKind.ASSIGNMENT, "assignment_message.json.j2")
+def assignment(session: Session, prompt: Prompt) -> Context | None:
+    return _assignment(prompts.assignment_ask(session, prompt), reminder=False)
+
+
+@renders(PromptKind.ASSIGNMENT_REMINDER, "assignment_message.json.j2")
+def assignment_reminder(session: Session, prompt: Prompt) -> Context | None:
+    return _assignment(prompts.assignment_ask(session, prompt), reminder=True)
+
+
+@renders(PromptKind.ASSIGNMENT_DECLINED, "notice.json.j2")
+def assignment_declined(session: Session, prompt: Prompt) -> Context | None:
+    return _notice(
+        prompts.handover(session, prompt),
+        "{holder} can't take the plan for {pupil}. Their reason, and the pupil, are in "
+        "`/ssp priority`.",
+    )
+
+
+@renders(PromptKind.ASSIGNMENT_ENDED, "notice.json.j2")
+def assignment_ended(session: Session, prompt: Prompt) -> Context | None:
+    return _notice(
+        prompts.handover(session, prompt),
+        "The plan for {pupil} has been handed to {holder}. Thank you for your work on it.",
+    )
+
+
+@renders(PromptKind.QA_RETURNED, "notice.json.j2")
+def qa_returned(session: Session, prompt: Prompt) -> Context | None:
+    pupil = prompts.plan_pupil(session, prompt)
+    if pupil is None:
+        return None
+    return {
+        "text": f"The SENDCo has returned the plan for {_pupil(pupil)} with comments. Open it "
+        f"with `/ssp plan {pupil.upn}` to see them."
+    }
+
+
+# --- reviews --------------------------------------------------------------------------------
+
+
+@renders(PromptKind.REVIEW_DUE, "review_prompt.json.j2")
+def review_due(session: Session, prompt: Prompt) -> Context | None:
+    return _review(
+        prompts.review_ask(session, prompt),
+        "The review of *{name}*'s SEN Support Plan is due on {when}. After the review meeting, "
+        "please log the review notes here.",
+        fallback="Review coming up: {name}",
+    )
+
+
+@renders(PromptKind.REVIEW_REMINDER, "review_prompt.json.j2")
+def review_reminder(session: Session, prompt: Prompt) -> Context | None:
+    review = prompts.review_ask(session, prompt)
+    if review is not None and review.snoozed:
+        return _review(
+            review,
+            "*As you asked:* the review of *{name}*'s SEN Support Plan is due on {when}. Please "
+            "log the review notes when you can.",
+            fallback="Review reminder: {name}",
+        )
+    return _review(
+        review,
+        "*Reminder:* the review of *{name}*'s SEN Support Plan was due on {when}, and no review "
+        "notes have been submitted yet. Please log them, or snooze this if the meeting has moved.",
+        fallback="Review notes overdue: {name}",
+    )
+
+
+@renders(PromptKind.SENDCO_DIGEST, "sendco_digest.json.j2")
+def sendco_digest(session: Session, prompt: Prompt) -> Context | None:
+    digest = prompts.sendco_digest(session, prompt)
+    if digest is None:
+        return None  # nothing to say this week: no message
+    return dict(
+        week_of=digest.week_of,
+        notice=digest.notice,
+        escalate_after=digest.escalate_after,
+        coming_up=digest.coming_up,
+        overdue=digest.overdue,
+        escalated=digest.escalated,
+        escalated_by=[f"{escape_mrkdwn(name)} ({n})" for name, n in digest.escalated_by],
+        awaiting_qa=digest.awaiting_qa,
+        unreachable=[escape_mrkdwn(name) for name in digest.unreachable],
+        feedback=digest.feedback,
+    )
+
+
+# --- monitoring -----------------------------------------------------------------------------
+
+
+@renders(PromptKind.MONITORING_DIGEST, "monitoring_message.json.j2")
+def monitoring_digest(session: Session, prompt: Prompt) -> Context | None:
+    school = session.get(School, prompt.school_id)
+    return _monitoring(session, school, prompt.recipient_id)
+
+
+@renders(PromptKind.MONITORING_REQUEST, "monitoring_message.json.j2")
+def monitoring_request(session: Session, prompt: Prompt) -> Context | None:
+    ask = prompts.monitoring_ask(session, prompt)
+    if ask is None:
+        return None
+    school = session.get(School, prompt.school_id)
+    asked_by = ask.asked_by or "The SENDCo"
+    return _monitoring(session, school, prompt.recipient_id, ask.request_id, asked_by=asked_by)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _pupil(pupil: MessagePupil) -> str:
+    return f"{escape_mrkdwn(pupil.name)} ({year_label(pupil.year_group)})"
+
+
+def _notice(handover: Handover | None, wording: str) -> Context | None:
+    if handover is None:
+        return None
+    holder = escape_mrkdwn(handover.case_holder)
+    return {"text": wording.format(holder=holder, pupil=_pupil(handover.pupil))}
+
+
+def _assignment(ask: AssignmentAsk | None, *, reminder: bool) -> Context | None:
+    if ask is None:
+        return None  # answered or handed on meanwhile: nothing to ask any more
+    if ask.review_date:
+        expected = (
+            f"Please read the plan and meet with the pupil and family before its "
+            f"review on {ask.review_date:%-d %B %Y}."
+        )
+    else:
+        expected = (
+            f"Please draft the plan with the pupil and their family by "
+            f"{ask.draft_by:%-d %B %Y}, then send it for quality assurance."
+        )
+    return dict(
+        reminder=reminder,
+        assigned_by=ask.assigned_by or "The SENDCo",
+        pupil=_pupil(ask.pupil),
+        expected=expected,
+        assignment_id=ask.assignment_id,
+        pupil_id=ask.pupil.id,
+    )
+
+
+def _review(review: ReviewAsk | None, wording: str, *, fallback: str) -> Context | None:
+    if review is None:
+        return None  # logged, closed or handed on meanwhile
+    name = _pupil(review.pupil)
+    when = f"{review.review_date:%A %-d %B}" if review.review_date else "soon"
+    ask = wording.format(name=name, when=when)
+    if review.draft_saved:
+        ask += " Your draft is saved."
+    if review.feedback.asked:
+        # How many answered, not what they said: the answers belong in the form, not in Slack's
+        # message history.
+        ask += (
+            f" {review.feedback.answered} of {review.feedback.asked} teachers have sent "
+            "feedback; it is in the review notes form."
+        )
+    return dict(
+        ask=ask,
+        fallback=fallback.format(name=name),
+        plan_id=review.plan_id,
+        can_snooze=review.can_snooze,
+    )
+
+
+def _monitoring(
+    session: Session,
+    school: School,
+    teacher_id: int,
+    request_id: int | None = None,
+    notice: str | None = None,
+    asked_by: str | None = None,
+) -> Context | None:
+    if request_id is not None:
+        rows = monitoring.requests_for(session, school.id, teacher_id, request_id)
+        waiting, total = sum(1 for r in rows if not r.answered), len(rows)
+    else:
+        rows = monitoring.requests_for(session, school.id, teacher_id, limit=monitoring.DIGEST_ROWS)
+        waiting, total = monitoring.request_counts(session, school.id, teacher_id)
+    if not rows or (notice is None and not waiting):
+        return None
+    if asked_by and request_id is not None:
+        intro = f"{escape_mrkdwn(asked_by)} would like your feedback on this pupil's plan."
+        fallback = "A request for your feedback on a pupil's plan"
+    elif waiting:
+        intro = (
+            f"*How are these plans going in your lessons?* {waiting} "
+            f"{'pupil is' if waiting == 1 else 'pupils are'} waiting for your feedback."
+        )
+        fallback = f"Monitoring: {waiting} pupil(s) waiting for your feedback"
+    else:
+        intro = "*All answered, thank you.* You can change an answer until the review."
+        fallback = "Monitoring: all answered"
+    return dict(
+        rows=rows,
+        total=total,
+        limit=monitoring.DIGEST_ROWS,
+        initials=school.pupil_display == PupilDisplay.INITIALS,
+        intro=intro,
+        fallback=fallback,
+        notice=notice,
+    )
