@@ -19,8 +19,8 @@ server for the purpose and dropped afterwards, with the SQL statements counted b
 their own) and the Slack API calls counted from `emulator.calls`:
 
 1. queueing: `monitoring.create_due_digests` in one transaction (the commit included);
-2. delivering: `handlers.sender.deliver_due(..., render=render_prompt, limit=10_000)`, cut into digests
-   at each claim query, with the blocks of the messages posted;
+2. delivering: `handlers.sender.deliver_due(..., render=render_prompt, limit=10_000)`, cut into
+   digests at each claim query, with the blocks of the messages posted;
 3. the whole `handlers.scheduler.sweep` on a fresh copy of the school (built again), split into
    queueing and delivering at its call of `handlers.scheduler.deliver`;
 4. an idle second run of each, with nothing due;
@@ -340,9 +340,7 @@ def measure_growth(engine: Engine, shape: Shape) -> None:
         recorder.renders.clear()
         recorder.rows_read.clear()
         with recorder.recording() as phase:
-            report = deliver_due(
-                sessions, client, now=NOW, render=recorder.render, limit=LIMIT
-            )
+            report = deliver_due(sessions, client, now=NOW, render=recorder.render, limit=LIMIT)
         digests, seconds = per_digest(phase.statements)
         counts = [len(m.get("blocks") or []) for m in emulator.messages]
         print(

@@ -23,8 +23,8 @@ calls counted (`emulator.calls`) and timed:
    prompt and to compare the first prompts delivered with the last: does anything grow as the
    run goes on?
 2. only if that sweep left due prompts pending (`deliver_due` stops at the `limit` the
-   scheduler gives it): the rest, sent by `handlers.sender.deliver_due(..., limit=10_000)` at once, with
-   the same figures, and the two added up as one sweep that sent everything;
+   scheduler gives it): the rest, sent by `handlers.sender.deliver_due(..., limit=10_000)` at
+   once, with the same figures, and the two added up as one sweep that sent everything;
 3. a second sweep straight after, with nothing new due.
 
 No assertions: the figures are printed. SQLite with the defaults takes about two minutes.
@@ -134,8 +134,8 @@ def measure(label: str, engine: Engine, schools: int, plans: int, by_email: bool
         if pending:
             print(
                 f"  NOTE: the sweep sent {first.sent:,} and left {len(pending):,} due prompts "
-                "pending: handlers.sender.deliver_due stopped at the `limit` handlers.scheduler.deliver "
-                "gives "
+                "pending: handlers.sender.deliver_due stopped at the `limit` "
+                "handlers.scheduler.deliver gives "
                 f"it ({getattr(handlers.scheduler, 'SWEEP_LIMIT', 'default')})."
             )
             rest = backlog(recorder, sessions, client, emulator)
@@ -210,7 +210,9 @@ def backlog(recorder, sessions, client, emulator) -> Result:
         report = deliver_due(sessions, client, now=NOW, render=render_prompt, limit=BACKLOG_LIMIT)
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     sent = len(report.sent)
-    print(f"  backlog: handlers.sender.deliver_due(limit={BACKLOG_LIMIT:_}) straight after the sweep")
+    print(
+        f"  backlog: handlers.sender.deliver_due(limit={BACKLOG_LIMIT:_}) straight after the sweep"
+    )
     print(
         f"    delivering      {phase.seconds:8.2f} s  {len(phase.statements):,} statements, "
         f"{phase.commits:,} commits, {sent:,} sent, {len(report.retried)} to retry, "
