@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.access import Viewer
+from bot.errors import UserError
 from bot.render import render_json
 from handlers import export, monitoring, pages, plan_editor, qa, reviews, settings, team
 from handlers.context import Ask, Runtime, Subcommand, Usage
@@ -84,6 +85,11 @@ def answer(asked: str, ask: Ask) -> dict | None:
         return subcommand.run(ask)
     except UsageError as problem:
         return help_reply(ask.viewer, str(problem))
+    except UserError as refusal:
+        # Answered here, not by toolkit.answer_error: /ssp has acknowledged already (a long
+        # answer may take more than Slack's three seconds), and Bolt drops an acknowledgement
+        # when the listener then raises.
+        return notice(str(refusal))
 
 
 def help_reply(viewer: Viewer, problem: str | None = None) -> dict:

@@ -22,10 +22,10 @@ from bot.services.caseload import (
     viewer_home,
 )
 from bot.services.caseload import school_caseload as school_caseload_query
-from bot.services.pupils import MAX_MATCHES, find_pupils, plan_summary
+from bot.services.pupils import find_pupils, plan_summary
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.slack_api import staff_for_slack_user
-from handlers.toolkit import UsageError, mentioned_user
+from handlers.toolkit import NO_SUCH_PUPIL, SHOW_PUPIL, UsageError, choose_pupil, mentioned_user
 from models import School
 
 PAGE_SIZE = 15  # plans per message: well inside Slack's 50 blocks and 3,000 characters a block
@@ -178,23 +178,13 @@ def pupil(runtime: Runtime, viewer: Viewer, query: str, today: date) -> dict:
     if not viewer.sees_anything:
         return _notice(NO_ACCESS)
     with runtime.unit_of_work() as session:
-        matches = find_pupils(session, viewer, query)
-        if len(matches) == 1:
-            summary = _summary(runtime, session, viewer, matches[0].pupil_id, today)
-            if summary is not None:
-                return summary
-            matches = []
-    if not matches:
-        return _notice(
-            f"I couldn't find a pupil matching “{query[:80]}” among the pupils you can see. "
-            "Try their surname, first and last name, or UPN."
-        )
-    if len(matches) > MAX_MATCHES:
-        return _notice(
-            f"More than {MAX_MATCHES} pupils match “{query[:80]}”. Add more of their name, "
-            "or use their UPN."
-        )
-    return _message("pupil_choices.json.j2", query=query, matches=matches)
+        choice = choose_pupil(query, find_pupils(session, viewer, query), SHOW_PUPIL)
+        if choice.pupil_id is None:
+            return choice.choices
+        summary = _summary(runtime, session, viewer, choice.pupil_id, today)
+    if summary is None:
+        raise UserError(NO_SUCH_PUPIL.format(query=query[:80]))
+    return summary
 
 
 def pupil_by_id(runtime: Runtime, viewer: Viewer, value: str, today: date) -> dict:
