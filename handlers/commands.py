@@ -6,6 +6,8 @@ go: a pager's value is the command it pages and the page number, routed back thr
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
@@ -14,10 +16,10 @@ from bot.errors import UserError
 from bot.render import render_json
 from handlers import export, monitoring, pages, plan_editor, qa, reviews, settings, team
 from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.presenters import PAGE_SEPARATOR
 from handlers.toolkit import UsageError, notice
 
 COMMANDS = ("/ssp",)
-PAGE_SEPARATOR = "|"
 EXPIRED = "That button has expired. Ask again with `/ssp`."
 
 
@@ -33,7 +35,7 @@ def ssp(
     client: WebClient,
     runtime: Runtime,
     viewer: Viewer,
-    today,
+    today: date,
 ) -> None:
     ack()
     asked = (command.get("text") or "").strip()
@@ -50,27 +52,19 @@ def turn_page(
     client: WebClient,
     runtime: Runtime,
     viewer: Viewer,
-    today,
+    today: date,
 ) -> None:
     """Previous/Next: the value names the command and page; who may see it is decided afresh."""
     ack()
     asked, _, number = str(action.get("value") or "").rpartition(PAGE_SEPARATOR)
     subcommand = TABLE.get(asked.split(" ", 1)[0].lower())
     if subcommand is None or not subcommand.pages or not number.isdigit():
-        respond(
-            replace_original=True,
-            **help_reply(viewer, "That button has expired. Ask again with `/ssp`."),
-        )
-        return
-    ask = _ask(asked, runtime, viewer, today, client, respond, None, page=int(number))
-    reply = answer(asked, ask)
+        reply = help_reply(viewer, EXPIRED)
+    else:
+        ask = _ask(asked, runtime, viewer, today, client, respond, None, page=int(number))
+        reply = answer(asked, ask)
     if reply is not None:
         respond(replace_original=True, **reply)
-
-
-def page_value(asked: str, page: int) -> str:
-    """What a pager button carries to come back to `asked` (e.g. "caseload") at `page`."""
-    return f"{asked}{PAGE_SEPARATOR}{page}"
 
 
 def answer(asked: str, ask: Ask) -> dict | None:
@@ -121,9 +115,13 @@ def _quote(text: str) -> str:
     return " ".join(text.split())[:60].replace("`", "'")
 
 
+def help_command(ask: Ask) -> dict:
+    return help_reply(ask.viewer)
+
+
 _HELP = Subcommand(
     "help",
-    lambda ask: help_reply(ask.viewer),
+    help_command,
     help=(Usage("`/ssp help` — this list"),),
 )
 

@@ -1,13 +1,33 @@
 """The words of Block Kit messages, prepared in Python so that templates only lay them out.
 
-A presenter turns what a service returns into the strings a template places (already escaped
-for mrkdwn where they are mrkdwn); templates then hold loops, conditionals and `|tojson`, never
-string arithmetic. Shared by every listener module.
+A presenter turns what a service returns into the strings a template places, already escaped for
+mrkdwn wherever they are mrkdwn; templates then hold loops, conditionals and `|tojson`, never
+string arithmetic. Shared by every listener module (templates/_macros.j2 is its other half).
 """
 
 from __future__ import annotations
 
-from bot.render import escape_mrkdwn, year_label
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.render import escape_mrkdwn, mention, uk_date, year_label
+from bot.services.caseload import HolderLine, PlanLine
+
+if TYPE_CHECKING:
+    from handlers.toolkit import Page  # toolkit uses these presenters
+
+PAGE_SEPARATOR = "|"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 plan", "12 plans"."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def joined(*parts: str | None) -> str:
+    """The parts that are there, with " · " between them."""
+    return " · ".join(part for part in parts if part)
 
 
 def pupil_line(
@@ -24,3 +44,92 @@ def pupil_line(
     if form:
         line += f" ({escape_mrkdwn(form)})"
     return line if has_plan else f"{line} · no plan"
+
+
+def review_when(review_date: date | None, days_overdue: int) -> str:
+    """ "review 3 Dec 2026 (*2 days overdue*)", or "no review date"."""
+    if review_date is None:
+        return "no review date"
+    overdue = f" (*{plural(days_overdue, 'day')} overdue*)" if days_overdue else ""
+    return f"review {uk_date(review_date)}{overdue}"
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Previous/Next under a long list; each button carries what to ask again, and which page."""
+
+    page: int
+    pages: int
+    previous_value: str | None
+    next_value: str | None
+
+    def of(self) -> str:
+        """ "page 2 of 3", for the line above the list."""
+        return f"page {self.page} of {self.pages}"
+
+
+def pager(asked: str, page: Page) -> Pager:
+    """The pager for `page` of the answer to `/ssp {asked}` (e.g. "caseload <@U1>")."""
+    return Pager(
+        page=page.page,
+        pages=page.pages,
+        previous_value=page_value(asked, page.page - 1) if page.page > 1 else None,
+        next_value=page_value(asked, page.page + 1) if page.page < page.pages else None,
+    )
+
+
+def page_value(asked: str, page: int) -> str:
+    """What a pager button carries to come back to `asked` at `page` (handlers.commands)."""
+    return f"{asked}{PAGE_SEPARATOR}{page}"
+
+
+# --- plans and case holders --------------------------------------------------------------------
+
+
+def plan_line(
+    plan: PlanLine, *, show_holder: bool = False, flag: str | None = None, form: bool = True
+) -> str:
+    """A plan in a list: the pupil, then when it is reviewed, its status (and who holds it)."""
+    holder = None
+    if show_holder:
+        held_by = (
+            mention(plan.case_holder_slack_id, plan.case_holder) if plan.case_holder else "_none_"
+        )
+        holder = f"case holder {held_by}"
+    text = (
+        f"{pupil_line(plan.pupil_name, plan.year_group, plan.form if form else None)}\n"
+        f"{joined(review_when(plan.review_date, plan.days_overdue), plan.status.label, holder)}"
+    )
+    return f"{text}\n:rotating_light: {flag}" if flag else text
+
+
+def caseload_counts(counts: HolderLine, *, short: bool = False) -> str:
+    """A case holder's (or the school's) counts: plans, due soon, overdue, QA, monitoring."""
+    if short:
+        answered = (
+            f" ({counts.monitoring_answered}/{counts.monitoring_asked} answered)"
+            if counts.monitoring_asked
+            else ""
+        )
+        return joined(
+            plural(counts.plans, "plan"),
+            f"{counts.due_soon} due soon",
+            f"{counts.overdue} overdue",
+            f"{counts.awaiting_qa} awaiting QA",
+            f"{counts.open_monitoring} monitoring open{answered}",
+        )
+    answered = (
+        f" ({counts.monitoring_answered} of {counts.monitoring_asked} teachers have answered)"
+        if counts.monitoring_asked
+        else ""
+    )
+    return joined(
+        f"{counts.plans} open",
+        f"{counts.due_soon} reviews due soon",
+        f"{counts.overdue} overdue",
+        f"{counts.awaiting_qa} awaiting quality assurance",
+        f"{counts.open_monitoring} monitoring requests open{answered}",
+    )

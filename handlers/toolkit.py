@@ -100,12 +100,32 @@ def as_int(value) -> int:
         return -1
 
 
+# --- refusals shared by several surfaces --------------------------------------------------------
+
+NO_ACCESS = (
+    "SSP Bot shows plans only to the SENDCo, senior leaders, case holders and a pupil's "
+    "teachers, and the school hasn't given you one of those roles. If that's wrong, ask your "
+    "SENDCo."
+)
+WHOLE_SCHOOL_ONLY = (
+    "The whole-school view is for the SENDCo and senior leaders. "
+    "`/ssp mine` shows the plans you hold."
+)
+NOT_SENDCO = "Only the SENDCo manages the SSP team and delegates plans."
+NOT_ON_STAFF_LIST = "I can't find that person on your school's staff list"
+
+
 # --- small replies ---------------------------------------------------------------------------
+
+
+def message(template: str, **context) -> dict:
+    """An ephemeral reply rendered from `template`: keyword arguments for Bolt's `respond`."""
+    return {"response_type": "ephemeral", **render_json(template, **context)}
 
 
 def notice(text: str) -> dict:
     """An ephemeral reply of one paragraph."""
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+    return message("notice.json.j2", text=text)
 
 
 def done_modal(title: str, text: str) -> dict:
