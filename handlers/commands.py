@@ -13,11 +13,10 @@ from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import render_json
 from handlers import export, monitoring, pages, plan_editor, qa, reviews, settings, team
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import PAGE_SEPARATOR
-from handlers.toolkit import UsageError, notice
+from handlers.toolkit import UsageError, message, notice
 
 COMMANDS = ("/ssp",)
 EXPIRED = "That button has expired. Ask again with `/ssp`."
@@ -89,11 +88,12 @@ def answer(asked: str, ask: Ask) -> dict | None:
 def help_reply(viewer: Viewer, problem: str | None = None) -> dict:
     """`/ssp help`, generated from the table for this person (with what went wrong, if anything)."""
     lines = [usage.text for sub in TABLE.values() for usage in sub.help if usage.who(viewer)]
-    extra = {"problem": problem} if problem else {}
-    return {
-        "response_type": "ephemeral",
-        **render_json("ssp_help.json.j2", lines=lines, **extra),
-    }
+    return message(
+        "ssp_help.json.j2",
+        summary=f"{problem} Here's what /ssp can do." if problem else "Here's what /ssp can do.",
+        problem=problem,
+        can_do="\n".join(["*What `/ssp` can do for you*", *lines]),
+    )
 
 
 def _ask(asked, runtime, viewer, today, client, respond, trigger_id, page=1) -> Ask:
