@@ -37,6 +37,7 @@ from handlers.toolkit import (
     message,
     notice,
     page_of,
+    requires,
 )
 from models import School
 
@@ -47,7 +48,8 @@ MAY_ADD_TERMS = "Only the SENDCo, senior leaders and case holders can add to the
 
 
 def register(app: App) -> None:
-    app.action("ssp_show_pupil")(show_pupil)
+    sees_pupils = [requires(lambda viewer: viewer.sees_anything, NO_ACCESS)]
+    app.action("ssp_show_pupil", middleware=sees_pupils)(show_pupil)
 
 
 # --- /ssp caseload, overdue, mine --------------------------------------------------------------

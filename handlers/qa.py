@@ -16,7 +16,7 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date
 from bot.services import audit, qa, quality
 from handlers.context import Ask, Runtime, Subcommand, Usage
-from handlers.presenters import joined, pupil_line
+from handlers.presenters import joined, plural, pupil_line
 from handlers.toolkit import (
     as_int,
     done_modal,
@@ -47,7 +47,7 @@ def qa_command(ask: Ask) -> dict:
         "qa_list.json.j2",
         summary=f"{len(plans)} plans awaiting quality assurance",
         about=(
-            f"{len(plans)} {'plan' if len(plans) == 1 else 'plans'}, longest waiting first. "
+            f"{plural(len(plans), 'plan')}, longest waiting first. "
             "*Review* shows an automatic check against the guidance, then approve or return "
             "with comments."
         ),
