@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from bot.render import escape_mrkdwn, mention, uk_date, year_label
 from bot.services.caseload import HolderLine, PlanLine
+from bot.services.monitoring import Feedback
+from bot.services.pupils import PlanSummary
 
 if TYPE_CHECKING:
     from handlers.toolkit import Page  # toolkit uses these presenters
@@ -133,3 +135,138 @@ def caseload_counts(counts: HolderLine, *, short: bool = False) -> str:
         f"{counts.awaiting_qa} awaiting quality assurance",
         f"{counts.open_monitoring} monitoring requests open{answered}",
     )
+
+
+# --- a pupil's plan at a glance (/ssp pupil) ---------------------------------------------------
+
+
+def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> list[str]:
+    """The paragraphs of `/ssp pupil`: who the pupil is, then the plan as far as the viewer may
+    see it (a teacher of the pupil sees adjustments and targets, not needs or provision)."""
+    pupil, plan = s.pupil, s.plan
+    paragraphs = [_who(pupil)]
+    if plan is None:
+        return [*paragraphs, "*No SEN Support Plan yet.*"]
+    overdue = (
+        plan.review_date is not None
+        and plan.review_date < today
+        and plan.status.value in ("active", "in_review", "awaiting_qa")
+    )
+    started = f" · started {uk_date(plan.start_date)}" if plan.start_date else ""
+    review = (
+        f"{uk_date(plan.review_date)}{' (*overdue*)' if overdue else ''}"
+        if plan.review_date
+        else "not set"
+    )
+    holder = plan.case_holder
+    held_by = mention(holder.slack_user_id, holder.display_name) if holder else "_none yet_"
+    paragraphs.append(
+        f"*Plan {plan.cycle_number}* in the APDR cycle · {plan.status.label}{started}\n"
+        f"Next review: {review} · case holder: {held_by}"
+    )
+    if not s.teacher_view and plan.needs:
+        paragraphs.append(
+            listed(
+                "*Needs*",
+                [
+                    f"{n.broad_area.label}"
+                    + (f" ({n.census_code.value})" if n.census_code else "")
+                    + f": {escape_mrkdwn(n.description)}"
+                    for n in plan.needs
+                ],
+            )
+        )
+    if plan.adjustments:
+        paragraphs.append(
+            listed(
+                "*In-class adjustments and access arrangements*",
+                [
+                    escape_mrkdwn(a.description)
+                    + (" _(access arrangement)_" if a.kind.value == "access_arrangement" else "")
+                    for a in plan.adjustments
+                ],
+            )
+        )
+    paragraphs.append(
+        listed(
+            "*Targets*",
+            [
+                f"{escape_mrkdwn(t.description)} — _{t.status.value.replace('_', ' ')}_"
+                + (f", by {uk_date(t.end_date)}" if t.end_date else "")
+                for t in s.targets
+            ],
+            empty="No targets yet.",
+        )
+    )
+    if not s.teacher_view:
+        paragraphs.append(
+            listed(
+                "*Provision*",
+                [
+                    escape_mrkdwn(p.what)
+                    + (f" — {escape_mrkdwn(p.who)}" if p.who else "")
+                    + "".join(f", {escape_mrkdwn(v)}" for v in (p.how_often, p.how_long) if v)
+                    for p in plan.provisions
+                ],
+                empty="No provision recorded yet.",
+            )
+        )
+        if plan.linked_plans:
+            paragraphs.append(
+                listed(
+                    "*Linked plans*",
+                    [
+                        link.kind.value.replace("_", " ").capitalize()
+                        + (f": {escape_mrkdwn(link.description)}" if link.description else "")
+                        for link in plan.linked_plans
+                    ],
+                )
+            )
+    if feedback is not None and feedback.asked:
+        paragraphs.append(
+            listed(
+                f"*Teachers' feedback this cycle:* {escape_mrkdwn(feedback.summary)}",
+                [
+                    escape_mrkdwn(teacher)
+                    + (f" ({escape_mrkdwn(subject)})" if subject else "")
+                    + f": {escape_mrkdwn(text)}"
+                    for teacher, subject, text in feedback.comments
+                ],
+            )
+        )
+    return paragraphs
+
+
+def _who(pupil) -> str:
+    """What everyone who may see the pupil must know: year, form, stage, needs, flags."""
+    first = year_label(pupil.year_group)
+    if not pupil.taught_in_year_group:
+        first += " (taught out of year group)"
+    if pupil.form:
+        first += f" · form {escape_mrkdwn(pupil.form)}"
+    if pupil.house:
+        first += f" · {escape_mrkdwn(pupil.house)} house"
+    born = f"Born {uk_date(pupil.date_of_birth)} · {pupil.sen_stage.label}"
+    if pupil.primary_need:
+        born += f" · primary need: {pupil.primary_need.label}"
+    if pupil.secondary_need:
+        born += f" · secondary: {pupil.secondary_need.label}"
+    flags = " · ".join(
+        label
+        for label, flagged in (
+            ("EAL", pupil.eal),
+            ("Pupil premium", pupil.pupil_premium),
+            ("Child in care", pupil.child_in_care),
+            ("Young carer", pupil.young_carer),
+            ("Medical need", pupil.medical_need),
+        )
+        if flagged
+    )
+    other = f"Other: {escape_mrkdwn(pupil.other_information)}" if pupil.other_information else None
+    return "\n".join(line for line in (first, born, flags, other) if line)
+
+
+def listed(heading: str, items: list[str], empty: str | None = None) -> str:
+    """A heading, then one bullet a line (or `empty` on its own line when there are none)."""
+    lines = [f"• {item}" for item in items] or ([empty] if empty else [])
+    return "\n".join([heading, *lines])
