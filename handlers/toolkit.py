@@ -113,7 +113,7 @@ WHOLE_SCHOOL_ONLY = (
     "`/ssp mine` shows the plans you hold."
 )
 NOT_SENDCO = "Only the SENDCo manages the SSP team and delegates plans."
-NOT_ON_STAFF_LIST = "I can't find that person on your school's staff list"
+NOT_ON_STAFF_LIST = "I can't find that person on your school's staff list"  # a sentence to finish
 
 
 # --- small replies ---------------------------------------------------------------------------
