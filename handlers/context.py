@@ -6,7 +6,8 @@ listener that names it as an argument:
 
 - `runtime`: the database and the clock (Runtime);
 - `viewer`: who is asking, with their school and roles (bot.access.Viewer);
-- `today`: the date where the school is, which is what "overdue" means to staff.
+- `today`: the date where the school is, which is what "overdue" means to staff;
+- `school_timezone`: the school's time zone name, for a listener that shows a time of day.
 
 Identity comes only from the signed request (team id, user id), never from a button value.
 """

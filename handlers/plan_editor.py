@@ -24,7 +24,7 @@ from bot.services import plan_editing as editing
 from bot.services.plans import PlanChanged
 from bot.services.pupils import MAX_MATCHES, find_pupils
 from handlers.context import Ask, Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
-from handlers.toolkit import UsageError
+from handlers.toolkit import PupilButton, UsageError, choose_pupil
 
 log = logging.getLogger(__name__)
 
@@ -591,13 +591,7 @@ def _meta_of(view: dict) -> dict:
 
 
 def _choices(query: str, matches, action_id: str, label: str) -> dict:
-    message = render_json("pupil_choices.json.j2", query=query, matches=matches)
-    for block in message["blocks"]:
-        if block.get("accessory"):
-            block["accessory"].update(
-                action_id=action_id, text={"type": "plain_text", "text": label}
-            )
-    return {"response_type": "ephemeral", **message}
+    return choose_pupil(query, matches, PupilButton(action_id, label)).choices
 
 
 def _notice(text: str) -> dict:

@@ -4,9 +4,13 @@ turning a UserError into the polite answer the surface allows.
 A listener raises bot.errors.UserError for anything the person asked that cannot be done; the
 app's one error handler (`answer_error`, registered by handlers.app) answers it:
 - a slash command or a button: an ephemeral message (the command's HTTP reply, or response_url);
+  a button in a modal or on the App Home, which have no response_url: a small modal over it;
 - a form (view_submission) not yet acknowledged: the form stays open with the message beside the
   field the error names (UserError.block_id), or is replaced by a notice titled like the form;
 - a menu's options (block_suggestion): no options.
+A listener that may raise acknowledges afterwards (`ack()` last): Bolt runs listeners in a thread,
+and when one raises after acknowledging, Bolt forgets the acknowledgement and Slack gets no reply.
+`/ssp` subcommands need not care: handlers.commands answers their UserError itself.
 Role checks are listener middleware, declared once where the listener is registered:
 
     app.action("ssp_assign_auto", middleware=[requires(Viewer.is_sendco.fget, NOT_SENDCO)])(f)
@@ -28,7 +32,9 @@ from sqlalchemy.exc import OperationalError
 from bot import db
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import render_json
+from bot.render import escape_mrkdwn, render_json
+from bot.services.pupils import MAX_MATCHES, PupilMatch
+from handlers.presenters import pupil_line
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,14 @@ def mentioned_user(word: str | None) -> str | None:
     """The Slack user id in a mention as Slack sends it, or None if the word is not one."""
     match = MENTION.match(word or "")
     return match.group(1) if match else None
+
+
+def as_typed(text: str) -> str:
+    """Command text as the person typed it: Slack escapes &, < and > in what it sends us.
+
+    We store plain text and escape it again (bot.render.escape_mrkdwn) wherever it is shown.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 # --- reading forms ---------------------------------------------------------------------------
@@ -87,12 +101,32 @@ def as_int(value) -> int:
         return -1
 
 
+# --- refusals shared by several surfaces --------------------------------------------------------
+
+NO_ACCESS = (
+    "SSP Bot shows plans only to the SENDCo, senior leaders, case holders and a pupil's "
+    "teachers, and the school hasn't given you one of those roles. If that's wrong, ask your "
+    "SENDCo."
+)
+WHOLE_SCHOOL_ONLY = (
+    "The whole-school view is for the SENDCo and senior leaders. "
+    "`/ssp mine` shows the plans you hold."
+)
+NOT_SENDCO = "Only the SENDCo manages the SSP team and delegates plans."
+NOT_ON_STAFF_LIST = "I can't find that person on your school's staff list"  # a sentence to finish
+
+
 # --- small replies ---------------------------------------------------------------------------
+
+
+def message(template: str, **context) -> dict:
+    """An ephemeral reply rendered from `template`: keyword arguments for Bolt's `respond`."""
+    return {"response_type": "ephemeral", **render_json(template, **context)}
 
 
 def notice(text: str) -> dict:
     """An ephemeral reply of one paragraph."""
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+    return message("notice.json.j2", text=text)
 
 
 def done_modal(title: str, text: str) -> dict:
@@ -120,6 +154,83 @@ def page_of(items: Sequence[T], page: int, per_page: int) -> Page[T]:
     page = min(max(page, 1), pages)
     start = (page - 1) * per_page
     return Page(items[start : start + per_page], page, pages, len(items))
+
+
+# --- choosing a pupil ------------------------------------------------------------------------
+
+NO_SUCH_PUPIL = (
+    "I couldn't find a pupil matching “{query}” among the pupils you can see. "
+    "Try their surname, first and last name, or UPN."
+)
+
+
+@dataclass(frozen=True)
+class PupilButton:
+    """The button beside each pupil when a query matches several: what choosing one does.
+
+    Its value is the pupil's id, so its listener receives the choice as `action["value"]`.
+    """
+
+    action_id: str
+    label: str
+
+
+SHOW_PUPIL = PupilButton("ssp_show_pupil", "Show")
+
+
+@dataclass(frozen=True)
+class PupilChoice:
+    """What a query for one pupil came to: that pupil's id, or, when several pupils match, the
+    reply that lists them with a button each (then `pupil_id` is None)."""
+
+    pupil_id: int | None = None
+    choices: dict | None = None
+
+
+def choose_pupil(
+    query: str,
+    matches: Sequence[PupilMatch],
+    button: PupilButton | None,
+    *,
+    not_found: str = NO_SUCH_PUPIL,
+) -> PupilChoice:
+    """The one pupil `query` names among `matches` (bot.services.pupils.find_pupils or alike).
+
+    Raises UserError when nobody matches (`not_found`, with {query} filled in) or too many do to
+    list. When several do: the reply offering a `button` for each, or, where there is nothing to
+    press (button None), a UserError naming them. A pupil the person may not see is never among
+    `matches`, so "not yours" reads the same as "nobody".
+    """
+    shown = escape_mrkdwn(as_typed(query)[:80])
+    if not matches:
+        raise UserError(not_found.format(query=shown))
+    if len(matches) > MAX_MATCHES:
+        raise UserError(
+            f"More than {MAX_MATCHES} pupils match “{shown}”. Add more of their name, "
+            "or use their UPN."
+        )
+    if len(matches) == 1:
+        return PupilChoice(pupil_id=matches[0].pupil_id)
+    if button is None:
+        names = "\n".join(
+            f"• {pupil_line(m.name, m.year_group, m.form, has_plan=m.has_plan, bold=False)}"
+            for m in matches
+        )
+        raise UserError(
+            f"Several pupils match “{shown}”:\n{names}\n"
+            "Say which one with more of their name, or their UPN."
+        )
+    reply = render_json(
+        "pupil_choices.json.j2",
+        summary=f"Several pupils match “{shown}”",
+        question=f"Several pupils match “{shown}”. Which one?",
+        choices=[
+            (pupil_line(m.name, m.year_group, m.form, has_plan=m.has_plan), m.pupil_id)
+            for m in matches
+        ],
+        button=button,
+    )
+    return PupilChoice(choices={"response_type": "ephemeral", **reply})
 
 
 # --- role checks -----------------------------------------------------------------------------
@@ -153,18 +264,23 @@ def answer(body: dict, context: BoltContext, message: str) -> BoltResponse:
         return _json_response({"response_action": "update", "view": _notice_like(body, message)})
     if kind == "block_suggestion":
         return _json_response({"options": []})
-    respond_later(context, message)
+    tell(body, context, message)
     return BoltResponse(status=200, body="")
 
 
-def respond_later(context: BoltContext, message: str) -> None:
-    """An ephemeral message through the response_url, if the request has one."""
-    if not context.response_url:
-        return
+def tell(body: dict, context: BoltContext, message: str) -> None:
+    """Tells the person `message` outside the HTTP reply: an ephemeral message through the
+    response_url, or, for a button in a modal or on the App Home (which have none), a small
+    modal over it."""
     try:
-        context.respond(text=message, response_type="ephemeral", replace_original=False)
+        if context.response_url:
+            context.respond(text=message, response_type="ephemeral", replace_original=False)
+        elif body.get("type") == "block_actions" and body.get("view") and body.get("trigger_id"):
+            opened_from_modal = body["view"].get("type") == "modal"
+            show = context.client.views_push if opened_from_modal else context.client.views_open
+            show(trigger_id=body["trigger_id"], view=_notice_like(body, message))
     except Exception:  # noqa: BLE001 - telling the person must never become an error of its own
-        log.warning("could not answer through the response_url")
+        log.warning("could not tell the person why their request was refused")
 
 
 def answer_error(
@@ -185,9 +301,9 @@ def answer_error(
         log.error("listener failed: %s", type(error).__name__, exc_info=error)
         database = isinstance(error, OperationalError | db.DatabaseUnavailable)
         message = DATABASE_DOWN if database else SOMETHING_WENT_WRONG
-    if response is not None and body.get("command"):
-        return answer(body, context, message)
-    respond_later(context, message)
+    if response is not None and body.get("type") != "view_submission":
+        return answer(body, context, message)  # not yet acknowledged: this is the reply
+    tell(body, context, message)
     return None
 
 
