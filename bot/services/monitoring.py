@@ -26,6 +26,8 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, outbox
 from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.caseload import COUNTED_MONITORING
+from bot.services.glossary import acronyms_in, explain, glossary
 from bot.services.review_schedule import CURRENT_REVIEW
 from models import (
     AdjustmentKind,
@@ -405,7 +407,6 @@ def request_for_modal(
             selectinload(Plan.voice),
         )
     )
-    from bot.services.glossary import acronyms_in, explain, glossary
 
     adjustments = [a.description for a in plan.adjustments if a.kind == AdjustmentKind.IN_CLASS]
     arrangements = [a.description for a in plan.adjustments if a.kind != AdjustmentKind.IN_CLASS]
@@ -541,17 +542,8 @@ def response_rates(session: Session, plan_ids: list[int]) -> dict[int, tuple[int
             func.count(),
             func.count(MonitoringRequest.answered_at),
         )
-        .join(
-            Plan,
-            and_(
-                Plan.id == MonitoringRequest.plan_id,
-                Plan.cycle_number == MonitoringRequest.cycle_number,
-            ),
-        )
-        .where(
-            MonitoringRequest.plan_id.in_(plan_ids),
-            MonitoringRequest.status != MonitoringStatus.WITHDRAWN,
-        )
+        .join(Plan, COUNTED_MONITORING)
+        .where(MonitoringRequest.plan_id.in_(plan_ids))
         .group_by(MonitoringRequest.plan_id)
     ).all()
     return {plan_id: (answered, asked) for plan_id, asked, answered in rows}

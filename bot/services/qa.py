@@ -6,13 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import outbox, reviews
+from bot.services.caseload import CASE_HOLDER_NAME, plan_rows
 from bot.services.plans import edit_plan
+from bot.services.pupils import KNOWN_AS
 from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff
 
 
@@ -28,35 +29,12 @@ class AwaitingQa:
 
 def awaiting(session: Session, school_id: int) -> list[AwaitingQa]:
     """Plans awaiting quality assurance, longest waiting first (one query)."""
-    holder = aliased(Staff)
     rows = session.execute(
-        select(
-            Plan.id,
-            Pupil.id,
-            Pupil.preferred_name,
-            Pupil.first_name,
-            Pupil.last_name,
-            Pupil.year_group,
-            holder.first_name,
-            holder.last_name,
-            Plan.updated_at,
-        )
-        .join(Pupil, Pupil.id == Plan.pupil_id)
-        .outerjoin(holder, holder.id == Plan.case_holder_id)
+        plan_rows(Plan.id, Pupil.id, KNOWN_AS, Pupil.year_group, CASE_HOLDER_NAME, Plan.updated_at)
         .where(Plan.school_id == school_id, Plan.status == PlanStatus.AWAITING_QA)
         .order_by(Plan.updated_at, Plan.id)
     ).all()
-    return [
-        AwaitingQa(
-            plan_id,
-            pupil_id,
-            f"{pref or first} {last}",
-            year,
-            f"{h_first} {h_last}" if h_first else None,
-            since,
-        )
-        for plan_id, pupil_id, pref, first, last, year, h_first, h_last, since in rows
-    ]
+    return [AwaitingQa(*row) for row in rows]
 
 
 def decide(

@@ -21,10 +21,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.services import outbox
 from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.caseload import CASE_HOLDER_NAME, plan_rows
+from bot.services.pupils import KNOWN_AS
 from models import (
     Plan,
     PlanStatus,
@@ -101,25 +103,19 @@ def review_states(
 ) -> list[ReviewState]:
     """Every running plan with a review date whose review is not yet submitted (one query)."""
     calendar = calendar or load_calendar(session, school.id)
-    holder = aliased(Staff)
     rows = session.execute(
-        select(
+        plan_rows(
             Plan.id,
             Plan.cycle_number,
             Plan.review_date,
             Plan.case_holder_id,
             Pupil.id,
-            Pupil.preferred_name,
-            Pupil.first_name,
-            Pupil.last_name,
+            KNOWN_AS,
             Pupil.year_group,
-            holder.first_name,
-            holder.last_name,
+            CASE_HOLDER_NAME,
             Review.status,
             Review.snooze_school_days,
         )
-        .join(Pupil, Pupil.id == Plan.pupil_id)
-        .outerjoin(holder, holder.id == Plan.case_holder_id)
         .outerjoin(Review, CURRENT_REVIEW)
         .where(
             Plan.school_id == school.id,
@@ -130,8 +126,8 @@ def review_states(
     ).all()
     states = []
     for row in rows:
-        (plan_id, cycle, review_date, holder_id, pupil_id, pref, first, last, year) = row[:9]
-        h_first, h_last, status, snoozed_days = row[9:]
+        (plan_id, cycle, review_date, holder_id, pupil_id, name, year) = row[:7]
+        holder_name, status, snoozed_days = row[7:]
         if status in (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED):
             continue
         states.append(
@@ -139,9 +135,9 @@ def review_states(
                 plan_id=plan_id,
                 cycle=cycle,
                 pupil_id=pupil_id,
-                pupil_name=f"{pref or first} {last}",
+                pupil_name=name,
                 year_group=year,
-                case_holder=f"{h_first} {h_last}" if h_first else None,
+                case_holder=holder_name,
                 case_holder_id=holder_id,
                 review_date=review_date,
                 schedule=schedule(
