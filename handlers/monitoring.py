@@ -21,15 +21,14 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, year_label
 from bot.services import monitoring
 from bot.services.prompts import monitoring_message
-from bot.services.pupils import find_pupils
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.slack_api import staff_for_slack_user
 from handlers.toolkit import (
     PupilButton,
     UsageError,
     as_int,
-    choose_pupil,
     done_modal,
+    find_one_pupil,
     mentioned_user,
     meta_json,
     meta_of,
@@ -79,12 +78,12 @@ def feedback_command(ask: Ask) -> dict | None:
             "Say which pupil: `/ssp feedback <UPN or name>` asks all their teachers; add "
             "`@teacher` to ask one."
         )
-    with ask.runtime.unit_of_work() as session:
-        choice = choose_pupil(query, find_pupils(session, ask.viewer, query), ASK)
-        if choice.pupil_id is None:
-            return choice.choices
-        teacher_id = None
-        if teacher is not None:
+    choice = find_one_pupil(ask.runtime, ask.viewer, query, ASK)
+    if choice.pupil_id is None:
+        return choice.choices
+    teacher_id = None
+    if teacher is not None:
+        with ask.runtime.unit_of_work() as session:
             staff = staff_for_slack_user(session, ask.client, ask.viewer.school_id, teacher)
             if staff is None:
                 raise UserError("I can't find that person on your school's staff list.")

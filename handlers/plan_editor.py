@@ -29,13 +29,13 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import plan_editing as editing
 from bot.services.plans import PlanChanged
-from bot.services.pupils import find_pupils
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.toolkit import (
     PupilButton,
     UsageError,
     as_int,
     choose_pupil,
+    find_one_pupil,
     meta_json,
     meta_of,
     open_modal,
@@ -94,9 +94,7 @@ def plan_command(ask: Ask) -> dict | None:
         )
     if first == "new":
         return _start_for_query(ask, " ".join(rest))
-    query = " ".join(ask.words)
-    with ask.runtime.unit_of_work() as session:
-        choice = choose_pupil(query, find_pupils(session, ask.viewer, query), OPEN_PLAN)
+    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), OPEN_PLAN)
     if choice.pupil_id is None:
         return choice.choices
     _open_plan(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id)

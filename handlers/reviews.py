@@ -31,9 +31,9 @@ from handlers.toolkit import (
     UsageError,
     as_int,
     as_typed,
-    choose_pupil,
     done_modal,
     element,
+    find_one_pupil,
     meta_of,
     open_modal,
     requires,
@@ -74,11 +74,10 @@ def review_command(ask: Ask) -> dict | None:
     """`/ssp review <pupil>`: their plan's review notes in a modal (a draft, or an amendment)."""
     if not ask.words:
         raise UsageError("Say which pupil: `/ssp review <UPN or name>`.")
+    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), REVIEW_PICK)
+    if choice.pupil_id is None:
+        return choice.choices
     with ask.runtime.unit_of_work() as session:
-        query = " ".join(ask.words)
-        choice = choose_pupil(query, find_pupils(session, ask.viewer, query), REVIEW_PICK)
-        if choice.pupil_id is None:
-            return choice.choices
         plan_id = reviews.plan_of_pupil(session, ask.viewer, choice.pupil_id)
         view = _review_view(session, ask.runtime, ask.viewer, plan_id, ask.today, "/ssp review")
     open_modal(ask.client, ask.trigger_id, view)
@@ -239,9 +238,7 @@ def note_command(ask: Ask) -> dict | None:
             "Say which pupil: `/ssp note <UPN or name>`. To file a message you already "
             "have, use the message shortcut *Add to a pupil's plan* on it."
         )
-    query = " ".join(ask.words)
-    with ask.runtime.unit_of_work() as session:
-        choice = choose_pupil(query, find_pupils(session, ask.viewer, query), NOTE_PICK)
+    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), NOTE_PICK)
     if choice.pupil_id is None:
         return choice.choices
     _open_note(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id)

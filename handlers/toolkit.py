@@ -34,7 +34,7 @@ from bot import db
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services.pupils import MAX_MATCHES, PupilMatch
+from bot.services.pupils import MAX_MATCHES, PupilMatch, find_pupils
 from handlers.presenters import pupil_line
 
 log = logging.getLogger(__name__)
@@ -337,3 +337,9 @@ def requires_in_modal(allowed: Callable[[Viewer], bool], title: str, refusal: st
         return BoltResponse(status=200, body="")
 
     return check
+
+
+def find_one_pupil(runtime: Any, viewer: Viewer, query: str, button: PupilButton) -> PupilChoice:
+    """`choose_pupil` among the pupils this person may see (bot.services.pupils.find_pupils)."""
+    with runtime.unit_of_work() as session:
+        return choose_pupil(query, find_pupils(session, viewer, query), button)
