@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.config import Settings
 from handlers import (
-    actions,
     assignments,
     commands,
     events,
     monitoring,
+    pages,
     plan_editor,
     qa,
     reviews,
@@ -65,7 +65,7 @@ def create_app(
 
 def register_listeners(app: App) -> None:
     commands.register(app)
-    actions.register(app)
+    pages.register(app)
     events.register(app)
     plan_editor.register(app)
     team.register(app)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import assignments
-from handlers.context import runtime_of, viewer_of
+from handlers.context import Runtime
+from handlers.toolkit import as_int, done_modal, meta_of, text_value
+
+ACCEPTED = "You accepted this plan. Thank you! Open it any time with the button or `/ssp mine`."
+DECLINED = "Thank you for letting us know. The SENDCo has been told, and will find someone else."
 
 
 def register(app: App) -> None:
@@ -19,19 +24,19 @@ def register(app: App) -> None:
     app.view("ssp_assignment_decline")(decline)
 
 
-def accept(ack: Ack, action: dict, context: BoltContext, respond: Respond) -> None:
+def accept(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer) -> None:
     ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
     try:
         with runtime.unit_of_work() as session:
             assignment = assignments.answer(
                 session, viewer, _id(action), accept=True, reason=None, now=runtime.now()
             )
-            pupil_id = assignment.plan.pupil_id
-        text = "You accepted this plan. Thank you! Open it any time with the button or `/ssp mine`."
+            answered = _answered(ACCEPTED, assignment.plan.pupil_id)
     except UserError as refusal:
-        text, pupil_id = str(refusal), None
-    respond(replace_original=True, **_answered(text, pupil_id))
+        # Caught here rather than by toolkit.answer_error: the message is replaced whatever the
+        # answer, so its buttons (already answered, or not this person's) offer nothing more.
+        answered = _answered(str(refusal))
+    respond(replace_original=True, **answered)
 
 
 def ask_why(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
@@ -48,71 +53,38 @@ def ask_why(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
     )
 
 
-def decline(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    reason = ((view["state"]["values"].get("reason") or {}).get("value") or {}).get("value")
-    if not (reason or "").strip():
-        ack(
-            response_action="errors",
-            errors={"reason": "Please say why, so the SENDCo can find someone else."},
-        )
-        return
-    meta = json.loads(view.get("private_metadata") or "{}")
+def decline(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
+    reason = text_value(view["state"]["values"], "reason")
+    if reason is None:
+        raise UserError("Please say why, so the SENDCo can find someone else.", block_id="reason")
+    meta = meta_of(view)
     try:
         with runtime.unit_of_work() as session:
             assignments.answer(
                 session,
                 viewer,
-                int(meta.get("assignment_id") or 0),
+                as_int(meta.get("assignment_id")),
                 accept=False,
-                reason=reason.strip(),
+                reason=reason,
                 now=runtime.now(),
             )
-        text = (
-            "Thank you for letting us know. The SENDCo has been told, and will find someone else."
-        )
+        text = DECLINED
     except UserError as refusal:
+        # Caught here: the assignment message below loses its buttons whatever the answer.
         text = str(refusal)
-    ack(
-        response_action="update",
-        view=render_json(
-            "plan_notice_modal.json.j2",
-            title="I can't take this",
-            paragraphs=[text],
-            reload=False,
-            meta="{}",
-        ),
-    )
+    ack(response_action="update", view=done_modal("I can't take this", text))
     runtime.deliver_soon(client)
     if meta.get("channel") and meta.get("ts"):
         # The message keeps the answer, not the buttons, so it can't be answered twice.
         client.chat_update(
-            channel=meta["channel"],
-            ts=meta["ts"],
-            text=text,
-            blocks=_answered(text, None)["blocks"],
+            channel=meta["channel"], ts=meta["ts"], text=text, blocks=_answered(text)["blocks"]
         )
 
 
-def _answered(text: str, pupil_id: int | None) -> dict:
-    message = render_json("notice.json.j2", text=text)
-    if pupil_id is not None:
-        message["blocks"].append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": "ssp_open_plan",
-                        "value": str(pupil_id),
-                        "text": {"type": "plain_text", "text": "Open plan"},
-                    }
-                ],
-            }
-        )
-    return message
+def _answered(text: str, pupil_id: int | None = None) -> dict:
+    """The assignment message once answered: what happened, and the plan to open if accepted."""
+    return render_json("notice.json.j2", text=text, open_plan=pupil_id)
 
 
 def _id(action: dict) -> int:
-    value = action.get("value") or ""
-    return int(value) if value.isdigit() else 0
+    return max(0, as_int(action.get("value")))

@@ -6,18 +6,19 @@ go: a pager's value is the command it pages and the page number, routed back thr
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import render_json
 from handlers import export, monitoring, pages, plan_editor, qa, reviews, settings, team
 from handlers.context import Ask, Runtime, Subcommand, Usage
-from handlers.toolkit import UsageError, notice
+from handlers.presenters import PAGE_SEPARATOR
+from handlers.toolkit import UsageError, message, notice
 
 COMMANDS = ("/ssp",)
-PAGE_SEPARATOR = "|"
 EXPIRED = "That button has expired. Ask again with `/ssp`."
 
 
@@ -33,7 +34,7 @@ def ssp(
     client: WebClient,
     runtime: Runtime,
     viewer: Viewer,
-    today,
+    today: date,
 ) -> None:
     ack()
     asked = (command.get("text") or "").strip()
@@ -50,27 +51,19 @@ def turn_page(
     client: WebClient,
     runtime: Runtime,
     viewer: Viewer,
-    today,
+    today: date,
 ) -> None:
     """Previous/Next: the value names the command and page; who may see it is decided afresh."""
     ack()
     asked, _, number = str(action.get("value") or "").rpartition(PAGE_SEPARATOR)
     subcommand = TABLE.get(asked.split(" ", 1)[0].lower())
     if subcommand is None or not subcommand.pages or not number.isdigit():
-        respond(
-            replace_original=True,
-            **help_reply(viewer, "That button has expired. Ask again with `/ssp`."),
-        )
-        return
-    ask = _ask(asked, runtime, viewer, today, client, respond, None, page=int(number))
-    reply = answer(asked, ask)
+        reply = help_reply(viewer, EXPIRED)
+    else:
+        ask = _ask(asked, runtime, viewer, today, client, respond, None, page=int(number))
+        reply = answer(asked, ask)
     if reply is not None:
         respond(replace_original=True, **reply)
-
-
-def page_value(asked: str, page: int) -> str:
-    """What a pager button carries to come back to `asked` (e.g. "caseload") at `page`."""
-    return f"{asked}{PAGE_SEPARATOR}{page}"
 
 
 def answer(asked: str, ask: Ask) -> dict | None:
@@ -95,11 +88,12 @@ def answer(asked: str, ask: Ask) -> dict | None:
 def help_reply(viewer: Viewer, problem: str | None = None) -> dict:
     """`/ssp help`, generated from the table for this person (with what went wrong, if anything)."""
     lines = [usage.text for sub in TABLE.values() for usage in sub.help if usage.who(viewer)]
-    extra = {"problem": problem} if problem else {}
-    return {
-        "response_type": "ephemeral",
-        **render_json("ssp_help.json.j2", lines=lines, **extra),
-    }
+    return message(
+        "ssp_help.json.j2",
+        summary=f"{problem} Here's what /ssp can do." if problem else "Here's what /ssp can do.",
+        problem=problem,
+        can_do="\n".join(["*What `/ssp` can do for you*", *lines]),
+    )
 
 
 def _ask(asked, runtime, viewer, today, client, respond, trigger_id, page=1) -> Ask:
@@ -121,9 +115,13 @@ def _quote(text: str) -> str:
     return " ".join(text.split())[:60].replace("`", "'")
 
 
+def help_command(ask: Ask) -> dict:
+    return help_reply(ask.viewer)
+
+
 _HELP = Subcommand(
     "help",
-    lambda ask: help_reply(ask.viewer),
+    help_command,
     help=(Usage("`/ssp help` — this list"),),
 )
 

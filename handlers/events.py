@@ -3,13 +3,20 @@ is answered with how to file it on a plan (nobody reads the bot's direct message
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from handlers import pages
-from handlers.context import runtime_of, school_timezone, viewer_of
+from bot.access import Viewer
+from bot.render import escape_mrkdwn, render_json, uk_date
+from bot.services import audit
+from bot.services.caseload import school_caseload, viewer_home
+from handlers.context import Runtime
+from handlers.presenters import plural, pupil_line, review_when
 
 EVENTS = ("app_home_opened", "message.im")
+HOME_PLANS = 40  # plans listed on the App Home; `/ssp mine` pages through the rest
 
 FILE_IT = (
     "Nobody reads messages sent to SSP Bot. To file this one on a pupil's plan, open the "
@@ -27,11 +34,12 @@ def register(app: App) -> None:
     app.event("message")(answer_direct_message)
 
 
-def answer_direct_message(event: dict, client: WebClient, context: BoltContext) -> None:
+def answer_direct_message(
+    event: dict, client: WebClient, context: BoltContext, viewer: Viewer
+) -> None:
     """Something a member of staff typed in their DM with the bot: say privately what to do."""
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return  # edits, deletions, joins and the bot's own messages need no answer
-    viewer = viewer_of(context)
     client.chat_postEphemeral(
         channel=event["channel"],
         user=context.user_id,
@@ -39,9 +47,67 @@ def answer_direct_message(event: dict, client: WebClient, context: BoltContext) 
     )
 
 
-def publish_home(event: dict, client: WebClient, context: BoltContext) -> None:
+def publish_home(
+    event: dict,
+    client: WebClient,
+    context: BoltContext,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
+) -> None:
     if event.get("tab", "home") != "home":
         return
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    today = runtime.today(school_timezone(context))
-    client.views_publish(user_id=context.user_id, view=pages.home(runtime, viewer, today))
+    client.views_publish(user_id=context.user_id, view=home(runtime, viewer, today))
+
+
+def home(runtime: Runtime, viewer: Viewer, today: date) -> dict:
+    """The App Home view: the school at a glance (for those who see it), what waits for this
+    person's answer, and the plans they hold."""
+    with runtime.unit_of_work() as session:
+        plans, waiting = viewer_home(session, viewer, today)
+        caseload = (
+            school_caseload(session, viewer.school_id, today) if viewer.sees_whole_school else None
+        )
+        audit.record_list(
+            session,
+            via="App Home",
+            now=runtime.now(),
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            plans=[(p.plan_id, p.pupil_id) for p in plans],
+            detail="own caseload on App Home",
+        )
+    school = None
+    if caseload is not None:
+        t = caseload.totals
+        school = (
+            f"*The school*\n{t.plans} open plans · {t.due_soon} reviews due in the next 14 days · "
+            f"{t.overdue} overdue · {t.awaiting_qa} awaiting quality assurance · "
+            f"{t.open_monitoring} monitoring requests open\n"
+            "Type `/ssp caseload` for the full picture, `/ssp overdue` for who to chase."
+        )
+    more = max(0, len(plans) - HOME_PLANS)
+    return render_json(
+        "home.json.j2",
+        hello=(
+            f"Hello {escape_mrkdwn(viewer.name)}. This page is only visible to you. "
+            f"As of {uk_date(today)}."
+        ),
+        school=school,
+        waiting=(
+            f"*Waiting for you*\n{plural(waiting, 'thing is', 'things are')} waiting for your "
+            "answer in your messages from SSP Bot (reviews, assignments, teachers' feedback)."
+            if waiting
+            else "*Waiting for you*\nNothing is waiting for you. :white_check_mark:"
+        ),
+        heading=f"*Plans you hold* ({len(plans)})",
+        plans=[
+            (
+                f"{pupil_line(p.pupil_name, p.year_group)} · {p.status.label}\n"
+                f"{review_when(p.review_date, p.days_overdue)}",
+                p.pupil_id,
+            )
+            for p in plans[:HOME_PLANS]
+        ],
+        more=f"…and {more} more: type `/ssp mine` for the full list." if more else None,
+    )

@@ -8,25 +8,21 @@ only once Slack has accepted the file, so the log never claims a send that did n
 from __future__ import annotations
 
 import logging
-from datetime import date
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.access import Viewer
 from bot.document import render_html
 from bot.errors import UserError
-from bot.render import escape_mrkdwn, render_json, year_label
+from bot.render import escape_mrkdwn
 from bot.services.plan_document import (
     Audience,
     PlanDocument,
     load_plan_document,
     record_export,
 )
-from bot.services.pupils import MAX_MATCHES, find_pupils
-from handlers.context import Ask, Runtime, Subcommand, Usage
-from handlers.pages import NO_ACCESS
-from handlers.toolkit import UsageError
+from bot.services.pupils import find_pupils
+from handlers.context import Ask, Subcommand, Usage
+from handlers.toolkit import NO_ACCESS, NO_SUCH_PUPIL, UsageError, as_typed, choose_pupil, notice
 from models import PupilDisplay
 
 VIA = "/ssp export"
@@ -45,45 +41,32 @@ DASHES = ("—", "–")
 log = logging.getLogger(__name__)
 
 
-def export_command(
-    runtime: Runtime, client: WebClient, viewer: Viewer, words: list[str], today: date
-) -> dict:
-    """Keyword arguments for Bolt's `respond` (ephemeral), after sending the file if allowed."""
-    request = _parse(words)
+def export_command(ask: Ask) -> dict:
+    """Sends the plan to the asker as a file if they may have it; says what was done."""
+    request = _parse(ask.words)
     if request is None:
         raise UsageError(USAGE)
     query, audience = request
-    if not viewer.sees_anything:
-        return _notice(NO_ACCESS)
-    try:
-        with runtime.unit_of_work() as session:
-            matches = find_pupils(session, viewer, query)
-            if len(matches) > 1:
-                return _notice(_which_one(query, matches))
-            document = None
-            if matches:
-                document = load_plan_document(
-                    session,
-                    viewer,
-                    matches[0].pupil_id,
-                    audience=audience,
-                    recipient_staff_id=viewer.staff_id,
-                    via=VIA,
-                    now=runtime.now(),
-                    today=today,
-                )
-            if document is None:
-                return _notice(
-                    f"I couldn't find a pupil matching “{escape_mrkdwn(query[:80])}” among the "
-                    "pupils you can see. Try their surname, first and last name, or UPN."
-                )
-            html = render_html(TEMPLATE, doc=document)
-    except UserError as refusal:
-        return _notice(str(refusal))
+    runtime, viewer = ask.runtime, ask.viewer
+    with runtime.unit_of_work() as session:
+        choice = choose_pupil(query, find_pupils(session, viewer, query), None)
+        document = load_plan_document(
+            session,
+            viewer,
+            choice.pupil_id,
+            audience=audience,
+            recipient_staff_id=viewer.staff_id,
+            via=VIA,
+            now=runtime.now(),
+            today=ask.today,
+        )
+        if document is None:
+            raise UserError(NO_SUCH_PUPIL.format(query=escape_mrkdwn(as_typed(query)[:80])))
+        html = render_html(TEMPLATE, doc=document)
 
     try:
-        opened = client.conversations_open(users=viewer.slack_user_id)
-        client.files_upload_v2(
+        opened = ask.client.conversations_open(users=viewer.slack_user_id)
+        ask.client.files_upload_v2(
             channel=opened["channel"]["id"],
             content=html.encode("utf-8"),
             filename=_filename(document),
@@ -95,12 +78,12 @@ def export_command(
         # through when that fails. Log the error code only: the request names the pupil.
         code = error.response.get("error") if isinstance(error, SlackApiError) else None
         log.warning("could not send a plan document: %s %s", type(error).__name__, code)
-        return _notice(SLACK_REFUSED)
+        raise UserError(SLACK_REFUSED) from None
 
     with runtime.unit_of_work() as session:
         record_export(session, document)
     copy = "family copy" if document.is_family_copy else "staff copy, with staff-only notes"
-    return _notice(
+    return notice(
         f"I've sent {escape_mrkdwn(document.pupil.known_as)}'s plan ({copy}) to you as a file "
         "in your direct messages with SSP Bot."
     )
@@ -133,24 +116,6 @@ def _parse(words: list[str]) -> tuple[str, Audience] | None:
     return " ".join(query), audience
 
 
-def _which_one(query: str, matches) -> str:
-    if len(matches) > MAX_MATCHES:
-        return (
-            f"More than {MAX_MATCHES} pupils match “{escape_mrkdwn(query[:80])}”. Add more of "
-            "their name, or use their UPN."
-        )
-    lines = "\n".join(
-        f"• {escape_mrkdwn(m.name)}, {year_label(m.year_group)}"
-        + (f" ({escape_mrkdwn(m.form)})" if m.form else "")
-        + ("" if m.has_plan else ", no plan")
-        for m in matches
-    )
-    return (
-        f"Several pupils match “{escape_mrkdwn(query[:80])}”:\n{lines}\n"
-        "Say which one with more of their name, or their UPN: `/ssp export &lt;UPN&gt;`."
-    )
-
-
 def _slack_name(document: PlanDocument) -> str:
     """How the school wants pupils named in Slack messages, which Slack keeps."""
     pupil = document.pupil
@@ -170,26 +135,12 @@ def _title(document: PlanDocument) -> str:
     return f"SEN Support Plan: {_slack_name(document)} ({copy})"
 
 
-def _notice(text: str) -> dict:
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
-
-
 # --- /ssp subcommands answered here -----------------------------------------------------------
-
-
-def _export(ask: Ask) -> dict:
-    if not ask.words:
-        raise UsageError(
-            "Say which pupil: `/ssp export <UPN or name>` "
-            "(add `--for family` for the family's copy)."
-        )
-    return export_command(ask.runtime, ask.client, ask.viewer, ask.words, ask.today)
-
 
 SUBCOMMANDS = (
     Subcommand(
         "export",
-        _export,
+        export_command,
         help=(
             Usage(
                 "`/ssp export <UPN or name> [--for family]` — the plan as a printable document, "
@@ -199,5 +150,7 @@ SUBCOMMANDS = (
                 ),
             ),
         ),
+        allowed=lambda viewer: viewer.sees_anything,
+        refusal=NO_ACCESS,
     ),
 )

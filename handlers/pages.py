@@ -1,52 +1,199 @@
-"""Each `/ssp` answer: call one service, render one template. Shared by commands and buttons.
+"""The `/ssp` answers that read the caseload: `caseload`, `overdue`, `mine`, `pupil`, `glossary`.
 
-Every function returns keyword arguments for Bolt's `respond` (an ephemeral message).
+Each subcommand calls one service and renders one template; every reply is an ephemeral message
+(keyword arguments for Bolt's `respond`). The "Show" button beside a pupil, when a query matched
+several, is answered here too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from math import ceil
 
-from slack_sdk import WebClient
+from slack_bolt import Ack, App, Respond
+from sqlalchemy.orm import Session
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import escape_mrkdwn, render_json
+from bot.render import escape_mrkdwn, mention, uk_date, year_label
 from bot.services import assignments, audit, m365, monitoring, outbox, reviews
 from bot.services import glossary as glossary_service
-from bot.services.caseload import (
-    PlanLine,
-    holder_caseload,
-    overdue_reviews,
-    viewer_home,
-)
-from bot.services.caseload import school_caseload as school_caseload_query
+from bot.services.caseload import PlanLine, holder_caseload, overdue_reviews, school_caseload
 from bot.services.pupils import find_pupils, plan_summary
 from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.presenters import (
+    caseload_counts,
+    joined,
+    pager,
+    plan_at_a_glance,
+    plan_line,
+    plural,
+)
 from handlers.slack_api import staff_for_slack_user
-from handlers.toolkit import NO_SUCH_PUPIL, SHOW_PUPIL, UsageError, choose_pupil, mentioned_user
+from handlers.toolkit import (
+    NO_ACCESS,
+    NO_SUCH_PUPIL,
+    NOT_ON_STAFF_LIST,
+    SHOW_PUPIL,
+    WHOLE_SCHOOL_ONLY,
+    UsageError,
+    as_typed,
+    choose_pupil,
+    mentioned_user,
+    message,
+    notice,
+    page_of,
+    requires,
+)
 from models import School
 
 PAGE_SIZE = 15  # plans per message: well inside Slack's 50 blocks and 3,000 characters a block
 HOLDERS_PER_PAGE = 20
-
-WHOLE_SCHOOL_ONLY = (
-    "The whole-school view is for the SENDCo and senior leaders. "
-    "`/ssp mine` shows the plans you hold."
-)
-NO_ACCESS = (
-    "SSP Bot shows plans only to the SENDCo, senior leaders, case holders and a pupil's "
-    "teachers, and the school hasn't given you one of those roles. If that's wrong, ask your "
-    "SENDCo."
-)
+NOT_VISIBLE = "I couldn't find that pupil among the pupils you can see."
+MAY_ADD_TERMS = "Only the SENDCo, senior leaders and case holders can add to the glossary."
 
 
-def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
+def register(app: App) -> None:
+    sees_pupils = [requires(lambda viewer: viewer.sees_anything, NO_ACCESS)]
+    app.action("ssp_show_pupil", middleware=sees_pupils)(show_pupil)
+
+
+# --- /ssp caseload, overdue, mine --------------------------------------------------------------
+
+
+def caseload_command(ask: Ask) -> dict:
+    """The whole school's caseload, or one person's (`/ssp caseload @name`)."""
+    if not ask.words:
+        return _school_caseload(ask.runtime, ask.viewer, ask.today, ask.page)
+    slack_user_id = mentioned_user(ask.words[0]) if len(ask.words) == 1 else None
+    if slack_user_id is None:
+        raise UsageError("To see one person's caseload, mention them: `/ssp caseload @name`.")
+    with ask.runtime.unit_of_work() as session:
+        holder = staff_for_slack_user(session, ask.client, ask.viewer.school_id, slack_user_id)
+        if holder is None:
+            raise UserError(f"{NOT_ON_STAFF_LIST}, so they hold no plans here.")
+        if not ask.viewer.sees_whole_school and holder.id != ask.viewer.staff_id:
+            raise UserError(WHOLE_SCHOOL_ONLY)
+        holder_id, name = holder.id, holder.display_name
+    return _plan_list(
+        ask,
+        lambda session: holder_caseload(session, ask.viewer.school_id, holder_id, ask.today),
+        title=f"{name}'s caseload",
+        empty=f"{name} doesn't hold any plans at the moment.",
+        asked=f"caseload <@{slack_user_id}>",
+        via="/ssp caseload @someone",
+    )
+
+
+def overdue_command(ask: Ask) -> dict:
+    def escalated(session: Session) -> dict[int, str]:
+        school = session.get(School, ask.viewer.school_id)
+        return {
+            state.plan_id: "escalated: no notes 5+ school days after the reminder"
+            for state in reviews.review_states(session, school, ask.today)
+            if state.escalated
+        }
+
+    return _plan_list(
+        ask,
+        lambda session: overdue_reviews(session, ask.viewer.school_id, ask.today),
+        title="Overdue reviews",
+        empty="No reviews are overdue. :tada:",
+        asked="overdue",
+        via="/ssp overdue",
+        show_holder=True,
+        flags=escalated,
+    )
+
+
+def mine_command(ask: Ask) -> dict:
+    return _plan_list(
+        ask,
+        lambda session: holder_caseload(
+            session, ask.viewer.school_id, ask.viewer.staff_id, ask.today
+        ),
+        title="Plans you hold",
+        empty="You don't hold any SEN Support Plans at the moment.",
+        asked="mine",
+        via="/ssp mine",
+    )
+
+
+# --- /ssp pupil --------------------------------------------------------------------------------
+
+
+def pupil_command(ask: Ask) -> dict:
+    if not ask.words:
+        raise UsageError("Say which pupil: `/ssp pupil <UPN or name>`.")
+    query = " ".join(ask.words)
+    with ask.runtime.unit_of_work() as session:
+        choice = choose_pupil(query, find_pupils(session, ask.viewer, query), SHOW_PUPIL)
+        if choice.pupil_id is None:
+            return choice.choices
+        summary = _summary(ask.runtime, session, ask.viewer, choice.pupil_id, ask.today)
+    if summary is None:
+        raise UserError(NO_SUCH_PUPIL.format(query=escape_mrkdwn(as_typed(query)[:80])))
+    return summary
+
+
+def show_pupil(
+    ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer, today: date
+) -> None:
+    """The "Show" button beside one of several pupils a query matched."""
+    value = str(action.get("value") or "")
+    summary = None
+    if value.isdigit():
+        with runtime.unit_of_work() as session:
+            summary = _summary(runtime, session, viewer, int(value), today)
+    ack()
+    respond(replace_original=True, **(summary or notice(NOT_VISIBLE)))
+
+
+# --- /ssp glossary -----------------------------------------------------------------------------
+
+
+def glossary_command(ask: Ask) -> dict:
+    """`/ssp glossary` lists the school's acronyms; `/ssp glossary add ELSA "…"` adds one."""
+    words = ask.text.split(None, 2)
+    if not words:
+        with ask.runtime.unit_of_work() as session:
+            terms = glossary_service.glossary(session, ask.viewer.school_id)
+        return message(
+            "glossary.json.j2",
+            summary=f"The school's glossary: {len(terms)} acronyms explained",
+            about=(
+                f"{len(terms)} acronyms. Add or reword one with "
+                '`/ssp glossary add ACRONYM "what it means"`; any acronym in a plan that isn\'t '
+                "here is pointed out to its writer."
+            ),
+            chunks=_chunks(
+                [f"*{escape_mrkdwn(a)}*: {escape_mrkdwn(m)}" for a, m in terms.items()], 15
+            ),
+        )
+    if words[0].lower() != "add" or len(words) < 3:
+        raise UsageError(
+            'To add an acronym: `/ssp glossary add ELSA "Emotional Literacy Support Assistant: …"`.'
+        )
+    viewer = ask.viewer
+    if not (viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school):
+        raise UserError(MAY_ADD_TERMS)
+    acronym, meaning = words[1], _unquote(as_typed(words[2]))
+    with ask.runtime.unit_of_work() as session:
+        _, new = glossary_service.add_term(
+            session, viewer.school_id, acronym, meaning, ask.runtime.now()
+        )
+    done = "Added" if new else "Updated"
+    return notice(f"{done} *{escape_mrkdwn(acronym)}*: {escape_mrkdwn(meaning)}")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
     if not viewer.sees_whole_school:
-        return _notice(WHOLE_SCHOOL_ONLY)
+        raise UserError(WHOLE_SCHOOL_ONLY)
     with runtime.unit_of_work() as session:
-        caseload = school_caseload_query(session, viewer.school_id, today)
+        caseload = school_caseload(session, viewer.school_id, today)
         unanswered = assignments.unanswered_after_reminder(session, viewer.school_id)
         unreachable = outbox.unreachable(session, viewer.school_id)
         roster_sync = m365.sync_status(session, viewer.school_id)
@@ -59,207 +206,87 @@ def school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) ->
             staff_id=viewer.staff_id,
             detail="whole-school caseload counts",
         )
-    pages = max(1, ceil(len(caseload.holders) / HOLDERS_PER_PAGE))
-    page = min(max(page, 1), pages)
-    start = (page - 1) * HOLDERS_PER_PAGE
-    return _message(
+    shown = page_of(caseload.holders, page, HOLDERS_PER_PAGE)
+    totals = caseload.totals
+    follow_up = [
+        f"• {escape_mrkdwn(u.staff_name)} hasn't answered the assignment for "
+        f"{escape_mrkdwn(u.pupil_name)} (sent {uk_date(u.assigned_on)}), even after a reminder"
+        for u in unanswered[:10]
+    ] + [
+        f"• Couldn't reach {escape_mrkdwn(u.recipient)} ({outbox.kind_label(u.kind)}): {u.reason}"
+        for u in unreachable[:10]
+    ]
+    return message(
         "caseload_school.json.j2",
-        caseload=caseload,
-        holders=caseload.holders[start : start + HOLDERS_PER_PAGE],
-        page=page,
-        pages=pages,
-        page_key="caseload",
-        unanswered=unanswered[:10],
-        unreachable=[(u.recipient, outbox.kind_label(u.kind), u.reason) for u in unreachable[:10]],
-        roster_sync=roster_sync,
+        summary=f"School caseload: {totals.plans} plans, {totals.overdue} reviews overdue",
+        as_of=(
+            f"As of {uk_date(caseload.today)}. Due soon means in the next 14 days."
+            + (f" Page {shown.page} of {shown.pages}." if shown.pages > 1 else "")
+        ),
+        totals=f"*All plans*: {caseload_counts(totals)}",
+        holders=[
+            f"*{mention(h.slack_user_id, h.name) if h.staff_id else '_No case holder_'}*  "
+            f"{caseload_counts(h, short=True)}"
+            for h in shown.items
+        ],
+        follow_up="\n".join(["*Needs following up*", *follow_up]) if follow_up else None,
+        by_area="*By area of need*\n"
+        + ("\n".join(f"{label}: {n}" for label, n in caseload.by_area) or "none"),
+        by_year="*By year group*\n"
+        + ("\n".join(f"{year_label(year)}: {n}" for year, n in caseload.by_year) or "none"),
+        roster_sync=_roster_sync(roster_sync) if roster_sync else None,
+        pager=pager("caseload", shown),
     )
-
-
-def someones_caseload(
-    runtime: Runtime,
-    client: WebClient,
-    viewer: Viewer,
-    slack_user_id: str,
-    today: date,
-    page: int,
-) -> dict:
-    with runtime.unit_of_work() as session:
-        holder = staff_for_slack_user(session, client, viewer.school_id, slack_user_id)
-        if holder is None:
-            return _notice(
-                "I can't find that person on your school's staff list, so they hold no plans here."
-            )
-        if not viewer.sees_whole_school and holder.id != viewer.staff_id:
-            return _notice(WHOLE_SCHOOL_ONLY)
-        holder_id, holder_name = holder.id, holder.display_name
-    return _plan_list(
-        runtime,
-        viewer,
-        today,
-        page,
-        lines=lambda session: holder_caseload(session, viewer.school_id, holder_id, today),
-        title=f"{holder_name}'s caseload",
-        empty=f"{holder_name} doesn't hold any plans at the moment.",
-        page_key=f"caseload <@{slack_user_id}>",
-        via="/ssp caseload @someone",
-        show_holder=False,
-    )
-
-
-def my_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
-    return _plan_list(
-        runtime,
-        viewer,
-        today,
-        page,
-        lines=lambda session: holder_caseload(session, viewer.school_id, viewer.staff_id, today),
-        title="Plans you hold",
-        empty="You don't hold any SEN Support Plans at the moment.",
-        page_key="mine",
-        via="/ssp mine",
-        show_holder=False,
-    )
-
-
-def overdue(runtime: Runtime, viewer: Viewer, today: date, page: int) -> dict:
-    if not viewer.sees_whole_school:
-        return _notice(WHOLE_SCHOOL_ONLY)
-
-    def escalated(session) -> dict[int, str]:
-        school = session.get(School, viewer.school_id)
-        return {
-            state.plan_id: "escalated: no notes 5+ school days after the reminder"
-            for state in reviews.review_states(session, school, today)
-            if state.escalated
-        }
-
-    return _plan_list(
-        runtime,
-        viewer,
-        today,
-        page,
-        lines=lambda session: overdue_reviews(session, viewer.school_id, today),
-        title="Overdue reviews",
-        empty="No reviews are overdue. :tada:",
-        page_key="overdue",
-        via="/ssp overdue",
-        show_holder=True,
-        flags=escalated,
-    )
-
-
-def glossary(runtime: Runtime, viewer: Viewer, arguments: str) -> dict:
-    """`/ssp glossary` lists the school's acronyms; `/ssp glossary add ELSA "…"` adds one."""
-    words = arguments.split(None, 2)
-    if not words:
-        with runtime.unit_of_work() as session:
-            terms = glossary_service.glossary(session, viewer.school_id)
-        return _message("glossary.json.j2", terms=list(terms.items()))
-    if words[0].lower() != "add" or len(words) < 3:
-        raise UsageError(
-            'To add an acronym: `/ssp glossary add ELSA "Emotional Literacy Support Assistant: …"`.'
-        )
-    if not (viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school):
-        return _notice("Only the SENDCo, senior leaders and case holders can add to the glossary.")
-    acronym, meaning = words[1], _unquote(_unescape(words[2]))
-    try:
-        with runtime.unit_of_work() as session:
-            _, new = glossary_service.add_term(
-                session, viewer.school_id, acronym, meaning, runtime.now()
-            )
-    except UserError as refusal:
-        return _notice(str(refusal))
-    return _notice(
-        f"{'Added' if new else 'Updated'} *{escape_mrkdwn(acronym)}*: {escape_mrkdwn(meaning)}"
-    )
-
-
-def pupil(runtime: Runtime, viewer: Viewer, query: str, today: date) -> dict:
-    if not viewer.sees_anything:
-        return _notice(NO_ACCESS)
-    with runtime.unit_of_work() as session:
-        choice = choose_pupil(query, find_pupils(session, viewer, query), SHOW_PUPIL)
-        if choice.pupil_id is None:
-            return choice.choices
-        summary = _summary(runtime, session, viewer, choice.pupil_id, today)
-    if summary is None:
-        raise UserError(NO_SUCH_PUPIL.format(query=query[:80]))
-    return summary
-
-
-def pupil_by_id(runtime: Runtime, viewer: Viewer, value: str, today: date) -> dict:
-    not_found = _notice("I couldn't find that pupil among the pupils you can see.")
-    if not value.isdigit() or not viewer.sees_anything:
-        return not_found
-    with runtime.unit_of_work() as session:
-        return _summary(runtime, session, viewer, int(value), today) or not_found
-
-
-def home(runtime: Runtime, viewer: Viewer, today: date) -> dict:
-    with runtime.unit_of_work() as session:
-        plans, waiting = viewer_home(session, viewer, today)
-        caseload = (
-            school_caseload_query(session, viewer.school_id, today)
-            if viewer.sees_whole_school
-            else None
-        )
-        audit.record_list(
-            session,
-            via="App Home",
-            now=runtime.now(),
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
-            plans=[(p.plan_id, p.pupil_id) for p in plans],
-            detail="own caseload on App Home",
-        )
-    return render_json(
-        "home.json.j2",
-        viewer=viewer,
-        plans=plans[:40],
-        more=max(0, len(plans) - 40),
-        waiting=waiting,
-        caseload=caseload,
-        today=today,
-    )
-
-
-# --- helpers ----------------------------------------------------------------------------------
 
 
 def _plan_list(
-    runtime, viewer, today, page, *, lines, title, empty, page_key, via, show_holder, flags=None
+    ask: Ask,
+    lines: Callable[[Session], list[PlanLine]],
+    *,
+    title: str,
+    empty: str,
+    asked: str,
+    via: str,
+    show_holder: bool = False,
+    flags: Callable[[Session], dict[int, str]] | None = None,
 ) -> dict:
-    with runtime.unit_of_work() as session:
-        all_lines: list[PlanLine] = lines(session)
+    with ask.runtime.unit_of_work() as session:
+        shown = page_of(lines(session), ask.page, PAGE_SIZE)
         flagged = flags(session) if flags else {}
-        pages = max(1, ceil(len(all_lines) / PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        shown = all_lines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         audit.record_list(
             session,
             via=via,
-            now=runtime.now(),
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
-            plans=[(p.plan_id, p.pupil_id) for p in shown],
+            now=ask.runtime.now(),
+            school_id=ask.viewer.school_id,
+            staff_id=ask.viewer.staff_id,
+            plans=[(p.plan_id, p.pupil_id) for p in shown.items],
             detail=title,
         )
-    return _message(
+    shown_pager = pager(asked, shown)
+    return message(
         "plan_list.json.j2",
+        summary=f"{title}: {plural(shown.total, 'plan')}",
         title=title,
         empty=empty,
-        lines=shown,
-        total=len(all_lines),
-        page=page,
-        pages=pages,
-        page_key=page_key,
-        show_holder=show_holder,
-        today=today,
-        flagged=flagged,
+        about=joined(
+            plural(shown.total, "plan"),
+            shown_pager.of() if shown.pages > 1 else None,
+            f"as of {uk_date(ask.today)}",
+            f":rotating_light: {len(flagged)} escalated to the SENDCo" if flagged else None,
+        ),
+        plans=[
+            (
+                plan_line(p, show_holder=show_holder, flag=flagged.get(p.plan_id)),
+                p.pupil_id,
+            )
+            for p in shown.items
+        ],
+        pager=shown_pager,
     )
 
 
-def _summary(runtime, session, viewer, pupil_id, today) -> dict | None:
+def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, today: date):
+    """The pupil's plan at a glance, or None if there is no such pupil the viewer may see."""
     summary = plan_summary(
         session, viewer, pupil_id, via="/ssp pupil", now=runtime.now(), today=today
     )
@@ -272,18 +299,44 @@ def _summary(runtime, session, viewer, pupil_id, today) -> dict | None:
     if summary.plan is not None and not summary.teacher_view:
         # Teachers' answers: for the SENDCo, senior leaders and the case holder only.
         feedback = monitoring.feedback_for(session, summary.plan.id, summary.plan.cycle_number)
-    return _message(
-        "pupil_summary.json.j2", s=summary, today=today, can_open=can_open, feedback=feedback
+    return message(
+        "pupil_summary.json.j2",
+        summary=f"Plan summary for {summary.pupil.known_as}",
+        title=summary.pupil.known_as,
+        paragraphs=plan_at_a_glance(summary, today, feedback),
+        open_plan=summary.pupil.id if can_open else None,
+        footer=(
+            None
+            if summary.plan is None
+            else "Only you can see this."
+            + (
+                " As one of their teachers you see the adjustments and targets; the SENDCo "
+                "and case holder see the whole plan."
+                if summary.teacher_view
+                else ""
+            )
+        ),
     )
 
 
-def _message(template: str, **context) -> dict:
-    return {"response_type": "ephemeral", **render_json(template, **context)}
+def _roster_sync(sync) -> str:
+    when = f"{uk_date(sync.attempted_at)} at {sync.attempted_at:%H:%M}"
+    if sync.ok:
+        return f"Roster last synced from Microsoft 365 on {when}: {escape_mrkdwn(sync.result)}."
+    last = (
+        f"Last successful sync: {uk_date(sync.last_success)} at {sync.last_success:%H:%M}."
+        if sync.last_success
+        else "It has not synced successfully yet."
+    )
+    return (
+        f":warning: Roster sync from Microsoft 365 failed on {when}: "
+        f"{escape_mrkdwn(sync.result)} {last}"
+    )
 
 
-def _unescape(text: str) -> str:
-    # Slack escapes &, < and > in command text; we store plain text and escape when showing it.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def _chunks(lines: list[str], per_chunk: int) -> list[str]:
+    """Lines gathered into paragraphs of `per_chunk`, each well inside a section's limit."""
+    return ["\n".join(lines[i : i + per_chunk]) for i in range(0, len(lines), per_chunk)]
 
 
 def _unquote(text: str) -> str:
@@ -294,34 +347,12 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _notice(text: str) -> dict:
-    return _message("notice.json.j2", text=text)
-
-
 # --- /ssp subcommands answered here -----------------------------------------------------------
-
-
-def _caseload(ask: Ask) -> dict:
-    if not ask.words:
-        return school_caseload(ask.runtime, ask.viewer, ask.today, page=ask.page)
-    slack_user_id = mentioned_user(ask.words[0]) if len(ask.words) == 1 else None
-    if slack_user_id is None:
-        raise UsageError("To see one person's caseload, mention them: `/ssp caseload @name`.")
-    return someones_caseload(
-        ask.runtime, ask.client, ask.viewer, slack_user_id, ask.today, ask.page
-    )
-
-
-def _pupil(ask: Ask) -> dict:
-    if not ask.words:
-        raise UsageError("Say which pupil: `/ssp pupil <UPN or name>`.")
-    return pupil(ask.runtime, ask.viewer, " ".join(ask.words), ask.today)
-
 
 SUBCOMMANDS = (
     Subcommand(
         "caseload",
-        _caseload,
+        caseload_command,
         help=(
             Usage(
                 "`/ssp caseload` — the whole school: each case holder's plans, reviews due and "
@@ -339,36 +370,40 @@ SUBCOMMANDS = (
     ),
     Subcommand(
         "overdue",
-        lambda ask: overdue(ask.runtime, ask.viewer, ask.today, page=ask.page),
+        overdue_command,
         help=(
             Usage(
                 "`/ssp overdue` — overdue reviews, oldest first, with the case holder to chase",
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),
+        allowed=lambda viewer: viewer.sees_whole_school,
+        refusal=WHOLE_SCHOOL_ONLY,
         takes_words=False,
         pages=True,
     ),
     Subcommand(
         "pupil",
-        _pupil,
+        pupil_command,
         help=(
             Usage(
                 "`/ssp pupil <UPN or name>` — a pupil's plan at a glance",
                 lambda viewer: viewer.sees_anything,
             ),
         ),
+        allowed=lambda viewer: viewer.sees_anything,
+        refusal=NO_ACCESS,
     ),
     Subcommand(
         "mine",
-        lambda ask: my_caseload(ask.runtime, ask.viewer, ask.today, page=ask.page),
+        mine_command,
         help=(Usage("`/ssp mine` — the plans you hold"),),
         takes_words=False,
         pages=True,
     ),
     Subcommand(
         "glossary",
-        lambda ask: glossary(ask.runtime, ask.viewer, ask.text),
+        glossary_command,
         help=(
             Usage('`/ssp glossary` — acronyms explained; `/ssp glossary add ELSA "…"` adds one'),
         ),

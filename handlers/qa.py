@@ -1,58 +1,90 @@
-"""`/ssp qa`: the SENDCo's quality assurance of plans written or changed by case holders."""
+"""`/ssp qa`: the SENDCo's quality assurance of plans written or changed by case holders, and
+the case holder's "Send for quality assurance" button in the plan form."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import render_json
+from bot.render import escape_mrkdwn, render_json, uk_date
 from bot.services import audit, qa, quality
-from bot.services.plans import PlanChanged
-from handlers.context import Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
+from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.presenters import joined, plural, pupil_line
+from handlers.toolkit import (
+    as_int,
+    done_modal,
+    message,
+    meta_of,
+    requires,
+    selected_value,
+    text_value,
+)
 from models import Plan
 
 ONLY_SENDCO = "Quality assurance is for the SENDCo."
+TITLE = "Quality assurance"
+SHOWN = 45  # plans listed: inside Slack's 50 blocks a message
 
 
 def register(app: App) -> None:
-    app.action("ssp_qa_open")(open_review)
-    app.view("ssp_qa_decide")(save_decision)
-    app.action("plan_submit_qa")(send_for_qa)
+    sendco_only = [requires(lambda viewer: viewer.is_sendco, ONLY_SENDCO)]
+    app.action("ssp_qa_open", middleware=sendco_only)(open_review)
+    app.view("ssp_qa_decide", middleware=sendco_only)(save_decision)
+    app.action("plan_submit_qa")(send_for_qa)  # the service checks it is the plan's writer
 
 
-def qa_command(runtime: Runtime, viewer: Viewer) -> dict:
-    if not viewer.is_sendco:
-        return _notice(ONLY_SENDCO)
-    with runtime.unit_of_work() as session:
-        plans = qa.awaiting(session, viewer.school_id)
-    return {"response_type": "ephemeral", **render_json("qa_list.json.j2", plans=plans)}
+def qa_command(ask: Ask) -> dict:
+    with ask.runtime.unit_of_work() as session:
+        plans = qa.awaiting(session, ask.viewer.school_id)
+    return message(
+        "qa_list.json.j2",
+        summary=f"{len(plans)} plans awaiting quality assurance",
+        about=(
+            f"{plural(len(plans), 'plan')}, longest waiting first. "
+            "*Review* shows an automatic check against the guidance, then approve or return "
+            "with comments."
+        ),
+        plans=[
+            (
+                joined(
+                    pupil_line(p.pupil_name, p.year_group),
+                    f"case holder {escape_mrkdwn(p.case_holder) if p.case_holder else 'none'}",
+                )
+                + f"\nwaiting since {uk_date(p.waiting_since.date())}",
+                p.plan_id,
+            )
+            for p in plans[:SHOWN]
+        ],
+    )
 
 
 def open_review(
-    ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext, respond: Respond
+    ack: Ack,
+    action: dict,
+    body: dict,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
 ) -> None:
-    ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    if not viewer.is_sendco or not action["value"].isdigit():
-        respond(**_notice(ONLY_SENDCO))
-        return
-    today = runtime.today(school_timezone(context))
+    """ "Review" beside a plan in `/ssp qa`: the automatic check, and the decision form."""
+    plan_id = as_int(action.get("value"))
     with runtime.unit_of_work() as session:
-        report = quality.check_plan_in_db(session, viewer.school_id, int(action["value"]), today)
+        report = quality.check_plan_in_db(session, viewer.school_id, plan_id, today)
         plan = session.scalar(
             select(Plan)
-            .where(Plan.id == int(action["value"]), Plan.school_id == viewer.school_id)
+            .where(Plan.id == plan_id, Plan.school_id == viewer.school_id)
             .options(selectinload(Plan.pupil), selectinload(Plan.case_holder))
         )
         if report is None or plan is None:
-            respond(**_notice("That plan can't be found."))
-            return
+            raise UserError("That plan can't be found.")
         audit.record(
             session,
             action="read",
@@ -63,92 +95,79 @@ def open_review(
             plan=plan,
             detail="quality assurance review",
         )
+        holder = plan.case_holder
         view = render_json(
             "qa_modal.json.j2",
-            plan=plan,
             pupil_name=plan.pupil.known_as,
-            report=report,
+            about=joined(
+                f"Plan {plan.cycle_number}",
+                f"case holder {escape_mrkdwn(holder.display_name) if holder else 'none'}",
+                report.summary(),
+            ),
+            checks=[_check(check) for check in report.checks],
             meta=json.dumps({"plan_id": plan.id, "version": plan.version}),
         )
+    ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def save_decision(ack: Ack, view: dict, context: BoltContext, client: WebClient) -> None:
-    runtime, viewer = runtime_of(context), viewer_of(context)
+def save_decision(
+    ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer, today: date
+) -> None:
     values = view["state"]["values"]
-    decision = (
-        ((values.get("decision") or {}).get("value") or {}).get("selected_option") or {}
-    ).get("value")
-    comments = ((values.get("comments") or {}).get("value") or {}).get("value")
+    decision = selected_value(values, "decision")
+    comments = text_value(values, "comments")
     if decision not in ("approve", "return"):
-        ack(response_action="errors", errors={"decision": "Please approve or return the plan."})
-        return
-    if decision == "return" and not (comments or "").strip():
-        ack(
-            response_action="errors",
-            errors={"comments": "Say what needs to change, so the case holder knows."},
+        raise UserError("Please approve or return the plan.", block_id="decision")
+    if decision == "return" and not comments:
+        raise UserError("Say what needs to change, so the case holder knows.", block_id="comments")
+    meta = meta_of(view)
+    with runtime.unit_of_work() as session:
+        plan = qa.decide(
+            session,
+            viewer,
+            plan_id=meta.get("plan_id"),
+            expected_version=meta.get("version"),
+            approve=decision == "approve",
+            comments=comments,
+            now=runtime.now(),
+            today=today,
         )
-        return
-    meta = json.loads(view.get("private_metadata") or "{}")
-    try:
-        with runtime.unit_of_work() as session:
-            plan = qa.decide(
-                session,
-                viewer,
-                plan_id=meta.get("plan_id"),
-                expected_version=meta.get("version"),
-                approve=decision == "approve",
-                comments=comments,
-                now=runtime.now(),
-                today=runtime.today(school_timezone(context)),
-            )
-            name = plan.pupil.known_as
-    except (PlanChanged, UserError) as refusal:
-        ack(response_action="update", view=_notice_modal(str(refusal)))
-        return
-    runtime.deliver_soon(client)
+        name = plan.pupil.known_as
     ack(
         response_action="update",
-        view=_notice_modal(
+        view=done_modal(
+            TITLE,
             f"{name}'s plan is approved and now active."
             if decision == "approve"
-            else f"{name}'s plan has gone back to its case holder with your comments."
+            else f"{name}'s plan has gone back to its case holder with your comments.",
         ),
     )
+    runtime.deliver_soon(client)
 
 
-def send_for_qa(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    """The case holder's "Send for quality assurance" button in the plan modal."""
+def send_for_qa(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
+    """The case holder's "Send for quality assurance" button in the plan form."""
+    meta = meta_of(body["view"])
+    with runtime.unit_of_work() as session:
+        qa.submit_for_qa(
+            session,
+            viewer,
+            plan_id=meta.get("plan_id"),
+            expected_version=meta.get("version"),
+            now=runtime.now(),
+        )
     ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    meta = json.loads(body["view"].get("private_metadata") or "{}")
-    try:
-        with runtime.unit_of_work() as session:
-            qa.submit_for_qa(
-                session,
-                viewer,
-                plan_id=meta.get("plan_id"),
-                expected_version=meta.get("version"),
-                now=runtime.now(),
-            )
-            text = "Sent to the SENDCo for quality assurance."
-    except (PlanChanged, UserError) as refusal:
-        text = str(refusal)
-    client.views_push(trigger_id=body["trigger_id"], view=_notice_modal(text))
-
-
-def _notice_modal(text: str) -> dict:
-    return render_json(
-        "plan_notice_modal.json.j2",
-        title="Quality assurance",
-        paragraphs=[text],
-        reload=False,
-        meta="{}",
+    client.views_push(
+        trigger_id=body["trigger_id"],
+        view=done_modal(TITLE, "Sent to the SENDCo for quality assurance."),
     )
 
 
-def _notice(text: str) -> dict:
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+def _check(check: quality.Check) -> str:
+    mark = ":white_check_mark:" if check.passed else ":warning:"
+    problems = "".join(f"\n• {escape_mrkdwn(problem)}" for problem in check.problems[:8])
+    return f"{mark} *{check.title}*{problems}"
 
 
 # --- /ssp subcommands answered here -----------------------------------------------------------
@@ -156,7 +175,7 @@ def _notice(text: str) -> dict:
 SUBCOMMANDS = (
     Subcommand(
         "qa",
-        lambda ask: qa_command(ask.runtime, ask.viewer),
+        qa_command,
         help=(
             Usage(
                 "`/ssp qa` — plans awaiting quality assurance, with an automatic check against "
@@ -164,6 +183,8 @@ SUBCOMMANDS = (
                 lambda viewer: viewer.is_sendco,
             ),
         ),
+        allowed=lambda viewer: viewer.is_sendco,
+        refusal=ONLY_SENDCO,
         takes_words=False,
     ),
 )

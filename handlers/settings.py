@@ -6,13 +6,13 @@ change them: `/ssp settings review-notice N`, `review-interval N`, `school-hours
 
 from __future__ import annotations
 
-from datetime import date
-
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import render_json
+from bot.render import escape_mrkdwn
 from bot.services import schools
-from handlers.context import Runtime, Subcommand, Usage
+from handlers.context import Ask, Subcommand, Usage
+from handlers.presenters import plural
+from handlers.toolkit import message
 
 VIA = "/ssp settings"
 WHOLE_SCHOOL_ONLY = (
@@ -20,36 +20,33 @@ WHOLE_SCHOOL_ONLY = (
     "`/ssp mine` shows the plans you hold."
 )
 ONLY_SENDCO = "Only the SENDCo can change the school's settings; `/ssp settings` shows them."
+CALENDAR_LINES = 250  # ten sections of 25 lines: the rest is cut, with a line saying so
 
 
-def settings_command(runtime: Runtime, viewer: Viewer, rest: list[str], today: date) -> dict:
-    """Shows the settings, or changes one (`rest` is what follows `/ssp settings`).
+def settings_command(ask: Ask) -> dict:
+    """Shows the settings, or changes one (the words after `/ssp settings` say which).
 
-    `today` is unused: what today means for prompts comes from the clock in the school's own
-    time zone, with the school hours, in the service.
+    What today means for prompts comes from the clock in the school's own time zone, with the
+    school hours, in the service; so the Ask's `today` is not used here.
     """
-    if not viewer.sees_whole_school:
-        return _notice(WHOLE_SCHOOL_ONLY)
-    if not rest:
+    runtime, viewer = ask.runtime, ask.viewer
+    if not ask.words:
         with runtime.unit_of_work() as session:
             shown = schools.school_settings(session, viewer.school_id, runtime.now())
         return _render(viewer, shown, changed=[])
     if not viewer.is_sendco:
-        return _notice(ONLY_SENDCO)
-    try:
-        change = _parse(rest[0].lower(), rest[1:])
-        with runtime.unit_of_work() as session:
-            changed = schools.change_settings(
-                session,
-                viewer.school_id,
-                staff_id=viewer.staff_id,
-                now=runtime.now(),
-                via=VIA,
-                **change,
-            )
-            shown = schools.school_settings(session, viewer.school_id, runtime.now())
-    except UserError as refusal:
-        return _notice(str(refusal))
+        raise UserError(ONLY_SENDCO)
+    change = _parse(ask.words[0].lower(), ask.words[1:])
+    with runtime.unit_of_work() as session:
+        changed = schools.change_settings(
+            session,
+            viewer.school_id,
+            staff_id=viewer.staff_id,
+            now=runtime.now(),
+            via=VIA,
+            **change,
+        )
+        shown = schools.school_settings(session, viewer.school_id, runtime.now())
     return _render(viewer, shown, changed=changed)
 
 
@@ -88,25 +85,79 @@ def _parse(setting: str, values: list[str]) -> dict:
 
 
 def _render(viewer: Viewer, shown: schools.SchoolSettings, changed: list[str]) -> dict:
-    return {
-        "response_type": "ephemeral",
-        **render_json(
-            "settings.json.j2",
-            s=shown,
-            changed=changed,
-            can_change=viewer.is_sendco,
-            notice_days=schools.REVIEW_NOTICE_DAYS,
-            interval_days=schools.REVIEW_INTERVAL_DAYS,
+    done = "; ".join(changed)
+    done = done[:1].upper() + done[1:]
+    title = f"School settings for {shown.name}"
+    return message(
+        "settings.json.j2",
+        summary=f"{done}. {title}" if changed else title,
+        title=f"Settings: {shown.name}",
+        done=f":white_check_mark: {escape_mrkdwn(done)}." if changed else None,
+        paragraphs=[_general(shown), _timings(shown), *_calendar(shown.calendar_lines)],
+        cut=(
+            f"…and {len(shown.calendar_lines) - CALENDAR_LINES} more lines of the calendar."
+            if len(shown.calendar_lines) > CALENDAR_LINES
+            else None
         ),
-    }
+        today=escape_mrkdwn(shown.describe_today()),
+        footer=(
+            "Change them: `/ssp settings review-notice N` "
+            f"({_span(schools.REVIEW_NOTICE_DAYS)} school days), "
+            f"`/ssp settings review-interval N` ({_span(schools.REVIEW_INTERVAL_DAYS)}), "
+            "`/ssp settings school-hours 08:40 15:30`. Term dates: `sspbot import terms FILE`; "
+            "time zone and how pupils are named: `sspbot school set`."
+            if viewer.is_sendco
+            else "Only the SENDCo can change these settings."
+        ),
+    )
+
+
+def _general(s: schools.SchoolSettings) -> str:
+    named = (
+        "named by their initials (forms and private replies still show names)"
+        if s.pupil_display.value == "initials"
+        else "named in full"
+    )
+    timezone = escape_mrkdwn(s.timezone)
+    return (
+        f"*Time zone:* {timezone}\n"
+        f"*School hours:* {s.hours}, {timezone}. Prompts go out only in school hours, on school "
+        "days.\n"
+        f"*Pupils in Slack messages:* {named}"
+    )
+
+
+def _timings(s: schools.SchoolSettings) -> str:
+    snooze = ", ".join(str(n) for n in s.snooze_choices[:-1]) + f" or {s.snooze_choices[-1]}"
+    return "\n".join(
+        [
+            "*Review timings*, in school days (weekends, holidays and closures don't count):",
+            f"• The case holder is prompted *{_days(s.review_notice_school_days)}* before a "
+            "plan's review date.",
+            "• If no review notes are logged, a reminder goes on the review date.",
+            f"• Still none {_days(s.escalation_after_school_days)} after that: it is escalated "
+            "to the SENDCo.",
+            f"• A case holder may snooze a prompt once, by {snooze} school days.",
+            "• SENDCos get a weekly digest on the first school day of each week.",
+            f"• After a review, the next one is proposed *{_days(s.review_interval_school_days)}*"
+            " later.",
+        ]
+    )
+
+
+def _calendar(lines: list[str]) -> list[str]:
+    """The calendar in sections of 25 lines, the first headed, at most CALENDAR_LINES in all."""
+    shown = [escape_mrkdwn(line) for line in lines[:CALENDAR_LINES]]
+    chunks = ["\n".join(shown[i : i + 25]) for i in range(0, len(shown), 25)]
+    return [f"*Calendar*\n{chunk}" if n == 0 else chunk for n, chunk in enumerate(chunks)]
+
+
+def _days(count: int) -> str:
+    return plural(count, "school day")
 
 
 def _span(allowed: range) -> str:
     return f"{allowed.start} to {allowed.stop - 1}"
-
-
-def _notice(text: str) -> dict:
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
 
 
 # --- /ssp subcommands answered here -----------------------------------------------------------
@@ -114,12 +165,14 @@ def _notice(text: str) -> dict:
 SUBCOMMANDS = (
     Subcommand(
         "settings",
-        lambda ask: settings_command(ask.runtime, ask.viewer, ask.words, ask.today),
+        settings_command,
         help=(
             Usage(
                 "`/ssp settings` — the school's calendar, school hours and review timings",
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),
+        allowed=lambda viewer: viewer.sees_whole_school,
+        refusal=WHOLE_SCHOOL_ONLY,
     ),
 )

@@ -1,251 +1,260 @@
-"""The SSP team, the priority list and delegation: `/ssp team`, `/ssp priority`, `/ssp assign`."""
+"""The SSP team, the priority list and delegation: `/ssp team`, `/ssp priority`, `/ssp assign`,
+and the buttons and form that delegate plans from the priority list. Delegating is the SENDCo's
+alone: every button and the form check it again, however they were reached.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import re
 from datetime import date
-from math import ceil
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import escape_mrkdwn, render_json
+from bot.render import escape_mrkdwn, mention, render_json, year_label
 from bot.services import team as team_service
-from bot.services.pupils import MAX_MATCHES, find_pupils
-from handlers.context import Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
+from bot.services.pupils import find_pupils
+from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.presenters import joined, pager, plural, pupil_line
 from handlers.slack_api import staff_for_slack_user
+from handlers.toolkit import (
+    NOT_ON_STAFF_LIST,
+    NOT_SENDCO,
+    UsageError,
+    as_int,
+    as_typed,
+    choose_pupil,
+    mentioned_user,
+    message,
+    meta_of,
+    notice,
+    page_of,
+    requires,
+    selected_value,
+    text_value,
+)
 from models import Pupil
 
-log = logging.getLogger(__name__)
-
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 PRIORITY_PER_PAGE = 15
-NOT_SENDCO = "Only the SENDCo manages the SSP team and delegates plans."
+PROPOSED_AT_ONCE = 40  # pairs one confirmation assigns: a message's worth
 WHOLE_SCHOOL = "The SSP team and the priority list are for the SENDCo and senior leaders."
+NO_TEAM_YET = "There is nobody on the SSP team yet. Add case holders with `/ssp team add @name`."
 
 
 def register(app: App) -> None:
-    app.action("ssp_assign_open")(open_assign_modal)
-    app.action("ssp_assign_auto")(propose_all)
-    app.action("ssp_assign_confirm")(confirm_all)
-    app.view("ssp_assign")(save_assignment)
+    sendco_only = [requires(lambda viewer: viewer.is_sendco, NOT_SENDCO)]
+    app.action("ssp_assign_open", middleware=sendco_only)(open_assign_modal)
+    app.action("ssp_assign_auto", middleware=sendco_only)(propose_all)
+    app.action("ssp_assign_confirm", middleware=sendco_only)(confirm_all)
+    app.view("ssp_assign", middleware=sendco_only)(save_assignment)
 
 
 # --- /ssp team ------------------------------------------------------------------------------
 
 
-def team_command(runtime: Runtime, client: WebClient, viewer: Viewer, words: list[str]) -> dict:
-    if not words:
+def team_command(ask: Ask) -> dict:
+    runtime, viewer = ask.runtime, ask.viewer
+    if not ask.words:
         if not viewer.sees_whole_school:
-            return _notice(WHOLE_SCHOOL)
+            raise UserError(WHOLE_SCHOOL)
         with runtime.unit_of_work() as session:
             members = team_service.team(session, viewer.school_id)
-        return _message("team.json.j2", members=members)
-    action, rest = words[0].lower(), words[1:]
-    if action not in ("add", "remove") or not rest or not MENTION.match(rest[0]):
-        return _notice(
+        return message(
+            "team.json.j2",
+            summary=f"The SSP team: {len(members)} case holders",
+            about=(
+                f"{len(members)} case holders, {sum(m.plans for m in members)} plans held. Add "
+                "someone with `/ssp team add @name [areas, year groups, house]`; remove with "
+                "`/ssp team remove @name`."
+            ),
+            members=[
+                f"*{mention(m.slack_user_id, m.name)}*  "
+                f"{joined(plural(m.plans, 'plan'), escape_mrkdwn(m.describe()))}"
+                for m in members[:45]
+            ],
+            more=f"…and {len(members) - 45} more." if len(members) > 45 else None,
+        )
+    action, rest = ask.words[0].lower(), ask.words[1:]
+    slack_user_id = mentioned_user(rest[0]) if rest else None
+    if action not in ("add", "remove") or slack_user_id is None:
+        raise UsageError(
             "Use `/ssp team`, `/ssp team add @name [areas, year groups, house]` "
             "(e.g. `/ssp team add @name SEMH Y7 Y8`) or `/ssp team remove @name`."
         )
     if not viewer.is_sendco:
-        return _notice(NOT_SENDCO)
-    try:
-        with runtime.unit_of_work() as session:
-            staff = staff_for_slack_user(
-                session, client, viewer.school_id, MENTION.match(rest[0]).group(1)
-            )
-            if staff is None:
-                return _notice("I can't find that person on your school's staff list.")
-            if action == "remove":
-                team_service.remove_from_team(session, viewer, staff, runtime.now())
-                return _notice(f"{escape_mrkdwn(staff.display_name)} is no longer on the SSP team.")
-            preferences = team_service.parse_preferences(session, viewer.school_id, rest[1:])
-            member, new = team_service.add_to_team(
-                session, viewer, staff, preferences, runtime.now()
-            )
-            return _notice(
-                f"{escape_mrkdwn(member.name)} "
-                f"{'joined the SSP team' if new else 'is on the SSP team'}: "
-                f"{escape_mrkdwn(member.describe())}, {member.plans} plans held."
-            )
-    except UserError as refusal:
-        return _notice(str(refusal))
+        raise UserError(NOT_SENDCO)
+    with runtime.unit_of_work() as session:
+        staff = staff_for_slack_user(session, ask.client, viewer.school_id, slack_user_id)
+        if staff is None:
+            raise UserError(f"{NOT_ON_STAFF_LIST}.")
+        if action == "remove":
+            team_service.remove_from_team(session, viewer, staff, runtime.now())
+            return notice(f"{escape_mrkdwn(staff.display_name)} is no longer on the SSP team.")
+        preferences = team_service.parse_preferences(session, viewer.school_id, rest[1:])
+        member, new = team_service.add_to_team(session, viewer, staff, preferences, runtime.now())
+        joined_or_on = "joined the SSP team" if new else "is on the SSP team"
+        return notice(
+            f"{escape_mrkdwn(member.name)} {joined_or_on}: "
+            f"{escape_mrkdwn(member.describe())}, {member.plans} plans held."
+        )
 
 
 # --- /ssp priority --------------------------------------------------------------------------
 
 
-def priority_command(runtime: Runtime, viewer: Viewer, today: date, page: int = 1) -> dict:
-    if not viewer.sees_whole_school:
-        return _notice(WHOLE_SCHOOL)
-    with runtime.unit_of_work() as session:
-        items = team_service.priority_list(session, viewer.school_id, today)
-    pages = max(1, ceil(len(items) / PRIORITY_PER_PAGE))
-    page = min(max(page, 1), pages)
-    return _message(
+def priority_command(ask: Ask) -> dict:
+    with ask.runtime.unit_of_work() as session:
+        items = team_service.priority_list(session, ask.viewer.school_id, ask.today)
+    shown = page_of(items, ask.page, PRIORITY_PER_PAGE)
+    return message(
         "priority.json.j2",
-        items=items[(page - 1) * PRIORITY_PER_PAGE : page * PRIORITY_PER_PAGE],
-        total=len(items),
-        page=page,
-        pages=pages,
-        can_assign=viewer.is_sendco,
+        summary=f"Priority list: {shown.total} pupils need a plan or a case holder",
+        about=(
+            f"{plural(shown.total, 'pupil')} need a plan or a case holder, most urgent first: "
+            "EHC plans without a support plan, then SEN Support without a plan, then overdue "
+            "reviews." + (f" Page {shown.page} of {shown.pages}." if shown.pages > 1 else "")
+        ),
+        pupils=[
+            (
+                f"{pupil_line(i.pupil_name, i.year_group, i.form)}\n"
+                f"{joined(i.reason, i.primary_area.label if i.primary_area else None)}",
+                i.pupil_id,
+            )
+            for i in shown.items
+        ],
+        can_assign=ask.viewer.is_sendco,
+        pager=pager("priority", shown),
     )
 
 
 # --- /ssp assign ----------------------------------------------------------------------------
 
 
-def assign_command(
-    runtime: Runtime, client: WebClient, viewer: Viewer, words: list[str], today: date
-) -> dict:
-    if not viewer.is_sendco:
-        return _notice(NOT_SENDCO)
+def assign_command(ask: Ask) -> dict:
+    runtime, viewer, words = ask.runtime, ask.viewer, ask.words
     if [w.lower() for w in words] == ["auto"]:
-        return _proposal(runtime, viewer, today)
-    at = next((n for n, w in enumerate(words) if MENTION.match(w)), None)
+        return _proposal(runtime, viewer, ask.today)
+    at = next((n for n, w in enumerate(words) if mentioned_user(w)), None)
     if at is None or at == 0:
-        return _notice(
+        raise UsageError(
             "Use `/ssp assign <UPN or name> @case-holder [why]`, or "
             "`/ssp assign auto` to see proposed case holders for the priority list."
         )
     query, reason = " ".join(words[:at]), " ".join(words[at + 1 :]) or None
     with runtime.unit_of_work() as session:
-        matches = find_pupils(session, viewer, query)
-        if not matches:
-            return _notice(f"I couldn't find a pupil matching “{query[:80]}”.")
-        if len(matches) > 1:
-            names = ", ".join(escape_mrkdwn(m.name) for m in matches[:MAX_MATCHES])
-            return _notice(
-                f"Several pupils match “{query[:80]}” ({names}). Use more of the name, or the UPN."
-            )
+        pupil_id = choose_pupil(query, find_pupils(session, viewer, query), None).pupil_id
         holder = staff_for_slack_user(
-            session, client, viewer.school_id, MENTION.match(words[at]).group(1)
+            session, ask.client, viewer.school_id, mentioned_user(words[at])
         )
         if holder is None:
-            return _notice("I can't find that person on your school's staff list.")
-        pupil_id, holder_id = matches[0].pupil_id, holder.id
-    return _assign(runtime, viewer, pupil_id, holder_id, _unescape(reason), today, client)
+            raise UserError(f"{NOT_ON_STAFF_LIST}.")
+        holder_id = holder.id
+    reason = as_typed(reason) if reason else None
+    return notice(_assign(runtime, viewer, pupil_id, holder_id, reason, ask.today, ask.client))
 
 
 def open_assign_modal(
-    ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext, respond: Respond
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    if not viewer.is_sendco or not action["value"].isdigit():
-        respond(**_notice(NOT_SENDCO))
-        return
+    """ "Assign" beside a pupil on the priority list: the form, best-placed case holder first."""
     with runtime.unit_of_work() as session:
-        pupil = session.get(Pupil, int(action["value"]))
+        pupil = session.get(Pupil, as_int(action.get("value")))
         if pupil is None or pupil.school_id != viewer.school_id:
-            respond(**_notice("I couldn't find that pupil."))
-            return
+            raise UserError("I couldn't find that pupil.")
         suggestions = team_service.suggest(session, viewer.school_id, pupil.id)
+        if not suggestions:
+            raise UserError(NO_TEAM_YET)
+        best = suggestions[0]
+        area = pupil.primary_area.label if pupil.primary_area else None
+        about = joined(f"*{escape_mrkdwn(pupil.known_as)}*", year_label(pupil.year_group), area)
         view = render_json(
             "assign_modal.json.j2",
-            pupil_name=pupil.known_as,
-            year_group=pupil.year_group,
-            area=pupil.primary_area.label if pupil.primary_area else None,
-            suggestions=suggestions[:100],
-            best=suggestions[0] if suggestions else None,
+            about=(f"{about}\nSuggested: *{escape_mrkdwn(best.name)}* ({', '.join(best.reasons)})"),
+            options=[(_suggested(s), s.staff_id) for s in suggestions[:100]],
+            best=(_suggested(best), best.staff_id),
             meta=json.dumps({"pupil_id": pupil.id}),
         )
-    if not suggestions:
-        respond(
-            **_notice(
-                "There is nobody on the SSP team yet. Add case holders with `/ssp team add @name`."
-            )
-        )
-        return
+    ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def save_assignment(ack: Ack, view: dict, client: WebClient, context: BoltContext) -> None:
-    runtime, viewer = runtime_of(context), viewer_of(context)
+def save_assignment(
+    ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer, today: date
+) -> None:
     values = view["state"]["values"]
-    chosen = ((values.get("holder") or {}).get("value") or {}).get("selected_option") or {}
-    reason = ((values.get("reason") or {}).get("value") or {}).get("value")
-    pupil_id = json.loads(view.get("private_metadata") or "{}").get("pupil_id")
-    if not chosen.get("value", "").isdigit():
-        ack(response_action="errors", errors={"holder": "Please choose a case holder."})
-        return
-    answer = _assign(
-        runtime,
-        viewer,
-        pupil_id,
-        int(chosen["value"]),
-        reason,
-        runtime.today(school_timezone(context)),
-        client,
-    )
+    holder_id = as_int(selected_value(values, "holder"))
+    if holder_id < 0:
+        raise UserError("Please choose a case holder.", block_id="holder")
+    pupil_id = meta_of(view).get("pupil_id")
+    reason = text_value(values, "reason")
+    done = _assign(runtime, viewer, pupil_id, holder_id, reason, today, client)
     ack(
         response_action="update",
         view=render_json(
             "plan_notice_modal.json.j2",
             title="Assign a case holder",
-            paragraphs=[answer["text"]],
+            paragraphs=[done],
             reload=False,
             meta="{}",
         ),
     )
 
 
-def propose_all(ack: Ack, context: BoltContext, respond: Respond) -> None:
+def propose_all(ack: Ack, respond: Respond, runtime: Runtime, viewer: Viewer, today: date) -> None:
+    """ "Propose case holders for all" on the priority list: the proposal, nothing written yet."""
+    proposal = _proposal(runtime, viewer, today)
     ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    respond(**_proposal(runtime, viewer, runtime.today(school_timezone(context))))
+    respond(**proposal)
 
 
 def confirm_all(
-    ack: Ack, action: dict, context: BoltContext, respond: Respond, client: WebClient
+    ack: Ack,
+    action: dict,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
 ) -> None:
     """Applies a reviewed proposal. Each pair is checked again: the list may have moved on."""
     ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    if not viewer.is_sendco:
-        respond(**_notice(NOT_SENDCO))
-        return
-    today = runtime.today(school_timezone(context))
     done, skipped = [], []
     with runtime.unit_of_work() as session:
         waiting = {
             i.pupil_id: i.pupil_name
             for i in team_service.priority_list(session, viewer.school_id, today)
         }
-        for pair in action["value"].split(","):
-            pupil_id, _, staff_id = pair.partition(":")
-            if not (pupil_id.isdigit() and staff_id.isdigit()):
+        for pair in str(action.get("value") or "").split(","):
+            pupil_id, staff_id = (as_int(part) for part in pair.partition(":")[::2])
+            if pupil_id < 0 or staff_id < 0:
                 continue
-            if int(pupil_id) not in waiting:
+            if pupil_id not in waiting:
                 skipped.append("One pupil has been given a case holder since the proposal.")
                 continue
+            name = escape_mrkdwn(waiting[pupil_id])
             try:
                 assignment = team_service.assign(
                     session,
                     viewer,
-                    pupil_id=int(pupil_id),
-                    staff_id=int(staff_id),
+                    pupil_id=pupil_id,
+                    staff_id=staff_id,
                     reason="proposed and confirmed",
                     now=runtime.now(),
                     today=today,
                 )
             except UserError as refusal:
-                skipped.append(f"{escape_mrkdwn(waiting[int(pupil_id)])}: {refusal}")
+                # One refusal skips that pupil only; the rest of the proposal still goes ahead.
+                skipped.append(f"{name}: {refusal}")
                 continue
-            done.append(
-                f"{escape_mrkdwn(waiting[int(pupil_id)])} → "
-                f"{escape_mrkdwn(assignment.staff.display_name)}"
-            )
+            done.append(f"{name} → {escape_mrkdwn(assignment.staff.display_name)}")
     if done:
         runtime.deliver_soon(client)
-    lines = [f"*Assigned {len(done)} plan{'s' if len(done) != 1 else ''}.*"] + done[:30]
+    lines = [f"*Assigned {plural(len(done), 'plan')}.*", *done[:30]]
     if skipped:
-        lines += [f"*{len(skipped)} skipped:*"] + skipped[:10]
-    respond(replace_original=True, **_notice("\n".join(lines)))
+        lines += [f"*{len(skipped)} skipped:*", *skipped[:10]]
+    respond(replace_original=True, **notice("\n".join(lines)))
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -254,8 +263,24 @@ def confirm_all(
 def _proposal(runtime: Runtime, viewer: Viewer, today: date) -> dict:
     with runtime.unit_of_work() as session:
         pairs = team_service.propose_all(session, viewer.school_id, today)
-    value = ",".join(f"{item.pupil_id}:{s.staff_id}" for item, s in pairs[:40])
-    return _message("auto_proposal.json.j2", pairs=pairs, value=value)
+    confirmed = pairs[:PROPOSED_AT_ONCE]
+    return message(
+        "auto_proposal.json.j2",
+        summary=f"Proposed case holders for {len(pairs)} pupils",
+        pairs=[
+            f"*{escape_mrkdwn(item.pupil_name)}* ({year_label(item.year_group)}, {item.reason}) "
+            f"→ *{escape_mrkdwn(s.name)}*  _{', '.join(s.reasons)}_"
+            for item, s in confirmed
+        ],
+        more=(
+            f"Showing the first {PROPOSED_AT_ONCE} of {len(pairs)}; confirming assigns these "
+            f"{PROPOSED_AT_ONCE}. Run it again for the rest."
+            if len(pairs) > PROPOSED_AT_ONCE
+            else None
+        ),
+        confirm=f"Confirm {len(confirmed)} assignments",
+        value=",".join(f"{item.pupil_id}:{s.staff_id}" for item, s in confirmed),
+    )
 
 
 def _assign(
@@ -266,41 +291,29 @@ def _assign(
     reason: str | None,
     today: date,
     client: WebClient,
-) -> dict:
-    try:
-        with runtime.unit_of_work() as session:
-            assignment = team_service.assign(
-                session,
-                viewer,
-                pupil_id=pupil_id,
-                staff_id=staff_id,
-                reason=reason,
-                now=runtime.now(),
-                today=today,
-            )
-            pupil, holder = assignment.plan.pupil, assignment.staff
-            text = (
-                f"{escape_mrkdwn(pupil.known_as)} → {escape_mrkdwn(holder.display_name)}. "
-                "They'll be asked to accept it."
-            )
-    except UserError as refusal:
-        return _notice(str(refusal))
+) -> str:
+    """Delegates the pupil's plan (UserError if it can't be); says what was done."""
+    with runtime.unit_of_work() as session:
+        assignment = team_service.assign(
+            session,
+            viewer,
+            pupil_id=pupil_id,
+            staff_id=staff_id,
+            reason=reason,
+            now=runtime.now(),
+            today=today,
+        )
+        pupil, holder = assignment.plan.pupil, assignment.staff
+        done = (
+            f"{escape_mrkdwn(pupil.known_as)} → {escape_mrkdwn(holder.display_name)}. "
+            "They'll be asked to accept it."
+        )
     runtime.deliver_soon(client)
-    return _notice(text)
+    return done
 
 
-def _unescape(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _message(template: str, **context) -> dict:
-    return {"response_type": "ephemeral", **render_json(template, **context)}
-
-
-def _notice(text: str) -> dict:
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+def _suggested(suggestion: team_service.Suggestion) -> str:
+    return f"{suggestion.name} · {', '.join(suggestion.reasons)}"
 
 
 # --- /ssp subcommands answered here -----------------------------------------------------------
@@ -308,7 +321,7 @@ def _notice(text: str) -> dict:
 SUBCOMMANDS = (
     Subcommand(
         "team",
-        lambda ask: team_command(ask.runtime, ask.client, ask.viewer, ask.words),
+        team_command,
         help=(
             Usage(
                 "`/ssp team` — the SSP team of case holders; `/ssp team add @name [SEMH Y7 "
@@ -319,7 +332,7 @@ SUBCOMMANDS = (
     ),
     Subcommand(
         "priority",
-        lambda ask: priority_command(ask.runtime, ask.viewer, ask.today, ask.page),
+        priority_command,
         help=(
             Usage(
                 "`/ssp priority` — pupils who need a plan or a case holder, most urgent first, "
@@ -327,12 +340,14 @@ SUBCOMMANDS = (
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),
+        allowed=lambda viewer: viewer.sees_whole_school,
+        refusal=WHOLE_SCHOOL,
         takes_words=False,
         pages=True,
     ),
     Subcommand(
         "assign",
-        lambda ask: assign_command(ask.runtime, ask.client, ask.viewer, ask.words, ask.today),
+        assign_command,
         help=(
             Usage(
                 "`/ssp assign <UPN or name> @case-holder [why]` — delegate a plan; "
@@ -340,5 +355,7 @@ SUBCOMMANDS = (
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),
+        allowed=lambda viewer: viewer.is_sendco,
+        refusal=NOT_SENDCO,
     ),
 )

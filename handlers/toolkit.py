@@ -4,6 +4,7 @@ turning a UserError into the polite answer the surface allows.
 A listener raises bot.errors.UserError for anything the person asked that cannot be done; the
 app's one error handler (`answer_error`, registered by handlers.app) answers it:
 - a slash command or a button: an ephemeral message (the command's HTTP reply, or response_url);
+  a button in a modal or on the App Home, which have no response_url: a small modal over it;
 - a form (view_submission) not yet acknowledged: the form stays open with the message beside the
   field the error names (UserError.block_id), or is replaced by a notice titled like the form;
 - a menu's options (block_suggestion): no options.
@@ -102,12 +103,32 @@ def as_int(value) -> int:
         return -1
 
 
+# --- refusals shared by several surfaces --------------------------------------------------------
+
+NO_ACCESS = (
+    "SSP Bot shows plans only to the SENDCo, senior leaders, case holders and a pupil's "
+    "teachers, and the school hasn't given you one of those roles. If that's wrong, ask your "
+    "SENDCo."
+)
+WHOLE_SCHOOL_ONLY = (
+    "The whole-school view is for the SENDCo and senior leaders. "
+    "`/ssp mine` shows the plans you hold."
+)
+NOT_SENDCO = "Only the SENDCo manages the SSP team and delegates plans."
+NOT_ON_STAFF_LIST = "I can't find that person on your school's staff list"  # a sentence to finish
+
+
 # --- small replies ---------------------------------------------------------------------------
+
+
+def message(template: str, **context) -> dict:
+    """An ephemeral reply rendered from `template`: keyword arguments for Bolt's `respond`."""
+    return {"response_type": "ephemeral", **render_json(template, **context)}
 
 
 def notice(text: str) -> dict:
     """An ephemeral reply of one paragraph."""
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
+    return message("notice.json.j2", text=text)
 
 
 def done_modal(title: str, text: str) -> dict:
@@ -245,18 +266,23 @@ def answer(body: dict, context: BoltContext, message: str) -> BoltResponse:
         return _json_response({"response_action": "update", "view": _notice_like(body, message)})
     if kind == "block_suggestion":
         return _json_response({"options": []})
-    respond_later(context, message)
+    tell(body, context, message)
     return BoltResponse(status=200, body="")
 
 
-def respond_later(context: BoltContext, message: str) -> None:
-    """An ephemeral message through the response_url, if the request has one."""
-    if not context.response_url:
-        return
+def tell(body: dict, context: BoltContext, message: str) -> None:
+    """Tells the person `message` outside the HTTP reply: an ephemeral message through the
+    response_url, or, for a button in a modal or on the App Home (which have none), a small
+    modal over it."""
     try:
-        context.respond(text=message, response_type="ephemeral", replace_original=False)
+        if context.response_url:
+            context.respond(text=message, response_type="ephemeral", replace_original=False)
+        elif body.get("type") == "block_actions" and body.get("view") and body.get("trigger_id"):
+            opened_from_modal = body["view"].get("type") == "modal"
+            show = context.client.views_push if opened_from_modal else context.client.views_open
+            show(trigger_id=body["trigger_id"], view=_notice_like(body, message))
     except Exception:  # noqa: BLE001 - telling the person must never become an error of its own
-        log.warning("could not answer through the response_url")
+        log.warning("could not tell the person why their request was refused")
 
 
 def answer_error(
@@ -279,7 +305,7 @@ def answer_error(
         message = DATABASE_DOWN if database else SOMETHING_WENT_WRONG
     if response is not None and body.get("type") != "view_submission":
         return answer(body, context, message)  # not yet acknowledged: this is the reply
-    respond_later(context, message)
+    tell(body, context, message)
     return None
 
 
