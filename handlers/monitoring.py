@@ -24,12 +24,14 @@ from bot.services.prompts import monitoring_message
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.slack_api import staff_for_slack_user
 from handlers.toolkit import (
+    NOT_ON_STAFF_LIST,
     PupilButton,
     UsageError,
     as_int,
     done_modal,
     find_one_pupil,
     mentioned_user,
+    message,
     meta_json,
     meta_of,
     notice,
@@ -86,7 +88,7 @@ def feedback_command(ask: Ask) -> dict | None:
         with ask.runtime.unit_of_work() as session:
             staff = staff_for_slack_user(session, ask.client, ask.viewer.school_id, teacher)
             if staff is None:
-                raise UserError("I can't find that person on your school's staff list.")
+                raise UserError(f"{NOT_ON_STAFF_LIST}.")
             teacher_id = staff.id
     return _ask_teachers(ask.runtime, ask.client, ask.viewer, choice.pupil_id, teacher_id)
 
@@ -104,7 +106,7 @@ def monitoring_command(ask: Ask) -> dict:
     """`/ssp monitoring`: response rates and what teachers flagged, across the school."""
     with ask.runtime.unit_of_work() as session:
         summary = monitoring.school_monitoring(session, ask.viewer.school_id)
-    return {"response_type": "ephemeral", **_school_view(summary)}
+    return message("monitoring_school.json.j2", **_school_words(summary))
 
 
 def _ask_teachers(runtime, client, viewer, pupil_id: int, teacher_id: int | None) -> dict:
@@ -144,7 +146,7 @@ def answer_in_message(
             said = f":white_check_mark: Saved for {request.plan.pupil.known_as}. Thank you."
     except UserError as refusal:
         said = str(refusal)
-    respond(replace_original=True, **_message(runtime, viewer, said))
+    respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
 def not_taught(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer) -> None:
@@ -158,7 +160,7 @@ def not_taught(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewe
         said = f"Removed {name}. The SENDCo will check the class list. Thank you for saying."
     except UserError as refusal:
         said = str(refusal)
-    respond(replace_original=True, **_message(runtime, viewer, said))
+    respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
 def open_form(
@@ -251,15 +253,14 @@ def _answer_view(request, shown: dict, container: dict) -> dict:
     )
 
 
-def _school_view(m: monitoring.SchoolMonitoring) -> dict:
+def _school_words(m: monitoring.SchoolMonitoring) -> dict:
     """`/ssp monitoring`: the lists are cut at LIST_LIMIT, saying how many more there are."""
     not_in_place = f"*Strategies not in place* ({len(m.not_in_place)})\n" + (
         _flags(m.not_in_place) or "_None reported._"
     )
     if m.partly_in_place:
         not_in_place += f"\n_Partly in place: {len(m.partly_in_place)}_"
-    return render_json(
-        "monitoring_school.json.j2",
+    return dict(
         summary=f"Monitoring: {m.answered} of {m.asked} requests answered",
         rate=(
             f"*Teachers' feedback this cycle:* {m.answered} of {m.asked} requests answered "
@@ -329,28 +330,27 @@ def _at_most(lines: list[str]) -> str:
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _message(runtime: Runtime, viewer: Viewer, said: str) -> dict:
+def _redrawn(runtime: Runtime, viewer: Viewer, said: str) -> dict:
     """The teacher's monitoring message as it is now, saying `said`; just `said` if nothing is
     left to answer."""
-    with runtime.unit_of_work() as session:
-        school = session.get(School, viewer.school_id)
-        message = monitoring_message(session, school, viewer.staff_id, notice=said)
-    return message or render_json("notice.json.j2", text=said)
+    return _current(runtime, viewer, said) or render_json("notice.json.j2", text=said)
 
 
 def _redraw(runtime: Runtime, viewer: Viewer, client: WebClient, meta: dict) -> None:
     """Redraws the message a modal was opened from, if it was one the bot can update."""
     if not (meta.get("channel") and meta.get("ts")):
         return
-    with runtime.unit_of_work() as session:
-        school = session.get(School, viewer.school_id)
-        message = monitoring_message(session, school, viewer.staff_id, notice="Saved.")
+    redrawn = _current(runtime, viewer, "Saved.") or {"text": "All answered."}
     try:
-        client.chat_update(
-            channel=meta["channel"], ts=meta["ts"], **(message or {"text": "All answered."})
-        )
+        client.chat_update(channel=meta["channel"], ts=meta["ts"], **redrawn)
     except SlackApiError as error:  # an ephemeral or deleted message: nothing to redraw
         log.info("could not redraw a monitoring message: %s", error.response.get("error"))
+
+
+def _current(runtime: Runtime, viewer: Viewer, said: str) -> dict | None:
+    with runtime.unit_of_work() as session:
+        school = session.get(School, viewer.school_id)
+        return monitoring_message(session, school, viewer.staff_id, notice=said)
 
 
 def _choice(values: dict, block_id: str, kind):

@@ -158,8 +158,8 @@ def _start(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id, 
 
 
 # --- inside the plan modal --------------------------------------------------------------------
-# Buttons in a modal have no response_url: a plan that can't be changed any more (closed, or
-# no longer this person's) makes them do nothing, as the stale modal shows.
+# A plan that can't be changed any more (closed, or no longer this person's) makes these
+# buttons do nothing: the modal they are in is simply out of date.
 
 
 def open_section(
