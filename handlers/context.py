@@ -114,18 +114,6 @@ class Subcommand:
     pages: bool = False
 
 
-def runtime_of(context: BoltContext) -> Runtime:
-    return context["runtime"]
-
-
-def viewer_of(context: BoltContext) -> Viewer:
-    return context["viewer"]
-
-
-def school_timezone(context: BoltContext) -> str:
-    return context["school_timezone"]
-
-
 def identify(runtime: Runtime):
     """Global middleware: the verified team and user become a school and a Viewer, or a refusal.
 

@@ -1,209 +1,185 @@
 """Teachers' monitoring feedback: one-click answers in the message, details in a modal,
-`/ssp feedback` to ask now and `/ssp monitoring` for the school's picture."""
+`/ssp feedback` to ask now and `/ssp monitoring` for the school's picture.
+
+Who may do what: a request is answered by the teacher it was sent to, whatever their roles, so
+the answering listeners have no role check of their own: the services find the request only
+among the viewer's. Asking for feedback is for the plans' writers (role middleware), the
+school's picture for the SENDCo and senior leaders (the `/ssp` table).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import re
+from dataclasses import dataclass
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import render_json
+from bot.render import escape_mrkdwn, render_json, year_label
 from bot.services import monitoring
-from handlers import toolkit as forms
-from handlers.context import Runtime, Subcommand, Usage, runtime_of, viewer_of
+from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.messages import monitoring_message
 from handlers.slack_api import staff_for_slack_user
+from handlers.toolkit import (
+    NOT_ON_STAFF_LIST,
+    PupilButton,
+    UsageError,
+    as_int,
+    done_modal,
+    find_one_pupil,
+    mentioned_user,
+    message,
+    meta_json,
+    meta_of,
+    notice,
+    open_modal,
+    requires,
+    selected_value,
+    text_value,
+)
 from models import Impact, School, StrategiesInPlace
 
 log = logging.getLogger(__name__)
 
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 WHOLE_SCHOOL_ONLY = (
     "`/ssp monitoring` is for the SENDCo and senior leaders. Case holders see their pupils' "
     "feedback in `/ssp pupil` and in the review notes."
 )
+NOT_YOURS_TO_ASK = (
+    "I couldn't find an active plan for that pupil among the plans you hold. Feedback is "
+    "requested by the plan's case holder or the SENDCo."
+)
 LIST_LIMIT = 15
+NOTES = ("comment", "evidence", "to_change")
+ASK = PupilButton("monitoring_ask", "Ask")
 
 
 def register(app: App) -> None:
     app.action("monitoring_strategies")(answer_in_message)
     app.action("monitoring_impact")(answer_in_message)
     app.action("monitoring_not_taught")(not_taught)
-    app.action("monitoring_open")(open_modal)
-    app.view("monitoring_answer")(save_modal)
-    app.action("monitoring_ask")(ask_from_button)
+    app.action("monitoring_open")(open_form)
+    app.view("monitoring_answer")(save_form)
+    writes = [requires(lambda viewer: viewer.writes_plans, NOT_YOURS_TO_ASK)]
+    app.action("monitoring_ask", middleware=writes)(ask_from_button)
 
 
 # --- /ssp feedback and /ssp monitoring --------------------------------------------------------
 
 
-def feedback_command(
-    runtime: Runtime, client: WebClient, viewer: Viewer, rest: list[str], respond: Respond
-) -> None:
-    from handlers.reviews import _one_pupil
-
-    mention = MENTION.match(rest[-1]) if rest else None
-    query = " ".join(rest[:-1] if mention else rest)
+def feedback_command(ask: Ask) -> dict | None:
+    """`/ssp feedback <pupil> [@teacher]`: asks the pupil's teachers (or that one) now."""
+    words = ask.words
+    teacher = mentioned_user(words[-1]) if words else None
+    query = " ".join(words[:-1] if teacher else words)
     if not query:
-        respond(
-            **forms.notice(
-                "Say which pupil: `/ssp feedback <UPN or name>` asks all their teachers; add "
-                "`@teacher` to ask one."
-            )
+        raise UsageError(
+            "Say which pupil: `/ssp feedback <UPN or name>` asks all their teachers; add "
+            "`@teacher` to ask one."
         )
-        return
-    pupil_id = _one_pupil(runtime, viewer, query, "monitoring_ask", "Ask", respond)
-    if pupil_id is None:
-        return
-    try:
-        with runtime.unit_of_work() as session:
-            teacher_id = None
-            if mention:
-                teacher = staff_for_slack_user(session, client, viewer.school_id, mention.group(1))
-                if teacher is None:
-                    raise UserError("I can't find that person on your school's staff list.")
-                teacher_id = teacher.id
-            name, asked = monitoring.request_now(
-                session, viewer, pupil_id=pupil_id, teacher_id=teacher_id, now=runtime.now()
-            )
-    except UserError as refusal:
-        respond(**forms.notice(str(refusal)))
-        return
-    runtime.deliver_soon(client)
-    respond(
-        **forms.notice(
-            f"Asked {len(asked)} teacher(s) for feedback on {name}'s plan: {', '.join(asked)}. "
-            "Their answers will be in the review notes and in `/ssp pupil`."
-        )
-    )
+    choice = find_one_pupil(ask.runtime, ask.viewer, query, ASK)
+    if choice.pupil_id is None:
+        return choice.choices
+    teacher_id = None
+    if teacher is not None:
+        with ask.runtime.unit_of_work() as session:
+            staff = staff_for_slack_user(session, ask.client, ask.viewer.school_id, teacher)
+            if staff is None:
+                raise UserError(f"{NOT_ON_STAFF_LIST}.")
+            teacher_id = staff.id
+    return _ask_teachers(ask.runtime, ask.client, ask.viewer, choice.pupil_id, teacher_id)
 
 
 def ask_from_button(
-    ack: Ack, action: dict, client: WebClient, context: BoltContext, respond: Respond
+    ack: Ack, action: dict, client: WebClient, respond: Respond, runtime: Runtime, viewer: Viewer
 ) -> None:
     """A pupil chosen from the list `/ssp feedback` offered when several matched."""
-    ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    try:
-        with runtime.unit_of_work() as session:
-            name, asked = monitoring.request_now(
-                session,
-                viewer,
-                pupil_id=forms.as_int(action.get("value")),
-                teacher_id=None,
-                now=runtime.now(),
-            )
-    except UserError as refusal:
-        respond(**forms.notice(str(refusal)))
-        return
-    runtime.deliver_soon(client)
-    respond(
-        **forms.notice(
-            f"Asked {len(asked)} teacher(s) for feedback on {name}'s plan: {', '.join(asked)}."
-        )
-    )
+    asked = _ask_teachers(runtime, client, viewer, as_int(action.get("value")), None)
+    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
+    respond(**asked)
 
 
-def monitoring_command(runtime: Runtime, viewer: Viewer) -> dict:
-    if not viewer.sees_whole_school:
-        return forms.notice(WHOLE_SCHOOL_ONLY)
+def monitoring_command(ask: Ask) -> dict:
+    """`/ssp monitoring`: response rates and what teachers flagged, across the school."""
+    with ask.runtime.unit_of_work() as session:
+        summary = monitoring.school_monitoring(session, ask.viewer.school_id)
+    return message("monitoring_school.json.j2", **_school_words(summary))
+
+
+def _ask_teachers(runtime, client, viewer, pupil_id: int, teacher_id: int | None) -> dict:
     with runtime.unit_of_work() as session:
-        summary = monitoring.school_monitoring(session, viewer.school_id)
-    return {
-        "response_type": "ephemeral",
-        **render_json("monitoring_school.json.j2", m=summary, limit=LIST_LIMIT),
-    }
+        name, asked = monitoring.request_now(
+            session, viewer, pupil_id=pupil_id, teacher_id=teacher_id, now=runtime.now()
+        )
+    runtime.deliver_soon(client)
+    return notice(
+        f"Asked {len(asked)} teacher(s) for feedback on {name}'s plan: {', '.join(asked)}. "
+        "Their answers will be in the review notes and in `/ssp pupil`."
+    )
 
 
 # --- the teacher's answers ------------------------------------------------------------------
 
 
-def answer_in_message(ack: Ack, action: dict, context: BoltContext, respond: Respond) -> None:
+def answer_in_message(
+    ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer
+) -> None:
     ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
     request_id, _, value = ((action.get("selected_option") or {}).get("value") or "").partition(":")
-    choice: dict = {}
     try:
         if action["action_id"] == "monitoring_strategies":
-            choice["strategies"] = StrategiesInPlace(value)
+            choice = {"strategies": StrategiesInPlace(value)}
         else:
-            choice["impact"] = Impact(value)
+            choice = {"impact": Impact(value)}
     except ValueError:
-        respond(**forms.notice("That answer wasn't one I know; please choose again."))
+        respond(**notice("That answer wasn't one I know; please choose again."))
         return
+    # A refusal is said in the redrawn message, in place of the row it was about.
     try:
         with runtime.unit_of_work() as session:
             request = monitoring.answer(
-                session, viewer, forms.as_int(request_id), now=runtime.now(), **choice
+                session, viewer, as_int(request_id), now=runtime.now(), **choice
             )
-            name = request.plan.pupil.known_as
-        notice = f":white_check_mark: Saved for {name}. Thank you."
+            said = f":white_check_mark: Saved for {request.plan.pupil.known_as}. Thank you."
     except UserError as refusal:
-        notice = str(refusal)
-    _refresh(runtime, viewer, respond, notice)
+        said = str(refusal)
+    respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
-def not_taught(ack: Ack, action: dict, context: BoltContext, respond: Respond) -> None:
+def not_taught(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer) -> None:
     ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
+    # A refusal is said in the redrawn message, in place of the row it was about.
     try:
         with runtime.unit_of_work() as session:
             name = monitoring.not_teaching(
-                session, viewer, forms.as_int(action.get("value")), runtime.now()
+                session, viewer, as_int(action.get("value")), runtime.now()
             )
-        notice = f"Removed {name}. The SENDCo will check the class list. Thank you for saying."
+        said = f"Removed {name}. The SENDCo will check the class list. Thank you for saying."
     except UserError as refusal:
-        notice = str(refusal)
-    _refresh(runtime, viewer, respond, notice)
+        said = str(refusal)
+    respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
-def open_modal(
-    ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext, respond: Respond
+def open_form(
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    try:
-        with runtime.unit_of_work() as session:
-            request, shown = monitoring.request_for_modal(
-                session, viewer, forms.as_int(action.get("value")), runtime.now()
-            )
-            current = {
-                "strategies": request.strategies.value if request.strategies else None,
-                "impact": request.impact.value if request.impact else None,
-                "comment": request.comment,
-                "evidence": request.evidence,
-                "to_change": request.to_change,
-            }
-            request_id = request.id
-    except UserError as refusal:
-        respond(**forms.notice(str(refusal)))
-        return
-    container = body.get("container") or {}
-    meta = {
-        "request_id": request_id,
-        "channel": container.get("channel_id"),
-        "ts": container.get("message_ts"),
-    }
-    view = render_json("monitoring_modal.json.j2", **shown, current=current, meta=json.dumps(meta))
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as error:
-        log.warning("opening the monitoring modal failed: %s", error.response.get("error"))
-        respond(**forms.notice("Slack wouldn't open the form just then. Please try again."))
+    with runtime.unit_of_work() as session:
+        request, shown = monitoring.request_for_modal(
+            session, viewer, as_int(action.get("value")), runtime.now()
+        )
+        view = _answer_view(request, shown, body.get("container") or {})
+    open_modal(client, body["trigger_id"], view)
+    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
-def save_modal(ack: Ack, view: dict, context: BoltContext, client: WebClient) -> None:
-    runtime, viewer = runtime_of(context), viewer_of(context)
+def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
     values = view["state"]["values"]
     strategies = _choice(values, "strategies", StrategiesInPlace)
     impact = _choice(values, "impact", Impact)
-    notes = {name: forms.text_value(values, name) for name in ("comment", "evidence", "to_change")}
+    notes = {name: text_value(values, name) for name in NOTES}
     errors = {}
     if impact == Impact.CONCERN and not notes["comment"]:
         errors["comment"] = "Say what concerns you, so the case holder can act on it."
@@ -212,66 +188,175 @@ def save_modal(ack: Ack, view: dict, context: BoltContext, client: WebClient) ->
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    meta = forms.meta_of(view)
+    meta = meta_of(view)
     try:
         with runtime.unit_of_work() as session:
             request = monitoring.answer(
                 session,
                 viewer,
-                forms.as_int(meta.get("request_id")),
+                as_int(meta.get("request_id")),
                 now=runtime.now(),
                 strategies=strategies,
                 impact=impact,
                 notes=notes,
             )
             name = request.plan.pupil.known_as
-        text = (
-            f"Thank you: your feedback on {name}'s plan is saved. "
-            "You can change it until the review."
-        )
-    except UserError as refusal:
-        text = str(refusal)
-    ack(
-        response_action="update",
-        view=render_json(
-            "plan_notice_modal.json.j2",
-            title="Monitoring",
-            paragraphs=[text],
-            reload=False,
-            meta="{}",
-        ),
+    except UserError:
+        # Said in place of the form by toolkit.answer_error; the message the form came from is
+        # redrawn all the same, as a refusal can mean its row has gone (the review closed).
+        _redraw(runtime, viewer, client, meta)
+        raise
+    text = (
+        f"Thank you: your feedback on {name}'s plan is saved. You can change it until the review."
     )
-    if meta.get("channel") and meta.get("ts"):
-        _update_message(runtime, viewer, client, meta["channel"], meta["ts"])
+    ack(response_action="update", view=done_modal("Monitoring", text))
+    _redraw(runtime, viewer, client, meta)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def _answer_view(request, shown: dict, container: dict) -> dict:
+    """The modal a teacher answers in: the plan's strategies, then their answers so far."""
+    about = [f"*{escape_mrkdwn(shown['pupil_name'])}*", year_label(shown["year_group"])]
+    if shown["group"]:
+        about.append(escape_mrkdwn(shown["group"]))
+    name = escape_mrkdwn(shown["pupil_name"])
+    acronyms = " · ".join(f"{short}: {long}" for short, long in shown["acronyms"].items())
+    meta = meta_json(
+        request_id=request.id,
+        channel=container.get("channel_id"),
+        ts=container.get("message_ts"),
+    )
+    return render_json(
+        "monitoring_modal.json.j2",
+        about=" · ".join(about),
+        support=(
+            f"*How {name} likes to be supported*\n{escape_mrkdwn(shown['support'])}"
+            if shown["support"]
+            else None
+        ),
+        adjustments="*In-class adjustments and strategies*\n"
+        + (_bullets(shown["adjustments"]) or "_None recorded._"),
+        arrangements=(
+            f"*Access arrangements*\n{_bullets(shown['arrangements'])}"
+            if shown["arrangements"]
+            else None
+        ),
+        targets="*Targets*\n"
+        + (escape_mrkdwn("\n".join(t[0] for t in shown["targets"])) or "_None open._"),
+        acronyms=escape_mrkdwn(acronyms) if acronyms else None,
+        strategies=_options(StrategiesInPlace, request.strategies),
+        impact=_options(Impact, request.impact),
+        notes={name: getattr(request, name) for name in NOTES},
+        meta=meta,
+    )
+
+
+def _school_words(m: monitoring.SchoolMonitoring) -> dict:
+    """`/ssp monitoring`: the lists are cut at LIST_LIMIT, saying how many more there are."""
+    not_in_place = f"*Strategies not in place* ({len(m.not_in_place)})\n" + (
+        _flags(m.not_in_place) or "_None reported._"
+    )
+    if m.partly_in_place:
+        not_in_place += f"\n_Partly in place: {len(m.partly_in_place)}_"
+    return dict(
+        summary=f"Monitoring: {m.answered} of {m.asked} requests answered",
+        rate=(
+            f"*Teachers' feedback this cycle:* {m.answered} of {m.asked} requests answered "
+            f"({m.percent}%)"
+        ),
+        sections=[
+            *(
+                [
+                    "*By department* (lowest response first)\n" + _rates(m.by_department),
+                    "*By teacher* (lowest response first)\n" + _rates(m.by_teacher),
+                ]
+                if m.asked
+                else []
+            ),
+            not_in_place,
+            f"*Teachers report concern* ({len(m.concerns)})\n"
+            + (_flags(m.concerns) or "_None reported._"),
+            *(
+                [
+                    "*Class lists to check* (teachers say they don't teach the pupil)\n"
+                    + _flags(m.not_taught)
+                ]
+                if m.not_taught
+                else []
+            ),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Options:
+    """A question's answers as (label, value) pairs, and the one given so far."""
+
+    choices: list[tuple[str, str]]
+    chosen: tuple[str, str] | None
+
+
+def _options(kind, current) -> Options:
+    return Options(
+        [(c.label, c.value) for c in kind], (current.label, current.value) if current else None
+    )
+
+
+def _bullets(items) -> str:
+    return "\n".join(f"• {escape_mrkdwn(item)}" for item in items)
+
+
+def _rates(rates: list[monitoring.Rate]) -> str:
+    return _at_most(
+        [f"• {escape_mrkdwn(r.name)}: {r.answered} of {r.asked} ({r.percent}%)" for r in rates]
+    )
+
+
+def _flags(flags: list[monitoring.Flag]) -> str:
+    lines = []
+    for f in flags:
+        line = f"• *{escape_mrkdwn(f.pupil_name)}* · {escape_mrkdwn(f.teacher)}"
+        lines.append(line + (f" ({escape_mrkdwn(f.group)})" if f.group else ""))
+    return _at_most(lines)
+
+
+def _at_most(lines: list[str]) -> str:
+    more = [f"…and {len(lines) - LIST_LIMIT} more"] if len(lines) > LIST_LIMIT else []
+    return "\n".join(lines[:LIST_LIMIT] + more)
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _refresh(runtime: Runtime, viewer: Viewer, respond: Respond, notice: str) -> None:
-    """Redraws the message the teacher answered in, with what is still to answer."""
-    with runtime.unit_of_work() as session:
-        school = session.get(School, viewer.school_id)
-        message = monitoring_message(session, school, viewer.staff_id, notice=notice)
-    if message is None:
-        message = render_json("notice.json.j2", text=notice)
-    respond(replace_original=True, **message)
+def _redrawn(runtime: Runtime, viewer: Viewer, said: str) -> dict:
+    """The teacher's monitoring message as it is now, saying `said`; just `said` if nothing is
+    left to answer."""
+    return _current(runtime, viewer, said) or render_json("notice.json.j2", text=said)
 
 
-def _update_message(runtime, viewer, client: WebClient, channel: str, ts: str) -> None:
-    with runtime.unit_of_work() as session:
-        school = session.get(School, viewer.school_id)
-        message = monitoring_message(session, school, viewer.staff_id, notice="Saved.")
+def _redraw(runtime: Runtime, viewer: Viewer, client: WebClient, meta: dict) -> None:
+    """Redraws the message a modal was opened from, if it was one the bot can update."""
+    if not (meta.get("channel") and meta.get("ts")):
+        return
+    redrawn = _current(runtime, viewer, "Saved.") or {"text": "All answered."}
     try:
-        client.chat_update(channel=channel, ts=ts, **(message or {"text": "All answered."}))
+        client.chat_update(channel=meta["channel"], ts=meta["ts"], **redrawn)
     except SlackApiError as error:  # an ephemeral or deleted message: nothing to redraw
         log.info("could not redraw a monitoring message: %s", error.response.get("error"))
 
 
+def _current(runtime: Runtime, viewer: Viewer, said: str) -> dict | None:
+    with runtime.unit_of_work() as session:
+        school = session.get(School, viewer.school_id)
+        return monitoring_message(session, school, viewer.staff_id, notice=said)
+
+
 def _choice(values: dict, block_id: str, kind):
-    chosen = ((values.get(block_id) or {}).get("value") or {}).get("selected_option") or {}
+    chosen = selected_value(values, block_id)
     try:
-        return kind(chosen.get("value")) if chosen.get("value") else None
+        return kind(chosen) if chosen else None
     except ValueError:
         return None
 
@@ -281,7 +366,7 @@ def _choice(values: dict, block_id: str, kind):
 SUBCOMMANDS = (
     Subcommand(
         "monitoring",
-        lambda ask: monitoring_command(ask.runtime, ask.viewer),
+        monitoring_command,
         help=(
             Usage(
                 "`/ssp monitoring` — how plans are implemented: teachers' response rates by "
@@ -289,11 +374,13 @@ SUBCOMMANDS = (
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),
+        allowed=lambda viewer: viewer.sees_whole_school,
+        refusal=WHOLE_SCHOOL_ONLY,
         takes_words=False,
     ),
     Subcommand(
         "feedback",
-        lambda ask: feedback_command(ask.runtime, ask.client, ask.viewer, ask.words, ask.respond),
+        feedback_command,
         help=(
             Usage(
                 "`/ssp feedback <UPN or name> [@teacher]` — ask the pupil's teachers (or one of "
@@ -301,5 +388,7 @@ SUBCOMMANDS = (
                 lambda viewer: viewer.writes_plans,
             ),
         ),
+        allowed=lambda viewer: viewer.writes_plans,
+        refusal=NOT_YOURS_TO_ASK,
     ),
 )

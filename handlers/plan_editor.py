@@ -3,192 +3,174 @@
 Stack: the plan (1) → a list section's entries (2) → one entry's form (3), Slack's limit of
 three. Single sections (dates, voice, family) open their form at level 2. The plan version
 travels in private_metadata, so a save based on an old version is refused, never applied.
+
+Who may do what: opening a plan is for its writers and senior leaders, everything inside the
+modal for its writers (role middleware at registration); which plan is decided by the services'
+SQL predicates, so a plan someone may not see reads as one that isn't there.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
-from math import ceil
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 
-from bot.access import Viewer
+from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.render import render_json
+from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import plan_editing as editing
 from bot.services.plans import PlanChanged
-from bot.services.pupils import MAX_MATCHES, find_pupils
-from handlers.context import Ask, Runtime, Subcommand, Usage, runtime_of, school_timezone, viewer_of
-from handlers.toolkit import PupilButton, UsageError, choose_pupil
+from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.toolkit import (
+    PupilButton,
+    UsageError,
+    as_int,
+    choose_pupil,
+    find_one_pupil,
+    meta_json,
+    meta_of,
+    open_modal,
+    page_of,
+    requires,
+)
+from models import PlanStatus, Pupil
 
 log = logging.getLogger(__name__)
 
 ENTRIES_PER_PAGE = 20
 LONG_CONTINUE_AT = 2700  # offer a continuation box once a text nears Slack's 3,000 characters
 CONTINUED_HINT = "Carries on from the box above: Slack fits 3,000 characters in one box."
-NOT_FOUND = "I couldn't find a pupil matching “{}” among the pupils you can see."
 READ_ONLY = (
     "Only the SENDCo and the plan's case holder can open a plan to change it. "
     "`/ssp pupil` shows you what you need."
 )
+NOT_A_WRITER = str(editing.NotAllowedToEdit())
+CANNOT_START = "Only the SENDCo and case holders can start a plan."
+NO_PLAN_YET = "{name} has no SEN Support Plan yet. Start one with `/ssp plan new {upn}`."
+NOT_VISIBLE = "I couldn't find that pupil among the pupils you can see."
+GONE = "That plan can't be found any more: it may have been closed."
+NO_PUPIL_WITHOUT_PLAN = (
+    "No pupil without a plan matches “{query}”. If they already have one, open it with "
+    "`/ssp plan <name>`."
+)
+OPEN_PLAN = PupilButton("ssp_open_plan", "Open plan")
+START_PLAN = PupilButton("ssp_start_plan", "Start plan")
+VIA = "/ssp plan"
 
 
 def register(app: App) -> None:
-    app.action("ssp_open_plan")(open_from_button)
-    app.action("ssp_start_plan")(start_from_button)
-    app.action("plan_open_section")(open_section)
-    app.action("plan_add_item")(add_item)
-    app.action("plan_edit_item")(edit_item)
-    app.action("plan_section_page")(turn_section_page)
-    app.action("plan_reload")(reload_form)
-    app.view("plan_form")(save_form)
+    opens = [requires(lambda viewer: viewer.opens_plans, READ_ONLY)]
+    starts = [requires(lambda viewer: viewer.writes_plans, CANNOT_START)]
+    writes = [requires(lambda viewer: viewer.writes_plans, NOT_A_WRITER)]
+    app.action("ssp_open_plan", middleware=opens)(open_from_button)
+    app.action("ssp_start_plan", middleware=starts)(start_from_button)
+    app.action("plan_open_section", middleware=writes)(open_section)
+    app.action("plan_add_item", middleware=writes)(add_item)
+    app.action("plan_edit_item", middleware=writes)(edit_item)
+    app.action("plan_section_page", middleware=writes)(turn_section_page)
+    app.action("plan_reload", middleware=writes)(reload_form)
+    app.view("plan_form", middleware=writes)(save_form)
 
 
-# --- from /ssp and message buttons ----------------------------------------------------------
+# --- /ssp plan and message buttons ----------------------------------------------------------
 
 
-def open_for_query(
-    runtime: Runtime,
-    client: WebClient,
-    viewer: Viewer,
-    query: str,
-    trigger_id: str,
-    respond: Respond,
-    today: date,
-) -> None:
-    with runtime.unit_of_work() as session:
-        matches = find_pupils(session, viewer, query)
-    if not matches:
-        respond(**_notice(NOT_FOUND.format(query[:80])))
-    elif len(matches) > MAX_MATCHES:
-        respond(
-            **_notice(f"More than {MAX_MATCHES} pupils match; add more of the name or use the UPN.")
+def plan_command(ask: Ask) -> dict | None:
+    """`/ssp plan <pupil>` opens their plan; `/ssp plan new <pupil>` starts one."""
+    first, rest = (ask.words[0].lower(), ask.words[1:]) if ask.words else ("", [])
+    if not first or (first == "new" and not rest):
+        raise UsageError(
+            "Say which pupil: `/ssp plan <UPN or name>`, or "
+            "`/ssp plan new <UPN or name>` to start one."
         )
-    elif len(matches) > 1:
-        respond(**_choices(query, matches, "ssp_open_plan", "Open plan"))
-    else:
-        _open_plan(runtime, client, viewer, matches[0].pupil_id, trigger_id, respond)
-
-
-def start_new_plan(
-    runtime: Runtime,
-    client: WebClient,
-    viewer: Viewer,
-    query: str,
-    trigger_id: str,
-    respond: Respond,
-    today: date,
-) -> None:
-    if not (viewer.is_sendco or viewer.is_case_holder):
-        respond(**_notice("Only the SENDCo and case holders can start a plan."))
-        return
-    with runtime.unit_of_work() as session:
-        matches = editing.find_pupils_for_new_plan(session, viewer, query)
-    if not matches:
-        respond(
-            **_notice(
-                f"No pupil without a plan matches “{query[:80]}”. If they already have one, "
-                "open it with `/ssp plan <name>`."
-            )
-        )
-    elif len(matches) > MAX_MATCHES:
-        respond(
-            **_notice(f"More than {MAX_MATCHES} pupils match; add more of the name or use the UPN.")
-        )
-    elif len(matches) > 1:
-        respond(**_choices(query, matches, "ssp_start_plan", "Start plan"))
-    else:
-        _start(runtime, client, viewer, matches[0].pupil_id, trigger_id, respond, today)
+    if first == "new":
+        return _start_for_query(ask, " ".join(rest))
+    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), OPEN_PLAN)
+    if choice.pupil_id is None:
+        return choice.choices
+    _open_plan(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id)
+    return None
 
 
 def open_from_button(
-    ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext, respond: Respond
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
     if action["value"].isdigit():
-        _open_plan(
-            runtime_of(context),
-            client,
-            viewer_of(context),
-            int(action["value"]),
-            body["trigger_id"],
-            respond,
-        )
+        _open_plan(runtime, client, viewer, int(action["value"]), body["trigger_id"])
+    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def start_from_button(
-    ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext, respond: Respond
+    ack: Ack,
+    action: dict,
+    body: dict,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
 ) -> None:
-    ack()
-    runtime = runtime_of(context)
     if action["value"].isdigit():
-        _start(
-            runtime,
-            client,
-            viewer_of(context),
-            int(action["value"]),
-            body["trigger_id"],
-            respond,
-            runtime.today(school_timezone(context)),
-        )
+        _start(runtime, client, viewer, int(action["value"]), body["trigger_id"], today)
+    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
-def _open_plan(runtime, client, viewer, pupil_id, trigger_id, respond) -> None:
+def _start_for_query(ask: Ask, query: str) -> dict | None:
+    if not ask.viewer.writes_plans:
+        raise UserError(CANNOT_START)
+    with ask.runtime.unit_of_work() as session:
+        matches = editing.find_pupils_for_new_plan(session, ask.viewer, query)
+    choice = choose_pupil(query, matches, START_PLAN, not_found=NO_PUPIL_WITHOUT_PLAN)
+    if choice.pupil_id is None:
+        return choice.choices
+    _start(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id, ask.today)
+    return None
+
+
+def _open_plan(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id) -> None:
     with runtime.unit_of_work() as session:
-        plan = editing.load_plan(session, viewer, pupil_id, via="/ssp plan", now=runtime.now())
+        plan = editing.load_plan(session, viewer, pupil_id, via=VIA, now=runtime.now())
         if plan is None:
-            answer = _no_plan(session, viewer, pupil_id)
-            respond(**answer)
-            return
-        if not (viewer.sees_whole_school or editing.can_edit(viewer, plan)):
-            respond(**_notice(READ_ONLY))
-            return
+            refusal = _no_plan(session, viewer, pupil_id)
+        elif not (viewer.sees_whole_school or editing.can_edit(viewer, plan)):
+            refusal = READ_ONLY
+        else:
+            refusal, view = None, _overview(plan, viewer)
+    # Raised once the unit of work is over: the read stays on the audit log.
+    if refusal is not None:
+        raise UserError(refusal)
+    open_modal(client, trigger_id, view, "the plan")
+
+
+def _start(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id, today) -> None:
+    with runtime.unit_of_work() as session:
+        plan = editing.start_plan(session, viewer, pupil_id, now=runtime.now(), today=today)
         view = _overview(plan, viewer)
-    _slack(lambda: client.views_open(trigger_id=trigger_id, view=view), respond)
-
-
-def _start(runtime, client, viewer, pupil_id, trigger_id, respond, today) -> None:
-    try:
-        with runtime.unit_of_work() as session:
-            plan = editing.start_plan(session, viewer, pupil_id, now=runtime.now(), today=today)
-            view = _overview(plan, viewer)
-    except UserError as refusal:
-        respond(**_notice(str(refusal)))
-        return
-    _slack(lambda: client.views_open(trigger_id=trigger_id, view=view), respond)
-
-
-def _no_plan(session, viewer: Viewer, pupil_id: int) -> dict:
-    from sqlalchemy import select
-
-    from bot.access import visible_pupils
-    from models import Pupil
-
-    pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
-    if pupil is None:
-        return _notice("I couldn't find that pupil among the pupils you can see.")
-    return _notice(
-        f"{pupil.known_as} has no SEN Support Plan yet. Start one with `/ssp plan new {pupil.upn}`."
-    )
+    open_modal(client, trigger_id, view, "the plan")
 
 
 # --- inside the plan modal --------------------------------------------------------------------
+# A plan that can't be changed any more (closed, or no longer this person's) makes these
+# buttons do nothing: the modal they are in is simply out of date.
 
 
 def open_section(
-    ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
     ack()
-    meta = _meta_of(body["view"])
+    meta = meta_of(body["view"])
     section = editing.SECTIONS.get(action["value"])
     if section is None:
         return
-    with _editable(context, meta["pupil_id"]) as plan:
+    with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
         if plan is None:
             return
         view = (
@@ -199,81 +181,72 @@ def open_section(
     client.views_push(trigger_id=body["trigger_id"], view=view)
 
 
-def add_item(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+def add_item(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
     ack()
-    meta = _meta_of(body["view"])
-    with _editable(context, meta["pupil_id"]) as plan:
-        if plan is None:
-            return
-        view = _form(
-            plan, editing.SECTIONS[meta["section"]], item_id=None, list_page=meta.get("page", 1)
-        )
-    client.views_push(trigger_id=body["trigger_id"], view=view)
-
-
-def edit_item(ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-    ack()
-    meta = _meta_of(body["view"])
-    if not action["value"].isdigit():
-        return
-    with _editable(context, meta["pupil_id"]) as plan:
+    meta = meta_of(body["view"])
+    with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
         if plan is None:
             return
         section = editing.SECTIONS[meta["section"]]
-        item_id = int(action["value"])
-        if item_id not in {i.id for i in editing.items(plan, section)}:
+        view = _form(plan, section, item_id=None, list_page=meta.get("page", 1))
+    client.views_push(trigger_id=body["trigger_id"], view=view)
+
+
+def edit_item(
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
+) -> None:
+    ack()
+    meta = meta_of(body["view"])
+    with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
+        if plan is None:
+            return
+        section = editing.SECTIONS[meta["section"]]
+        item_id = as_int(action["value"])
+        if item_id not in _item_ids(plan, section):  # an entry of another plan, say
             return
         view = _form(plan, section, item_id=item_id, list_page=meta.get("page", 1))
     client.views_push(trigger_id=body["trigger_id"], view=view)
 
 
 def turn_section_page(
-    ack: Ack, action: dict, body: dict, client: WebClient, context: BoltContext
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
     ack()
-    meta = _meta_of(body["view"])
+    meta = meta_of(body["view"])
     page = int(action["value"]) if action["value"].isdigit() else 1
-    with _editable(context, meta["pupil_id"]) as plan:
+    with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
         if plan is None:
             return
         view = _section_list(plan, editing.SECTIONS[meta["section"]], page=page)
     client.views_update(view_id=body["view"]["id"], view=view)
 
 
-def reload_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+def reload_form(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
     ack()
-    meta = _meta_of(body["view"])
-    with _editable(context, meta["pupil_id"]) as plan:
+    meta = meta_of(body["view"])
+    with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
         if plan is None:
             return
         section = editing.SECTIONS[meta["section"]]
         item_id = meta.get("item_id")
-        if item_id is not None and item_id not in {i.id for i in editing.items(plan, section)}:
+        if item_id not in _item_ids(plan, section):
             item_id = None
         view = _form(plan, section, item_id=item_id, list_page=meta.get("list_page"))
     client.views_update(view_id=body["view"]["id"], view=view)
 
 
-def save_form(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext) -> None:
-    runtime, viewer = runtime_of(context), viewer_of(context)
-    meta = _meta_of(view)
+def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
+    meta = meta_of(view)
     section = editing.SECTIONS[meta["section"]]
     state = view["state"]["values"]
     remove = bool(_value(state, "remove", "checkbox"))
     values = _read(section, state)
     with runtime.unit_of_work() as session:
         plan = editing.load_plan(
-            session, viewer, meta["pupil_id"], via="/ssp plan", now=runtime.now(), audit_read=False
+            session, viewer, meta["pupil_id"], via=VIA, now=runtime.now(), audit_read=False
         )
         if plan is None or plan.id != meta["plan_id"]:
-            ack(
-                response_action="update",
-                view=_notice_modal(
-                    "Plan not found",
-                    ["That plan can't be found any more: it may have been closed."],
-                ),
-            )
-            return
+            raise UserError(GONE)
         problems = {} if remove else editing.validate(section, values, plan)
     if problems:
         ack(
@@ -291,28 +264,64 @@ def save_form(ack: Ack, body: dict, view: dict, client: WebClient, context: Bolt
                 section_key=section.key,
                 item_id=meta.get("item_id"),
                 values=None if remove else values,
-                via="/ssp plan",
+                via=VIA,
                 now=runtime.now(),
             )
-            saved_plan = result.plan
+            pupil_id = result.plan.pupil_id
     except PlanChanged as changed:
+        # Not only a message: what they typed is shown to copy, with a button to reload.
         ack(response_action="update", view=_conflict(changed, section, values, meta))
-        return
-    except UserError as refusal:
-        ack(response_action="update", view=_notice_modal("Not saved", [str(refusal)]))
         return
     if result.unexplained_acronyms:
         ack(response_action="update", view=_acronym_notice(result, meta))
     else:
         ack()
-    _refresh_parents(runtime, client, viewer, view, meta, saved_plan.pupil_id)
+    _refresh_parents(runtime, client, viewer, view, meta, pupil_id)
 
 
 # --- views ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SectionRow:
+    """One section on the plan's overview: its text, and what its button says."""
+
+    key: str
+    text: str
+    button: str
+
+
+@dataclass(frozen=True)
+class FormInput:
+    """One input of a section's form, as plan_form.json.j2 lays it out."""
+
+    block_id: str
+    label: str
+    kind: str
+    required: bool = False
+    hint: str | None = None
+    initial: Any = None
+    options: tuple = ()
+    max_length: int = 0
+    option_label: str = ""
+
+
 def _overview(plan, viewer: Viewer) -> dict:
-    pupil = plan.pupil
+    editable = editing.can_edit(viewer, plan)
+    return render_json(
+        "plan_overview.json.j2",
+        pupil_name=plan.pupil.known_as,
+        about=_about(plan.pupil),
+        status=_status(plan),
+        editable=editable,
+        send_for_qa=editable and plan.status == PlanStatus.DRAFT,
+        sections=[_section_row(plan, s) for s in editing.SECTIONS.values()],
+        meta=meta_json(plan_id=plan.id, pupil_id=plan.pupil_id, version=plan.version),
+    )
+
+
+def _about(pupil) -> str:
+    """Year, form, birthday, SEN stage and what else staff should keep in mind, on one line."""
     flags = [
         label
         for label, on in (
@@ -324,95 +333,66 @@ def _overview(plan, viewer: Viewer) -> dict:
         )
         if on
     ]
-    sections = [
-        {"key": s.key, "title": s.title, "summary": _summary(plan, s)}
-        for s in editing.SECTIONS.values()
+    year = year_label(pupil.year_group)
+    if not pupil.taught_in_year_group:
+        year += " (not taught in year group)"
+    parts = [
+        year,
+        f"form {escape_mrkdwn(pupil.form)}" if pupil.form else None,
+        f"born {uk_date(pupil.date_of_birth)}",
+        pupil.sen_stage.label,
+        ", ".join(flags) if flags else None,
     ]
-    return render_json(
-        "plan_overview.json.j2",
-        plan=plan,
-        flags=flags,
-        sections=sections,
-        editable=editing.can_edit(viewer, plan),
-        meta=_meta(plan_id=plan.id, pupil_id=plan.pupil_id, version=plan.version),
+    return " · ".join(part for part in parts if part)
+
+
+def _status(plan) -> str:
+    holder = escape_mrkdwn(plan.case_holder.display_name) if plan.case_holder else "none yet"
+    return (
+        f"*Plan {plan.cycle_number}* in the APDR cycle · {plan.status.label} · "
+        f"next review {uk_date(plan.review_date)} · case holder {holder}"
+    )
+
+
+def _section_row(plan, section) -> SectionRow:
+    summary = _summary(plan, section)
+    return SectionRow(
+        key=section.key,
+        text=f"*{section.title}*\n{summary or '_Nothing yet._'}",
+        button="Edit" if summary else "Add",
     )
 
 
 def _section_list(plan, section, page: int) -> dict:
-    entries = editing.items(plan, section)
-    pages = max(1, ceil(len(entries) / ENTRIES_PER_PAGE))
-    page = min(max(page, 1), pages)
-    shown = entries[(page - 1) * ENTRIES_PER_PAGE : page * ENTRIES_PER_PAGE]
+    shown = page_of(editing.items(plan, section), page, ENTRIES_PER_PAGE)
+    heading = f"{escape_mrkdwn(plan.pupil.known_as)} · {shown.total} " + (
+        "entry" if shown.total == 1 else "entries"
+    )
+    if shown.pages > 1:
+        heading += f" · page {shown.page} of {shown.pages}"
     return render_json(
         "plan_section_list.json.j2",
         section=section,
-        pupil_name=plan.pupil.known_as,
-        entries=[{"id": e.id, "text": section.summary(e)} for e in shown],
-        total=len(entries),
-        page=page,
-        pages=pages,
-        meta=_meta(
+        heading=heading,
+        entries=[(str(e.id), escape_mrkdwn(section.summary(e))) for e in shown.items],
+        previous_page=str(shown.page - 1) if shown.page > 1 else None,
+        next_page=str(shown.page + 1) if shown.page < shown.pages else None,
+        meta=meta_json(
             plan_id=plan.id,
             pupil_id=plan.pupil_id,
             version=plan.version,
             section=section.key,
-            page=page,
+            page=shown.page,
         ),
     )
 
 
 def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
     values = editing.current_values(plan, section, item_id)
-    inputs = []
-    for f in section.fields:
-        value = values.get(f.name)
-        if f.kind == "long":
-            pieces = editing.split_long(value)
-            if len(pieces[-1]) >= LONG_CONTINUE_AT:
-                pieces.append("")
-            for n, piece in enumerate(pieces):
-                inputs.append(
-                    dict(
-                        block_id=f"{f.name}--{n}",
-                        label=f.label if n == 0 else f"{f.label} (continued)",
-                        kind="long",
-                        required=f.required and n == 0,
-                        hint=f.hint if n == 0 else CONTINUED_HINT,
-                        initial=piece,
-                        max_length=editing.MAX_TEXT,
-                    )
-                )
-            continue
-        options = editing.choices_for(plan, f) if f.kind == "select" else ()
-        if f.kind == "select" and not options:
-            continue  # e.g. "towards which outcome" before any outcome exists
-        initial = value.isoformat() if isinstance(value, date) else value
-        inputs.append(
-            dict(
-                block_id=f.name,
-                label=f.label,
-                kind=f.kind,
-                required=f.required,
-                hint=f.hint,
-                initial=initial,
-                options=options,
-                max_length=min(f.max_length, editing.MAX_TEXT),
-                option_label=f.label,
-            )
-        )
+    inputs = [i for f in section.fields for i in _inputs_for(plan, f, values.get(f.name))]
     if item_id is not None:
         inputs.append(
-            dict(
-                block_id="remove",
-                label="Remove",
-                kind="checkbox",
-                required=False,
-                hint=None,
-                initial=False,
-                options=(),
-                option_label="Remove this from the plan",
-                max_length=0,
-            )
+            FormInput("remove", "Remove", "checkbox", option_label="Remove this from the plan")
         )
     what = "a new entry" if section.is_list and item_id is None else "this section"
     return render_json(
@@ -421,7 +401,7 @@ def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
         inputs=inputs,
         intro=f"{plan.pupil.known_as}: {what}. Saved when you press Save; Cancel keeps the plan "
         "as it was.",
-        meta=_meta(
+        meta=meta_json(
             plan_id=plan.id,
             pupil_id=plan.pupil_id,
             version=plan.version,
@@ -430,6 +410,44 @@ def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
             list_page=list_page,
         ),
     )
+
+
+def _inputs_for(plan, f, value) -> list[FormInput]:
+    """A field's inputs: one, or for a long text as many boxes as it needs (and one more when
+    the last is nearly full); none for a choice with nothing to choose from yet (e.g. "towards
+    which outcome" before any outcome exists)."""
+    if f.kind == "long":
+        pieces = editing.split_long(value)
+        if len(pieces[-1]) >= LONG_CONTINUE_AT:
+            pieces.append("")
+        return [
+            FormInput(
+                block_id=f"{f.name}--{n}",
+                label=f.label if n == 0 else f"{f.label} (continued)",
+                kind="long",
+                required=f.required and n == 0,
+                hint=f.hint if n == 0 else CONTINUED_HINT,
+                initial=piece,
+                max_length=editing.MAX_TEXT,
+            )
+            for n, piece in enumerate(pieces)
+        ]
+    options = editing.choices_for(plan, f) if f.kind == "select" else ()
+    if f.kind == "select" and not options:
+        return []
+    return [
+        FormInput(
+            block_id=f.name,
+            label=f.label,
+            kind=f.kind,
+            required=f.required,
+            hint=f.hint,
+            initial=value.isoformat() if isinstance(value, date) else value,
+            options=options,
+            max_length=min(f.max_length, editing.MAX_TEXT),
+            option_label=f.label,
+        )
+    ]
 
 
 def _conflict(changed: PlanChanged, section, values: dict[str, Any], meta: dict) -> dict:
@@ -448,19 +466,23 @@ def _conflict(changed: PlanChanged, section, values: dict[str, Any], meta: dict)
 def _acronym_notice(result, meta: dict) -> dict:
     listed = ", ".join(result.unexplained_acronyms)
     first = result.unexplained_acronyms[0]
-    paragraphs = [
-        "*Saved.*"
-        + (" The plan now goes to the SENDCo for quality assurance." if result.sent_for_qa else ""),
-        f"These acronyms aren't explained in the school's glossary yet: *{listed}*. Families "
-        f"may not know them: spell them out in the plan, or add them with "
-        f'`/ssp glossary add {first} "what it means"`.',
-    ]
-    return _notice_modal("Saved", paragraphs, meta=meta)
+    qa = " The plan now goes to the SENDCo for quality assurance." if result.sent_for_qa else ""
+    return _notice_modal(
+        "Saved",
+        [
+            f"*Saved.*{qa}",
+            f"These acronyms aren't explained in the school's glossary yet: *{listed}*. "
+            "Families may not know them: spell them out in the plan, or add them with "
+            f'`/ssp glossary add {first} "what it means"`.',
+        ],
+        meta=meta,
+    )
 
 
 def _notice_modal(
     title: str, paragraphs: list[str], *, reload: bool = False, meta: dict | None = None
 ) -> dict:
+    """A notice in place of the form; with `reload`, a button to open the latest version."""
     return render_json(
         "plan_notice_modal.json.j2",
         title=title,
@@ -474,19 +496,15 @@ def _refresh_parents(runtime, client, viewer, view: dict, meta: dict, pupil_id: 
     """Shows the saved change (and the new version) in the views underneath the form."""
     with runtime.unit_of_work() as session:
         plan = editing.load_plan(
-            session, viewer, pupil_id, via="/ssp plan", now=runtime.now(), audit_read=False
+            session, viewer, pupil_id, via=VIA, now=runtime.now(), audit_read=False
         )
         if plan is None:
             return
         section = editing.SECTIONS[meta["section"]]
         updates = [(view.get("root_view_id"), _overview(plan, viewer))]
         if section.is_list and view.get("previous_view_id") not in (None, view.get("root_view_id")):
-            updates.append(
-                (
-                    view["previous_view_id"],
-                    _section_list(plan, section, page=meta.get("list_page") or 1),
-                )
-            )
+            list_page = meta.get("list_page") or 1
+            updates.append((view["previous_view_id"], _section_list(plan, section, list_page)))
     for view_id, fresh in updates:
         if view_id:
             try:
@@ -536,22 +554,23 @@ def _block_for(section, field_name: str) -> str:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-class _editable:
-    """The plan, if this person may change it, for the length of one unit of work."""
+@contextmanager
+def _editable(runtime: Runtime, viewer: Viewer, pupil_id) -> Iterator[Any]:
+    """The plan, if this person may change it (else None), for the length of one unit of work."""
+    with runtime.unit_of_work() as session:
+        plan = editing.load_plan(session, viewer, as_int(pupil_id), via=VIA, now=runtime.now())
+        yield plan if plan is not None and editing.can_edit(viewer, plan) else None
 
-    def __init__(self, context: BoltContext, pupil_id: int) -> None:
-        self.runtime, self.viewer, self.pupil_id = runtime_of(context), viewer_of(context), pupil_id
 
-    def __enter__(self):
-        self._work = self.runtime.unit_of_work()
-        session = self._work.__enter__()
-        plan = editing.load_plan(
-            session, self.viewer, self.pupil_id, via="/ssp plan", now=self.runtime.now()
-        )
-        return plan if plan is not None and editing.can_edit(self.viewer, plan) else None
+def _no_plan(session, viewer: Viewer, pupil_id: int) -> str:
+    pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
+    if pupil is None:
+        return NOT_VISIBLE
+    return NO_PLAN_YET.format(name=pupil.known_as, upn=pupil.upn)
 
-    def __exit__(self, *exc):
-        return self._work.__exit__(*exc)
+
+def _item_ids(plan, section) -> set[int]:
+    return {item.id for item in editing.items(plan, section)}
 
 
 def _summary(plan, section) -> str:
@@ -571,99 +590,20 @@ def _summary(plan, section) -> str:
 
 
 def _clip(text: str, limit: int = 150) -> str:
-    from bot.render import escape_mrkdwn
-
     text = " ".join(text.split())
     return escape_mrkdwn(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def _meta(**values) -> str:
-    return json.dumps({k: v for k, v in values.items() if v is not None})
-
-
-def _meta_of(view: dict) -> dict:
-    # Only ids and a version live here; who may do what is decided from the signed request.
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def _choices(query: str, matches, action_id: str, label: str) -> dict:
-    return choose_pupil(query, matches, PupilButton(action_id, label)).choices
-
-
-def _notice(text: str) -> dict:
-    return {"response_type": "ephemeral", **render_json("notice.json.j2", text=text)}
-
-
-def _answer_in_modal(client: WebClient, trigger_id: str):
-    """The App Home has no response URL: say it in a small modal instead."""
-
-    def answer(**message) -> None:
-        client.views_open(
-            trigger_id=trigger_id, view=_notice_modal("SSP Bot", [message.get("text", "")])
-        )
-
-    return answer
-
-
-def _slack(call, respond: Respond) -> None:
-    try:
-        call()
-    except SlackApiError as error:
-        log.warning("opening a plan modal failed: %s", error.response.get("error"))
-        respond(
-            **_notice(
-                "Slack wouldn't open the plan just then (it gives me three seconds). "
-                "Please try again."
-            )
-        )
-
-
 # --- /ssp subcommands answered here -----------------------------------------------------------
-
-
-def _plan(ask: Ask) -> None:
-    words = ask.words
-    if words and words[0].lower() == "new" and words[1:]:
-        start_new_plan(
-            ask.runtime,
-            ask.client,
-            ask.viewer,
-            " ".join(words[1:]),
-            ask.trigger_id,
-            ask.respond,
-            ask.today,
-        )
-    elif words and words[0].lower() != "new":
-        open_for_query(
-            ask.runtime,
-            ask.client,
-            ask.viewer,
-            " ".join(words),
-            ask.trigger_id,
-            ask.respond,
-            ask.today,
-        )
-    else:
-        raise UsageError(
-            "Say which pupil: `/ssp plan <UPN or name>`, or "
-            "`/ssp plan new <UPN or name>` to start one."
-        )
-
 
 SUBCOMMANDS = (
     Subcommand(
         "plan",
-        _plan,
+        plan_command,
         help=(
             Usage(
                 "`/ssp plan <UPN or name>` — open a plan to read or write it, section by section",
-                lambda viewer: (
-                    viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school
-                ),
+                lambda viewer: viewer.opens_plans,
             ),
             Usage(
                 "`/ssp plan new <UPN or name>` — start a plan for a pupil who has none",

@@ -27,13 +27,15 @@ from math import ceil
 from typing import Any, Generic, TypeVar
 
 from slack_bolt import BoltContext, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from bot import db
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services.pupils import MAX_MATCHES, PupilMatch
+from bot.services.pupils import MAX_MATCHES, PupilMatch, find_pupils
 from handlers.presenters import pupil_line
 
 log = logging.getLogger(__name__)
@@ -329,3 +331,41 @@ def _json_response(payload: dict[str, Any]) -> BoltResponse:
 class UsageError(UserError):
     """A command typed in a way `/ssp` can't follow: answered with the problem and, for a slash
     command, the help for the person asking (handlers.commands)."""
+
+
+# --- (h4b) opening modals, and what they carry -----------------------------------------------
+
+
+def meta_json(**ids: Any) -> str:
+    """A view's private_metadata: the ids given (None left out), read back with `meta_of`."""
+    return json.dumps({name: value for name, value in ids.items() if value is not None})
+
+
+def open_modal(client: WebClient, trigger_id: str, view: dict, what: str = "the form") -> None:
+    """Opens `view`; if Slack refuses (a trigger lasts three seconds), a UserError says so."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        log.warning("opening a modal failed: %s", error.response.get("error"))
+        raise UserError(
+            f"Slack wouldn't open {what} just then (it gives me three seconds). Please try again."
+        ) from error
+
+
+def requires_in_modal(allowed: Callable[[Viewer], bool], title: str, refusal: str):
+    """`requires` for a shortcut, which has no message to answer in: the refusal is a modal."""
+
+    def check(body: dict, client: WebClient, context: BoltContext, next) -> BoltResponse | None:
+        viewer: Viewer | None = context.get("viewer")
+        if viewer is not None and allowed(viewer):
+            return next()
+        client.views_open(trigger_id=body["trigger_id"], view=done_modal(title, refusal))
+        return BoltResponse(status=200, body="")
+
+    return check
+
+
+def find_one_pupil(runtime: Any, viewer: Viewer, query: str, button: PupilButton) -> PupilChoice:
+    """`choose_pupil` among the pupils this person may see (bot.services.pupils.find_pupils)."""
+    with runtime.unit_of_work() as session:
+        return choose_pupil(query, find_pupils(session, viewer, query), button)

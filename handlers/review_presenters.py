@@ -1,0 +1,254 @@
+"""What the review, snooze and note modals say, prepared so that their templates only lay it out.
+
+Every string here that Slack shows as mrkdwn is escaped here (bot.render.escape_mrkdwn); the
+templates place them with `|tojson`. Used by handlers.reviews.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from bot.render import escape_mrkdwn, render_json, uk_date, year_label
+from bot.services import reviews
+from bot.services.plan_editing import join_long, split_long
+from bot.services.pupils import PupilMatch
+
+MAX_NOTE_BOXES = 10
+RESULTS = tuple((label, result.value) for result, label in reviews.RESULT_LABELS.items())
+CARRY, CLOSE = ("Carry forward", "carry"), ("Close this target", "close")
+NOTE_KINDS = tuple((label, kind.value) for kind, label in reviews.NOTE_KINDS.items())
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One target in the review modal: what it is, and what has been said about it so far."""
+
+    target_id: int
+    text: str
+    result: tuple[str, str] | None  # (label, value) of the result chosen so far
+    evidence: str | None
+    carry: tuple[str, str] | None  # (label, value) of "carry forward" or "close", if chosen
+    carried: str  # for an amendment, where the target went
+
+
+# --- the review notes -----------------------------------------------------------------------
+
+
+def review_view(form: reviews.ReviewForm, status: str | None = None) -> dict:
+    amend = form.mode == reviews.Mode.AMEND
+    if status is None and form.status is not None and form.mode == reviews.Mode.NOTES:
+        status = "You have a draft of these notes: carry on where you left off."
+    meta = {
+        "plan_id": form.plan_id,
+        "cycle": form.cycle,
+        "mode": form.mode.value,
+        "version": form.review_version,
+    }
+    return render_json(
+        "review_modal.json.j2",
+        form=form,
+        amend=amend,
+        meta=json.dumps(meta),
+        heading=_heading(form),
+        context_line=_amending(form) if amend else status,
+        feedback=_feedback(form),
+        notes=_notes(form),
+        targets=[_target(number, t) for number, t in enumerate(form.targets, start=1)],
+        results=RESULTS,
+        carry=CARRY,
+        close=CLOSE,
+        more_targets=_more_targets(form.more_targets),
+        draft_help=(
+            f"*Save draft* keeps what you have written to finish later. *Submit review* closes "
+            f"plan {form.cycle}: each target's status is set, plan {form.cycle + 1} starts, and "
+            "the plan goes to the SENDCo for quality assurance."
+        ),
+    )
+
+
+def saved_text(result, amend: bool) -> str:
+    """What the modal says once the notes are submitted or amended."""
+    if not result.changed:
+        return "Nothing was changed: the notes are as they were."
+    if amend:
+        return (
+            f"Your amendment to {result.pupil_name}'s review notes is saved; the earlier "
+            "version is kept in the plan's history."
+        )
+    return (
+        f"{result.pupil_name}'s review is submitted. Plan {result.new_cycle} has started with "
+        f"{result.carried} target(s) carried forward and {result.closed} closed; its review "
+        f"is on {result.next_review_date:%-d %B %Y}. It has gone to the SENDCo for quality "
+        "assurance. You can amend the notes with `/ssp review` until the SENDCo approves."
+    )
+
+
+def _heading(form) -> str:
+    heading = f"*{escape_mrkdwn(form.pupil_name)}* · {year_label(form.year_group)} · "
+    heading += f"review of plan {form.cycle}"
+    if form.review_date:
+        heading += f" · review date {uk_date(form.review_date)}"
+    return heading
+
+
+def _amending(form) -> str:
+    earlier = ""
+    if form.amendments:
+        earlier = f" ({_count(form.amendments, 'earlier version')})"
+    return (
+        f"Submitted by {escape_mrkdwn(form.author or 'someone')} on {uk_date(form.submitted_at)}."
+        " You can amend these notes until the SENDCo approves the plan; what they said before "
+        f"is kept{earlier}."
+    )
+
+
+def _feedback(form) -> str | None:
+    if form.feedback is None:
+        return None
+    lines = [escape_mrkdwn(form.feedback.summary)]
+    for teacher, subject, text in form.feedback.comments:
+        who = escape_mrkdwn(teacher) + (f" ({escape_mrkdwn(subject)})" if subject else "")
+        lines.append(f"• {who}: {escape_mrkdwn(_clip(text, 300))}")
+    return "*Teachers' feedback this cycle*\n" + "\n".join(lines)
+
+
+def _notes(form) -> str | None:
+    if not form.notes:
+        return None
+    lines = []
+    for note in form.notes:
+        about = [f"{note.occurred_at:%-d %b}", note.kind]
+        if note.author:
+            about.append(escape_mrkdwn(note.author))
+        lines.append(f"• {' · '.join(about)}: {escape_mrkdwn(_clip(note.text))}")
+    return "*Notes logged this cycle*\n" + "\n".join(lines)
+
+
+def _target(number: int, t: reviews.TargetLine) -> TargetRow:
+    details = [
+        f"Measure: {t.measure}" if t.measure else None,
+        f"Baseline: {t.baseline}" if t.baseline else None,
+        f"Success looks like: {t.success_criteria}" if t.success_criteria else None,
+        f"By {t.end_date:%-d %B %Y}" if t.end_date else None,
+    ]
+    text = "\n".join(
+        [f"*Target {number}:* {escape_mrkdwn(t.description)}"]
+        + [escape_mrkdwn(d) for d in details if d]
+    )
+    carry = None
+    if t.carry_forward is not None:
+        carry = CARRY if t.carry_forward else CLOSE
+    return TargetRow(
+        target_id=t.target_id,
+        text=text,
+        result=(reviews.RESULT_LABELS[t.result], t.result.value) if t.result else None,
+        evidence=t.evidence,
+        carry=carry,
+        carried=(
+            "Carried forward into the next plan" if t.carry_forward else "Closed at this review"
+        ),
+    )
+
+
+def _more_targets(more: int) -> str | None:
+    if not more:
+        return None
+    return (
+        f"This plan has {_count(more, 'more open target')} than one form can hold. They stay "
+        "open into the next plan: review them there, or close them in `/ssp plan`."
+    )
+
+
+# --- snooze ---------------------------------------------------------------------------------
+
+
+def snooze_view(form: reviews.ReviewForm) -> dict:
+    return render_json(
+        "snooze_modal.json.j2",
+        intro=(
+            f"Push the prompt for *{escape_mrkdwn(form.pupil_name)}*'s review back. You can do "
+            "this once; the SENDCo sees the reason."
+        ),
+        choices=[(_count(n, "school day"), n) for n in reviews.SNOOZE_CHOICES],
+        meta=json.dumps({"plan_id": form.plan_id}),
+    )
+
+
+# --- interim notes --------------------------------------------------------------------------
+
+
+def note_for(pupil_id: int, name: str) -> dict:
+    """`/ssp note`: the pupil is chosen, the note is still to write."""
+    return _note_modal(
+        "ssp_note",
+        "File note",
+        {"pupil_id": pupil_id},
+        pupil_line=f"A note for the plan of *{escape_mrkdwn(name)}*.",
+        kind="note",
+        pieces=[""],
+    )
+
+
+def note_to_place(text: str) -> dict:
+    """The message shortcut: the message is the note; which pupil is still to say."""
+    return _note_modal("ssp_note", "Next", {}, pupil_line=None, kind="note", pieces=_pieces(text))
+
+
+def note_to_confirm(pupil: PupilMatch, kind: str, text: str) -> dict:
+    """The pupil found from what was typed, to confirm before anything is filed."""
+    return _note_modal(
+        "ssp_note_confirm",
+        "File note",
+        {"pupil_id": pupil.pupil_id},
+        pupil_line=f"File this on the plan of *{escape_mrkdwn(pupil.name)}* ({_where(pupil)})?",
+        kind=kind,
+        pieces=_pieces(text),
+    )
+
+
+def not_one_pupil(query: str, matches: list[PupilMatch]) -> str:
+    """Beside the "Which pupil?" box: nobody, or several pupils, match what was typed."""
+    if not matches:
+        return f"No pupil matching “{query[:60]}” among the pupils you can see."
+    shown = "; ".join(f"{m.name} ({_where(m, plain=True)})" for m in matches[:5])
+    more = "" if len(matches) <= 5 else f" and {len(matches) - 5} more"
+    return f"{len(matches)} pupils match: {shown}{more}. Type more of the name, or the UPN."
+
+
+def _note_modal(callback_id, submit, meta, *, pupil_line, kind, pieces) -> dict:
+    return render_json(
+        "note_modal.json.j2",
+        callback_id=callback_id,
+        submit=submit,
+        meta=json.dumps(meta),
+        pupil_line=pupil_line,
+        kinds=NOTE_KINDS,
+        kind=next((c for c in NOTE_KINDS if c[1] == kind), NOTE_KINDS[0]),
+        pieces=pieces,
+    )
+
+
+def _where(pupil: PupilMatch, *, plain: bool = False) -> str:
+    """Year and form: "Year 9, 9A" (mrkdwn-escaped unless `plain`, for a plain-text error)."""
+    form = pupil.form if plain else escape_mrkdwn(pupil.form or "")
+    return year_label(pupil.year_group) + (f", {form}" if pupil.form else "")
+
+
+def _pieces(text: str) -> list[str]:
+    pieces = split_long(text)
+    if len(pieces) > MAX_NOTE_BOXES:  # a message of over 30,000 characters: keep it all
+        pieces = pieces[: MAX_NOTE_BOXES - 1] + [join_long(pieces[MAX_NOTE_BOXES - 1 :])]
+    return pieces
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
