@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -330,6 +330,10 @@ class SharingConsent(Base):
     storage_notes: Mapped[str | None] = mapped_column(Text)
     given_on: Mapped[date] = mapped_column(Date)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    # The part of the scope SSP Bot enforces: may the plan be sent to professionals outside the
+    # school (the services working with the child)? `scope` says who, in the family's words.
+    # Unticked unless someone records it, so nothing leaves the school on a guess.
+    outside_school: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     plan: Mapped[Plan] = relationship(back_populates="consents")
 
@@ -372,6 +376,9 @@ class TimelineEntry(Base):
     summary: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Someone chose to show this entry to the family although its kind is staff workflow (a
+    # note, a plan change): see bot.services.plan_document.FAMILY_TIMELINE_KINDS.
+    shared_with_family: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     plan: Mapped[Plan] = relationship(back_populates="timeline")
     author: Mapped[Staff | None] = relationship()

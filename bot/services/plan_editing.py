@@ -365,6 +365,10 @@ SECTIONS: dict[str, Section] = {
                 Field("given_by", "Given by", required=True),
                 Field("relationship_to_cyp", "Who they are", hint="e.g. the pupil, parent, carer"),
                 _long("scope", "What may be shared, and with whom", required=True),
+                # What `/ssp export --for agency` enforces (DESIGN §4).
+                Field(
+                    "outside_school", "May be sent to professionals outside the school", "checkbox"
+                ),
                 Field("given_on", "Date given", "date", required=True),
                 Field("withdrawn_on", "Date withdrawn", "date"),
                 _long("storage_notes", "How the plan is stored"),
