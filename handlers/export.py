@@ -1,8 +1,11 @@
-"""`/ssp export <UPN or name> [--for family]`: the plan as a document, sent to the asker by DM.
+"""`/ssp export <UPN or name> [--for family|agency]`: the plan as a document, sent to the asker
+by DM.
 
 The document goes as an HTML file in the asker's DM with SSP Bot; the message with it names the
 pupil and nothing more (DMs are kept, and appear in a workspace export). The export is audited
-only once Slack has accepted the file, so the log never claims a send that did not happen.
+only once Slack has accepted the file, so the log never claims a send that did not happen. A copy
+for professionals outside the school (`--for agency`) goes only when the plan's recorded sharing
+consent covers it; a refusal is audited too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bot.services.plan_document import (
     PlanDocument,
     load_plan_document,
     record_export,
+    record_refusal,
 )
 from bot.services.pupils import find_pupils
 from handlers.context import Ask, Subcommand, Usage
@@ -29,8 +33,11 @@ VIA = "/ssp export"
 TEMPLATE = "plan_document.html.j2"
 USAGE = (
     "Say which pupil: `/ssp export &lt;UPN or name&gt;`, and add `--for family` for the copy "
-    "to give the family (it leaves out staff-only notes)."
+    "to give the family (it leaves out staff-only notes), or `--for agency` for the copy for "
+    "professionals outside the school (the same, and only with the family's recorded consent)."
 )
+# What `--for …` (or `--family`, `--agency`) may name.
+AUDIENCES = {"family": Audience.FAMILY, "agency": Audience.AGENCY}
 SLACK_REFUSED = (
     "Sorry, Slack wouldn't accept the file, so nothing was sent. Please try again in a minute; "
     "if it keeps happening, let your SENDCo know."
@@ -62,7 +69,14 @@ def export_command(ask: Ask) -> dict:
         )
         if document is None:
             raise UserError(NO_SUCH_PUPIL.format(query=escape_mrkdwn(as_typed(query)[:80])))
-        html = render_html(TEMPLATE, doc=document)
+        refused = document.refused
+        if refused is not None:
+            record_refusal(session, document)
+        else:
+            html = render_html(TEMPLATE, doc=document)
+    # Raised outside the unit of work, which would roll the refusal's audit row back.
+    if refused is not None:
+        raise UserError(escape_mrkdwn(refused.message))
 
     try:
         opened = ask.client.conversations_open(users=viewer.slack_user_id)
@@ -82,7 +96,7 @@ def export_command(ask: Ask) -> dict:
 
     with runtime.unit_of_work() as session:
         record_export(session, document)
-    copy = "family copy" if document.is_family_copy else "staff copy, with staff-only notes"
+    copy = "staff copy, with staff-only notes" if document.is_staff_copy else document.copy_name
     return notice(
         f"I've sent {escape_mrkdwn(document.pupil.known_as)}'s plan ({copy}) to you as a file "
         "in your direct messages with SSP Bot."
@@ -99,14 +113,16 @@ def _parse(words: list[str]) -> tuple[str, Audience] | None:
             if word.startswith(dash):
                 word = "--" + word[len(dash) :]
         option = word.lower()
-        if option == "--family":
-            audience = Audience.FAMILY
+        if option.startswith("--") and option[2:] in AUDIENCES:
+            audience = AUDIENCES[option[2:]]
         elif option == "--for":
-            if next(rest, "").lower() != "family":
+            audience = AUDIENCES.get(next(rest, "").lower())
+            if audience is None:
                 return None
-            audience = Audience.FAMILY
-        elif option == "--for=family":
-            audience = Audience.FAMILY
+        elif option.startswith("--for="):
+            audience = AUDIENCES.get(option.removeprefix("--for="))
+            if audience is None:
+                return None
         elif option.startswith("--"):
             return None
         else:
@@ -125,14 +141,13 @@ def _slack_name(document: PlanDocument) -> str:
 
 
 def _filename(document: PlanDocument) -> str:
-    suffix = " family" if document.is_family_copy else ""
+    suffix = "" if document.is_staff_copy else f" {document.audience}"
     name = "".join(c for c in _slack_name(document) if c.isalnum() or c in " -'")
     return f"SSP {name} {document.today.isoformat()}{suffix}.html"
 
 
 def _title(document: PlanDocument) -> str:
-    copy = "family copy" if document.is_family_copy else "staff copy"
-    return f"SEN Support Plan: {_slack_name(document)} ({copy})"
+    return f"SEN Support Plan: {_slack_name(document)} ({document.copy_name})"
 
 
 # --- /ssp subcommands answered here -----------------------------------------------------------
@@ -143,8 +158,8 @@ SUBCOMMANDS = (
         export_command,
         help=(
             Usage(
-                "`/ssp export <UPN or name> [--for family]` — the plan as a printable document, "
-                "sent to you as a file",
+                "`/ssp export <UPN or name> [--for family|agency]` — the plan as a printable "
+                "document, sent to you as a file",
                 lambda viewer: (
                     viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school
                 ),

@@ -24,6 +24,7 @@ from models import (
     PlanPerson,
     PlanPersonRole,
     PlanProvision,
+    PlanStatus,
     PlanTarget,
     PlanVoice,
     Pupil,
@@ -39,7 +40,7 @@ from models import (
     TimelineEntry,
     TimelineKind,
 )
-from tests.slack_harness import NOW, TODAY, text_of
+from tests.slack_harness import NOW, TODAY, buttons_of, text_of
 
 SECTIONS = [
     ("personal-information", "Personal information"),
@@ -408,13 +409,21 @@ def test_the_acronyms_box_explains_each_acronym_from_the_glossary(slack):
     assert list(acronyms) == sorted(acronyms, key=str.casefold)  # looked up like a glossary
 
 
-def test_the_family_copy_leaves_out_staff_only_notes(slack):
-    answer = said(slack.ask("U0PRIYA", "export Ava Stone --for family"))
-    assert "I've sent Ava Stone's plan (family copy)" in answer
+def exported(slack, user: str, typed: str, copy: str) -> tuple[str, Document]:
+    """Asks for Ava's plan; checks it came as a file in the asker's DM, named for its copy;
+    returns what the asker was told and the document."""
+    answer = said(slack.ask(user, f"export {typed}"))
     upload = slack.emulator.files[-1]
-    assert upload["filename"] == "SSP Ava Stone 2026-11-23 family.html"
-    assert upload["channel"] == slack.emulator.dm_channel_id("U0PRIYA")
+    assert upload["filename"] == f"SSP Ava Stone 2026-11-23 {copy}.html"
+    assert upload["channel"] == slack.emulator.dm_channel_id(user)
     doc = parse(upload["content"])
+    assert doc.problems == [] and [e.tag for e in doc.open] == []
+    return answer, doc
+
+
+def test_the_family_copy_leaves_out_staff_only_notes(slack):
+    answer, doc = exported(slack, "U0PRIYA", "Ava Stone --for family", "family")
+    assert "I've sent Ava Stone's plan (family copy)" in answer
     assert "Family copy" in doc.text and "Staff copy" not in doc.text
     assert "Staff only" not in doc.text
     for name, note in STAFF_ONLY.items():
@@ -614,3 +623,222 @@ def test_a_pupil_who_has_left_is_not_found(slack):
         session.get(Pupil, slack.ids["ava"]).is_active = False
     assert NOT_FOUND in said(slack.ask("U0SENDCO", "export Ava Stone"))
     assert slack.emulator.files == []
+
+
+# --- what the family is given ---------------------------------------------------------------------
+
+# Staff workflow written in Slack the way it happens: none of it is meant for the family.
+WORKFLOW = {
+    "QA return comment": "Targets too vague for XQZQ moderation, rewrite them",
+    "delegation reason": "Tom taught her brother and knows the family situation",
+    "decline reason": "I am on long-term sick leave from January",
+}
+
+
+def declines(slack, user: str, reason: str) -> None:
+    """The case holder answers the assignment DM with "I can't take this" and a reason."""
+    slack.emulator.wait_for(lambda calls: slack.emulator.messages_to(user))
+    (message,) = slack.emulator.messages_to(user)
+    button = next(b for b in buttons_of(message) if b["action_id"] == "ssp_assignment_decline")
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button(user, "ssp_assignment_decline", button["value"])
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    modal = slack.emulator.open_views()[-1]
+    slack.sender.submit(user, modal, {"reason": {"type": "plain_text_input", "value": reason}})
+
+
+def test_staff_workflow_written_in_slack_never_reaches_the_family_copy(slack):
+    from tests.test_qa import decide, open_review
+
+    with slack.sessions.begin() as session:
+        session.get(Plan, slack.ids["ava_plan"]).status = PlanStatus.AWAITING_QA
+    decide(slack, open_review(slack), "return", WORKFLOW["QA return comment"])
+    slack.ask("U0SENDCO", f"assign Ava Stone <@U0TOM|tom> {WORKFLOW['delegation reason']}")
+    declines(slack, "U0TOM", WORKFLOW["decline reason"])
+
+    slack.ask("U0SENDCO", "export Ava Stone")
+    staff = parse(slack.emulator.files[-1]["content"])
+    for name, words in WORKFLOW.items():
+        assert words in staff.section("timeline"), name  # written, and kept for staff
+
+    slack.ask("U0SENDCO", "export Ava Stone --for family")
+    family = parse(slack.emulator.files[-1]["content"])
+    assert "Family copy" in family.text
+    for name, words in WORKFLOW.items():
+        assert words not in family.text, name
+    for workflow in ("returned by the SENDCo", "reassigned to", "couldn't take the plan"):
+        assert workflow not in family.text, workflow
+    assert "XQZQ" not in family.acronyms()  # an acronym only in a QA comment would hint at it
+    assert "Planning meeting with Ava and Mum" in family.section("timeline")
+
+
+def test_the_family_copy_holds_their_meetings_communications_reviews_and_what_was_shared(slack):
+    def entry(day: int, kind: TimelineKind, summary: str, **shared) -> TimelineEntry:
+        at = datetime(2026, 10, day, 12, 0, tzinfo=UTC)
+        return TimelineEntry(occurred_at=at, kind=kind, summary=summary, **shared)
+
+    with slack.sessions.begin() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        plan.timeline.extend(
+            [
+                entry(5, TimelineKind.PHONE_CALL, "Phoned Mum about the new timetable"),
+                entry(6, TimelineKind.EMAIL, "Emailed Mum the reading list"),
+                entry(7, TimelineKind.LETTER, "Letter home about the review meeting"),
+                entry(8, TimelineKind.REVIEW, "Review of plan 1 submitted"),
+                entry(9, TimelineKind.PLAN_CHANGE, "changed the targets"),
+                entry(10, TimelineKind.ASSIGNMENT, "assigned to Priya Shah: caseload balance"),
+                entry(
+                    11,
+                    TimelineKind.NOTE,
+                    "Ava chose her own reading book and is proud of it",
+                    shared_with_family=True,
+                ),
+            ]
+        )
+
+    slack.ask("U0PRIYA", "export Ava Stone --for family")
+    timeline = parse(slack.emulator.files[-1]["content"]).section("timeline")
+    for shown in (
+        "Planning meeting with Ava and Mum",
+        "Phoned Mum about the new timetable",
+        "Emailed Mum the reading list",
+        "Letter home about the review meeting",
+        "Review of plan 1 submitted",
+        "Ava chose her own reading book",  # a staff note someone chose to share
+    ):
+        assert shown in timeline, shown
+    for hidden in ("changed the targets", "caseload balance", STAFF_ONLY["timeline note"]):
+        assert hidden not in timeline, hidden
+
+    slack.ask("U0PRIYA", "export Ava Stone")
+    staff = parse(slack.emulator.files[-1]["content"])
+    tagged = [tr.text for tr in staff.all("tr") if "Staff only" in tr.text]
+    assert any("changed the targets" in row for row in tagged)
+    assert any("caseload balance" in row for row in tagged)
+    assert not any("reading book" in row or "Phoned Mum" in row for row in tagged)
+
+
+# --- what leaves the school ---------------------------------------------------------------------
+
+REFUSED = "export_refused"
+
+
+def record_consent(slack, **changes) -> None:
+    """Changes Ava's one recorded consent (Ms Stone's, given on 20 September 2026)."""
+    with slack.sessions.begin() as session:
+        (consent,) = session.get(Plan, slack.ids["ava_plan"]).consents
+        for name, value in changes.items():
+            setattr(consent, name, value)
+
+
+def test_a_copy_for_professionals_outside_the_school_follows_the_recorded_consent(slack):
+    # Ms Stone agreed to sharing "with Ava's teachers and the EP" without ticking outside
+    # professionals: the consent recorded does not cover them.
+    answer = said(slack.ask("U0SENDCO", "export Ava Stone --for agency"))
+    assert "doesn't cover professionals outside the school" in answer
+    assert "Sharing consent" in answer  # where to record it if the family agrees
+    assert slack.emulator.files == [] and audit_rows(slack.sessions) == []
+    (refusal,) = audit_rows(slack.sessions, action=REFUSED)
+    assert (refusal.actor_staff_id, refusal.via, refusal.plan_id) == (
+        slack.ids["sendco"],
+        "/ssp export",
+        slack.ids["ava_plan"],
+    )
+    assert refusal.detail == "agency copy refused: consent does not cover sharing outside"
+    assert "Ava" not in refusal.detail
+
+    record_consent(slack, outside_school=True)
+    answer, doc = exported(slack, "U0PRIYA", "Ava Stone --for agency", "agency")
+    assert "(copy for professionals outside the school)" in answer
+    assert "Copy for professionals outside the school" in doc.text
+    assert "Staff copy" not in doc.text and "Staff only" not in doc.text
+    for name, note in STAFF_ONLY.items():
+        assert note not in doc.text, name
+    consents = doc.section("signatures-and-agreements")
+    assert "Professionals outside the school may be sent this plan" in consents
+    (sent,) = audit_rows(slack.sessions)
+    assert sent.detail == f"agency copy sent to staff {slack.ids['priya']} by Slack DM"
+
+
+def test_without_any_recorded_consent_nothing_goes_outside_the_school(slack):
+    with slack.sessions.begin() as session:
+        session.get(Plan, slack.ids["ava_plan"]).consents = []
+    answer = said(slack.ask("U0SENDCO", "export Ava Stone --for agency"))
+    assert "No sharing consent is recorded for Ava Stone's plan" in answer
+    assert slack.emulator.files == []
+    (refusal,) = audit_rows(slack.sessions, action=REFUSED)
+    assert refusal.detail == "agency copy refused: no sharing consent recorded"
+    # The family's own copy is theirs: it needs no consent to share.
+    slack.ask("U0SENDCO", "export Ava Stone --for family")
+    assert slack.emulator.files[-1]["filename"].endswith(" family.html")
+
+
+def test_a_withdrawn_consent_stops_outside_copies_and_shows_on_the_plan(slack):
+    record_consent(slack, outside_school=True, withdrawn_on=date(2026, 11, 2))
+    answer = said(slack.ask("U0SENDCO", "export Ava Stone --for agency"))
+    assert "Ms Stone withdrew consent to share Ava Stone's plan on 2 November 2026" in answer
+    assert "can't make a copy for anyone outside the school" in answer
+    assert slack.emulator.files == [] and audit_rows(slack.sessions) == []
+    (refusal,) = audit_rows(slack.sessions, action=REFUSED)
+    assert refusal.detail == "agency copy refused: sharing consent withdrawn"
+
+    # The plan shows the withdrawal, in the staff copy and in the family's.
+    for typed in ("export Ava Stone", "export Ava Stone --for family"):
+        slack.ask("U0SENDCO", typed)
+        doc = parse(slack.emulator.files[-1]["content"])
+        assert doc.problems == [] and [e.tag for e in doc.open] == []
+        (header,) = doc.all("header")
+        banner = " ".join(header.text.split())
+        assert "Consent to share this plan was withdrawn on 2 November 2026 (Ms Stone)" in banner
+        assert "not be sent to anyone outside the school" in banner
+        assert "withdrawn 2 November 2026" in doc.section("signatures-and-agreements")
+    assert len(audit_rows(slack.sessions)) == 2
+
+
+def test_consent_given_again_after_a_withdrawal_lets_outside_copies_go_again(slack):
+    record_consent(slack, outside_school=True, withdrawn_on=date(2026, 11, 2))
+    with slack.sessions.begin() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        plan.consents.append(
+            SharingConsent(
+                given_by="Ms Stone",
+                relationship_to_cyp="Mum",
+                scope="The EP may have the plan again",
+                given_on=date(2026, 11, 20),
+                outside_school=True,
+            )
+        )
+    slack.ask("U0SENDCO", "export Ava Stone --for agency")
+    doc = parse(slack.emulator.files[-1]["content"])
+    assert "Consent to share this plan was withdrawn" not in " ".join(
+        doc.all("header")[0].text.split()
+    )
+    assert audit_rows(slack.sessions, action=REFUSED) == []
+
+
+def test_the_sendco_records_consent_for_outside_professionals_in_the_plan_editor(slack):
+    from tests.test_plan_editor import click, open_plan, submit
+
+    overview = open_plan(slack, "U0SENDCO", "plan Ava Stone")
+    entries = click(slack, "U0SENDCO", overview, "plan_open_section", "consent")
+    form = click(slack, "U0SENDCO", entries, "plan_add_item", "consent")
+    answer = submit(
+        slack,
+        "U0SENDCO",
+        form,
+        given_by="Ava Stone",
+        relationship_to_cyp="The pupil",
+        given_on="2026-11-23",
+        outside_school=True,
+        **{"scope--0": "My plan can go to the EP and the speech therapist"},
+    )
+    assert answer is None or answer["response_action"] == "update"
+    slack.ask("U0SENDCO", "export Ava Stone --for agency")
+    assert slack.emulator.files[-1]["filename"].endswith(" agency.html")
+
+
+@pytest.mark.parametrize("typed", ["Ava Stone --for agency", "--for=agency Ava", "Ava —agency"])
+def test_ways_of_asking_for_the_outside_copy(slack, typed):
+    record_consent(slack, outside_school=True)
+    slack.ask("U0SENDCO", f"export {typed}")
+    assert slack.emulator.files[-1]["filename"].endswith(" agency.html")

@@ -3,10 +3,17 @@
 Who may export a plan: the SENDCo and senior leaders (any pupil of their school) and the plan's
 case holder. A teacher sees only part of a plan (DESIGN §4), so cannot export the whole of it.
 
-A family copy leaves out the staff-only notes listed in STAFF_ONLY_FIELDS and
-STAFF_ONLY_TIMELINE_KINDS; the document reads those through PlanDocument.staff_note and
-PlanDocument.timeline, which apply the rule, and so does the list of acronyms the document
-explains (an acronym used only in a staff note is not listed in the family copy either).
+Three copies (DESIGN §4: "the family's copy holds only what is meant for the family"):
+- the staff copy: everything, staff-only notes marked;
+- the family copy: what is meant for the family, and nothing of staff workflow. It leaves out
+  the staff-only fields in STAFF_ONLY_FIELDS and every timeline entry that is not meant for the
+  family (FAMILY_TIMELINE_KINDS, or `shared_with_family`): why a plan was delegated or declined,
+  QA comments and internal notes are all timeline entries of other kinds;
+- the copy for professionals outside the school (agencies): what the family copy holds, and only
+  when the plan's recorded sharing consent covers it (`sharing_of`).
+The document reads staff-only parts through PlanDocument.staff_note and PlanDocument.timeline,
+which apply the rule, and so does the list of acronyms the document explains (an acronym used
+only in a staff note is not listed in an outside copy either).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from models import (
     Review,
     ReviewStatus,
     ReviewTargetResult,
+    SharingConsent,
     TargetStatus,
     TimelineEntry,
     TimelineKind,
@@ -46,8 +54,8 @@ from models import (
 #   family in a conversation, not in a document handed over.
 # - AgencyInvolvement.contact: a named professional's contact details.
 # - Pupil.other_information: the MIS's free-text "other" (it can hold safeguarding context).
-# - Timeline entries of kind "note": staff's own working notes on the plan's chronology.
-# Everything else in the plan is written with and for the child and family.
+# Everything else in the plan's sections is written with and for the child and family; the
+# timeline is sorted by FAMILY_TIMELINE_KINDS below.
 STAFF_ONLY_FIELDS: frozenset[tuple[type, str]] = frozenset(
     {
         (PlanVoice, "professional_concerns"),
@@ -55,7 +63,20 @@ STAFF_ONLY_FIELDS: frozenset[tuple[type, str]] = frozenset(
         (Pupil, "other_information"),
     }
 )
-STAFF_ONLY_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset({TimelineKind.NOTE})
+# The timeline entries meant for the family: meetings and communications with them, and reviews.
+# Every other kind is staff workflow (notes, plan changes with their QA comments, delegations
+# with their reasons, declines with a case holder's private reasons) and stays out of the
+# family's copy unless someone marked the entry `shared_with_family`. A kind added later is
+# staff-only until it is listed here, so nothing reaches the family by default.
+FAMILY_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
+    {
+        TimelineKind.MEETING,
+        TimelineKind.PHONE_CALL,
+        TimelineKind.EMAIL,
+        TimelineKind.LETTER,
+        TimelineKind.REVIEW,
+    }
+)
 
 # Words the template prints itself that contain acronyms, so the acronyms box explains them
 # (labels of codes, such as "Personal Education Plan (PEP)", are added where they are shown).
@@ -64,7 +85,61 @@ TEMPLATE_WORDS = ("SEN Support Plan", "Plan number in the APDR cycle", "EAL")
 
 class Audience(enum.StrEnum):
     STAFF = "staff"
-    FAMILY = "family"
+    FAMILY = "family"  # the child and family: the people who give consent to share
+    AGENCY = "agency"  # professionals outside the school: only with the family's consent
+
+
+# Copies that leave the school for someone other than the family, so need recorded consent.
+NEEDS_CONSENT: frozenset[Audience] = frozenset({Audience.AGENCY})
+
+COPY_NAMES = {
+    Audience.STAFF: "staff copy",
+    Audience.FAMILY: "family copy",
+    Audience.AGENCY: "copy for professionals outside the school",
+}
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """What the plan's recorded consent lets leave the school, on one day.
+
+    `withdrawal` is a withdrawal in force: the latest consent withdrawn by then, with no consent
+    given on or after that day. It stops every copy that needs consent, whoever gave the other
+    consents: a withdrawal is the family's latest word.
+    """
+
+    in_force: tuple[SharingConsent, ...]
+    withdrawal: SharingConsent | None
+
+    @property
+    def covers_outside_school(self) -> bool:
+        return self.withdrawal is None and any(c.outside_school for c in self.in_force)
+
+
+def sharing_of(consents: list[SharingConsent], today: date) -> Sharing:
+    """The consent in force on `today`, from a plan's consent rows (in any order)."""
+
+    def withdrawn(consent: SharingConsent) -> bool:
+        return consent.withdrawn_on is not None and consent.withdrawn_on <= today
+
+    in_force = tuple(c for c in consents if c.given_on <= today and not withdrawn(c))
+    withdrawal = max(
+        (c for c in consents if withdrawn(c)),
+        key=lambda c: (c.withdrawn_on, c.id or 0),
+        default=None,
+    )
+    if withdrawal is not None and any(c.given_on >= withdrawal.withdrawn_on for c in in_force):
+        withdrawal = None  # consent was given again since
+    return Sharing(in_force, withdrawal)
+
+
+@dataclass(frozen=True)
+class ExportRefused:
+    """Why a copy may not leave the school: `detail` for the audit log (no pupil data),
+    `message` for the asker."""
+
+    detail: str
+    message: str
 
 
 class NoPlanToExport(UserError):
@@ -111,11 +186,53 @@ class PlanDocument:
     now: datetime
     viewer_school_id: int
     viewer_staff_id: int
+    sharing: Sharing
     acronyms: list[Acronym] = field(default_factory=list)
+
+    @property
+    def is_staff_copy(self) -> bool:
+        return self.audience == Audience.STAFF
 
     @property
     def is_family_copy(self) -> bool:
         return self.audience == Audience.FAMILY
+
+    @property
+    def copy_name(self) -> str:
+        return COPY_NAMES[self.audience]
+
+    @property
+    def refused(self) -> ExportRefused | None:
+        """Why this copy may not be sent, or None: copies for anyone outside the school other
+        than the family follow the recorded consent (DESIGN §4)."""
+        if self.audience not in NEEDS_CONSENT or self.sharing.covers_outside_school:
+            return None
+        name, withdrawal = self.pupil.known_as, self.sharing.withdrawal
+        detail = f"{self.audience} copy refused: "
+        if withdrawal is not None:
+            return ExportRefused(
+                detail + "sharing consent withdrawn",
+                f"{withdrawal.given_by} withdrew consent to share {name}'s plan on "
+                f"{withdrawal.withdrawn_on:%-d %B %Y}, so I can't make a copy for anyone outside "
+                "the school. You can still export the staff copy, and the family's own copy "
+                "with `--for family`. If consent is given again, record it in the plan's "
+                "Sharing consent section (`/ssp plan`) first.",
+            )
+        if not self.sharing.in_force:
+            return ExportRefused(
+                detail + "no sharing consent recorded",
+                f"No sharing consent is recorded for {name}'s plan, so I can't make a copy for "
+                "anyone outside the school. When the family agrees, record it in the plan's "
+                "Sharing consent section (`/ssp plan`), ticking “May be sent to professionals "
+                "outside the school”.",
+            )
+        return ExportRefused(
+            detail + "consent does not cover sharing outside",
+            f"The sharing consent recorded for {name}'s plan doesn't cover professionals "
+            "outside the school, so I can't make a copy for them. If the family agrees, record "
+            "it in the plan's Sharing consent section (`/ssp plan`), ticking “May be sent to "
+            "professionals outside the school”.",
+        )
 
     @property
     def current_targets(self) -> list:
@@ -128,20 +245,24 @@ class PlanDocument:
 
     @property
     def timeline(self) -> list[TimelineEntry]:
-        """The chronology, without staff-only notes in a family copy."""
+        """The chronology: in a copy for anyone but staff, only the entries meant for the
+        family."""
         return [
-            entry
-            for entry in self.plan.timeline
-            if not (self.is_family_copy and entry.kind in STAFF_ONLY_TIMELINE_KINDS)
+            entry for entry in self.plan.timeline if self.is_staff_copy or not is_staff_only(entry)
         ]
 
+    def is_staff_only(self, entry: TimelineEntry) -> bool:
+        """Whether a timeline entry is staff workflow (marked so in the staff copy)."""
+        return is_staff_only(entry)
+
     def staff_note(self, row: object | None, name: str) -> str | None:
-        """A staff-only field's text, or None in a family copy (or when the row is missing)."""
+        """A staff-only field's text, or None in a copy for anyone but staff (or when the row
+        is missing)."""
         if row is None:
             return None
         if (type(row), name) not in STAFF_ONLY_FIELDS:
             raise ValueError(f"{type(row).__name__}.{name} is not a staff-only field")
-        return None if self.is_family_copy else getattr(row, name)
+        return getattr(row, name) if self.is_staff_copy else None
 
     def local_date(self, moment: datetime) -> date:
         """The date of a stored (UTC) moment where the school is."""
@@ -150,6 +271,11 @@ class PlanDocument:
     @property
     def audit_detail(self) -> str:
         return f"{self.audience} copy sent to staff {self.recipient_staff_id} by {self.sent_by}"
+
+
+def is_staff_only(entry: TimelineEntry) -> bool:
+    """Staff workflow, left out of every copy but the staff's."""
+    return entry.kind not in FAMILY_TIMELINE_KINDS and not entry.shared_with_family
 
 
 def load_plan_document(
@@ -169,8 +295,9 @@ def load_plan_document(
     Returns None when the pupil is not one the viewer can see (not found and not allowed look
     the same). Raises ExportNotAllowed when the viewer sees the pupil but may not read the
     whole plan (a teacher), and NoPlanToExport when there is no open plan. Loads the plan in a
-    fixed number of queries however long it is. Writes nothing: call `record_export` once the
-    document has reached its recipient, so the audit log never claims a send that failed.
+    fixed number of queries however long it is. Writes nothing: check `document.refused` (and
+    `record_refusal` when it is set), and call `record_export` once the document has reached its
+    recipient, so the audit log never claims a send that failed.
     """
     audience = Audience(audience)
     pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
@@ -231,6 +358,7 @@ def load_plan_document(
         now=now,
         viewer_school_id=viewer.school_id,
         viewer_staff_id=viewer.staff_id,
+        sharing=sharing_of(plan.consents, today),
     )
     meanings = explain(glossary(session, viewer.school_id), acronyms_in(_texts(document)))
     # In alphabetical order, like a glossary, so a reader can look one up.
@@ -240,16 +368,28 @@ def load_plan_document(
 
 def record_export(session: Session, document: PlanDocument) -> AuditEvent:
     """Audits the export (one row: who, which plan, which copy, to whom). The caller commits."""
+    return _audit(session, document, "export", document.audit_detail)
+
+
+def record_refusal(session: Session, document: PlanDocument) -> AuditEvent:
+    """Audits a copy refused because consent does not let it leave the school (one row: who,
+    which plan, which copy, why). The caller commits."""
+    if document.refused is None:
+        raise ValueError("this copy was not refused")
+    return _audit(session, document, "export_refused", document.refused.detail)
+
+
+def _audit(session: Session, document: PlanDocument, action: str, detail: str) -> AuditEvent:
     return audit.record(
         session,
-        action="export",
+        action=action,
         via=document.via,
         now=document.now,
         school_id=document.viewer_school_id,
         staff_id=document.viewer_staff_id,
         plan=document.plan,
         pupil=document.pupil,
-        detail=document.audit_detail,
+        detail=detail,
     )
 
 
