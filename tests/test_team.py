@@ -330,8 +330,10 @@ def test_a_case_holder_asks_and_holds_the_plan_only_once_the_sendco_approves(sla
         "ssp_plan_request_decline",
     )
 
-    # The least-privileged person who could click it: the case holder who asked.
+    # The least-privileged people who could click it: the case holder who asked, a teacher.
     refused = slack.click("U0PRIYA", "ssp_plan_request_approve", approve["value"])
+    assert "Only the SENDCo" in text_of(refused)
+    refused = slack.click("U0LEE", "ssp_plan_request_decline", decline["value"])
     assert "Only the SENDCo" in text_of(refused)
     assert open_plan_of(slack, "eve") is None
 
