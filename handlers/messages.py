@@ -106,6 +106,35 @@ def qa_returned(session: Session, prompt: Prompt) -> Context | None:
     }
 
 
+# --- requests to hold a plan ----------------------------------------------------------------
+
+
+@renders(PromptKind.PLAN_REQUEST, "plan_request_message.json.j2")
+def plan_request(session: Session, prompt: Prompt) -> Context | None:
+    ask = prompts.plan_request_ask(session, prompt)
+    if ask is None:
+        return None  # answered meanwhile, by this SENDCo or another
+    # The pupil and who asks, nothing more: the SENDCo sees the rest in `/ssp pupil`.
+    return dict(
+        ask=f"{escape_mrkdwn(ask.case_holder)} asks to be the case holder for the SEN Support "
+        f"Plan of *{escape_mrkdwn(ask.pupil.name)}*. Approve to delegate it to them, as "
+        "`/ssp assign` does.",
+        fallback=f"{ask.case_holder} asks to hold the plan for {ask.pupil.name}",
+        request_id=ask.request_id,
+    )
+
+
+@renders(PromptKind.PLAN_REQUEST_DECLINED, "notice.json.j2")
+def plan_request_declined(session: Session, prompt: Prompt) -> Context | None:
+    ask = prompts.plan_request_ask(session, prompt)
+    if ask is None:
+        return None
+    return {
+        "text": f"The SENDCo hasn't given you the plan for {escape_mrkdwn(ask.pupil.name)}. "
+        "Please talk to them if you would like to know why."
+    }
+
+
 # --- reviews --------------------------------------------------------------------------------
 
 

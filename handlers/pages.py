@@ -68,6 +68,10 @@ def caseload_command(ask: Ask) -> dict:
     slack_user_id = mentioned_user(ask.words[0]) if len(ask.words) == 1 else None
     if slack_user_id is None:
         raise UsageError("To see one person's caseload, mention them: `/ssp caseload @name`.")
+    if not ask.viewer.sees_whole_school and slack_user_id != ask.viewer.slack_user_id:
+        # Refused before anyone is looked up: the answer must not tell whether @x is on the
+        # staff list.
+        raise UserError(WHOLE_SCHOOL_ONLY)
     with ask.runtime.unit_of_work() as session:
         holder = staff_for_slack_user(session, ask.client, ask.viewer.school_id, slack_user_id)
         if holder is None:

@@ -28,16 +28,19 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import plan_editing as editing
+from bot.services import team as team_service
 from bot.services.plans import PlanChanged
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.toolkit import (
     PupilButton,
     UsageError,
     as_int,
+    as_typed,
     choose_pupil,
     find_one_pupil,
     meta_json,
     meta_of,
+    notice,
     open_modal,
     page_of,
     requires,
@@ -55,7 +58,15 @@ READ_ONLY = (
 )
 NOT_A_WRITER = str(editing.NotAllowedToEdit())
 CANNOT_START = "Only the SENDCo and case holders can start a plan."
+SENDCO_STARTS = "Only the SENDCo starts plans: ask them with `/ssp plan new <full name or UPN>`."
 NO_PLAN_YET = "{name} has no SEN Support Plan yet. Start one with `/ssp plan new {upn}`."
+NO_PLAN_YET_ASK = (
+    "{name} has no SEN Support Plan yet. To hold it, ask the SENDCo with `/ssp plan new {upn}`."
+)
+ASKED = (
+    "I've asked the SENDCo to let you hold the plan for “{query}”. If they agree, you'll get "
+    "a message asking you to accept it."
+)
 NOT_VISIBLE = "I couldn't find that pupil among the pupils you can see."
 GONE = "That plan can't be found any more: it may have been closed."
 NO_PUPIL_WITHOUT_PLAN = (
@@ -69,7 +80,7 @@ VIA = "/ssp plan"
 
 def register(app: App) -> None:
     opens = [requires(lambda viewer: viewer.opens_plans, READ_ONLY)]
-    starts = [requires(lambda viewer: viewer.writes_plans, CANNOT_START)]
+    starts = [requires(lambda viewer: viewer.is_sendco, SENDCO_STARTS)]
     writes = [requires(lambda viewer: viewer.writes_plans, NOT_A_WRITER)]
     app.action("ssp_open_plan", middleware=opens)(open_from_button)
     app.action("ssp_start_plan", middleware=starts)(start_from_button)
@@ -124,8 +135,16 @@ def start_from_button(
 
 
 def _start_for_query(ask: Ask, query: str) -> dict | None:
+    """The SENDCo starts a plan; a case holder asks the SENDCo for one (guidance §4.3: the
+    SENDCo decides who holds each plan), and is never shown a list of pupils to pick from."""
     if not ask.viewer.writes_plans:
         raise UserError(CANNOT_START)
+    if not ask.viewer.is_sendco:
+        typed = escape_mrkdwn(as_typed(query)[:80])
+        with ask.runtime.unit_of_work() as session:
+            team_service.request_plan(session, ask.viewer, as_typed(query), now=ask.runtime.now())
+        ask.runtime.deliver_soon(ask.client)
+        return notice(ASKED.format(query=typed))
     with ask.runtime.unit_of_work() as session:
         matches = editing.find_pupils_for_new_plan(session, ask.viewer, query)
     choice = choose_pupil(query, matches, START_PLAN, not_found=NO_PUPIL_WITHOUT_PLAN)
@@ -566,7 +585,8 @@ def _no_plan(session, viewer: Viewer, pupil_id: int) -> str:
     pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
     if pupil is None:
         return NOT_VISIBLE
-    return NO_PLAN_YET.format(name=pupil.known_as, upn=pupil.upn)
+    wording = NO_PLAN_YET if viewer.is_sendco else NO_PLAN_YET_ASK
+    return wording.format(name=pupil.known_as, upn=pupil.upn)
 
 
 def _item_ids(plan, section) -> set[int]:
@@ -607,7 +627,12 @@ SUBCOMMANDS = (
             ),
             Usage(
                 "`/ssp plan new <UPN or name>` — start a plan for a pupil who has none",
-                lambda viewer: viewer.writes_plans,
+                lambda viewer: viewer.is_sendco,
+            ),
+            Usage(
+                "`/ssp plan new <full name or UPN>` — ask the SENDCo to let you hold a "
+                "pupil's plan",
+                lambda viewer: viewer.is_case_holder and not viewer.is_sendco,
             ),
         ),
     ),

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from handlers.toolkit import Page  # toolkit uses these presenters
 
 PAGE_SEPARATOR = "|"
+HOW_TO_SUPPORT_SHOWN = 2000  # characters of the pupil's "how to support me" in `/ssp pupil`
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -142,9 +143,11 @@ def caseload_counts(counts: HolderLine, *, short: bool = False) -> str:
 
 def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> list[str]:
     """The paragraphs of `/ssp pupil`: who the pupil is, then the plan as far as the viewer may
-    see it (a teacher of the pupil sees adjustments and targets, not needs or provision)."""
+    see it. A teacher of the pupil sees what they need to teach them (DESIGN §4): year and form,
+    adjustments and access arrangements, targets and how the pupil asks to be supported; not
+    their date of birth, SEN stage, needs, flags, the MIS notes or the provision."""
     pupil, plan = s.pupil, s.plan
-    paragraphs = [_who(pupil)]
+    paragraphs = [_class_line(pupil) if s.teacher_view else _who(pupil)]
     if plan is None:
         return [*paragraphs, "*No SEN Support Plan yet.*"]
     overdue = (
@@ -187,6 +190,11 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
                 ],
             )
         )
+    how_to_support = (plan.voice.how_to_support_me or "").strip() if plan.voice else ""
+    if how_to_support:
+        if len(how_to_support) > HOW_TO_SUPPORT_SHOWN:  # a section holds 3,000 characters
+            how_to_support = how_to_support[: HOW_TO_SUPPORT_SHOWN - 1] + "…"
+        paragraphs.append(f"*How to support me*\n{escape_mrkdwn(how_to_support)}")
     paragraphs.append(
         listed(
             "*Targets*",
@@ -237,8 +245,8 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
     return paragraphs
 
 
-def _who(pupil) -> str:
-    """What everyone who may see the pupil must know: year, form, stage, needs, flags."""
+def _class_line(pupil) -> str:
+    """Year, form and house: where to find the pupil, all that a teacher is shown of the record."""
     first = year_label(pupil.year_group)
     if not pupil.taught_in_year_group:
         first += " (taught out of year group)"
@@ -246,6 +254,13 @@ def _who(pupil) -> str:
         first += f" · form {escape_mrkdwn(pupil.form)}"
     if pupil.house:
         first += f" · {escape_mrkdwn(pupil.house)} house"
+    return first
+
+
+def _who(pupil) -> str:
+    """The record as the SENDCo, senior leaders and the case holder see it: year, form, stage,
+    needs, flags and the MIS notes."""
+    first = _class_line(pupil)
     born = f"Born {uk_date(pupil.date_of_birth)} · {pupil.sen_stage.label}"
     if pupil.primary_need:
         born += f" · primary need: {pupil.primary_need.label}"

@@ -6,6 +6,7 @@ alone: every button and the form check it again, however they were reached.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 from slack_bolt import Ack, App, Respond
@@ -49,6 +50,9 @@ def register(app: App) -> None:
     app.action("ssp_assign_auto", middleware=sendco_only)(propose_all)
     app.action("ssp_assign_confirm", middleware=sendco_only)(confirm_all)
     app.view("ssp_assign", middleware=sendco_only)(save_assignment)
+    app.action(re.compile(r"^ssp_plan_request_(approve|decline)$"), middleware=sendco_only)(
+        answer_request
+    )
 
 
 # --- /ssp team ------------------------------------------------------------------------------
@@ -255,6 +259,47 @@ def confirm_all(
     if skipped:
         lines += [f"*{len(skipped)} skipped:*", *skipped[:10]]
     respond(replace_original=True, **notice("\n".join(lines)))
+
+
+# --- a case holder's request to hold a plan (asked by `/ssp plan new`) ----------------------
+
+
+def answer_request(
+    ack: Ack,
+    action: dict,
+    respond: Respond,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
+) -> None:
+    """Approve or Decline on the SENDCo's message. The button carries only the request's id:
+    the pupil and the case holder are the stored request's, the SENDCo is who clicked."""
+    ack()
+    approve = action["action_id"] == "ssp_plan_request_approve"
+    try:
+        with runtime.unit_of_work() as session:
+            request = team_service.answer_plan_request(
+                session,
+                viewer,
+                max(0, as_int(action.get("value"))),
+                approve=approve,
+                now=runtime.now(),
+                today=today,
+            )
+            pupil, holder = request.pupil.known_as, request.staff.display_name
+        text = (
+            f"{escape_mrkdwn(pupil)} → {escape_mrkdwn(holder)}. They'll be asked to accept it."
+            if approve
+            else f"Declined: {escape_mrkdwn(holder)} has been told they won't hold the plan for "
+            f"{escape_mrkdwn(pupil)}."
+        )
+        runtime.deliver_soon(client)
+    except UserError as refusal:
+        # Caught here rather than by toolkit.answer_error: the message is replaced whatever the
+        # answer, so its buttons (already answered) offer nothing more.
+        text = escape_mrkdwn(str(refusal))
+    respond(replace_original=True, **notice(text))
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -228,6 +228,8 @@ class PromptKind(enum.StrEnum):
     ASSIGNMENT_DECLINED = "assignment_declined"
     ASSIGNMENT_ENDED = "assignment_ended"
     QA_RETURNED = "qa_returned"
+    PLAN_REQUEST = "plan_request"
+    PLAN_REQUEST_DECLINED = "plan_request_declined"
 
 
 class PromptStatus(enum.StrEnum):

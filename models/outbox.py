@@ -16,8 +16,9 @@ class Prompt(Base):
     """A message owed to a member of staff, and what became of it.
 
     What the prompt is about is in typed columns, whichever its kind needs: the plan
-    (`plan_id`, and `cycle_number` for a review), the assignment (`assignment_id`) or the
-    monitoring request (`monitoring_request_id`). `dedupe_key` is only an idempotency key (e.g.
+    (`plan_id`, and `cycle_number` for a review), the assignment (`assignment_id`), the
+    monitoring request (`monitoring_request_id`) or the request to hold a plan
+    (`plan_request_id`). `dedupe_key` is only an idempotency key (e.g.
     "review_due:plan=7:cycle=2"): the scheduler can create a prompt as often as it likes and
     only one row ever exists. Nothing reads meaning out of it.
     """
@@ -42,6 +43,8 @@ class Prompt(Base):
     monitoring_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("monitoring_requests.id"), index=True
     )
+    # A case holder's request to hold a plan (the SENDCo's question, the case holder's answer).
+    plan_request_id: Mapped[int | None] = mapped_column(ForeignKey("plan_requests.id"), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(200))
     status: Mapped[PromptStatus] = mapped_column(
         str_enum(PromptStatus, "prompt_status"), default=PromptStatus.PENDING

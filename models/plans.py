@@ -364,6 +364,29 @@ class CaseHolderAssignment(Base):
     assigned_by: Mapped[Staff | None] = relationship(foreign_keys=[assigned_by_id])
 
 
+class PlanRequest(Base):
+    """A case holder asking the SENDCo to hold a pupil's plan (guidance §4.3: the SENDCo decides
+    who holds each plan). Nothing changes until the SENDCo approves: approving delegates the plan
+    as `/ssp assign` does; declining leaves everything as it was.
+
+    `approved` is None while the SENDCo has not answered.
+    """
+
+    __tablename__ = "plan_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved: Mapped[bool | None] = mapped_column(Boolean)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    pupil: Mapped[Pupil] = relationship()
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
+
+
 class TimelineEntry(Base):
     """The plan's chronology of meetings and communications, and of changes made in Slack."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -11,6 +13,8 @@ from models import (
     PlanAdjustment,
     PlanStatus,
     PlanVoice,
+    TeachingGroupPupil,
+    TeachingGroupTeacher,
     TimelineEntry,
 )
 from tests.slack_harness import text_of
@@ -327,6 +331,37 @@ def test_the_second_save_is_refused_with_who_changed_it_and_an_offer_to_reload(s
     assert plan_of(slack).voice.family_hopes == "Both"
 
 
+def test_a_save_refused_for_someone_who_may_not_write_the_plan_names_nobody(slack):
+    """Priya teaches Cara, so she sees Cara's teacher view, and writes plans, but not Cara's
+    (Tom holds it). A form pointed at Cara's plan with an old version must not tell her who
+    saved it last, nor when."""
+    with slack.sessions.begin() as session:
+        cara_plan = session.scalar(select(Plan).where(Plan.pupil_id == slack.ids["cara"]))
+        cara_plan.updated_by_id = slack.ids["tom"]
+        cara_plan.voice = PlanVoice(family_hopes="Tom's words")
+        group_id = session.scalar(
+            select(TeachingGroupPupil.group_id).where(
+                TeachingGroupPupil.pupil_id == slack.ids["cara"]
+            )
+        )
+        session.add(TeachingGroupTeacher(group_id=group_id, staff_id=slack.ids["priya"]))
+        cara_plan_id = cara_plan.id
+    form = click(
+        slack,
+        "U0PRIYA",
+        open_plan(slack, "U0PRIYA", "plan Ava Stone"),
+        "plan_open_section",
+        "family",
+    )
+    meta = json.loads(form["private_metadata"])
+    meta.update(plan_id=cara_plan_id, pupil_id=slack.ids["cara"], version=0)
+    forged = {**form, "private_metadata": json.dumps(meta)}
+    refused = submit(slack, "U0PRIYA", forged, **{"family_hopes--0": "Priya's words"})
+    shown = json.dumps(refused)
+    assert "Tom Baker" not in shown and "changed this plan" not in shown
+    assert plan_of(slack, "cara").voice.family_hopes == "Tom's words"
+
+
 # --- plain language ---------------------------------------------------------------------------
 
 
@@ -354,17 +389,22 @@ def test_the_glossary_lists_and_learns_acronyms(slack):
 # --- new plans --------------------------------------------------------------------------------
 
 
+# Issue 13 changed who starts a plan: the SENDCo, who decides who holds each plan (guidance
+# §4.3); a case holder's `/ssp plan new` asks the SENDCo (tests/test_team.py). These two tests
+# were Priya's (a case holder) and are now Morgan's (the SENDCo).
+
+
 def test_starting_a_plan_for_a_pupil_without_one(slack):
-    view = open_plan(slack, "U0PRIYA", "plan new Dev Patel")
+    view = open_plan(slack, "U0SENDCO", "plan new Dev Patel")
     assert view["callback_id"] == "plan_overview" and "Dev Patel" in modal_text(view)
     plan = plan_of(slack, "dev")
     assert plan.status == PlanStatus.DRAFT and plan.cycle_number == 1
-    assert plan.case_holder_id == slack.ids["priya"]
+    assert plan.case_holder_id == slack.ids["sendco"]
     assert [a.reason for a in plan.assignments] == ["started the plan"]
 
 
 def test_a_plan_cannot_be_started_twice_or_by_a_teacher(slack):
-    assert "No pupil without a plan matches" in text_of(slack.ask("U0PRIYA", "plan new Ava"))
+    assert "No pupil without a plan matches" in text_of(slack.ask("U0SENDCO", "plan new Ava"))
     assert "Only the SENDCo and case holders" in text_of(slack.ask("U0LEE", "plan new Dev"))
     assert "`/ssp plan new <UPN or name>`" in text_of(slack.ask("U0PRIYA", "plan"))
 

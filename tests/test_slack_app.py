@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEvent, Staff
+from models import AuditEvent, BroadArea, Plan, PlanNeed, PlanVoice, Pupil, Staff
 from tests.slack_harness import buttons_of, text_of
 
 
@@ -180,6 +180,59 @@ def test_a_teacher_sees_what_they_need_to_teach_their_pupil(slack):
     assert "Visual timetable on desk" in text and "Ask for help using a help card" in text
     assert "social skills group" not in text  # provision is for the SENDCo and case holder
     assert "As one of their teachers" in text
+
+
+def test_a_teacher_sees_nothing_of_the_record_beyond_what_they_teach_with(slack):
+    with slack.sessions.begin() as session:
+        cara = session.get(Pupil, slack.ids["cara"])
+        cara.child_in_care = cara.medical_need = cara.pupil_premium = True
+        cara.other_information = "Contact arrangements: see the DSL"
+        plan = session.scalar(select(Plan).where(Plan.pupil_id == cara.id))
+        plan.voice = PlanVoice(how_to_support_me="Give me a moment before I answer")
+        plan.needs = [
+            PlanNeed(
+                broad_area=BroadArea.COMMUNICATION_AND_INTERACTION,
+                description="Finds group work hard",
+            )
+        ]
+    text = text_of(slack.ask("U0LEE", "pupil Cara"))
+    # What they need to teach her: where to find her, what helps, her targets, in her words.
+    for shown in (
+        "Cara Lin",
+        "Year 9",
+        "9A",
+        "Visual timetable on desk",
+        "Ask for help using a help card",
+        "Give me a moment before I answer",
+    ):
+        assert shown in text, shown
+    # Not the record: birthday, SEN stage, needs, flags, the MIS notes.
+    for hidden in (
+        "Born",
+        "2012",
+        "SEN Support",
+        "Autis",
+        "primary need",
+        "group work",
+        "EAL",
+        "Child in care",
+        "Medical",
+        "Pupil premium",
+        "Contact arrangements",
+        "DSL",
+    ):
+        assert hidden not in text, hidden
+    whole = text_of(slack.ask("U0SENDCO", "pupil Cara"))
+    assert "Child in care" in whole and "Contact arrangements" in whole and "Born" in whole
+
+
+def test_a_teachers_caseload_question_says_nothing_about_who_is_on_the_staff_list(slack):
+    looked_up = len(slack.emulator.calls_to("users.info"))
+    on_list = text_of(slack.ask("U0LEE", "caseload <@U0TOM|tom>"))
+    not_on_list = text_of(slack.ask("U0LEE", "caseload <@U0STRANGER|visitor>"))
+    assert on_list == not_on_list and "for the SENDCo and senior leaders" in on_list
+    assert len(slack.emulator.calls_to("users.info")) == looked_up  # nobody was looked up
+    assert "Cara Lin" in text_of(slack.ask("U0TOM", "caseload <@U0TOM|tom>"))  # their own
 
 
 def test_a_teacher_asking_about_a_pupil_they_do_not_teach_is_told_not_found(slack):

@@ -288,3 +288,122 @@ def test_a_case_holder_who_leaves_hands_their_plans_back_to_the_priority_list(
         )
     text = text_of(slack.ask("U0SENDCO", "priority"))
     assert "Ava Stone" in text and "Ben Stone" in text
+
+
+# --- a case holder asks for a plan; the SENDCo decides (guidance §4.3) ------------------------
+
+
+def dms_to(slack, user: str, count: int = 1) -> list[dict]:
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.messages_to(user)) >= count)
+    return slack.emulator.messages_to(user)
+
+
+def plan_request_to_sendco(slack) -> dict:
+    slack.emulator.wait_for(
+        lambda calls: any(
+            "asks to be the case holder" in text_of(m)
+            for m in slack.emulator.messages_to("U0SENDCO")
+        )
+    )
+    return next(
+        m
+        for m in reversed(slack.emulator.messages_to("U0SENDCO"))
+        if "asks to be the case holder" in text_of(m)
+    )
+
+
+def test_a_case_holder_asks_and_holds_the_plan_only_once_the_sendco_approves(slack):
+    views = len(slack.emulator.calls_to("views.open"))
+    asked = text_of(slack.ask("U0PRIYA", "plan new Eve Ray"))
+    assert "I've asked the SENDCo" in asked and "“Eve Ray”" in asked
+    assert len(slack.emulator.calls_to("views.open")) == views  # no plan opened: none made
+    assert open_plan_of(slack, "eve") is None
+
+    message = plan_request_to_sendco(slack)
+    text = text_of(message)
+    assert "Priya Shah asks to be the case holder" in text and "Eve Ray" in text
+    # The pupil and who asks, nothing more: not the year, the EHC plan or the need.
+    assert "Year" not in text and "EHC" not in text and "Social" not in text
+    approve, decline = buttons_of(message)
+    assert (approve["action_id"], decline["action_id"]) == (
+        "ssp_plan_request_approve",
+        "ssp_plan_request_decline",
+    )
+
+    # The least-privileged people who could click it: the case holder who asked, a teacher.
+    refused = slack.click("U0PRIYA", "ssp_plan_request_approve", approve["value"])
+    assert "Only the SENDCo" in text_of(refused)
+    refused = slack.click("U0LEE", "ssp_plan_request_decline", decline["value"])
+    assert "Only the SENDCo" in text_of(refused)
+    assert open_plan_of(slack, "eve") is None
+
+    done = slack.click("U0SENDCO", "ssp_plan_request_approve", approve["value"])
+    assert "Eve Ray → Priya Shah" in text_of(done) and done["replace_original"] is True
+    plan = open_plan_of(slack, "eve")
+    assert plan.case_holder_id == slack.ids["priya"] and plan.status == PlanStatus.DRAFT
+    (assignment,) = [a for a in assignments(slack) if a.plan_id == plan.id]
+    # Delegated exactly as `/ssp assign` does: she is asked to accept it.
+    assert assignment.status == AssignmentStatus.PENDING
+    assert assignment.assigned_by_id == slack.ids["sendco"]
+    slack.emulator.wait_for(
+        lambda calls: any(
+            "asked you to be the case holder" in text_of(m)
+            for m in slack.emulator.messages_to("U0PRIYA")
+        )
+    )
+    again = slack.click("U0SENDCO", "ssp_plan_request_decline", approve["value"])
+    assert "already been approved" in text_of(again)
+
+
+def test_the_sendco_declines_a_request_and_the_case_holder_is_told(slack):
+    slack.ask("U0PRIYA", "plan new A820123456011")  # Finn Cole, by UPN
+    decline = buttons_of(plan_request_to_sendco(slack))[1]
+    done = slack.click("U0SENDCO", "ssp_plan_request_decline", decline["value"])
+    assert "Declined" in text_of(done) and "Finn Cole" in text_of(done)
+    assert open_plan_of(slack, "finn") is None
+    slack.emulator.wait_for(
+        lambda calls: any(
+            "hasn't given you the plan for Finn Cole" in text_of(m)
+            for m in slack.emulator.messages_to("U0PRIYA")
+        )
+    )
+
+
+def test_a_case_holder_cannot_list_or_probe_pupils_with_plan_new(slack):
+    views = len(slack.emulator.calls_to("views.open"))
+    # A prefix lists nobody (on BASE it listed every pupil without a plan, with year and form).
+    listed = text_of(slack.ask("U0PRIYA", "plan new e"))
+    assert "Eve" not in listed and "Year" not in listed and "Several" not in listed
+    # Whoever is named, with a plan, an EHC plan, none, or not there at all, the answer reads
+    # the same apart from what was typed.
+    answers = {
+        typed: text_of(slack.ask("U0PRIYA", f"plan new {typed}")).replace(typed, "X")
+        for typed in ("Cara Lin", "Eve Ray", "Gus Hill", "Hana Iqbal")
+    }
+    assert len(set(answers.values())) == 1, answers
+    assert "already has a plan" not in answers["Cara Lin"]
+    assert len(slack.emulator.calls_to("views.open")) == views
+    nobody = text_of(slack.ask("U0PRIYA", "plan new Nobody Atall"))
+    assert nobody == text_of(slack.ask("U0PRIYA", "plan new e"))
+    # The Start plan button, by pupil id, is the SENDCo's: it confirms nobody's name or plan.
+    clicks = {
+        key: text_of(slack.click("U0PRIYA", "ssp_start_plan", str(slack.ids[key])))
+        for key in ("cara", "eve", "zed")
+    }
+    assert len(set(clicks.values())) == 1 and "Only the SENDCo starts plans" in clicks["cara"]
+    assert "Cara" not in clicks["cara"] and open_plan_of(slack, "eve") is None
+
+
+def test_a_request_naming_another_schools_pupil_or_clicked_by_another_school_goes_nowhere(slack):
+    assert "exactly one pupil" in text_of(slack.ask("U0PRIYA", "plan new Zed Other"))
+    slack.ask("U0PRIYA", "plan new Eve Ray")
+    approve = buttons_of(plan_request_to_sendco(slack))[0]
+    before = len(slack.emulator.responses_to("U0OTHER"))
+    reply = slack.sender.button(
+        "U0OTHER", "ssp_plan_request_approve", approve["value"], team_id="T0OTHERSCH"
+    )
+    assert reply.status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.responses_to("U0OTHER")) > before)
+    refused = text_of(slack.emulator.responses_to("U0OTHER")[-1])
+    assert "can't be found" in refused and "Eve" not in refused
+    assert open_plan_of(slack, "eve") is None

@@ -59,7 +59,9 @@ CLAIM_LEASE = timedelta(minutes=5)
 DEFAULT_RETRY_AFTER = timedelta(minutes=1)
 
 # One statement inserts every row, so every row names every reference, if only as None.
-NO_REFERENCES = dict.fromkeys(("plan_id", "cycle_number", "assignment_id", "monitoring_request_id"))
+NO_REFERENCES = dict.fromkeys(
+    ("plan_id", "cycle_number", "assignment_id", "monitoring_request_id", "plan_request_id")
+)
 
 KIND_LABELS: dict[PromptKind, str] = {
     PromptKind.ASSIGNMENT: "assignment notice",
@@ -154,6 +156,7 @@ def enqueue(
     cycle_number: int | None = None,
     assignment_id: int | None = None,
     monitoring_request_id: int | None = None,
+    plan_request_id: int | None = None,
 ) -> Prompt:
     """The prompt for (school, dedupe_key), creating it pending if there is none.
 
@@ -186,6 +189,7 @@ def enqueue(
         cycle_number=cycle_number,
         assignment_id=assignment_id,
         monitoring_request_id=monitoring_request_id,
+        plan_request_id=plan_request_id,
         dedupe_key=dedupe_key,
         status=PromptStatus.PENDING,
         due_at=due_at,

@@ -562,6 +562,7 @@ def save(
         edit=apply,
         via=via,
         now=now,
+        may_edit=lambda plan: can_edit(viewer, plan),
     )
     texts = [
         v
@@ -574,8 +575,8 @@ def save(
 
 
 def find_pupils_for_new_plan(session: Session, viewer: Viewer, query: str) -> list[PupilMatch]:
-    """Pupils on roll with no open plan, for the SENDCo or a case holder starting one."""
-    if not (viewer.is_sendco or viewer.is_case_holder):
+    """Pupils on roll with no open plan, for the SENDCo starting one: nobody else may list them."""
+    if not viewer.is_sendco:
         return []
     condition = matching(query)
     open_plan = exists().where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED)
@@ -593,11 +594,13 @@ def find_pupils_for_new_plan(session: Session, viewer: Viewer, query: str) -> li
 def start_plan(
     session: Session, viewer: Viewer, pupil_id: int, *, now: datetime, today: date
 ) -> Plan:
-    """A new draft plan for a pupil with no open plan; its writer becomes the case holder.
+    """A new draft plan for a pupil with no open plan, started by the SENDCo, who becomes its
+    case holder (and may delegate it with `/ssp assign`). A case holder asks for a plan instead
+    (`team.request_plan`): the SENDCo decides who holds each plan (guidance §4.3).
 
     The plan number carries on from the pupil's last closed plan (the APDR cycle continues).
     """
-    if not (viewer.is_sendco or viewer.is_case_holder):
+    if not viewer.is_sendco:
         raise NotAllowedToEdit()
     pupil = session.scalar(
         select(Pupil).where(Pupil.id == pupil_id, Pupil.school_id == viewer.school_id)

@@ -76,6 +76,7 @@ def edit_plan(
     edit: Callable[[Plan], str],
     via: str,
     now: datetime,
+    may_edit: Callable[[Plan], bool] | None = None,
 ) -> Plan:
     """Applies `edit` to the plan if nobody has saved it since the editor loaded `expected_version`.
 
@@ -83,10 +84,14 @@ def edit_plan(
     the plan's timeline and the audit log ("changed targets"). On success the plan's version
     goes up by one. Raises PlanChanged (the editor's change is not applied) when the plan has
     moved on, including when another session commits between our read and our write; raises
-    PlanNotFound for a plan of another school. The caller commits.
+    PlanNotFound for a plan of another school, or one `may_edit` says the editor may not change.
+    The caller commits.
+
+    `may_edit` is asked before the version is compared: PlanChanged names who last saved the
+    plan and when, which only the plan's writers may learn.
     """
     plan = session.scalar(select(Plan).where(Plan.id == plan_id, Plan.school_id == school.id))
-    if plan is None:
+    if plan is None or (may_edit is not None and not may_edit(plan)):
         raise PlanNotFound()
     if plan.version != expected_version:
         raise PlanChanged(plan)

@@ -25,6 +25,7 @@ from models import (
     MonitoringRequest,
     MonitoringStatus,
     Plan,
+    PlanRequest,
     Prompt,
     Pupil,
     PupilDisplay,
@@ -65,6 +66,16 @@ class Handover:
     pupil: MessagePupil
     case_holder: str
     """Who the plan was assigned to."""
+
+
+@dataclass(frozen=True)
+class PlanRequestAsk:
+    """A case holder's request to hold a pupil's plan: put to the SENDCo, or its answer."""
+
+    request_id: int
+    pupil: MessagePupil
+    case_holder: str
+    """Who asked."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,19 @@ def handover(session: Session, prompt: Prompt) -> Handover | None:
     if plan is None or assignment is None:
         return None
     return Handover(_pupil(session, prompt, plan.pupil), assignment.staff.display_name)
+
+
+def plan_request_ask(session: Session, prompt: Prompt) -> PlanRequestAsk | None:
+    """For the SENDCo's question, None once the request is answered: nothing left to ask."""
+    request_id = prompt.plan_request_id
+    request = session.get(PlanRequest, request_id) if request_id else None
+    if request is None or request.school_id != prompt.school_id:
+        return None
+    if prompt.recipient_id != request.staff_id and request.approved is not None:
+        return None
+    return PlanRequestAsk(
+        request.id, _pupil(session, prompt, request.pupil), request.staff.display_name
+    )
 
 
 def review_ask(session: Session, prompt: Prompt) -> ReviewAsk | None:

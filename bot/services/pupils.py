@@ -37,7 +37,8 @@ class PupilMatch:
 @dataclass(frozen=True)
 class PlanSummary:
     """What `/ssp pupil` shows. `teacher_view` is the cut-down view for someone who only teaches
-    the pupil: adjustments and targets, not needs or provision."""
+    the pupil: what they need to teach them (year and form, adjustments, targets, how to
+    support), not the record (birthday, SEN stage, needs, flags, MIS notes) nor the provision."""
 
     pupil: Pupil
     plan: Plan | None
@@ -97,6 +98,7 @@ def plan_summary(
             selectinload(Plan.targets),
             selectinload(Plan.provisions),
             selectinload(Plan.linked_plans),
+            selectinload(Plan.voice),
         )
     )
     held = set(session.scalars(held_pupil_ids(viewer))) if not viewer.sees_whole_school else set()

@@ -13,21 +13,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.services import audit
+from bot.services import audit, outbox
 from bot.services.assignments import notify_assigned
 from bot.services.plans import new_draft_plan
+from bot.services.pupils import UPN_SHAPE
+from bot.services.review_schedule import sendcos
 from models import (
     AssignmentStatus,
     BroadArea,
     CaseHolderAssignment,
     CaseHolderProfile,
     Plan,
+    PlanRequest,
     PlanStatus,
+    Prompt,
+    PromptKind,
     Pupil,
     SenStage,
     Staff,
@@ -60,6 +65,14 @@ YEAR = re.compile(r"^(?:y|yr|year)?(\d{1,2})$")
 # counts against them: areas of need matter most, then knowing the pupil, then year and house.
 AREA_POINTS, KEY_ADULT_POINTS, YEAR_POINTS, HOUSE_POINTS = 4, 3, 2, 2
 LOAD_PENALTY_PER_PLAN = 0.25
+
+# A case holder's `/ssp plan new` naming no single pupil. Whoever they name, the answer tells
+# them nothing about whether the pupil has a plan (or an EHC plan).
+NOT_ONE_PUPIL = (
+    "I couldn't find exactly one pupil with that full name or UPN. Use their full name as the "
+    "school has it, or their UPN."
+)
+NO_SENDCO = "There is no SENDCo on the staff list to ask. Please talk to your SENDCo."
 
 
 class NotTheSendco(UserError):
@@ -439,6 +452,150 @@ def assign(
         detail=f"case holder staff:{holder.id}" + (f", was staff:{previous}" if previous else ""),
     )
     return assignment
+
+
+def request_plan(session: Session, viewer: Viewer, query: str, *, now: datetime) -> PlanRequest:
+    """A case holder asks the SENDCo to hold the plan of the pupil named by `query`: their UPN,
+    or their full name exactly (never a prefix, so nothing can be listed or guessed at).
+
+    The SENDCo decides who holds each plan (guidance §4.3), so nothing changes yet: each SENDCo
+    is asked in a message with Approve and Decline. The request is made whether or not the
+    pupil has a plan, and the same request twice asks once. Raises UserError (NOT_ONE_PUPIL)
+    unless exactly one pupil on roll matches, whoever they are.
+    """
+    if not viewer.is_case_holder:
+        raise UserError("Only case holders can ask for a plan.")
+    asked = [sendco for sendco in sendcos(session, viewer.school_id) if sendco != viewer.staff_id]
+    if not asked:
+        raise UserError(NO_SENDCO)
+    pupil_ids = session.scalars(
+        select(Pupil.id).where(
+            Pupil.school_id == viewer.school_id, Pupil.is_active.is_(True), named_exactly(query)
+        )
+    ).all()
+    if len(pupil_ids) != 1:
+        raise UserError(NOT_ONE_PUPIL)
+    request = session.scalar(
+        select(PlanRequest).where(
+            PlanRequest.school_id == viewer.school_id,
+            PlanRequest.pupil_id == pupil_ids[0],
+            PlanRequest.staff_id == viewer.staff_id,
+            PlanRequest.approved.is_(None),
+        )
+    )
+    if request is None:
+        request = PlanRequest(
+            school_id=viewer.school_id,
+            pupil_id=pupil_ids[0],
+            staff_id=viewer.staff_id,
+            created_at=now,
+        )
+        session.add(request)
+        session.flush()
+        audit.record(
+            session,
+            action="request",
+            via="/ssp plan new",
+            now=now,
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            pupil=request.pupil,
+            detail="asked the SENDCo to hold the plan",
+        )
+    for sendco_id in asked:
+        _tell(session, request, sendco_id, PromptKind.PLAN_REQUEST, now)
+    return request
+
+
+def answer_plan_request(
+    session: Session,
+    viewer: Viewer,
+    request_id: int,
+    *,
+    approve: bool,
+    now: datetime,
+    today: date,
+) -> PlanRequest:
+    """The SENDCo approves a case holder's request (the plan is delegated to them exactly as
+    `/ssp assign` does: they are asked to accept it) or declines it (they are told).
+
+    Who answers is the verified viewer; which pupil and which case holder come from the stored
+    request, never from the button. Raises NotTheSendco, or UserError for a request of another
+    school, one already answered, or one that `assign` refuses.
+    """
+    if not viewer.is_sendco:
+        raise NotTheSendco()
+    request = session.scalar(
+        select(PlanRequest).where(
+            PlanRequest.id == request_id, PlanRequest.school_id == viewer.school_id
+        )
+    )
+    if request is None:
+        raise UserError("That request can't be found.")
+    if request.approved is not None:
+        raise UserError(
+            f"This request has already been {'approved' if request.approved else 'declined'}."
+        )
+    request.approved, request.answered_by_id, request.answered_at = approve, viewer.staff_id, now
+    if approve:
+        assign(
+            session,
+            viewer,
+            pupil_id=request.pupil_id,
+            staff_id=request.staff_id,
+            reason="they asked to hold the plan",
+            now=now,
+            today=today,
+        )
+    else:
+        _tell(session, request, request.staff_id, PromptKind.PLAN_REQUEST_DECLINED, now)
+        audit.record(
+            session,
+            action="decline",
+            via="plan request message",
+            now=now,
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            pupil=request.pupil,
+            detail=f"declined staff:{request.staff_id}'s request to hold the plan",
+        )
+    asked = select(Prompt.id).where(
+        Prompt.school_id == viewer.school_id,
+        Prompt.plan_request_id == request.id,
+        Prompt.kind == PromptKind.PLAN_REQUEST,
+    )
+    for prompt_id in session.scalars(asked).all():
+        outbox.mark_answered(session, prompt_id, now)
+    session.flush()
+    return request
+
+
+def _tell(
+    session: Session, request: PlanRequest, recipient_id: int, kind: PromptKind, now: datetime
+) -> None:
+    """Queues a message about the request: to a SENDCo (the question) or to who asked."""
+    outbox.enqueue(
+        session,
+        school_id=request.school_id,
+        recipient_id=recipient_id,
+        kind=kind,
+        dedupe_key=f"{kind.value}:{request.id}:{recipient_id}",
+        due_at=now,
+        now=now,
+        plan_request_id=request.id,
+    )
+
+
+def named_exactly(query: str):
+    """Pupils whose UPN is the query, or whose full name (first or preferred, then last) is."""
+    words = query.split()
+    if len(words) == 1 and UPN_SHAPE.match(words[0]):
+        return Pupil.upn == words[0].upper()
+    name = " ".join(words).lower()
+    return or_(
+        func.lower(Pupil.first_name + " " + Pupil.last_name) == name,
+        func.lower(Pupil.preferred_name + " " + Pupil.last_name) == name,
+    )
 
 
 def release_plans_of_leavers(
