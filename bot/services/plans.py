@@ -76,6 +76,7 @@ def edit_plan(
     edit: Callable[[Plan], str],
     via: str,
     now: datetime,
+    audit_detail: str | None = None,
 ) -> Plan:
     """Applies `edit` to the plan if nobody has saved it since the editor loaded `expected_version`.
 
@@ -83,7 +84,9 @@ def edit_plan(
     the plan's timeline and the audit log ("changed targets"). On success the plan's version
     goes up by one. Raises PlanChanged (the editor's change is not applied) when the plan has
     moved on, including when another session commits between our read and our write; raises
-    PlanNotFound for a plan of another school. The caller commits.
+    PlanNotFound for a plan of another school. The caller commits. When the description carries
+    someone's own words (the SENDCo's QA comments), `audit_detail` says what was done instead:
+    the audit log records actions, never personal content.
     """
     plan = session.scalar(select(Plan).where(Plan.id == plan_id, Plan.school_id == school.id))
     if plan is None:
@@ -111,7 +114,7 @@ def edit_plan(
         school_id=school.id,
         staff_id=editor.id,
         plan=plan,
-        detail=description,
+        detail=audit_detail or description,
     )
     try:
         session.flush()
