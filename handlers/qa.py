@@ -43,6 +43,15 @@ def register(app: App) -> None:
 def qa_command(ask: Ask) -> dict:
     with ask.runtime.unit_of_work() as session:
         plans = qa.awaiting(session, ask.viewer.school_id)
+        audit.record_shown(
+            session,
+            ask.viewer,
+            via="/ssp qa",
+            now=ask.runtime.now(),
+            what="plans awaiting quality assurance",
+            pupils=[(p.plan_id, p.pupil_id) for p in plans[:SHOWN]],
+            count=0,
+        )
     return message(
         "qa_list.json.j2",
         summary=f"{len(plans)} plans awaiting quality assurance",
