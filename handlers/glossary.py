@@ -105,7 +105,7 @@ def _revert(ask: Ask, acronym: str) -> dict:
 def _change_line(change: GlossaryChange) -> str:
     who = escape_mrkdwn(change.changed_by.display_name) if change.changed_by else "someone"
     when = uk_date(change.changed_at.date())
-    did = "reverted" if change.is_revert else "changed"
+    did = "reverted" if change.reverts_id else "changed"
     return (
         f"*{when}*, {did} by {who}\nfrom: {_meaning(change.acronym, change.old_meaning)}\n"
         f"to: {_meaning(change.acronym, change.new_meaning)}"

@@ -289,6 +289,8 @@ class GlossaryChange(Base):
     new_meaning: Mapped[str | None] = mapped_column(Text)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    is_revert: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The change this one undid, when the SENDCo reverted it; a reverted change is not undone
+    # twice, so reverting again steps further back through the history.
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("glossary_changes.id"))
 
     changed_by: Mapped[Staff | None] = relationship()

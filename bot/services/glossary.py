@@ -211,17 +211,21 @@ def built_in(acronym: str) -> str | None:
 
 
 def revert(session: Session, viewer: Viewer, acronym: str, now: datetime) -> str | None:
-    """Undoes the latest change to the acronym's meaning (the SENDCo only). Returns the meaning
-    the school now uses: the one before the change, the built-in one, or None when the acronym
-    is no longer in the glossary. The revert is itself a change in the history, so it can be
-    undone in turn.
+    """Undoes the latest change to the acronym's meaning not yet undone (the SENDCo only), so
+    reverting again steps further back. Returns the meaning the school now uses: the one before
+    the change, the built-in one, or None when the acronym is no longer in the glossary. The
+    revert is kept in the history like any change.
     """
     if not viewer.is_sendco:
         raise UserError("Only the SENDCo can revert a change to the glossary.")
     changes = history(session, viewer.school_id, acronym)
-    if not changes:
+    undone = {change.reverts_id for change in changes if change.reverts_id}
+    latest = next(
+        (c for c in changes if c.reverts_id is None and c.id not in undone),
+        None,
+    )
+    if latest is None:
         raise UserError(f"The school hasn't changed {acronym.strip()}: there is nothing to revert.")
-    latest = changes[0]
     term = session.scalar(
         select(GlossaryTerm).where(
             GlossaryTerm.school_id == viewer.school_id,
@@ -252,7 +256,7 @@ def revert(session: Session, viewer: Viewer, acronym: str, now: datetime) -> str
         restored,
         viewer.staff_id,
         now,
-        is_revert=True,
+        reverts=latest,
     )
     session.flush()
     return restored if restored is not None else built_in(latest.acronym)
@@ -267,7 +271,7 @@ def _keep(
     by_staff_id: int | None,
     now: datetime,
     *,
-    is_revert: bool = False,
+    reverts: GlossaryChange | None = None,
 ) -> None:
     session.add(
         GlossaryChange(
@@ -277,6 +281,6 @@ def _keep(
             new_meaning=new,
             changed_by_id=by_staff_id,
             changed_at=now,
-            is_revert=is_revert,
+            reverts_id=reverts.id if reverts else None,
         )
     )

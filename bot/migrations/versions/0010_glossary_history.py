@@ -28,12 +28,17 @@ def upgrade() -> None:
         sa.Column("new_meaning", sa.Text(), nullable=True),
         sa.Column("changed_by_id", sa.Integer(), nullable=True),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("is_revert", sa.Boolean(), nullable=False),
+        sa.Column("reverts_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["school_id"], ["schools.id"], name=op.f("fk_glossary_changes_school_id_schools")
         ),
         sa.ForeignKeyConstraint(
             ["changed_by_id"], ["staff.id"], name=op.f("fk_glossary_changes_changed_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reverts_id"],
+            ["glossary_changes.id"],
+            name=op.f("fk_glossary_changes_reverts_id_glossary_changes"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_glossary_changes")),
     )
