@@ -72,6 +72,28 @@ def test_an_open_plan_button_for_a_pupil_out_of_sight_is_recorded_as_refused(sla
     assert {r.school_id for r in refused} == {slack.ids["school"]}
 
 
+def test_a_show_button_for_a_pupil_out_of_sight_is_recorded_as_refused(slack):
+    assert "couldn't find that pupil" in text_of(
+        slack.click("U0LEE", "ssp_show_pupil", str(slack.ids["ava"]))
+    )
+    (refused,) = rows(slack.sessions, actor_staff_id=slack.ids["lee"])
+    assert (refused.action, refused.pupil_id, refused.via) == (
+        audit.REFUSED,
+        slack.ids["ava"],
+        "/ssp pupil",
+    )
+
+
+def test_a_qa_review_of_another_schools_plan_is_recorded_as_refused(slack):
+    with slack.sessions() as session:
+        zed_plan = session.scalar(select(Plan.id).where(Plan.pupil_id == slack.ids["zed"]))
+    slack.sender.button("U0SENDCO", "ssp_qa_open", str(zed_plan))
+    slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0SENDCO"))
+    assert slack.emulator.calls_to("views.open") == []
+    (refused,) = rows(slack.sessions, actor_staff_id=slack.ids["sendco"])
+    assert (refused.action, refused.plan_id, refused.pupil_id) == (audit.REFUSED, None, None)
+
+
 def test_a_plan_shown_is_a_read_and_only_that(slack):
     slack.sender.command("U0PRIYA", "plan Ava Stone")
     slack.emulator.wait_for(lambda calls: slack.emulator.calls_to("views.open"))

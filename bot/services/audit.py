@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.access import Viewer
@@ -68,6 +68,7 @@ def record_by(
     via: str,
     now: datetime,
     plan: Plan | None = None,
+    pupil: Pupil | None = None,
     detail: str | None = None,
 ) -> AuditEvent:
     """`record` for a member of staff acting through the bot: their school and id are the
@@ -80,7 +81,35 @@ def record_by(
         school_id=viewer.school_id,
         staff_id=viewer.staff_id,
         plan=plan,
+        pupil=pupil,
         detail=detail,
+    )
+
+
+def record_refusal(
+    session: Session,
+    viewer: Viewer,
+    *,
+    via: str,
+    now: datetime,
+    detail: str,
+    pupil_id: int | None = None,
+    plan: Plan | None = None,
+) -> AuditEvent:
+    """Records that the bot turned this person away from a pupil's data (action "refused").
+
+    `pupil_id` comes from what they typed or clicked, so it is linked only when it names a
+    pupil of their own school: another school's pupil never appears in this school's log.
+    """
+    pupil = (
+        session.scalar(
+            select(Pupil).where(Pupil.id == pupil_id, Pupil.school_id == viewer.school_id)
+        )
+        if plan is None and pupil_id is not None
+        else None
+    )
+    return record_by(
+        session, viewer, action=REFUSED, via=via, now=now, plan=plan, pupil=pupil, detail=detail
     )
 
 

@@ -398,6 +398,11 @@ def can_edit(viewer: Viewer, plan: Plan) -> bool:
     return viewer.is_sendco or (viewer.is_case_holder and plan.case_holder_id == viewer.staff_id)
 
 
+OPENED = "plan opened for editing"
+REFUSED_EDIT = "plan open refused: may not change it"
+REFUSED_UNSEEN = "plan open refused: no open plan the person may see"
+
+
 def load_plan(
     session: Session,
     viewer: Viewer,
@@ -446,30 +451,17 @@ def _audit_open(
         can_edit(viewer, plan) or (viewer.sees_whole_school and not for_editing)
     )
     if shown:
-        action, detail = "read", "plan opened for editing"
-    elif plan is not None:
-        action, detail = audit.REFUSED, "plan open refused: may not change it"
+        audit.record_by(session, viewer, action="read", via=via, now=now, plan=plan, detail=OPENED)
     else:
-        action, detail = audit.REFUSED, "plan open refused: no open plan the person may see"
-    # A pupil id from a button is only linked when it is a pupil of this person's school.
-    pupil = (
-        plan.pupil
-        if plan is not None
-        else session.scalar(
-            select(Pupil).where(Pupil.id == pupil_id, Pupil.school_id == viewer.school_id)
+        audit.record_refusal(
+            session,
+            viewer,
+            via=via,
+            now=now,
+            plan=plan,
+            pupil_id=pupil_id,
+            detail=REFUSED_EDIT if plan is not None else REFUSED_UNSEEN,
         )
-    )
-    audit.record(
-        session,
-        action=action,
-        via=via,
-        now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
-        plan=plan,
-        pupil=pupil,
-        detail=detail,
-    )
 
 
 def items(plan: Plan, section: Section) -> list:
