@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.errors import UserError
-from handlers import export, monitoring, pages, plan_editor, qa, reviews, settings, team
+from handlers import export, glossary, monitoring, pages, plan_editor, qa, reviews, settings, team
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import PAGE_SEPARATOR
 from handlers.toolkit import UsageError, message, notice
@@ -138,7 +138,7 @@ TABLE: dict[str, Subcommand] = {
         *reviews.SUBCOMMANDS,
         *pages.SUBCOMMANDS[3:4],  # mine
         *settings.SUBCOMMANDS,
-        *pages.SUBCOMMANDS[4:],  # glossary
+        *glossary.SUBCOMMANDS,
         _HELP,
     )
 }

@@ -24,9 +24,8 @@ from bot.services.plan_document import (
     record_export,
     record_refusal,
 )
-from bot.services.pupils import find_pupils
 from handlers.context import Ask, Subcommand, Usage
-from handlers.toolkit import NO_ACCESS, NO_SUCH_PUPIL, UsageError, as_typed, choose_pupil, notice
+from handlers.toolkit import NO_ACCESS, NO_SUCH_PUPIL, UsageError, as_typed, find_one_pupil, notice
 from models import PupilDisplay
 
 VIA = "/ssp export"
@@ -55,8 +54,8 @@ def export_command(ask: Ask) -> dict:
         raise UsageError(USAGE)
     query, audience = request
     runtime, viewer = ask.runtime, ask.viewer
+    choice = find_one_pupil(runtime, viewer, query, None, via=VIA)
     with runtime.unit_of_work() as session:
-        choice = choose_pupil(query, find_pupils(session, viewer, query), None)
         document = load_plan_document(
             session,
             viewer,

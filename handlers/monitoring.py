@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, year_label
-from bot.services import monitoring
+from bot.services import audit, monitoring
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.messages import monitoring_message
 from handlers.slack_api import staff_for_slack_user
@@ -80,7 +80,7 @@ def feedback_command(ask: Ask) -> dict | None:
             "Say which pupil: `/ssp feedback <UPN or name>` asks all their teachers; add "
             "`@teacher` to ask one."
         )
-    choice = find_one_pupil(ask.runtime, ask.viewer, query, ASK)
+    choice = find_one_pupil(ask.runtime, ask.viewer, query, ASK, via="/ssp feedback")
     if choice.pupil_id is None:
         return choice.choices
     teacher_id = None
@@ -106,6 +106,23 @@ def monitoring_command(ask: Ask) -> dict:
     """`/ssp monitoring`: response rates and what teachers flagged, across the school."""
     with ask.runtime.unit_of_work() as session:
         summary = monitoring.school_monitoring(session, ask.viewer.school_id)
+        # The flags name pupils but carry no ids: one row says who looked, and how much showed.
+        audit.record_shown(
+            session,
+            ask.viewer,
+            via="/ssp monitoring",
+            now=ask.runtime.now(),
+            what="monitoring across the school: pupils flagged",
+            count=sum(
+                len(flags)
+                for flags in (
+                    summary.not_in_place,
+                    summary.partly_in_place,
+                    summary.concerns,
+                    summary.not_taught,
+                )
+            ),
+        )
     return message("monitoring_school.json.j2", **_school_words(summary))
 
 

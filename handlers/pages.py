@@ -1,4 +1,4 @@
-"""The `/ssp` answers that read the caseload: `caseload`, `overdue`, `mine`, `pupil`, `glossary`.
+"""The `/ssp` answers that read the caseload: `caseload`, `overdue`, `mine`, `pupil`.
 
 Each subcommand calls one service and renders one template; every reply is an ephemeral message
 (keyword arguments for Bolt's `respond`). The "Show" button beside a pupil, when a query matched
@@ -17,9 +17,8 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, mention, uk_date, year_label
 from bot.services import assignments, audit, m365, monitoring, outbox, review_schedule
-from bot.services import glossary as glossary_service
 from bot.services.caseload import PlanLine, holder_caseload, overdue_reviews, school_caseload
-from bot.services.pupils import find_pupils, plan_summary
+from bot.services.pupils import plan_summary
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import (
     caseload_counts,
@@ -38,7 +37,7 @@ from handlers.toolkit import (
     WHOLE_SCHOOL_ONLY,
     UsageError,
     as_typed,
-    choose_pupil,
+    find_one_pupil,
     mentioned_user,
     message,
     notice,
@@ -50,7 +49,6 @@ from models import School
 PAGE_SIZE = 15  # plans per message: well inside Slack's 50 blocks and 3,000 characters a block
 HOLDERS_PER_PAGE = 20
 NOT_VISIBLE = "I couldn't find that pupil among the pupils you can see."
-MAY_ADD_TERMS = "Only the SENDCo, senior leaders and case holders can add to the glossary."
 
 
 def register(app: App) -> None:
@@ -130,10 +128,10 @@ def pupil_command(ask: Ask) -> dict:
     if not ask.words:
         raise UsageError("Say which pupil: `/ssp pupil <UPN or name>`.")
     query = " ".join(ask.words)
+    choice = find_one_pupil(ask.runtime, ask.viewer, query, SHOW_PUPIL, via="/ssp pupil")
+    if choice.pupil_id is None:
+        return choice.choices
     with ask.runtime.unit_of_work() as session:
-        choice = choose_pupil(query, find_pupils(session, ask.viewer, query), SHOW_PUPIL)
-        if choice.pupil_id is None:
-            return choice.choices
         summary = _summary(ask.runtime, session, ask.viewer, choice.pupil_id, ask.today)
     if summary is None:
         raise UserError(NO_SUCH_PUPIL.format(query=escape_mrkdwn(as_typed(query)[:80])))
@@ -151,43 +149,6 @@ def show_pupil(
             summary = _summary(runtime, session, viewer, int(value), today)
     ack()
     respond(replace_original=True, **(summary or notice(NOT_VISIBLE)))
-
-
-# --- /ssp glossary -----------------------------------------------------------------------------
-
-
-def glossary_command(ask: Ask) -> dict:
-    """`/ssp glossary` lists the school's acronyms; `/ssp glossary add ELSA "…"` adds one."""
-    words = ask.text.split(None, 2)
-    if not words:
-        with ask.runtime.unit_of_work() as session:
-            terms = glossary_service.glossary(session, ask.viewer.school_id)
-        return message(
-            "glossary.json.j2",
-            summary=f"The school's glossary: {len(terms)} acronyms explained",
-            about=(
-                f"{len(terms)} acronyms. Add or reword one with "
-                '`/ssp glossary add ACRONYM "what it means"`; any acronym in a plan that isn\'t '
-                "here is pointed out to its writer."
-            ),
-            chunks=_chunks(
-                [f"*{escape_mrkdwn(a)}*: {escape_mrkdwn(m)}" for a, m in terms.items()], 15
-            ),
-        )
-    if words[0].lower() != "add" or len(words) < 3:
-        raise UsageError(
-            'To add an acronym: `/ssp glossary add ELSA "Emotional Literacy Support Assistant: …"`.'
-        )
-    viewer = ask.viewer
-    if not (viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school):
-        raise UserError(MAY_ADD_TERMS)
-    acronym, meaning = words[1], _unquote(as_typed(words[2]))
-    with ask.runtime.unit_of_work() as session:
-        _, new = glossary_service.add_term(
-            session, viewer.school_id, acronym, meaning, ask.runtime.now()
-        )
-    done = "Added" if new else "Updated"
-    return notice(f"{done} *{escape_mrkdwn(acronym)}*: {escape_mrkdwn(meaning)}")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -338,19 +299,6 @@ def _roster_sync(sync) -> str:
     )
 
 
-def _chunks(lines: list[str], per_chunk: int) -> list[str]:
-    """Lines gathered into paragraphs of `per_chunk`, each well inside a section's limit."""
-    return ["\n".join(lines[i : i + per_chunk]) for i in range(0, len(lines), per_chunk)]
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    for opening, closing in (('"', '"'), ("“", "”"), ("'", "'"), ("‘", "’")):
-        if len(text) >= 2 and text.startswith(opening) and text.endswith(closing):
-            return text[1:-1].strip()
-    return text
-
-
 # --- /ssp subcommands answered here -----------------------------------------------------------
 
 SUBCOMMANDS = (
@@ -404,12 +352,5 @@ SUBCOMMANDS = (
         help=(Usage("`/ssp mine` — the plans you hold"),),
         takes_words=False,
         pages=True,
-    ),
-    Subcommand(
-        "glossary",
-        glossary_command,
-        help=(
-            Usage('`/ssp glossary` — acronyms explained; `/ssp glossary add ELSA "…"` adds one'),
-        ),
     ),
 )

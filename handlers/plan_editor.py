@@ -36,7 +36,6 @@ from handlers.toolkit import (
     UsageError,
     as_int,
     as_typed,
-    choose_pupil,
     find_one_pupil,
     meta_json,
     meta_of,
@@ -105,7 +104,7 @@ def plan_command(ask: Ask) -> dict | None:
         )
     if first == "new":
         return _start_for_query(ask, " ".join(rest))
-    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), OPEN_PLAN)
+    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), OPEN_PLAN, via=VIA)
     if choice.pupil_id is None:
         return choice.choices
     _open_plan(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id)
@@ -145,9 +144,15 @@ def _start_for_query(ask: Ask, query: str) -> dict | None:
             team_service.request_plan(session, ask.viewer, as_typed(query), now=ask.runtime.now())
         ask.runtime.deliver_soon(ask.client)
         return notice(ASKED.format(query=typed))
-    with ask.runtime.unit_of_work() as session:
-        matches = editing.find_pupils_for_new_plan(session, ask.viewer, query)
-    choice = choose_pupil(query, matches, START_PLAN, not_found=NO_PUPIL_WITHOUT_PLAN)
+    choice = find_one_pupil(
+        ask.runtime,
+        ask.viewer,
+        query,
+        START_PLAN,
+        via="/ssp plan new",
+        find=editing.find_pupils_for_new_plan,
+        not_found=NO_PUPIL_WITHOUT_PLAN,
+    )
     if choice.pupil_id is None:
         return choice.choices
     _start(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id, ask.today)
@@ -577,7 +582,9 @@ def _block_for(section, field_name: str) -> str:
 def _editable(runtime: Runtime, viewer: Viewer, pupil_id) -> Iterator[Any]:
     """The plan, if this person may change it (else None), for the length of one unit of work."""
     with runtime.unit_of_work() as session:
-        plan = editing.load_plan(session, viewer, as_int(pupil_id), via=VIA, now=runtime.now())
+        plan = editing.load_plan(
+            session, viewer, as_int(pupil_id), via=VIA, now=runtime.now(), for_editing=True
+        )
         yield plan if plan is not None and editing.can_edit(viewer, plan) else None
 
 

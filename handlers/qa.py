@@ -9,7 +9,7 @@ from datetime import date
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer
 from bot.errors import UserError
@@ -43,6 +43,15 @@ def register(app: App) -> None:
 def qa_command(ask: Ask) -> dict:
     with ask.runtime.unit_of_work() as session:
         plans = qa.awaiting(session, ask.viewer.school_id)
+        audit.record_shown(
+            session,
+            ask.viewer,
+            via="/ssp qa",
+            now=ask.runtime.now(),
+            what="plans awaiting quality assurance",
+            pupils=[(p.plan_id, p.pupil_id) for p in plans[:SHOWN]],
+            count=0,
+        )
     return message(
         "qa_list.json.j2",
         summary=f"{len(plans)} plans awaiting quality assurance",
@@ -84,31 +93,44 @@ def open_review(
             .options(selectinload(Plan.pupil), selectinload(Plan.case_holder))
         )
         if report is None or plan is None:
-            raise UserError("That plan can't be found.")
-        audit.record(
-            session,
-            action="read",
-            via="/ssp qa",
-            now=runtime.now(),
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
-            plan=plan,
-            detail="quality assurance review",
-        )
-        holder = plan.case_holder
-        view = render_json(
-            "qa_modal.json.j2",
-            pupil_name=plan.pupil.known_as,
-            about=joined(
-                f"Plan {plan.cycle_number}",
-                f"case holder {escape_mrkdwn(holder.display_name) if holder else 'none'}",
-                report.summary(),
-            ),
-            checks=[_check(check) for check in report.checks],
-            meta=json.dumps({"plan_id": plan.id, "version": plan.version}),
-        )
+            audit.record_refusal(
+                session, viewer, via="/ssp qa", now=runtime.now(), detail="review refused"
+            )
+            view = None
+        else:
+            view = _review_form(session, runtime, viewer, plan, report)
+    # Raised once the unit of work is over: the refusal stays on the audit log.
+    if view is None:
+        raise UserError("That plan can't be found.")
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _review_form(
+    session: Session, runtime: Runtime, viewer: Viewer, plan: Plan, report: quality.QualityReport
+) -> dict:
+    """The decision form for a plan the SENDCo may review; its opening is audited as a read."""
+    audit.record_by(
+        session,
+        viewer,
+        action="read",
+        via="/ssp qa",
+        now=runtime.now(),
+        plan=plan,
+        detail="quality assurance review",
+    )
+    holder = plan.case_holder
+    return render_json(
+        "qa_modal.json.j2",
+        pupil_name=plan.pupil.known_as,
+        about=joined(
+            f"Plan {plan.cycle_number}",
+            f"case holder {escape_mrkdwn(holder.display_name) if holder else 'none'}",
+            report.summary(),
+        ),
+        checks=[_check(check) for check in report.checks],
+        meta=json.dumps({"plan_id": plan.id, "version": plan.version}),
+    )
 
 
 def save_decision(

@@ -74,7 +74,9 @@ def review_command(ask: Ask) -> dict | None:
     """`/ssp review <pupil>`: their plan's review notes in a modal (a draft, or an amendment)."""
     if not ask.words:
         raise UsageError("Say which pupil: `/ssp review <UPN or name>`.")
-    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), REVIEW_PICK)
+    choice = find_one_pupil(
+        ask.runtime, ask.viewer, " ".join(ask.words), REVIEW_PICK, via="/ssp review"
+    )
     if choice.pupil_id is None:
         return choice.choices
     with ask.runtime.unit_of_work() as session:
@@ -238,7 +240,9 @@ def note_command(ask: Ask) -> dict | None:
             "Say which pupil: `/ssp note <UPN or name>`. To file a message you already "
             "have, use the message shortcut *Add to a pupil's plan* on it."
         )
-    choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), NOTE_PICK)
+    choice = find_one_pupil(
+        ask.runtime, ask.viewer, " ".join(ask.words), NOTE_PICK, via="/ssp note"
+    )
     if choice.pupil_id is None:
         return choice.choices
     _open_note(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id)

@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, mention, render_json, year_label
+from bot.services import audit
 from bot.services import team as team_service
-from bot.services.pupils import find_pupils
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import joined, pager, plural, pupil_line
 from handlers.slack_api import staff_for_slack_user
@@ -26,7 +26,7 @@ from handlers.toolkit import (
     UsageError,
     as_int,
     as_typed,
-    choose_pupil,
+    find_one_pupil,
     mentioned_user,
     message,
     meta_of,
@@ -111,7 +111,16 @@ def team_command(ask: Ask) -> dict:
 def priority_command(ask: Ask) -> dict:
     with ask.runtime.unit_of_work() as session:
         items = team_service.priority_list(session, ask.viewer.school_id, ask.today)
-    shown = page_of(items, ask.page, PRIORITY_PER_PAGE)
+        shown = page_of(items, ask.page, PRIORITY_PER_PAGE)
+        audit.record_shown(
+            session,
+            ask.viewer,
+            via="/ssp priority",
+            now=ask.runtime.now(),
+            what="priority list",
+            pupils=[(i.plan_id, i.pupil_id) for i in shown.items],
+            count=0,
+        )
     return message(
         "priority.json.j2",
         summary=f"Priority list: {shown.total} pupils need a plan or a case holder",
@@ -147,8 +156,8 @@ def assign_command(ask: Ask) -> dict:
             "`/ssp assign auto` to see proposed case holders for the priority list."
         )
     query, reason = " ".join(words[:at]), " ".join(words[at + 1 :]) or None
+    pupil_id = find_one_pupil(runtime, viewer, query, None, via="/ssp assign").pupil_id
     with runtime.unit_of_work() as session:
-        pupil_id = choose_pupil(query, find_pupils(session, viewer, query), None).pupil_id
         holder = staff_for_slack_user(
             session, ask.client, viewer.school_id, mentioned_user(words[at])
         )
@@ -308,7 +317,16 @@ def answer_request(
 def _proposal(runtime: Runtime, viewer: Viewer, today: date) -> dict:
     with runtime.unit_of_work() as session:
         pairs = team_service.propose_all(session, viewer.school_id, today)
-    confirmed = pairs[:PROPOSED_AT_ONCE]
+        confirmed = pairs[:PROPOSED_AT_ONCE]
+        audit.record_shown(
+            session,
+            viewer,
+            via="/ssp assign auto",
+            now=runtime.now(),
+            what="proposed case holders",
+            pupils=[(item.plan_id, item.pupil_id) for item, _ in confirmed],
+            count=0,
+        )
     return message(
         "auto_proposal.json.j2",
         summary=f"Proposed case holders for {len(pairs)} pupils",

@@ -35,6 +35,7 @@ from bot import db
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
+from bot.services import audit
 from bot.services.pupils import MAX_MATCHES, PupilMatch, find_pupils
 from handlers.presenters import pupil_line
 
@@ -365,7 +366,30 @@ def requires_in_modal(allowed: Callable[[Viewer], bool], title: str, refusal: st
     return check
 
 
-def find_one_pupil(runtime: Any, viewer: Viewer, query: str, button: PupilButton) -> PupilChoice:
-    """`choose_pupil` among the pupils this person may see (bot.services.pupils.find_pupils)."""
+def find_one_pupil(
+    runtime: Any,
+    viewer: Viewer,
+    query: str,
+    button: PupilButton | None,
+    *,
+    via: str,
+    find: Callable[[Any, Viewer, str], Sequence[PupilMatch]] = find_pupils,
+    not_found: str = NO_SUCH_PUPIL,
+) -> PupilChoice:
+    """`choose_pupil` among the pupils this person may see (bot.services.pupils.find_pupils).
+
+    A list of several pupils (to choose from, or named in the refusal) shows who has SEN, so it
+    is audited; the unit of work ends before choosing, so a refusal keeps its audit row.
+    """
     with runtime.unit_of_work() as session:
-        return choose_pupil(query, find_pupils(session, viewer, query), button)
+        matches = find(session, viewer, query)
+        if 1 < len(matches) <= MAX_MATCHES:
+            audit.record_shown(
+                session,
+                viewer,
+                via=via,
+                now=runtime.now(),
+                what="pupils matching a search",
+                pupils=[(None, match.pupil_id) for match in matches],
+            )
+    return choose_pupil(query, matches, button, not_found=not_found)

@@ -30,6 +30,7 @@ from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
 from models.people import (
     CaseHolderProfile,
+    GlossaryChange,
     GlossaryTerm,
     Pupil,
     School,
@@ -72,6 +73,7 @@ __all__ = [
     "CaseHolderAssignment",
     "CaseHolderProfile",
     "CircleMember",
+    "GlossaryChange",
     "GlossaryTerm",
     "LinkedPlan",
     "Impact",

@@ -269,3 +269,28 @@ class GlossaryTerm(Base):
     acronym: Mapped[str] = mapped_column(String(30))
     meaning: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GlossaryChange(Base):
+    """One change to a school's glossary: who changed which acronym, from what, to what, when.
+
+    Rows are only ever added: they are the term's history, and what the SENDCo reverts from.
+    A meaning of None is "not the school's own": the built-in meaning (or, for an acronym we do
+    not explain, not in the glossary at all).
+    """
+
+    __tablename__ = "glossary_changes"
+    __table_args__ = (Index("ix_glossary_changes_school_id_acronym", "school_id", "acronym"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    acronym: Mapped[str] = mapped_column(String(30))
+    old_meaning: Mapped[str | None] = mapped_column(Text)
+    new_meaning: Mapped[str | None] = mapped_column(Text)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The change this one undid, when the SENDCo reverted it; a reverted change is not undone
+    # twice, so reverting again steps further back through the history.
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("glossary_changes.id"))
+
+    changed_by: Mapped[Staff | None] = relationship()

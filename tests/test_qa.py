@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from models import Plan, PlanStatus, TimelineEntry
+from models import AuditEvent, Plan, PlanStatus, TimelineEntry
 from tests.slack_harness import buttons_of, text_of
 
 
@@ -103,3 +103,31 @@ def test_a_decision_on_a_plan_that_changed_meanwhile_is_refused(slack):
 def test_only_the_sendco_does_quality_assurance(slack):
     assert "for the SENDCo" in text_of(slack.ask("U0PRIYA", "qa"))
     assert "for the SENDCo" in text_of(slack.ask("U0SLT", "qa"))
+
+
+@pytest.mark.parametrize(
+    ("decision", "recorded"),
+    [
+        ("return", "returned by the SENDCo for changes"),
+        ("approve", "approved after quality assurance"),
+    ],
+)
+def test_a_long_comment_is_kept_in_full_and_never_copied_to_the_audit_log(
+    slack, decision, recorded
+):
+    # The form allows 3,000 characters; the audit log's detail holds 500.
+    comments = ("Please add the family's views on reading at home, and a target. " * 40)[:2000]
+    answer = decide(slack, open_review(slack), decision, comments)
+    assert "errors" not in answer
+    assert status_of(slack) == (PlanStatus.DRAFT if decision == "return" else PlanStatus.ACTIVE)
+    with slack.sessions() as session:
+        timeline = session.scalars(select(TimelineEntry.summary)).all()
+        assert timeline[-1] == f"{recorded}: {comments}"
+        decided = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.plan_id == slack.ids["ava_plan"], AuditEvent.action == "update"
+            )
+        ).one()
+        assert decided.detail == recorded
+        details = session.scalars(select(AuditEvent.detail)).all()
+    assert not any("family's views" in (detail or "") for detail in details)

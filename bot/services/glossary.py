@@ -3,6 +3,9 @@
 Every school starts with the common acronyms below; a school can add its own or reword ours.
 Any acronym in a plan that the glossary does not explain is flagged to the writer on save, and
 the plan document explains every acronym it uses.
+
+A meaning reaches every family document that uses the acronym, so every change is kept
+(GlossaryChange: who, when, from what, to what), and the SENDCo can undo the latest one.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from bot.access import Viewer
 from bot.errors import UserError
-from models import GlossaryTerm
+from models import GlossaryChange, GlossaryTerm
 
 # An acronym: a word with at least two capitals (ELSA, SENDCo, WellComm, PEaSS), and no digits.
 ACRONYM = re.compile(r"(?<![\w-])([A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*)(?![\w-])")
@@ -143,11 +147,19 @@ def unexplained(session: Session, school_id: int, texts: Iterable[str | None]) -
 
 
 def add_term(
-    session: Session, school_id: int, acronym: str, meaning: str, now: datetime
+    session: Session,
+    school_id: int,
+    acronym: str,
+    meaning: str,
+    now: datetime,
+    *,
+    by_staff_id: int | None = None,
 ) -> tuple[GlossaryTerm, bool]:
     """Adds (or rewords) the school's explanation of an acronym. Returns (term, was it new).
 
-    Raises UserError for an empty or over-long acronym or meaning.
+    The change is kept in the term's history, by `by_staff_id`; rewording a built-in acronym
+    is a school override, kept the same way. Raises UserError for an empty or over-long acronym
+    or meaning.
     """
     acronym, meaning = acronym.strip(), " ".join(meaning.split())
     if (
@@ -166,11 +178,109 @@ def add_term(
             func.lower(GlossaryTerm.acronym) == acronym.lower(),
         )
     )
+    old = term.meaning if term is not None else None
     if term is None:
         term = GlossaryTerm(school_id=school_id, acronym=acronym, meaning=meaning, created_at=now)
         session.add(term)
-        session.flush()
-        return term, True
-    term.meaning = meaning
+    else:
+        term.meaning = meaning
+    if old != meaning:
+        _keep(session, school_id, term.acronym, old, meaning, by_staff_id, now)
     session.flush()
-    return term, False
+    return term, old is None
+
+
+def history(session: Session, school_id: int, acronym: str) -> list[GlossaryChange]:
+    """Every change to the school's meaning of this acronym, latest first, with who made it."""
+    return list(
+        session.scalars(
+            select(GlossaryChange)
+            .where(
+                GlossaryChange.school_id == school_id,
+                func.lower(GlossaryChange.acronym) == acronym.strip().lower(),
+            )
+            .options(selectinload(GlossaryChange.changed_by))
+            .order_by(GlossaryChange.changed_at.desc(), GlossaryChange.id.desc())
+        )
+    )
+
+
+def built_in(acronym: str) -> str | None:
+    """Our own meaning of the acronym, the one a school starts with; None if we have none."""
+    return explain(dict(DEFAULT_GLOSSARY), [acronym])[acronym]
+
+
+def revert(session: Session, viewer: Viewer, acronym: str, now: datetime) -> str | None:
+    """Undoes the latest change to the acronym's meaning not yet undone (the SENDCo only), so
+    reverting again steps further back. Returns the meaning the school now uses: the one before
+    the change, the built-in one, or None when the acronym is no longer in the glossary. The
+    revert is kept in the history like any change.
+    """
+    if not viewer.is_sendco:
+        raise UserError("Only the SENDCo can revert a change to the glossary.")
+    changes = history(session, viewer.school_id, acronym)
+    undone = {change.reverts_id for change in changes if change.reverts_id}
+    latest = next(
+        (c for c in changes if c.reverts_id is None and c.id not in undone),
+        None,
+    )
+    if latest is None:
+        raise UserError(f"The school hasn't changed {acronym.strip()}: there is nothing to revert.")
+    term = session.scalar(
+        select(GlossaryTerm).where(
+            GlossaryTerm.school_id == viewer.school_id,
+            func.lower(GlossaryTerm.acronym) == latest.acronym.lower(),
+        )
+    )
+    current = term.meaning if term is not None else None
+    restored = latest.old_meaning
+    if restored is None:
+        if term is not None:
+            session.delete(term)  # back to the built-in meaning, or out of the glossary
+    elif term is None:
+        session.add(
+            GlossaryTerm(
+                school_id=viewer.school_id,
+                acronym=latest.acronym,
+                meaning=restored,
+                created_at=now,
+            )
+        )
+    else:
+        term.meaning = restored
+    _keep(
+        session,
+        viewer.school_id,
+        latest.acronym,
+        current,
+        restored,
+        viewer.staff_id,
+        now,
+        reverts=latest,
+    )
+    session.flush()
+    return restored if restored is not None else built_in(latest.acronym)
+
+
+def _keep(
+    session: Session,
+    school_id: int,
+    acronym: str,
+    old: str | None,
+    new: str | None,
+    by_staff_id: int | None,
+    now: datetime,
+    *,
+    reverts: GlossaryChange | None = None,
+) -> None:
+    session.add(
+        GlossaryChange(
+            school_id=school_id,
+            acronym=acronym,
+            old_meaning=old,
+            new_meaning=new,
+            changed_by_id=by_staff_id,
+            changed_at=now,
+            reverts_id=reverts.id if reverts else None,
+        )
+    )

@@ -402,10 +402,28 @@ def can_edit(viewer: Viewer, plan: Plan) -> bool:
     return viewer.is_sendco or (viewer.is_case_holder and plan.case_holder_id == viewer.staff_id)
 
 
+OPENED = "plan opened for editing"
+REFUSED_EDIT = "plan open refused: may not change it"
+REFUSED_UNSEEN = "plan open refused: no open plan the person may see"
+
+
 def load_plan(
-    session: Session, viewer: Viewer, pupil_id: int, *, via: str, now: datetime, audit_read=True
+    session: Session,
+    viewer: Viewer,
+    pupil_id: int,
+    *,
+    via: str,
+    now: datetime,
+    audit_read=True,
+    for_editing=False,
 ) -> Plan | None:
-    """The open plan of a pupil the viewer may see, with every section loaded; None otherwise."""
+    """The open plan of a pupil the viewer may see, with every section loaded; None otherwise.
+
+    Audited (unless `audit_read` is off, for a reload inside an open that was audited): a read
+    when the plan is shown to the person — anyone who may edit it, or, unless `for_editing`,
+    a whole-school reader — and a refusal otherwise, so the log never records a plan nobody saw
+    as read.
+    """
     plan = session.scalar(
         select(Plan)
         .join(Pupil, Pupil.id == Plan.pupil_id)
@@ -417,18 +435,37 @@ def load_plan(
             *(selectinload(getattr(Plan, s.collection)) for s in SECTIONS.values() if s.collection),
         )
     )
-    if plan is not None and audit_read:
-        audit.record(
+    if audit_read:
+        _audit_open(session, viewer, pupil_id, plan, via=via, now=now, for_editing=for_editing)
+    return plan
+
+
+def _audit_open(
+    session: Session,
+    viewer: Viewer,
+    pupil_id: int,
+    plan: Plan | None,
+    *,
+    via: str,
+    now: datetime,
+    for_editing: bool,
+) -> None:
+    """One audit row for an attempt to open a plan: "read" if it is shown, "refused" if not."""
+    shown = plan is not None and (
+        can_edit(viewer, plan) or (viewer.sees_whole_school and not for_editing)
+    )
+    if shown:
+        audit.record_by(session, viewer, action="read", via=via, now=now, plan=plan, detail=OPENED)
+    else:
+        audit.record_refusal(
             session,
-            action="read",
+            viewer,
             via=via,
             now=now,
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
             plan=plan,
-            detail="plan opened for editing",
+            pupil_id=pupil_id,
+            detail=REFUSED_EDIT if plan is not None else REFUSED_UNSEEN,
         )
-    return plan
 
 
 def items(plan: Plan, section: Section) -> list:

@@ -77,6 +77,7 @@ def edit_plan(
     via: str,
     now: datetime,
     may_edit: Callable[[Plan], bool] | None = None,
+    audit_detail: str | None = None,
 ) -> Plan:
     """Applies `edit` to the plan if nobody has saved it since the editor loaded `expected_version`.
 
@@ -88,7 +89,9 @@ def edit_plan(
     The caller commits.
 
     `may_edit` is asked before the version is compared: PlanChanged names who last saved the
-    plan and when, which only the plan's writers may learn.
+    plan and when, which only the plan's writers may learn. When the description carries
+    someone's own words (the SENDCo's QA comments), `audit_detail` says what was done instead:
+    the audit log records actions, never personal content.
     """
     plan = session.scalar(select(Plan).where(Plan.id == plan_id, Plan.school_id == school.id))
     if plan is None or (may_edit is not None and not may_edit(plan)):
@@ -116,7 +119,7 @@ def edit_plan(
         school_id=school.id,
         staff_id=editor.id,
         plan=plan,
-        detail=description,
+        detail=audit_detail or description,
     )
     try:
         session.flush()

@@ -87,6 +87,9 @@ def plan_summary(
     """
     pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
     if pupil is None:
+        audit.record_refusal(
+            session, viewer, via=via, now=now, pupil_id=pupil_id, detail="plan summary refused"
+        )
         return None
     plan = session.scalar(
         select(Plan)

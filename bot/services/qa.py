@@ -50,8 +50,10 @@ def decide(
 ) -> Plan:
     """Approves the plan (it becomes active) or returns it to its case holder as a draft.
 
-    Returning needs comments, which go on the plan's timeline for the case holder. Raises
-    PlanChanged if the plan moved on since the SENDCo opened it, UserError otherwise.
+    Returning needs comments, which go in full on the plan's timeline for the case holder (the
+    timeline is staff-only, and its summary has no length limit). The audit log records only
+    the decision, never the comments. Raises PlanChanged if the plan moved on since the SENDCo
+    opened it, UserError otherwise.
     """
     if not viewer.is_sendco:
         raise UserError("Only the SENDCo quality-assures plans.")
@@ -71,7 +73,18 @@ def decide(
         plan.status = PlanStatus.DRAFT
         return f"returned by the SENDCo for changes: {comments}"
 
-    plan = _edit(session, viewer, plan_id, expected_version, apply, via="/ssp qa", now=now)
+    plan = _edit(
+        session,
+        viewer,
+        plan_id,
+        expected_version,
+        apply,
+        via="/ssp qa",
+        now=now,
+        audit_detail=(
+            "approved after quality assurance" if approve else "returned by the SENDCo for changes"
+        ),
+    )
     if not approve and plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
         outbox.enqueue(
             session,
@@ -111,6 +124,7 @@ def _edit(
     *,
     via: str,
     now: datetime,
+    audit_detail: str | None = None,
 ) -> Plan:
     """`edit_plan` by the viewer, in their school."""
     return edit_plan(
@@ -122,4 +136,5 @@ def _edit(
         edit=apply,
         via=via,
         now=now,
+        audit_detail=audit_detail,
     )
