@@ -250,3 +250,41 @@ def test_a_database_error_in_a_listener_logs_no_parameters(slack, caplog, monkey
     logged = _everything_logged(caplog)
     assert "not_a_function" in logged  # the statement is there to debug with
     assert "Zebedee" not in logged
+
+
+# --- the log scan of the whole run ----------------------------------------------------------
+
+
+def test_the_log_scan_catches_a_pupil_named_in_any_log_record(request, session):
+    """The run's log scan (tests/log_scan.py) notes this pupil as they are written and finds
+    them in a DEBUG record of any logger, or in a traceback; the findings are taken back so
+    this run passes."""
+    from datetime import date
+
+    from models import Pupil, School
+
+    collector = request.config.pluginmanager.get_plugin("pupil-log-scan").collector
+    before = len(collector.found)
+    school = School(name="Scan School")
+    pupil = Pupil(
+        school=school,
+        upn="A820999999001",
+        first_name="Quilla",
+        last_name="Marchbank",
+        date_of_birth=date(2012, 1, 1),
+        year_group=9,
+    )
+    session.add(pupil)
+    session.flush()
+    try:
+        logging.getLogger("some.library").debug("looked up %s", "Quilla Marchbank")
+        assert len(collector.found) == before + 1
+        try:
+            raise ValueError("no plan for A820999999001")
+        except ValueError:
+            logging.getLogger("handlers.x").exception("failed")
+        assert len(collector.found) == before + 2
+        logging.getLogger("handlers.x").info("Quillan Marchbanks is not a pupil")
+        assert len(collector.found) == before + 2
+    finally:
+        del collector.found[before:]
