@@ -58,6 +58,8 @@ def bolt_logger() -> logging.Logger:
     # slack_sdk (the Web API client, response URLs, Socket Mode) logs its payloads at DEBUG and
     # retried URLs at INFO; its own warnings are about connections, not content.
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    # Bolt's adapters (Socket Mode) make their loggers without ours: the same level for them.
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
     return logger
 
 

@@ -254,6 +254,7 @@ class HttpServer:
         port: int = 0,
         threads: int = 8,
     ):
+        self.app = app
         self._server = create_server(
             wsgi_app(app),
             host=host,

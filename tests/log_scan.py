@@ -16,6 +16,8 @@ import threading
 import pytest
 from sqlalchemy import event
 
+from bot.cli import LOG_FORMAT, PrivateFormatter
+
 
 class PupilNameCollector(logging.Handler):
     """A root handler at DEBUG that remembers each record naming a known pupil."""
@@ -26,7 +28,8 @@ class PupilNameCollector(logging.Handler):
         self.found: list[str] = []
         self._pattern: re.Pattern[str] | None = None
         self._names_lock = threading.Lock()
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        # Scanned as `sspbot serve` writes them: with its formatter.
+        self.setFormatter(PrivateFormatter(LOG_FORMAT))
 
     def note_pupil(self, pupil) -> None:
         names = {f"{pupil.first_name} {pupil.last_name}", pupil.upn}

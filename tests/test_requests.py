@@ -282,9 +282,41 @@ def test_the_log_scan_catches_a_pupil_named_in_any_log_record(request, session):
         try:
             raise ValueError("no plan for A820999999001")
         except ValueError:
+            # The traceback says where and what type, not the message (bot.cli.PrivateFormatter)
             logging.getLogger("handlers.x").exception("failed")
+            assert len(collector.found) == before + 1
+            logging.getLogger("handlers.x").exception("failed for %s", "A820999999001")
         assert len(collector.found) == before + 2
         logging.getLogger("handlers.x").info("Quillan Marchbanks is not a pupil")
         assert len(collector.found) == before + 2
     finally:
         del collector.found[before:]
+
+
+class _Unreadable:
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+
+def _call(application, environ: dict) -> str:
+    statuses = []
+    application(
+        {"PATH_INFO": "/slack/events", "REQUEST_METHOD": "POST", **environ},
+        lambda status, headers: statuses.append(status),
+    )
+    return statuses[0]
+
+
+def test_behind_any_wsgi_server_a_large_body_is_refused_unread(slack):
+    """waitress refuses large bodies itself; the app refuses them too, for any other server."""
+    import io
+
+    from handlers.server import wsgi_app
+
+    application = wsgi_app(slack.server.app)
+    announced = {"CONTENT_LENGTH": str(100 * 1024 * 1024), "wsgi.input": _Unreadable()}
+    assert _call(application, announced).startswith("413")
+    unannounced = {"wsgi.input": io.BytesIO(b"x" * (MAX_BODY_BYTES + 1))}
+    assert _call(application, unannounced).startswith("413")
+    small = {"CONTENT_LENGTH": "9", "wsgi.input": io.BytesIO(b"payload=x")}
+    assert _call(application, small).startswith("401")
