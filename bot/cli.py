@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cached_property, partial
@@ -402,11 +404,43 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(level: str) -> None:
-    import logging
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-    # Message texts and payloads are never logged: they can hold pupils' names.
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+class PrivateFormatter(logging.Formatter):
+    """Log lines as usual, but a traceback shows where it failed (file, line, function) and
+    the exception's type, never the exception's message or the source lines: a message can
+    quote data (a KeyError's key, a PostgreSQL DETAIL naming the clashing UPN, a template
+    value), and logs must carry no pupil data at any level."""
+
+    def formatException(self, ei) -> str:
+        chain, error, seen = [], ei[1], set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            chain.append(error)
+            error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        lines = []
+        for n, exc in enumerate(reversed(chain)):
+            if n:
+                lines.append("which led to:")
+            lines.append("Traceback (most recent call last):")
+            lines += [
+                f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
+                for frame in traceback.extract_tb(exc.__traceback__)
+            ]
+            kind = type(exc)
+            lines.append(
+                f"{kind.__module__}.{kind.__qualname__} (message withheld: it may quote data)"
+            )
+        return "\n".join(lines)
+
+
+def _configure_logging(level: str) -> None:
+    # Message texts and payloads are never logged: they can hold pupils' names. Slack's libraries
+    # and SQLAlchemy are held back where they are made (handlers.app, bot.db).
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrivateFormatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _group(commands, name: str, help_text: str):

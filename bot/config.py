@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -147,7 +148,9 @@ class Settings:
             elif name in SECRETS:
                 shown = "(set, hidden)"
             elif name == "DATABASE_URL":
-                shown = make_url(value).render_as_string(hide_password=True)
+                shown = _without_credentials(make_url(value).render_as_string(hide_password=True))
+            elif name.endswith("_URL"):
+                shown = _without_credentials(str(value))
             elif isinstance(value, bool):
                 shown = "on" if value else "off"
             elif isinstance(value, time):
@@ -156,6 +159,18 @@ class Settings:
                 shown = str(value)
             rows.append((name, shown))
         return rows
+
+
+def _without_credentials(url: str) -> str:
+    """The URL with any user:password@ (or token@) before the host masked: what `sspbot config`
+    prints ends up pasted into support requests."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, has_password, _ = userinfo.partition(":")
+    masked = f"{user}:***" if has_password and user else "***"
+    return urlunsplit(parts._replace(netloc=f"{masked}@{host}"))
 
 
 def _database_url(raw: str) -> str:

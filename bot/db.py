@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,13 +24,21 @@ class DatabaseUnavailable(Exception):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the URL, with the per-connection settings each backend needs."""
+    """An engine for the URL, with the per-connection settings each backend needs.
+
+    Its errors never show the statement's parameters (search terms, plan text, names): a
+    traceback in the log carries the SQL alone. And SQLAlchemy's own logger, which at INFO and
+    DEBUG writes every parameter and every row read, stays at WARNING unless someone set it.
+    """
+    sql_log = logging.getLogger("sqlalchemy")
+    if sql_log.level == logging.NOTSET:
+        sql_log.setLevel(logging.WARNING)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -25,6 +27,40 @@ from handlers import (
 from handlers.context import Runtime, identify
 from handlers.slack_api import make_client
 from handlers.toolkit import answer_error
+
+# Slack's libraries log whole payloads: Bolt the request body when a signature fails (at INFO)
+# and its answers (at DEBUG), slack_sdk every API call's JSON and response URL (at DEBUG). Those
+# carry plan text and pupils' names, so they never reach our logs at any level.
+_PAYLOAD_START = re.compile(r"\s*[:({\[]")
+
+
+class WithoutPayloads(logging.Filter):
+    """Lets a Slack library's warnings and errors through, each cut before its first
+    parenthesis, brace, bracket or colon (where Bolt puts the body); drops its INFO and DEBUG
+    records, which are about requests and their payloads."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        message = record.getMessage()
+        cut = _PAYLOAD_START.search(message)
+        record.msg = (message[: cut.start()] if cut else message) + " (details withheld)"
+        record.args = ()
+        return True
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger Bolt is given: every logger Bolt makes from it copies its level and filter."""
+    logger = logging.getLogger("handlers.bolt")
+    logger.setLevel(logging.WARNING)
+    if not any(isinstance(f, WithoutPayloads) for f in logger.filters):
+        logger.addFilter(WithoutPayloads())
+    # slack_sdk (the Web API client, response URLs, Socket Mode) logs its payloads at DEBUG and
+    # retried URLs at INFO; its own warnings are about connections, not content.
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    # Bolt's adapters (Socket Mode) make their loggers without ours: the same level for them.
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    return logger
 
 
 def create_app(
@@ -56,6 +92,7 @@ def create_app(
         # The app's own auth.test happens in bind_workspace at start-up, with a clearer error.
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
+        logger=bolt_logger(),
     )
     app.use(identify(runtime))
     register_listeners(app)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
+import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -90,14 +95,150 @@ def link_staff_in_background(app: App, sessions: sessionmaker[Session], workspac
     return thread
 
 
+# Slack's payloads are small: a view submission of a full modal (100 blocks of 3,000-character
+# inputs at most) is well under 1 MiB. Anything larger is not from Slack and is refused unread.
+MAX_BODY_BYTES = 1024 * 1024
+# Slack's own window: a request whose timestamp is further than this from now is refused, and
+# a signature seen within it is a replay.
+REQUEST_WINDOW_SECONDS = 5 * 60
+
+
+class SeenRequests:
+    """Signatures (and event ids) of the signed requests acted on in the last five minutes.
+
+    In the process, not the database: `sspbot serve` is one process (waitress threads share
+    this), and a replay only has the five minutes the timestamp check allows, which a restart
+    does not extend. Several processes behind one address would each need to see the replay;
+    see the README before running more than one.
+    """
+
+    def __init__(self, window: float = REQUEST_WINDOW_SECONDS) -> None:
+        self._window = window
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_time(self, *keys: str, now: float | None = None) -> bool:
+        """Remembers these keys; True unless any of them was seen within the window."""
+        now = time.time() if now is None else now
+        with self._lock:
+            for key, expires in list(self._seen.items()):
+                if expires < now:
+                    del self._seen[key]
+            if any(key in self._seen for key in keys):
+                return False
+            for key in keys:
+                self._seen[key] = now + self._window
+            return True
+
+
+def signed_by_slack(secret: str, body: bytes, timestamp: str, signature: str) -> bool:
+    """Slack's v0 signature check, refusing what slack_sdk would crash on (a timestamp that is
+    not a number: slack_sdk raises, and Bolt's error handler then answers the request)."""
+    if not timestamp.isascii() or not timestamp.isdigit() or not signature.startswith("v0="):
+        return False
+    if abs(time.time() - int(timestamp)) > REQUEST_WINDOW_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def _event_id(body: bytes) -> str | None:
+    """The Events API's id for an event, which Slack's retries (X-Slack-Retry-Num) repeat."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return None
+    return envelope.get("event_id") if isinstance(envelope, dict) else None
+
+
+def _is_url_verification(body: bytes) -> bool:
+    if not body.startswith(b"{"):
+        return False
+    try:
+        return json.loads(body).get("type") == "url_verification"
+    except (ValueError, AttributeError):
+        return False
+
+
+def _read_body(environ) -> bytes | None:
+    """The request body, or None if it is (or grows) larger than MAX_BODY_BYTES.
+
+    Refused by Content-Length before anything is read; a body without one (chunked) is read
+    only up to the cap. waitress refuses larger bodies itself (max_request_body_size); this is
+    the same rule for any other WSGI server.
+    """
+    length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ.get("wsgi.input")
+    if length:
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return None
+        return stream.read(int(length)) if stream else b""
+    if stream is None:
+        return b""
+    body = stream.read(MAX_BODY_BYTES + 1)
+    return None if len(body) > MAX_BODY_BYTES else body
+
+
+def _answer(start_response, status: str, body: dict | None = None):
+    payload = json.dumps(body).encode() if body is not None else b""
+    start_response(
+        status,
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
+
+
 def wsgi_app(app: App):
-    """The WSGI application: Slack's endpoint at /slack/events, and /healthz for monitors."""
+    """The WSGI application: Slack's endpoint at /slack/events, and /healthz for monitors.
+
+    Every request to /slack/events passes a gate before Bolt sees it: a body larger than Slack
+    ever sends is refused (413) unread; a request not signed by Slack (bad signature, missing
+    or non-numeric timestamp, older than five minutes) is refused (401) with nothing sent
+    anywhere and nothing of it logged; a signed request replayed within five minutes, or an
+    event Slack retries after we acted on it, is answered 200 and not acted on again.
+    """
     slack = SlackRequestHandler(app, path="/slack/events")
+    # The secret Bolt verifies with (create_app gives it SLACK_SIGNING_SECRET); Bolt keeps its
+    # own check behind ours, so the two can never disagree about which requests pass.
+    signing_secret: str = app._signing_secret
+    seen = SeenRequests()
 
     def application(environ, start_response):
-        if environ.get("PATH_INFO") == "/healthz":
+        path = environ.get("PATH_INFO")
+        if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if path != "/slack/events":
+            return slack(environ, start_response)
+        body = _read_body(environ)
+        if body is None:
+            log.warning(
+                "refused a request to /slack/events: body larger than %d bytes", MAX_BODY_BYTES
+            )
+            return _answer(
+                start_response, "413 Request Entity Too Large", {"error": "request too large"}
+            )
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not signed_by_slack(signing_secret, body, timestamp, signature):
+            # The fact only: the body of a forged request is nobody's business in our logs.
+            log.warning("refused a request to /slack/events: not signed by Slack")
+            return _answer(start_response, "401 Unauthorized", {"error": "invalid request"})
+        keys = [f"signature:{signature}"]
+        event_id = _event_id(body) if body.startswith(b"{") else None
+        if event_id:
+            keys.append(f"event:{event_id}")
+        # Slack's URL check is answered every time: it has no effect to repeat.
+        if not _is_url_verification(body) and not seen.first_time(*keys):
+            retry = environ.get("HTTP_X_SLACK_RETRY_NUM")
+            log.info(
+                "ignored a repeated request to /slack/events (%s)",
+                f"Slack's retry {retry}" if retry else "a replay of a signed request",
+            )
+            return _answer(start_response, "200 OK")
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
         return slack(environ, start_response)
 
     return application
@@ -106,8 +247,23 @@ def wsgi_app(app: App):
 class HttpServer:
     """waitress serving the app, in the foreground or on a thread (tests and the demo)."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
-        self._server = create_server(wsgi_app(app), host=host, port=port, threads=threads)
+    def __init__(
+        self,
+        app: App,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+    ):
+        self.app = app
+        self._server = create_server(
+            wsgi_app(app),
+            host=host,
+            port=port,
+            threads=threads,
+            # waitress's own limit (1 GiB by default) refuses larger bodies, chunked or not,
+            # before the app is called.
+            max_request_body_size=MAX_BODY_BYTES,
+        )
         self.port = self._server.effective_port
         self.url = f"http://{host}:{self.port}/slack/events"
         self._thread: threading.Thread | None = None

@@ -34,6 +34,10 @@ REQUIRE_POSTGRES = os.environ.get("SSPBOT_REQUIRE_POSTGRES") == "1"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against PostgreSQL")
+    # The whole run logs at DEBUG and fails if any record names a pupil (tests/log_scan.py).
+    from tests.log_scan import LogScan
+
+    config.pluginmanager.register(LogScan(), "pupil-log-scan")
 
 
 @pytest.fixture(scope="session")

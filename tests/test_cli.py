@@ -128,3 +128,26 @@ def test_school_settings_can_be_changed(run_cli):
     assert "Europe/Dublin" in changed.out and "T0NEW" in changed.out and "initials" in changed.out
     bad = run_cli("school", "set", "Oakfield Academy", "--timezone", "Mars/Olympus")
     assert bad.code == 1 and "not a time zone name" in bad.err
+
+
+def test_logged_tracebacks_say_where_and_what_but_not_the_message():
+    import logging
+
+    from bot.cli import LOG_FORMAT, PrivateFormatter
+
+    def render(session):
+        raise KeyError("Ava Stone")
+
+    try:
+        try:
+            render(None)
+        except KeyError as error:
+            raise RuntimeError("while writing to Ava Stone's teacher") from error
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    line = PrivateFormatter(LOG_FORMAT).format(record)
+    assert "Ava" not in line
+    assert "in render" in line and "KeyError (message withheld" in line
+    assert "which led to:" in line and "RuntimeError (message withheld" in line

@@ -74,3 +74,16 @@ def test_describe_hides_secrets_and_passwords():
     assert "xoxb-secret-token" not in shown and "hunter2" not in shown
     assert "very-secret" not in shown
     assert "SLACK_BOT_TOKEN (set, hidden)" in shown
+
+
+def test_sspbot_config_hides_credentials_inside_any_url(run_cli):
+    result = run_cli(
+        "config",
+        env={
+            "SLACK_API_URL": "https://proxyuser:s3cr3t-pw@slack-proxy.example.org/api/",
+            "SLACK_BOT_TOKEN": "xoxb-secret-token",
+        },
+    )
+    assert result.code == 0, result
+    assert "s3cr3t-pw" not in result.out and "xoxb-secret-token" not in result.out
+    assert "SLACK_API_URL" in result.out and "proxyuser:***@slack-proxy.example.org" in result.out

@@ -36,6 +36,7 @@ class SlackSender:
         self.app_url = app_url
         self.signing_secret = signing_secret
         self.emulator = emulator
+        self.last_request: tuple[bytes, dict[str, str]] | None = None
 
     def command(
         self,
@@ -331,26 +332,33 @@ class SlackSender:
         body: bytes,
         content_type: str,
         *,
-        timestamp: int | None = None,
+        timestamp: int | str | None = None,
         signature: str | None = None,
     ) -> Reply:
-        """POSTs a body signed with the v0 scheme; `timestamp`/`signature` override for tests."""
+        """POSTs a body signed with the v0 scheme; `timestamp`/`signature` override for tests
+        (a string timestamp is sent as it is, e.g. one that is not a number)."""
         timestamp = int(time.time()) if timestamp is None else timestamp
         if signature is None:
             basestring = b"v0:" + str(timestamp).encode() + b":" + body
             digest = hmac.new(self.signing_secret.encode(), basestring, hashlib.sha256)
             signature = "v0=" + digest.hexdigest()
-        request = urllib.request.Request(
-            self.app_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": str(timestamp),
-                "X-Slack-Signature": signature,
-                "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-            },
-        )
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        }
+        self.last_request = (body, headers)
+        return self._send(body, headers)
+
+    def replay(self, extra_headers: dict[str, str] | None = None) -> Reply:
+        """Sends the last request again, byte for byte, as an attacker who captured it (or
+        Slack retrying it, with X-Slack-Retry-Num in `extra_headers`) would."""
+        body, headers = self.last_request
+        return self._send(body, {**headers, **(extra_headers or {})})
+
+    def _send(self, body: bytes, headers: dict[str, str]) -> Reply:
+        request = urllib.request.Request(self.app_url, data=body, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return Reply(response.status, response.read().decode())

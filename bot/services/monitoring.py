@@ -175,21 +175,44 @@ def request_now(
     send_at = calendar.next_sending_time(
         now, school.timezone, school.school_day_starts, school.school_day_ends
     )
+    # One monitoring message a teacher a day at most: this shares the day's key with the digest,
+    # so a teacher asked now gets no digest today, and one who had either today gets nothing
+    # more (an unsent request waits for tomorrow's digest: notified_at stays empty).
+    today = school.local_date(now)
+    keys = {r.teacher_id: digest_key(r.teacher_id, today) for r in requests}
+    messaged_today = set(
+        session.scalars(
+            select(Prompt.dedupe_key).where(
+                Prompt.school_id == school.id, Prompt.dedupe_key.in_(list(keys.values()))
+            )
+        )
+    )
+    already = [r for r in requests if keys[r.teacher_id] in messaged_today]
     for request in requests:
-        if request.status != MonitoringStatus.OPEN:
+        if request.status != MonitoringStatus.OPEN or request in already:
             continue
         outbox.enqueue(
             session,
             school_id=school.id,
             recipient_id=request.teacher_id,
             kind=PromptKind.MONITORING_REQUEST,
-            dedupe_key=f"monitoring_request:{request.id}:asked={now:%Y%m%d%H%M}",
+            dedupe_key=keys[request.teacher_id],
             due_at=send_at,
             now=now,
             plan_id=plan.id,
             monitoring_request_id=request.id,
         )
         request.notified_at = request.notified_at or now
+    told = [r for r in requests if r not in already]
+    # A new request to a teacher messaged today waits for tomorrow's digest; a repeat of one
+    # already sent adds nothing, and when that is all there is the asker is told so.
+    waiting = [r for r in already if r.notified_at is None]
+    if not told and not waiting:
+        raise MonitoringRefused(
+            f"{_names([r.teacher.display_name for r in already])} already had a message from "
+            "me today about monitoring feedback, and teachers get one a day at most: nothing "
+            "new was sent."
+        )
     audit.record_by(
         session,
         viewer,
@@ -200,7 +223,15 @@ def request_now(
         detail=f"monitoring feedback requested from {len(requests)} teacher(s)",
     )
     session.flush()
-    return plan.pupil.known_as, sorted(r.teacher.display_name for r in requests)
+    return plan.pupil.known_as, sorted(r.teacher.display_name for r in told) + sorted(
+        f"{r.teacher.display_name} (in tomorrow's message: they had one from me today)"
+        for r in waiting
+    )
+
+
+def _names(names: list[str]) -> str:
+    names = sorted(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def create_due_digests(

@@ -506,8 +506,12 @@ def validate(section: Section, values: dict[str, Any], plan: Plan) -> dict[str, 
         value = values.get(f.name)
         if f.required and (value is None or value == "" or value == []):
             problems[f.name] = f"Please fill in “{f.label}”."
-        elif f.kind == "text" and value and len(value) > f.max_length:
-            problems[f.name] = f"Please keep this under {f.max_length} characters."
+        elif f.kind in ("text", "long") and value and len(value) > f.max_length:
+            # A long field arrives in several boxes, so Slack's per-box limit doesn't hold it.
+            problems[f.name] = (
+                f"This is {len(value):,} characters: please keep it to {f.max_length:,} "
+                "(nothing has been saved yet, and what you typed is still here)."
+            )
         elif f.kind == "select" and value and value not in {v for v, _ in choices_for(plan, f)}:
             problems[f.name] = "Please choose again: that choice is no longer there."
     for start, end in (

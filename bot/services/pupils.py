@@ -10,11 +10,15 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer, held_pupil_ids, visible_pupils
+from bot.errors import UserError
 from bot.services import audit
 from models import Plan, PlanStatus, Pupil, TargetStatus
 
 UPN_SHAPE = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
 MAX_MATCHES = 25
+# A name is a few words; these are far beyond any, and keep a search quick whatever is typed.
+MAX_QUERY_WORDS = 10
+MAX_QUERY_CHARACTERS = 200
 
 # A pupil's name as the school uses it, in SQL: what `Pupil.known_as` says in Python (the
 # preferred name, or the first name when it is blank, then the last name).
@@ -64,6 +68,12 @@ def find_pupils(session: Session, viewer: Viewer, query: str) -> list[PupilMatch
     """
     if not query.split():
         return []
+    if len(query) > MAX_QUERY_CHARACTERS or len(query.split()) > MAX_QUERY_WORDS:
+        # Each word is a LIKE on three columns: an absurd query would hold a core for seconds.
+        raise UserError(
+            f"That is too long to search for: a pupil's UPN or up to {MAX_QUERY_WORDS} words "
+            f"of their name ({MAX_QUERY_CHARACTERS} characters at most), e.g. `Ava Stone`."
+        )
     matches_query = matching(query)
     open_plan = (
         select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
