@@ -373,7 +373,7 @@ def find_one_pupil(
     button: PupilButton | None,
     *,
     via: str,
-    find: Callable[[Any, Viewer, str], Sequence[PupilMatch]] = find_pupils,
+    find: Callable[[Any, Viewer, str], Sequence[PupilMatch]] | None = None,
     not_found: str = NO_SUCH_PUPIL,
 ) -> PupilChoice:
     """`choose_pupil` among the pupils this person may see (bot.services.pupils.find_pupils).
@@ -382,7 +382,7 @@ def find_one_pupil(
     is audited; the unit of work ends before choosing, so a refusal keeps its audit row.
     """
     with runtime.unit_of_work() as session:
-        matches = find(session, viewer, query)
+        matches = (find or find_pupils)(session, viewer, query)
         if 1 < len(matches) <= MAX_MATCHES:
             audit.record_shown(
                 session,
