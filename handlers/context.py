@@ -179,14 +179,15 @@ def _refuse(
 
 def _user_team(body: dict) -> str | None:
     """The acting user's own team, where the request says it: an interaction's `user.team_id`,
-    an event's `user_team` (Slack Connect), a slash command's `user_team` if present."""
+    an event's `user_team` (Slack Connect). A slash command does not say it: a guest who has
+    never been linked is refused by staff_for_slack_user, which asks Slack for their team."""
     user = body.get("user")
     if isinstance(user, dict) and user.get("team_id"):
         return user["team_id"]
     event = body.get("event")
     if isinstance(event, dict) and event.get("user_team"):
         return event["user_team"]
-    return body.get("user_team") or None
+    return None
 
 
 def _is_self_event(body: dict) -> bool:

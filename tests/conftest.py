@@ -206,5 +206,12 @@ def history_is_private(request: pytest.FixtureRequest):
         secret_list = secrets(session)
     with running.emulator._lock:
         posted = [dict(message) for message in running.emulator.messages]
+        # A file shared in a DM is in the history too: its name, title and comment (the file
+        # itself is the plan the person asked for).
+        shared = ("filename", "title", "initial_comment")
+        posted += [
+            {"text": " ".join(str(f.get(key) or "") for key in shared)}
+            for f in running.emulator.files
+        ]
     found = leaks(posted, secret_list)
     assert not found, "pupil data in Slack's history:\n" + "\n".join(map(str, found[:10]))
