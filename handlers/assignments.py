@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import render_json
-from bot.services import assignments
+from bot.services import assignments, prompts
 from handlers.context import Runtime
 from handlers.toolkit import as_int, done_modal, meta_of, text_value
+from models import PromptKind
+
+log = logging.getLogger(__name__)
 
 ACCEPTED = "You accepted this plan. Thank you! Open it any time with the button or `/ssp mine`."
 DECLINED = "Thank you for letting us know. The SENDCo has been told, and will find someone else."
+ASSIGNMENT_MESSAGES = (PromptKind.ASSIGNMENT, PromptKind.ASSIGNMENT_REMINDER)
 
 
 def register(app: App) -> None:
@@ -41,12 +47,8 @@ def accept(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: V
 
 def ask_why(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
     ack()
-    message = body.get("container") or {}
-    meta = {
-        "assignment_id": _id(action),
-        "channel": message.get("channel_id"),
-        "ts": message.get("message_ts"),
-    }
+    # The assignment only: the messages to redraw are found in the outbox once it is answered.
+    meta = {"assignment_id": _id(action)}
     client.views_open(
         trigger_id=body["trigger_id"],
         view=render_json("decline_modal.json.j2", meta=json.dumps(meta)),
@@ -57,28 +59,32 @@ def decline(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: V
     reason = text_value(view["state"]["values"], "reason")
     if reason is None:
         raise UserError("Please say why, so the SENDCo can find someone else.", block_id="reason")
-    meta = meta_of(view)
+    assignment_id = as_int(meta_of(view).get("assignment_id"))
     try:
         with runtime.unit_of_work() as session:
             assignments.answer(
-                session,
-                viewer,
-                as_int(meta.get("assignment_id")),
-                accept=False,
-                reason=reason,
-                now=runtime.now(),
+                session, viewer, assignment_id, accept=False, reason=reason, now=runtime.now()
             )
-        text = DECLINED
+            # The decliner's own messages about this assignment, as the outbox records them:
+            # never a message named by the form, which could be anyone's.
+            posted = prompts.own_messages(
+                session, viewer.staff_id, ASSIGNMENT_MESSAGES, assignment_id=assignment_id
+            )
     except UserError as refusal:
-        # Caught here: the assignment message below loses its buttons whatever the answer.
-        text = str(refusal)
-    ack(response_action="update", view=done_modal("I can't take this", text))
+        # Said in place of the form, and nothing else changes: a refused person's answer
+        # redraws no message.
+        ack(response_action="update", view=done_modal("I can't take this", str(refusal)))
+        return
+    ack(response_action="update", view=done_modal("I can't take this", DECLINED))
     runtime.deliver_soon(client)
-    if meta.get("channel") and meta.get("ts"):
-        # The message keeps the answer, not the buttons, so it can't be answered twice.
-        client.chat_update(
-            channel=meta["channel"], ts=meta["ts"], text=text, blocks=_answered(text)["blocks"]
-        )
+    for channel, ts in posted:
+        # The messages keep the answer, not the buttons, so it can't be answered twice.
+        try:
+            client.chat_update(
+                channel=channel, ts=ts, text=DECLINED, blocks=_answered(DECLINED)["blocks"]
+            )
+        except SlackApiError as error:  # deleted meanwhile: nothing to redraw
+            log.info("could not redraw an assignment message: %s", error.response.get("error"))
 
 
 def _answered(text: str, pupil_id: int | None = None) -> dict:

@@ -40,6 +40,10 @@ NOT_SET_UP = (
     "SSP Bot isn't set up for this Slack workspace. If your school uses SSP Bot, ask your "
     "SENDCo or IT lead to link it to this workspace."
 )
+OTHER_WORKSPACE = (
+    "Sorry, SSP Bot only answers members of your school's own Slack workspace, and you are "
+    "signed in to another one. If you work at the school, use your account in its workspace."
+)
 UNKNOWN_USER = (
     "Sorry, I can't find you on your school's staff list, so I can't show you anything. "
     "If you should have access, ask your SENDCo to check that your email address in Slack "
@@ -118,6 +122,9 @@ def identify(runtime: Runtime):
     """Global middleware: the verified team and user become a school and a Viewer, or a refusal.
 
     Identity comes only from the signed request (team id, user id), never from a button value.
+    The school is the one linked to the workspace the app is installed in (Bolt's
+    `context.team_id`: the installation's team, from `authorizations` for events); a person whose
+    own team, where the request says it, is another workspace (a Slack Connect guest) is refused.
     """
 
     def identify(context: BoltContext, body: dict, client: WebClient, next) -> BoltResponse | None:
@@ -131,6 +138,9 @@ def identify(runtime: Runtime):
                 )
                 if school is None:
                     return _refuse(context, body, client, NOT_SET_UP, publish_home=False)
+                user_team = _user_team(body)
+                if user_team is not None and user_team != school.slack_team_id:
+                    return _refuse(context, body, client, OTHER_WORKSPACE, publish_home=False)
                 staff = staff_for_slack_user(session, client, school.id, context.user_id)
                 if staff is None:
                     return _refuse(context, body, client, UNKNOWN_USER, publish_home=True)
@@ -165,6 +175,19 @@ def _refuse(
             log.warning("could not publish the refusal home view")
         return BoltResponse(status=200, body="")
     return answer(body, context, message)
+
+
+def _user_team(body: dict) -> str | None:
+    """The acting user's own team, where the request says it: an interaction's `user.team_id`,
+    an event's `user_team` (Slack Connect). A slash command does not say it: a guest who has
+    never been linked is refused by staff_for_slack_user, which asks Slack for their team."""
+    user = body.get("user")
+    if isinstance(user, dict) and user.get("team_id"):
+        return user["team_id"]
+    event = body.get("event")
+    if isinstance(event, dict) and event.get("user_team"):
+        return event["user_team"]
+    return None
 
 
 def _is_self_event(body: dict) -> bool:

@@ -100,9 +100,12 @@ def qa_returned(session: Session, prompt: Prompt) -> Context | None:
     pupil = prompts.plan_pupil(session, prompt)
     if pupil is None:
         return None
+    # The button, not `/ssp plan <UPN>`: a UPN identifies the child outside the school too, and
+    # the message stays in Slack's history (DESIGN §4).
     return {
         "text": f"The SENDCo has returned the plan for {_pupil(pupil)} with comments. Open it "
-        f"with `/ssp plan {pupil.upn}` to see them."
+        "to see them.",
+        "open_plan": pupil.id,
     }
 
 

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, year_label
-from bot.services import audit, monitoring
+from bot.services import audit, monitoring, prompts
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.messages import monitoring_message
 from handlers.slack_api import staff_for_slack_user
@@ -40,7 +40,7 @@ from handlers.toolkit import (
     selected_value,
     text_value,
 )
-from models import Impact, School, StrategiesInPlace
+from models import Impact, PromptKind, School, StrategiesInPlace
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ NOT_YOURS_TO_ASK = (
     "requested by the plan's case holder or the SENDCo."
 )
 LIST_LIMIT = 15
+MONITORING_MESSAGES = (PromptKind.MONITORING_DIGEST, PromptKind.MONITORING_REQUEST)
 NOTES = ("comment", "evidence", "to_change")
 ASK = PupilButton("monitoring_ask", "Ask")
 
@@ -157,10 +158,9 @@ def answer_in_message(
     # A refusal is said in the redrawn message, in place of the row it was about.
     try:
         with runtime.unit_of_work() as session:
-            request = monitoring.answer(
-                session, viewer, as_int(request_id), now=runtime.now(), **choice
-            )
-            said = f":white_check_mark: Saved for {request.plan.pupil.known_as}. Thank you."
+            monitoring.answer(session, viewer, as_int(request_id), now=runtime.now(), **choice)
+            # Said in the teacher's DM, which Slack keeps: the pupil as the school names them.
+            said = f":white_check_mark: Saved for {_named(session, viewer, request_id)}. Thank you."
     except UserError as refusal:
         said = str(refusal)
     respond(replace_original=True, **_redrawn(runtime, viewer, said))
@@ -171,9 +171,8 @@ def not_taught(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewe
     # A refusal is said in the redrawn message, in place of the row it was about.
     try:
         with runtime.unit_of_work() as session:
-            name = monitoring.not_teaching(
-                session, viewer, as_int(action.get("value")), runtime.now()
-            )
+            monitoring.not_teaching(session, viewer, as_int(action.get("value")), runtime.now())
+            name = _named(session, viewer, action.get("value"))
         said = f"Removed {name}. The SENDCo will check the class list. Thank you for saying."
     except UserError as refusal:
         said = str(refusal)
@@ -219,8 +218,8 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
             )
             name = request.plan.pupil.known_as
     except UserError:
-        # Said in place of the form by toolkit.answer_error; the message the form came from is
-        # redrawn all the same, as a refusal can mean its row has gone (the review closed).
+        # Said in place of the form by toolkit.answer_error; the teacher's message is redrawn
+        # all the same, as a refusal can mean its row has gone (the review closed).
         _redraw(runtime, viewer, client, meta)
         raise
     text = (
@@ -240,6 +239,8 @@ def _answer_view(request, shown: dict, container: dict) -> dict:
         about.append(escape_mrkdwn(shown["group"]))
     name = escape_mrkdwn(shown["pupil_name"])
     acronyms = " · ".join(f"{short}: {long}" for short, long in shown["acronyms"].items())
+    # Which message the form came from, so that one is redrawn; it is only a hint: the message
+    # redrawn is always one of the teacher's own, as the outbox records them (_redraw).
     meta = meta_json(
         request_id=request.id,
         channel=container.get("channel_id"),
@@ -354,14 +355,27 @@ def _redrawn(runtime: Runtime, viewer: Viewer, said: str) -> dict:
 
 
 def _redraw(runtime: Runtime, viewer: Viewer, client: WebClient, meta: dict) -> None:
-    """Redraws the message a modal was opened from, if it was one the bot can update."""
-    if not (meta.get("channel") and meta.get("ts")):
+    """Redraws one of the teacher's own monitoring messages (digest or request), as the outbox
+    records them: the one the form was opened from if it is theirs, else their latest. A form's
+    metadata can name any message, so it only ever picks among theirs.
+    """
+    with runtime.unit_of_work() as session:
+        posted = prompts.own_messages(session, viewer.staff_id, MONITORING_MESSAGES)
+    if not posted:
         return
+    named = (meta.get("channel"), meta.get("ts"))
+    channel, ts = named if named in posted else posted[0]
     redrawn = _current(runtime, viewer, "Saved.") or {"text": "All answered."}
     try:
-        client.chat_update(channel=meta["channel"], ts=meta["ts"], **redrawn)
-    except SlackApiError as error:  # an ephemeral or deleted message: nothing to redraw
+        client.chat_update(channel=channel, ts=ts, **redrawn)
+    except SlackApiError as error:  # a deleted message: nothing to redraw
         log.info("could not redraw a monitoring message: %s", error.response.get("error"))
+
+
+def _named(session, viewer: Viewer, request_id) -> str:
+    """The pupil of the viewer's request as a message names them (name or initials)."""
+    pupil = prompts.request_pupil(session, viewer.school_id, as_int(request_id))
+    return escape_mrkdwn(pupil.name) if pupil else "the pupil"
 
 
 def _current(runtime: Runtime, viewer: Viewer, said: str) -> dict | None:

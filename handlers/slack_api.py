@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.config import Settings
-from models import Staff
+from models import School, Staff
 
 if TYPE_CHECKING:
     from bot.services.m365 import SyncResult
@@ -52,7 +52,9 @@ def staff_for_slack_user(
 ) -> Staff | None:
     """The active staff member behind a Slack user id, matching by email the first time.
 
-    A match by email is remembered on the staff row, so Slack is asked once per person.
+    A match by email is remembered on the staff row, so Slack is asked once per person. Only a
+    member of the school's own workspace is matched: a guest from another workspace (Slack
+    Connect) may have any email address, and linking them would lock the real person out.
     """
     staff = session.scalar(
         select(Staff).where(Staff.school_id == school_id, Staff.slack_user_id == user_id)
@@ -66,6 +68,10 @@ def staff_for_slack_user(
         return None
     email = (profile.get("profile") or {}).get("email")
     if not email or profile.get("deleted") or profile.get("is_bot"):
+        return None
+    school = session.get(School, school_id)
+    if school is None or not school.slack_team_id or profile.get("team_id") != school.slack_team_id:
+        log.warning("users.info: a user of another workspace was not matched to staff")
         return None
     staff = session.scalar(
         select(Staff).where(

@@ -189,3 +189,33 @@ def slack(emulator, sessions, school_extras, clock):
     from handlers.scheduler import wait_for_deliveries
 
     wait_for_deliveries()
+
+
+@pytest.fixture(autouse=True)
+def history_is_private(request: pytest.FixtureRequest):
+    """After every test that runs the app against the emulator: no message the bot left in
+    Slack's history (posted, updated, or redrawn through a response URL; not ephemeral replies,
+    not modals) holds a UPN, a date of birth, or anything written about a pupil (DESIGN §4)."""
+    if "slack" not in request.fixturenames:
+        yield
+        return
+    # Set up here, so the app (and its database) outlives this check's teardown.
+    running = request.getfixturevalue("slack")
+    yield
+    from handlers.scheduler import wait_for_deliveries
+    from tests.history_scan import leaks, secrets
+
+    wait_for_deliveries()
+    with running.sessions() as session:
+        secret_list = secrets(session)
+    with running.emulator._lock:
+        posted = [dict(message) for message in running.emulator.messages]
+        # A file shared in a DM is in the history too: its name, title and comment (the file
+        # itself is the plan the person asked for).
+        shared = ("filename", "title", "initial_comment")
+        posted += [
+            {"text": " ".join(str(f.get(key) or "") for key in shared)}
+            for f in running.emulator.files
+        ]
+    found = leaks(posted, secret_list)
+    assert not found, "pupil data in Slack's history:\n" + "\n".join(map(str, found[:10]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -181,3 +183,54 @@ def test_the_reminder_counts_school_days_on_the_schools_calendar(slack, run_cli,
     assert len(about_finn(slack)) == 1
     run_cli("tick", "--now", "2026-11-27T10:00:00+00:00", env=env)
     assert text_of(about_finn(slack)[-1]).startswith("Reminder:")
+
+
+# --- the message an answer redraws ----------------------------------------------------------
+
+
+def decline_form(slack, user: str, value: str, message: dict | None = None) -> dict:
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button(user, "ssp_assignment_decline", value, message=message)
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    return slack.emulator.open_views()[-1]
+
+
+REASON = {"reason": {"type": "plain_text_input", "value": "Full caseload this term"}}
+
+
+def test_declining_redraws_the_case_holders_own_message_without_its_buttons(slack):
+    slack.ask("U0SENDCO", "assign Finn Cole <@U0PRIYA|priya>")
+    (message,) = dms_to(slack, "U0PRIYA")
+    modal = decline_form(slack, "U0PRIYA", buttons_of(message)[1]["value"], message)
+    assert "channel" not in modal["private_metadata"]  # the target is not the form's to say
+    slack.sender.submit("U0PRIYA", modal, REASON)
+    slack.emulator.wait_for(lambda calls: slack.emulator.calls_to("chat.update"))
+    (redrawn,) = slack.emulator.messages_to("U0PRIYA")
+    assert "The SENDCo has been told" in text_of(redrawn)
+    assert [b["action_id"] for b in buttons_of(redrawn)] == []
+
+
+def test_a_forged_decline_form_changes_nobody_elses_message(slack):
+    """Tom may not answer Priya's assignment; a form naming her DM must leave it alone, and his
+    refused answer must not redraw anything."""
+    slack.ask("U0SENDCO", "assign Finn Cole <@U0PRIYA|priya>")
+    (message,) = dms_to(slack, "U0PRIYA")
+    before = {key: message[key] for key in ("text", "blocks")}
+    modal = decline_form(slack, "U0TOM", buttons_of(message)[1]["value"])
+    forged = {
+        **modal,
+        "private_metadata": json.dumps(
+            {
+                "assignment_id": int(buttons_of(message)[1]["value"]),
+                "channel": message["channel"],
+                "ts": message["ts"],
+            }
+        ),
+    }
+    answer = slack.sender.submit("U0TOM", forged, REASON).json()
+    assert "isn't yours" in text_of(answer["view"])
+    with pytest.raises(TimeoutError):  # the listener goes on after its answer: give it time
+        slack.emulator.wait_for(lambda calls: slack.emulator.calls_to("chat.update"), timeout=1)
+    (after,) = slack.emulator.messages_to("U0PRIYA")
+    assert {key: after[key] for key in ("text", "blocks")} == before
+    assert assignment_of(slack, "finn").status == AssignmentStatus.PENDING

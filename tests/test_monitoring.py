@@ -7,6 +7,7 @@ review is on Tuesday 1 December, so their teachers are asked now (15 school days
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -370,3 +371,58 @@ def test_a_request_made_after_todays_digest_waits_for_tomorrows(slack, tick):
     second = slack.emulator.messages_to("U0MATHS")[-1]
     assert len(slack.emulator.messages_to("U0MATHS")) == 2
     assert "25 pupils are waiting" in text_of(second)
+
+
+# --- what the redrawn message says, and which message it is ---------------------------------
+
+
+def test_in_initials_mode_an_answer_redraws_the_message_with_initials(slack, tick):
+    from models import PupilDisplay
+
+    with slack.sessions.begin() as session:
+        session.get(School, slack.ids["school"]).pupil_display = PupilDisplay.INITIALS
+    message = digest(slack, tick)
+    assert "Kit00" not in text_of(message)
+    slack.sender.choose(
+        "U0MATHS", "monitoring_strategies", f"{request_of_row(message)}:yes", message=message
+    )
+    saved = slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0MATHS"))[-1]
+    assert "Saved for KM. Thank you." in text_of(saved) and "Kit00" not in text_of(saved)
+    slack.sender.button(
+        "U0MATHS", "monitoring_not_taught", request_of_row(message, 1), message=message
+    )
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.responses_to("U0MATHS")) > 1)
+    removed = slack.emulator.responses_to("U0MATHS")[-1]
+    assert "Removed KM." in text_of(removed) and "Kit01" not in text_of(removed)
+    (kept,) = slack.emulator.messages_to("U0MATHS")  # as Slack's history now holds it
+    assert "Removed KM." in text_of(kept) and "Kit0" not in text_of(kept)
+
+
+def test_a_forged_form_cannot_redraw_someone_elses_message(slack, tick):
+    """The monitoring form names the message it came from; a form naming Priya's DM must not
+    put Mo's requests in it. Mo's own digest is redrawn instead."""
+    message = digest(slack, tick)
+    victim = slack.emulator.messages_to("U0PRIYA")[0]  # her review prompt, from the same tick
+    before = {key: victim[key] for key in ("text", "blocks")}
+    request_id = request_of_row(message)
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button("U0MATHS", "monitoring_open", request_id, message=message)
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    modal = slack.emulator.open_views("U0MATHS")[-1]
+    forged = {
+        **modal,
+        "private_metadata": json.dumps(
+            {"request_id": int(request_id), "channel": victim["channel"], "ts": victim["ts"]}
+        ),
+    }
+    answer = {
+        "strategies": {"type": "radio_buttons", "selected_option": {"value": "yes"}},
+        "impact": {"type": "radio_buttons", "selected_option": {"value": "good_progress"}},
+    }
+    assert slack.sender.submit("U0MATHS", forged, answer).json()["response_action"] == "update"
+    updated = slack.emulator.wait_for(lambda calls: slack.emulator.calls_to("chat.update"))
+    assert [call.params["channel"] for call in updated] == [message["channel"]]
+    (after,) = [m for m in slack.emulator.messages if m["ts"] == victim["ts"]]
+    assert {key: after[key] for key in ("text", "blocks")} == before
+    (mine,) = slack.emulator.messages_to("U0MATHS")
+    assert "Saved." in text_of(mine) and "23 pupils are waiting" in text_of(mine)

@@ -131,3 +131,29 @@ def test_a_long_comment_is_kept_in_full_and_never_copied_to_the_audit_log(
         assert decided.detail == recorded
         details = session.scalars(select(AuditEvent.detail)).all()
     assert not any("family's views" in (detail or "") for detail in details)
+
+
+def test_the_returned_message_carries_no_upn_and_its_button_opens_the_plan(slack):
+    decide(slack, open_review(slack), "return", "Please add the family's views")
+    slack.emulator.wait_for(lambda calls: slack.emulator.messages_to("U0PRIYA"))
+    (message,) = slack.emulator.messages_to("U0PRIYA")
+    assert "returned the plan for Ava Stone" in text_of(message)
+    assert "A820123456001" not in str(message)  # the DM stays in Slack's history: no UPN
+    (open_plan,) = buttons_of(message)
+    assert open_plan["action_id"] == "ssp_open_plan"
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button("U0PRIYA", "ssp_open_plan", open_plan["value"], message=message)
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    assert "Ava Stone" in text_of({"blocks": slack.emulator.open_views()[-1]["blocks"]})
+
+
+def test_in_initials_mode_the_returned_message_names_the_pupil_by_initials(slack):
+    from models import PupilDisplay, School
+
+    with slack.sessions.begin() as session:
+        session.get(School, slack.ids["school"]).pupil_display = PupilDisplay.INITIALS
+    decide(slack, open_review(slack), "return", "Please add the family's views")
+    slack.emulator.wait_for(lambda calls: slack.emulator.messages_to("U0PRIYA"))
+    text = text_of(slack.emulator.messages_to("U0PRIYA")[0])
+    assert "returned the plan for AS (Year 9)" in text
+    assert "Ava" not in text and "A820123456001" not in text

@@ -613,3 +613,59 @@ def test_wait_for_sees_a_call_made_later(emulator: SlackEmulator, client: WebCli
     assert posted[0].params["text"] == "later"
     with pytest.raises(TimeoutError):
         emulator.wait_for(lambda calls: any(c.method == "views.open" for c in calls), timeout=0.1)
+
+
+# --- workspaces: users and tokens belong to one ----------------------------------------------
+
+
+def test_users_and_tokens_are_scoped_to_their_workspace(emulator: SlackEmulator) -> None:
+    emulator.add_user("U0ELSEW01", email="teacher@school.example", team_id="T0ELSEWHERE")
+    emulator.add_user("U0GUEST01", email="guest@other.example", team_id="T0GUEST", connected=True)
+    client = WebClient(token=emulator.bot_token, base_url=emulator.api_url)
+    # Another workspace's member is nobody here; a Slack Connect guest is known, with their team.
+    assert error_of(client.users_info, user="U0ELSEW01") == "user_not_found"
+    assert client.users_info(user="U0GUEST01")["user"]["team_id"] == "T0GUEST"
+    assert client.users_lookupByEmail(email="teacher@school.example")["user"]["id"] == TEACHER
+    assert error_of(client.users_lookupByEmail, email="guest@other.example") == "users_not_found"
+    assert error_of(client.conversations_open, users="U0GUEST01") == "user_not_found"
+    assert error_of(client.chat_postMessage, channel="U0ELSEW01", text="hi") == (
+        "channel_not_found"
+    )
+    # The other workspace's own token sees its members, and not ours.
+    emulator.add_workspace("T0ELSEWHERE", "xoxb-elsewhere")
+    elsewhere = WebClient(token="xoxb-elsewhere", base_url=emulator.api_url)
+    assert elsewhere.auth_test()["team_id"] == "T0ELSEWHERE"
+    assert elsewhere.users_info(user="U0ELSEW01")["user"]["team_id"] == "T0ELSEWHERE"
+    assert error_of(elsewhere.users_info, user=TEACHER) == "user_not_found"
+    assert client.auth_test()["team_id"] == emulator.team_id
+
+
+def post_json(url: str, payload: dict) -> int:
+    request = Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urlopen(request, timeout=5) as response:
+        return response.status
+
+
+def test_a_response_url_edits_the_message_it_was_made_for(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    posted = client.chat_postMessage(channel=TEACHER, text="Please answer")
+    channel, ts = posted["channel"], posted["ts"]
+    url = emulator.new_response_url(user_id=TEACHER, channel_id=channel, message_ts=ts)
+    assert post_json(url, {"replace_original": True, "text": "Answered"}) == 200
+    assert [m["text"] for m in emulator.messages] == ["Answered"]
+    # A reply without replace_original is seen only by the person; in_channel is posted.
+    assert post_json(url, {"text": "Only you can see this"}) == 200
+    assert post_json(url, {"response_type": "in_channel", "text": "For everyone"}) == 200
+    assert [m["text"] for m in emulator.messages] == ["Answered", "For everyone"]
+    assert post_json(url, {"delete_original": True}) == 200
+    assert [m["text"] for m in emulator.messages] == ["For everyone"]
+    # An ephemeral message's response URL (no message_ts) leaves the history alone.
+    other = emulator.new_response_url(user_id=TEACHER, channel_id=channel)
+    assert post_json(other, {"replace_original": True, "text": "Changed"}) == 200
+    assert [m["text"] for m in emulator.messages] == ["For everyone"]

@@ -10,6 +10,13 @@ The workspace is what the test registers: members with `add_user`, channels with
 Direct messages need no registering: a member's user id (U…) is a valid `channel` for
 chat.postMessage, and conversations.open gives the DM's D… id, as in Slack.
 
+Users and tokens belong to a workspace, as in Slack: a token (`bot_token`, or one added with
+`add_workspace`) acts in its own workspace, and sees only its members; a user of another
+workspace is `user_not_found` to it, unless they share a Slack Connect channel with it
+(`add_user(..., team_id=..., connected=True)`), when users.info answers with their own team.
+A response URL made for a message in history (`new_response_url(..., message_ts=...)`) edits
+that message when the app answers with `replace_original` (or deletes it), as Slack does.
+
 Standard library only: a ThreadingHTTPServer in a daemon thread; one lock guards all state.
 """
 
@@ -122,7 +129,8 @@ class SlackEmulator:
     """A Slack workspace's Web API on a local port. Start it, register members, point clients at it.
 
     State a test may read (each guarded by the emulator's lock; read, don't mutate):
-    `calls` (every request, in order), `messages` (posted, with chat.update applied), `ephemerals`,
+    `calls` (every request, in order), `messages` (posted, with chat.update and response URLs'
+    replace_original applied: what Slack's history holds), `ephemerals`,
     `views` (view id -> current view), `home_views` (user id -> published home tab), `files`
     (completed uploads, with their bytes).
     """
@@ -152,6 +160,9 @@ class SlackEmulator:
         self._last_ts_micros = 0
 
         self.users: dict[str, dict[str, Any]] = {}
+        self._workspaces: dict[str, str] = {bot_token: team_id}  # token -> its team
+        self._connected: set[str] = set()  # other workspaces' users in a Slack Connect channel
+        self._caller_team = team_id  # the team of the token of the call being answered
         self.channels: dict[str, dict[str, Any]] = {}
         self._dm_by_members: dict[frozenset[str], str] = {}
 
@@ -248,8 +259,13 @@ class SlackEmulator:
         deleted: bool = False,
         is_bot: bool = False,
         team_id: str | None = None,
+        connected: bool = False,
     ) -> dict[str, Any]:
-        """Registers (or replaces) a workspace member; returns the user object users.info gives."""
+        """Registers (or replaces) a workspace member; returns the user object users.info gives.
+
+        `team_id` another workspace's: a member of that workspace, whom this one's token cannot
+        see, unless `connected` (they share a Slack Connect channel: users.info answers, with
+        their own team; lookups by email, DMs and Home tabs still don't reach them)."""
         name = name or (email.split("@", 1)[0] if email else user_id.lower())
         real_name = real_name or name
         user = {
@@ -281,7 +297,16 @@ class SlackEmulator:
             user["profile"]["bot_id"] = self.bot_id
         with self._lock:
             self.users[user_id] = user
+            if connected:
+                self._connected.add(user_id)
+            else:
+                self._connected.discard(user_id)
         return user
+
+    def add_workspace(self, team_id: str, bot_token: str) -> None:
+        """Another workspace the app is installed in, with its own bot token."""
+        with self._lock:
+            self._workspaces[bot_token] = team_id
 
     def add_channel(
         self, channel_id: str, *, name: str | None = None, members: list[str] | None = None
@@ -358,16 +383,26 @@ class SlackEmulator:
                 _Failure(error=error, status=status, retry_after=retry_after, remaining=times)
             )
 
-    def new_response_url(self, *, user_id: str, channel_id: str) -> str:
+    def new_response_url(
+        self, *, user_id: str, channel_id: str, message_ts: str | None = None
+    ) -> str:
         """A response_url as Slack puts in a slash command or interaction payload.
 
         What the app posts to it is recorded in `responses` (with the user and channel it
-        was for) and in `calls` as RESPONSE_URL.
+        was for) and in `calls` as RESPONSE_URL. `message_ts`: the interaction happened in
+        that message of the bot's in `channel_id` (not an ephemeral one), so `replace_original`
+        edits it in `messages` and `delete_original` removes it; `response_type: in_channel`
+        posts a new message in the channel. Anything else is seen only by the user.
         """
         with self._lock:
             self._counter += 1
             url_id = f"R{self._counter:08d}"
-            self._response_urls[url_id] = {"user": user_id, "channel": channel_id, "uses": 0}
+            self._response_urls[url_id] = {
+                "user": user_id,
+                "channel": channel_id,
+                "message_ts": message_ts,
+                "uses": 0,
+            }
         return f"{self.base_url}/response/{url_id}"
 
     def open_views(self, user_id: str | None = None) -> list[dict[str, Any]]:
@@ -483,8 +518,9 @@ class SlackEmulator:
         if method != "api.test":
             if not token:
                 return _Answer(200, {"ok": False, "error": "not_authed"})
-            if token != self.bot_token:
+            if token not in self._workspaces:
                 return _Answer(200, {"ok": False, "error": "invalid_auth"})
+            self._caller_team = self._workspaces[token]
         injected = self._take_failure(method)
         if injected is not None:
             return injected
@@ -534,6 +570,7 @@ class SlackEmulator:
                 answer = _Answer(400, "invalid_blocks")
             else:
                 target["uses"] += 1
+                self._apply_response(target, payload)
                 self.responses.append(
                     {
                         "url_id": url_id,
@@ -546,6 +583,41 @@ class SlackEmulator:
             params = payload if isinstance(payload, dict) else {}
             self.calls.append(Call(RESPONSE_URL, params, None, answer.status, answer.body))
             return answer
+
+    def _apply_response(self, target: dict[str, Any], payload: dict[str, Any]) -> None:
+        """What a response URL's answer does to the channel's history, as Slack does it."""
+        stored = next(
+            (
+                m
+                for m in self.messages
+                if target["message_ts"]
+                and m["channel"] == target["channel"]
+                and m["ts"] == target["message_ts"]
+            ),
+            None,
+        )
+        if stored is not None and _truthy(payload.get("delete_original")):
+            self.messages.remove(stored)
+        elif stored is not None and _truthy(payload.get("replace_original")):
+            stored.update(
+                text=payload.get("text") or "",
+                blocks=payload.get("blocks"),
+                attachments=payload.get("attachments"),
+            )
+        elif payload.get("response_type") == "in_channel" and not _truthy(
+            payload.get("replace_original")
+        ):
+            self.messages.append(
+                {
+                    "channel": target["channel"],
+                    "ts": self._next_ts(),
+                    "text": payload.get("text") or "",
+                    "blocks": payload.get("blocks"),
+                    "attachments": payload.get("attachments"),
+                    "thread_ts": None,
+                    "metadata": None,
+                }
+            )
 
     def _take_failure(self, method: str) -> _Answer | None:
         queue = self._failures.get(method)
@@ -571,7 +643,7 @@ class SlackEmulator:
             "url": f"https://{slug}.slack.com/",
             "team": self.team_name,
             "user": self.users[self.bot_user_id]["name"],
-            "team_id": self.team_id,
+            "team_id": self._caller_team,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
@@ -677,7 +749,7 @@ class SlackEmulator:
             raise _Refusal("too_many_users")
         for user_id in user_ids:
             user = self.users.get(user_id)
-            if user is None:
+            if user is None or not self._in_caller_team(user):
                 raise _Refusal("user_not_found")
             if user["deleted"]:
                 raise _Refusal("user_disabled")
@@ -805,8 +877,9 @@ class SlackEmulator:
         return {"view": stored}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(params.get("user") or "")
-        if user is None:
+        user_id = params.get("user") or ""
+        user = self.users.get(user_id)
+        if user is None or not (self._in_caller_team(user) or user_id in self._connected):
             raise _Refusal("user_not_found")
         return {"user": user}
 
@@ -816,8 +889,9 @@ class SlackEmulator:
             raise _Refusal("invalid_arguments", "[ERROR] missing required field: email")
         for user in self.users.values():
             found = user["profile"].get("email", "").lower() == str(email).lower()
-            # Documented: a deactivated member is users_not_found too.
-            if found and not user["deleted"]:
+            # Documented: a deactivated member is users_not_found too; and only the token's
+            # workspace is searched.
+            if found and not user["deleted"] and self._in_caller_team(user):
                 return {"user": user}
         raise _Refusal("users_not_found")
 
@@ -893,8 +967,12 @@ class SlackEmulator:
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _is_active_user(self, user_id: str) -> bool:
+        """A member of the calling token's workspace, not deactivated."""
         user = self.users.get(user_id)
-        return user is not None and not user["deleted"]
+        return user is not None and not user["deleted"] and self._in_caller_team(user)
+
+    def _in_caller_team(self, user: dict[str, Any]) -> bool:
+        return user["team_id"] == self._caller_team or user["id"] == self.bot_user_id
 
     def _is_known_channel(self, channel_id: str) -> bool:
         return channel_id in self.channels or channel_id in self._dm_by_members.values()

@@ -3,6 +3,10 @@
 Used by the tests and by `sspbot demo`, with the emulator standing in for the Web API and for
 response URLs. Bodies follow Slack's documented formats: slash commands form-encoded, interactions
 as a form field `payload` holding JSON, events as JSON; all signed with the v0 scheme.
+
+`team_id` is the workspace the app is installed in (the emulator's, unless given);
+`user_team_id` the acting user's own workspace, which differs for a Slack Connect guest from
+another workspace (interactions say it in `user.team_id`, events in `event.user_team`).
 """
 
 from __future__ import annotations
@@ -74,17 +78,29 @@ class SlackSender:
         *,
         label: str = "Button",
         team_id: str | None = None,
+        user_team_id: str | None = None,
         channel_id: str = "C0GENERAL1",
+        message: dict | None = None,
         **signing,
     ) -> Reply:
-        """A click on a button in an ephemeral message, as a block_actions interaction."""
+        """A click on a button in an ephemeral message, as a block_actions interaction; or,
+        given `message` (the bot's message as posted: channel and ts), in that message, which
+        the response URL then edits in the emulator's history."""
         now = f"{time.time():.6f}"
+        if message is not None:
+            where = self._in_message(user_id, message["channel"], message["ts"], ephemeral=False)
+            where["message"] = message
+        else:
+            where = self._in_message(
+                user_id, channel_id, now, ephemeral=True, channel_name="general"
+            )
         payload = self._interaction(
             "block_actions",
             user_id,
             team_id,
             self._trigger_id(),
-            **self._in_message(user_id, channel_id, now, ephemeral=True, channel_name="general"),
+            user_team_id=user_team_id,
+            **where,
             actions=[
                 {
                     "action_id": action_id,
@@ -105,6 +121,7 @@ class SlackSender:
         option: str,
         *,
         message: dict | None = None,
+        user_team_id: str | None = None,
         **signing,
     ) -> Reply:
         """A choice in a select menu of a message the bot sent (block_actions, static_select).
@@ -119,6 +136,7 @@ class SlackSender:
             user_id,
             None,
             self._trigger_id(),
+            user_team_id=user_team_id,
             **self._in_message(user_id, channel_id, ts, ephemeral=False),
             message=message or {},
             actions=[
@@ -144,6 +162,7 @@ class SlackSender:
         value: str,
         *,
         values: dict[str, dict] | None = None,
+        user_team_id: str | None = None,
         **signing,
     ) -> Reply:
         """A click on a button inside an open modal (block_actions from a view container).
@@ -166,6 +185,7 @@ class SlackSender:
             user_id,
             None,
             self.emulator.new_trigger_id(view_id=view["id"]),
+            user_team_id=user_team_id,
             container={"type": "view", "view_id": view["id"]},
             view=view,
             actions=[
@@ -181,7 +201,15 @@ class SlackSender:
         )
         return self._post_interaction(payload, **signing)
 
-    def submit(self, user_id: str, view: dict, values: dict[str, dict], **signing) -> Reply:
+    def submit(
+        self,
+        user_id: str,
+        view: dict,
+        values: dict[str, dict],
+        *,
+        user_team_id: str | None = None,
+        **signing,
+    ) -> Reply:
         """Presses a modal's submit button with these input values, as view_submission.
 
         `values` maps block id to the element's state, e.g. {"name": {"type":
@@ -194,6 +222,7 @@ class SlackSender:
             user_id,
             None,
             self.emulator.new_trigger_id(view_id=view["id"]),
+            user_team_id=user_team_id,
             view=submitted,
             response_urls=[],
         )
@@ -246,11 +275,20 @@ class SlackSender:
             },
             "channel": {"id": channel_id, "name": channel_name},
             "state": {"values": {}},
-            "response_url": self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
+            "response_url": self.emulator.new_response_url(
+                user_id=user_id, channel_id=channel_id, message_ts=None if ephemeral else ts
+            ),
         }
 
     def _interaction(
-        self, kind: str, user_id: str, team_id: str | None, trigger_id: str, **fields
+        self,
+        kind: str,
+        user_id: str,
+        team_id: str | None,
+        trigger_id: str,
+        *,
+        user_team_id: str | None = None,
+        **fields,
     ) -> dict:
         """The envelope every interaction payload shares, as Slack sends it."""
         team_id = team_id or self.emulator.team_id
@@ -260,7 +298,7 @@ class SlackSender:
                 "id": user_id,
                 "username": user_id.lower(),
                 "name": user_id.lower(),
-                "team_id": team_id,
+                "team_id": user_team_id or team_id,
             },
             "api_app_id": self.emulator.app_id,
             "token": "deprecated-verification-token",
@@ -275,7 +313,14 @@ class SlackSender:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded", **signing)
 
-    def app_home_opened(self, user_id: str, *, team_id: str | None = None, **signing) -> Reply:
+    def app_home_opened(
+        self,
+        user_id: str,
+        *,
+        team_id: str | None = None,
+        user_team_id: str | None = None,
+        **signing,
+    ) -> Reply:
         now = time.time()
         event = {
             "type": "app_home_opened",
@@ -284,6 +329,8 @@ class SlackSender:
             "tab": "home",
             "event_ts": f"{now:.6f}",
         }
+        if user_team_id:
+            event["user_team"] = user_team_id
         return self._event(event, team_id=team_id, **signing)
 
     def _event(self, event: dict, *, team_id: str | None = None, **signing) -> Reply:

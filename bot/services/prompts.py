@@ -27,6 +27,7 @@ from models import (
     Plan,
     PlanRequest,
     Prompt,
+    PromptKind,
     Pupil,
     PupilDisplay,
     Review,
@@ -38,10 +39,10 @@ from models import (
 
 @dataclass(frozen=True)
 class MessagePupil:
-    """A pupil as a message names them."""
+    """A pupil as a message names them: no UPN, date of birth or anything of the plan, as
+    messages stay in Slack's history (DESIGN §4)."""
 
     id: int
-    upn: str
     name: str
     """Their name or their initials, as the school chose."""
     year_group: int
@@ -232,12 +233,47 @@ def sendco_digest(session: Session, prompt: Prompt) -> SendcoDigest | None:
     )
 
 
-def _pupil(session: Session, prompt: Prompt, pupil: Pupil) -> MessagePupil:
-    school = session.get(School, prompt.school_id)
+def message_pupil(session: Session, school_id: int, pupil: Pupil) -> MessagePupil:
+    """`pupil` as a message kept in Slack's history names them: their name, or their initials
+    if the school chose that."""
+    school = session.get(School, school_id)
     initials = school.pupil_display == PupilDisplay.INITIALS
-    return MessagePupil(
-        pupil.id, pupil.upn, pupil.initials if initials else pupil.known_as, pupil.year_group
+    return MessagePupil(pupil.id, pupil.initials if initials else pupil.known_as, pupil.year_group)
+
+
+def request_pupil(session: Session, school_id: int, request_id: int) -> MessagePupil | None:
+    """The pupil of a monitoring request, as a message names them."""
+    request = session.get(MonitoringRequest, request_id)
+    if request is None or request.school_id != school_id:
+        return None
+    return message_pupil(session, school_id, request.plan.pupil)
+
+
+def own_messages(
+    session: Session,
+    recipient_id: int,
+    kinds: tuple[PromptKind, ...],
+    *,
+    assignment_id: int | None = None,
+) -> list[tuple[str, str]]:
+    """(channel, ts) of the messages posted to `recipient_id` for these kinds of prompt (for one
+    assignment, if given), newest first: the messages an answer of theirs may redraw. Taken
+    from the outbox, never from a form's metadata, so nobody can aim a redraw at another
+    person's message."""
+    query = select(Prompt.slack_channel, Prompt.slack_ts).where(
+        Prompt.recipient_id == recipient_id,
+        Prompt.kind.in_(kinds),
+        Prompt.slack_channel.is_not(None),
+        Prompt.slack_ts.is_not(None),
     )
+    if assignment_id is not None:
+        query = query.where(Prompt.assignment_id == assignment_id)
+    rows = session.execute(query.order_by(Prompt.id.desc()))
+    return [(row.slack_channel, row.slack_ts) for row in rows]
+
+
+def _pupil(session: Session, prompt: Prompt, pupil: Pupil) -> MessagePupil:
+    return message_pupil(session, prompt.school_id, pupil)
 
 
 def _plan(session: Session, prompt: Prompt) -> Plan | None:
