@@ -184,6 +184,8 @@ def test_a_member_of_staff_acting_from_another_team_is_refused(slack):
     with pytest.raises(TimeoutError):
         slack.emulator.wait_for(lambda calls: slack.emulator.calls_to("views.publish"), timeout=1)
     with slack.sessions() as session:
-        read = session.scalars(select(AuditEvent.detail)).all()
-        assert read == ["quality assurance review"]  # opening the form, before: no decision
+        events = session.execute(select(AuditEvent.action, AuditEvent.detail)).all()
+        # Opening the QA list and the form, before the refusal; no decision recorded.
+        assert events[-1].detail == "quality assurance review"
+        assert not [event for event in events if event.action == "update"]
         assert session.get(Plan, slack.ids["ava_plan"]).status == PlanStatus.AWAITING_QA
