@@ -20,6 +20,7 @@ from models import (
     SenStage,
     Staff,
     StaffRole,
+    StaffRoleGrant,
     TimelineEntry,
 )
 from tests.slack_harness import TODAY, buttons_of, text_of
@@ -407,3 +408,50 @@ def test_a_request_naming_another_schools_pupil_or_clicked_by_another_school_goe
     refused = text_of(slack.emulator.responses_to("U0OTHER")[-1])
     assert "can't be found" in refused and "Eve" not in refused
     assert open_plan_of(slack, "eve") is None
+
+
+# --- every delegation listener, as the least-privileged person who could click it -------------
+
+
+@pytest.mark.parametrize("user", ["U0SLT", "U0PRIYA", "U0LEE", "U0TA"])
+def test_the_delegation_buttons_do_nothing_for_anyone_but_the_sendco(slack, user):
+    """Anyone can click a button they were forwarded or kept: each listener checks the role."""
+    shown = slack.ask("U0SENDCO", "priority")
+    auto = next(b for b in buttons_of(shown) if b["action_id"] == "ssp_assign_auto")
+    assign = next(b for b in buttons_of(shown) if b["action_id"] == "ssp_assign_open")
+    proposal = slack.ask("U0SENDCO", "assign auto")
+    confirm = next(b for b in buttons_of(proposal) if b["action_id"] == "ssp_assign_confirm")
+
+    clicks = (
+        ("ssp_assign_auto", auto["value"]),
+        ("ssp_assign_open", assign["value"]),
+        confirm_of(confirm),
+    )
+    for action_id, value in clicks:
+        answer = slack.click(user, action_id, value)
+        assert "Only the SENDCo" in text_of(answer) or "SSP Bot shows plans only" in text_of(answer)
+        for name in ("Eve Ray", "Finn Cole", "Gus Hill", "Hana Iqbal"):
+            assert name not in text_of(answer)
+    assert not slack.emulator.calls_to("views.open")  # no Assign form opened
+    assert assignments(slack) == [] and open_plan_of(slack, "eve") is None
+
+
+def test_a_sendco_who_is_no_longer_one_cannot_use_an_old_proposal(slack):
+    proposal = slack.ask("U0SENDCO", "assign auto")
+    confirm = next(b for b in buttons_of(proposal) if b["action_id"] == "ssp_assign_confirm")
+    with slack.sessions() as session, session.begin():
+        session.execute(
+            StaffRoleGrant.__table__.delete().where(
+                StaffRoleGrant.staff_id == slack.ids["sendco"],
+                StaffRoleGrant.role == StaffRole.SENDCO,
+            )
+        )
+    for action_id, value in (("ssp_assign_auto", "auto"), confirm_of(confirm)):
+        answer = slack.click("U0SENDCO", action_id, value)
+        assert "Only the SENDCo" in text_of(answer)
+        assert "Eve Ray" not in text_of(answer)
+    assert assignments(slack) == [] and open_plan_of(slack, "eve") is None
+
+
+def confirm_of(button: dict) -> tuple[str, str]:
+    return "ssp_assign_confirm", button["value"]
