@@ -1,0 +1,119 @@
+"""Sharing a plan, chosen and seen in Slack (issue 13): a note shared with the family on purpose,
+and a withdrawal of consent shown on the plan where staff look at it.
+
+Brookside High (tests/slack_harness.py) with Ava's plan filled in as tests/test_export.py fills
+it: Ms Stone's consent of 20 September 2026, and a staff-only note on the timeline.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models import TimelineEntry
+from tests.slack_harness import text_of
+from tests.test_export import STAFF_ONLY, exported, fill_avas_plan, parse
+
+SHARE = "Share with the family (it will appear in the family's copy of the plan)"
+
+
+@pytest.fixture
+def school_extras():
+    return fill_avas_plan
+
+
+def text(value: str) -> dict:
+    return {"type": "plain_text_input", "value": value}
+
+
+def choose(value: str) -> dict:
+    return {"type": "static_select", "selected_option": {"value": value}}
+
+
+def ticked(view: dict) -> dict:
+    """The family-copy box ticked, as Slack sends back the option the modal offered."""
+    (box,) = [b for b in view["blocks"] if b.get("block_id") == "share"]
+    return {"type": "checkboxes", "selected_options": box["element"]["options"]}
+
+
+def share_box(view: dict) -> dict:
+    (box,) = [b for b in view["blocks"] if b.get("block_id") == "share"]
+    return box
+
+
+def open_modal(slack, user: str, send) -> dict:
+    opened = len(slack.emulator.calls_to("views.open"))
+    assert send().status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    return slack.emulator.open_views(user)[-1]
+
+
+def family_timeline(slack, user: str = "U0PRIYA") -> str:
+    _, doc = exported(slack, user, "Ava Stone --for family", "family")
+    return doc.section("timeline")
+
+
+# --- 1. a note shared with the family ----------------------------------------------------------
+
+
+def test_a_note_reaches_the_family_copy_only_when_the_box_is_ticked(slack):
+    command = lambda: slack.sender.command("U0PRIYA", "note Ava")  # noqa: E731
+    modal = open_modal(slack, "U0PRIYA", command)
+    box = share_box(modal)
+    assert box["optional"] is True and "initial_options" not in box["element"]  # unticked
+    assert [o["text"]["text"] for o in box["element"]["options"]] == [SHARE]
+
+    kept = {"kind": choose("note"), "text--0": text("Ava wobbled in maths, watch this week")}
+    done = slack.sender.submit("U0PRIYA", modal, kept).json()
+    assert "Filed on Ava Stone's plan" in text_of(done["view"])
+    modal = open_modal(slack, "U0PRIYA", command)
+    shared = {"kind": choose("note"), "text--0": text("Ava read her poem to the whole class")}
+    done = slack.sender.submit("U0PRIYA", modal, {**shared, "share": ticked(modal)}).json()
+    assert "Filed on Ava Stone's plan" in text_of(done["view"])
+
+    timeline = family_timeline(slack)
+    assert "Ava read her poem to the whole class" in timeline
+    assert "Ava wobbled in maths" not in timeline
+    assert STAFF_ONLY["timeline note"] not in timeline
+    slack.ask("U0PRIYA", "export Ava Stone")  # the staff copy keeps both
+    staff = parse(slack.emulator.files[-1]["content"]).section("timeline")
+    assert "Ava wobbled in maths" in staff and "Ava read her poem" in staff
+
+
+def test_the_message_shortcut_keeps_the_tick_through_choosing_the_pupil(slack):
+    message = {"type": "message", "text": "Ava ran the school council meeting", "ts": "1.000300"}
+    modal = open_modal(
+        slack,
+        "U0PRIYA",
+        lambda: slack.sender.message_shortcut("U0PRIYA", "ssp_add_to_plan", message),
+    )
+    assert "initial_options" not in share_box(modal)["element"]
+    typed = {"kind": choose("meeting"), "text--0": text("Ava ran the school council meeting")}
+    slack.sender.submit("U0PRIYA", modal, {**typed, "pupil": text("Ava"), "share": ticked(modal)})
+    confirm = slack.emulator.open_views("U0PRIYA")[-1]
+    assert confirm["callback_id"] == "ssp_note_confirm"
+    box = share_box(confirm)
+    assert [o["text"]["text"] for o in box["element"].get("initial_options", [])] == [SHARE]
+    filed = slack.sender.submit("U0PRIYA", confirm, {**typed, "share": ticked(confirm)}).json()
+    assert "Filed on Ava Stone's plan" in text_of(filed["view"])
+    assert "Ava ran the school council meeting" in family_timeline(slack)
+
+
+def test_a_shortcut_note_left_unticked_stays_staff_only(slack):
+    message = {"type": "message", "text": "Dad sounded worried on the phone", "ts": "1.000400"}
+    modal = open_modal(
+        slack,
+        "U0PRIYA",
+        lambda: slack.sender.message_shortcut("U0PRIYA", "ssp_add_to_plan", message),
+    )
+    typed = {"kind": choose("note"), "text--0": text("Dad sounded worried on the phone")}
+    slack.sender.submit("U0PRIYA", modal, {**typed, "pupil": text("Ava")})
+    confirm = slack.emulator.open_views("U0PRIYA")[-1]
+    assert "initial_options" not in share_box(confirm)["element"]
+    slack.sender.submit("U0PRIYA", confirm, typed)
+    with slack.sessions() as session:
+        entry = session.scalar(
+            select(TimelineEntry).where(TimelineEntry.summary.startswith("Dad sounded"))
+        )
+        assert entry is not None and entry.shared_with_family is False
+    assert "Dad sounded worried" not in family_timeline(slack)
