@@ -7,14 +7,18 @@ it: Ms Stone's consent of 20 September 2026, and a staff-only note on the timeli
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
-from models import TimelineEntry
+from models import Plan, SharingConsent, TimelineEntry
 from tests.slack_harness import text_of
-from tests.test_export import STAFF_ONLY, exported, fill_avas_plan, parse
+from tests.test_export import STAFF_ONLY, exported, fill_avas_plan, parse, record_consent
+from tests.test_plan_editor import click, modal_text, open_plan
 
 SHARE = "Share with the family (it will appear in the family's copy of the plan)"
+WITHDRAWN = "Consent to share this plan was withdrawn on 2 November 2026"
 
 
 @pytest.fixture
@@ -117,3 +121,56 @@ def test_a_shortcut_note_left_unticked_stays_staff_only(slack):
         )
         assert entry is not None and entry.shared_with_family is False
     assert "Dad sounded worried" not in family_timeline(slack)
+
+
+# --- 2. a withdrawal shown on the plan ---------------------------------------------------------
+
+
+def test_the_plan_overview_shows_a_withdrawn_consent(slack):
+    assert WITHDRAWN not in modal_text(open_plan(slack, "U0PRIYA", "plan Ava Stone"))
+    record_consent(slack, withdrawn_on=date(2026, 11, 2))
+    for user in ("U0PRIYA", "U0SLT"):  # the case holder who edits it; a leader who reads it
+        overview = open_plan(slack, user, "plan Ava Stone")
+        shown = " ".join(modal_text(overview).split())
+        assert f"{WITHDRAWN}: it won't be sent outside the school" in shown, user
+        (consent,) = [b for b in overview["blocks"] if b.get("block_id") == "section-consent"]
+        assert "Ms Stone (withdrawn 2 November 2026):" in consent["text"]["text"], user
+
+    overview = open_plan(slack, "U0PRIYA", "plan Ava Stone")
+    entries = click(slack, "U0PRIYA", overview, "plan_open_section", "consent")
+    assert "withdrawn 2 November 2026" in modal_text(entries)
+
+
+def test_consent_given_again_takes_the_line_off_the_overview(slack):
+    record_consent(slack, withdrawn_on=date(2026, 11, 2))
+    assert WITHDRAWN in modal_text(open_plan(slack, "U0PRIYA", "plan Ava Stone"))
+    with slack.sessions.begin() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        plan.consents.append(
+            SharingConsent(given_by="Ms Stone", scope="Ava's teachers", given_on=date(2026, 11, 9))
+        )
+    assert WITHDRAWN not in modal_text(open_plan(slack, "U0PRIYA", "plan Ava Stone"))
+
+
+def test_pupil_summary_shows_the_withdrawal_to_the_record_holders_and_not_to_teachers(slack):
+    assert WITHDRAWN not in " ".join(text_of(slack.ask("U0PRIYA", "pupil Ava")).split())
+    record_consent(slack, withdrawn_on=date(2026, 11, 2))
+    for user in ("U0SENDCO", "U0SLT", "U0PRIYA"):  # Priya holds Ava's plan
+        shown = " ".join(text_of(slack.ask(user, "pupil Ava Stone")).split())
+        assert f"{WITHDRAWN}: it won't be sent outside the school" in shown, user
+
+    # Lee only teaches Cara: the consent is part of the record, which a teacher isn't shown.
+    with slack.sessions.begin() as session:
+        cara_plan = session.scalar(select(Plan).where(Plan.pupil_id == slack.ids["cara"]))
+        cara_plan.consents.append(
+            SharingConsent(
+                given_by="Mr Cole",
+                scope="Cara's teachers",
+                given_on=date(2026, 9, 1),
+                withdrawn_on=date(2026, 11, 2),
+            )
+        )
+    assert WITHDRAWN in " ".join(text_of(slack.ask("U0SENDCO", "pupil Cara")).split())
+    teacher = " ".join(text_of(slack.ask("U0LEE", "pupil Cara")).split())
+    assert "Cara" in teacher and "Targets" in teacher  # the teacher's summary, answered
+    assert WITHDRAWN not in teacher and "withdrawn" not in teacher.lower()
