@@ -84,35 +84,35 @@ def test_a_note_reaches_the_family_copy_only_when_the_box_is_ticked(slack):
     assert "Ava wobbled in maths" in staff and "Ava read her poem" in staff
 
 
-def test_the_message_shortcut_keeps_the_tick_through_choosing_the_pupil(slack):
-    message = {"type": "message", "text": "Ava ran the school council meeting", "ts": "1.000300"}
+def shortcut_to_confirm(slack, words: str, kind: str, share: bool) -> tuple[dict, dict]:
+    """The message shortcut on a message saying `words`, the box ticked or not, Ava typed as the
+    pupil: returns the confirming modal and what was typed."""
+    message = {"type": "message", "text": words, "ts": "1.000300"}
     modal = open_modal(
         slack,
         "U0PRIYA",
         lambda: slack.sender.message_shortcut("U0PRIYA", "ssp_add_to_plan", message),
     )
-    assert "initial_options" not in share_box(modal)["element"]
-    typed = {"kind": choose("meeting"), "text--0": text("Ava ran the school council meeting")}
-    slack.sender.submit("U0PRIYA", modal, {**typed, "pupil": text("Ava"), "share": ticked(modal)})
+    assert "initial_options" not in share_box(modal)["element"]  # unticked until ticked
+    typed = {"kind": choose(kind), "text--0": text(words)}
+    box = {"share": ticked(modal)} if share else {}
+    slack.sender.submit("U0PRIYA", modal, {**typed, "pupil": text("Ava"), **box})
     confirm = slack.emulator.open_views("U0PRIYA")[-1]
     assert confirm["callback_id"] == "ssp_note_confirm"
+    return confirm, typed
+
+
+def test_the_message_shortcut_keeps_the_tick_through_choosing_the_pupil(slack):
+    confirm, typed = shortcut_to_confirm(slack, "Ava ran the school council", "meeting", True)
     box = share_box(confirm)
     assert [o["text"]["text"] for o in box["element"].get("initial_options", [])] == [SHARE]
     filed = slack.sender.submit("U0PRIYA", confirm, {**typed, "share": ticked(confirm)}).json()
     assert "Filed on Ava Stone's plan" in text_of(filed["view"])
-    assert "Ava ran the school council meeting" in family_timeline(slack)
+    assert "Ava ran the school council" in family_timeline(slack)
 
 
 def test_a_shortcut_note_left_unticked_stays_staff_only(slack):
-    message = {"type": "message", "text": "Dad sounded worried on the phone", "ts": "1.000400"}
-    modal = open_modal(
-        slack,
-        "U0PRIYA",
-        lambda: slack.sender.message_shortcut("U0PRIYA", "ssp_add_to_plan", message),
-    )
-    typed = {"kind": choose("note"), "text--0": text("Dad sounded worried on the phone")}
-    slack.sender.submit("U0PRIYA", modal, {**typed, "pupil": text("Ava")})
-    confirm = slack.emulator.open_views("U0PRIYA")[-1]
+    confirm, typed = shortcut_to_confirm(slack, "Dad sounded worried on the phone", "note", False)
     assert "initial_options" not in share_box(confirm)["element"]
     slack.sender.submit("U0PRIYA", confirm, typed)
     with slack.sessions() as session:
