@@ -29,8 +29,10 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import plan_editing as editing
 from bot.services import team as team_service
+from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
 from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.presenters import consent_withdrawn
 from handlers.toolkit import (
     PupilButton,
     UsageError,
@@ -107,15 +109,21 @@ def plan_command(ask: Ask) -> dict | None:
     choice = find_one_pupil(ask.runtime, ask.viewer, " ".join(ask.words), OPEN_PLAN, via=VIA)
     if choice.pupil_id is None:
         return choice.choices
-    _open_plan(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id)
+    _open_plan(ask.runtime, ask.client, ask.viewer, choice.pupil_id, ask.trigger_id, ask.today)
     return None
 
 
 def open_from_button(
-    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
+    ack: Ack,
+    action: dict,
+    body: dict,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
 ) -> None:
     if action["value"].isdigit():
-        _open_plan(runtime, client, viewer, int(action["value"]), body["trigger_id"])
+        _open_plan(runtime, client, viewer, int(action["value"]), body["trigger_id"], today)
     ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
@@ -159,7 +167,9 @@ def _start_for_query(ask: Ask, query: str) -> dict | None:
     return None
 
 
-def _open_plan(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id) -> None:
+def _open_plan(
+    runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id, today: date
+) -> None:
     with runtime.unit_of_work() as session:
         plan = editing.load_plan(session, viewer, pupil_id, via=VIA, now=runtime.now())
         if plan is None:
@@ -167,7 +177,7 @@ def _open_plan(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_
         elif not (viewer.sees_whole_school or editing.can_edit(viewer, plan)):
             refusal = READ_ONLY
         else:
-            refusal, view = None, _overview(plan, viewer)
+            refusal, view = None, _overview(plan, viewer, today)
     # Raised once the unit of work is over: the read stays on the audit log.
     if refusal is not None:
         raise UserError(refusal)
@@ -177,7 +187,7 @@ def _open_plan(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_
 def _start(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id, today) -> None:
     with runtime.unit_of_work() as session:
         plan = editing.start_plan(session, viewer, pupil_id, now=runtime.now(), today=today)
-        view = _overview(plan, viewer)
+        view = _overview(plan, viewer, today)
     open_modal(client, trigger_id, view, "the plan")
 
 
@@ -259,7 +269,14 @@ def reload_form(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewe
     client.views_update(view_id=body["view"]["id"], view=view)
 
 
-def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
+def save_form(
+    ack: Ack,
+    view: dict,
+    client: WebClient,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
+) -> None:
     meta = meta_of(view)
     section = editing.SECTIONS[meta["section"]]
     state = view["state"]["values"]
@@ -300,7 +317,7 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
         ack(response_action="update", view=_acronym_notice(result, meta))
     else:
         ack()
-    _refresh_parents(runtime, client, viewer, view, meta, pupil_id)
+    _refresh_parents(runtime, client, viewer, view, meta, pupil_id, today)
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -330,13 +347,15 @@ class FormInput:
     option_label: str = ""
 
 
-def _overview(plan, viewer: Viewer) -> dict:
+def _overview(plan, viewer: Viewer, today: date) -> dict:
     editable = editing.can_edit(viewer, plan)
+    withdrawal = sharing_of(plan.consents, today).withdrawal
     return render_json(
         "plan_overview.json.j2",
         pupil_name=plan.pupil.known_as,
         about=_about(plan.pupil),
         status=_status(plan),
+        withdrawn=consent_withdrawn(withdrawal) if withdrawal is not None else None,
         editable=editable,
         send_for_qa=editable and plan.status == PlanStatus.DRAFT,
         sections=[_section_row(plan, s) for s in editing.SECTIONS.values()],
@@ -516,7 +535,9 @@ def _notice_modal(
     )
 
 
-def _refresh_parents(runtime, client, viewer, view: dict, meta: dict, pupil_id: int) -> None:
+def _refresh_parents(
+    runtime, client, viewer, view: dict, meta: dict, pupil_id: int, today: date
+) -> None:
     """Shows the saved change (and the new version) in the views underneath the form."""
     with runtime.unit_of_work() as session:
         plan = editing.load_plan(
@@ -525,7 +546,7 @@ def _refresh_parents(runtime, client, viewer, view: dict, meta: dict, pupil_id: 
         if plan is None:
             return
         section = editing.SECTIONS[meta["section"]]
-        updates = [(view.get("root_view_id"), _overview(plan, viewer))]
+        updates = [(view.get("root_view_id"), _overview(plan, viewer, today))]
         if section.is_list and view.get("previous_view_id") not in (None, view.get("root_view_id")):
             list_page = meta.get("list_page") or 1
             updates.append((view["previous_view_id"], _section_list(plan, section, list_page)))

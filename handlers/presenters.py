@@ -167,6 +167,8 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
         f"*Plan {plan.cycle_number}* in the APDR cycle · {plan.status.label}{started}\n"
         f"Next review: {review} · case holder: {held_by}"
     )
+    if s.consent_withdrawn is not None:  # never set in a teacher's view: it is the record's
+        paragraphs.append(consent_withdrawn(s.consent_withdrawn))
     if not s.teacher_view and plan.needs:
         paragraphs.append(
             listed(
@@ -279,6 +281,14 @@ def _who(pupil) -> str:
     )
     other = f"Other: {escape_mrkdwn(pupil.other_information)}" if pupil.other_information else None
     return "\n".join(line for line in (first, born, flags, other) if line)
+
+
+def consent_withdrawn(withdrawal) -> str:
+    """The line on the plan (its overview, `/ssp pupil`) while sharing consent is withdrawn."""
+    return (
+        f":no_entry: *Consent to share this plan was withdrawn on "
+        f"{withdrawal.withdrawn_on:%-d %B %Y}*: it won't be sent outside the school."
+    )
 
 
 def listed(heading: str, items: list[str], empty: str | None = None) -> str:

@@ -195,8 +195,9 @@ def note_to_place(text: str) -> dict:
     return _note_modal("ssp_note", "Next", {}, pupil_line=None, kind="note", pieces=_pieces(text))
 
 
-def note_to_confirm(pupil: PupilMatch, kind: str, text: str) -> dict:
-    """The pupil found from what was typed, to confirm before anything is filed."""
+def note_to_confirm(pupil: PupilMatch, kind: str, text: str, shared: bool) -> dict:
+    """The pupil found from what was typed, to confirm before anything is filed (with the
+    family-copy box as it was left)."""
     return _note_modal(
         "ssp_note_confirm",
         "File note",
@@ -204,6 +205,7 @@ def note_to_confirm(pupil: PupilMatch, kind: str, text: str) -> dict:
         pupil_line=f"File this on the plan of *{escape_mrkdwn(pupil.name)}* ({_where(pupil)})?",
         kind=kind,
         pieces=_pieces(text),
+        shared=shared,
     )
 
 
@@ -216,7 +218,11 @@ def not_one_pupil(query: str, matches: list[PupilMatch]) -> str:
     return f"{len(matches)} pupils match: {shown}{more}. Type more of the name, or the UPN."
 
 
-def _note_modal(callback_id, submit, meta, *, pupil_line, kind, pieces) -> dict:
+# Beside the note form's checkbox (Slack cuts an option's text at 75 characters).
+SHARE_NOTE = "Share with the family (it will appear in the family's copy of the plan)"
+
+
+def _note_modal(callback_id, submit, meta, *, pupil_line, kind, pieces, shared=False) -> dict:
     return render_json(
         "note_modal.json.j2",
         callback_id=callback_id,
@@ -226,6 +232,8 @@ def _note_modal(callback_id, submit, meta, *, pupil_line, kind, pieces) -> dict:
         kinds=NOTE_KINDS,
         kind=next((c for c in NOTE_KINDS if c[1] == kind), NOTE_KINDS[0]),
         pieces=pieces,
+        share_label=SHARE_NOTE,
+        shared=shared,
     )
 
 

@@ -269,12 +269,14 @@ def submit_note(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
     meta = meta_of(view)
     text = _note_text(values)
     kind = selected_value(values, "kind") or "note"
+    shared = _shared(values)
     errors = {} if text else {"text--0": "Write the note first."}
     if "pupil_id" in meta:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        _file_note(ack, runtime, viewer, as_int(meta["pupil_id"]), kind, text, "/ssp note")
+        pupil_id = as_int(meta["pupil_id"])
+        _file_note(ack, runtime, viewer, pupil_id, kind, text, shared, "/ssp note")
         return
     query = text_value(values, "pupil") or ""
     with runtime.unit_of_work() as session:
@@ -286,7 +288,8 @@ def submit_note(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    ack(response_action="update", view=present.note_to_confirm(matches[0], kind, text))
+    view = present.note_to_confirm(matches[0], kind, text, shared)
+    ack(response_action="update", view=view)
 
 
 def confirm_note(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
@@ -297,10 +300,12 @@ def confirm_note(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None
         return
     pupil_id = as_int(meta_of(view).get("pupil_id"))
     kind = selected_value(values, "kind") or "note"
-    _file_note(ack, runtime, viewer, pupil_id, kind, text, "message shortcut")
+    _file_note(ack, runtime, viewer, pupil_id, kind, text, _shared(values), "message shortcut")
 
 
-def _file_note(ack, runtime, viewer, pupil_id: int, kind: str, text: str, via: str) -> None:
+def _file_note(
+    ack, runtime, viewer, pupil_id: int, kind: str, text: str, shared: bool, via: str
+) -> None:
     if kind not in _NOTE_KINDS:  # not a choice the form offers: a hand-made request
         raise UserError(reviews.NOT_YOURS)
     with runtime.unit_of_work() as session:
@@ -310,6 +315,7 @@ def _file_note(ack, runtime, viewer, pupil_id: int, kind: str, text: str, via: s
             pupil_id=pupil_id,
             kind=TimelineKind(kind),
             text=text,
+            shared_with_family=shared,
             via=via,
             now=runtime.now(),
         )
@@ -398,6 +404,12 @@ def _note_text(values: dict) -> str:
         (b for b in values if b.startswith("text--")), key=lambda b: int(b.rsplit("--", 1)[1])
     )
     return join_long([element(values, b).get("value") for b in blocks]).strip()
+
+
+def _shared(values: dict) -> bool:
+    """The note form's "Share with the family" box: ticked only if its one option was chosen."""
+    chosen = element(values, "share").get("selected_options") or []
+    return any(isinstance(o, dict) and o.get("value") == "yes" for o in chosen)
 
 
 # --- /ssp subcommands answered here -----------------------------------------------------------

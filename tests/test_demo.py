@@ -188,6 +188,9 @@ def test_every_plan_has_content_to_show(db_url, session):
             assert target.start_date < target.end_date
         assert plan.provisions and all(p.target in current for p in plan.provisions)
         assert plan.people and plan.consents
+        for consent in plan.consents:  # names professionals outside the school: covers them
+            outside = re.search(r"\b(professionals|agencies)\b", consent.scope) is not None
+            assert consent.outside_school == outside, consent.scope
         assert plan.timeline and all(e.occurred_at.date() <= TODAY for e in plan.timeline)
         if plan.case_holder_id is not None:
             accepted = [a for a in plan.assignments if a.status.value == "accepted"]

@@ -89,6 +89,10 @@ from models import (
     TimelineKind,
 )
 
+# Words in a consent's scope (bot.demo.plan_text.CONSENT_SCOPES) that name people outside the
+# school: such a consent is recorded as covering professionals outside the school.
+OUTSIDE_THE_SCHOOL = ("professionals", "agencies")
+
 if TYPE_CHECKING:  # the builder imports this module, so its types are named for the checker only
     from bot.demo.school import Child, DemoSchool, Member, PlanSpec
 
@@ -515,10 +519,14 @@ class PlanWriter:
             relation = "Social worker (for the local authority)"
         else:
             given_by, relation = parent
+        scope = rng.choice(CONSENT_SCOPES)
         return SharingConsent(
             given_by=given_by,
             relationship_to_cyp=relation,
-            scope=_fill(rng.choice(CONSENT_SCOPES), fill),
+            scope=_fill(scope, fill),
+            # What the family agreed to, as `/ssp export --for agency` reads it: a scope that
+            # names professionals or agencies (the EP, the nurse's service) covers them.
+            outside_school=any(word in scope for word in OUTSIDE_THE_SCHOOL),
             storage_notes="Kept in the school's SEND records system; paper copies are shredded "
             "after the meeting.",
             given_on=given_on,

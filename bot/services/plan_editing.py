@@ -99,6 +99,13 @@ RINGS = (
     ("4", "Professionals and services"),
 )
 
+
+def _consent_summary(consent: SharingConsent) -> str:
+    """Who gave it and what it covers; a withdrawal first, where a clipped line still shows it."""
+    withdrawn = f" (withdrawn {consent.withdrawn_on:%-d %B %Y})" if consent.withdrawn_on else ""
+    return f"{consent.given_by}{withdrawn}: {consent.scope}"
+
+
 SECTIONS: dict[str, Section] = {
     s.key: s
     for s in (
@@ -375,7 +382,7 @@ SECTIONS: dict[str, Section] = {
             ),
             "consents",
             SharingConsent,
-            lambda c: f"{c.given_by}: {c.scope}",
+            _consent_summary,
         ),
     )
 }

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from bot.access import Viewer, held_pupil_ids, visible_pupils
 from bot.errors import UserError
 from bot.services import audit
-from models import Plan, PlanStatus, Pupil, TargetStatus
+from bot.services.plan_document import sharing_of
+from models import Plan, PlanStatus, Pupil, SharingConsent, TargetStatus
 
 UPN_SHAPE = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
 MAX_MATCHES = 25
@@ -42,12 +43,15 @@ class PupilMatch:
 class PlanSummary:
     """What `/ssp pupil` shows. `teacher_view` is the cut-down view for someone who only teaches
     the pupil: what they need to teach them (year and form, adjustments, targets, how to
-    support), not the record (birthday, SEN stage, needs, flags, MIS notes) nor the provision."""
+    support), not the record (birthday, SEN stage, needs, flags, MIS notes) nor the provision.
+    `consent_withdrawn` is a withdrawal of consent to share the plan, in force today: part of the
+    record, so never set in a teacher's view."""
 
     pupil: Pupil
     plan: Plan | None
     teacher_view: bool
     today: date
+    consent_withdrawn: SharingConsent | None = None
 
     @property
     def targets(self) -> list:
@@ -112,6 +116,7 @@ def plan_summary(
             selectinload(Plan.provisions),
             selectinload(Plan.linked_plans),
             selectinload(Plan.voice),
+            selectinload(Plan.consents),
         )
     )
     held = set(session.scalars(held_pupil_ids(viewer))) if not viewer.sees_whole_school else set()
@@ -128,7 +133,18 @@ def plan_summary(
         detail="teacher view of plan summary" if teacher_view else "plan summary",
     )
     session.flush()
-    return PlanSummary(pupil=pupil, plan=plan, teacher_view=teacher_view, today=today)
+    withdrawal = (
+        sharing_of(plan.consents, today).withdrawal
+        if plan is not None and not teacher_view
+        else None
+    )
+    return PlanSummary(
+        pupil=pupil,
+        plan=plan,
+        teacher_view=teacher_view,
+        today=today,
+        consent_withdrawn=withdrawal,
+    )
 
 
 def matching(query: str) -> ColumnElement[bool]:

@@ -496,8 +496,12 @@ def add_note(
     text: str,
     via: str,
     now: datetime,
+    shared_with_family: bool = False,
 ) -> str:
-    """Files an interim note on the pupil's open plan; returns the pupil's name."""
+    """Files an interim note on the pupil's open plan; returns the pupil's name.
+
+    The note is staff-only unless `shared_with_family`: then it is in the family's copy too.
+    """
     if kind not in NOTE_KINDS:
         raise ReviewRefused("Choose what kind of note this is.")
     if not text.strip():
@@ -509,8 +513,10 @@ def add_note(
         plan,
         now,
         via=via,
-        detail=f"{NOTE_KINDS[kind].lower()} added to the timeline",
+        detail=f"{NOTE_KINDS[kind].lower()} added to the timeline"
+        + (", shared with the family" if shared_with_family else ""),
         timeline=(kind, text.strip()),
+        shared_with_family=shared_with_family,
     )
     session.flush()
     return plan.pupil.known_as
@@ -574,6 +580,7 @@ def _log(
     detail: str,
     timeline: tuple[TimelineKind, str] | None = None,
     action: str = "update",
+    shared_with_family: bool = False,
 ) -> None:
     """The audit event, and the entry on the plan's timeline when there is one."""
     if timeline is not None:
@@ -585,6 +592,7 @@ def _log(
                 kind=kind,
                 summary=summary,
                 author_id=viewer.staff_id,
+                shared_with_family=shared_with_family,
             )
         )
     audit.record_by(session, viewer, action=action, via=via, now=now, plan=plan, detail=detail)
