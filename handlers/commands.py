@@ -125,20 +125,58 @@ _HELP = Subcommand(
     help=(Usage("`/ssp help` — this list"),),
 )
 
-TABLE: dict[str, Subcommand] = {
-    sub.name: sub
-    for sub in (
-        *pages.SUBCOMMANDS[:2],  # caseload, overdue
-        *monitoring.SUBCOMMANDS,
-        *team.SUBCOMMANDS,
-        *qa.SUBCOMMANDS,
-        *pages.SUBCOMMANDS[2:3],  # pupil
-        *plan_editor.SUBCOMMANDS,
-        *export.SUBCOMMANDS,
-        *reviews.SUBCOMMANDS,
-        *pages.SUBCOMMANDS[3:4],  # mine
-        *settings.SUBCOMMANDS,
-        *glossary.SUBCOMMANDS,
-        _HELP,
+# The order of `/ssp help`, by name: a module adding a subcommand must place it here, or the
+# import below fails, rather than its help being dropped or landing wherever a slice puts it.
+HELP_ORDER = (
+    "caseload",
+    "overdue",
+    "monitoring",
+    "feedback",
+    "team",
+    "priority",
+    "assign",
+    "qa",
+    "pupil",
+    "plan",
+    "export",
+    "review",
+    "note",
+    "mine",
+    "settings",
+    "glossary",
+    "help",
+)
+
+
+def _table(order: tuple[str, ...], *subcommands: Subcommand) -> dict[str, Subcommand]:
+    """The subcommands by name in `order`; refuses to start if a name is missing, extra, or
+    claimed twice."""
+    names = [sub.name for sub in subcommands]
+    twice = sorted(
+        {name for name in names if names.count(name) > 1}
+        | {name for name in order if order.count(name) > 1}
     )
-}
+    unplaced = sorted(set(names) - set(order))
+    unknown = sorted(set(order) - set(names))
+    if twice or unplaced or unknown:
+        raise RuntimeError(
+            f"/ssp table: named twice {twice}, missing from HELP_ORDER {unplaced}, "
+            f"in HELP_ORDER but no module answers it {unknown}"
+        )
+    by_name = {sub.name: sub for sub in subcommands}
+    return {name: by_name[name] for name in order}
+
+
+TABLE: dict[str, Subcommand] = _table(
+    HELP_ORDER,
+    *pages.SUBCOMMANDS,
+    *monitoring.SUBCOMMANDS,
+    *team.SUBCOMMANDS,
+    *qa.SUBCOMMANDS,
+    *plan_editor.SUBCOMMANDS,
+    *export.SUBCOMMANDS,
+    *reviews.SUBCOMMANDS,
+    *settings.SUBCOMMANDS,
+    *glossary.SUBCOMMANDS,
+    _HELP,
+)

@@ -13,14 +13,15 @@ Messages name the pupil (or their initials, as the school chose) and the ask, no
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.render import escape_mrkdwn, render_json, year_label
+from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import monitoring, prompts
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
-from models import Prompt, PromptKind, PupilDisplay, School
+from models import Impact, Prompt, PromptKind, PupilDisplay, School, StrategiesInPlace
 
 Context = dict[str, Any]
 Renderer = Callable[[Session, Prompt], Context | None]
@@ -174,17 +175,31 @@ def sendco_digest(session: Session, prompt: Prompt) -> Context | None:
     digest = prompts.sendco_digest(session, prompt)
     if digest is None:
         return None  # nothing to say this week: no message
+    escalated_by = ", ".join(f"{escape_mrkdwn(name)} ({n})" for name, n in digest.escalated_by)
+    feedback = digest.feedback
+    lines = [
+        f"*Reviews coming up* (in the next {digest.notice} school days): {digest.coming_up}",
+        f"*Overdue* (review date passed, no notes yet): {digest.overdue}",
+        f"*Escalated* ({digest.escalate_after}+ school days after the reminder): "
+        f"{digest.escalated}{f' — {escalated_by}' if escalated_by else ''}",
+    ]
+    if feedback.asked:
+        lines.append(
+            f"*Teachers' monitoring feedback:* {feedback.answered} of {feedback.asked} requests "
+            f"answered ({feedback.percent}%); {len(feedback.concerns)} concern(s), strategies "
+            f"not in place in {len(feedback.not_in_place)} (see `/ssp monitoring`)"
+        )
+    if digest.awaiting_qa:
+        lines.append(f"*Awaiting your quality assurance:* {digest.awaiting_qa}")
+    if digest.unreachable:
+        unreachable = ", ".join(escape_mrkdwn(name) for name in digest.unreachable)
+        lines.append(
+            f"*Messages that could not be delivered:* {len(digest.unreachable)} — to {unreachable}"
+        )
     return dict(
-        week_of=digest.week_of,
-        notice=digest.notice,
-        escalate_after=digest.escalate_after,
-        coming_up=digest.coming_up,
-        overdue=digest.overdue,
-        escalated=digest.escalated,
-        escalated_by=[f"{escape_mrkdwn(name)} ({n})" for name, n in digest.escalated_by],
-        awaiting_qa=digest.awaiting_qa,
-        unreachable=[escape_mrkdwn(name) for name in digest.unreachable],
-        feedback=digest.feedback,
+        fallback=f"Your weekly SSP digest: {digest.overdue} overdue, {digest.escalated} escalated",
+        title=f"SSP week of {uk_date(digest.week_of)}",
+        summary="\n".join(lines),
     )
 
 
@@ -211,7 +226,12 @@ def monitoring_request(session: Session, prompt: Prompt) -> Context | None:
 
 
 def _pupil(pupil: MessagePupil) -> str:
-    return f"{escape_mrkdwn(pupil.name)} ({year_label(pupil.year_group)})"
+    return _named(pupil.name, pupil.year_group)
+
+
+def _named(name: str, year_group: int) -> str:
+    """ "Ava Stone (Year 8)", escaped for mrkdwn."""
+    return f"{escape_mrkdwn(name)} ({year_label(year_group)})"
 
 
 def _notice(handover: Handover | None, wording: str) -> Context | None:
@@ -234,11 +254,12 @@ def _assignment(ask: AssignmentAsk | None, *, reminder: bool) -> Context | None:
             f"Please draft the plan with the pupil and their family by "
             f"{ask.draft_by:%-d %B %Y}, then send it for quality assurance."
         )
+    pupil = _pupil(ask.pupil)
+    assigned_by = escape_mrkdwn(ask.assigned_by or "The SENDCo")
     return dict(
-        reminder=reminder,
-        assigned_by=ask.assigned_by or "The SENDCo",
-        pupil=_pupil(ask.pupil),
-        expected=expected,
+        fallback=f"{'Reminder: ' if reminder else ''}please be case holder for {pupil}",
+        ask=f"{'*Reminder:* ' if reminder else ''}{assigned_by} has asked you to be the case "
+        f"holder for the SEN Support Plan of *{pupil}*. {expected}",
         assignment_id=ask.assignment_id,
         pupil_id=ask.pupil.id,
     )
@@ -295,12 +316,52 @@ def _monitoring(
     else:
         intro = "*All answered, thank you.* You can change an answer until the review."
         fallback = "Monitoring: all answered"
+    initials = school.pupil_display == PupilDisplay.INITIALS
+    limit = monitoring.DIGEST_ROWS
     return dict(
-        rows=rows,
-        total=total,
-        limit=monitoring.DIGEST_ROWS,
-        initials=school.pupil_display == PupilDisplay.INITIALS,
+        rows=[_request_line(r, initials) for r in rows[:limit]],
+        more=f"…and {total - limit} more: they appear here as you answer these."
+        if total > limit
+        else None,
         intro=intro,
         fallback=fallback,
         notice=notice,
+    )
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """One of a teacher's monitoring requests, worded for monitoring_message.json.j2."""
+
+    request_id: int
+    block_id: str
+    who: str
+    """The pupil (name or initials, as the school chose), bold, and "answered" if so."""
+    answered: bool
+    strategies: str
+    """The placeholders say whether that question is answered, never what the answer was."""
+    impact: str
+    strategy_options: list[tuple[str, str]]
+    """(label, value): the value carries the request, so the answer needs no other state."""
+    impact_options: list[tuple[str, str]]
+
+
+def _request_line(row: monitoring.RequestRow, initials: bool) -> RequestLine:
+    who = _named(row.initials if initials else row.pupil_name, row.year_group)
+    if row.group:
+        who += f" · {escape_mrkdwn(row.group)}"
+    return RequestLine(
+        request_id=row.request_id,
+        block_id=f"request:{row.request_id}",
+        who=f"*{who}* · answered :white_check_mark:" if row.answered else f"*{who}*",
+        answered=row.answered,
+        strategies="Strategies in place: answered"
+        if row.strategies_answered
+        else "Strategies in place?",
+        impact="Impact: answered" if row.impact_answered else "Impact?",
+        strategy_options=[
+            (f"Strategies in place: {s.label}", f"{row.request_id}:{s.value}")
+            for s in StrategiesInPlace
+        ],
+        impact_options=[(f"Impact: {i.label}", f"{row.request_id}:{i.value}") for i in Impact],
     )

@@ -32,7 +32,7 @@ from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
 from handlers.context import Ask, Runtime, Subcommand, Usage
-from handlers.presenters import consent_withdrawn
+from handlers.presenters import consent_withdrawn, pupil_flags
 from handlers.toolkit import (
     PupilButton,
     UsageError,
@@ -365,17 +365,7 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
 
 def _about(pupil) -> str:
     """Year, form, birthday, SEN stage and what else staff should keep in mind, on one line."""
-    flags = [
-        label
-        for label, on in (
-            ("EAL", pupil.eal),
-            ("pupil premium", pupil.pupil_premium),
-            ("child in care", pupil.child_in_care),
-            ("young carer", pupil.young_carer),
-            ("medical need", pupil.medical_need),
-        )
-        if on
-    ]
+    flags = pupil_flags(pupil, capitalised=False)
     year = year_label(pupil.year_group)
     if not pupil.taught_in_year_group:
         year += " (not taught in year group)"

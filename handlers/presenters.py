@@ -268,19 +268,26 @@ def _who(pupil) -> str:
         born += f" · primary need: {pupil.primary_need.label}"
     if pupil.secondary_need:
         born += f" · secondary: {pupil.secondary_need.label}"
-    flags = " · ".join(
+    flags = " · ".join(pupil_flags(pupil, capitalised=True))
+    other = f"Other: {escape_mrkdwn(pupil.other_information)}" if pupil.other_information else None
+    return "\n".join(line for line in (first, born, flags, other) if line)
+
+
+def pupil_flags(pupil, *, capitalised: bool) -> list[str]:
+    """What else staff should keep in mind about the pupil, in one order everywhere: capitalised
+    to stand on a line of its own, lowercase inside a sentence."""
+    flags = [
         label
         for label, flagged in (
             ("EAL", pupil.eal),
-            ("Pupil premium", pupil.pupil_premium),
-            ("Child in care", pupil.child_in_care),
-            ("Young carer", pupil.young_carer),
-            ("Medical need", pupil.medical_need),
+            ("pupil premium", pupil.pupil_premium),
+            ("child in care", pupil.child_in_care),
+            ("young carer", pupil.young_carer),
+            ("medical need", pupil.medical_need),
         )
         if flagged
-    )
-    other = f"Other: {escape_mrkdwn(pupil.other_information)}" if pupil.other_information else None
-    return "\n".join(line for line in (first, born, flags, other) if line)
+    ]
+    return [flag[:1].upper() + flag[1:] for flag in flags] if capitalised else flags
 
 
 def consent_withdrawn(withdrawal) -> str:
