@@ -19,6 +19,11 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///sspbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_M365_AUTHORITY_URL = "https://login.microsoftonline.com"
+DEFAULT_M365_GRAPH_URL = "https://graph.microsoft.com"
+# Plain http is allowed only to a stand-in on this machine: a token must never cross a network
+# in the clear.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
 # Where a school's IT lead finds each value; shown when one is missing or wrong.
 WHERE_TO_GET = {
@@ -61,6 +66,16 @@ WHERE_TO_GET = {
         "the time of day, HH:MM in the school's time zone, at which `sspbot serve` syncs the "
         "roster from Microsoft 365 each night, e.g. 02:30; unset: no nightly sync"
     ),
+    "M365_AUTHORITY_URL": (
+        "Microsoft's sign-in host without the tenant, e.g. https://login.microsoftonline.com "
+        "(default), https://login.microsoftonline.us (US Government) or "
+        "https://login.chinacloudapi.cn (China, 21Vianet)"
+    ),
+    "M365_GRAPH_URL": (
+        "Microsoft Graph's root without the version, e.g. https://graph.microsoft.com "
+        "(default), https://graph.microsoft.us (US Government) or "
+        "https://microsoftgraph.chinacloudapi.cn (China, 21Vianet)"
+    ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
 }
@@ -89,6 +104,8 @@ class Settings:
     m365_certificate_thumbprint: str | None = None
     m365_school: str | None = None
     m365_sync_at: time | None = None
+    m365_authority_url: str = DEFAULT_M365_AUTHORITY_URL
+    m365_graph_url: str = DEFAULT_M365_GRAPH_URL
     scheduler: bool = True
     log_level: str = "INFO"
 
@@ -120,6 +137,10 @@ class Settings:
             m365_certificate_thumbprint=get("M365_CERTIFICATE_THUMBPRINT"),
             m365_school=get("M365_SCHOOL"),
             m365_sync_at=_time_of_day("M365_SYNC_AT", get("M365_SYNC_AT")),
+            m365_authority_url=_m365_authority_url(
+                get("M365_AUTHORITY_URL") or DEFAULT_M365_AUTHORITY_URL
+            ),
+            m365_graph_url=_m365_graph_url(get("M365_GRAPH_URL") or DEFAULT_M365_GRAPH_URL),
             scheduler=_on_off("SSPBOT_SCHEDULER", get("SSPBOT_SCHEDULER") or "on"),
             log_level=_log_level(get("SSPBOT_LOG_LEVEL") or "INFO"),
         )
@@ -200,6 +221,49 @@ def _slack_api_url(raw: str) -> str:
         )
     # slack_sdk joins method names onto base_url, so the trailing slash matters.
     return raw if raw.endswith("/") else raw + "/"
+
+
+def _endpoint_url(name: str, raw: str, *, http_allowed: bool) -> str:
+    """An https (or, when allowed, a local http) URL with no query, fragment or user:password,
+    without its trailing slash: the sync appends paths to it."""
+    parts = urlsplit(raw)
+    local = http_allowed and parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+    if (
+        not (parts.scheme == "https" or local)
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        allowed = (
+            "https:// (http:// only to localhost or 127.0.0.1)"
+            if http_allowed
+            else "https:// (msal signs in only over https, even to a local stand-in)"
+        )
+        raise ConfigError(
+            f"{name} {raw!r} must start with {allowed}, with no query or user:password: "
+            f"it should be {WHERE_TO_GET[name]}."
+        )
+    try:
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise ConfigError(f"{name} {raw!r} has a port that is not a number.") from None
+    return raw.rstrip("/")
+
+
+def _m365_authority_url(raw: str) -> str:
+    return _endpoint_url("M365_AUTHORITY_URL", raw, http_allowed=False)
+
+
+def _m365_graph_url(raw: str) -> str:
+    url = _endpoint_url("M365_GRAPH_URL", raw, http_allowed=True)
+    # The sync adds the version itself; given twice, every Graph request would be a 404.
+    if url.rsplit("/", 1)[-1].lower() in {"v1.0", "beta"}:
+        raise ConfigError(
+            f"M365_GRAPH_URL {raw!r} must not end with the API version: it should be "
+            f"{WHERE_TO_GET['M365_GRAPH_URL']}."
+        )
+    return url
 
 
 def _port(raw: str) -> int:

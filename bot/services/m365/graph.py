@@ -18,11 +18,14 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bot.config import DEFAULT_M365_GRAPH_URL
 from bot.services.m365.errors import M365Error, first_line
 
 log = logging.getLogger(__name__)
 
-GRAPH_URL = "https://graph.microsoft.com/v1.0"
+GRAPH_VERSION = "v1.0"
+# Graph's global service; M365_GRAPH_URL names another (a national cloud, a local stand-in).
+GRAPH_URL = f"{DEFAULT_M365_GRAPH_URL}/{GRAPH_VERSION}"
 # The least Graph is asked for: the fields the mapping reads, nothing else about anyone.
 USER_SELECT = "id,primaryRole,accountEnabled,mail,givenName,surname,student"
 STUDENT_FIELDS = ("externalId", "studentNumber", "birthDate", "grade")
@@ -36,13 +39,16 @@ class Graph:
     """GETs from Microsoft Graph with an app token: paging, throttling and errors.
 
     429, 503 and 504 are waited out as `Retry-After` asks (or with a growing pause when it does
-    not say), up to `attempts` tries. `sleep` is injectable so tests do not wait.
+    not say), up to `attempts` tries. `sleep` is injectable so tests do not wait. `base_url` is
+    the Graph root with its version (GRAPH_URL, or M365_GRAPH_URL's); the token is sent only
+    there.
     """
 
     def __init__(
         self,
         token: Callable[[], str],
         *,
+        base_url: str = GRAPH_URL,
         http: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = 6,
@@ -50,6 +56,7 @@ class Graph:
         timeout: float = 60,
     ) -> None:
         self._token = token
+        self.base_url = base_url.rstrip("/")
         self._http = http or requests.Session()
         self._sleep = sleep
         self.attempts = attempts
@@ -59,7 +66,7 @@ class Graph:
 
     def get(self, url: str, what: str) -> dict[str, Any]:
         """The JSON body of a GET. Raises M365Error (or _DeltaExpired) saying what failed."""
-        _check_graph_url(url)
+        self._check_url(url)
         for attempt in range(1, self.attempts + 1):
             token = self._token()
             try:
@@ -112,6 +119,23 @@ class Graph:
             seen.add(next_link)
             url = next_link
 
+    def _check_url(self, url: str) -> None:
+        # The bearer token goes only to this Graph, whatever a nextLink or a stored link says.
+        if not self.sends_to(url):
+            raise M365Error("Microsoft Graph sent a link to somewhere other than Graph; stopped.")
+
+    def sends_to(self, url: str) -> bool:
+        """Whether `url` is on this Graph: the same scheme, host and port."""
+        mine, theirs = urlsplit(self.base_url), urlsplit(url)
+        try:
+            return (mine.scheme, mine.hostname, mine.port) == (
+                theirs.scheme,
+                theirs.hostname,
+                theirs.port,
+            )
+        except ValueError:  # a port that is not a number
+            return False
+
     def _failure(self, response: requests.Response, what: str) -> Exception:
         status = response.status_code
         code, message = _graph_error(response)
@@ -139,13 +163,6 @@ class Graph:
         return M365Error(
             f"Microsoft Graph failed while reading {what} ({said}); nothing was changed."
         )
-
-
-def _check_graph_url(url: str) -> None:
-    # The bearer token goes only to Graph, whatever a nextLink or a stored link says.
-    parts = urlsplit(url)
-    if parts.scheme != "https" or parts.hostname != urlsplit(GRAPH_URL).hostname:
-        raise M365Error("Microsoft Graph sent a link to somewhere other than Graph; stopped.")
 
 
 def _retry_after(response: requests.Response, default: float) -> float:
@@ -201,7 +218,7 @@ def read_roster(graph: Graph, state: dict[str, Any] | None, tenant_id: str) -> G
     """Reads the roster: only the changes since `state` when Graph still has its delta links,
     else everything (first sync, another tenant, or Graph forgot the links)."""
     why = None
-    if _usable(state, tenant_id):
+    if _usable(state, tenant_id, graph):
         try:
             roster = _read_changes(graph, state)
             roster.requests = graph.requests
@@ -219,23 +236,26 @@ def read_roster(graph: Graph, state: dict[str, Any] | None, tenant_id: str) -> G
     return roster
 
 
-def _usable(state: dict[str, Any] | None, tenant_id: str) -> bool:
+def _usable(state: dict[str, Any] | None, tenant_id: str, graph: Graph) -> bool:
     return bool(
         state
         and state.get("version") == STATE_VERSION
         and state.get("tenant_id") == tenant_id
         and state.get("users_delta")
         and state.get("classes_delta")
+        # Links from another Graph (M365_GRAPH_URL changed) would be refused: read everything.
+        and graph.sends_to(state["users_delta"])
+        and graph.sends_to(state["classes_delta"])
     )
 
 
 def _read_everything(graph: Graph) -> GraphRoster:
     # A delta query with no token is a full read that ends with a delta link for next time.
     users, users_delta = graph.pages(
-        f"{GRAPH_URL}/education/users/delta?$select={USER_SELECT}", "the education users"
+        f"{graph.base_url}/education/users/delta?$select={USER_SELECT}", "the education users"
     )
     classes, classes_delta = graph.pages(
-        f"{GRAPH_URL}/education/classes/delta", "the education classes"
+        f"{graph.base_url}/education/classes/delta", "the education classes"
     )
     user_state = {u["id"]: _kept_user(u) for u in users if "@removed" not in u and "id" in u}
     class_state = {c["id"]: _kept_class(c) for c in classes if "@removed" not in c and "id" in c}
@@ -268,7 +288,7 @@ def _read_changes(graph: Graph, state: dict[str, Any]) -> GraphRoster:
         class_state[group["id"]] = {**old, **_kept_class(group)}
         changed.append(group["id"])
     # Graph's class delta leaves out deleted classes: a list of ids finds them.
-    listed, _ = graph.pages(f"{GRAPH_URL}/education/classes?$select=id", "the list of classes")
+    listed, _ = graph.pages(f"{graph.base_url}/education/classes?$select=id", "the list of classes")
     current = {group["id"] for group in listed if "id" in group}
     if current - class_state.keys():
         # A class the delta never mentioned: the saved state is not to be trusted.
@@ -285,7 +305,7 @@ def _read_membership(graph: Graph, class_id: str, kept: dict[str, Any]) -> None:
         kept["teachers"], kept["members"] = [], []  # not the timetable: never read
         return
     name = kept.get("classCode") or kept.get("displayName") or class_id
-    base = f"{GRAPH_URL}/education/classes/{class_id}"
+    base = f"{graph.base_url}/education/classes/{class_id}"
     teachers, _ = graph.pages(f"{base}/teachers?$select=id", f"the teachers of class {name}")
     members, _ = graph.pages(f"{base}/members?$select=id", f"the members of class {name}")
     kept["teachers"] = sorted({t["id"] for t in teachers if "id" in t})

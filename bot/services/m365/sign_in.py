@@ -8,16 +8,15 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import msal
 import requests
 
-from bot.config import ConfigError, Settings
+from bot.config import DEFAULT_M365_AUTHORITY_URL, DEFAULT_M365_GRAPH_URL, ConfigError, Settings
 from bot.services.m365.errors import M365Error, first_line
 
-LOGIN_URL = "https://login.microsoftonline.com"
-SCOPES = ["https://graph.microsoft.com/.default"]
 # Which setting an Entra sign-in error (AADSTS code) is about.
 SETTING_FOR_AADSTS = {
     7000215: "M365_CLIENT_SECRET",  # invalid client secret
@@ -42,6 +41,8 @@ class Credentials:
     secret: str | None = field(default=None, repr=False)
     certificate_path: str | None = None
     thumbprint: str | None = None
+    # The sign-in host (M365_AUTHORITY_URL): the tenant id is appended to it.
+    authority_url: str = DEFAULT_M365_AUTHORITY_URL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Credentials:
@@ -61,6 +62,7 @@ class Credentials:
             secret=None if settings.m365_certificate_path else settings.m365_client_secret,
             certificate_path=settings.m365_certificate_path,
             thumbprint=settings.m365_certificate_thumbprint,
+            authority_url=settings.m365_authority_url,
         )
 
     @property
@@ -78,6 +80,7 @@ class Credentials:
                 self.secret or "",
                 self.certificate_path or "",
                 self.thumbprint or "",
+                self.authority_url,
             ]
         )
         return hashlib.sha256(material.encode()).hexdigest()
@@ -95,22 +98,32 @@ def forget_sign_ins() -> None:
         _apps.clear()
 
 
+def graph_scope(graph_url: str) -> str:
+    """The app-only scope for the Graph at `graph_url` (its root, no version): a token is
+    issued for one Graph, so a national cloud's Graph needs its own."""
+    return f"{graph_url.rstrip('/')}/.default"
+
+
 class TokenSource:
     """App-only access tokens for Microsoft Graph, from msal's cache while they last."""
 
-    def __init__(self, credentials: Credentials, *, timeout: float = 30) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        graph_url: str = DEFAULT_M365_GRAPH_URL,
+        timeout: float = 30,
+    ) -> None:
         self.credentials = credentials
+        self.scopes = [graph_scope(graph_url)]
         self.timeout = timeout
 
     def __call__(self) -> str:
         app = self._app()
         try:
-            result = app.acquire_token_for_client(scopes=SCOPES)
+            result = app.acquire_token_for_client(scopes=self.scopes)
         except requests.RequestException as error:
-            raise M365Error(
-                "Could not reach Microsoft's sign-in service (login.microsoftonline.com): "
-                f"{type(error).__name__}. Check the network and try again."
-            ) from None
+            raise M365Error(_unreachable(self.credentials, error)) from None
         except (ValueError, TypeError, jwt.PyJWTError) as error:  # a key that cannot sign
             raise M365Error(
                 f"M365_CERTIFICATE_PATH: the key in {self.credentials.certificate_path} cannot "
@@ -149,27 +162,39 @@ class TokenSource:
             return msal.ConfidentialClientApplication(
                 creds.client_id,
                 client_credential=credential,
-                authority=f"{LOGIN_URL}/{creds.tenant_id}",
+                authority=f"{creds.authority_url}/{creds.tenant_id}",
                 timeout=self.timeout,
                 # Only the tenant's own sign-in endpoint: no lookup of other clouds' aliases.
                 instance_discovery=False,
             )
         except requests.RequestException as error:
-            raise M365Error(
-                "Could not reach Microsoft's sign-in service (login.microsoftonline.com): "
-                f"{type(error).__name__}. Check the network and try again."
-            ) from None
+            raise M365Error(_unreachable(self.credentials, error)) from None
         except ValueError as error:
             if "thumbprint" in str(error).lower() or "private_key" in str(error).lower():
                 raise M365Error(
                     "M365_CERTIFICATE_PATH / M365_CERTIFICATE_THUMBPRINT: msal cannot use this "
                     f"certificate ({first_line(str(error))})."
                 ) from None
-            # msal looks the tenant up first; an unknown tenant fails here.
+            # msal looks the tenant up first; an unknown tenant fails here. A tenant lives in
+            # one cloud only, so a national cloud's tenant is unknown at the global host.
+            cloud = (
+                ""
+                if creds.authority_url == DEFAULT_M365_AUTHORITY_URL
+                else f" at {urlsplit(creds.authority_url).netloc} (M365_AUTHORITY_URL)"
+            )
             raise M365Error(
-                f"M365_TENANT_ID {creds.tenant_id!r} is not a tenant Microsoft knows: it should "
-                "be the Directory (tenant) ID on your Entra app registration's Overview page."
+                f"M365_TENANT_ID {creds.tenant_id!r} is not a tenant Microsoft knows{cloud}: it "
+                "should be the Directory (tenant) ID on your Entra app registration's Overview "
+                "page."
             ) from None
+
+
+def _unreachable(credentials: Credentials, error: Exception) -> str:
+    host = urlsplit(credentials.authority_url).netloc
+    return (
+        f"Could not reach Microsoft's sign-in service ({host}): {type(error).__name__}. "
+        "Check the network (and M365_AUTHORITY_URL) and try again."
+    )
 
 
 def _check_private_key(path: str, pem: str) -> None:

@@ -33,7 +33,7 @@ from bot import db
 from bot.config import ConfigError, Settings
 from bot.errors import UserError
 from bot.services.m365.errors import SyncRejected, first_line
-from bot.services.m365.graph import Graph, GraphRoster, read_roster
+from bot.services.m365.graph import GRAPH_VERSION, Graph, GraphRoster, read_roster
 from bot.services.m365.mapping import MappedRoster, map_roster
 from bot.services.m365.sign_in import Credentials, TokenSource
 from bot.services.roster import (
@@ -180,7 +180,11 @@ def sync_m365(
         today = school.local_date(now)
     try:
         credentials = Credentials.from_settings(settings)
-        graph = graph or Graph(TokenSource(credentials), sleep=sleep)
+        graph = graph or Graph(
+            TokenSource(credentials, graph_url=settings.m365_graph_url),
+            base_url=f"{settings.m365_graph_url}/{GRAPH_VERSION}",
+            sleep=sleep,
+        )
         roster = read_roster(graph, state, credentials.tenant_id)
         sample: list[str] = []
         with sessions() as session:
