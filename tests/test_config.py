@@ -87,3 +87,66 @@ def test_sspbot_config_hides_credentials_inside_any_url(run_cli):
     assert result.code == 0, result
     assert "s3cr3t-pw" not in result.out and "xoxb-secret-token" not in result.out
     assert "SLACK_API_URL" in result.out and "proxyuser:***@slack-proxy.example.org" in result.out
+
+
+def test_microsoft_365_endpoints_default_to_microsofts_global_service(run_cli):
+    settings = Settings.from_env({}, env_file=None)
+    assert settings.m365_authority_url == "https://login.microsoftonline.com"
+    assert settings.m365_graph_url == "https://graph.microsoft.com"
+
+    result = run_cli("config")
+    assert result.code == 0, result
+    assert "M365_AUTHORITY_URL" in result.out and "https://login.microsoftonline.com" in result.out
+    assert "M365_GRAPH_URL" in result.out and "https://graph.microsoft.com" in result.out
+
+
+@pytest.mark.parametrize(
+    ("authority", "graph"),
+    [
+        ("https://login.microsoftonline.us/", "https://graph.microsoft.us/"),
+        ("https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+        ("https://localhost:8443", "http://127.0.0.1:8765"),
+        ("https://127.0.0.1:8443/entra", "http://localhost:8765/graph"),
+    ],
+)
+def test_microsoft_365_endpoints_for_national_clouds_and_local_stand_ins(run_cli, authority, graph):
+    settings = Settings.from_env(
+        {"M365_AUTHORITY_URL": authority, "M365_GRAPH_URL": graph}, env_file=None
+    )
+    # The sync appends the tenant and the API version: no trailing slash to double.
+    assert settings.m365_authority_url == authority.rstrip("/")
+    assert settings.m365_graph_url == graph.rstrip("/")
+
+    result = run_cli("config", env={"M365_AUTHORITY_URL": authority, "M365_GRAPH_URL": graph})
+    assert result.code == 0, result
+    assert authority.rstrip("/") in result.out and graph.rstrip("/") in result.out
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("M365_GRAPH_URL", "graph.microsoft.us", "must start with https://"),
+        ("M365_GRAPH_URL", "http://graph.microsoft.us", "http:// only to localhost or 127.0.0.1"),
+        ("M365_GRAPH_URL", "http://10.0.0.5:8765", "http:// only to localhost or 127.0.0.1"),
+        ("M365_GRAPH_URL", "ftp://localhost", "must start with https://"),
+        ("M365_GRAPH_URL", "https://graph.microsoft.us/v1.0", "must not end with the API version"),
+        (
+            "M365_GRAPH_URL",
+            "https://graph.microsoft.com/beta/",
+            "must not end with the API version",
+        ),
+        ("M365_GRAPH_URL", "https://u:pw@graph.example", "no query or user:password"),
+        ("M365_GRAPH_URL", "https://graph.example?x=1", "no query or user:password"),
+        ("M365_GRAPH_URL", "https://graph.example:port", "port that is not a number"),
+        ("M365_AUTHORITY_URL", "login.microsoftonline.us", "must start with https://"),
+        ("M365_AUTHORITY_URL", "http://localhost:8443", "msal signs in only over https"),
+        ("M365_AUTHORITY_URL", "https://", "must start with https://"),
+    ],
+)
+def test_a_bad_microsoft_365_endpoint_is_one_line_naming_it(name, value, expected):
+    with pytest.raises(ConfigError) as bad:
+        Settings.from_env({name: value}, env_file=None)
+    message = str(bad.value)
+    assert message.startswith(f"{name} ")
+    assert expected in message
+    assert "\n" not in message

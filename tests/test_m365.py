@@ -71,20 +71,20 @@ def upn(serial: int) -> str:
     return upn_check_letter(tail) + tail
 
 
-def users_delta(token: str) -> str:
-    return f"{GRAPH_URL}/education/users/delta?$deltatoken={token}"
+def users_delta(token: str, base: str = GRAPH_URL) -> str:
+    return f"{base}/education/users/delta?$deltatoken={token}"
 
 
-def classes_delta(token: str) -> str:
-    return f"{GRAPH_URL}/education/classes/delta?$deltatoken={token}"
+def classes_delta(token: str, base: str = GRAPH_URL) -> str:
+    return f"{base}/education/classes/delta?$deltatoken={token}"
 
 
-def teachers_url(class_id: str) -> str:
-    return f"{GRAPH_URL}/education/classes/{class_id}/teachers?$select=id"
+def teachers_url(class_id: str, base: str = GRAPH_URL) -> str:
+    return f"{base}/education/classes/{class_id}/teachers?$select=id"
 
 
-def members_url(class_id: str) -> str:
-    return f"{GRAPH_URL}/education/classes/{class_id}/members?$select=id"
+def members_url(class_id: str, base: str = GRAPH_URL) -> str:
+    return f"{base}/education/classes/{class_id}/members?$select=id"
 
 
 # --- Graph's documented shapes ---
@@ -254,42 +254,54 @@ def token_ok(graph, token="eyJ0eXAiOiJKV1QiLCJzeW50aGV0aWMiOnRydWV9.synthetic.to
 
 
 def serve_everything(
-    graph, users=USERS, classes=CLASSES, membership=MEMBERSHIP, users_token="U1", classes_token="C1"
+    graph,
+    users=USERS,
+    classes=CLASSES,
+    membership=MEMBERSHIP,
+    users_token="U1",
+    classes_token="C1",
+    base=GRAPH_URL,
 ):
     """A full read: users and classes by delta query with no token, then each class's lists."""
     graph.add(
         responses.GET,
-        USERS_FULL,
-        json=page("educationUser", users, delta_link=users_delta(users_token)),
+        f"{base}/education/users/delta?$select={USER_SELECT}",
+        json=page("educationUser", users, delta_link=users_delta(users_token, base)),
     )
     graph.add(
         responses.GET,
-        CLASSES_FULL,
-        json=page("educationClass", classes, delta_link=classes_delta(classes_token)),
+        f"{base}/education/classes/delta",
+        json=page("educationClass", classes, delta_link=classes_delta(classes_token, base)),
         match=[matchers.query_param_matcher({})],
     )
     for class_id, (teachers, members) in membership.items():
-        graph.add(responses.GET, teachers_url(class_id), json=members_page(teachers))
-        graph.add(responses.GET, members_url(class_id), json=members_page(members))
+        graph.add(responses.GET, teachers_url(class_id, base), json=members_page(teachers))
+        graph.add(responses.GET, members_url(class_id, base), json=members_page(members))
 
 
-def serve_changes(graph, users=(), classes=(), class_ids=None, membership=None, old=("U1", "C1")):
+def serve_changes(
+    graph, users=(), classes=(), class_ids=None, membership=None, old=("U1", "C1"), base=GRAPH_URL
+):
     """A delta read: the changes since the last delta links, and the list of class ids."""
     graph.add(
         responses.GET,
-        users_delta(old[0]),
-        json=page("educationUser", list(users), delta_link=users_delta(old[0] + "+")),
+        users_delta(old[0], base),
+        json=page("educationUser", list(users), delta_link=users_delta(old[0] + "+", base)),
     )
     graph.add(
         responses.GET,
-        classes_delta(old[1]),
-        json=page("educationClass", list(classes), delta_link=classes_delta(old[1] + "+")),
+        classes_delta(old[1], base),
+        json=page("educationClass", list(classes), delta_link=classes_delta(old[1] + "+", base)),
     )
     ids = class_ids if class_ids is not None else [c["id"] for c in CLASSES]
-    graph.add(responses.GET, CLASS_IDS, json=page("educationClass", [{"id": i} for i in ids]))
+    graph.add(
+        responses.GET,
+        f"{base}/education/classes?$select=id",
+        json=page("educationClass", [{"id": i} for i in ids]),
+    )
     for class_id, (teachers, members) in (membership or {}).items():
-        graph.add(responses.GET, teachers_url(class_id), json=members_page(teachers))
-        graph.add(responses.GET, members_url(class_id), json=members_page(members))
+        graph.add(responses.GET, teachers_url(class_id, base), json=members_page(teachers))
+        graph.add(responses.GET, members_url(class_id, base), json=members_page(members))
 
 
 def settings_for(db_url: str, **extra: str) -> Settings:
@@ -1118,6 +1130,192 @@ def test_the_command_syncs_and_a_dry_run_says_so(graph, run_cli, sessions, schoo
     assert done.code == 0, done
     assert done.out.startswith("Synced Oakfield Academy from Microsoft 365 (read everything")
     assert len(roster(sessions)[1]) == 3
+
+
+# --- another cloud, or a local Graph stand-in (M365_AUTHORITY_URL, M365_GRAPH_URL) ---
+
+US_LOGIN_HOST = "https://login.microsoftonline.us"
+US_GRAPH_HOST = "https://graph.microsoft.us"
+STAND_IN_GRAPH_HOST = "http://127.0.0.1:8765"
+
+
+CLOUD_TOKEN = "eyJ0eXAiOiJKV1QiLCJjbG91ZCI6dHJ1ZX0.synthetic.token"
+
+
+def sign_in_at(mocked, host: str, token=CLOUD_TOKEN):
+    """Entra at `host`: the tenant's OpenID configuration (which msal reads first) naming a
+    token endpoint there, and that endpoint. Returns the token endpoint."""
+    login = f"{host}/{TENANT}"
+    token_url = f"{login}/oauth2/v2.0/token"
+    mocked.add(
+        responses.GET,
+        f"{login}/v2.0/.well-known/openid-configuration",
+        json={
+            "token_endpoint": token_url,
+            "authorization_endpoint": f"{login}/oauth2/v2.0/authorize",
+            "issuer": f"{login}/v2.0",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+            "cloud_instance_name": host.removeprefix("https://login."),
+        },
+    )
+    mocked.add(
+        responses.POST,
+        token_url,
+        json={"token_type": "Bearer", "expires_in": 3599, "access_token": token},
+    )
+    return token_url
+
+
+@pytest.mark.parametrize(
+    ("login_host", "graph_host"),
+    [(US_LOGIN_HOST, US_GRAPH_HOST), ("https://login.stand-in.test", STAND_IN_GRAPH_HOST)],
+    ids=["us-government", "local-stand-in"],
+)
+def test_a_sync_signs_in_and_reads_graph_where_the_settings_say(
+    sessions, db_url, school, login_host, graph_host
+):
+    base = f"{graph_host}/v1.0"
+    hosts = {"M365_AUTHORITY_URL": login_host, "M365_GRAPH_URL": graph_host + "/"}
+    # Only the configured hosts are mocked: a request to Microsoft's global service fails.
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mocked:
+        token_url = sign_in_at(mocked, login_host)
+        serve_everything(mocked, base=base)
+        first = sync(sessions, db_url, **hosts)
+        serve_changes(mocked, base=base, users=[staff_user("u-dan", "Dan", "New", "d@oak.example")])
+        second = sync(sessions, db_url, **hosts)
+        calls = [call.request for call in mocked.calls]
+
+    assert first.full and not second.full  # the delta links, on that Graph, were followed
+    staff, pupils, classes = roster(sessions)
+    assert set(staff) == {
+        "a.teacher@oakfield.example",
+        "b.sendco@oakfield.example",
+        "c.assistant@oakfield.example",
+        "d@oak.example",
+    }
+    assert len(pupils) == 3 and set(classes) == {"7X/Ma1", "8Y/En1"}
+    assert school_row(sessions).m365_sync_state["users_delta"] == users_delta("U1+", base)
+    assert all(r.url.startswith((login_host + "/", base + "/")) for r in calls), calls
+    # The token is for that Graph: its scope follows M365_GRAPH_URL.
+    (token_request,) = [r for r in calls if r.url == token_url]
+    assert f"scope={graph_host}/.default" in requests.utils.unquote(token_request.body)
+    graph_requests = [r for r in calls if r.url.startswith(base)]
+    assert graph_requests
+    assert all(r.headers["Authorization"] == f"Bearer {CLOUD_TOKEN}" for r in graph_requests)
+
+
+def test_pages_are_followed_on_the_configured_graph(sessions, db_url, school):
+    base = f"{STAND_IN_GRAPH_HOST}/v1.0"
+    next_page = f"{base}/education/users/delta?$skiptoken=page2"
+    with responses.RequestsMock() as mocked:
+        sign_in_at(mocked, US_LOGIN_HOST)
+        serve_everything(mocked, users=[], base=base)
+        mocked.replace(
+            responses.GET,
+            f"{base}/education/users/delta?$select={USER_SELECT}",
+            json=page("educationUser", USERS[:3], next_link=next_page),
+        )
+        mocked.add(
+            responses.GET,
+            next_page,
+            json=page("educationUser", USERS[3:], delta_link=users_delta("U1", base)),
+        )
+        sync(
+            sessions,
+            db_url,
+            M365_AUTHORITY_URL=US_LOGIN_HOST,
+            M365_GRAPH_URL=STAND_IN_GRAPH_HOST,
+        )
+
+    assert len(roster(sessions)[1]) == 3
+
+
+def test_the_token_goes_only_to_the_configured_graph(sessions, db_url, school):
+    base = f"{STAND_IN_GRAPH_HOST}/v1.0"
+    before = snapshot(sessions)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        sign_in_at(mocked, US_LOGIN_HOST)
+        serve_everything(mocked, base=base)
+        # A nextLink to Microsoft's global Graph (or anywhere else) is not followed.
+        mocked.replace(
+            responses.GET,
+            f"{base}/education/users/delta?$select={USER_SELECT}",
+            json=page("educationUser", USERS, next_link=f"{GRAPH_URL}/education/users/delta"),
+        )
+        with pytest.raises(M365Error, match="a link to somewhere other than Graph"):
+            sync(
+                sessions,
+                db_url,
+                M365_AUTHORITY_URL=US_LOGIN_HOST,
+                M365_GRAPH_URL=STAND_IN_GRAPH_HOST,
+            )
+        assert not any(c.request.url.startswith(GRAPH_URL) for c in mocked.calls)
+    assert snapshot(sessions) == before
+
+
+def test_after_moving_to_another_graph_the_sync_reads_everything_there(
+    graph, sessions, db_url, school
+):
+    token_ok(graph)
+    serve_everything(graph)
+    sync(sessions, db_url)  # the global Graph's delta links are saved
+
+    base = f"{US_GRAPH_HOST}/v1.0"
+    with responses.RequestsMock() as mocked:
+        sign_in_at(mocked, US_LOGIN_HOST)
+        serve_everything(mocked, base=base, users_token="US1", classes_token="USC1")
+        result = sync(
+            sessions, db_url, M365_AUTHORITY_URL=US_LOGIN_HOST, M365_GRAPH_URL=US_GRAPH_HOST
+        )
+
+    assert result.full
+    assert school_row(sessions).m365_sync_state["users_delta"] == users_delta("US1", base)
+    assert school_row(sessions).roster_sync_ok is True
+
+
+def test_an_unknown_tenant_at_another_cloud_names_the_host(run_cli, school):
+    with responses.RequestsMock() as mocked:
+        mocked.add(
+            responses.GET,
+            f"{US_LOGIN_HOST}/{TENANT}/v2.0/.well-known/openid-configuration",
+            status=400,
+            json={"error": "invalid_tenant", "error_description": "AADSTS90002: not found."},
+        )
+        result = run_cli(
+            "sync",
+            "m365",
+            env={
+                "M365_TENANT_ID": TENANT,
+                "M365_CLIENT_ID": CLIENT_ID,
+                "M365_CLIENT_SECRET": SECRET,
+                "M365_AUTHORITY_URL": US_LOGIN_HOST,
+            },
+        )
+
+    assert result.code == 1
+    assert result.err.startswith(
+        f"sspbot: M365_TENANT_ID '{TENANT}' is not a tenant Microsoft knows at "
+        "login.microsoftonline.us (M365_AUTHORITY_URL)"
+    )
+    assert result.err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("M365_GRAPH_URL", "http://graph.microsoft.us"),
+        ("M365_AUTHORITY_URL", "login.microsoftonline.us"),
+    ],
+)
+def test_a_bad_endpoint_url_stops_the_sync_with_one_line(run_cli, school, name, value):
+    env = {"M365_TENANT_ID": TENANT, "M365_CLIENT_ID": CLIENT_ID, "M365_CLIENT_SECRET": SECRET}
+    with responses.RequestsMock() as mocked:  # nothing is asked of anyone
+        result = run_cli("sync", "m365", env={**env, name: value})
+        assert not mocked.calls
+
+    assert result.code == 2, result
+    assert result.err.startswith(f"sspbot: {name} {value!r} must start with https://")
+    assert result.err.count("\n") == 1
 
 
 # --- Slack accounts ---
