@@ -24,7 +24,10 @@ EXPIRED = "That button has expired. Ask again with `/ssp`."
 
 def register(app: App) -> None:
     app.command("/ssp")(ssp)
-    app.action("ssp_page")(turn_page)
+    # Previous and Next need their own action ids (Slack refuses a block that repeats one);
+    # "ssp_page" still answers the single-button pagers of messages sent before.
+    for action_id in ("ssp_page_previous", "ssp_page_next", "ssp_page"):
+        app.action(action_id)(turn_page)
 
 
 def ssp(

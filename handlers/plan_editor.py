@@ -88,7 +88,8 @@ def register(app: App) -> None:
     app.action("plan_open_section", middleware=writes)(open_section)
     app.action("plan_add_item", middleware=writes)(add_item)
     app.action("plan_edit_item", middleware=writes)(edit_item)
-    app.action("plan_section_page", middleware=writes)(turn_section_page)
+    for action_id in ("plan_section_page_previous", "plan_section_page_next", "plan_section_page"):
+        app.action(action_id, middleware=writes)(turn_section_page)
     app.action("plan_reload", middleware=writes)(reload_form)
     app.view("plan_form", middleware=writes)(save_form)
 

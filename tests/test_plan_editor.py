@@ -275,7 +275,7 @@ def test_a_long_section_pages(slack):
     entries = click(slack, "U0PRIYA", overview, "plan_open_section", "adjustments")
     assert "27 entries · page 1 of 2" in modal_text(entries)
     assert len(entries["blocks"]) <= 100
-    second = click(slack, "U0PRIYA", entries, "plan_section_page", "2")
+    second = click(slack, "U0PRIYA", entries, "plan_section_page_next", "2")
     assert "page 2 of 2" in modal_text(second) and "Strategy number 24" in modal_text(second)
 
 

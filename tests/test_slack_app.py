@@ -155,8 +155,8 @@ def test_long_lists_page(slack):
     first = slack.ask("U0SENDCO", "overdue")
     assert "21 plans · page 1 of 2" in text_of(first)
     assert len(first["blocks"]) <= 50
-    next_page = [b for b in buttons_of(first) if b["action_id"] == "ssp_page"]
-    second = slack.click("U0SENDCO", "ssp_page", next_page[0]["value"])
+    next_page = [b for b in buttons_of(first) if b["action_id"] == "ssp_page_next"]
+    second = slack.click("U0SENDCO", "ssp_page_next", next_page[0]["value"])
     assert "page 2 of 2" in text_of(second) and "Ava Stone" in text_of(second)
 
 
