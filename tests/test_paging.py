@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models import Plan, PlanAdjustment, PlanStatus, Pupil, SenStage, Staff, StaffRole
+from models import Plan, PlanStatus, Pupil, SenStage, Staff, StaffRole
 from tests.slack_harness import RESPONSE_URL, TODAY, buttons_of, text_of
-from tests.test_plan_editor import click, modal_text, open_plan
+from tests.test_plan_editor import add_strategies, click, modal_text, open_plan
 
 
 def add_pupils(slack, n: int, *, plans: bool, holders: bool = False) -> None:
@@ -82,16 +82,7 @@ def test_the_priority_list_pages_from_the_middle_page(slack):
 
 
 def test_a_plan_section_pages_from_the_middle_page(slack):
-    with slack.sessions.begin() as session:
-        for n in range(45):
-            session.add(
-                PlanAdjustment(
-                    plan_id=slack.ids["ava_plan"],
-                    kind="in_class",
-                    description=f"Strategy number {n:02d}",
-                    position=10 + n,
-                )
-            )
+    add_strategies(slack, 45)
     overview = open_plan(slack, "U0PRIYA", "plan Ava Stone")
     entries = click(slack, "U0PRIYA", overview, "plan_open_section", "adjustments")
     assert "page 1 of 3" in modal_text(entries)
