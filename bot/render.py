@@ -6,6 +6,7 @@ a plan containing `<script>` prints as text). Which is which follows the file na
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -14,8 +15,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 
 def render_json(name: str, **context: Any) -> Any:
-    """Renders a `.json.j2` template and parses it; a template that is not valid JSON fails here."""
-    return json.loads(_environment().get_template(name).render(**context))
+    """Renders a `.json.j2` template and parses it; a template that is not valid JSON fails here.
+
+    A message's top-level `text` (what a notification shows) is read as mrkdwn by Slack too, and
+    is often made of names: it leaves here with &, < and > escaped (see `escape_unescaped`)."""
+    rendered = json.loads(_environment().get_template(name).render(**context))
+    if isinstance(rendered, dict) and isinstance(rendered.get("text"), str):
+        rendered["text"] = escape_unescaped(rendered["text"])
+    return rendered
 
 
 def render_html(name: str, **context: Any) -> str:
@@ -31,6 +38,21 @@ def add_filters(**filters: Callable[..., Any]) -> None:
 def escape_mrkdwn(text: Any) -> str:
     """Slack's mrkdwn needs &, < and > escaped, or a name like "<@here>" becomes a ping."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# What escape_unescaped leaves alone: an escape already made, and a mention the bot built.
+_ALREADY_MRKDWN = re.compile(r"(&(?:amp|lt|gt);|<@U[A-Z0-9]+>)")
+
+
+def escape_unescaped(text: Any) -> str:
+    """`escape_mrkdwn` for text that may already be partly mrkdwn: help and refusals written in
+    the code (`<UPN or name>` must show as typed, not vanish as a link), a refusal that names a
+    pupil already escaped, a notice with a mention the bot made. What is escaped already, and
+    `<@U…>` mentions, are kept; every other &, < and > is escaped. Text that is wholly a person's
+    words still goes through `escape_mrkdwn` where it is made, so a typed "<@U1>" stays words."""
+    parts = _ALREADY_MRKDWN.split(str(text))
+    # split() with one group: odd positions are the matches kept as they are.
+    return "".join(part if i % 2 else escape_mrkdwn(part) for i, part in enumerate(parts))
 
 
 def mention(slack_user_id: str | None, name: str) -> str:

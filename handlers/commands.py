@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.errors import UserError
+from bot.render import escape_mrkdwn, escape_unescaped
 from handlers import export, glossary, monitoring, pages, plan_editor, qa, reviews, settings, team
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import PAGE_SEPARATOR
@@ -24,7 +25,10 @@ EXPIRED = "That button has expired. Ask again with `/ssp`."
 
 def register(app: App) -> None:
     app.command("/ssp")(ssp)
-    app.action("ssp_page")(turn_page)
+    # Previous and Next need their own action ids (Slack refuses a block that repeats one);
+    # "ssp_page" still answers the single-button pagers of messages sent before.
+    for action_id in ("ssp_page_previous", "ssp_page_next", "ssp_page"):
+        app.action(action_id)(turn_page)
 
 
 def ssp(
@@ -71,9 +75,9 @@ def answer(asked: str, ask: Ask) -> dict | None:
     name = asked.split(" ", 1)[0].lower() or "help"
     subcommand = TABLE.get(name)
     if subcommand is None or (ask.words and not subcommand.takes_words):
-        return help_reply(ask.viewer, f"I don't know `{_quote(asked)}`.")
+        return help_reply(ask.viewer, f"I don't know `{escape_mrkdwn(_quote(asked))}`.")
     if subcommand.allowed is not None and not subcommand.allowed(ask.viewer):
-        return notice(subcommand.refusal)
+        return notice(escape_unescaped(subcommand.refusal))
     try:
         return subcommand.run(ask)
     except UsageError as problem:
@@ -82,12 +86,20 @@ def answer(asked: str, ask: Ask) -> dict | None:
         # Answered here, not by toolkit.answer_error: /ssp has acknowledged already (a long
         # answer may take more than Slack's three seconds), and Bolt drops an acknowledgement
         # when the listener then raises.
-        return notice(str(refusal))
+        # A refusal may name a pupil (a service's words, unescaped) or hold `<UPN or name>`.
+        return notice(escape_unescaped(str(refusal)))
 
 
 def help_reply(viewer: Viewer, problem: str | None = None) -> dict:
     """`/ssp help`, generated from the table for this person (with what went wrong, if anything)."""
-    lines = [usage.text for sub in TABLE.values() for usage in sub.help if usage.who(viewer)]
+    # Help lines name placeholders like `<UPN or name>`, which Slack would take for a link.
+    lines = [
+        escape_unescaped(usage.text)
+        for sub in TABLE.values()
+        for usage in sub.help
+        if usage.who(viewer)
+    ]
+    problem = escape_unescaped(problem) if problem else problem
     return message(
         "ssp_help.json.j2",
         summary=f"{problem} Here's what /ssp can do." if problem else "Here's what /ssp can do.",

@@ -123,7 +123,8 @@ def plan_request(session: Session, prompt: Prompt) -> Context | None:
         ask=f"{escape_mrkdwn(ask.case_holder)} asks to be the case holder for the SEN Support "
         f"Plan of *{escape_mrkdwn(ask.pupil.name)}*. Approve to delegate it to them, as "
         "`/ssp assign` does.",
-        fallback=f"{ask.case_holder} asks to hold the plan for {ask.pupil.name}",
+        fallback=f"{escape_mrkdwn(ask.case_holder)} asks to hold the plan for "
+        f"{escape_mrkdwn(ask.pupil.name)}",
         request_id=ask.request_id,
     )
 

@@ -216,7 +216,7 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
                 impact=impact,
                 notes=notes,
             )
-            name = request.plan.pupil.known_as
+            name = escape_mrkdwn(request.plan.pupil.known_as)  # the notice below is mrkdwn
     except UserError:
         # Said in place of the form by toolkit.answer_error; the teacher's message is redrawn
         # all the same, as a refusal can mean its row has gone (the review closed).

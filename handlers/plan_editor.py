@@ -88,7 +88,8 @@ def register(app: App) -> None:
     app.action("plan_open_section", middleware=writes)(open_section)
     app.action("plan_add_item", middleware=writes)(add_item)
     app.action("plan_edit_item", middleware=writes)(edit_item)
-    app.action("plan_section_page", middleware=writes)(turn_section_page)
+    for action_id in ("plan_section_page_previous", "plan_section_page_next", "plan_section_page"):
+        app.action(action_id, middleware=writes)(turn_section_page)
     app.action("plan_reload", middleware=writes)(reload_form)
     app.view("plan_form", middleware=writes)(save_form)
 
@@ -432,8 +433,8 @@ def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
         "plan_form.json.j2",
         title=section.title,
         inputs=inputs,
-        intro=f"{plan.pupil.known_as}: {what}. Saved when you press Save; Cancel keeps the plan "
-        "as it was.",
+        intro=f"{escape_mrkdwn(plan.pupil.known_as)}: {what}. Saved when you press Save; "
+        "Cancel keeps the plan as it was.",
         meta=meta_json(
             plan_id=plan.id,
             pupil_id=plan.pupil_id,
@@ -485,11 +486,11 @@ def _inputs_for(plan, f, value) -> list[FormInput]:
 
 def _conflict(changed: PlanChanged, section, values: dict[str, Any], meta: dict) -> dict:
     typed = [
-        f"*{f.label}*\n{values[f.name]}"
+        f"*{f.label}*\n{escape_mrkdwn(values[f.name])}"
         for f in section.fields
         if f.kind in ("text", "long") and values.get(f.name)
     ]
-    paragraphs = [f"*Not saved.* {changed}"]
+    paragraphs = [f"*Not saved.* {escape_mrkdwn(changed)}"]  # it names who saved first
     if typed:
         paragraphs.append("Here is what you wrote, so you can copy it into the latest version:")
         paragraphs += typed[:20]
@@ -604,7 +605,7 @@ def _no_plan(session, viewer: Viewer, pupil_id: int) -> str:
     if pupil is None:
         return NOT_VISIBLE
     wording = NO_PLAN_YET if viewer.is_sendco else NO_PLAN_YET_ASK
-    return wording.format(name=pupil.known_as, upn=pupil.upn)
+    return wording.format(name=escape_mrkdwn(pupil.known_as), upn=pupil.upn)
 
 
 def _item_ids(plan, section) -> set[int]:

@@ -155,7 +155,7 @@ def save_decision(
             now=runtime.now(),
             today=today,
         )
-        name = plan.pupil.known_as
+        name = escape_mrkdwn(plan.pupil.known_as)  # the notice below is mrkdwn
     ack(
         response_action="update",
         view=done_modal(

@@ -73,11 +73,13 @@ def saved_text(result, amend: bool) -> str:
         return "Nothing was changed: the notes are as they were."
     if amend:
         return (
-            f"Your amendment to {result.pupil_name}'s review notes is saved; the earlier "
+            f"Your amendment to {escape_mrkdwn(result.pupil_name)}'s review notes is saved; "
+            "the earlier "
             "version is kept in the plan's history."
         )
     return (
-        f"{result.pupil_name}'s review is submitted. Plan {result.new_cycle} has started with "
+        f"{escape_mrkdwn(result.pupil_name)}'s review is submitted. Plan {result.new_cycle} "
+        "has started with "
         f"{result.carried} target(s) carried forward and {result.closed} closed; its review "
         f"is on {result.next_review_date:%-d %B %Y}. It has gone to the SENDCo for quality "
         "assurance. You can amend the notes with `/ssp review` until the SENDCo approves."

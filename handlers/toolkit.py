@@ -34,7 +34,7 @@ from sqlalchemy.exc import OperationalError
 from bot import db
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import escape_mrkdwn, render_json
+from bot.render import escape_mrkdwn, escape_unescaped, render_json
 from bot.services import audit
 from bot.services.pupils import MAX_MATCHES, PupilMatch, find_pupils
 from handlers.presenters import pupil_line
@@ -260,6 +260,7 @@ def requires(allowed: Callable[[Viewer], bool], refusal: str):
 
 def answer(body: dict, context: BoltContext, message: str) -> BoltResponse:
     """The HTTP reply that tells the person `message` in the way this kind of request allows."""
+    message = escape_unescaped(message)  # refusals name placeholders and, at times, pupils
     kind = body.get("type")
     if body.get("command"):
         return _json_response({"response_type": "ephemeral", "text": message})
@@ -275,6 +276,7 @@ def tell(body: dict, context: BoltContext, message: str) -> None:
     """Tells the person `message` outside the HTTP reply: an ephemeral message through the
     response_url, or, for a button in a modal or on the App Home (which have none), a small
     modal over it."""
+    message = escape_unescaped(message)
     try:
         if context.response_url:
             context.respond(text=message, response_type="ephemeral", replace_original=False)

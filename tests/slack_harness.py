@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -80,8 +81,50 @@ class RunningApp:
 def text_of(message: dict) -> str:
     """What a person reads: the blocks as text (or the fallback text when there are none)."""
     if not message.get("blocks"):
-        return message["text"]
+        # As Slack's client shows it: the escaped &, < and > the app sent read as themselves.
+        return message["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return blocks_to_text(message["blocks"], width=100_000)  # no wrapping: tests match phrases
+
+
+# What the bot may put in mrkdwn on purpose: a mention it built (`<@U…>`), and escaped &, <, >.
+_BOT_MADE = re.compile(r"<@U[A-Z0-9]+>|&(?:amp|lt|gt);")
+
+
+def raw_mrkdwn(calls) -> list[str]:
+    """Every mrkdwn string (and top-level `text`) the app sent Slack in `calls` that still holds
+    a raw `<`, `>` or `&` outside a mention the bot made: Slack would read it as a link, a ping
+    or an entity, not as the words someone typed."""
+    return [t for call in calls for t in _mrkdwn_texts(call) if _is_raw(t)]
+
+
+def raw_mrkdwn_in(surface: dict) -> list[str]:
+    """`raw_mrkdwn` for a message or view the app answered in its HTTP response."""
+    texts = [surface["text"]] if isinstance(surface.get("text"), str) else []
+    return [t for t in texts + _walk(surface.get("blocks")) if _is_raw(t)]
+
+
+def _is_raw(text: str) -> bool:
+    return bool(re.search(r"[<>&]", _BOT_MADE.sub("", text)))
+
+
+def _mrkdwn_texts(call) -> list[str]:
+    params = call.params if isinstance(call.params, dict) else {}
+    texts = [params["text"]] if isinstance(params.get("text"), str) else []
+    texts += _walk(call.json("blocks"))
+    view = call.json("view")
+    if isinstance(view, dict):
+        texts += _walk(view.get("blocks"))
+    return texts
+
+
+def _walk(value) -> list[str]:
+    if isinstance(value, list):
+        return [t for item in value for t in _walk(item)]
+    if not isinstance(value, dict):
+        return []
+    if value.get("type") == "mrkdwn" and isinstance(value.get("text"), str):
+        return [value["text"]]
+    return [t for item in value.values() for t in _walk(item)]
 
 
 def buttons_of(message: dict) -> list[dict]:

@@ -260,9 +260,10 @@ def test_removing_an_entry(slack):
     assert plan_of(slack).status == PlanStatus.ACTIVE  # the SENDCo's own change needs no QA
 
 
-def test_a_long_section_pages(slack):
+def add_strategies(slack, count: int) -> None:
+    """`count` more adjustments on Ava's plan: "Strategy number 00", 01, ..."""
     with slack.sessions.begin() as session:
-        for n in range(25):
+        for n in range(count):
             session.add(
                 PlanAdjustment(
                     plan_id=slack.ids["ava_plan"],
@@ -271,11 +272,15 @@ def test_a_long_section_pages(slack):
                     position=10 + n,
                 )
             )
+
+
+def test_a_long_section_pages(slack):
+    add_strategies(slack, 25)
     overview = open_plan(slack, "U0PRIYA", "plan Ava Stone")
     entries = click(slack, "U0PRIYA", overview, "plan_open_section", "adjustments")
     assert "27 entries · page 1 of 2" in modal_text(entries)
     assert len(entries["blocks"]) <= 100
-    second = click(slack, "U0PRIYA", entries, "plan_section_page", "2")
+    second = click(slack, "U0PRIYA", entries, "plan_section_page_next", "2")
     assert "page 2 of 2" in modal_text(second) and "Strategy number 24" in modal_text(second)
 
 

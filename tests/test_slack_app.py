@@ -127,36 +127,14 @@ def test_mine_for_a_case_holder(slack):
 
 
 def test_long_lists_page(slack):
-    from datetime import timedelta
+    from tests.test_paging import add_pupils
 
-    from models import Plan, PlanStatus, Pupil, SenStage
-    from tests.slack_harness import TODAY
-
-    with slack.sessions.begin() as session:
-        for n in range(20):
-            pupil = Pupil(
-                school_id=slack.ids["school"],
-                upn=f"B8201234{n:05d}",
-                first_name=f"Pupil{n:02d}",
-                last_name="Late",
-                year_group=8,
-                date_of_birth=TODAY - timedelta(days=13 * 365),
-                sen_stage=SenStage.SEN_SUPPORT,
-            )
-            session.add(
-                Plan(
-                    school_id=slack.ids["school"],
-                    pupil=pupil,
-                    status=PlanStatus.ACTIVE,
-                    case_holder_id=slack.ids["tom"],
-                    review_date=TODAY - timedelta(days=30 + n),
-                )
-            )
+    add_pupils(slack, 20, plans=True)
     first = slack.ask("U0SENDCO", "overdue")
     assert "21 plans · page 1 of 2" in text_of(first)
     assert len(first["blocks"]) <= 50
-    next_page = [b for b in buttons_of(first) if b["action_id"] == "ssp_page"]
-    second = slack.click("U0SENDCO", "ssp_page", next_page[0]["value"])
+    next_page = [b for b in buttons_of(first) if b["action_id"] == "ssp_page_next"]
+    second = slack.click("U0SENDCO", "ssp_page_next", next_page[0]["value"])
     assert "page 2 of 2" in text_of(second) and "Ava Stone" in text_of(second)
 
 

@@ -669,3 +669,67 @@ def test_a_response_url_edits_the_message_it_was_made_for(
     other = emulator.new_response_url(user_id=TEACHER, channel_id=channel)
     assert post_json(other, {"replace_original": True, "text": "Changed"}) == 200
     assert [m["text"] for m in emulator.messages] == ["For everyone"]
+
+
+def button(action_id: str, label: str) -> dict:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": label,
+    }
+
+
+def test_repeated_action_or_block_ids_are_refused_as_slack_refuses_them(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    same_action = [
+        {"type": "actions", "elements": [button("page", "Previous"), button("page", "Next")]}
+    ]
+    refusal = refused(client.chat_postMessage, channel=SENCO, text="x", blocks=same_action)
+    assert refusal.response.status_code == 200
+    assert refusal.response["error"] == "invalid_blocks"
+    assert refusal.response["errors"] == [
+        "duplicate action_id 'page' [json-pointer:/blocks/0/elements/1/action_id]"
+    ]
+    same_block = [{**section("a"), "block_id": "b1"}, {**section("b"), "block_id": "b1"}]
+    refusal = refused(
+        client.chat_postEphemeral, channel=SENCO, user=SENCO, text="x", blocks=same_block
+    )
+    assert refusal.response["error"] == "invalid_blocks"
+    assert "duplicate block_id 'b1'" in refusal.response["errors"][0]
+
+    # The same action_id in two different blocks is allowed, as in Slack.
+    two_rows = [
+        {"type": "actions", "elements": [button("page", "Previous")]},
+        {"type": "actions", "elements": [button("page", "Next")]},
+    ]
+    posted = client.chat_postMessage(channel=SENCO, text="x", blocks=two_rows)
+    assert posted["ok"]
+    refusal = refused(
+        client.chat_update, channel=posted["channel"], ts=posted["ts"], text="x", blocks=same_action
+    )
+    assert refusal.response["error"] == "invalid_blocks"
+
+    # A view is refused with the views methods' own error, naming the place.
+    error = refused(client.views_open, trigger_id="1.2.a", view=modal(*same_action)).response
+    assert error["error"] == "invalid_arguments"
+    assert any("duplicate action_id" in m for m in error["response_metadata"]["messages"])
+    home = {"type": "home", "blocks": same_block}
+    assert error_of(client.views_publish, user_id=SENCO, view=home) == "invalid_arguments"
+    assert emulator.views == {}
+
+
+def test_a_response_url_refuses_repeated_action_ids_with_http_400(
+    emulator: SlackEmulator, client: WebClient
+) -> None:
+    posted = client.chat_postMessage(channel=TEACHER, text="Please answer")
+    url = emulator.new_response_url(
+        user_id=TEACHER, channel_id=posted["channel"], message_ts=posted["ts"]
+    )
+    blocks = [{"type": "actions", "elements": [button("page", "Previous"), button("page", "Next")]}]
+    with pytest.raises(HTTPError) as raised:
+        post_json(url, {"replace_original": True, "text": "Page 2", "blocks": blocks})
+    assert raised.value.code == 400
+    assert raised.value.read() == b"invalid_blocks"
+    assert [m["text"] for m in emulator.messages] == ["Please answer"]

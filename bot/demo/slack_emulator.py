@@ -566,7 +566,11 @@ class SlackEmulator:
                 payload.get("text") or payload.get("blocks") or payload.get("delete_original")
             ):
                 answer = _Answer(400, "no_text")
-            elif len(payload.get("blocks") or []) > MAX_MESSAGE_BLOCKS:
+            elif len(payload.get("blocks") or []) > MAX_MESSAGE_BLOCKS or (
+                isinstance(payload.get("blocks"), list)
+                and _duplicate_id_problems(payload["blocks"], "/blocks")
+            ):
+                # A response URL answers as an incoming webhook does: HTTP 400, a plain word.
                 answer = _Answer(400, "invalid_blocks")
             else:
                 target["uses"] += 1
@@ -1019,6 +1023,11 @@ class SlackEmulator:
                 if not isinstance(block, dict) or not block.get("type"):
                     problem = f"missing required field: type [json-pointer:/blocks/{i}]"
                     raise _Refusal("invalid_blocks", f"[ERROR] {problem}", errors=[problem])
+            problems = _duplicate_id_problems(blocks, "/blocks")
+            if problems:
+                raise _Refusal(
+                    "invalid_blocks", *(f"[ERROR] {p}" for p in problems), errors=problems
+                )
         attachments = self._decoded(params, "attachments", "invalid_attachments")
         return (None if text is None else str(text)), blocks, attachments
 
@@ -1164,6 +1173,34 @@ def _cursor_ts(cursor: str) -> Decimal:
     return before
 
 
+def _duplicate_id_problems(blocks: list[Any], pointer: str) -> list[str]:
+    """Slack refuses a surface whose blocks repeat a `block_id`, or a block whose elements
+    repeat an `action_id` (its interaction payload could not say which was clicked)."""
+    problems = []
+    seen_blocks: set[str] = set()
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if block_id in seen_blocks:
+                problems.append(f"duplicate block_id {block_id!r} [json-pointer:{pointer}/{i}]")
+            seen_blocks.add(block_id)
+        seen_actions: set[str] = set()
+        elements = block.get("elements")
+        for j, element in enumerate(elements if isinstance(elements, list) else []):
+            action_id = element.get("action_id") if isinstance(element, dict) else None
+            if action_id is None:
+                continue
+            if action_id in seen_actions:
+                problems.append(
+                    f"duplicate action_id {action_id!r} "
+                    f"[json-pointer:{pointer}/{i}/elements/{j}/action_id]"
+                )
+            seen_actions.add(action_id)
+    return problems
+
+
 def _view_problems(view: dict[str, Any], allowed_types: tuple[str, ...]) -> list[str]:
     """What Slack's view schema would object to, in its own words where we know them."""
     view_type = view.get("type")
@@ -1182,6 +1219,7 @@ def _view_problems(view: dict[str, Any], allowed_types: tuple[str, ...]) -> list
     for i, block in enumerate(blocks):
         if not isinstance(block, dict) or not block.get("type"):
             problems.append(f"missing required field: type [json-pointer:/view/blocks/{i}]")
+    problems += _duplicate_id_problems(blocks, "/view/blocks")
     if view_type == "modal":
         if not isinstance(view.get("title"), dict):
             problems.append("missing required field: title [json-pointer:/view]")
