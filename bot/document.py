@@ -60,7 +60,6 @@ LABELS: dict[str, str] = {
 
 def render_html(name: str, **context: Any) -> str:
     """Renders an `.html.j2` template with every value HTML-escaped (autoescape on)."""
-    render.add_filters(long_date=long_date, label=label, yes_no=yes_no)
     return render.render_html(name, **context)
 
 
@@ -77,3 +76,8 @@ def label(value: Any) -> str:
 
 def yes_no(value: bool) -> str:
     return "Yes" if value else "No"
+
+
+# The document's templates read codes and dates in these words: lent to the one environment once,
+# rather than on every render.
+render.add_filters(long_date=long_date, label=label, yes_no=yes_no)

@@ -30,6 +30,7 @@ from bot import db
 from bot.access import Viewer
 from bot.config import Settings
 from bot.render import render_json
+from handlers.scheduler import deliver_soon
 from handlers.slack_api import staff_for_slack_user
 from handlers.toolkit import DATABASE_DOWN, answer
 from models import School
@@ -71,8 +72,6 @@ class Runtime:
 
     def deliver_soon(self, client: WebClient) -> None:
         """Sends what the outbox owes now, in the background (messages queued by an action)."""
-        from handlers.scheduler import deliver_soon  # the scheduler's sender imports this module
-
         deliver_soon(self.sessions, client, self.clock)
 
 

@@ -162,13 +162,12 @@ def _school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -
         unanswered = assignments.unanswered_after_reminder(session, viewer.school_id)
         unreachable = outbox.unreachable(session, viewer.school_id)
         roster_sync = m365.sync_status(session, viewer.school_id)
-        audit.record(
+        audit.record_by(
             session,
+            viewer,
             action="summary",
             via="/ssp caseload",
             now=runtime.now(),
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
             detail="whole-school caseload counts",
         )
     shown = page_of(caseload.holders, page, HOLDERS_PER_PAGE)

@@ -681,13 +681,12 @@ def start_plan(
     )
     session.add(plan)
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
+        viewer,
         action="create",
         via="/ssp plan new",
         now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
         plan=plan,
         detail="started a new plan",
     )

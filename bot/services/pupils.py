@@ -121,13 +121,12 @@ def plan_summary(
     )
     held = set(session.scalars(held_pupil_ids(viewer))) if not viewer.sees_whole_school else set()
     teacher_view = viewer.teaches_only(pupil.id, held)
-    audit.record(
+    audit.record_by(
         session,
+        viewer,
         action="read",
         via=via,
         now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
         plan=plan,
         pupil=pupil,
         detail="teacher view of plan summary" if teacher_view else "plan summary",

@@ -227,13 +227,12 @@ def add_to_team(
     profile.year_groups = list(preferences.year_groups)
     profile.house = preferences.house
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
+        viewer,
         action="team_add",
         via="/ssp team add",
         now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
         detail=f"case holder staff:{staff.id}",
     )
     return _member(staff, profile, _caseloads(session, viewer.school_id).get(staff.id, 0)), new
@@ -253,13 +252,12 @@ def remove_from_team(session: Session, viewer: Viewer, staff: Staff, now: dateti
         raise HandOverFirst(staff.display_name, [p.known_as for p in held])
     staff.set_roles(set(staff.roles) - {StaffRole.CASE_HOLDER})
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
+        viewer,
         action="team_remove",
         via="/ssp team remove",
         now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
         detail=f"case holder staff:{staff.id}",
     )
 
@@ -441,13 +439,12 @@ def assign(
     )
     session.flush()
     notify_assigned(session, assignment, previous, now)
-    audit.record(
+    audit.record_by(
         session,
+        viewer,
         action="assign",
         via="/ssp assign",
         now=now,
-        school_id=viewer.school_id,
-        staff_id=viewer.staff_id,
         plan=plan,
         detail=f"case holder staff:{holder.id}" + (f", was staff:{previous}" if previous else ""),
     )
@@ -492,13 +489,12 @@ def request_plan(session: Session, viewer: Viewer, query: str, *, now: datetime)
         )
         session.add(request)
         session.flush()
-        audit.record(
+        audit.record_by(
             session,
+            viewer,
             action="request",
             via="/ssp plan new",
             now=now,
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
             pupil=request.pupil,
             detail="asked the SENDCo to hold the plan",
         )
@@ -549,13 +545,12 @@ def answer_plan_request(
         )
     else:
         _tell(session, request, request.staff_id, PromptKind.PLAN_REQUEST_DECLINED, now)
-        audit.record(
+        audit.record_by(
             session,
+            viewer,
             action="decline",
             via="plan request message",
             now=now,
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
             pupil=request.pupil,
             detail=f"declined staff:{request.staff_id}'s request to hold the plan",
         )
