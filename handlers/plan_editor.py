@@ -205,74 +205,77 @@ def _start(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id, 
 def open_section(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
     meta = meta_of(body["view"])
     section = editing.SECTIONS.get(action["value"])
-    if section is None:
-        return
-    with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        view = (
-            _section_list(plan, section, page=1)
-            if section.is_list
-            else _form(plan, section, item_id=None, list_page=None)
-        )
-    client.views_push(trigger_id=body["trigger_id"], view=view)
+    view = None
+    if section is not None:
+        with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
+            if plan is not None:
+                view = (
+                    _section_list(plan, section, page=1)
+                    if section.is_list
+                    else _form(plan, section, item_id=None, list_page=None)
+                )
+    if view is not None:
+        open_modal(client, body["trigger_id"], view, push=True)
+    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def add_item(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
-    ack()
     meta = meta_of(body["view"])
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        section = editing.SECTIONS[meta["section"]]
-        view = _form(plan, section, item_id=None, list_page=meta.get("page", 1))
-    client.views_push(trigger_id=body["trigger_id"], view=view)
+        if plan is not None:
+            section = editing.SECTIONS[meta["section"]]
+            view = _form(plan, section, item_id=None, list_page=meta.get("page", 1))
+    if view is not None:
+        open_modal(client, body["trigger_id"], view, push=True)
+    ack()  # last, as above
 
 
 def edit_item(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
     meta = meta_of(body["view"])
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        section = editing.SECTIONS[meta["section"]]
+        section = editing.SECTIONS[meta["section"]] if plan is not None else None
         item_id = as_int(action["value"])
-        if item_id not in _item_ids(plan, section):  # an entry of another plan, say
-            return
-        view = _form(plan, section, item_id=item_id, list_page=meta.get("page", 1))
-    client.views_push(trigger_id=body["trigger_id"], view=view)
+        # An entry of another plan, say, is not among this plan's: nothing happens.
+        if section is not None and item_id in _item_ids(plan, section):
+            view = _form(plan, section, item_id=item_id, list_page=meta.get("page", 1))
+    if view is not None:
+        open_modal(client, body["trigger_id"], view, push=True)
+    ack()  # last, as above
 
 
 def turn_section_page(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
     meta = meta_of(body["view"])
     page = int(action["value"]) if action["value"].isdigit() else 1
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        view = _section_list(plan, editing.SECTIONS[meta["section"]], page=page)
-    update_modal(client, body["view"], view)
+        if plan is not None:
+            view = _section_list(plan, editing.SECTIONS[meta["section"]], page=page)
+    if view is not None:
+        update_modal(client, body["view"], view)
+    ack()  # last, as above
 
 
 def reload_form(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
-    ack()
     meta = meta_of(body["view"])
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        section = editing.SECTIONS[meta["section"]]
-        item_id = meta.get("item_id")
-        if item_id not in _item_ids(plan, section):
-            item_id = None
-        view = _form(plan, section, item_id=item_id, list_page=meta.get("list_page"))
-    update_modal(client, body["view"], view)
+        if plan is not None:
+            section = editing.SECTIONS[meta["section"]]
+            item_id = meta.get("item_id")
+            if item_id not in _item_ids(plan, section):
+                item_id = None
+            view = _form(plan, section, item_id=item_id, list_page=meta.get("list_page"))
+    if view is not None:
+        update_modal(client, body["view"], view)
+    ack()  # last, as above
 
 
 def _in_plan_form(body: dict) -> bool:

@@ -357,15 +357,21 @@ def meta_json(**ids: Any) -> str:
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 
 
-def open_modal(client: WebClient, trigger_id: str, view: dict, what: str = "the form") -> None:
-    """Opens `view`; if Slack refuses, a UserError says so: a trigger lasts three seconds, and a
-    view Slack finds invalid (bot.slack_limits) is named by its error code."""
+def open_modal(
+    client: WebClient, trigger_id: str, view: dict, what: str = "the form", *, push: bool = False
+) -> None:
+    """Opens `view` (or, with `push`, stacks it on the modal the click came from); if Slack
+    refuses, a UserError says so: a trigger lasts three seconds, and a view Slack finds invalid
+    (bot.slack_limits) is named by its error code. Call it before `ack()`."""
     try:
-        client.views_open(trigger_id=trigger_id, view=view)
+        if push:
+            client.views_push(trigger_id=trigger_id, view=view)
+        else:
+            client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         code = error.response.get("error")
         if code not in EXPIRED_TRIGGER:
-            raise UserError(slack_refused(code, "views.open")) from error
+            raise UserError(slack_refused(code, "views.push" if push else "views.open")) from error
         log.warning("opening a modal failed: %s", code)
         raise UserError(
             f"Slack wouldn't open {what} just then (it gives me three seconds). Please try again."
@@ -377,12 +383,13 @@ def update_modal(client: WebClient, shown: dict, view: dict) -> bool:
 
     The view's `hash` goes with it, so an answer to an older click never overwrites a newer
     one: Slack answers hash_conflict, and the newer view simply stays (False). Any other refusal
-    is raised, for answer_error to tell the person."""
+    is a UserError, for answer_error to tell the person: call it before `ack()`."""
     try:
         client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
     except SlackApiError as error:
-        if error.response.get("error") != "hash_conflict":
-            raise
+        code = error.response.get("error")
+        if code != "hash_conflict":
+            raise UserError(slack_refused(code, "views.update")) from error
         log.info("a modal changed before its update arrived: kept the newer one")
         return False
     return True

@@ -373,12 +373,14 @@ class SlackEmulator:
 
         `ratelimited` is answered as Slack does: HTTP 429 with `Retry-After` (default 1 second).
         A 5xx `status` answers with that status. Anything else is HTTP 200 `{"ok": false}`.
-        `method` may also be `UPLOAD`, for the POST of file bytes to an upload URL.
+        `method` may also be `UPLOAD`, for the POST of file bytes to an upload URL, or
+        `RESPONSE_URL`, for the app's next answers to any response URL (answered as Slack does,
+        with `status` and the error as a plain word, e.g. 400 `invalid_blocks`).
         """
-        if method not in self._methods and method != UPLOAD:
+        if method not in self._methods and method not in (UPLOAD, RESPONSE_URL):
             raise ValueError(f"the Slack emulator does not serve {method!r}")
-        if method == UPLOAD and status == 200:
-            raise ValueError("a failed upload is answered with a non-200 status: pass status=")
+        if method in (UPLOAD, RESPONSE_URL) and status == 200:
+            raise ValueError(f"a failed {method} is answered with a non-200 status: pass status=")
         if error == "ratelimited" and status == 200:
             status = 429
         if status == 429 and retry_after is None:
@@ -561,7 +563,10 @@ class SlackEmulator:
                 payload = json.loads(body or b"{}")
             except (json.JSONDecodeError, UnicodeDecodeError):
                 payload = None
-            if target is None:
+            injected = self._take_failure(RESPONSE_URL) if target is not None else None
+            if injected is not None:
+                answer = _Answer(injected.status, injected.body["error"], injected.headers)
+            elif target is None:
                 answer = _Answer(404, "expired_url")
             elif target["uses"] >= RESPONSE_URL_USES:
                 answer = _Answer(404, "used_url")
