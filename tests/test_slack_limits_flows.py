@@ -360,3 +360,41 @@ def test_a_page_turn_answered_after_a_newer_one_is_dropped_calmly(slack, caplog)
         "Sorry" not in json.dumps(c.json("view")) for c in slack.emulator.calls_to("views.push")
     )
     assert "listener failed" not in caplog.text and "ERROR" not in caplog.text
+
+
+# --- reviews, notes and quality assurance, with long answers -------------------------------------
+
+
+def test_review_notes_a_note_and_qa_with_long_answers_and_hostile_names(hostile):
+    from tests.test_qa import decide
+    from tests.test_reviews import full_notes, open_by_command, text
+
+    review = open_by_command(hostile, "U0PRIYA", f"review {AVA}")
+    long = {name: text(LONG) for name in ("what_is_working", "next_steps", "family_views")}
+    done = hostile.sender.submit("U0PRIYA", review, full_notes(review, **long)).json()
+    assert "review is submitted" in text_of(done["view"])
+    amend = open_by_command(hostile, "U0PRIYA", f"review {AVA}")
+    assert any(b.get("type") == "input" for b in amend["blocks"])  # the long notes, shown again
+
+    note = open_by_command(hostile, "U0PRIYA", f"note {AVA}")
+    state = {
+        "kind": {"type": "static_select", "selected_option": {"value": "note"}},
+        "text--0": text(LONG),
+    }
+    filed = hostile.sender.submit("U0PRIYA", note, state).json()
+    assert "Filed on" in text_of(filed["view"])
+
+    listing = hostile.ask("U0SENDCO", "qa")
+    opened = len(hostile.emulator.calls_to("views.open"))
+    review_button = next(
+        e
+        for b in listing["blocks"]
+        for e in ([b["accessory"]] if "accessory" in b else b.get("elements", []))
+        if e.get("action_id") == "ssp_qa_open"
+    )
+    hostile.sender.button("U0SENDCO", "ssp_qa_open", review_button["value"])
+    hostile.emulator.wait_for(lambda calls: len(hostile.emulator.calls_to("views.open")) > opened)
+    answer = decide(hostile, hostile.emulator.open_views()[-1], "return", LONG)
+    assert "gone back" in text_of({"blocks": answer["view"]["blocks"]})
+    assert unescaped_mrkdwn(answer["view"]) == []
+    assert_slack_took_everything(hostile)
