@@ -395,7 +395,7 @@ def update_modal(client: WebClient, shown: dict, view: dict) -> bool:
     return True
 
 
-# --- (x2) when Slack refuses an answer -------------------------------------------------------
+# --- when Slack refuses an answer -------------------------------------------------------------
 
 
 def slack_refused(code: Any, where: str) -> str:
