@@ -26,7 +26,7 @@ from handlers import (
 )
 from handlers.context import Runtime, identify
 from handlers.slack_api import make_client
-from handlers.toolkit import answer_error
+from handlers.toolkit import answer_error, check_replies
 
 # Slack's libraries log whole payloads: Bolt the request body when a signature fails (at INFO)
 # and its answers (at DEBUG), slack_sdk every API call's JSON and response URL (at DEBUG). Those
@@ -94,6 +94,7 @@ def create_app(
         raise_error_for_unhandled_request=False,
         logger=bolt_logger(),
     )
+    app.use(check_replies)  # a reply Slack refuses is noticed, and the person told
     app.use(identify(runtime))
     register_listeners(app)
     app.error(answer_error)

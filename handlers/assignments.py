@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.render import render_json
 from bot.services import assignments, prompts
 from handlers.context import Runtime
-from handlers.toolkit import as_int, done_modal, meta_of, text_value
+from handlers.toolkit import as_int, done_modal, meta_of, open_modal, text_value
 from models import PromptKind
 
 log = logging.getLogger(__name__)
@@ -46,13 +46,11 @@ def accept(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: V
 
 
 def ask_why(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
-    ack()
     # The assignment only: the messages to redraw are found in the outbox once it is answered.
     meta = {"assignment_id": _id(action)}
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=render_json("decline_modal.json.j2", meta=json.dumps(meta)),
-    )
+    view = render_json("decline_modal.json.j2", meta=json.dumps(meta))
+    open_modal(client, body["trigger_id"], view)
+    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def decline(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:

@@ -12,13 +12,21 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, uk_date
 from bot.services import glossary as glossary_service
 from handlers.context import Ask, Subcommand, Usage
-from handlers.toolkit import UsageError, as_typed, message, notice
+from handlers.presenters import pager
+from handlers.toolkit import UsageError, as_typed, message, notice, page_of
 from models import GlossaryChange
 
 MAY_ADD_TERMS = "Only the SENDCo, senior leaders and case holders can add to the glossary."
 ONLY_SENDCO_REVERTS = "Only the SENDCo can revert a change to the glossary."
 USAGE = 'To add an acronym: `/ssp glossary add ELSA "Emotional Literacy Support Assistant: …"`.'
 HISTORY_SHOWN = 20  # changes listed, latest first: two to a section, inside Slack's 50 blocks
+# The list pages by size, not by count (a meaning may be 500 characters): each section inside
+# Slack's 3,000 characters, each page a few of them, well inside a message's 50 blocks and small
+# enough that Slack never finds the message's blocks too long (msg_blocks_too_long).
+SECTION_CHARACTERS = 2900
+TERMS_PER_SECTION = 15
+PAGE_CHARACTERS = 12_000
+SECTIONS_PER_PAGE = 20
 
 
 def may_change_terms(viewer: Viewer) -> bool:
@@ -57,16 +65,53 @@ def glossary_command(ask: Ask) -> dict:
 def _list(ask: Ask) -> dict:
     with ask.runtime.unit_of_work() as session:
         terms = glossary_service.glossary(session, ask.viewer.school_id)
+    lines = [f"*{escape_mrkdwn(a)}*: {escape_mrkdwn(m)}" for a, m in terms.items()]
+    shown = page_of(_pages(_sections(lines)), ask.page, 1)
+    shown_pager = pager("glossary", shown)
     return message(
         "glossary.json.j2",
         summary=f"The school's glossary: {len(terms)} acronyms explained",
         about=(
-            f"{len(terms)} acronyms. Add or reword one with "
-            '`/ssp glossary add ACRONYM "what it means"`; any acronym in a plan that isn\'t '
-            "here is pointed out to its writer."
+            f"{len(terms)} acronyms"
+            + (f" ({shown_pager.of()})" if shown.pages > 1 else "")
+            + '. Add or reword one with `/ssp glossary add ACRONYM "what it means"`; any '
+            "acronym in a plan that isn't here is pointed out to its writer."
         ),
-        chunks=_chunks([f"*{escape_mrkdwn(a)}*: {escape_mrkdwn(m)}" for a, m in terms.items()], 15),
+        chunks=shown.items[0] if shown.items else [],
+        pager=shown_pager,
     )
+
+
+def _sections(lines: list[str]) -> list[str]:
+    """Lines gathered into paragraphs, each inside a section's limit."""
+    sections: list[list[str]] = []
+    for line in lines:
+        last = sections[-1] if sections else None
+        if (
+            last is None
+            or len(last) >= TERMS_PER_SECTION
+            or sum(len(x) + 1 for x in last) + len(line) > SECTION_CHARACTERS
+        ):
+            sections.append([line])
+        else:
+            last.append(line)
+    return ["\n".join(section) for section in sections]
+
+
+def _pages(sections: list[str]) -> list[list[str]]:
+    """Sections gathered into pages, each inside PAGE_CHARACTERS and SECTIONS_PER_PAGE."""
+    pages: list[list[str]] = []
+    for section in sections:
+        last = pages[-1] if pages else None
+        if (
+            last is None
+            or len(last) >= SECTIONS_PER_PAGE
+            or sum(map(len, last)) + len(section) > PAGE_CHARACTERS
+        ):
+            pages.append([section])
+        else:
+            last.append(section)
+    return pages
 
 
 def _history(ask: Ask, acronym: str) -> dict:
@@ -88,6 +133,7 @@ def _history(ask: Ask, acronym: str) -> dict:
             + revert
         ),
         chunks=_chunks(lines, 2),
+        pager=None,
     )
 
 
@@ -137,6 +183,7 @@ SUBCOMMANDS = (
     Subcommand(
         "glossary",
         glossary_command,
+        pages=True,  # Previous/Next under the list come back here with Ask.page
         help=(
             Usage('`/ssp glossary` — acronyms explained; `/ssp glossary add ELSA "…"` adds one'),
             Usage(

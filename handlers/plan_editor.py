@@ -31,6 +31,7 @@ from bot.services import plan_editing as editing
 from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
+from bot.slack_limits import MAX_SELECT_OPTIONS
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import consent_withdrawn, pupil_flags
 from handlers.toolkit import (
@@ -45,6 +46,7 @@ from handlers.toolkit import (
     open_modal,
     page_of,
     requires,
+    update_modal,
 )
 from models import PlanStatus, Pupil
 
@@ -92,6 +94,9 @@ def register(app: App) -> None:
         app.action(action_id, middleware=writes)(turn_section_page)
     app.action("plan_reload", middleware=writes)(reload_form)
     app.view("plan_form", middleware=writes)(save_form)
+    # A menu of more than Slack's 100 options is searched as the person types (block_suggestion):
+    # over HTTP, Slack sends those to the manifest's interactivity message_menu_options_url.
+    app.options("value", matchers=[_in_plan_form], middleware=writes)(suggest_choices)
 
 
 # --- /ssp plan and message buttons ----------------------------------------------------------
@@ -200,74 +205,110 @@ def _start(runtime: Runtime, client, viewer: Viewer, pupil_id: int, trigger_id, 
 def open_section(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
     meta = meta_of(body["view"])
     section = editing.SECTIONS.get(action["value"])
-    if section is None:
-        return
-    with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        view = (
-            _section_list(plan, section, page=1)
-            if section.is_list
-            else _form(plan, section, item_id=None, list_page=None)
-        )
-    client.views_push(trigger_id=body["trigger_id"], view=view)
+    view = None
+    if section is not None:
+        with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
+            if plan is not None:
+                view = (
+                    _section_list(plan, section, page=1)
+                    if section.is_list
+                    else _form(plan, section, item_id=None, list_page=None)
+                )
+    if view is not None:
+        open_modal(client, body["trigger_id"], view, push=True)
+    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def add_item(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
-    ack()
     meta = meta_of(body["view"])
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        section = editing.SECTIONS[meta["section"]]
-        view = _form(plan, section, item_id=None, list_page=meta.get("page", 1))
-    client.views_push(trigger_id=body["trigger_id"], view=view)
+        if plan is not None:
+            section = editing.SECTIONS[meta["section"]]
+            view = _form(plan, section, item_id=None, list_page=meta.get("page", 1))
+    if view is not None:
+        open_modal(client, body["trigger_id"], view, push=True)
+    ack()  # last, as above
 
 
 def edit_item(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
     meta = meta_of(body["view"])
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        section = editing.SECTIONS[meta["section"]]
+        section = editing.SECTIONS[meta["section"]] if plan is not None else None
         item_id = as_int(action["value"])
-        if item_id not in _item_ids(plan, section):  # an entry of another plan, say
-            return
-        view = _form(plan, section, item_id=item_id, list_page=meta.get("page", 1))
-    client.views_push(trigger_id=body["trigger_id"], view=view)
+        # An entry of another plan, say, is not among this plan's: nothing happens.
+        if section is not None and item_id in _item_ids(plan, section):
+            view = _form(plan, section, item_id=item_id, list_page=meta.get("page", 1))
+    if view is not None:
+        open_modal(client, body["trigger_id"], view, push=True)
+    ack()  # last, as above
 
 
 def turn_section_page(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    ack()
     meta = meta_of(body["view"])
     page = int(action["value"]) if action["value"].isdigit() else 1
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        view = _section_list(plan, editing.SECTIONS[meta["section"]], page=page)
-    client.views_update(view_id=body["view"]["id"], view=view)
+        if plan is not None:
+            view = _section_list(plan, editing.SECTIONS[meta["section"]], page=page)
+    if view is not None:
+        update_modal(client, body["view"], view)
+    ack()  # last, as above
 
 
 def reload_form(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
-    ack()
     meta = meta_of(body["view"])
+    view = None
     with _editable(runtime, viewer, meta.get("pupil_id")) as plan:
-        if plan is None:
-            return
-        section = editing.SECTIONS[meta["section"]]
-        item_id = meta.get("item_id")
-        if item_id not in _item_ids(plan, section):
-            item_id = None
-        view = _form(plan, section, item_id=item_id, list_page=meta.get("list_page"))
-    client.views_update(view_id=body["view"]["id"], view=view)
+        if plan is not None:
+            section = editing.SECTIONS[meta["section"]]
+            item_id = meta.get("item_id")
+            if item_id not in _item_ids(plan, section):
+                item_id = None
+            view = _form(plan, section, item_id=item_id, list_page=meta.get("list_page"))
+    if view is not None:
+        update_modal(client, body["view"], view)
+    ack()  # last, as above
+
+
+def _in_plan_form(body: dict) -> bool:
+    return (body.get("view") or {}).get("callback_id") == "plan_form"
+
+
+def suggest_choices(ack: Ack, payload: dict, body: dict, runtime: Runtime, viewer: Viewer) -> None:
+    """The options of a long "towards which outcome/target" menu that match what was typed."""
+    meta = meta_of(body["view"])
+    section = editing.SECTIONS.get(meta.get("section"))
+    field = next(
+        (f for f in (section.fields if section else ()) if f.name == payload.get("block_id")),
+        None,
+    )
+    typed = " ".join(str(payload.get("value") or "").lower().split())
+    found: list[tuple[str, str]] = []
+    if field is not None and field.kind == "select":
+        with runtime.unit_of_work() as session:
+            plan = editing.load_plan(
+                session,
+                viewer,
+                as_int(meta.get("pupil_id")),
+                via=VIA,
+                now=runtime.now(),
+                audit_read=False,  # the form this menu is in was audited when it opened
+            )
+            if (
+                plan is not None
+                and plan.id == meta.get("plan_id")
+                and editing.can_edit(viewer, plan)
+            ):
+                found = [c for c in editing.choices_for(plan, field) if typed in c[1].lower()]
+    ack(options=render_json("plan_choices.json.j2", choices=found[:MAX_SELECT_OPTIONS])["options"])
 
 
 def save_form(
@@ -346,6 +387,8 @@ class FormInput:
     options: tuple = ()
     max_length: int = 0
     option_label: str = ""
+    # More choices than a menu holds: the menu searches them as the person types instead.
+    searched: bool = False
 
 
 def _overview(plan, viewer: Viewer, today: date) -> dict:
@@ -469,17 +512,23 @@ def _inputs_for(plan, f, value) -> list[FormInput]:
     options = editing.choices_for(plan, f) if f.kind == "select" else ()
     if f.kind == "select" and not options:
         return []
+    searched = len(options) > MAX_SELECT_OPTIONS
+    hint = f.hint
+    if searched:
+        hint = f"Type a few words of it to find it among {len(options)}."
     return [
         FormInput(
             block_id=f.name,
             label=f.label,
             kind=f.kind,
             required=f.required,
-            hint=f.hint,
+            hint=hint,
             initial=value.isoformat() if isinstance(value, date) else value,
-            options=options,
+            # A searched menu is sent only the option already chosen.
+            options=tuple(o for o in options if o[0] == value) if searched else options,
             max_length=min(f.max_length, editing.MAX_TEXT),
             option_label=f.label,
+            searched=searched,
         )
     ]
 

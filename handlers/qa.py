@@ -22,6 +22,7 @@ from handlers.toolkit import (
     done_modal,
     message,
     meta_of,
+    open_modal,
     requires,
     selected_value,
     text_value,
@@ -102,8 +103,8 @@ def open_review(
     # Raised once the unit of work is over: the refusal stays on the audit log.
     if view is None:
         raise UserError("That plan can't be found.")
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body["trigger_id"], view, "the plan's review")
+    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def _review_form(
@@ -179,11 +180,13 @@ def send_for_qa(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewe
             expected_version=meta.get("version"),
             now=runtime.now(),
         )
-    ack()
-    client.views_push(
-        trigger_id=body["trigger_id"],
-        view=done_modal(TITLE, "Sent to the SENDCo for quality assurance."),
+    open_modal(
+        client,
+        body["trigger_id"],
+        done_modal(TITLE, "Sent to the SENDCo for quality assurance."),
+        push=True,
     )
+    ack()  # last, as above
 
 
 def _check(check: quality.Check) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import reviews
-from bot.services.plan_editing import join_long, split_long
+from bot.services.plan_editing import MAX_TEXT, split_long
 from bot.services.pupils import PupilMatch
 
 MAX_NOTE_BOXES = 10
@@ -194,7 +194,9 @@ def note_for(pupil_id: int, name: str) -> dict:
 
 def note_to_place(text: str) -> dict:
     """The message shortcut: the message is the note; which pupil is still to say."""
-    return _note_modal("ssp_note", "Next", {}, pupil_line=None, kind="note", pieces=_pieces(text))
+    return _note_modal(
+        "ssp_note", "Next", {}, pupil_line=None, kind="note", pieces=_pieces(text), cut=_cut(text)
+    )
 
 
 def note_to_confirm(pupil: PupilMatch, kind: str, text: str, shared: bool) -> dict:
@@ -208,6 +210,7 @@ def note_to_confirm(pupil: PupilMatch, kind: str, text: str, shared: bool) -> di
         kind=kind,
         pieces=_pieces(text),
         shared=shared,
+        cut=_cut(text),
     )
 
 
@@ -224,7 +227,9 @@ def not_one_pupil(query: str, matches: list[PupilMatch]) -> str:
 SHARE_NOTE = "Share with the family (it will appear in the family's copy of the plan)"
 
 
-def _note_modal(callback_id, submit, meta, *, pupil_line, kind, pieces, shared=False) -> dict:
+def _note_modal(
+    callback_id, submit, meta, *, pupil_line, kind, pieces, shared=False, cut=None
+) -> dict:
     return render_json(
         "note_modal.json.j2",
         callback_id=callback_id,
@@ -236,6 +241,7 @@ def _note_modal(callback_id, submit, meta, *, pupil_line, kind, pieces, shared=F
         pieces=pieces,
         share_label=SHARE_NOTE,
         shared=shared,
+        cut=cut,
     )
 
 
@@ -246,10 +252,22 @@ def _where(pupil: PupilMatch, *, plain: bool = False) -> str:
 
 
 def _pieces(text: str) -> list[str]:
+    """The note in boxes of Slack's 3,000 characters each, at most MAX_NOTE_BOXES of them: a box
+    prefilled past its max_length is a form Slack refuses (bot.slack_limits)."""
+    return split_long(text)[:MAX_NOTE_BOXES]
+
+
+def _cut(text: str) -> str | None:
+    """What the form says when the message is longer than its boxes hold (over 30,000
+    characters): the rest is not lost from Slack, only from this note."""
     pieces = split_long(text)
-    if len(pieces) > MAX_NOTE_BOXES:  # a message of over 30,000 characters: keep it all
-        pieces = pieces[: MAX_NOTE_BOXES - 1] + [join_long(pieces[MAX_NOTE_BOXES - 1 :])]
-    return pieces
+    if len(pieces) <= MAX_NOTE_BOXES:
+        return None
+    kept = sum(len(piece) for piece in pieces[:MAX_NOTE_BOXES])
+    return (
+        f"This message is {len(text):,} characters: the form holds its first {kept:,} "
+        f"({MAX_NOTE_BOXES} boxes of {MAX_TEXT:,}). To keep the rest, file it as another note."
+    )
 
 
 # --- helpers --------------------------------------------------------------------------------

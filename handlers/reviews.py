@@ -258,9 +258,9 @@ def note_from_button(
 
 def note_from_message(ack: Ack, shortcut: dict, client: WebClient) -> None:
     """The message shortcut: file a message's text on a plan, after choosing the pupil."""
-    ack()
     text = as_typed((shortcut.get("message") or {}).get("text") or "")
-    client.views_open(trigger_id=shortcut["trigger_id"], view=present.note_to_place(text))
+    open_modal(client, shortcut["trigger_id"], present.note_to_place(text))
+    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def submit_note(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:

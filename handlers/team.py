@@ -31,6 +31,7 @@ from handlers.toolkit import (
     message,
     meta_of,
     notice,
+    open_modal,
     page_of,
     requires,
     selected_value,
@@ -189,8 +190,8 @@ def open_assign_modal(
             best=(_suggested(best), best.staff_id),
             meta=json.dumps({"pupil_id": pupil.id}),
         )
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body["trigger_id"], view)
+    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def save_assignment(

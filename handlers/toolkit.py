@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from slack_bolt import BoltContext, BoltResponse
+from slack_bolt import BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookResponse
 from sqlalchemy.exc import OperationalError
 
 from bot import db
@@ -50,6 +51,10 @@ SOMETHING_WENT_WRONG = (
 DATABASE_DOWN = (
     "Sorry, SSP Bot can't reach its database just now, so nothing was read or changed. "
     "Please try again in a few minutes."
+)
+SLACK_REFUSED = (
+    "Sorry, Slack couldn't show that answer ({code}). Please try again; if it keeps happening, "
+    "let your SENDCo know."
 )
 
 # With should_escape on, Slack sends a mention as <@U123ABC|name> (or <@U123ABC>).
@@ -302,6 +307,10 @@ def answer_error(
                     {"response_action": "errors", "errors": {error.block_id: message}}
                 )
             return answer(body, context, message)
+    elif isinstance(error, SlackApiError):
+        # Slack refused a view or a message: its error code says why; what was refused may
+        # name a pupil, so it is never logged.
+        message = slack_refused(error.response.get("error"), "a Slack call")
     else:
         log.error("listener failed: %s", type(error).__name__, exc_info=error)
         database = isinstance(error, OperationalError | db.DatabaseUnavailable)
@@ -344,15 +353,88 @@ def meta_json(**ids: Any) -> str:
     return json.dumps({name: value for name, value in ids.items() if value is not None})
 
 
-def open_modal(client: WebClient, trigger_id: str, view: dict, what: str = "the form") -> None:
-    """Opens `view`; if Slack refuses (a trigger lasts three seconds), a UserError says so."""
+# What Slack answers when a trigger id is used too late or twice: a matter of timing.
+EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
+
+
+def open_modal(
+    client: WebClient, trigger_id: str, view: dict, what: str = "the form", *, push: bool = False
+) -> None:
+    """Opens `view` (or, with `push`, stacks it on the modal the click came from); if Slack
+    refuses, a UserError says so: a trigger lasts three seconds, and a view Slack finds invalid
+    (bot.slack_limits) is named by its error code. Call it before `ack()`."""
     try:
-        client.views_open(trigger_id=trigger_id, view=view)
+        if push:
+            client.views_push(trigger_id=trigger_id, view=view)
+        else:
+            client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
-        log.warning("opening a modal failed: %s", error.response.get("error"))
+        code = error.response.get("error")
+        if code not in EXPIRED_TRIGGER:
+            raise UserError(slack_refused(code, "views.push" if push else "views.open")) from error
+        log.warning("opening a modal failed: %s", code)
         raise UserError(
             f"Slack wouldn't open {what} just then (it gives me three seconds). Please try again."
         ) from error
+
+
+def update_modal(client: WebClient, shown: dict, view: dict) -> bool:
+    """Replaces the modal `shown` (the view of the payload a button in it sent) by `view`.
+
+    The view's `hash` goes with it, so an answer to an older click never overwrites a newer
+    one: Slack answers hash_conflict, and the newer view simply stays (False). Any other refusal
+    is a UserError, for answer_error to tell the person: call it before `ack()`."""
+    try:
+        client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code != "hash_conflict":
+            raise UserError(slack_refused(code, "views.update")) from error
+        log.info("a modal changed before its update arrived: kept the newer one")
+        return False
+    return True
+
+
+# --- when Slack refuses an answer -------------------------------------------------------------
+
+
+def slack_refused(code: Any, where: str) -> str:
+    """Logs Slack's refusal (its error code, never what was refused: it may name a pupil) and
+    returns the short apology the person is shown instead."""
+    code = code if isinstance(code, str) and re.fullmatch(r"[a-z_]{1,60}", code) else "refused"
+    log.warning("Slack refused %s: %s", where, code)
+    return SLACK_REFUSED.format(code=code)
+
+
+class CheckedRespond(Respond):
+    """Bolt's `respond`, which also reads the response URL's answer: Slack refuses a message it
+    finds invalid with HTTP 400 and a word (`invalid_blocks`, `no_text`…), and the person would
+    otherwise be left with nothing. Then they are told so in a short plain message."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
+        response = super().__call__(*args, **kwargs)
+        if response.status_code != 200:
+            apology = slack_refused(
+                response.body if response.status_code < 500 else None, "a response URL reply"
+            )
+            try:
+                super().__call__(
+                    text=escape_unescaped(apology),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            except Exception:  # noqa: BLE001 - the apology failing must not hide the reply
+                log.warning("could not tell the person their answer was refused")
+        return response
+
+
+def check_replies(context: BoltContext, next) -> BoltResponse | None:
+    """Global middleware: every `respond` a listener is given (and `tell`'s) is a CheckedRespond."""
+    if context.response_url:
+        context["respond"] = CheckedRespond(
+            response_url=context.response_url, proxy=context.client.proxy, ssl=context.client.ssl
+        )
+    return next()
 
 
 def requires_in_modal(allowed: Callable[[Viewer], bool], title: str, refusal: str):

@@ -38,6 +38,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.slack_limits import (  # MAX_*_BLOCKS: kept importable from here, as before
+    MAX_MESSAGE_BLOCKS,  # noqa: F401
+    MAX_MESSAGE_TEXT,
+    MAX_VIEW_BLOCKS,  # noqa: F401
+    blocks_problems,
+    message_refusal,
+    view_problems,
+)
+
 T = TypeVar("T")
 
 UPLOAD = "upload"
@@ -47,13 +56,9 @@ RESPONSE_URL = (
 RESPONSE_URL_USES = 5  # Slack accepts up to five responses per response_url
 """The `Call.method` (and `fail_next` name) of a POST of file bytes to an upload URL."""
 
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
+# What Slack refuses in a message or a view is decided by bot.slack_limits, shared with the product.
 MAX_VIEW_BYTES = 250_000
 MAX_VIEW_STACK = 3
-MAX_VIEW_TITLE = 24
-MAX_PRIVATE_METADATA = 3000
-MAX_CALLBACK_ID = 255
 MAX_CONVERSATION_USERS = 8
 HISTORY_DEFAULT_LIMIT = 100
 HISTORY_MAX_LIMIT = 999
@@ -368,12 +373,14 @@ class SlackEmulator:
 
         `ratelimited` is answered as Slack does: HTTP 429 with `Retry-After` (default 1 second).
         A 5xx `status` answers with that status. Anything else is HTTP 200 `{"ok": false}`.
-        `method` may also be `UPLOAD`, for the POST of file bytes to an upload URL.
+        `method` may also be `UPLOAD`, for the POST of file bytes to an upload URL, or
+        `RESPONSE_URL`, for the app's next answers to any response URL (answered as Slack does,
+        with `status` and the error as a plain word, e.g. 400 `invalid_blocks`).
         """
-        if method not in self._methods and method != UPLOAD:
+        if method not in self._methods and method not in (UPLOAD, RESPONSE_URL):
             raise ValueError(f"the Slack emulator does not serve {method!r}")
-        if method == UPLOAD and status == 200:
-            raise ValueError("a failed upload is answered with a non-200 status: pass status=")
+        if method in (UPLOAD, RESPONSE_URL) and status == 200:
+            raise ValueError(f"a failed {method} is answered with a non-200 status: pass status=")
         if error == "ratelimited" and status == 200:
             status = 429
         if status == 429 and retry_after is None:
@@ -556,7 +563,10 @@ class SlackEmulator:
                 payload = json.loads(body or b"{}")
             except (json.JSONDecodeError, UnicodeDecodeError):
                 payload = None
-            if target is None:
+            injected = self._take_failure(RESPONSE_URL) if target is not None else None
+            if injected is not None:
+                answer = _Answer(injected.status, injected.body["error"], injected.headers)
+            elif target is None:
                 answer = _Answer(404, "expired_url")
             elif target["uses"] >= RESPONSE_URL_USES:
                 answer = _Answer(404, "used_url")
@@ -566,12 +576,9 @@ class SlackEmulator:
                 payload.get("text") or payload.get("blocks") or payload.get("delete_original")
             ):
                 answer = _Answer(400, "no_text")
-            elif len(payload.get("blocks") or []) > MAX_MESSAGE_BLOCKS or (
-                isinstance(payload.get("blocks"), list)
-                and _duplicate_id_problems(payload["blocks"], "/blocks")
-            ):
+            elif (refusal := message_refusal(payload)) is not None:
                 # A response URL answers as an incoming webhook does: HTTP 400, a plain word.
-                answer = _Answer(400, "invalid_blocks")
+                answer = _Answer(400, refusal[0])
             else:
                 target["uses"] += 1
                 self._apply_response(target, payload)
@@ -1016,18 +1023,13 @@ class SlackEmulator:
         if blocks is not None:
             if not isinstance(blocks, list):
                 raise _Refusal("invalid_blocks_format")
-            if len(blocks) > MAX_MESSAGE_BLOCKS:
-                problem = f"no more than {MAX_MESSAGE_BLOCKS} items allowed [json-pointer:/blocks]"
-                raise _Refusal("invalid_blocks", f"[ERROR] {problem}", errors=[problem])
-            for i, block in enumerate(blocks):
-                if not isinstance(block, dict) or not block.get("type"):
-                    problem = f"missing required field: type [json-pointer:/blocks/{i}]"
-                    raise _Refusal("invalid_blocks", f"[ERROR] {problem}", errors=[problem])
-            problems = _duplicate_id_problems(blocks, "/blocks")
+            problems = blocks_problems(blocks, "message", "/blocks")
             if problems:
                 raise _Refusal(
                     "invalid_blocks", *(f"[ERROR] {p}" for p in problems), errors=problems
                 )
+        if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
+            raise _Refusal("msg_too_long")
         attachments = self._decoded(params, "attachments", "invalid_attachments")
         return (None if text is None else str(text)), blocks, attachments
 
@@ -1085,7 +1087,7 @@ class SlackEmulator:
             raise _Refusal("invalid_arguments", f"[ERROR] {problem}")
         if len(json.dumps(view).encode()) > MAX_VIEW_BYTES:
             raise _Refusal("view_too_large")
-        problems = _view_problems(view, allowed_types)
+        problems = view_problems(view, allowed_types)
         if problems:
             raise _Refusal("invalid_arguments", *(f"[ERROR] {p}" for p in problems))
         return view
@@ -1171,78 +1173,6 @@ def _cursor_ts(cursor: str) -> Decimal:
     if prefix != "next_ts" or not before.is_finite():
         raise _Refusal("invalid_cursor")
     return before
-
-
-def _duplicate_id_problems(blocks: list[Any], pointer: str) -> list[str]:
-    """Slack refuses a surface whose blocks repeat a `block_id`, or a block whose elements
-    repeat an `action_id` (its interaction payload could not say which was clicked)."""
-    problems = []
-    seen_blocks: set[str] = set()
-    for i, block in enumerate(blocks):
-        if not isinstance(block, dict):
-            continue
-        block_id = block.get("block_id")
-        if block_id is not None:
-            if block_id in seen_blocks:
-                problems.append(f"duplicate block_id {block_id!r} [json-pointer:{pointer}/{i}]")
-            seen_blocks.add(block_id)
-        seen_actions: set[str] = set()
-        elements = block.get("elements")
-        for j, element in enumerate(elements if isinstance(elements, list) else []):
-            action_id = element.get("action_id") if isinstance(element, dict) else None
-            if action_id is None:
-                continue
-            if action_id in seen_actions:
-                problems.append(
-                    f"duplicate action_id {action_id!r} "
-                    f"[json-pointer:{pointer}/{i}/elements/{j}/action_id]"
-                )
-            seen_actions.add(action_id)
-    return problems
-
-
-def _view_problems(view: dict[str, Any], allowed_types: tuple[str, ...]) -> list[str]:
-    """What Slack's view schema would object to, in its own words where we know them."""
-    view_type = view.get("type")
-    if not view_type:
-        return ["missing required field: type [json-pointer:/view]"]
-    if view_type not in allowed_types:
-        expected = " or ".join(allowed_types)
-        return [f"must be {expected} [json-pointer:/view/type]"]
-    problems = []
-    blocks = view.get("blocks")
-    if not isinstance(blocks, list):
-        problems.append("missing required field: blocks [json-pointer:/view]")
-        blocks = []
-    if len(blocks) > MAX_VIEW_BLOCKS:
-        problems.append(f"no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]")
-    for i, block in enumerate(blocks):
-        if not isinstance(block, dict) or not block.get("type"):
-            problems.append(f"missing required field: type [json-pointer:/view/blocks/{i}]")
-    problems += _duplicate_id_problems(blocks, "/view/blocks")
-    if view_type == "modal":
-        if not isinstance(view.get("title"), dict):
-            problems.append("missing required field: title [json-pointer:/view]")
-        for name in ("title", "submit", "close"):
-            text = view.get(name)
-            if isinstance(text, dict) and len(str(text.get("text", ""))) > MAX_VIEW_TITLE:
-                problems.append(
-                    f"must be less than {MAX_VIEW_TITLE + 1} characters "
-                    f"[json-pointer:/view/{name}/text]"
-                )
-        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
-        if has_input and not view.get("submit"):
-            problems.append("submit is required when an input block is within the blocks")
-    if len(str(view.get("private_metadata", ""))) > MAX_PRIVATE_METADATA:
-        problems.append(
-            f"must be less than {MAX_PRIVATE_METADATA + 1} characters "
-            "[json-pointer:/view/private_metadata]"
-        )
-    if len(str(view.get("callback_id", ""))) > MAX_CALLBACK_ID:
-        problems.append(
-            f"must be less than {MAX_CALLBACK_ID + 1} characters [json-pointer:/view/callback_id]"
-        )
-    return problems
 
 
 class _Handler(BaseHTTPRequestHandler):
