@@ -208,7 +208,7 @@ def _refuse(
                 log.warning("could not publish the refusal home view")
 
         # After the ack: the event is answered at once, and the publish may wait out a rate limit.
-        _in_background("publish-refusal", publish)
+        after_the_ack(publish, "publish-refusal")
         return BoltResponse(status=200, body="")
     return answer(body, context, message)
 
@@ -261,13 +261,18 @@ def _look_up_later(
             with _background_lock:
                 _lookups.discard(key)
 
-    _in_background("identity-lookup", look_up)
+    after_the_ack(look_up, "identity-lookup")
 
 
-def _in_background(name: str, work: Callable[[], None]) -> None:
+def after_the_ack(work: Callable[[], None], name: str = "after-the-ack") -> None:
+    """Runs `work` on a thread, so that a Slack call which may wait out a rate limit never
+    holds up an answer Slack expects within three seconds. Its failure is logged."""
+
     def run() -> None:
         try:
             work()
+        except Exception:  # noqa: BLE001 - nobody is waiting for it: say so in the log
+            log.exception("background work (%s) failed", name)
         finally:
             with _background_lock:
                 _threads.discard(threading.current_thread())
@@ -278,8 +283,8 @@ def _in_background(name: str, work: Callable[[], None]) -> None:
     thread.start()
 
 
-def wait_for_identity_work(timeout: float = 30.0) -> None:
-    """Waits for the lookups and refusals the middleware left running (tests, shutting down)."""
+def wait_for_background_work(timeout: float = 30.0) -> None:
+    """Waits for what after_the_ack (and the middleware's lookups) left running (tests)."""
     deadline = time.monotonic() + timeout
     while True:
         with _background_lock:

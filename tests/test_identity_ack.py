@@ -12,7 +12,7 @@ import socket
 import pytest
 from sqlalchemy import select
 
-from handlers.context import STILL_MATCHING, wait_for_identity_work
+from handlers.context import STILL_MATCHING, wait_for_background_work
 from handlers.slack_api import SlackBusy, quick_client, staff_for_slack_user
 from models import Staff
 from tests.slack_harness import text_of
@@ -23,7 +23,7 @@ HELP = "What `/ssp` can do for you"
 @pytest.fixture(autouse=True)
 def no_lookups_left_behind():
     yield
-    wait_for_identity_work()
+    wait_for_background_work()
 
 
 def users_info_statuses(slack) -> list[int]:
@@ -47,7 +47,7 @@ def test_a_rate_limited_lookup_is_answered_at_once_and_finished_in_the_backgroun
     assert reply.json() == {"response_type": "ephemeral", "text": STILL_MATCHING}
     assert slack.emulator.responses_to("U0TOM") == []  # nothing else was said to him
 
-    wait_for_identity_work()
+    wait_for_background_work()
     # The background lookup waited as Slack asked, then matched Tom by email and remembered it.
     assert users_info_statuses(slack) == [429, 200]
     assert tom_slack_id(slack) == "U0TOM"
@@ -65,7 +65,7 @@ def test_asking_again_while_slack_is_resting_does_not_ask_slack(slack):
     assert again.json()["text"] == STILL_MATCHING
     assert other.json()["text"] == STILL_MATCHING
     assert users_info_statuses(slack) == [429]  # Retry-After is honoured for the workspace
-    wait_for_identity_work()
+    wait_for_background_work()
     # One background lookup for each person, after the wait; the stranger is still refused.
     assert sorted(c.params["user"] for c in slack.emulator.calls_to("users.info")[1:]) == [
         "U0STRANGER",
@@ -91,7 +91,7 @@ def test_opening_the_app_home_while_slack_is_rate_limiting_breaks_nothing(slack)
 
     assert reply.status == 200
     assert users_info_statuses(slack) == [429]
-    wait_for_identity_work()
+    wait_for_background_work()
     # No "you're not on the staff list" home was published for someone who is on it.
     assert "U0TOM" not in slack.emulator.home_views
     slack.sender.app_home_opened("U0TOM")
@@ -106,7 +106,7 @@ def test_the_refusal_home_for_a_stranger_is_published_after_the_ack(slack):
     reply = slack.sender.app_home_opened("U0STRANGER")
 
     assert reply.status == 200
-    wait_for_identity_work()
+    wait_for_background_work()
     # Published in the background, once Slack's Retry-After had passed.
     assert [c.http_status for c in slack.emulator.calls_to("views.publish")] == [429, 200]
     assert "staff list" in text_of(slack.emulator.home_views["U0STRANGER"])
