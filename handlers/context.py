@@ -15,6 +15,8 @@ Identity comes only from the signed request (team id, user id), never from a but
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,7 +33,7 @@ from bot.access import Viewer
 from bot.config import Settings
 from bot.render import render_json
 from handlers.scheduler import deliver_soon
-from handlers.slack_api import staff_for_slack_user
+from handlers.slack_api import SlackBusy, linked_staff, quick_client, staff_for_slack_user
 from handlers.toolkit import DATABASE_DOWN, answer
 from models import School
 
@@ -50,6 +52,13 @@ UNKNOWN_USER = (
     "If you should have access, ask your SENDCo to check that your email address in Slack "
     "matches the one the school holds for you."
 )
+STILL_MATCHING = (
+    "One moment: I'm still matching your Slack account to the staff list. "
+    "Please try again in a minute."
+)
+# When Slack stays busy, the background lookup asks this many times before leaving it to the
+# person's next request.
+LOOKUP_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,11 @@ def identify(runtime: Runtime):
                 user_team = _user_team(body)
                 if user_team is not None and user_team != school.slack_team_id:
                     return _refuse(context, body, client, OTHER_WORKSPACE, publish_home=False)
-                staff = staff_for_slack_user(session, client, school.id, context.user_id)
+                try:
+                    staff = _staff_now(session, client, school.id, context.user_id)
+                except SlackBusy as busy:
+                    _look_up_later(runtime, client, school.id, context.user_id, busy.retry_after)
+                    return answer(body, context, STILL_MATCHING)
                 if staff is None:
                     return _refuse(context, body, client, UNKNOWN_USER, publish_home=True)
                 context["school_timezone"] = school.timezone
@@ -160,20 +173,125 @@ def identify(runtime: Runtime):
     return identify
 
 
+def _staff_now(session: Session, client: WebClient, school_id: int, user_id: str):
+    """staff_for_slack_user, within Slack's three seconds: Slack is asked once, briefly, and
+    not at all while it has asked us to wait or this person is being looked up already.
+    Raises SlackBusy when the answer has to come from the background."""
+    wait = _waiting(school_id, user_id)
+    if wait is not None:
+        staff = linked_staff(session, school_id, user_id)
+        if staff is None:
+            raise SlackBusy(wait)
+        return staff if staff.is_active else None
+    try:
+        return staff_for_slack_user(session, quick_client(client), school_id, user_id)
+    except SlackBusy as busy:
+        with _background_lock:
+            _resting_until[school_id] = time.monotonic() + busy.retry_after
+        raise
+
+
 def _refuse(
     context: BoltContext, body: dict, client: WebClient, message: str, *, publish_home: bool
 ) -> BoltResponse:
     """Answers politely in whatever way this kind of request allows, then stops it."""
     event = body.get("event") or {}
     if publish_home and event.get("type") == "app_home_opened":
-        try:
-            client.views_publish(
-                user_id=context.user_id, view=render_json("home_refused.json.j2", message=message)
-            )
-        except Exception:  # noqa: BLE001 - a refusal must never turn into an error page
-            log.warning("could not publish the refusal home view")
+        user_id = context.user_id
+
+        def publish() -> None:
+            try:
+                client.views_publish(
+                    user_id=user_id, view=render_json("home_refused.json.j2", message=message)
+                )
+            except Exception:  # noqa: BLE001 - a refusal must never turn into an error page
+                log.warning("could not publish the refusal home view")
+
+        # After the ack: the event is answered at once, and the publish may wait out a rate limit.
+        after_the_ack(publish, "publish-refusal")
         return BoltResponse(status=200, body="")
     return answer(body, context, message)
+
+
+# Background work the identity middleware started: a user id (with its school) being looked up.
+_lookups: set[tuple[int, str]] = set()
+# Per school (so per workspace): when Slack's Retry-After for users.info runs out.
+_resting_until: dict[int, float] = {}
+_threads: set[threading.Thread] = set()
+_background_lock = threading.Lock()
+
+
+def _waiting(school_id: int, user_id: str) -> float | None:
+    """Seconds to leave Slack alone before asking about this person, or None to ask now."""
+    with _background_lock:
+        left = _resting_until.get(school_id, 0.0) - time.monotonic()
+        if left > 0:
+            return left
+        _resting_until.pop(school_id, None)
+        return 0.0 if (school_id, user_id) in _lookups else None
+
+
+def _look_up_later(
+    runtime: Runtime, client: WebClient, school_id: int, user_id: str, wait: float
+) -> None:
+    """Matches the person to staff in the background, after `wait` seconds (Slack's
+    Retry-After), with `client`, which waits out further rate limits itself; the match is
+    remembered, so their next request is served. One lookup per person at a time."""
+    key = (school_id, user_id)
+    with _background_lock:
+        if key in _lookups:
+            return
+        _lookups.add(key)
+
+    def look_up() -> None:
+        delay = wait
+        try:
+            for _ in range(LOOKUP_ATTEMPTS):
+                time.sleep(delay)
+                try:
+                    with runtime.unit_of_work() as session:
+                        staff_for_slack_user(session, client, school_id, user_id)
+                    return
+                except SlackBusy as busy:
+                    delay = busy.retry_after
+            log.warning("Slack stayed busy: a new user is matched to staff on their next request")
+        except Exception:  # noqa: BLE001 - the person is looked up again on their next request
+            log.exception("matching a new user to staff failed")
+        finally:
+            with _background_lock:
+                _lookups.discard(key)
+
+    after_the_ack(look_up, "identity-lookup")
+
+
+def after_the_ack(work: Callable[[], None], name: str = "after-the-ack") -> None:
+    """Runs `work` on a thread, so that a Slack call which may wait out a rate limit never
+    holds up an answer Slack expects within three seconds. Its failure is logged."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001 - nobody is waiting for it: say so in the log
+            log.exception("background work (%s) failed", name)
+        finally:
+            with _background_lock:
+                _threads.discard(threading.current_thread())
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    with _background_lock:
+        _threads.add(thread)
+    thread.start()
+
+
+def wait_for_background_work(timeout: float = 30.0) -> None:
+    """Waits for what after_the_ack (and the middleware's lookups) left running (tests)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _background_lock:
+            running = list(_threads)
+        if not running or time.monotonic() >= deadline:
+            return
+        running[0].join(max(0.0, deadline - time.monotonic()))
 
 
 def _user_team(body: dict) -> str | None:

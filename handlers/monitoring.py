@@ -20,7 +20,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, year_label
 from bot.services import audit, monitoring, prompts
-from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.context import Ask, Runtime, Subcommand, Usage, after_the_ack
 from handlers.messages import monitoring_message
 from handlers.slack_api import staff_for_slack_user
 from handlers.toolkit import (
@@ -219,8 +219,9 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
             name = escape_mrkdwn(request.plan.pupil.known_as)  # the notice below is mrkdwn
     except UserError:
         # Said in place of the form by toolkit.answer_error; the teacher's message is redrawn
-        # all the same, as a refusal can mean its row has gone (the review closed).
-        _redraw(runtime, viewer, client, meta)
+        # all the same, as a refusal can mean its row has gone (the review closed). After the
+        # answer: chat.update may wait out a rate limit, and the form must be answered in 3 s.
+        after_the_ack(lambda: _redraw(runtime, viewer, client, meta), "redraw-monitoring")
         raise
     text = (
         f"Thank you: your feedback on {name}'s plan is saved. You can change it until the review."

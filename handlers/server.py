@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
 import json
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.builtin import SocketModeClient
 from sqlalchemy.orm import Session, sessionmaker
 from waitress.server import create_server
 
@@ -290,5 +295,107 @@ class HttpServer:
             self._server.asyncore.loop(timeout=0.05, map=self._server._map, count=1)
 
 
-def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
-    return SocketModeHandler(app, app_token)
+# Socket Mode: how soon a dead connection is noticed and replaced. slack_sdk's built-in client
+# (Bolt's default) pings every 10 s and gives a connection up only after four intervals without a
+# pong, then asks for a new URL through the app's client, which retries with a 10 s timeout: after
+# a network drop the app stayed away about a minute. A connection the server closed without a
+# close frame it reads as "nothing yet", spinning, until a ping fails.
+SOCKET_PING_INTERVAL = 2.0  # seconds between pings, and between checks of the connection
+SOCKET_PONG_TIMEOUT = 5.0  # no pong for this long: the connection is dead, and replaced at once
+SOCKET_URL_TIMEOUT = 5.0  # apps.connections.open; if it fails, the next check tries again
+
+
+class WatchfulSocketModeClient(SocketModeClient):
+    """slack_sdk's built-in Socket Mode client, quick to notice a dead connection.
+
+    Every `ping_interval` it pings Slack, as the library does, and also: a connection that has
+    not answered a ping for `pong_timeout` seconds (a half-open TCP connection, where nothing
+    arrives and nothing says so) is shut and replaced in the same check; a connection the
+    server ends without a close frame is dropped at the first read that finds it ended, and
+    replaced at the next check. Each replacement asks Slack for a new URL (one quick try).
+    """
+
+    def __init__(self, *args: Any, pong_timeout: float, **kwargs: Any) -> None:
+        self.pong_timeout = pong_timeout
+        self._connected_at = time.time()
+        super().__init__(*args, **kwargs)
+
+    def connect(self) -> None:
+        super().connect()
+        self._connected_at = time.time()
+        session = self.current_session
+        if session is not None and session.sock is not None:
+            session.sock = _EndIsAnError(session.sock)
+
+    def _monitor_current_session(self) -> None:
+        session = self.current_session
+        if self.current_app_monitor_started and session is not None and session.is_active():
+            # When the last ping Slack answered was sent (the library's own bookkeeping).
+            heard = session.last_ping_pong_time or self._connected_at
+            silent_for = time.time() - max(heard, self._connected_at)
+            if silent_for > self.pong_timeout:
+                log.warning("Socket Mode: no pong for %.0f s; replacing the connection", silent_for)
+                sock = session.sock
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        # Wakes the thread reading it, which holds the lock disconnect() needs.
+                        sock.shutdown(socket.SHUT_RDWR)
+                session.disconnect()
+        super()._monitor_current_session()
+
+
+class _EndIsAnError:
+    """A connected socket whose recv raises at the end of the stream, where the library would
+    read b"" forever: its reader then drops the connection, and the monitor replaces it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def recv(self, size: int, *flags: int) -> bytes:
+        data = self._sock.recv(size, *flags)
+        if not data and size:
+            raise ConnectionAbortedError("the Socket Mode connection was closed by the server")
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class WatchfulSocketModeHandler(SocketModeHandler):
+    """Bolt's Socket Mode adapter, on WatchfulSocketModeClient."""
+
+    def __init__(
+        self, app: App, app_token: str, *, ping_interval: float, pong_timeout: float
+    ) -> None:
+        self.app = app
+        self.app_token = app_token
+        self.client = WatchfulSocketModeClient(
+            app_token=app_token,
+            logger=app.logger,
+            # Only for apps.connections.open (and its TLS settings): one short try, since the
+            # monitor asks again at its next check; the library waits out a rate limit itself.
+            web_client=WebClient(
+                base_url=app.client.base_url,
+                timeout=SOCKET_URL_TIMEOUT,
+                ssl=app.client.ssl,
+                proxy=app.client.proxy,
+                retry_handlers=[],
+            ),
+            proxy=app.client.proxy,
+            ping_interval=ping_interval,
+            pong_timeout=pong_timeout,
+        )
+        self.client.socket_mode_request_listeners.append(self.handle)
+
+
+def socket_mode_handler(
+    app: App,
+    app_token: str,
+    *,
+    ping_interval: float = SOCKET_PING_INTERVAL,
+    pong_timeout: float = SOCKET_PONG_TIMEOUT,
+) -> SocketModeHandler:
+    """Serves `app` over Socket Mode; a dropped connection is replaced within seconds."""
+    return WatchfulSocketModeHandler(
+        app, app_token, ping_interval=ping_interval, pong_timeout=pong_timeout
+    )

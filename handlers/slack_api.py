@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.config import Settings
+from bot.errors import UserError
 from models import School, Staff
 
 if TYPE_CHECKING:
@@ -47,6 +48,43 @@ def make_client(token: str | None, base_url: str) -> WebClient:
     )
 
 
+# A call made before the ack runs inside Slack's three seconds, which also cover the request's
+# journey and our own work: it waits this long for an answer at most, and is never retried.
+QUICK_TIMEOUT = 1.5
+# How long to leave Slack alone when it is rate limiting without saying for how long, or failing.
+DEFAULT_RETRY_AFTER = 5.0
+
+
+class SlackBusy(UserError):
+    """Slack could not answer just now (rate limited, failing, or slower than we can wait).
+
+    `retry_after`: seconds to wait before asking again (Slack's Retry-After, when it said).
+    A UserError, so a listener that lets it through answers the person calmly.
+    """
+
+    def __init__(self, retry_after: float = DEFAULT_RETRY_AFTER) -> None:
+        super().__init__(
+            "Slack is busy just now, so I couldn't check who that is. Please try again in a minute."
+        )
+        self.retry_after = retry_after
+
+
+def quick_client(client: WebClient) -> WebClient:
+    """`client`'s workspace and token, for a call made before the ack (or with a trigger id,
+    which lasts three seconds): one try and a short timeout, so a rate limit or a slow Slack
+    is an error at once rather than a wait past Slack's three seconds."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=QUICK_TIMEOUT,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
+        team_id=client.default_params.get("team_id"),
+        retry_handlers=[],
+    )
+
+
 def staff_for_slack_user(
     session: Session, client: WebClient, school_id: int, user_id: str
 ) -> Staff | None:
@@ -55,17 +93,25 @@ def staff_for_slack_user(
     A match by email is remembered on the staff row, so Slack is asked once per person. Only a
     member of the school's own workspace is matched: a guest from another workspace (Slack
     Connect) may have any email address, and linking them would lock the real person out.
+
+    Raises SlackBusy when Slack is rate limiting, failing (5xx) or does not answer in time:
+    that says nothing about the person, so it must not be taken for "not on the staff list".
     """
-    staff = session.scalar(
-        select(Staff).where(Staff.school_id == school_id, Staff.slack_user_id == user_id)
-    )
+    staff = linked_staff(session, school_id, user_id)
     if staff is not None:
         return staff if staff.is_active else None
     try:
         profile = client.users_info(user=user_id)["user"]
     except SlackApiError as error:
+        status = error.response.status_code
+        if status == 429 or status >= 500:
+            log.info("users.info: Slack is busy (HTTP %s); asking again later", status)
+            raise SlackBusy(_retry_after(error.response.headers)) from None
         log.warning("users.info failed for a user: %s", error.response.get("error"))
         return None
+    except OSError as error:  # a timeout, a refused or dropped connection: Slack didn't answer
+        log.info("users.info: Slack did not answer (%s); asking again later", type(error).__name__)
+        raise SlackBusy() from None
     email = (profile.get("profile") or {}).get("email")
     if not email or profile.get("deleted") or profile.get("is_bot"):
         return None
@@ -86,6 +132,25 @@ def staff_for_slack_user(
     staff.slack_lookup_failed_at = None
     session.flush()
     return staff
+
+
+def linked_staff(session: Session, school_id: int, user_id: str) -> Staff | None:
+    """The staff row already linked to this Slack user id (active or not), without asking Slack."""
+    return session.scalar(
+        select(Staff).where(Staff.school_id == school_id, Staff.slack_user_id == user_id)
+    )
+
+
+def _retry_after(headers: dict | None) -> float:
+    """Slack's Retry-After in seconds (the header's name in any case), or the default."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list | tuple) and value else value
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                break
+    return DEFAULT_RETRY_AFTER
 
 
 def slack_id_for(session: Session, client: WebClient, staff: Staff, now: datetime) -> str | None:

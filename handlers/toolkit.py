@@ -39,6 +39,7 @@ from bot.render import escape_mrkdwn, escape_unescaped, render_json
 from bot.services import audit
 from bot.services.pupils import MAX_MATCHES, PupilMatch, find_pupils
 from handlers.presenters import pupil_line
+from handlers.slack_api import quick_client
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,9 @@ def tell(body: dict, context: BoltContext, message: str) -> None:
             context.respond(text=message, response_type="ephemeral", replace_original=False)
         elif body.get("type") == "block_actions" and body.get("view") and body.get("trigger_id"):
             opened_from_modal = body["view"].get("type") == "modal"
-            show = context.client.views_push if opened_from_modal else context.client.views_open
+            # Often before the ack, and a trigger lasts three seconds: one quick try.
+            client = quick_client(context.client)
+            show = client.views_push if opened_from_modal else client.views_open
             show(trigger_id=body["trigger_id"], view=_notice_like(body, message))
     except Exception:  # noqa: BLE001 - telling the person must never become an error of its own
         log.warning("could not tell the person why their request was refused")
@@ -364,15 +367,24 @@ def open_modal(
     refuses, a UserError says so: a trigger lasts three seconds, and a view Slack finds invalid
     (bot.slack_limits) is named by its error code. Call it before `ack()`."""
     try:
+        # Many listeners open their modal before the ack, and a trigger lasts three seconds
+        # anyway: one quick try, never a wait for a rate limit to pass.
+        quick = quick_client(client)
         if push:
-            client.views_push(trigger_id=trigger_id, view=view)
+            quick.views_push(trigger_id=trigger_id, view=view)
         else:
-            client.views_open(trigger_id=trigger_id, view=view)
+            quick.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         code = error.response.get("error")
-        if code not in EXPIRED_TRIGGER:
+        busy = error.response.status_code == 429 or error.response.status_code >= 500
+        if code not in EXPIRED_TRIGGER and not busy:
             raise UserError(slack_refused(code, "views.push" if push else "views.open")) from error
         log.warning("opening a modal failed: %s", code)
+        raise UserError(
+            f"Slack wouldn't open {what} just then (it gives me three seconds). Please try again."
+        ) from error
+    except OSError as error:
+        log.warning("opening a modal failed: no answer")
         raise UserError(
             f"Slack wouldn't open {what} just then (it gives me three seconds). Please try again."
         ) from error
@@ -444,7 +456,12 @@ def requires_in_modal(allowed: Callable[[Viewer], bool], title: str, refusal: st
         viewer: Viewer | None = context.get("viewer")
         if viewer is not None and allowed(viewer):
             return next()
-        client.views_open(trigger_id=body["trigger_id"], view=done_modal(title, refusal))
+        try:  # before the ack: one quick try
+            quick_client(client).views_open(
+                trigger_id=body["trigger_id"], view=done_modal(title, refusal)
+            )
+        except (SlackApiError, OSError):
+            log.warning("could not show a refusal in a modal")
         return BoltResponse(status=200, body="")
 
     return check

@@ -65,6 +65,8 @@ HISTORY_MAX_LIMIT = 999
 
 # Slack documents these two as form-encoded only: a JSON body's arguments are not read.
 FORM_ONLY_METHODS = frozenset({"users.info", "users.lookupByEmail"})
+# Methods that take the app-level token (xapp-…), which no other method accepts.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 @dataclass
@@ -148,6 +150,7 @@ class SlackEmulator:
         bot_token: str = "xoxb-emulator-token",
         host: str = "127.0.0.1",
         port: int = 0,
+        app_token: str = "xapp-1-A0EMU0001-emulator-token",
     ) -> None:
         self.team_id = team_id
         self.team_name = team_name
@@ -166,6 +169,9 @@ class SlackEmulator:
 
         self.users: dict[str, dict[str, Any]] = {}
         self._workspaces: dict[str, str] = {bot_token: team_id}  # token -> its team
+        self.app_token = app_token  # for apps.connections.open (Socket Mode)
+        self._workspaces[app_token] = team_id
+        self.socket_mode_url: str | None = None  # set by use_socket_mode
         self._connected: set[str] = set()  # other workspaces' users in a Slack Connect channel
         self._caller_team = team_id  # the team of the token of the call being answered
         self.channels: dict[str, dict[str, Any]] = {}
@@ -203,6 +209,7 @@ class SlackEmulator:
             "users.lookupByEmail": self._users_lookup_by_email,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
+            "apps.connections.open": self._apps_connections_open,
         }
         self.add_user(bot_user_id, name="sspbot", real_name="SSP Bot", is_bot=True)
 
@@ -353,6 +360,13 @@ class SlackEmulator:
             if view_id is not None:
                 self._trigger_views[trigger] = view_id
             return trigger
+
+    def use_socket_mode(self, url: str | None) -> None:
+        """apps.connections.open answers with `url` (a local Socket Mode server's, e.g.
+        bot.demo.socket_mode_server), plus a fresh ticket each time, as Slack hands out a new
+        WebSocket URL for every connection; None: Socket Mode is off."""
+        with self._lock:
+            self.socket_mode_url = url
 
     # ------------------------------------------------------------------ recording, faults
 
@@ -525,6 +539,10 @@ class SlackEmulator:
         if method != "api.test":
             if not token:
                 return _Answer(200, {"ok": False, "error": "not_authed"})
+            if token in self._workspaces and (token == self.app_token) != (
+                method in APP_TOKEN_METHODS
+            ):
+                return _Answer(200, {"ok": False, "error": "not_allowed_token_type"})
             if token not in self._workspaces:
                 return _Answer(200, {"ok": False, "error": "invalid_auth"})
             self._caller_team = self._workspaces[token]
@@ -961,6 +979,14 @@ class SlackEmulator:
             )
             completed.append({"id": upload.file_id, "title": title})
         return {"files": completed}
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode_url is None:
+            # The emulator's own word (a test forgot use_socket_mode), not Slack's.
+            raise _Refusal("emulator_has_no_socket_mode_server")
+        ticket = hashlib.sha1(f"ticket-{self._next()}".encode()).hexdigest()[:16]
+        separator = "&" if "?" in self.socket_mode_url else "?"
+        return {"url": f"{self.socket_mode_url}{separator}ticket={ticket}&app_id={self.app_id}"}
 
     # ------------------------------------------------------------------ helpers
 
