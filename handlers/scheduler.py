@@ -89,7 +89,9 @@ def sweep_report(
             for school in schools
             if school.id not in reachable
         ]
-    done += _deliver_each(sessions, reachable, now)
+    # Looked up again per school (cheap: a token's workspace is remembered, an install is a
+    # row): deliver is also what runs straight after an action.
+    done += deliver(sessions, workspaces, now)
     return done, skipped
 
 
@@ -102,6 +104,7 @@ def deliver(
         owed = session.scalars(
             select(School)
             .where(School.slack_team_id.is_not(None))
+            .order_by(School.id)
             .where(
                 select(Prompt.id)
                 .where(
@@ -112,22 +115,24 @@ def deliver(
                 .exists()
             )
         ).all()
-        teams = {school.id: school.slack_team_id for school in owed}
+        teams = {school.id: (school.name, school.slack_team_id) for school in owed}
     reachable = {}
-    for school_id, team_id in teams.items():
+    for school_id, (name, team_id) in teams.items():
         client = workspaces.client_for(team_id)
         if client is not None:
-            reachable[school_id] = client
+            reachable[school_id] = (name, client)
+    if not reachable:
+        return ["No prompts were due."]
     return _deliver_each(sessions, reachable, now)
 
 
 def _deliver_each(
-    sessions: sessionmaker[Session], clients: dict[int, WebClient], now: datetime
+    sessions: sessionmaker[Session], clients: dict[int, tuple[str, WebClient]], now: datetime
 ) -> list[str]:
     lines = []
     # One delivery at a time in this process: SQLite has one writer, and runs would only queue.
     with _delivering:
-        for school_id, client in clients.items():
+        for school_id, (name, client) in clients.items():
             try:
                 report = sender.deliver_due(
                     sessions,
@@ -139,10 +144,10 @@ def _deliver_each(
                 )
             except sender.SlackTokenRefused as refused:
                 # One workspace's revoked token must not stop the other schools' messages.
-                lines += refused.report.summary()
-                lines.append(str(refused))
+                lines += [f"{name}: {line}" for line in refused.report.summary()]
+                lines.append(f"{name}: {refused}")
                 continue
-            lines += report.summary()
+            lines += [f"{name}: {line}" for line in report.summary()]
     return lines
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,6 +89,20 @@ class SingleWorkspace(Workspaces):
                 "(SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, see the README)",
             )
         return Reach(self.client)
+
+
+class GivenWorkspaces(Workspaces):
+    """A client given outright for each workspace (benches and tests against the emulator,
+    which stands in for several workspaces with a token each)."""
+
+    def __init__(self, clients: Mapping[str, WebClient]) -> None:
+        self.clients = dict(clients)
+
+    def reach(self, team_id: str | None) -> Reach:
+        client = self.clients.get(team_id or "")
+        if client is None:
+            return Reach(None, f"no client was given for its Slack workspace ({team_id})")
+        return Reach(client)
 
 
 class InstalledWorkspaces(Workspaces):
