@@ -454,3 +454,55 @@ def test_socket_mode_with_client_credentials_is_refused_with_what_to_do(sessions
     )
     with pytest.raises(ConfigError, match="without --socket-mode"):
         create_app(settings, session_factory=sessions, socket_mode=True)
+
+
+def test_serve_with_client_credentials_serves_the_install_pages(tmp_path):
+    """`sspbot serve` in its own process: one install per workspace, from /slack/install."""
+    import os
+    import signal
+    import subprocess
+
+    from tests.test_serve_and_demo import SSPBOT, _free_port, _wait_until_up
+
+    with SlackEmulator(team_name="Oakfield Workspace") as emulator:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE"))},
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": emulator.api_url,
+            "PORT": str(port),
+        }
+        added = subprocess.run(
+            [SSPBOT, "school", "add", "Oakfield Academy"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert added.returncode == 0, added.stderr
+        emulator.register_app(CLIENT_ID, CLIENT_SECRET, base + "/slack/oauth_redirect")
+        process = subprocess.Popen(
+            [SSPBOT, "serve", "--host", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_until_up(base + "/healthz", process)
+            emulator.approve_next_install(emulator.team_id)
+            start = get(base + "/slack/install")
+            slack = get(install_link(start.text))
+            page = get(slack.headers["Location"], cookie=start.headers["Set-Cookie"].split(";")[0])
+            assert page.status == 200
+            assert "linked to <b>Oakfield Academy</b>" in page.text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, _ = process.communicate(timeout=10)
+    assert "Oakfield Academy: no Slack workspace yet" in out
+    assert "/slack/install" in out
