@@ -137,6 +137,9 @@ def oauth_flow(
         client_secret=settings.slack_client_secret,
         token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
         bot_only=True,
+        # Remembers what auth.test said of each token, so a request is not held up by a call to
+        # Slack before it is acknowledged; a new token (renewed, reinstalled) is asked about.
+        cache_enabled=True,
         client=make_client(None, settings.slack_api_url),
     )
     return SchoolsOAuthFlow(

@@ -140,6 +140,11 @@ class InstalledWorkspaces(Workspaces):
                     bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE_EXPIRY
                 )
             except SlackTokenRotationError as error:
+                # Bolt, answering a request, may have renewed it a moment ago with the same
+                # refresh token: then the stored token is the new one.
+                again = self.store.find_bot(enterprise_id=bot.enterprise_id, team_id=team_id)
+                if again is not None and again.bot_token != bot.bot_token:
+                    return Reach(make_client(again.bot_token, self.settings.slack_api_url))
                 code = error.api_error.response.get("error") if error.api_error else None
                 return Reach(
                     None,
