@@ -330,6 +330,41 @@ def test_a_message_sent_straight_after_an_action_goes_through_each_schools_own_t
     assert "U0LEE" not in dm_recipients(emulator, HILLSIDE)
 
 
+def test_the_roster_syncs_staff_matching_uses_each_schools_own_install(installed):
+    """After a Microsoft 365 sync, staff are matched by email through their school's install."""
+    from types import SimpleNamespace
+
+    from handlers.slack_api import link_synced_staff
+
+    emulator, sessions = installed.emulator, installed.sessions
+    settings = oauth_settings(emulator)
+    with sessions() as session:
+        school_ids = dict(session.execute(select(School.slack_team_id, School.id)).all())
+
+    def synced(team_id: str) -> str:
+        result = SimpleNamespace(school_id=school_ids[team_id], dry_run=False, slack=None)
+        link_synced_staff(sessions, settings, result, NOW)
+        return result.slack
+
+    assert synced(HILLSIDE).startswith("Slack: 1 member(s) of staff matched")  # Hana
+    assert synced(emulator.team_id).startswith("Slack: 1 member(s) of staff matched")  # Tom
+    with sessions() as session:
+        linked = dict(session.execute(select(Staff.email, Staff.slack_user_id)).all())
+    assert linked["hana.hill@hillside.example.org"] == "U0HANA"
+    assert linked["tom.baker@brookside.example.org"] == "U0TOM"  # not Hillside's impostor
+    lookups = emulator.calls_to("users.lookupByEmail")
+    assert {(c.params["email"], emulator.team_of(c.token)) for c in lookups} == {
+        ("hana.hill@hillside.example.org", HILLSIDE),
+        ("tom.baker@brookside.example.org", emulator.team_id),
+    }
+
+    assert installed.sender.app_uninstalled(team_id=HILLSIDE).status == 200
+    deadline = time.monotonic() + 5
+    while installed.token_of(HILLSIDE) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "SSP Bot is not installed in its Slack workspace (T0OTHERSCH)" in synced(HILLSIDE)
+
+
 @pytest.mark.parametrize("how", ["app_uninstalled", "tokens_revoked"])
 def test_uninstalling_stops_that_schools_prompts_until_it_is_installed_again(
     installed, run_cli, how
