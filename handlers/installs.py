@@ -25,7 +25,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.services.schools import bind_workspace
 from handlers.slack_api import make_client
 from handlers.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY, InstalledWorkspaces
+from models import School
 
 log = logging.getLogger(__name__)
 
@@ -158,15 +159,30 @@ class InstallPages:
         team_id = installation.team_id or ""
         team = installation.team_name or team_id
         with db.unit_of_work(self.sessions) as session:
+            named = session.scalar(select(School.id).where(School.slack_team_id == team_id))
             school = bind_workspace(session, team_id)
             school_name = school.name if school is not None else None
         if school_name is not None:
-            log.info("SSP Bot was installed in Slack workspace %s for a school", team_id)
             body = (
                 f"<p>SSP Bot is installed in the Slack workspace <b>{_h(team)}</b> "
                 f"({_h(team_id)}) and linked to <b>{_h(school_name)}</b>.</p>"
                 "<p>Staff can type <code>/ssp help</code> in Slack now.</p>"
             )
+            if named is None:
+                # Claimed, not named: whoever installed first took the waiting school. Say so
+                # where the trust's IT lead will see it, and how to put it right.
+                log.warning(
+                    "Slack workspace %s was linked to the one school that had no workspace", team_id
+                )
+                body += (
+                    f"<p>It was linked to {_h(school_name)} because that was the one school "
+                    "without a Slack workspace. If this is not its workspace, uninstall SSP Bot "
+                    "here and, on the server, name the right one with "
+                    f"<code>sspbot school set &quot;{_h(school_name)}&quot; --slack-team "
+                    "T…</code>.</p>"
+                )
+            else:
+                log.info("SSP Bot was installed in Slack workspace %s for its school", team_id)
             return _page(args.settings, "SSP Bot is installed", body)
         log.warning("SSP Bot was installed in Slack workspace %s, which no school has", team_id)
         body = (

@@ -204,8 +204,13 @@ def test_the_install_flow_links_each_workspace_to_its_school(trust, sessions):
     assert "linked to <b>Brookside High</b>" in page.text
     assert "Brookside Workspace" in page.text
 
+    assert "because that was the one school" not in page.text  # named for it beforehand
+
     page = trust.install(HILLSIDE, team_name="Hillside Workspace")
     assert "linked to <b>Hillside School</b>" in page.text
+    # Claimed rather than named: the page says so, and how to undo it.
+    assert "because that was the one school without a Slack workspace" in page.text
+    assert "sspbot school set &quot;Hillside School&quot; --slack-team" in page.text
     with sessions() as session:
         hillside = session.scalars(select(School).where(School.name == "Hillside School")).one()
         assert hillside.slack_team_id == HILLSIDE
