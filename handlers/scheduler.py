@@ -116,13 +116,14 @@ def deliver(
             )
         ).all()
         teams = {school.id: (school.name, school.slack_team_id) for school in owed}
+    if not teams:
+        return ["No prompts were due."]
     reachable = {}
     for school_id, (name, team_id) in teams.items():
+        # A school that cannot be reached keeps its prompts; the sweep says why.
         client = workspaces.client_for(team_id)
         if client is not None:
             reachable[school_id] = (name, client)
-    if not reachable:
-        return ["No prompts were due."]
     return _deliver_each(sessions, reachable, now)
 
 
