@@ -370,6 +370,29 @@ def test_the_roster_syncs_staff_matching_uses_each_schools_own_install(installed
     assert "SSP Bot is not installed in its Slack workspace (T0OTHERSCH)" in synced(HILLSIDE)
 
 
+def test_serves_start_up_matching_goes_through_each_schools_own_install(installed):
+    from handlers.workspaces import link_staff_everywhere
+
+    emulator = installed.emulator
+    emulator.revoke_tokens(HILLSIDE)
+    with installed.sessions.begin() as session:
+        session.execute(slack_bots.delete().where(slack_bots.c.team_id == HILLSIDE))
+
+    lines = link_staff_everywhere(installed.sessions, workspaces_of(installed.app), NOW)
+
+    assert lines == [
+        "Brookside High: matched 1 more staff to their Slack accounts by email; 0 have no Slack "
+        "account with their school email yet.",
+        "Hillside School: staff not matched to Slack accounts: SSP Bot is not installed in its "
+        "Slack workspace (T0OTHERSCH): it was never installed there, or was uninstalled; install "
+        "it again from /slack/install.",
+    ]
+    lookups = emulator.calls_to("users.lookupByEmail")
+    assert [(c.params["email"], emulator.team_of(c.token)) for c in lookups] == [
+        ("tom.baker@brookside.example.org", emulator.team_id)
+    ]
+
+
 @pytest.mark.parametrize("how", ["app_uninstalled", "tokens_revoked"])
 def test_uninstalling_stops_that_schools_prompts_until_it_is_installed_again(
     installed, run_cli, how
