@@ -234,9 +234,12 @@ def link_staff_everywhere(
             with db.unit_of_work(sessions) as session:
                 linked, missing = link_staff_accounts(session, reach.client, school_id, now)
         except (SlackApiError, OSError) as error:
-            lines.append(
-                f"{name}: matching staff to Slack accounts failed ({type(error).__name__})."
+            why = (
+                error.response.get("error")
+                if isinstance(error, SlackApiError)
+                else type(error).__name__
             )
+            lines.append(f"{name}: matching staff to Slack accounts failed ({why}).")
             continue
         lines.append(
             f"{name}: matched {linked} more staff to their Slack accounts by email; "
