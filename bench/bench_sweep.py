@@ -61,9 +61,11 @@ from bench.common import (  # noqa: E402
 from bot import db  # noqa: E402
 from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
 from bot.services import outbox  # noqa: E402
+from bot.services.outbox import DeliveryReport  # noqa: E402
 from handlers.messages import render_prompt  # noqa: E402
 from handlers.sender import deliver_due  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
+from handlers.workspaces import GivenWorkspaces  # noqa: E402
 from models import (  # noqa: E402
     Plan,
     PlanStatus,
@@ -122,7 +124,13 @@ def measure(label: str, engine: Engine, schools: int, plans: int, by_email: bool
         started = time.perf_counter()
         build_trust(sessions, emulator, schools, plans, by_email)
         built = time.perf_counter() - started
-        client = recorder.timed(make_client(emulator.bot_token, emulator.api_url))
+        # Each school in its own workspace, with its own token, as a trust's are.
+        client = GivenWorkspaces(
+            {
+                team_of(s): recorder.timed(make_client(token_of(s), emulator.api_url))
+                for s in range(1, schools + 1)
+            }
+        )
         linking = "found by email during delivery" if by_email else "on the staff rows"
         print(
             f"\n{label}: {schools} schools x {plans} plans = {schools * plans:,} review prompts "
@@ -206,8 +214,22 @@ def backlog(recorder, sessions, client, emulator) -> Result:
     """Delivers what the sweep left, in one deliver_due call; prints its figures."""
     calls_before = len(emulator.calls)
     settled_before = _settled(sessions)
+    with sessions() as session:
+        schools = session.execute(select(School.id, School.slack_team_id)).all()
     with recorder.recording() as phase:
-        report = deliver_due(sessions, client, now=NOW, render=render_prompt, limit=BACKLOG_LIMIT)
+        # Each school's through its own workspace's client, as the scheduler delivers.
+        report = DeliveryReport()
+        for school_id, team_id in schools:
+            done = deliver_due(
+                sessions,
+                client.client_for(team_id),
+                now=NOW,
+                render=render_prompt,
+                limit=BACKLOG_LIMIT,
+                school_id=school_id,
+            )
+            for name in ("sent", "retried", "failed", "cancelled"):
+                getattr(report, name).extend(getattr(done, name))
     calls = Counter(c.method for c in emulator.calls[calls_before:])
     sent = len(report.sent)
     print(
@@ -315,12 +337,21 @@ def per_prompt(statements: list[Statement], recorder: Recorder) -> list[Work]:
 # --- the trust ------------------------------------------------------------------------------
 
 
+def team_of(s: int) -> str:
+    return f"T{s:02d}BENCH"
+
+
+def token_of(s: int) -> str:
+    return f"xoxb-bench-school-{s:02d}"
+
+
 def build_trust(sessions, emulator: SlackEmulator, schools: int, plans: int, by_email: bool):
     """The schools, staff (in the emulator too), pupils and plans: one transaction per school."""
     for s in range(1, schools + 1):
         with db.unit_of_work(sessions) as session:
-            school = School(name=f"Bench School {s:02d}", slack_team_id=f"T{s:02d}BENCH")
+            school = School(name=f"Bench School {s:02d}", slack_team_id=team_of(s))
             session.add(school)
+            emulator.add_workspace(team_of(s), token_of(s))
             staff = []
             for n in range(CASE_HOLDERS + 1):
                 role = StaffRole.SENDCO if n == 0 else StaffRole.CASE_HOLDER
@@ -335,7 +366,10 @@ def build_trust(sessions, emulator: SlackEmulator, schools: int, plans: int, by_
                 member.set_roles({role})
                 staff.append(member)
                 emulator.add_user(
-                    user_id, email=member.email, real_name=f"{member.first_name} {member.last_name}"
+                    user_id,
+                    email=member.email,
+                    real_name=f"{member.first_name} {member.last_name}",
+                    team_id=team_of(s),
                 )
             session.add_all(staff)
             session.flush()

@@ -190,7 +190,7 @@ def demo_data(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def serve(args: argparse.Namespace, ctx: Context) -> int:
-    from handlers.app import create_app
+    from handlers.app import create_app, workspaces_of
     from handlers.server import (
         HttpServer,
         link_staff_in_background,
@@ -199,7 +199,9 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     )
 
     settings = ctx.settings
-    needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if args.socket_mode else "SLACK_SIGNING_SECRET"]
+    needed = ["SLACK_APP_TOKEN" if args.socket_mode else "SLACK_SIGNING_SECRET"]
+    if not settings.oauth:
+        needed.insert(0, "SLACK_BOT_TOKEN")
     try:
         settings.require(*needed)
     except ConfigError as error:
@@ -208,9 +210,14 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
         return 2
     _configure_logging(settings.log_level)
     app = create_app(settings, session_factory=ctx.sessions, socket_mode=args.socket_mode)
-    workspace = link_workspace(app, ctx.sessions)
-    print(workspace.describe(), flush=True)
-    link_staff_in_background(app, ctx.sessions, workspace)
+    workspaces = workspaces_of(app)
+    if settings.oauth:
+        _describe_installs(ctx, workspaces)
+        _link_everywhere_in_background(ctx, workspaces)
+    else:
+        workspace = link_workspace(app, ctx.sessions)
+        print(workspace.describe(), flush=True)
+        link_staff_in_background(app, ctx.sessions, workspace)
     if settings.scheduler:
         import threading
         from datetime import UTC, datetime
@@ -225,10 +232,12 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
             nightly = NightlySync(
                 ctx.sessions,
                 settings,
-                after_sync=partial(link_synced_staff, ctx.sessions, settings, client=app.client),
+                after_sync=partial(
+                    link_synced_staff, ctx.sessions, settings, workspaces=workspaces
+                ),
             )
         run_every_minute(
-            ctx.sessions, app.client, lambda: datetime.now(UTC), threading.Event(), nightly=nightly
+            ctx.sessions, workspaces, lambda: datetime.now(UTC), threading.Event(), nightly=nightly
         )
         print(
             "Sending prompts and reminders every minute (SSPBOT_SCHEDULER=off to use "
@@ -253,6 +262,50 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _describe_installs(ctx: Context, workspaces) -> None:
+    """OAuth mode: which schools' workspaces have SSP Bot installed, and where to install it."""
+    from sqlalchemy import select
+
+    from models import School
+
+    installed = set(workspaces.installed_teams())
+    with ctx.sessions() as session:
+        schools = session.execute(
+            select(School.name, School.slack_team_id).order_by(School.name)
+        ).all()
+    print(
+        "One install per Slack workspace (SLACK_CLIENT_ID): each school's workspace installs "
+        "SSP Bot from https://<this server>/slack/install.",
+        flush=True,
+    )
+    for name, team_id in schools:
+        if team_id is None:
+            state = "no Slack workspace yet (the next install links it, if it is the only one)"
+        elif team_id in installed:
+            state = f"installed in Slack workspace {team_id}"
+        else:
+            state = f"Slack workspace {team_id}, not installed there yet"
+        print(f"  {name}: {state}", flush=True)
+
+
+def _link_everywhere_in_background(ctx: Context, workspaces) -> None:
+    import threading
+    from datetime import UTC, datetime
+
+    from handlers.workspaces import link_staff_everywhere
+
+    log = logging.getLogger("handlers.workspaces")
+
+    def run() -> None:
+        try:
+            for line in link_staff_everywhere(ctx.sessions, workspaces, datetime.now(UTC)):
+                log.info(line)
+        except Exception:  # noqa: BLE001 - people are matched on their first request anyway
+            log.exception("matching staff to Slack accounts failed")
+
+    threading.Thread(target=run, name="link-staff", daemon=True).start()
+
+
 def demo_tour(args: argparse.Namespace, ctx: Context) -> int:
     from bot.demo.tour import run_tour
 
@@ -263,9 +316,8 @@ def tick(args: argparse.Namespace, ctx: Context) -> int:
     from datetime import UTC, datetime
 
     from handlers.scheduler import sweep
-    from handlers.slack_api import make_client
+    from handlers.workspaces import workspaces_for
 
-    ctx.settings.require("SLACK_BOT_TOKEN")
     if args.now:
         try:
             now = datetime.fromisoformat(args.now)
@@ -276,8 +328,9 @@ def tick(args: argparse.Namespace, ctx: Context) -> int:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
     else:
         now = datetime.now(UTC)
-    client = make_client(ctx.settings.slack_bot_token, ctx.settings.slack_api_url)
-    for line in sweep(ctx.sessions, client, now):
+    # SLACK_BOT_TOKEN's one workspace, or each school's install (SLACK_CLIENT_ID).
+    workspaces = workspaces_for(ctx.settings, ctx.engine)
+    for line in sweep(ctx.sessions, workspaces, now):
         print(line)
     return 0
 

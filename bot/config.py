@@ -39,6 +39,14 @@ WHERE_TO_GET = {
         "an app-level token (xapp-…) with the connections:write scope, made under "
         '"Basic Information" > "App-Level Tokens" in your Slack app'
     ),
+    "SLACK_CLIENT_ID": (
+        'the Client ID under "App Credentials" on your Slack app\'s "Basic Information" page; '
+        "set it (with SLACK_CLIENT_SECRET) to install SSP Bot in several workspaces, one per "
+        "school, through /slack/install"
+    ),
+    "SLACK_CLIENT_SECRET": (
+        'the Client Secret under "App Credentials" on your Slack app\'s "Basic Information" page'
+    ),
     "SLACK_API_URL": "Slack's Web API address; leave unset unless testing against an emulator",
     "PORT": "the TCP port `sspbot serve` listens on, e.g. 3000",
     "M365_TENANT_ID": (
@@ -81,7 +89,13 @@ WHERE_TO_GET = {
 }
 
 SECRETS = frozenset(
-    {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "M365_CLIENT_SECRET"}
+    {
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_CLIENT_SECRET",
+        "M365_CLIENT_SECRET",
+    }
 )
 
 
@@ -95,6 +109,8 @@ class Settings:
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     m365_tenant_id: str | None = None
@@ -123,11 +139,24 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
+        client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+        if bool(client_id) != bool(client_secret):
+            given, missing = (
+                ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+                if client_id
+                else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+            )
+            raise ConfigError(
+                f"{missing} is not set, but {given} is: installing in several workspaces "
+                f"needs both. {missing} is {WHERE_TO_GET[missing]}."
+            )
         return cls(
             database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_client_id=client_id,
+            slack_client_secret=client_secret,
             slack_api_url=_slack_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
             port=_port(get("PORT") or "3000"),
             m365_tenant_id=get("M365_TENANT_ID"),
@@ -144,6 +173,11 @@ class Settings:
             scheduler=_on_off("SSPBOT_SCHEDULER", get("SSPBOT_SCHEDULER") or "on"),
             log_level=_log_level(get("SSPBOT_LOG_LEVEL") or "INFO"),
         )
+
+    @property
+    def oauth(self) -> bool:
+        """One install per workspace (Slack's OAuth flow), rather than one SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     def require(self, *names: str) -> None:
         """Raises ConfigError naming the first of these variables that is not set."""

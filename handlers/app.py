@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from handlers import (
     assignments,
     commands,
@@ -25,13 +26,16 @@ from handlers import (
     team,
 )
 from handlers.context import Runtime, identify
+from handlers.installs import oauth_flow
 from handlers.slack_api import make_client
 from handlers.toolkit import answer_error, check_replies
+from handlers.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
 
 # Slack's libraries log whole payloads: Bolt the request body when a signature fails (at INFO)
 # and its answers (at DEBUG), slack_sdk every API call's JSON and response URL (at DEBUG). Those
 # carry plan text and pupils' names, so they never reach our logs at any level.
 _PAYLOAD_START = re.compile(r"\s*[:({\[]")
+_workspaces: weakref.WeakKeyDictionary[App, Workspaces] = weakref.WeakKeyDictionary()
 
 
 class WithoutPayloads(logging.Filter):
@@ -73,32 +77,69 @@ def create_app(
 ) -> App:
     """A Bolt app with every listener registered, pointed at settings.slack_api_url.
 
-    Requires SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET unless running over Socket Mode (where
-    Slack's own connection authenticates requests). Raises ConfigError naming what is missing.
+    One school: SLACK_BOT_TOKEN. A trust, one install per workspace: SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET (which win when both are set), over HTTP, where the app also serves
+    /slack/install and /slack/oauth_redirect and each request gets its own workspace's client.
+    SLACK_SIGNING_SECRET is needed unless running over Socket Mode (where Slack's own
+    connection authenticates requests). Raises ConfigError naming what is missing.
     """
-    settings.require("SLACK_BOT_TOKEN")
+    if settings.oauth:
+        if socket_mode:
+            raise ConfigError(
+                "Installing in several workspaces (SLACK_CLIENT_ID) needs HTTP, for Slack's "
+                "install pages: run `sspbot serve` without --socket-mode, or use "
+                "SLACK_BOT_TOKEN for one workspace."
+            )
+    else:
+        settings.require("SLACK_BOT_TOKEN")
     if not socket_mode:
         settings.require("SLACK_SIGNING_SECRET")
     if session_factory is None:
         engine = db.make_engine(settings.database_url)
         db.upgrade(engine)
         session_factory = db.make_session_factory(engine)
-    runtime = Runtime(settings, session_factory, clock or (lambda: datetime.now(UTC)))
-    app = App(
-        # The token travels in the client, which carries our retry handlers.
-        client=client or make_client(settings.slack_bot_token, settings.slack_api_url),
+    engine = session_factory.kw["bind"]
+    logger = bolt_logger()
+    common = dict(
         signing_secret=settings.slack_signing_secret or "socket-mode",
         request_verification_enabled=not socket_mode,
-        # The app's own auth.test happens in bind_workspace at start-up, with a clearer error.
-        token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
-        logger=bolt_logger(),
+        logger=logger,
+    )
+    if settings.oauth:
+        workspaces = InstalledWorkspaces(settings, engine)
+        app = App(
+            # No token: Bolt gives each request a copy of this client holding the token of the
+            # workspace the request came from.
+            client=client or make_client(None, settings.slack_api_url),
+            oauth_flow=oauth_flow(settings, session_factory, engine, workspaces, logger),
+            installation_store_bot_only=True,
+            **common,
+        )
+    else:
+        app = App(
+            # The token travels in the client, which carries our retry handlers.
+            client=client or make_client(settings.slack_bot_token, settings.slack_api_url),
+            # The app's own auth.test happens in bind_workspace at start-up, with a clearer error.
+            token_verification_enabled=False,
+            **common,
+        )
+        workspaces = SingleWorkspace(app.client)
+    runtime = Runtime(
+        settings, session_factory, clock or (lambda: datetime.now(UTC)), workspaces=workspaces
     )
     app.use(check_replies)  # a reply Slack refuses is noticed, and the person told
     app.use(identify(runtime))
     register_listeners(app)
+    events.register_installs(app, workspaces)
     app.error(answer_error)
+    _workspaces[app] = workspaces
     return app
+
+
+def workspaces_of(app: App) -> Workspaces:
+    """The app's way to each school's workspace (what create_app gave its Runtime)."""
+    return _workspaces[app]
 
 
 def register_listeners(app: App) -> None:

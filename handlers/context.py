@@ -35,6 +35,7 @@ from bot.render import render_json
 from handlers.scheduler import deliver_soon
 from handlers.slack_api import SlackBusy, linked_staff, quick_client, staff_for_slack_user
 from handlers.toolkit import DATABASE_DOWN, answer
+from handlers.workspaces import Workspaces
 from models import School
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ class Runtime:
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
+    # Each school's own Slack client (handlers.workspaces); None: the request's client only.
+    workspaces: Workspaces | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -80,8 +83,9 @@ class Runtime:
         return db.unit_of_work(self.sessions)
 
     def deliver_soon(self, client: WebClient) -> None:
-        """Sends what the outbox owes now, in the background (messages queued by an action)."""
-        deliver_soon(self.sessions, client, self.clock)
+        """Sends what the outbox owes now, in the background (messages queued by an action):
+        every school's through its own workspace's client, never through this request's."""
+        deliver_soon(self.sessions, self.workspaces or client, self.clock)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """Events: the App Home shows each person what is theirs to do; a message written to the bot
-is answered with how to file it on a plan (nobody reads the bot's direct messages)."""
+is answered with how to file it on a plan (nobody reads the bot's direct messages); uninstalling
+the app, or revoking its token, forgets that workspace's install."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from slack_bolt import App, BoltContext
+from slack_bolt.listener.builtins import TokenRevocationListeners
 from slack_sdk import WebClient
 
 from bot.access import Viewer
@@ -14,8 +17,11 @@ from bot.services import audit
 from bot.services.caseload import school_caseload, viewer_home
 from handlers.context import Runtime
 from handlers.presenters import plural, pupil_line, review_when
+from handlers.workspaces import InstalledWorkspaces, Workspaces
 
-EVENTS = ("app_home_opened", "message.im")
+log = logging.getLogger(__name__)
+
+EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 HOME_PLANS = 40  # plans listed on the App Home; `/ssp mine` pages through the rest
 
 FILE_IT = (
@@ -32,6 +38,49 @@ HELP_ONLY = (
 def register(app: App) -> None:
     app.event("app_home_opened")(publish_home)
     app.event("message")(answer_direct_message)
+
+
+def register_installs(app: App, workspaces: Workspaces) -> None:
+    """Uninstalling the app, or revoking its token, ends that workspace's install: its school's
+    messages stop (the sweep says why) until the app is installed there again."""
+    if isinstance(workspaces, InstalledWorkspaces):
+        forget = TokenRevocationListeners(workspaces.store)
+
+        def uninstalled(context: BoltContext) -> None:
+            forget.handle_app_uninstalled_events(context)
+            log.warning(
+                "SSP Bot was uninstalled from Slack workspace %s: its install is deleted, and its "
+                "school gets no messages until it is installed again",
+                context.team_id,
+            )
+
+        def revoked(event: dict, context: BoltContext) -> None:
+            forget.handle_tokens_revoked_events(event, context)
+            if (event.get("tokens") or {}).get("bot"):
+                log.warning(
+                    "Slack workspace %s revoked SSP Bot's token: its install is deleted, and its "
+                    "school gets no messages until it is installed again",
+                    context.team_id,
+                )
+
+    else:
+
+        def uninstalled(context: BoltContext) -> None:
+            log.warning(
+                "SSP Bot was uninstalled from Slack workspace %s: SLACK_BOT_TOKEN no longer "
+                "works; install the app again and update it",
+                context.team_id,
+            )
+
+        def revoked(event: dict, context: BoltContext) -> None:
+            if (event.get("tokens") or {}).get("bot"):
+                log.warning(
+                    "Slack workspace %s revoked SSP Bot's token: update SLACK_BOT_TOKEN",
+                    context.team_id,
+                )
+
+    app.event("app_uninstalled")(uninstalled)
+    app.event("tokens_revoked")(revoked)
 
 
 def answer_direct_message(

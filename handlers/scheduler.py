@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -19,7 +19,8 @@ from bot.services import assignments, monitoring, review_schedule
 from bot.services.calendar import load_calendar
 from handlers import sender
 from handlers.messages import render_prompt
-from models import School
+from handlers.workspaces import SingleWorkspace, Workspaces
+from models import Prompt, PromptStatus, School
 
 log = logging.getLogger(__name__)
 
@@ -31,47 +32,153 @@ _delivering = threading.Lock()
 _in_flight: set[threading.Thread] = set()
 
 
-def sweep(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> list[str]:
-    """One pass for every school with a Slack workspace. Returns lines saying what it did."""
-    lines = []
+def sweep(
+    sessions: sessionmaker[Session], slack: Workspaces | WebClient, now: datetime
+) -> list[str]:
+    """One pass for every school with a Slack workspace. Returns lines saying what it did, and
+    why any school was skipped."""
+    done, skipped = sweep_report(sessions, slack, now)
+    return done + skipped
+
+
+def sweep_report(
+    sessions: sessionmaker[Session], slack: Workspaces | WebClient, now: datetime
+) -> tuple[list[str], list[str]]:
+    """The sweep, with what it did and which schools it skipped (and why) apart.
+
+    A school is swept only when its own workspace can be reached (handlers.workspaces): nothing
+    is queued for it, and nothing sent, while it is not installed, so a school that comes back
+    picks up from where its calendar then stands rather than from a pile of stale prompts.
+    """
+    workspaces = as_workspaces(slack)
+    done: list[str] = []
+    reachable: dict[int, WebClient] = {}
+    with sessions() as session:
+        teams = dict(
+            session.execute(
+                select(School.id, School.slack_team_id).where(School.slack_team_id.is_not(None))
+            ).all()
+        )
+    # Outside the transaction: finding a client may ask Slack (auth.test, a token renewal).
+    reaches = {school_id: workspaces.reach(team_id) for school_id, team_id in teams.items()}
     with db.unit_of_work(sessions) as session:
-        schools = session.scalars(select(School).where(School.slack_team_id.is_not(None))).all()
+        schools = session.scalars(
+            select(School).where(School.id.in_(reaches)).order_by(School.id)
+        ).all()
         for school in schools:
+            client = reaches[school.id].client
+            if client is None:
+                continue
+            reachable[school.id] = client
             calendar = load_calendar(session, school.id)
             today = school.local_date(now)
             queued = assignments.create_due_reminders(session, school, today, now, calendar)
             if queued:
-                lines.append(f"{school.name}: {queued} assignment reminder(s) queued.")
+                done.append(f"{school.name}: {queued} assignment reminder(s) queued.")
             due = review_schedule.create_due_prompts(session, school, now, calendar)
-            lines += due.lines(school.name)
+            done += due.lines(school.name)
             asked = monitoring.create_due_requests(session, school, now, calendar)
             digests = monitoring.create_due_digests(session, school, now, calendar)
             if asked or digests:
-                lines.append(
+                done.append(
                     f"{school.name}: {asked} monitoring request(s) made, "
                     f"{digests} teacher digest(s) queued."
                 )
-    lines += deliver(sessions, client, now)
+        skipped = [
+            _skipped(session, school, reaches[school.id].why_not, now)
+            for school in schools
+            if school.id not in reachable
+        ]
+    # Looked up again per school (cheap: a token's workspace is remembered, an install is a
+    # row): deliver is also what runs straight after an action.
+    done += deliver(sessions, workspaces, now)
+    return done, skipped
+
+
+def deliver(
+    sessions: sessionmaker[Session], slack: Workspaces | WebClient, now: datetime
+) -> list[str]:
+    """Sends what the outbox owes now, each school's through its own workspace's client."""
+    workspaces = as_workspaces(slack)
+    with db.unit_of_work(sessions) as session:
+        owed = session.scalars(
+            select(School)
+            .where(School.slack_team_id.is_not(None))
+            .order_by(School.id)
+            .where(
+                select(Prompt.id)
+                .where(
+                    Prompt.school_id == School.id,
+                    Prompt.status == PromptStatus.PENDING,
+                    Prompt.due_at <= now,
+                )
+                .exists()
+            )
+        ).all()
+        teams = {school.id: (school.name, school.slack_team_id) for school in owed}
+    if not teams:
+        return ["No prompts were due."]
+    reachable = {}
+    for school_id, (name, team_id) in teams.items():
+        # A school that cannot be reached keeps its prompts; the sweep says why.
+        client = workspaces.client_for(team_id)
+        if client is not None:
+            reachable[school_id] = (name, client)
+    return _deliver_each(sessions, reachable, now)
+
+
+def _deliver_each(
+    sessions: sessionmaker[Session], clients: dict[int, tuple[str, WebClient]], now: datetime
+) -> list[str]:
+    lines = []
+    # One delivery at a time in this process: SQLite has one writer, and runs would only queue.
+    with _delivering:
+        for school_id, (name, client) in clients.items():
+            try:
+                report = sender.deliver_due(
+                    sessions,
+                    client,
+                    now=now,
+                    render=render_prompt,
+                    limit=SWEEP_LIMIT,
+                    school_id=school_id,
+                )
+            except sender.SlackTokenRefused as refused:
+                # One workspace's revoked token must not stop the other schools' messages.
+                lines += [f"{name}: {line}" for line in refused.report.summary()]
+                lines.append(f"{name}: {refused}")
+                continue
+            lines += [f"{name}: {line}" for line in report.summary()]
     return lines
 
 
-def deliver(sessions: sessionmaker[Session], client: WebClient, now: datetime) -> list[str]:
-    # One delivery at a time in this process: SQLite has one writer, and runs would only queue.
-    with _delivering:
-        report = sender.deliver_due(
-            sessions, client, now=now, render=render_prompt, limit=SWEEP_LIMIT
+def _skipped(session: Session, school: School, why: str, now: datetime) -> str:
+    waiting = session.scalar(
+        select(func.count(Prompt.id)).where(
+            Prompt.school_id == school.id,
+            Prompt.status == PromptStatus.PENDING,
+            Prompt.due_at <= now,
         )
-    return report.summary()
+    )
+    held = f"; {waiting} message(s) wait until it can be" if waiting else ""
+    return f"{school.name}: skipped, nothing queued or sent: {why}{held}."
+
+
+def as_workspaces(slack: Workspaces | WebClient) -> Workspaces:
+    """A bare client (tests, the demo, the benches) is one token: its own workspace only."""
+    return slack if isinstance(slack, Workspaces) else SingleWorkspace(slack)
 
 
 def deliver_soon(
-    sessions: sessionmaker[Session], client: WebClient, clock: Callable[[], datetime]
+    sessions: sessionmaker[Session],
+    slack: Workspaces | WebClient,
+    clock: Callable[[], datetime],
 ) -> None:
     """Delivers in the background, so the person who acted is answered without waiting."""
 
     def run() -> None:
         try:
-            for line in deliver(sessions, client, clock()):
+            for line in deliver(sessions, slack, clock()):
                 log.info(line)
         except Exception:  # noqa: BLE001 - the scheduler's next sweep will try again
             log.exception("delivering prompts failed; the next sweep will retry")
@@ -91,7 +198,7 @@ def wait_for_deliveries(timeout: float = 10.0) -> None:
 
 def run_every_minute(
     sessions: sessionmaker[Session],
-    client: WebClient,
+    slack: Workspaces | WebClient,
     clock: Callable[[], datetime],
     stop: threading.Event,
     nightly: Callable[[datetime], object] | None = None,
@@ -100,11 +207,20 @@ def run_every_minute(
     sync, when M365_SYNC_AT is set), is called each minute too and decides itself whether it
     is due; it must not block."""
 
+    said: set[str] = set()
+
     def loop() -> None:
+        nonlocal said
         while not stop.is_set():
             try:
-                for line in sweep(sessions, client, clock()):
+                done, skipped = sweep_report(sessions, slack, clock())
+                for line in done:
                     log.info(line)
+                # A school left out is said once, and again only when the reason changes.
+                for line in skipped:
+                    if line not in said:
+                        log.warning(line)
+                said = set(skipped)
             except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
                 log.exception("the scheduled sweep failed")
             if nightly is not None:

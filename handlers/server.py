@@ -195,7 +195,10 @@ def _answer(start_response, status: str, body: dict | None = None):
 
 
 def wsgi_app(app: App):
-    """The WSGI application: Slack's endpoint at /slack/events, and /healthz for monitors.
+    """The WSGI application: Slack's endpoint at /slack/events, and /healthz for monitors; in
+    OAuth mode also the install pages, /slack/install and /slack/oauth_redirect, which Bolt
+    serves to the installer's browser (not signed by Slack: Bolt's one-time state, tied to a
+    cookie, protects them).
 
     Every request to /slack/events passes a gate before Bolt sees it: a body larger than Slack
     ever sends is refused (413) unread; a request not signed by Slack (bad signature, missing

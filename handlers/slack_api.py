@@ -23,6 +23,7 @@ from models import School, Staff
 
 if TYPE_CHECKING:
     from bot.services.m365 import SyncResult
+    from handlers.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -216,15 +217,21 @@ def link_synced_staff(
     result: SyncResult,
     now: datetime,
     client: WebClient | None = None,
+    workspaces: Workspaces | None = None,
 ) -> None:
     """After a roster sync from Microsoft 365 that wrote (not a dry run), matches the school's
     staff to Slack accounts by email and says how it went in `result.slack`.
 
-    The roster is synced by then, so a Slack failure is only reported: matching is tried again
-    next time. Without `client`, one is made from SLACK_BOT_TOKEN, if it is set.
+    Only through the school's own workspace (handlers.workspaces): its install in OAuth mode,
+    or SLACK_BOT_TOKEN when that token's workspace is the school's. The roster is synced by
+    then, so a Slack failure is only reported: matching is tried again next time. Without
+    `workspaces` (or a `client`, taken as one workspace's token), they are made from the
+    settings.
     """
     if not result.dry_run:
-        result.slack = _link_after_sync(sessions, settings, result.school_id, now, client)
+        result.slack = _link_after_sync(
+            sessions, settings, result.school_id, now, client, workspaces
+        )
 
 
 def _link_after_sync(
@@ -233,17 +240,28 @@ def _link_after_sync(
     school_id: int,
     now: datetime,
     client: WebClient | None,
+    workspaces: Workspaces | None,
 ) -> str:
-    if client is None:
-        if not settings.slack_bot_token:
+    from handlers.workspaces import SingleWorkspace, school_reach, workspaces_for
+
+    if workspaces is None and client is not None:
+        workspaces = SingleWorkspace(client)
+    if workspaces is None:
+        if not settings.slack_bot_token and not settings.oauth:
             return (
                 "Slack: SLACK_BOT_TOKEN is not set, so staff were not matched to Slack accounts "
                 "now (the bot does it by email when it starts)."
             )
-        client = make_client(settings.slack_bot_token, settings.slack_api_url)
+        workspaces = workspaces_for(settings, sessions.kw["bind"])
     try:
         with db.unit_of_work(sessions) as session:
-            linked, missing = link_staff_accounts(session, client, school_id, now)
+            reach = school_reach(session, workspaces, school_id)
+            if reach.client is None:
+                return (
+                    f"Slack: staff were not matched to Slack accounts: {reach.why_not} (the "
+                    "bot matches them by email when it can reach the school's workspace)."
+                )
+            linked, missing = link_staff_accounts(session, reach.client, school_id, now)
     except SlackApiError as error:
         return (
             f"Slack: matching staff by email failed ({error.response.get('error')}); the roster "

@@ -59,6 +59,7 @@ from models.plans import (
     TimelineEntry,
 )
 from models.reviews import Review, ReviewRevision, ReviewTargetResult
+from models.slack_installs import slack_bots, slack_installations, slack_oauth_states
 
 __all__ = [
     "AdjustmentKind",
@@ -118,5 +119,8 @@ __all__ = [
     "TimelineEntry",
     "TimelineKind",
     "UTCDateTime",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
     "utcnow",
 ]

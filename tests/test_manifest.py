@@ -176,6 +176,16 @@ def test_what_the_product_needs_is_switched_on():
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
 
 
+def test_the_install_flow_asks_for_exactly_the_manifests_scopes():
+    from handlers.installs import BOT_SCOPES, REDIRECT_PATH
+
+    assert list(BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
+    redirects = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirects and all(
+        url.startswith("https://") and url.endswith(REDIRECT_PATH) for url in redirects
+    )
+
+
 def test_every_scope_is_explained_in_the_readme():
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for scope in MANIFEST["oauth_config"]["scopes"]["bot"]:
@@ -211,6 +221,8 @@ def test_the_running_app_answers_everything_the_manifest_declares(running):
     send = {
         "app_home_opened": lambda: running.sender.app_home_opened("U0SENDCO"),
         "message.im": lambda: running.sender.direct_message("U0SENDCO", "hello"),
+        "app_uninstalled": lambda: running.sender.app_uninstalled(),
+        "tokens_revoked": lambda: running.sender.tokens_revoked(),
     }
     for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
         assert send[event]().status == 200, event  # a new event needs a way to send it here

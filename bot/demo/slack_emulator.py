@@ -14,6 +14,10 @@ Users and tokens belong to a workspace, as in Slack: a token (`bot_token`, or on
 `add_workspace`) acts in its own workspace, and sees only its members; a user of another
 workspace is `user_not_found` to it, unless they share a Slack Connect channel with it
 (`add_user(..., team_id=..., connected=True)`), when users.info answers with their own team.
+Installing the app (OAuth): `register_app` gives it a client id, secret and redirect URL;
+`approve_next_install(team_id)` makes the next visit to `/oauth/v2/authorize` send the browser
+back with a code (or `approve_install` returns one directly), which `oauth.v2.access` exchanges
+for a bot token of that workspace, with a refresh token and expiry when token rotation is on.
 A response URL made for a message in history (`new_response_url(..., message_ts=...)`) edits
 that message when the app answers with `replace_original` (or deletes it), as Slack does.
 
@@ -36,7 +40,7 @@ from email import policy as email_policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from bot.slack_limits import (  # MAX_*_BLOCKS: kept importable from here, as before
     MAX_MESSAGE_BLOCKS,  # noqa: F401
@@ -174,6 +178,14 @@ class SlackEmulator:
         self.socket_mode_url: str | None = None  # set by use_socket_mode
         self._connected: set[str] = set()  # other workspaces' users in a Slack Connect channel
         self._caller_team = team_id  # the team of the token of the call being answered
+        self._caller_token: str | None = bot_token
+        # OAuth installs (register_app, approve_install): see "installing the app" below.
+        self._team_names: dict[str, str] = {team_id: team_name}
+        self._oauth_app: dict[str, Any] | None = None
+        self._approvals: list[dict[str, Any]] = []  # installs the next authorize pages grant
+        self._codes: dict[str, dict[str, Any]] = {}  # code -> the install it grants, once
+        self._refresh_tokens: dict[str, dict[str, Any]] = {}  # refresh token -> its install
+        self._token_expiry: dict[str, float] = {}  # rotating token -> when it stops working
         self.channels: dict[str, dict[str, Any]] = {}
         self._dm_by_members: dict[frozenset[str], str] = {}
 
@@ -210,6 +222,8 @@ class SlackEmulator:
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "apps.connections.open": self._apps_connections_open,
+            "oauth.v2.access": self._oauth_v2_access,
+            "auth.revoke": self._auth_revoke,
         }
         self.add_user(bot_user_id, name="sspbot", real_name="SSP Bot", is_bot=True)
 
@@ -315,10 +329,91 @@ class SlackEmulator:
                 self._connected.discard(user_id)
         return user
 
-    def add_workspace(self, team_id: str, bot_token: str) -> None:
+    def add_workspace(self, team_id: str, bot_token: str, *, name: str | None = None) -> None:
         """Another workspace the app is installed in, with its own bot token."""
         with self._lock:
             self._workspaces[bot_token] = team_id
+            if name:
+                self._team_names[team_id] = name
+
+    # ------------------------------------------------------------------ installing the app
+
+    def register_app(
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_url: str,
+        *,
+        token_rotation: bool = False,
+        expires_in: int = 43_200,
+    ) -> None:
+        """The app's credentials and its redirect URL, as on its settings pages in Slack.
+
+        With `token_rotation`, every bot token oauth.v2.access issues stops working
+        `expires_in` seconds later (then `token_expired`) and comes with a refresh token,
+        which oauth.v2.access (`grant_type=refresh_token`) exchanges, once, for a new pair.
+        """
+        with self._lock:
+            self._oauth_app = {
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_url": redirect_url,
+                "token_rotation": token_rotation,
+                "expires_in": expires_in,
+            }
+
+    def approve_install(
+        self,
+        team_id: str | None,
+        *,
+        team_name: str | None = None,
+        installer: str = "U0INSTALLER",
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+    ) -> str:
+        """An admin of `team_id` approves installing the app: returns the one-time code that
+        Slack's install page would hand to the redirect URL. `org_wide`: an Enterprise Grid
+        org-wide install (of `enterprise_id`, with no workspace of its own)."""
+        with self._lock:
+            code = f"{self._next()}.{hashlib.sha1(str(time.time()).encode()).hexdigest()[:20]}"
+            if team_id and team_name:
+                self._team_names[team_id] = team_name
+            self._codes[code] = {
+                "team_id": None if org_wide else team_id,
+                "enterprise_id": enterprise_id,
+                "org_wide": org_wide,
+                "installer": installer,
+            }
+            return code
+
+    def approve_next_install(self, team_id: str | None, **kwargs: Any) -> None:
+        """The next visit to the install page (`/oauth/v2/authorize`) is approved for this
+        workspace (`approve_install`'s arguments); without one, it is cancelled (access_denied)."""
+        with self._lock:
+            self._approvals.append({"team_id": team_id, **kwargs})
+
+    def team_of(self, token: str | None) -> str | None:
+        """The workspace a token acts in (None: a token the emulator does not know, or revoked)."""
+        with self._lock:
+            return self._workspaces.get(token or "")
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        with self._lock:
+            return [token for token, team in self._workspaces.items() if team == team_id]
+
+    def expire_token(self, token: str) -> None:
+        """The token's time is up: Slack answers `token_expired` to it from now on."""
+        with self._lock:
+            self._token_expiry[token] = time.time() - 1
+
+    def revoke_tokens(self, team_id: str) -> None:
+        """Every token of the workspace stops working, as when the app is uninstalled there."""
+        with self._lock:
+            for token in self.tokens_of(team_id):
+                del self._workspaces[token]
+            for refresh, install in list(self._refresh_tokens.items()):
+                if install["team_id"] == team_id:
+                    del self._refresh_tokens[refresh]
 
     def add_channel(
         self, channel_id: str, *, name: str | None = None, members: list[str] | None = None
@@ -502,6 +597,8 @@ class SlackEmulator:
             self._view_stacks.clear()
             self._external_ids.clear()
             self._home_view_ids.clear()
+            self._approvals.clear()
+            self._codes.clear()
 
     def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
         """Polls until `predicate(calls)` is truthy, and returns that; TimeoutError after `timeout`.
@@ -536,7 +633,7 @@ class SlackEmulator:
         handler = self._methods.get(method)
         if handler is None:
             return _Answer(200, {"ok": False, "error": "unknown_method", "req_method": method})
-        if method != "api.test":
+        if method not in ("api.test", "oauth.v2.access"):
             if not token:
                 return _Answer(200, {"ok": False, "error": "not_authed"})
             if token in self._workspaces and (token == self.app_token) != (
@@ -545,7 +642,10 @@ class SlackEmulator:
                 return _Answer(200, {"ok": False, "error": "not_allowed_token_type"})
             if token not in self._workspaces:
                 return _Answer(200, {"ok": False, "error": "invalid_auth"})
+            if self._token_expiry.get(token, float("inf")) <= time.time():
+                return _Answer(200, {"ok": False, "error": "token_expired"})
             self._caller_team = self._workspaces[token]
+            self._caller_token = token
         injected = self._take_failure(method)
         if injected is not None:
             return injected
@@ -573,6 +673,27 @@ class SlackEmulator:
             params = {"file_id": file_id, "length": len(content)}
             self.calls.append(Call(UPLOAD, params, token, answer.status, answer.body))
             return answer
+
+    def _serve_authorize(self, query: dict[str, str]) -> _Answer:
+        """Slack's install page, as the installer's browser meets it: straight back to the
+        app's redirect URL with a code (the install `approve_next_install` granted) and the
+        app's `state`, or with `error=access_denied` when nobody approved one."""
+        with self._lock:
+            app = self._oauth_app
+            if app is None or query.get("client_id") != app["client_id"]:
+                return _Answer(400, "invalid_client_id")
+            back = query.get("redirect_uri") or app["redirect_url"]
+            if back != app["redirect_url"]:
+                return _Answer(400, "bad_redirect_uri")
+            state = {"state": query["state"]} if query.get("state") else {}
+            if self._approvals:
+                approval = self._approvals.pop(0)
+                team_id = approval.pop("team_id")
+                answer = {"code": self.approve_install(team_id, **approval), **state}
+            else:
+                answer = {"error": "access_denied", **state}
+            self.calls.append(Call("oauth/v2/authorize", dict(query), None, 302, answer))
+            return _Answer(302, "", {"Location": f"{back}?{urlencode(answer)}"})
 
     def _serve_response_url(self, url_id: str, body: bytes) -> _Answer:
         with self._lock:
@@ -670,7 +791,7 @@ class SlackEmulator:
         slug = re.sub(r"[^a-z0-9]+", "-", self.team_name.lower()).strip("-") or "workspace"
         return {
             "url": f"https://{slug}.slack.com/",
-            "team": self.team_name,
+            "team": self._team_names.get(self._caller_team, self.team_name),
             "user": self.users[self.bot_user_id]["name"],
             "team_id": self._caller_team,
             "user_id": self.bot_user_id,
@@ -988,6 +1109,60 @@ class SlackEmulator:
         separator = "&" if "?" in self.socket_mode_url else "?"
         return {"url": f"{self.socket_mode_url}{separator}ticket={ticket}&app_id={self.app_id}"}
 
+    def _oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A code for an install's token, or (`grant_type=refresh_token`) a rotating token's
+        refresh token for a new token, as Slack answers them."""
+        app = self._oauth_app
+        if app is None or params.get("client_id") != app["client_id"]:
+            raise _Refusal("invalid_client_id")
+        if params.get("client_secret") != app["client_secret"]:
+            raise _Refusal("bad_client_secret")
+        if params.get("grant_type") == "refresh_token":
+            install = self._refresh_tokens.pop(str(params.get("refresh_token") or ""), None)
+            if install is None:
+                raise _Refusal("invalid_refresh_token")
+        else:
+            install = self._codes.pop(str(params.get("code") or ""), None)
+            if install is None:
+                raise _Refusal("invalid_code")
+            redirect = params.get("redirect_uri")
+            if redirect and redirect != app["redirect_url"]:
+                raise _Refusal("bad_redirect_uri")
+        team_id = install["team_id"]
+        n = self._next()
+        token = f"xoxb-{team_id or install['enterprise_id']}-{n}"
+        if app["token_rotation"]:
+            token = f"xoxe.{token}"
+        answer: dict[str, Any] = {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": (
+                {"id": team_id, "name": self._team_names.get(team_id, team_id)} if team_id else None
+            ),
+            "enterprise": (
+                {"id": install["enterprise_id"], "name": "Enterprise"}
+                if install["enterprise_id"]
+                else None
+            ),
+            "is_enterprise_install": install["org_wide"],
+        }
+        if params.get("grant_type") != "refresh_token":
+            answer["authed_user"] = {"id": install["installer"]}
+        self._workspaces[token] = team_id  # type: ignore[assignment]
+        if app["token_rotation"]:
+            refresh = f"xoxe-1-{n}-{hashlib.sha1(token.encode()).hexdigest()[:16]}"
+            self._refresh_tokens[refresh] = install
+            self._token_expiry[token] = time.time() + app["expires_in"]
+            answer.update(refresh_token=refresh, expires_in=app["expires_in"])
+        return answer
+
+    def _auth_revoke(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._workspaces.pop(self._caller_token or "", None)
+        return {"revoked": True}
+
     # ------------------------------------------------------------------ helpers
 
     def _next(self) -> int:
@@ -1234,7 +1409,12 @@ class _Handler(BaseHTTPRequestHandler):
             params, body_token, body_error = _read_params(
                 url.query, body, self.headers.get("Content-Type"), method
             )
+            # oauth.v2.access takes the app's credentials as HTTP Basic auth (slack_sdk's way).
+            for name, value in _basic(self.headers.get("Authorization")).items():
+                params.setdefault(name, value)
             return self.emulator._serve_api(method, params, token or body_token, body_error)
+        if url.path.rstrip("/") == "/oauth/v2/authorize":
+            return self.emulator._serve_authorize(dict(parse_qsl(url.query)))
         if url.path.startswith("/response/"):
             return self.emulator._serve_response_url(url.path[len("/response/") :].strip("/"), body)
         if url.path.startswith("/upload/"):
@@ -1257,6 +1437,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+
+def _basic(header: str | None) -> dict[str, str]:
+    if not header or not header.lower().startswith("basic "):
+        return {}
+    try:
+        decoded = base64.b64decode(header[len("basic ") :].strip()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return {}
+    client_id, _, client_secret = decoded.partition(":")
+    return {"client_id": client_id, "client_secret": client_secret}
 
 
 def _bearer(header: str | None) -> str | None:

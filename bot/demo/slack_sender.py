@@ -357,6 +357,33 @@ class SlackSender:
         }
         return self.post(json.dumps(envelope).encode(), "application/json", **signing)
 
+    def app_uninstalled(self, *, team_id: str | None = None, **signing) -> Reply:
+        """A workspace's admin uninstalled the app: the `app_uninstalled` event."""
+        return self._event(
+            {"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"},
+            team_id=team_id,
+            **signing,
+        )
+
+    def tokens_revoked(
+        self,
+        *,
+        team_id: str | None = None,
+        bot: list[str] | None = None,
+        oauth: list[str] | None = None,
+        **signing,
+    ) -> Reply:
+        """Tokens of a workspace were revoked: `bot` lists the bot users whose bot tokens went
+        (the emulator's bot user, unless given), `oauth` the users whose user tokens went."""
+        tokens = {"bot": [self.emulator.bot_user_id] if bot is None else bot}
+        if oauth:
+            tokens["oauth"] = oauth
+        return self._event(
+            {"type": "tokens_revoked", "tokens": tokens, "event_ts": f"{time.time():.6f}"},
+            team_id=team_id,
+            **signing,
+        )
+
     def direct_message(self, user_id: str, text: str, **signing) -> Reply:
         """`user_id` writes `text` in their DM with the bot: a message.im event."""
         channel = self.emulator.dm_channel_id(user_id)
