@@ -3,7 +3,7 @@
 `state` values kept in our database by slack_sdk's SQLAlchemy stores.
 
 The page Slack sends the installer back to says which school the workspace is now linked to
-(the school added with `--slack-team` for it, or the one school still waiting for a workspace),
+(the school added with `--slack-team` for it; never a school that does not name it),
 or exactly what to run when no school can take it. An install for a whole Enterprise Grid
 organisation is refused: SSP Bot links one workspace to one school, and an org-wide install has
 no workspace of its own (README, *Installing SSP Bot*).
@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.config import Settings
-from bot.services.schools import bind_workspace
 from handlers.slack_api import make_client
 from handlers.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY, InstalledWorkspaces
 from models import School
@@ -159,30 +158,17 @@ class InstallPages:
         team_id = installation.team_id or ""
         team = installation.team_name or team_id
         with db.unit_of_work(self.sessions) as session:
-            named = session.scalar(select(School.id).where(School.slack_team_id == team_id))
-            school = bind_workspace(session, team_id)
-            school_name = school.name if school is not None else None
+            # Only a school that names this workspace: the install link is public, so a
+            # stranger's install must never claim a school still waiting for its workspace
+            # (bind_workspace's claim is for the one token a single school configures itself).
+            school_name = session.scalar(select(School.name).where(School.slack_team_id == team_id))
         if school_name is not None:
             body = (
                 f"<p>SSP Bot is installed in the Slack workspace <b>{_h(team)}</b> "
                 f"({_h(team_id)}) and linked to <b>{_h(school_name)}</b>.</p>"
                 "<p>Staff can type <code>/ssp help</code> in Slack now.</p>"
             )
-            if named is None:
-                # Claimed, not named: whoever installed first took the waiting school. Say so
-                # where the trust's IT lead will see it, and how to put it right.
-                log.warning(
-                    "Slack workspace %s was linked to the one school that had no workspace", team_id
-                )
-                body += (
-                    f"<p>It was linked to {_h(school_name)} because that was the one school "
-                    "without a Slack workspace. If this is not its workspace, uninstall SSP Bot "
-                    "here and, on the server, name the right one with "
-                    f"<code>sspbot school set &quot;{_h(school_name)}&quot; --slack-team "
-                    "T…</code>.</p>"
-                )
-            else:
-                log.info("SSP Bot was installed in Slack workspace %s for its school", team_id)
+            log.info("SSP Bot was installed in Slack workspace %s for its school", team_id)
             return _page(args.settings, "SSP Bot is installed", body)
         log.warning("SSP Bot was installed in Slack workspace %s, which no school has", team_id)
         body = (

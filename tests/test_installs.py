@@ -187,7 +187,7 @@ def dm_recipients(emulator: SlackEmulator, team_id: str) -> set[str]:
 def test_the_install_flow_links_each_workspace_to_its_school(trust, sessions):
     emulator = trust.emulator
     with sessions.begin() as session:
-        # Hillside is waiting for a workspace: the next install claims it.
+        # Hillside is waiting for a workspace, but only a school that names one is linked.
         session.scalars(
             select(School).where(School.name == "Hillside School")
         ).one().slack_team_id = None
@@ -204,13 +204,14 @@ def test_the_install_flow_links_each_workspace_to_its_school(trust, sessions):
     assert "linked to <b>Brookside High</b>" in page.text
     assert "Brookside Workspace" in page.text
 
-    assert "because that was the one school" not in page.text  # named for it beforehand
-
+    # Hillside names no workspace: the public install link must not let any workspace claim it.
     page = trust.install(HILLSIDE, team_name="Hillside Workspace")
-    assert "linked to <b>Hillside School</b>" in page.text
-    # Claimed rather than named: the page says so, and how to undo it.
-    assert "because that was the one school without a Slack workspace" in page.text
-    assert "sspbot school set &quot;Hillside School&quot; --slack-team" in page.text
+    assert "no school is linked to it yet" in page.text
+    assert f'sspbot school set "School name" --slack-team {HILLSIDE}' in page.text
+    with sessions.begin() as session:
+        hillside = session.scalars(select(School).where(School.name == "Hillside School")).one()
+        assert hillside.slack_team_id is None
+        hillside.slack_team_id = HILLSIDE  # what `sspbot school set` does: no second install
     with sessions() as session:
         hillside = session.scalars(select(School).where(School.name == "Hillside School")).one()
         assert hillside.slack_team_id == HILLSIDE
