@@ -280,7 +280,10 @@ def _describe_installs(ctx: Context, workspaces) -> None:
     )
     for name, team_id in schools:
         if team_id is None:
-            state = "no Slack workspace yet (the next install links it, if it is the only one)"
+            state = (
+                "no Slack workspace yet: name it with "
+                f'`sspbot school set "{name}" --slack-team T…`, then install'
+            )
         elif team_id in installed:
             state = f"installed in Slack workspace {team_id}"
         else:

@@ -540,7 +540,7 @@ def test_serve_with_client_credentials_serves_the_install_pages(tmp_path):
             "PORT": str(port),
         }
         added = subprocess.run(
-            [SSPBOT, "school", "add", "Oakfield Academy"],
+            [SSPBOT, "school", "add", "Oakfield Academy", "--slack-team", emulator.team_id],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -568,5 +568,5 @@ def test_serve_with_client_credentials_serves_the_install_pages(tmp_path):
         finally:
             process.send_signal(signal.SIGTERM)
             out, _ = process.communicate(timeout=10)
-    assert "Oakfield Academy: no Slack workspace yet" in out
+    assert "Oakfield Academy: Slack workspace T0EMU0001, not installed there yet" in out
     assert "/slack/install" in out
