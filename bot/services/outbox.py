@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from models import Plan, Prompt, PromptKind, PromptStatus, Staff
+from models.outbox import PRIORITY_NOW, priority_of
 
 MAX_ATTEMPTS = 6
 # Retry after 1, 2, 4, 8, 16 minutes: half an hour of Slack trouble before a prompt fails.
@@ -192,6 +193,7 @@ def enqueue(
         plan_request_id=plan_request_id,
         dedupe_key=dedupe_key,
         status=PromptStatus.PENDING,
+        priority=priority_of(kind),
         due_at=due_at,
         attempts=0,
         created_at=now,
@@ -218,7 +220,14 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime)
     if not rows:
         return 0
     values = [
-        {**NO_REFERENCES, **row, "status": PromptStatus.PENDING, "attempts": 0, "created_at": now}
+        {
+            **NO_REFERENCES,
+            **row,
+            "priority": priority_of(row["kind"]),
+            "status": PromptStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
         for row in rows
     ]
     # A concurrent sweep may have made some of these keys since we looked: theirs stand.
@@ -340,9 +349,19 @@ class Outcome:
 
 
 def claim_next(
-    sessions: sessionmaker[Session], now: datetime, taken: set[int], school_id: int | None
+    sessions: sessionmaker[Session],
+    now: datetime,
+    taken: set[int],
+    school_id: int | None,
+    *,
+    only_prompted_by_action: bool = False,
 ) -> Claim | None:
-    """Claims the next due prompt: the attempt is counted and the row leased, committed."""
+    """Claims the next due prompt: the attempt is counted and the row leased, committed.
+
+    Prompts answering someone's action (models.outbox.PROMPTED_BY_ACTION) come first, then the
+    rest in due order: a notice queued while a sweep is sending goes out at the sweep's next
+    claim. `only_prompted_by_action` claims those alone (a sender working beside a sweep).
+    """
     while True:
         with sessions.begin() as session:
             query = (
@@ -352,7 +371,7 @@ def claim_next(
                     Prompt.due_at <= now,
                     or_(Prompt.next_attempt_at.is_(None), Prompt.next_attempt_at <= now),
                 )
-                .order_by(Prompt.due_at, Prompt.id)
+                .order_by(Prompt.priority, Prompt.due_at, Prompt.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
@@ -360,6 +379,8 @@ def claim_next(
                 query = query.where(Prompt.id.not_in(taken))
             if school_id is not None:
                 query = query.where(Prompt.school_id == school_id)
+            if only_prompted_by_action:
+                query = query.where(Prompt.priority == PRIORITY_NOW)
             row = session.execute(query).first()
             if row is None:
                 return None
