@@ -141,7 +141,7 @@ class Pacer:
                 # GCRA: a call may go up to (burst - 1) intervals ahead of its slot.
                 wait = max(wait, due - (limit.burst - 1) * interval - now)
                 self._due[key] = due + interval
-            return max(wait, 0.0)
+            return wait if wait > 1e-9 else 0.0  # float dust is no wait
 
     def pace(self, method: str, channel: str | None = None) -> None:
         """Reserves a slot; sleeps until it comes if the caller is patient (see module doc)."""

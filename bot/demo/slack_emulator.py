@@ -482,7 +482,8 @@ class SlackEmulator:
             return [r["payload"] for r in self.responses if r["user"] == user_id]
 
     def reset(self) -> None:
-        """Forgets calls, injected failures, messages, views, files; keeps members and channels."""
+        """Forgets calls, injected failures (and enforce_tiers), messages, views, files; keeps
+        members and channels."""
         with self._lock:
             self.responses.clear()
             self._response_urls.clear()
@@ -499,6 +500,7 @@ class SlackEmulator:
             self._view_stacks.clear()
             self._external_ids.clear()
             self._home_view_ids.clear()
+            self._tiers = None
 
     def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
         """Polls until `predicate(calls)` is truthy, and returns that; TimeoutError after `timeout`.
