@@ -208,10 +208,12 @@ def test_a_notice_queued_while_a_sweep_runs_goes_out_before_the_rest_of_the_swee
     later = now + timedelta(seconds=30)  # queued after the sweep began
     add_prompt(sessions, school, "assigned", who="priya", kind=PromptKind.ASSIGNMENT, due_at=later)
     handlers.scheduler.deliver_soon(sessions, client, lambda: later)
-    # deliver_soon does not wait for the sweep: the notice arrives while the sweep is held.
-    emulator.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
-    go_on.set()
-    sweep.join(10)
+    try:
+        # deliver_soon does not wait for the sweep: the notice arrives while the sweep is held.
+        emulator.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
+    finally:
+        go_on.set()
+        sweep.join(10)
     handlers.scheduler.wait_for_deliveries()
 
     assert texts(emulator)[0] == "A assignment prompt (assigned)"
