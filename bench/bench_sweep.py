@@ -27,6 +27,9 @@ calls counted (`emulator.calls`) and timed:
    once, with the same figures, and the two added up as one sweep that sent everything;
 3. a second sweep straight after, with nothing new due.
 
+The client is not paced (handlers.pacing): this measures our own cost per prompt, which Slack's
+rate limits would hide; bench/sweep_600.py measures a sweep under them.
+
 No assertions: the figures are printed. SQLite with the defaults takes about two minutes.
 """
 
@@ -122,7 +125,7 @@ def measure(label: str, engine: Engine, schools: int, plans: int, by_email: bool
         started = time.perf_counter()
         build_trust(sessions, emulator, schools, plans, by_email)
         built = time.perf_counter() - started
-        client = recorder.timed(make_client(emulator.bot_token, emulator.api_url))
+        client = recorder.timed(make_client(emulator.bot_token, emulator.api_url, paced=False))
         linking = "found by email during delivery" if by_email else "on the staff rows"
         print(
             f"\n{label}: {schools} schools x {plans} plans = {schools * plans:,} review prompts "

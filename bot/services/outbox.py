@@ -6,15 +6,18 @@ is about is in typed columns (plan and review cycle, assignment, monitoring requ
 `dedupe_key` only makes `enqueue` idempotent. The Slack sender's `deliver_due` (the scheduler's
 tick) sends what is due, each prompt in short transactions of its own:
 
-1. Claim (`claim_next`). Lock the row (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so other senders
-   pass it by), count the attempt, lease the row by pushing `next_attempt_at` into the future,
-   and COMMIT. From here on a crash leaves a pending row with `attempts > 0`: "a message may
-   already be in Slack".
+1. Claim (`claim_next`). Take the next due row -- those answering someone's action now (an
+   assignment, a plan request, a quality check: `priority` 0) before scheduled ones (reviews,
+   reminders, digests), then in due order -- lock it (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+   other senders pass it by), count the attempt, lease the row by pushing `next_attempt_at`
+   into the future, and COMMIT. From here on a crash leaves a pending row with
+   `attempts > 0`: "a message may already be in Slack".
 2. Prepare (the sender). Find the recipient's Slack id (by email, once) and render the message
    with the caller's `render`; commit.
-3. Slack (the sender). Open the DM. On a retry, first look in the DM's history for a message
-   carrying this prompt's id in its metadata (every message is tagged) and take that one
-   instead of posting again. Otherwise post.
+3. Slack (the sender). On a retry, first look in the DM's history for a message carrying this
+   prompt's id in its metadata (every message is tagged) and take that one instead of posting
+   again. Otherwise post (to the DM kept on the staff row, or to the member's user id, which
+   opens it; a refused post was not posted, so it may be made again at once).
 4. Record (`record`) channel, ts, `sent_at` and status sent, in a transaction of its own.
 
 Steps 2 and 3 talk to Slack, so they are the Slack layer's (its `sender` module, which renders
