@@ -81,6 +81,8 @@ TIERS: dict[str, Limit] = {
 }
 # A method not listed is paced as Tier 2, the tier "most methods" have.
 DEFAULT = TIER_2
+# Per-channel slots accumulate, one per DM posted to; forget the spent ones past this many.
+PRUNE_ABOVE = 5_000
 
 _patient: ContextVar[bool] = ContextVar("sspbot_slack_patient", default=False)
 
@@ -141,6 +143,8 @@ class Pacer:
                 # GCRA: a call may go up to (burst - 1) intervals ahead of its slot.
                 wait = max(wait, due - (limit.burst - 1) * interval - now)
                 self._due[key] = due + interval
+            if len(self._due) > PRUNE_ABOVE:  # a slot in the past is as good as none
+                self._due = {k: v for k, v in self._due.items() if v > now}
             return wait if wait > 1e-9 else 0.0  # float dust is no wait
 
     def pace(self, method: str, channel: str | None = None) -> None:

@@ -17,6 +17,9 @@ workspace is `user_not_found` to it, unless they share a Slack Connect channel w
 A response URL made for a message in history (`new_response_url(..., message_ts=...)`) edits
 that message when the app answers with `replace_original` (or deletes it), as Slack does.
 
+Rate limits are off unless a test or bench turns them on with `enforce_tiers()`: then a workspace
+going past a method's documented tier is answered 429 with `Retry-After`, as Slack does.
+
 Standard library only: a ThreadingHTTPServer in a daemon thread; one lock guards all state.
 """
 

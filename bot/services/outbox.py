@@ -32,8 +32,9 @@ prompts are never dropped silently: `unreachable` lists them for the SENDCo.
 
 SQLite has no row locks (SQLAlchemy leaves `FOR UPDATE` out there). Every claim is also a
 compare-and-set on `attempts`, so a second sender can never claim a row another has claimed, but
-SQLite serialises all writers: run one sender at a time on SQLite (the in-process scheduler or
-one cron `tick`), and PostgreSQL to run several.
+SQLite serialises all writers: run one sending process at a time on SQLite (the in-process
+scheduler, whose deliver_soon may send notices beside its own sweep, or one cron `tick`), and
+PostgreSQL to run several.
 
 Messages and reports name staff and the kind of prompt, never pupils: what a message says is
 the caller's `render`, which knows the school's rules (DESIGN §4).
