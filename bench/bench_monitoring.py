@@ -28,6 +28,8 @@ their own) and the Slack API calls counted from `emulator.calls`:
    teacher in --growth, to see whether a digest's statements or time grow with its requests.
 
 No assertions: the figures are printed. The defaults take well under a minute on SQLite.
+
+The client is not paced (handlers.pacing): these are our own costs, not Slack's limits.
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def measure_parts(engine: Engine, shape: Shape) -> None:
     recorder.attach(engine)
     with SlackEmulator() as emulator:
         built = build_school(sessions, emulator, shape)
-        client = recorder.timed(make_client(emulator.bot_token, emulator.api_url))
+        client = recorder.timed(make_client(emulator.bot_token, emulator.api_url, paced=False))
         print(f"  (data built in {built:.1f} s)")
         for run in ("first run", "idle second run (nothing due)"):
             print(f"  monitoring.create_due_digests + sender.deliver_due: {run}")
@@ -280,7 +282,7 @@ def measure_sweep(engine: Engine, shape: Shape) -> None:
     recorder.attach(engine)
     with SlackEmulator() as emulator:
         build_school(sessions, emulator, shape)
-        client = recorder.timed(make_client(emulator.bot_token, emulator.api_url))
+        client = recorder.timed(make_client(emulator.bot_token, emulator.api_url, paced=False))
         for run in ("first sweep (fresh copy of the school)", "idle second sweep (nothing due)"):
             print(f"  handlers.scheduler.sweep: {run}")
             sweep(sessions, client, emulator, recorder)
@@ -335,7 +337,7 @@ def measure_growth(engine: Engine, shape: Shape) -> None:
     recorder.attach(engine)
     with SlackEmulator() as emulator:
         build_school(sessions, emulator, shape)
-        client = make_client(emulator.bot_token, emulator.api_url)
+        client = make_client(emulator.bot_token, emulator.api_url, paced=False)
         _, queueing = queue(sessions, recorder)
         recorder.renders.clear()
         recorder.rows_read.clear()

@@ -27,6 +27,9 @@ calls counted (`emulator.calls`) and timed:
    once, with the same figures, and the two added up as one sweep that sent everything;
 3. a second sweep straight after, with nothing new due.
 
+The client is not paced (handlers.pacing): this measures our own cost per prompt, which Slack's
+rate limits would hide; bench/sweep_600.py measures a sweep under them.
+
 No assertions: the figures are printed. SQLite with the defaults takes about two minutes.
 """
 
@@ -127,7 +130,7 @@ def measure(label: str, engine: Engine, schools: int, plans: int, by_email: bool
         # Each school in its own workspace, with its own token, as a trust's are.
         client = GivenWorkspaces(
             {
-                team_of(s): recorder.timed(make_client(token_of(s), emulator.api_url))
+                team_of(s): recorder.timed(make_client(token_of(s), emulator.api_url, paced=False))
                 for s in range(1, schools + 1)
             }
         )

@@ -28,7 +28,15 @@ INTERVAL_SECONDS = 60
 # Enough for a whole trust's Monday morning (review prompts and digests) in one sweep; the
 # bound only stops a runaway sweep from never ending.
 SWEEP_LIMIT = 10_000
+# One full delivery at a time in this process: runs would only queue (SQLite has one writer).
 _delivering = threading.Lock()
+# Set by deliver_soon: a delivery run already under way by deliver_soon goes round again, with
+# the clock's new time, for what was queued after it began.
+_asked = threading.Event()
+# deliver_soon beside a running delivery (a sweep can take minutes at Slack's pace): one at a
+# time, sending only the prompts that answer someone's action; asked again while it runs.
+_beside = threading.Lock()
+_beside_asked = threading.Event()
 _in_flight: set[threading.Thread] = set()
 
 
@@ -99,7 +107,17 @@ def deliver(
     sessions: sessionmaker[Session], slack: Workspaces | WebClient, now: datetime
 ) -> list[str]:
     """Sends what the outbox owes now, each school's through its own workspace's client."""
-    workspaces = as_workspaces(slack)
+    with _delivering:
+        return _deliver_owed(sessions, as_workspaces(slack), now)
+
+
+def _deliver_owed(
+    sessions: sessionmaker[Session],
+    workspaces: Workspaces,
+    now: datetime,
+    *,
+    only_prompted_by_action: bool = False,
+) -> list[str]:
     with db.unit_of_work(sessions) as session:
         owed = session.scalars(
             select(School)
@@ -124,31 +142,33 @@ def deliver(
         client = workspaces.client_for(team_id)
         if client is not None:
             reachable[school_id] = (name, client)
-    return _deliver_each(sessions, reachable, now)
+    return _deliver_each(sessions, reachable, now, only_prompted_by_action)
 
 
 def _deliver_each(
-    sessions: sessionmaker[Session], clients: dict[int, tuple[str, WebClient]], now: datetime
+    sessions: sessionmaker[Session],
+    clients: dict[int, tuple[str, WebClient]],
+    now: datetime,
+    only_prompted_by_action: bool,
 ) -> list[str]:
     lines = []
-    # One delivery at a time in this process: SQLite has one writer, and runs would only queue.
-    with _delivering:
-        for school_id, (name, client) in clients.items():
-            try:
-                report = sender.deliver_due(
-                    sessions,
-                    client,
-                    now=now,
-                    render=render_prompt,
-                    limit=SWEEP_LIMIT,
-                    school_id=school_id,
-                )
-            except sender.SlackTokenRefused as refused:
-                # One workspace's revoked token must not stop the other schools' messages.
-                lines += [f"{name}: {line}" for line in refused.report.summary()]
-                lines.append(f"{name}: {refused}")
-                continue
-            lines += [f"{name}: {line}" for line in report.summary()]
+    for school_id, (name, client) in clients.items():
+        try:
+            report = sender.deliver_due(
+                sessions,
+                client,
+                now=now,
+                render=render_prompt,
+                limit=SWEEP_LIMIT,
+                school_id=school_id,
+                only_prompted_by_action=only_prompted_by_action,
+            )
+        except sender.SlackTokenRefused as refused:
+            # One workspace's revoked token must not stop the other schools' messages.
+            lines += [f"{name}: {line}" for line in refused.report.summary()]
+            lines.append(f"{name}: {refused}")
+            continue
+        lines += [f"{name}: {line}" for line in report.summary()]
     return lines
 
 
@@ -174,11 +194,25 @@ def deliver_soon(
     slack: Workspaces | WebClient,
     clock: Callable[[], datetime],
 ) -> None:
-    """Delivers in the background, so the person who acted is answered without waiting."""
+    """Delivers in the background, so the person who acted is answered without waiting.
+
+    It never waits for a running delivery. When none is running it delivers everything due.
+    When one is (the morning sweep of hundreds of DMs takes minutes at Slack's pace), it
+    sends, beside it, only the prompts that answer someone's action (an assignment, a plan
+    request, ...), so those go out now rather than after the sweep: claims are exclusive, so
+    nothing is sent twice, and both share the workspace's pacer, so together they keep to
+    Slack's limits. Anything else it queued (a monitoring request asked for now) goes with the
+    next delivery run: straight after, if the running one is a deliver_soon, else the next sweep.
+    """
 
     def run() -> None:
         try:
-            for line in deliver(sessions, slack, clock()):
+            workspaces = as_workspaces(slack)
+            _asked.set()
+            ran, lines = _deliver_while_asked(sessions, workspaces, clock)
+            if not ran:
+                lines += _deliver_beside(sessions, workspaces, clock)
+            for line in lines:
                 log.info(line)
         except Exception:  # noqa: BLE001 - the scheduler's next sweep will try again
             log.exception("delivering prompts failed; the next sweep will retry")
@@ -188,6 +222,40 @@ def deliver_soon(
     thread = threading.Thread(target=run, name="deliver-soon", daemon=True)
     _in_flight.add(thread)
     thread.start()
+
+
+def _deliver_while_asked(
+    sessions: sessionmaker[Session], workspaces: Workspaces, clock: Callable[[], datetime]
+) -> tuple[bool, list[str]]:
+    """Full deliveries while deliver_soon keeps asking, if no other delivery is running.
+    Returns whether it ran any. The outer loop closes the gap between a last look at `_asked`
+    and the release, when a new ask finds the lock still held and leaves it to us."""
+    ran, lines = False, []
+    while _asked.is_set() and _delivering.acquire(blocking=False):
+        try:
+            while _asked.is_set():
+                _asked.clear()
+                ran = True
+                lines += _deliver_owed(sessions, workspaces, clock())
+        finally:
+            _delivering.release()
+    return ran, lines
+
+
+def _deliver_beside(
+    sessions: sessionmaker[Session], workspaces: Workspaces, clock: Callable[[], datetime]
+) -> list[str]:
+    """The prompts answering someone's action, sent beside a running delivery (see above)."""
+    lines: list[str] = []
+    _beside_asked.set()
+    while _beside_asked.is_set() and _beside.acquire(blocking=False):
+        try:
+            while _beside_asked.is_set():
+                _beside_asked.clear()
+                lines += _deliver_owed(sessions, workspaces, clock(), only_prompted_by_action=True)
+        finally:
+            _beside.release()
+    return lines
 
 
 def wait_for_deliveries(timeout: float = 10.0) -> None:

@@ -1,11 +1,23 @@
 """The outbox's Slack sender: delivers due prompts, each exactly once, by the protocol in
 bot/services/outbox.py's docstring. The queue there claims a row (step 1) and records what came
 of it (step 4); here each claimed prompt is prepared (step 2: the recipient's Slack id, found by
-email once, and the message, written by the caller's `render`) and sent (step 3: open the DM; on
-a retry, first look in its history for a message tagged with the prompt's id, and take that one
+email once, and the message, written by the caller's `render`) and sent (step 3: on a retry,
+first look in the DM's history for a message tagged with the prompt's id, and take that one
 instead of posting again; otherwise post). Slack's errors become the attempt's outcome: a rate
 limit, a server or network error to retry, an unreachable recipient, or a refused token, which
 stops the run with `SlackTokenRefused`.
+
+The DM. A message is posted to the member's user id the first time, which Slack documents as
+opening the bot's DM with them if need be; its answer names the DM (D…), which is kept on the
+staff row (`Staff.slack_dm_channel`, with the account it is with) and used from then on. So a
+morning sweep makes no conversations.open at all; only reconciling a retry for someone whose DM
+we do not know yet opens it, to read its history. A kept channel Slack no longer knows
+(`channel_not_found`) is forgotten and the post made to the user id instead, in the same
+attempt: a post refused for its channel was not posted, so nothing is sent twice.
+
+Pacing. A run is `pacing.patient()`: its calls wait for their slot in the workspace's pacer (a
+client made by handlers.slack_api.make_client), so a sweep of hundreds of DMs keeps to Slack's
+limits instead of being answered 429.
 """
 
 from __future__ import annotations
@@ -18,13 +30,15 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import UserError
 from bot.services import outbox
 from bot.services.outbox import DEFAULT_RETRY_AFTER, Claim, DeliveryReport, Outcome, Who
+from handlers import pacing
 from handlers.slack_api import slack_id_for
-from models import Prompt, PromptStatus
+from models import Prompt, PromptStatus, Staff
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +101,7 @@ def deliver_due(
     render: Render,
     limit: int = 100,
     school_id: int | None = None,
+    only_prompted_by_action: bool = False,
 ) -> DeliveryReport:
     """Sends every prompt due at `now` (up to `limit`), each at most once, and reports.
 
@@ -94,7 +109,9 @@ def deliver_due(
     delivered in its own short transactions (see the outbox's docstring), so a crash at any point
     loses nothing and sends nothing twice: the next run after the lease reconciles with the DM's
     history before posting again. `school_id` limits the run to one school (one workspace: the
-    client's token is that workspace's). Raises SlackTokenRefused if Slack refuses the token.
+    client's token is that workspace's). Prompts answering someone's action are claimed first;
+    `only_prompted_by_action` sends only those (deliver_soon beside a running sweep). Raises
+    SlackTokenRefused if Slack refuses the token.
     Any other exception (a database error, or `render` raising something other than an
     Exception) propagates, leaving the prompt leased and pending.
     """
@@ -103,28 +120,47 @@ def deliver_due(
     # Rows another sender claimed under our feet (SQLite); every row we tried is out of the
     # due query anyway (leased, retried later, or no longer pending), so only these need naming.
     taken: set[int] = set()
-    channels: dict[str, str] = {}
-    while len(passed) < limit:
-        claim = outbox.claim_next(sessions, now, taken, school_id)  # 1. Claim
-        if claim is None:
-            break
-        passed.add(claim.prompt_id)
-        who, outcome = _attempt(sessions, client, claim, now, render, channels)  # 2. and 3.
-        if outcome.kind == "token":
-            outbox.release(sessions, claim)
-            raise SlackTokenRefused(outcome.reason, report, needed=outcome.needed)
-        outbox.record(sessions, claim, who, outcome, now, report)  # 4. Record
-        if outcome.kind == "rate_limited":
-            report.stopped = (
-                "Slack is rate limiting the bot; the remaining prompts wait for the next run."
+    with pacing.patient():
+        while len(passed) < limit:
+            claim = outbox.claim_next(  # 1. Claim
+                sessions, now, taken, school_id, only_prompted_by_action=only_prompted_by_action
             )
-            break
+            if claim is None:
+                break
+            passed.add(claim.prompt_id)
+            if not _deliver_one(sessions, client, claim, now, render, report):
+                break
     return report
+
+
+def _deliver_one(
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    claim: Claim,
+    now: datetime,
+    render: Render,
+    report: DeliveryReport,
+) -> bool:
+    """Steps 2 to 4 for one claimed prompt; False when the run must stop (a rate limit)."""
+    who, outcome = _attempt(sessions, client, claim, now, render)  # 2. and 3.
+    if outcome.kind == "token":
+        outbox.release(sessions, claim)
+        raise SlackTokenRefused(outcome.reason, report, needed=outcome.needed)
+    outbox.record(sessions, claim, who, outcome, now, report)  # 4. Record
+    if outcome.kind == "rate_limited":
+        report.stopped = (
+            "Slack is rate limiting the bot; the remaining prompts wait for the next run."
+        )
+        return False
+    return True
 
 
 @dataclass(frozen=True)
 class _Message:
+    staff_id: int
     user_id: str
+    dm_channel: str | None
+    """The DM with them as kept on their staff row, if it is with this account."""
     text: str
     blocks: list[Any] | None
 
@@ -135,40 +171,101 @@ def _attempt(
     claim: Claim,
     now: datetime,
     render: Render,
-    channels: dict[str, str],
 ) -> tuple[Who, Outcome]:
-    """Everything between claiming and recording: prepare (2), then talk to Slack (3).
-
-    `channels` remembers each person's DM channel for the run: one conversations.open each.
-    """
+    """Everything between claiming and recording: prepare (2), then talk to Slack (3)."""
     who, prepared = _prepare(sessions, client, claim, now, render)
     if isinstance(prepared, Outcome):
         return who, prepared
     try:
-        channel = channels.get(prepared.user_id)
-        if channel is None:
-            channel = client.conversations_open(users=prepared.user_id)["channel"]["id"]
-            channels[prepared.user_id] = channel
-        if claim.attempts_before > 0:
-            ts = _find_posted(client, channel, claim.prompt_id, oldest=who.due_at - CLOCK_SKEW)
-            if ts is not None:
-                return who, Outcome("sent", channel=channel, ts=ts, reconciled=True)
-        posted = client.chat_postMessage(
-            channel=channel,
-            text=prepared.text,
-            blocks=prepared.blocks,
-            metadata={
-                "event_type": METADATA_EVENT_TYPE,
-                "event_payload": {"prompt_id": claim.prompt_id},
-            },
-        )
-        return who, Outcome("sent", channel=posted["channel"], ts=posted["ts"])
+        return who, _send(sessions, client, claim, who, prepared)
     except SlackApiError as error:
         return who, _slack_outcome(error)
     except OSError as error:  # connection refused, reset, timed out (after the client's retries)
         return who, Outcome("retry", f"could not reach Slack ({type(error).__name__})")
     except SlackClientError as error:
         return who, Outcome("retry", f"Slack client error ({type(error).__name__})")
+
+
+def _send(
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    claim: Claim,
+    who: Who,
+    message: _Message,
+) -> Outcome:
+    """Step 3: reconcile a retry with the DM's history, else post. Slack errors propagate."""
+    kept = message.dm_channel
+    if claim.attempts_before > 0:
+        # An earlier attempt may have posted before it died: look before posting again.
+        channel = kept or _open_dm(client, message.user_id)
+        try:
+            ts = _find_posted(client, channel, claim.prompt_id, oldest=who.due_at - CLOCK_SKEW)
+        except SlackApiError as error:
+            if kept is None or _error_code(error) != "channel_not_found":
+                raise
+            _forget_dm(sessions, message.staff_id, kept)
+            kept = None
+            channel = _open_dm(client, message.user_id)
+            ts = _find_posted(client, channel, claim.prompt_id, oldest=who.due_at - CLOCK_SKEW)
+        if ts is not None:
+            _remember_dm(sessions, message, channel)
+            return Outcome("sent", channel=channel, ts=ts, reconciled=True)
+    try:
+        posted = _post(client, kept or message.user_id, claim, message)
+    except SlackApiError as error:
+        if kept is None or _error_code(error) != "channel_not_found":
+            raise
+        # The kept DM is gone; a post refused for its channel was not posted: post afresh.
+        _forget_dm(sessions, message.staff_id, kept)
+        posted = _post(client, message.user_id, claim, message)
+    _remember_dm(sessions, message, posted["channel"])
+    return Outcome("sent", channel=posted["channel"], ts=posted["ts"])
+
+
+def _post(client: WebClient, channel: str, claim: Claim, message: _Message):
+    return client.chat_postMessage(
+        channel=channel,
+        text=message.text,
+        blocks=message.blocks,
+        metadata={
+            "event_type": METADATA_EVENT_TYPE,
+            "event_payload": {"prompt_id": claim.prompt_id},
+        },
+    )
+
+
+def _open_dm(client: WebClient, user_id: str) -> str:
+    return client.conversations_open(users=user_id)["channel"]["id"]
+
+
+def _remember_dm(sessions: sessionmaker[Session], message: _Message, channel: str | None) -> None:
+    """Keeps the DM's id on the staff row, unless it is kept already or their account changed
+    meanwhile (a DM is only ever used for the account it is with)."""
+    if not channel or not channel.startswith("D") or channel == message.dm_channel:
+        return
+    with sessions.begin() as session:
+        session.execute(
+            update(Staff)
+            .where(Staff.id == message.staff_id, Staff.slack_user_id == message.user_id)
+            .values(slack_dm_channel=channel, slack_dm_user_id=message.user_id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _forget_dm(sessions: sessionmaker[Session], staff_id: int, channel: str) -> None:
+    log.info("A kept DM channel is no longer known to Slack; posting to the user id instead")
+    with sessions.begin() as session:
+        session.execute(
+            update(Staff)
+            .where(Staff.id == staff_id, Staff.slack_dm_channel == channel)
+            .values(slack_dm_channel=None, slack_dm_user_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _error_code(error: SlackApiError) -> str:
+    data = error.response.data if isinstance(error.response.data, dict) else {}
+    return str(data.get("error") or "")
 
 
 def _prepare(
@@ -216,7 +313,8 @@ def _prepare(
         text = content.get("text")
         if not isinstance(text, str) or not text.strip():
             return who, Outcome("retry", "the message has no text")
-        return who, _Message(user_id, text, content.get("blocks"))
+        dm_channel = staff.dm_channel if staff.slack_user_id == user_id else None
+        return who, _Message(staff.id, user_id, dm_channel, text, content.get("blocks"))
 
 
 def _find_posted(

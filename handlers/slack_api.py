@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.config import Settings
 from bot.errors import UserError
+from handlers import pacing
+from handlers.pacing import PacedWebClient, Pacer
 from models import School, Staff
 
 if TYPE_CHECKING:
@@ -31,13 +33,18 @@ log = logging.getLogger(__name__)
 LOOKUP_RETRY_AFTER = timedelta(days=7)
 
 
-def make_client(token: str | None, base_url: str) -> WebClient:
-    """A WebClient that retries what Slack asks it to retry.
+def make_client(
+    token: str | None, base_url: str, *, pacer: Pacer | None = None, paced: bool = True
+) -> WebClient:
+    """A WebClient that retries what Slack asks it to retry, paced to Slack's rate limits.
 
     slack_sdk retries only connection errors by default: a 429 (honouring Retry-After) or a 5xx
-    would otherwise fail the user's request outright.
+    would otherwise fail the user's request outright. Every call takes its slot from the
+    workspace's pacer (handlers.pacing), which makes only the outbox's sender wait: a listener's
+    call never waits there, so pacing never delays an ack. `pacer` gives one of the caller's
+    own (a bench's time scale, a test's fake clock); `paced=False` none at all.
     """
-    return WebClient(
+    options = dict(
         token=token,
         base_url=base_url,
         timeout=10,
@@ -47,6 +54,9 @@ def make_client(token: str | None, base_url: str) -> WebClient:
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+    if not paced:
+        return WebClient(**options)
+    return PacedWebClient(pacer=pacer or pacing.for_workspace(base_url, token), **options)
 
 
 # A call made before the ack runs inside Slack's three seconds, which also cover the request's

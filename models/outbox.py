@@ -11,6 +11,32 @@ from models.base import Base, UTCDateTime, str_enum, utcnow
 from models.codes import PromptKind, PromptStatus
 from models.people import Staff
 
+# Prompts that answer someone's action now (an assignment, its decline or end, a plan request
+# and its answer, a quality check): the sender claims these before due scheduled prompts
+# (review prompts, reminders, digests, monitoring requests), so one queued during a morning
+# sweep goes out next, not last.
+PROMPTED_BY_ACTION = frozenset(
+    {
+        PromptKind.ASSIGNMENT,
+        PromptKind.ASSIGNMENT_DECLINED,
+        PromptKind.ASSIGNMENT_ENDED,
+        PromptKind.QA_REQUEST,
+        PromptKind.QA_RETURNED,
+        PromptKind.PLAN_REQUEST,
+        PromptKind.PLAN_REQUEST_DECLINED,
+    }
+)
+PRIORITY_NOW = 0
+PRIORITY_SCHEDULED = 1
+
+
+def priority_of(kind: PromptKind | str) -> int:
+    return PRIORITY_NOW if PromptKind(kind) in PROMPTED_BY_ACTION else PRIORITY_SCHEDULED
+
+
+def _default_priority(context) -> int:
+    return priority_of(context.get_current_parameters()["kind"])
+
 
 class Prompt(Base):
     """A message owed to a member of staff, and what became of it.
@@ -26,8 +52,9 @@ class Prompt(Base):
     __tablename__ = "prompts"
     __table_args__ = (
         UniqueConstraint("school_id", "dedupe_key"),
-        # The sender's claim query: pending rows in due order, ties by id, without a sort.
-        Index("ix_prompts_status_due_at_id", "status", "due_at", "id"),
+        # The sender's claim query: pending rows, those answering an action first, then in due
+        # order, ties by id, without a sort.
+        Index("ix_prompts_status_priority_due_at_id", "status", "priority", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +77,10 @@ class Prompt(Base):
         str_enum(PromptStatus, "prompt_status"), default=PromptStatus.PENDING
     )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # PRIORITY_NOW for a kind in PROMPTED_BY_ACTION, else PRIORITY_SCHEDULED: set from the kind.
+    priority: Mapped[int] = mapped_column(
+        Integer, default=_default_priority, server_default=str(PRIORITY_SCHEDULED)
+    )
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     slack_channel: Mapped[str | None] = mapped_column(String(32))

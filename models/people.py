@@ -93,6 +93,11 @@ class Staff(Base):
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
     # When users.lookupByEmail last failed to find them, so it is not asked on every request.
     slack_lookup_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The bot's DM with them (D…), from the answer to the first message posted to their user
+    # id, so reconciling a retry can read its history without conversations.open. Valid only
+    # while slack_dm_user_id is still slack_user_id: a relinked account never gets the old DM.
+    slack_dm_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_dm_user_id: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -111,6 +116,13 @@ class Staff(Base):
         kept = [grant for grant in self.role_grants if grant.role in roles]
         have = {grant.role for grant in kept}
         self.role_grants = kept + [StaffRoleGrant(role=role) for role in sorted(roles - have)]
+
+    @property
+    def dm_channel(self) -> str | None:
+        """The DM channel with the bot, if known for their current Slack account."""
+        if self.slack_user_id and self.slack_dm_user_id == self.slack_user_id:
+            return self.slack_dm_channel
+        return None
 
     @property
     def display_name(self) -> str:

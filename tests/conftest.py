@@ -38,6 +38,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.log_scan import LogScan
 
     config.pluginmanager.register(LogScan(), "pupil-log-scan")
+    # Slack calls are paced as in production, on a clock 1,000 times faster: flows post to one
+    # person faster than Slack would take it, and are not about waiting (test_delivery_pacing).
+    from handlers import pacing
+
+    pacing.configure(time_scale=1000)
 
 
 @pytest.fixture(scope="session")

@@ -121,16 +121,40 @@ def test_every_prompt_kind_the_models_know_is_allowed_by_the_migrated_schema(ses
 def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_db_url):
     from datetime import UTC, date, datetime
 
-    from sqlalchemy import Integer, String, column, insert, select, table
+    from sqlalchemy import Boolean, Integer, String, column, insert, select, table
     from sqlalchemy.orm import Session
 
     engine = db.make_engine(empty_db_url)
     command.upgrade(db.alembic_config(engine), "0008")
     now = datetime(2026, 11, 23, 9, tzinfo=UTC)
     with Session(engine) as session, session.begin():
-        # Tables the models describe as they were at 0008; only prompts has changed since.
+        # Tables the models describe as they were at 0008, but for prompts and staff (0014 gave
+        # staff its DM channel): a member of staff is inserted with the columns of 0008.
         school = models.School(name="Old Keys School")
-        staff = models.Staff(school=school, email="o@example.org", first_name="O", last_name="K")
+        session.add(school)
+        session.flush()
+        old_staff = table(
+            "staff",
+            column("school_id", Integer),
+            *(column(name, String) for name in ("email", "first_name", "last_name")),
+            column("is_active", Boolean),
+            *(column(name, models.UTCDateTime) for name in ("created_at", "updated_at")),
+        )
+        staff = models.Staff(
+            id=session.execute(
+                insert(old_staff)
+                .values(
+                    school_id=school.id,
+                    email="o@example.org",
+                    first_name="O",
+                    last_name="K",
+                    is_active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(column("id", Integer))
+            ).scalar_one()
+        )
         pupil = models.Pupil(
             school=school,
             upn="A123456789013",
@@ -140,8 +164,8 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
             year_group=7,
         )
         plan = models.Plan(school=school, pupil=pupil, status=models.PlanStatus.ACTIVE)
-        assignment = models.CaseHolderAssignment(plan=plan, staff=staff)
-        session.add_all([school, staff, pupil, plan, assignment])
+        assignment = models.CaseHolderAssignment(plan=plan, staff_id=staff.id)
+        session.add_all([pupil, plan, assignment])
         session.flush()
         request = models.MonitoringRequest(
             school_id=school.id, plan_id=plan.id, cycle_number=1, teacher_id=staff.id

@@ -290,8 +290,13 @@ def test_a_due_prompt_goes_to_the_right_dm_tagged_and_recorded(
         "event_type": "ssp_prompt",
         "event_payload": {"prompt_id": prompt_id},
     }
-    assert emulator.calls_to("conversations.open")[0].params["users"] == "U0PRIYA"
+    # Posted to her user id, as Slack documents, with no conversations.open; the DM it names
+    # is kept for next time.
+    assert emulator.calls_to("chat.postMessage")[0].params["channel"] == "U0PRIYA"
+    assert emulator.calls_to("conversations.open") == []
     assert emulator.calls_to("conversations.history") == []  # a first attempt: nothing to check
+    with sessions() as session:
+        assert session.get(Staff, school["priya"]).dm_channel == message["channel"]
     row = load(sessions, prompt_id)
     assert row.status == PromptStatus.SENT
     assert (row.slack_channel, row.slack_ts) == (message["channel"], message["ts"])
@@ -484,9 +489,7 @@ def test_after_max_attempts_a_prompt_fails_and_is_reported(
 @pytest.mark.parametrize(
     ("method", "error", "explained"),
     [
-        ("conversations.open", "user_not_found", "Slack does not know their account"),
         ("chat.postMessage", "account_inactive", "their Slack account is deactivated"),
-        ("conversations.open", "user_disabled", "their Slack account is deactivated"),
         ("chat.postMessage", "channel_not_found", "Slack cannot find the direct message"),
     ],
 )
@@ -526,9 +529,37 @@ def test_a_deactivated_slack_account_is_unreachable(
 
     deliver_due(sessions, client, now=now, render=render)
 
+    # Posted to the user id (no conversations.open): Slack finds no DM to open with them.
     assert load(sessions, prompt_id).last_error == (
-        "unreachable: their Slack account is deactivated (Slack: user_disabled)"
+        "unreachable: Slack cannot find the direct message with them (Slack: channel_not_found)"
     )
+    assert emulator.messages == []
+
+
+@pytest.mark.parametrize(
+    ("error", "explained"),
+    [
+        ("user_not_found", "Slack does not know their account"),
+        ("user_disabled", "their Slack account is deactivated"),
+    ],
+)
+def test_a_retry_that_must_open_the_dm_to_look_and_cannot_is_unreachable(
+    sessions, school, emulator, client, now, error, explained
+) -> None:
+    prompt_id = add_prompt(sessions, school, "k", due_at=now)
+    emulator.fail_next("chat.postMessage", "internal_error", status=500, times=3)
+    deliver_due(sessions, client, now=now, render=render)
+    assert load(sessions, prompt_id).attempts == 1
+    with sessions.begin() as session:  # as if the DM had never been kept
+        session.get(Staff, school["priya"]).slack_dm_channel = None
+    emulator.fail_next("conversations.open", error)
+
+    deliver_due(sessions, client, now=now + timedelta(hours=1), render=render)
+
+    row = load(sessions, prompt_id)
+    assert row.status == PromptStatus.FAILED
+    assert row.last_error == f"unreachable: {explained} (Slack: {error})"
+    assert emulator.messages == []
 
 
 def test_staff_slack_does_not_know_by_email_are_unreachable_and_listed_newest_first(

@@ -21,6 +21,9 @@ for a bot token of that workspace, with a refresh token and expiry when token ro
 A response URL made for a message in history (`new_response_url(..., message_ts=...)`) edits
 that message when the app answers with `replace_original` (or deletes it), as Slack does.
 
+Rate limits are off unless a test or bench turns them on with `enforce_tiers()`: then a workspace
+going past a method's documented tier is answered 429 with `Retry-After`, as Slack does.
+
 Standard library only: a ThreadingHTTPServer in a daemon thread; one lock guards all state.
 """
 
@@ -30,6 +33,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import re
 import threading
 import time
@@ -204,6 +208,7 @@ class SlackEmulator:
         self._view_stacks: dict[str, list[str]] = {}
         self._external_ids: dict[str, str] = {}
         self._home_view_ids: dict[str, str] = {}
+        self._tiers: _TierLimits | None = None  # enforce_tiers()
 
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "api.test": self._api_test,
@@ -499,6 +504,22 @@ class SlackEmulator:
                 _Failure(error=error, status=status, retry_after=retry_after, remaining=times)
             )
 
+    def enforce_tiers(
+        self, *, time_scale: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> SlackEmulator:
+        """From now on, answer a workspace's calls beyond a method's rate limit as Slack does:
+        HTTP 429, `{"ok": false, "error": "ratelimited"}`, and `Retry-After` in seconds.
+
+        Limits are per workspace (the token's team) and method, by the tier each method's page
+        documents (TIER_LIMITS), at the documented rate with a burst allowance; chat.postMessage
+        also one a second per channel (short bursts allowed) and "several hundred" a minute per
+        workspace (300). A refused call uses no allowance. `time_scale` > 1 runs the minute
+        faster (a bench; give the pacer the same). Off by default: tests see no limits.
+        """
+        with self._lock:
+            self._tiers = _TierLimits(time_scale, clock)
+        return self
+
     def new_response_url(
         self, *, user_id: str, channel_id: str, message_ts: str | None = None
     ) -> str:
@@ -580,7 +601,8 @@ class SlackEmulator:
             return [r["payload"] for r in self.responses if r["user"] == user_id]
 
     def reset(self) -> None:
-        """Forgets calls, injected failures, messages, views, files; keeps members and channels."""
+        """Forgets calls, injected failures (and enforce_tiers), messages, views, files; keeps
+        members and channels."""
         with self._lock:
             self.responses.clear()
             self._response_urls.clear()
@@ -599,6 +621,7 @@ class SlackEmulator:
             self._home_view_ids.clear()
             self._approvals.clear()
             self._codes.clear()
+            self._tiers = None
 
     def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
         """Polls until `predicate(calls)` is truthy, and returns that; TimeoutError after `timeout`.
@@ -649,6 +672,14 @@ class SlackEmulator:
         injected = self._take_failure(method)
         if injected is not None:
             return injected
+        if self._tiers is not None and method != "api.test":
+            channel = params.get("channel") if method == "chat.postMessage" else None
+            if channel and str(channel) in self.users:  # a user id: the DM it opens
+                channel = self._dm_by_members.get(frozenset([str(channel)]), channel)
+            wait = self._tiers.refuse(self._caller_team, method, channel and str(channel))
+            if wait is not None:
+                headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+                return _Answer(429, {"ok": False, "error": "ratelimited"}, headers)
         if body_error is not None:
             return _Answer(200, {"ok": False, "error": body_error})
         try:
@@ -1335,6 +1366,59 @@ class SlackEmulator:
             stored["previous_view_id"] = None
         self.views[view_id] = stored
         return stored
+
+
+# Each method's tier as its reference page gives it (docs.slack.dev/reference/methods/...), and
+# the tier's documented rate ("20+ per minute", ...) with a burst allowance: Slack tolerates
+# "occasional bursts" (Tier 2), welcomes "sporadic bursts" (Tier 3), grants "generous burst
+# behavior" (Tier 4). Per minute, burst.
+TIER_2 = (20, 5)
+TIER_3 = (50, 10)
+TIER_4 = (100, 20)
+TIER_LIMITS: dict[str, tuple[float, int]] = {
+    "auth.test": (600, 50),  # special: "hundreds of requests per minute"
+    "chat.postMessage": (300, 20),  # per workspace: "several hundred messages per minute"
+    "chat.postEphemeral": TIER_4,
+    "chat.update": TIER_3,
+    "conversations.open": TIER_3,
+    "conversations.history": TIER_3,
+    "users.info": TIER_4,
+    "users.lookupByEmail": TIER_3,
+    "views.open": TIER_4,
+    "views.push": TIER_4,
+    "views.update": TIER_4,
+    "views.publish": TIER_4,
+    "files.getUploadURLExternal": TIER_4,
+    "files.completeUploadExternal": TIER_4,
+}
+POST_PER_CHANNEL = (60, 6)  # "1 message per second to a specific channel", short bursts
+
+
+class _TierLimits:
+    """GCRA per (team, method) and per (team, chat.postMessage, channel): each call's slot, and
+    how far ahead of its slot a call may come (the burst). Guarded by the emulator's lock."""
+
+    def __init__(self, time_scale: float, clock: Callable[[], float]) -> None:
+        self.time_scale = time_scale
+        self.clock = clock
+        self.due: dict[tuple[str, ...], float] = {}
+
+    def refuse(self, team: str, method: str, channel: str | None) -> float | None:
+        """None, counting the call, if it is within its limits; else seconds to wait."""
+        now = self.clock()
+        limits = [((team, method), TIER_LIMITS.get(method, TIER_2))]
+        if method == "chat.postMessage" and channel:
+            limits.append(((team, method, channel), POST_PER_CHANNEL))
+        wait, slots = 0.0, []
+        for key, (per_minute, burst) in limits:
+            interval = 60.0 / per_minute / self.time_scale
+            due = max(self.due.get(key, now), now)
+            wait = max(wait, due - (burst - 1) * interval - now)
+            slots.append((key, due + interval))
+        if wait > 1e-9:
+            return wait  # real seconds (the clock's), which a client sleeps
+        self.due.update(slots)
+        return None
 
 
 def _is_message_metadata(metadata: Any) -> bool:

@@ -6,15 +6,18 @@ is about is in typed columns (plan and review cycle, assignment, monitoring requ
 `dedupe_key` only makes `enqueue` idempotent. The Slack sender's `deliver_due` (the scheduler's
 tick) sends what is due, each prompt in short transactions of its own:
 
-1. Claim (`claim_next`). Lock the row (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so other senders
-   pass it by), count the attempt, lease the row by pushing `next_attempt_at` into the future,
-   and COMMIT. From here on a crash leaves a pending row with `attempts > 0`: "a message may
-   already be in Slack".
+1. Claim (`claim_next`). Take the next due row -- those answering someone's action now (an
+   assignment, a plan request, a quality check: `priority` 0) before scheduled ones (reviews,
+   reminders, digests), then in due order -- lock it (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+   other senders pass it by), count the attempt, lease the row by pushing `next_attempt_at`
+   into the future, and COMMIT. From here on a crash leaves a pending row with
+   `attempts > 0`: "a message may already be in Slack".
 2. Prepare (the sender). Find the recipient's Slack id (by email, once) and render the message
    with the caller's `render`; commit.
-3. Slack (the sender). Open the DM. On a retry, first look in the DM's history for a message
-   carrying this prompt's id in its metadata (every message is tagged) and take that one
-   instead of posting again. Otherwise post.
+3. Slack (the sender). On a retry, first look in the DM's history for a message carrying this
+   prompt's id in its metadata (every message is tagged) and take that one instead of posting
+   again. Otherwise post (to the DM kept on the staff row, or to the member's user id, which
+   opens it; a refused post was not posted, so it may be made again at once).
 4. Record (`record`) channel, ts, `sent_at` and status sent, in a transaction of its own.
 
 Steps 2 and 3 talk to Slack, so they are the Slack layer's (its `sender` module, which renders
@@ -29,8 +32,9 @@ prompts are never dropped silently: `unreachable` lists them for the SENDCo.
 
 SQLite has no row locks (SQLAlchemy leaves `FOR UPDATE` out there). Every claim is also a
 compare-and-set on `attempts`, so a second sender can never claim a row another has claimed, but
-SQLite serialises all writers: run one sender at a time on SQLite (the in-process scheduler or
-one cron `tick`), and PostgreSQL to run several.
+SQLite serialises all writers: run one sending process at a time on SQLite (the in-process
+scheduler, whose deliver_soon may send notices beside its own sweep, or one cron `tick`), and
+PostgreSQL to run several.
 
 Messages and reports name staff and the kind of prompt, never pupils: what a message says is
 the caller's `render`, which knows the school's rules (DESIGN §4).
@@ -48,6 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from models import Plan, Prompt, PromptKind, PromptStatus, Staff
+from models.outbox import PRIORITY_NOW, priority_of
 
 MAX_ATTEMPTS = 6
 # Retry after 1, 2, 4, 8, 16 minutes: half an hour of Slack trouble before a prompt fails.
@@ -192,6 +197,7 @@ def enqueue(
         plan_request_id=plan_request_id,
         dedupe_key=dedupe_key,
         status=PromptStatus.PENDING,
+        priority=priority_of(kind),
         due_at=due_at,
         attempts=0,
         created_at=now,
@@ -218,7 +224,14 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime)
     if not rows:
         return 0
     values = [
-        {**NO_REFERENCES, **row, "status": PromptStatus.PENDING, "attempts": 0, "created_at": now}
+        {
+            **NO_REFERENCES,
+            **row,
+            "priority": priority_of(row["kind"]),
+            "status": PromptStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
         for row in rows
     ]
     # A concurrent sweep may have made some of these keys since we looked: theirs stand.
@@ -340,9 +353,19 @@ class Outcome:
 
 
 def claim_next(
-    sessions: sessionmaker[Session], now: datetime, taken: set[int], school_id: int | None
+    sessions: sessionmaker[Session],
+    now: datetime,
+    taken: set[int],
+    school_id: int | None,
+    *,
+    only_prompted_by_action: bool = False,
 ) -> Claim | None:
-    """Claims the next due prompt: the attempt is counted and the row leased, committed."""
+    """Claims the next due prompt: the attempt is counted and the row leased, committed.
+
+    Prompts answering someone's action (models.outbox.PROMPTED_BY_ACTION) come first, then the
+    rest in due order: a notice queued while a sweep is sending goes out at the sweep's next
+    claim. `only_prompted_by_action` claims those alone (a sender working beside a sweep).
+    """
     while True:
         with sessions.begin() as session:
             query = (
@@ -352,7 +375,7 @@ def claim_next(
                     Prompt.due_at <= now,
                     or_(Prompt.next_attempt_at.is_(None), Prompt.next_attempt_at <= now),
                 )
-                .order_by(Prompt.due_at, Prompt.id)
+                .order_by(Prompt.priority, Prompt.due_at, Prompt.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
@@ -360,6 +383,8 @@ def claim_next(
                 query = query.where(Prompt.id.not_in(taken))
             if school_id is not None:
                 query = query.where(Prompt.school_id == school_id)
+            if only_prompted_by_action:
+                query = query.where(Prompt.priority == PRIORITY_NOW)
             row = session.execute(query).first()
             if row is None:
                 return None
