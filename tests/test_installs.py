@@ -175,12 +175,16 @@ def installed(trust) -> Trust:
 
 
 def dm_recipients(emulator: SlackEmulator, team_id: str) -> set[str]:
-    """Who the bot opened a DM with through that workspace's tokens."""
+    """Who the bot sent a direct message to through that workspace's tokens."""
+    channels = {
+        call.response.get("channel")
+        for call in emulator.calls_to("chat.postMessage")
+        if call.ok and emulator.team_of(call.token) == team_id
+    }
     return {
         user
-        for call in emulator.calls_to("conversations.open")
-        if call.ok and emulator.team_of(call.token) == team_id
-        for user in str(call.params.get("users", "")).split(",")
+        for user in list(emulator.users)
+        if any(message["channel"] in channels for message in emulator.messages_to(user))
     }
 
 
