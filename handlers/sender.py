@@ -83,10 +83,17 @@ class SlackTokenRefused(UserError):
             problem = "the Slack app is missing a permission (scope) it needs"
             if needed:
                 problem += f": {needed}"
-            fix = "add it in the app's settings, reinstall the app, and update SLACK_BOT_TOKEN"
+            fix = (
+                "add it in the app's settings and reinstall the app (then update "
+                "SLACK_BOT_TOKEN, if the school uses one)"
+            )
         else:
             problem = f"Slack refused the bot token ({error})"
-            fix = "check SLACK_BOT_TOKEN"
+            # Either way of installing (README, "Installing SSP Bot") can be the one in use.
+            fix = (
+                "check SLACK_BOT_TOKEN, or, for a workspace installed from /slack/install, "
+                "install SSP Bot there again"
+            )
         super().__init__(
             f"{problem[0].upper()}{problem[1:]}; {fix}. {len(report.sent)} prompt(s) were sent "
             "before this; the rest are still waiting and will go on the next run."
