@@ -15,7 +15,7 @@ from bot.render import render_json
 from bot.services import assignments, prompts
 from handlers.context import Runtime
 from handlers.toolkit import as_int, done_modal, meta_of, open_modal, text_value
-from models import PromptKind
+from models import AssignmentStatus, PromptKind
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ def accept(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: V
                 session, viewer, _id(action), accept=True, reason=None, now=runtime.now()
             )
             answered = _answered(ACCEPTED, assignment.plan.pupil_id)
+    except assignments.AlreadyAnswered as done:
+        # A second click (or a second device) loses the race calmly: the message says what
+        # was done, and keeps the plan to open if it was accepted.
+        accepted = done.status == AssignmentStatus.ACCEPTED
+        answered = _answered(str(done), done.pupil_id if accepted else None)
     except UserError as refusal:
         # Caught here rather than by toolkit.answer_error: the message is replaced whatever the
         # answer, so its buttons (already answered, or not this person's) offer nothing more.

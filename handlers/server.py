@@ -230,7 +230,9 @@ def wsgi_app(app: App):
             # The fact only: the body of a forged request is nobody's business in our logs.
             log.warning("refused a request to /slack/events: not signed by Slack")
             return _answer(start_response, "401 Unauthorized", {"error": "invalid request"})
-        keys = [f"signature:{signature}"]
+        # The body too: the same interaction re-signed (a new timestamp, so a new signature)
+        # is still the same click or form; Slack never sends one body twice.
+        keys = [f"signature:{signature}", f"body:{hashlib.sha256(body).hexdigest()}"]
         event_id = _event_id(body) if body.startswith(b"{") else None
         if event_id:
             keys.append(f"event:{event_id}")

@@ -13,13 +13,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit, outbox
-from bot.services.assignments import notify_assigned
+from bot.services.assignments import local_time, notify_assigned, sending_time
 from bot.services.plans import new_draft_plan
 from bot.services.pupils import UPN_SHAPE
 from bot.services.review_schedule import sendcos
@@ -528,11 +528,18 @@ def answer_plan_request(
     )
     if request is None:
         raise UserError("That request can't be found.")
-    if request.approved is not None:
-        raise UserError(
-            f"This request has already been {'approved' if request.approved else 'declined'}."
-        )
-    request.approved, request.answered_by_id, request.answered_at = approve, viewer.staff_id, now
+    # Two answers at once (a double click, or two SENDCos): the database decides. Only an
+    # UPDATE that still finds the request unanswered counts; the other is told whose answer
+    # stands, and when.
+    claimed = session.execute(
+        update(PlanRequest)
+        .where(PlanRequest.id == request.id, PlanRequest.approved.is_(None))
+        .values(approved=approve, answered_by_id=viewer.staff_id, answered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if claimed != 1:
+        raise UserError(_already_answered(session, viewer, request))
     if approve:
         assign(
             session,
@@ -565,17 +572,30 @@ def answer_plan_request(
     return request
 
 
+def _already_answered(session: Session, viewer: Viewer, request: PlanRequest) -> str:
+    """What became of a request someone answered first, for the SENDCo whose answer came second."""
+    done = "approved" if request.approved else "declined"
+    if request.answered_by_id == viewer.staff_id:
+        by = "you"
+    else:
+        answerer = session.get(Staff, request.answered_by_id) if request.answered_by_id else None
+        by = answerer.display_name if answerer else "someone else"
+    at = local_time(session, request.school_id, request.answered_at)
+    return f"This request has already been {done} by {by}" + (f" at {at}." if at else ".")
+
+
 def _tell(
     session: Session, request: PlanRequest, recipient_id: int, kind: PromptKind, now: datetime
 ) -> None:
-    """Queues a message about the request: to a SENDCo (the question) or to who asked."""
+    """Queues a message about the request: to a SENDCo (the question) or to who asked, in
+    school hours."""
     outbox.enqueue(
         session,
         school_id=request.school_id,
         recipient_id=recipient_id,
         kind=kind,
         dedupe_key=f"{kind.value}:{request.id}:{recipient_id}",
-        due_at=now,
+        due_at=sending_time(session, request.school_id, now),
         now=now,
         plan_request_id=request.id,
     )
