@@ -310,7 +310,7 @@ def answer_request(
             )
             if approve
             else f"Declined: {escape_mrkdwn(holder)} "
-            + (f"will be told {when}" if when else "has been told")
+            + (f"will be told {when} that" if when else "has been told")
             + f" they won't hold the plan for {escape_mrkdwn(pupil)}."
         )
         runtime.deliver_soon(client)
