@@ -265,3 +265,24 @@ def test_a_click_re_signed_with_a_new_timestamp_acts_once(slack):
     assert slack.sender._send(body, again).status == 200
     time.sleep(0.5)
     assert len(slack.emulator.responses_to("U0PRIYA")) == before + 1
+
+
+def test_two_clicks_on_confirm_at_once_assign_each_plan_once(slack, racing):
+    proposal = slack.ask("U0SENDCO", "assign auto")
+    confirm = next(b for b in buttons_of(proposal) if b["action_id"] == "ssp_assign_confirm")
+    before = len(slack.emulator.responses_to("U0SENDCO"))
+    racing()
+    replies = at_once(
+        lambda: slack.sender.button("U0SENDCO", "ssp_assign_confirm", confirm["value"]),
+        lambda: slack.sender.button("U0SENDCO", "ssp_assign_confirm", confirm["value"]),
+    )
+    assert [r.status for r in replies] == [200, 200]
+    said = [text_of(r) for r in responses(slack, "U0SENDCO", before + 2)[before:]]
+    assert not any(w in s for s in said for w in WRONG), said
+    assert sum("Assigned 4 plans" in s for s in said) == 1, said
+    assert sum("Assigned 0 plans" in s for s in said) == 1, said
+    assert any("(assigned by you at 10:00)" in s for s in said), said
+    with slack.sessions() as session:
+        made = session.scalars(select(CaseHolderAssignment.plan_id)).all()
+        plans = session.scalar(select(func.count(Plan.id)))
+    assert len(made) == len(set(made)) == 4 and plans == 4 + 4  # Brookside's 4, and 4 new
