@@ -451,10 +451,22 @@ def answer(
         for name in ("comment", "evidence", "to_change"):
             value = (notes.get(name) or "").strip()
             setattr(request, name, value or None)
-    if request.strategies is not None and request.impact is not None:
-        if request.status == MonitoringStatus.OPEN:
-            request.status = MonitoringStatus.ANSWERED
-        request.answered_at = now
+    session.flush()
+    # Answered once both questions are: decided by the database, as the two may be clicked
+    # 10 ms apart, each in its own transaction seeing only its own half (on PostgreSQL this
+    # UPDATE waits for the other click's commit, then reads both).
+    session.execute(
+        update(MonitoringRequest)
+        .where(
+            MonitoringRequest.id == request.id,
+            MonitoringRequest.status.in_(PENDING),
+            MonitoringRequest.strategies.is_not(None),
+            MonitoringRequest.impact.is_not(None),
+        )
+        .values(status=MonitoringStatus.ANSWERED, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(request)
     _audit_answer(session, viewer, request, now, "monitoring feedback given")
     return request
 
@@ -463,9 +475,21 @@ def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetim
     """ "I don't teach this pupil": the request goes, and the class list is flagged to the
     SENDCo in `/ssp monitoring`. Returns the pupil's name."""
     request = _own_request(session, viewer, request_id)
-    request.status = MonitoringStatus.WITHDRAWN
-    request.withdrawn_reason = "the teacher says they don't teach this pupil"
-    request.closed_at = now
+    # Once, whatever the clicks: the second finds it withdrawn and is told so.
+    claimed = session.execute(
+        update(MonitoringRequest)
+        .where(MonitoringRequest.id == request.id, MonitoringRequest.status.in_(PENDING))
+        .values(
+            status=MonitoringStatus.WITHDRAWN,
+            withdrawn_reason="the teacher says they don't teach this pupil",
+            closed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if claimed != 1:
+        _own_request(session, viewer, request_id)  # says what became of it
+        raise MonitoringRefused("This request has already been answered or closed.")
     _audit_answer(session, viewer, request, now, "teacher says they don't teach the pupil")
     return request.plan.pupil.known_as
 
