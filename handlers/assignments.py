@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 ACCEPTED = "You accepted this plan. Thank you! Open it any time with the button or `/ssp mine`."
 DECLINED = "Thank you for letting us know. The SENDCo has been told, and will find someone else."
+DECLINED_LATER = (
+    "Thank you for letting us know. The SENDCo will be told {when}, and will find someone else."
+)
 ASSIGNMENT_MESSAGES = (PromptKind.ASSIGNMENT, PromptKind.ASSIGNMENT_REMINDER)
 
 
@@ -73,19 +76,19 @@ def decline(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: V
             posted = prompts.own_messages(
                 session, viewer.staff_id, ASSIGNMENT_MESSAGES, assignment_id=assignment_id
             )
+            when = assignments.told_when(session, viewer.school_id, runtime.now())
     except UserError as refusal:
         # Said in place of the form, and nothing else changes: a refused person's answer
         # redraws no message.
         ack(response_action="update", view=done_modal("I can't take this", str(refusal)))
         return
-    ack(response_action="update", view=done_modal("I can't take this", DECLINED))
+    said = DECLINED if when is None else DECLINED_LATER.format(when=when)
+    ack(response_action="update", view=done_modal("I can't take this", said))
     runtime.deliver_soon(client)
     for channel, ts in posted:
         # The messages keep the answer, not the buttons, so it can't be answered twice.
         try:
-            client.chat_update(
-                channel=channel, ts=ts, text=DECLINED, blocks=_answered(DECLINED)["blocks"]
-            )
+            client.chat_update(channel=channel, ts=ts, text=said, blocks=_answered(said)["blocks"])
         except SlackApiError as error:  # deleted meanwhile: nothing to redraw
             log.info("could not redraw an assignment message: %s", error.response.get("error"))
 

@@ -86,3 +86,34 @@ def test_a_request_declined_at_night_is_told_in_the_morning(slack, clock, tick):
     tick("2026-11-24T08:30:00+00:00")
     told = [m for m in about(slack, "U0PRIYA", "Finn Cole") if "hasn't given you" in text_of(m)]
     assert len(told) == 1
+
+
+def test_a_decline_at_night_tells_the_sendco_in_the_morning_and_says_so(slack, clock, tick):
+    slack.ask("U0SENDCO", "assign Finn Cole <@U0PRIYA|priya>")  # in school hours
+    slack.emulator.wait_for(lambda calls: about(slack, "U0PRIYA", "Finn Cole"))
+    (notice,) = about(slack, "U0PRIYA", "Finn Cole")
+    decline = next(
+        e
+        for b in notice["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "ssp_assignment_decline"
+    )
+    clock.now = datetime(2026, 11, 23, 19, 30, tzinfo=UTC)
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button("U0PRIYA", "ssp_assignment_decline", decline["value"])
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    modal = slack.emulator.open_views()[-1]
+    done = slack.sender.submit(
+        "U0PRIYA", modal, {"reason": {"type": "plain_text_input", "value": "Full caseload"}}
+    ).json()
+    assert "The SENDCo will be told at 08:30 tomorrow" in text_of(
+        {"blocks": done["view"]["blocks"]}
+    )
+    wait_for_deliveries()
+    tick("2026-11-23T19:35:00+00:00")
+    declined = [m for m in about(slack, "U0SENDCO", "Finn Cole") if "can't take" in text_of(m)]
+    assert declined == []
+    tick("2026-11-24T08:30:00+00:00")
+    declined = [m for m in about(slack, "U0SENDCO", "Finn Cole") if "can't take" in text_of(m)]
+    assert len(declined) == 1
