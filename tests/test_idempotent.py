@@ -286,3 +286,30 @@ def test_two_clicks_on_confirm_at_once_assign_each_plan_once(slack, racing):
         made = session.scalars(select(CaseHolderAssignment.plan_id)).all()
         plans = session.scalar(select(func.count(Plan.id)))
     assert len(made) == len(set(made)) == 4 and plans == 4 + 4  # Brookside's 4, and 4 new
+
+
+def test_send_for_quality_assurance_clicked_twice_at_once_sends_once(slack, racing):
+    with slack.sessions.begin() as session:
+        session.get(Plan, slack.ids["ava_plan"]).status = PlanStatus.DRAFT
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.command("U0PRIYA", "plan Ava Stone")
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    overview = slack.emulator.open_views()[-1]
+    shown = len(slack.emulator.calls_to("views.push")) + len(slack.emulator.calls_to("views.open"))
+    racing()
+    replies = at_once(
+        lambda: slack.sender.view_button("U0PRIYA", overview, "plan_submit_qa", "qa"),
+        lambda: slack.sender.view_button("U0PRIYA", overview, "plan_submit_qa", "qa"),
+    )
+    assert [r.status for r in replies] == [200, 200]
+
+    def views(calls):
+        made = [c for c in calls if c.method in ("views.push", "views.open")]
+        return made[shown:] if len(made) >= shown + 2 else None
+
+    said = [text_of({"blocks": c.json("view")["blocks"]}) for c in slack.emulator.wait_for(views)]
+    assert not any(w in s for s in said for w in WRONG), said
+    assert sum("Sent to the SENDCo for quality assurance" in s for s in said) == 1, said
+    assert sum("already sent for quality assurance by you at 10:00" in s for s in said) == 1
+    sent = TimelineEntry.summary == "sent for quality assurance"
+    assert count(slack, select(func.count(TimelineEntry.id)).where(sent)) == 1

@@ -160,7 +160,38 @@ def submit_for_qa(
         plan.status = PlanStatus.AWAITING_QA
         return "sent for quality assurance"
 
-    return _edit(session, viewer, plan_id, expected_version, apply, via="/ssp plan", now=now)
+    sent = _sent_already(session, viewer, plan_id)
+    if sent:
+        raise UserError(sent)
+    try:
+        return _edit(session, viewer, plan_id, expected_version, apply, via="/ssp plan", now=now)
+    except (PlanChanged, StaleDataError):
+        # A second click (or a second device) lost the race: say it went, not that it didn't.
+        session.rollback()
+        sent = _sent_already(session, viewer, plan_id)
+        if sent:
+            raise UserError(sent) from None
+        raise
+
+
+def _sent_already(session: Session, viewer: Viewer, plan_id: int) -> str | None:
+    """Who sent the plan for quality assurance, and when, if it awaits it: only for its writers
+    (as PlanChanged), anyone else learns nothing here."""
+    plan = session.scalar(
+        select(Plan)
+        .where(Plan.id == plan_id, Plan.school_id == viewer.school_id)
+        .execution_options(populate_existing=True)
+    )
+    if plan is None or plan.status != PlanStatus.AWAITING_QA:
+        return None
+    if plan.case_holder_id != viewer.staff_id and not viewer.is_sendco:
+        return None
+    by = plan.updated_by_id
+    who = "you" if by == viewer.staff_id else (session.get(Staff, by).display_name if by else None)
+    at = local_time(session, plan.school_id, plan.updated_at)
+    return "This plan was already sent for quality assurance" + (
+        f" by {who} at {at}." if who else f" at {at}."
+    )
 
 
 def _edit(
