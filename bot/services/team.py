@@ -433,9 +433,15 @@ def assign(
         session.refresh(plan)
         if plan.case_holder_id == holder.id:
             raise UserError(_holds_already(session, viewer, holder, pupil, plan))
+        if plan.case_holder_id is None:
+            raise UserError(
+                f"{pupil.known_as}'s plan lost its case holder just now (they couldn't take "
+                "it); nothing was assigned. Assign it again."
+            )
+        now_holder = session.get(Staff, plan.case_holder_id)
         raise UserError(
-            f"Someone else gave {pupil.known_as}'s plan a case holder just now; nothing was "
-            "assigned. Look again at `/ssp priority`."
+            f"{pupil.known_as}'s plan was given to {now_holder.display_name} just now; nothing "
+            "was assigned. Look again at `/ssp priority`."
         )
     for earlier in plan.assignments:
         if earlier.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED):
