@@ -109,7 +109,8 @@ REQUEST_WINDOW_SECONDS = 5 * 60
 
 
 class SeenRequests:
-    """Signatures (and event ids) of the signed requests acted on in the last five minutes.
+    """Signatures, bodies (hashed) and event ids of the signed requests acted on in the last
+    five minutes. Events are also remembered in the database for a day (handlers.events).
 
     In the process, not the database: `sspbot serve` is one process (waitress threads share
     this), and a replay only has the five minutes the timestamp check allows, which a restart
