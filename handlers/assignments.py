@@ -15,12 +15,15 @@ from bot.render import render_json
 from bot.services import assignments, prompts
 from handlers.context import Runtime
 from handlers.toolkit import as_int, done_modal, meta_of, open_modal, text_value
-from models import PromptKind
+from models import AssignmentStatus, PromptKind
 
 log = logging.getLogger(__name__)
 
 ACCEPTED = "You accepted this plan. Thank you! Open it any time with the button or `/ssp mine`."
 DECLINED = "Thank you for letting us know. The SENDCo has been told, and will find someone else."
+DECLINED_LATER = (
+    "Thank you for letting us know. The SENDCo will be told {when}, and will find someone else."
+)
 ASSIGNMENT_MESSAGES = (PromptKind.ASSIGNMENT, PromptKind.ASSIGNMENT_REMINDER)
 
 
@@ -38,6 +41,11 @@ def accept(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: V
                 session, viewer, _id(action), accept=True, reason=None, now=runtime.now()
             )
             answered = _answered(ACCEPTED, assignment.plan.pupil_id)
+    except assignments.AlreadyAnswered as done:
+        # A second click (or a second device) loses the race calmly: the message says what
+        # was done, and keeps the plan to open if it was accepted.
+        accepted = done.status == AssignmentStatus.ACCEPTED
+        answered = _answered(str(done), done.pupil_id if accepted else None)
     except UserError as refusal:
         # Caught here rather than by toolkit.answer_error: the message is replaced whatever the
         # answer, so its buttons (already answered, or not this person's) offer nothing more.
@@ -68,19 +76,19 @@ def decline(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: V
             posted = prompts.own_messages(
                 session, viewer.staff_id, ASSIGNMENT_MESSAGES, assignment_id=assignment_id
             )
+            when = assignments.told_when(session, viewer.school_id, runtime.now())
     except UserError as refusal:
         # Said in place of the form, and nothing else changes: a refused person's answer
         # redraws no message.
         ack(response_action="update", view=done_modal("I can't take this", str(refusal)))
         return
-    ack(response_action="update", view=done_modal("I can't take this", DECLINED))
+    said = DECLINED if when is None else DECLINED_LATER.format(when=when)
+    ack(response_action="update", view=done_modal("I can't take this", said))
     runtime.deliver_soon(client)
     for channel, ts in posted:
         # The messages keep the answer, not the buttons, so it can't be answered twice.
         try:
-            client.chat_update(
-                channel=channel, ts=ts, text=DECLINED, blocks=_answered(DECLINED)["blocks"]
-            )
+            client.chat_update(channel=channel, ts=ts, text=said, blocks=_answered(said)["blocks"])
         except SlackApiError as error:  # deleted meanwhile: nothing to redraw
             log.info("could not redraw an assignment message: %s", error.response.get("error"))
 

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.render import escape_mrkdwn, render_json, uk_date
-from bot.services import audit
+from bot.services import audit, processed_events
 from bot.services.caseload import school_caseload, viewer_home
 from handlers.context import Runtime
 from handlers.presenters import plural, pupil_line, review_when
@@ -83,12 +83,32 @@ def register_installs(app: App, workspaces: Workspaces) -> None:
     app.event("tokens_revoked")(revoked)
 
 
+def first_delivery(runtime: Runtime, body: dict) -> bool:
+    """False for an event already acted on: Slack's retry of it (the server's gate forgets
+    after five minutes, and on a restart; Slack's last retry comes about six minutes on), or
+    the same event twice over Socket Mode. Decided by the database."""
+    event_id = body.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        return True
+    with runtime.unit_of_work() as session:
+        return processed_events.first_delivery(
+            session, event_id, body.get("team_id"), runtime.now()
+        )
+
+
 def answer_direct_message(
-    event: dict, client: WebClient, context: BoltContext, viewer: Viewer
+    event: dict,
+    body: dict,
+    client: WebClient,
+    context: BoltContext,
+    runtime: Runtime,
+    viewer: Viewer,
 ) -> None:
     """Something a member of staff typed in their DM with the bot: say privately what to do."""
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return  # edits, deletions, joins and the bot's own messages need no answer
+    if not first_delivery(runtime, body):
+        return
     client.chat_postEphemeral(
         channel=event["channel"],
         user=context.user_id,
@@ -98,13 +118,14 @@ def answer_direct_message(
 
 def publish_home(
     event: dict,
+    body: dict,
     client: WebClient,
     context: BoltContext,
     runtime: Runtime,
     viewer: Viewer,
     today: date,
 ) -> None:
-    if event.get("tab", "home") != "home":
+    if event.get("tab", "home") != "home" or not first_delivery(runtime, body):
         return
     client.views_publish(user_id=context.user_id, view=home(runtime, viewer, today))
 

@@ -17,12 +17,19 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, mention, uk_date, year_label
 from bot.services import assignments, audit, m365, monitoring, outbox, review_schedule
-from bot.services.caseload import PlanLine, holder_caseload, overdue_reviews, school_caseload
+from bot.services.caseload import (
+    PlanLine,
+    failed_prompts,
+    holder_caseload,
+    overdue_reviews,
+    school_caseload,
+)
 from bot.services.pupils import plan_summary
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import (
     caseload_counts,
     joined,
+    page_value,
     pager,
     plan_at_a_glance,
     plan_line,
@@ -48,6 +55,8 @@ from models import School
 
 PAGE_SIZE = 15  # plans per message: well inside Slack's 50 blocks and 3,000 characters a block
 HOLDERS_PER_PAGE = 20
+FAILED_IN_CASELOAD = 10  # undelivered messages in `/ssp caseload`; the rest are a button away
+FAILED_PER_PAGE = 20  # in `/ssp caseload failed`: 20 lines, well inside a block's 3,000 characters
 NOT_VISIBLE = "I couldn't find that pupil among the pupils you can see."
 
 
@@ -63,6 +72,8 @@ def caseload_command(ask: Ask) -> dict:
     """The whole school's caseload, or one person's (`/ssp caseload @name`)."""
     if not ask.words:
         return _school_caseload(ask.runtime, ask.viewer, ask.today, ask.page)
+    if [w.lower() for w in ask.words] == ["failed"]:
+        return _failed_prompts(ask.runtime, ask.viewer, ask.page)
     slack_user_id = mentioned_user(ask.words[0]) if len(ask.words) == 1 else None
     if slack_user_id is None:
         raise UsageError("To see one person's caseload, mention them: `/ssp caseload @name`.")
@@ -160,7 +171,7 @@ def _school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -
     with runtime.unit_of_work() as session:
         caseload = school_caseload(session, viewer.school_id, today)
         unanswered = assignments.unanswered_after_reminder(session, viewer.school_id)
-        unreachable = outbox.unreachable(session, viewer.school_id)
+        unreachable, failed = failed_prompts(session, viewer.school_id, limit=FAILED_IN_CASELOAD)
         roster_sync = m365.sync_status(session, viewer.school_id)
         audit.record_by(
             session,
@@ -176,10 +187,13 @@ def _school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -
         f"• {escape_mrkdwn(u.staff_name)} hasn't answered the assignment for "
         f"{escape_mrkdwn(u.pupil_name)} (sent {uk_date(u.assigned_on)}), even after a reminder"
         for u in unanswered[:10]
-    ] + [
-        f"• Couldn't reach {escape_mrkdwn(u.recipient)} ({outbox.kind_label(u.kind)}): {u.reason}"
-        for u in unreachable[:10]
-    ]
+    ] + [_undelivered(u) for u in unreachable]
+    more_failed = failed - len(unreachable)
+    if more_failed > 0:
+        follow_up.append(
+            f"…and {plural(more_failed, 'more message')} that couldn't be delivered: "
+            "*See all* below, or `/ssp caseload failed`."
+        )
     return message(
         "caseload_school.json.j2",
         summary=f"School caseload: {totals.plans} plans, {totals.overdue} reviews overdue",
@@ -200,6 +214,46 @@ def _school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -
         + ("\n".join(f"{year_label(year)}: {n}" for year, n in caseload.by_year) or "none"),
         roster_sync=_roster_sync(roster_sync) if roster_sync else None,
         pager=pager("caseload", shown),
+        # Its own action id: the holders' Previous/Next share its row, and Slack refuses a
+        # block that repeats one. "ssp_page" is routed like them (handlers.commands).
+        see_failed=(
+            (f"See all {failed} undelivered", page_value("caseload failed", 1))
+            if more_failed > 0
+            else None
+        ),
+    )
+
+
+def _undelivered(u: outbox.UnreachablePrompt) -> str:
+    what = outbox.kind_label(u.kind)
+    return f"• Couldn't reach {escape_mrkdwn(u.recipient)} ({what}): {u.reason}"
+
+
+def _failed_prompts(runtime: Runtime, viewer: Viewer, page: int) -> dict:
+    """`/ssp caseload failed`: every message that couldn't be delivered, a page at a time."""
+    if not viewer.sees_whole_school:
+        raise UserError(WHOLE_SCHOOL_ONLY)
+    with runtime.unit_of_work() as session:
+        _, total = failed_prompts(session, viewer.school_id, limit=0)
+        shown = page_of(range(total), page, FAILED_PER_PAGE)
+        rows, total = failed_prompts(
+            session,
+            viewer.school_id,
+            offset=(shown.page - 1) * FAILED_PER_PAGE,
+            limit=FAILED_PER_PAGE,
+        )
+    if not total:
+        return notice("Every message SSP Bot sent has been delivered. :white_check_mark:")
+    return message(
+        "failed_prompts.json.j2",
+        summary=f"{plural(total, 'message')} couldn't be delivered",
+        about=(
+            f"{plural(total, 'message')} couldn't be delivered, newest first. Follow each up "
+            "by hand: the person hasn't seen it."
+            + (f" Page {shown.page} of {shown.pages}." if shown.pages > 1 else "")
+        ),
+        lines=[_undelivered(u) for u in rows],
+        pager=pager("caseload failed", shown),
     )
 
 

@@ -109,7 +109,8 @@ REQUEST_WINDOW_SECONDS = 5 * 60
 
 
 class SeenRequests:
-    """Signatures (and event ids) of the signed requests acted on in the last five minutes.
+    """Signatures, bodies (hashed) and event ids of the signed requests acted on in the last
+    five minutes. Events are also remembered in the database for a day (handlers.events).
 
     In the process, not the database: `sspbot serve` is one process (waitress threads share
     this), and a replay only has the five minutes the timestamp check allows, which a restart
@@ -233,7 +234,9 @@ def wsgi_app(app: App):
             # The fact only: the body of a forged request is nobody's business in our logs.
             log.warning("refused a request to /slack/events: not signed by Slack")
             return _answer(start_response, "401 Unauthorized", {"error": "invalid request"})
-        keys = [f"signature:{signature}"]
+        # The body too: the same interaction re-signed (a new timestamp, so a new signature)
+        # is still the same click or form; Slack never sends one body twice.
+        keys = [f"signature:{signature}", f"body:{hashlib.sha256(body).hexdigest()}"]
         event_id = _event_id(body) if body.startswith(b"{") else None
         if event_id:
             keys.append(f"event:{event_id}")

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, mention, render_json, year_label
-from bot.services import audit
+from bot.services import assignments, audit
 from bot.services import team as team_service
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import joined, pager, plural, pupil_line
@@ -263,9 +263,11 @@ def confirm_all(
                 skipped.append(f"{name}: {refusal}")
                 continue
             done.append(f"{name} → {escape_mrkdwn(assignment.staff.display_name)}")
+        when = assignments.told_when(session, viewer.school_id, runtime.now())
     if done:
         runtime.deliver_soon(client)
-    lines = [f"*Assigned {plural(len(done), 'plan')}.*", *done[:30]]
+    told = f" Each case holder will be told {when}." if when and done else ""
+    lines = [f"*Assigned {plural(len(done), 'plan')}.*{told}", *done[:30]]
     if skipped:
         lines += [f"*{len(skipped)} skipped:*", *skipped[:10]]
     respond(replace_original=True, **notice("\n".join(lines)))
@@ -298,11 +300,18 @@ def answer_request(
                 today=today,
             )
             pupil, holder = request.pupil.known_as, request.staff.display_name
+            when = assignments.told_when(session, viewer.school_id, runtime.now())
         text = (
-            f"{escape_mrkdwn(pupil)} → {escape_mrkdwn(holder)}. They'll be asked to accept it."
+            f"{escape_mrkdwn(pupil)} → {escape_mrkdwn(holder)}. "
+            + (
+                f"{escape_mrkdwn(holder)} will be told {when} and asked to accept it."
+                if when
+                else "They'll be asked to accept it."
+            )
             if approve
-            else f"Declined: {escape_mrkdwn(holder)} has been told they won't hold the plan for "
-            f"{escape_mrkdwn(pupil)}."
+            else f"Declined: {escape_mrkdwn(holder)} "
+            + (f"will be told {when} that" if when else "has been told")
+            + f" they won't hold the plan for {escape_mrkdwn(pupil)}."
         )
         runtime.deliver_soon(client)
     except UserError as refusal:
@@ -368,12 +377,20 @@ def _assign(
             today=today,
         )
         pupil, holder = assignment.plan.pupil, assignment.staff
-        done = (
-            f"{escape_mrkdwn(pupil.known_as)} → {escape_mrkdwn(holder.display_name)}. "
-            "They'll be asked to accept it."
+        done = f"{escape_mrkdwn(pupil.known_as)} → {escape_mrkdwn(holder.display_name)}. " + (
+            _asked(session, viewer, runtime, holder.display_name)
         )
     runtime.deliver_soon(client)
     return done
+
+
+def _asked(session, viewer: Viewer, runtime: Runtime, holder: str) -> str:
+    """How the new case holder hears of it: now, or when school hours begin (nobody is
+    messaged at night or on a closed day)."""
+    when = assignments.told_when(session, viewer.school_id, runtime.now())
+    if when is None:
+        return "They'll be asked to accept it."
+    return f"{escape_mrkdwn(holder)} will be told {when} and asked to accept it."
 
 
 def _suggested(suggestion: team_service.Suggestion) -> str:

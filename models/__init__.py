@@ -26,6 +26,7 @@ from models.codes import (
     TargetStatus,
     TimelineKind,
 )
+from models.events import ProcessedEvent
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
 from models.people import (
@@ -94,6 +95,7 @@ __all__ = [
     "PlanStatus",
     "PlanTarget",
     "PlanVoice",
+    "ProcessedEvent",
     "Prompt",
     "PromptKind",
     "PromptStatus",

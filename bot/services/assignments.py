@@ -9,9 +9,10 @@ are shown in the plan modal, which Slack does not keep (DESIGN.md §4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer
@@ -46,14 +47,73 @@ class Unanswered:
     assigned_on: date
 
 
+class AlreadyAnswered(UserError):
+    """The assignment was answered before this answer arrived (a double click, or a second
+    device): what was done, by whom and when, for the person whose answer came second."""
+
+    def __init__(self, assignment: CaseHolderAssignment, when: str | None) -> None:
+        answered = {
+            AssignmentStatus.ACCEPTED: "accepted",
+            AssignmentStatus.DECLINED: "declined",
+            AssignmentStatus.ENDED: "handed to someone else",
+        }
+        self.status = assignment.status
+        self.pupil_id = assignment.plan.pupil_id if assignment.plan else None
+        said = answered.get(assignment.status, "answered")
+        if assignment.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.DECLINED):
+            # Only the person assigned answers: it was them, on another click or device.
+            said += f" (by you{f', at {when}' if when else ''})"
+        super().__init__(f"This assignment has already been {said}.")
+
+
+def sending_time(session: Session, school_id: int, now: datetime) -> datetime:
+    """When a message to someone other than the person acting may go: now in school hours on
+    a school day, else the next opening. Nobody is messaged by SSP Bot at night."""
+    school = session.get(School, school_id)
+    return load_calendar(session, school_id).next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+
+
+def when_told(session: Session, school_id: int, now: datetime, send_at: datetime) -> str | None:
+    """None if a message queued now goes now; else when it will, as a person reads it:
+    "at 08:30 tomorrow", "at 08:30 on Monday 30 November"."""
+    if send_at <= now:
+        return None
+    zone = ZoneInfo(session.get(School, school_id).timezone)
+    local, today = send_at.astimezone(zone), now.astimezone(zone).date()
+    at = f"at {local:%H:%M}"
+    if local.date() == today:
+        return f"{at} today"
+    if (local.date() - today).days == 1:
+        return f"{at} tomorrow"
+    return f"{at} on {local:%A} {local.day} {local:%B}"
+
+
+def told_when(session: Session, school_id: int, now: datetime) -> str | None:
+    """For a confirmation: when someone messaged now will be told, if not now."""
+    return when_told(session, school_id, now, sending_time(session, school_id, now))
+
+
+def local_time(session: Session, school_id: int, moment: datetime | None) -> str | None:
+    """`moment` as the school's clock shows it (14:05), for saying when something was done."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(ZoneInfo(session.get(School, school_id).timezone)):%H:%M}"
+
+
 def notify_assigned(
     session: Session,
     assignment: CaseHolderAssignment,
     previous_holder_id: int | None,
     now: datetime,
-) -> None:
-    """Queues the new case holder's notification, and a thank-you to the previous one."""
+) -> datetime:
+    """Queues the new case holder's notification, and a thank-you to the previous one, for the
+    next moment in school hours. Returns when the notification will go."""
     plan = assignment.plan
+    send_at = sending_time(session, plan.school_id, now)
     recipients = {PromptKind.ASSIGNMENT: assignment.staff_id}
     if previous_holder_id and previous_holder_id != assignment.staff_id:
         recipients[PromptKind.ASSIGNMENT_ENDED] = previous_holder_id
@@ -64,11 +124,12 @@ def notify_assigned(
             recipient_id=recipient_id,
             kind=kind,
             dedupe_key=f"{kind.value}:{assignment.id}",
-            due_at=now,
+            due_at=send_at,
             now=now,
             plan_id=plan.id,
             assignment_id=assignment.id,
         )
+    return send_at
 
 
 def answer(
@@ -93,24 +154,30 @@ def answer(
     )
     if assignment is None or assignment.staff_id != viewer.staff_id:
         raise UserError("That assignment isn't yours to answer.")
-    if assignment.status != AssignmentStatus.PENDING:
-        answered = {
-            AssignmentStatus.ACCEPTED: "accepted",
-            AssignmentStatus.DECLINED: "declined",
-            AssignmentStatus.ENDED: "handed to someone else",
-        }
-        raise UserError(
-            f"This assignment has already been {answered.get(assignment.status, 'answered')}."
-        )
     if not accept and not (reason or "").strip():
         raise UserError("Please say why, so the SENDCo can find someone else.")
+    # The database decides which of two answers at once counts: only an UPDATE that still
+    # finds the assignment pending changes it (on PostgreSQL the second waits for the first
+    # to commit, then finds nothing to change); the other is told what was done instead.
+    status = AssignmentStatus.ACCEPTED if accept else AssignmentStatus.DECLINED
+    claimed = session.execute(
+        update(CaseHolderAssignment)
+        .where(
+            CaseHolderAssignment.id == assignment.id,
+            CaseHolderAssignment.status == AssignmentStatus.PENDING,
+        )
+        .values(status=status, responded_at=now, response_reason=None if accept else reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(assignment)
+    if claimed != 1:
+        when = assignment.responded_at or assignment.ended_at
+        raise AlreadyAnswered(assignment, local_time(session, assignment.plan.school_id, when))
     plan = assignment.plan
-    assignment.responded_at = now
+    send_at = sending_time(session, plan.school_id, now)
     if accept:
-        assignment.status = AssignmentStatus.ACCEPTED
         summary = f"{viewer.name} accepted the plan"
     else:
-        assignment.status, assignment.response_reason = AssignmentStatus.DECLINED, reason
         if plan.case_holder_id == viewer.staff_id:
             plan.case_holder_id = None
         summary = f"{viewer.name} couldn't take the plan: {reason}"
@@ -121,7 +188,7 @@ def answer(
                 recipient_id=sendco_id,
                 kind=PromptKind.ASSIGNMENT_DECLINED,
                 dedupe_key=f"assignment_declined:{assignment.id}:{sendco_id}",
-                due_at=now,
+                due_at=send_at,
                 now=now,
                 plan_id=plan.id,
                 assignment_id=assignment.id,

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -159,6 +160,16 @@ def request_now(
             f"No current class lists show who teaches {plan.pupil.known_as}. Import them with "
             "`sspbot import classes`."
         )
+    # Two `/ssp feedback` for one pupil at once (a double Enter, or the SENDCo and the case
+    # holder): the plan's row is taken for the rest of this transaction, so the second reads
+    # what the first asked, once it has committed, and asks nobody again. A write, as SQLite
+    # locks only for writes; it changes nothing (the plan's version stays).
+    session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id)
+        .values(updated_at=Plan.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     row = _PlanRow(plan.id, plan.pupil_id, plan.cycle_number)
     _ask(session, viewer.school_id, [row], now, requested_by=viewer.staff_id, only=teachers)
     requests = session.scalars(
@@ -208,10 +219,11 @@ def request_now(
     # already sent adds nothing, and when that is all there is the asker is told so.
     waiting = [r for r in already if r.notified_at is None]
     if not told and not waiting:
+        names = [(r.teacher_id, r.teacher.display_name) for r in already]
         raise MonitoringRefused(
-            f"{_names([r.teacher.display_name for r in already])} already had a message from "
-            "me today about monitoring feedback, and teachers get one a day at most: nothing "
-            "new was sent."
+            f"{_names([name for _, name in names])} already had a message from me today about "
+            f"monitoring feedback ({_asked_today(session, school, names, today)}), and teachers "
+            "get one a day at most: nothing new was sent, and nobody was asked again."
         )
     audit.record_by(
         session,
@@ -227,6 +239,42 @@ def request_now(
         f"{r.teacher.display_name} (in tomorrow's message: they had one from me today)"
         for r in waiting
     )
+
+
+def _asked_today(
+    session: Session, school: School, teachers: list[tuple[int, str]], today: date
+) -> str:
+    """What each teacher was already sent today about monitoring, and when: "Lee Chan and Mo
+    Khan were asked at 10:00 by Morgan Reed." Read from the day's messages in the outbox."""
+    prompts = {
+        p.recipient_id: p
+        for p in session.scalars(
+            select(Prompt).where(
+                Prompt.school_id == school.id,
+                Prompt.dedupe_key.in_([digest_key(t, today) for t, _ in teachers]),
+            )
+        )
+    }
+    zone = ZoneInfo(school.timezone)
+    said: dict[str, list[str]] = defaultdict(list)
+    for teacher_id, name in teachers:
+        prompt = prompts.get(teacher_id)
+        if prompt is None:
+            said["earlier today"].append(name)
+            continue
+        at = f"{prompt.created_at.astimezone(zone):%H:%M}"
+        request = (
+            session.get(MonitoringRequest, prompt.monitoring_request_id)
+            if prompt.kind == PromptKind.MONITORING_REQUEST and prompt.monitoring_request_id
+            else None
+        )
+        asker_id = request.requested_by_id if request is not None else None
+        asker = session.get(Staff, asker_id) if asker_id else None
+        how = f"asked at {at} by {asker.display_name}" if asker else f"today's digest at {at}"
+        said[how].append(name)
+    if len(said) == 1:
+        return next(iter(said))
+    return "; ".join(f"{_names(names)}: {how}" for how, names in said.items())
 
 
 def _names(names: list[str]) -> str:
@@ -403,10 +451,22 @@ def answer(
         for name in ("comment", "evidence", "to_change"):
             value = (notes.get(name) or "").strip()
             setattr(request, name, value or None)
-    if request.strategies is not None and request.impact is not None:
-        if request.status == MonitoringStatus.OPEN:
-            request.status = MonitoringStatus.ANSWERED
-        request.answered_at = now
+    session.flush()
+    # Answered once both questions are: decided by the database, as the two may be clicked
+    # 10 ms apart, each in its own transaction seeing only its own half (on PostgreSQL this
+    # UPDATE waits for the other click's commit, then reads both).
+    session.execute(
+        update(MonitoringRequest)
+        .where(
+            MonitoringRequest.id == request.id,
+            MonitoringRequest.status.in_(PENDING),
+            MonitoringRequest.strategies.is_not(None),
+            MonitoringRequest.impact.is_not(None),
+        )
+        .values(status=MonitoringStatus.ANSWERED, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(request)
     _audit_answer(session, viewer, request, now, "monitoring feedback given")
     return request
 
@@ -415,9 +475,21 @@ def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetim
     """ "I don't teach this pupil": the request goes, and the class list is flagged to the
     SENDCo in `/ssp monitoring`. Returns the pupil's name."""
     request = _own_request(session, viewer, request_id)
-    request.status = MonitoringStatus.WITHDRAWN
-    request.withdrawn_reason = "the teacher says they don't teach this pupil"
-    request.closed_at = now
+    # Once, whatever the clicks: the second finds it withdrawn and is told so.
+    claimed = session.execute(
+        update(MonitoringRequest)
+        .where(MonitoringRequest.id == request.id, MonitoringRequest.status.in_(PENDING))
+        .values(
+            status=MonitoringStatus.WITHDRAWN,
+            withdrawn_reason="the teacher says they don't teach this pupil",
+            closed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if claimed != 1:
+        _own_request(session, viewer, request_id)  # says what became of it
+        raise MonitoringRefused("This request has already been answered or closed.")
     _audit_answer(session, viewer, request, now, "teacher says they don't teach the pupil")
     return request.plan.pupil.known_as
 

@@ -6,13 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import outbox, reviews
+from bot.services.assignments import local_time, sending_time
 from bot.services.caseload import CASE_HOLDER_NAME, plan_rows
-from bot.services.plans import edit_plan
+from bot.services.plans import PlanChanged, edit_plan
 from bot.services.pupils import KNOWN_AS
 from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff
 
@@ -73,18 +76,33 @@ def decide(
         plan.status = PlanStatus.DRAFT
         return f"returned by the SENDCo for changes: {comments}"
 
-    plan = _edit(
-        session,
-        viewer,
-        plan_id,
-        expected_version,
-        apply,
-        via="/ssp qa",
-        now=now,
-        audit_detail=(
-            "approved after quality assurance" if approve else "returned by the SENDCo for changes"
-        ),
-    )
+    decided = _decided(session, viewer, plan_id)
+    if decided:
+        raise UserError(decided)
+    try:
+        plan = _edit(
+            session,
+            viewer,
+            plan_id,
+            expected_version,
+            apply,
+            via="/ssp qa",
+            now=now,
+            audit_detail=(
+                "approved after quality assurance"
+                if approve
+                else "returned by the SENDCo for changes"
+            ),
+        )
+    except (PlanChanged, StaleDataError):
+        # Lost a race with another decision (a double click, or two SENDCos): theirs stands,
+        # and this SENDCo is told what it was rather than that nothing changed. (The stale
+        # write may surface in an autoflush inside the edit, not only in edit_plan's flush.)
+        session.rollback()
+        decided = _decided(session, viewer, plan_id)
+        if decided:
+            raise UserError(decided) from None
+        raise
     if not approve and plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
         outbox.enqueue(
             session,
@@ -92,11 +110,41 @@ def decide(
             recipient_id=plan.case_holder_id,
             kind=PromptKind.QA_RETURNED,
             dedupe_key=f"qa_returned:{plan.id}:v{plan.version}",
-            due_at=now,
+            due_at=sending_time(session, plan.school_id, now),
             now=now,
             plan_id=plan.id,
         )
     return plan
+
+
+def _decided(session: Session, viewer: Viewer, plan_id: int) -> str | None:
+    """What became of a plan no longer awaiting quality assurance, if a SENDCo decided it:
+    who approved or returned it, and when. None while it still awaits a decision."""
+    plan = session.scalar(
+        select(Plan)
+        .where(Plan.id == plan_id, Plan.school_id == viewer.school_id)
+        .execution_options(populate_existing=True)
+    )
+    if plan is None or plan.status == PlanStatus.AWAITING_QA:
+        return None
+
+    def who(staff_id: int | None) -> str:
+        if staff_id == viewer.staff_id:
+            return "you"
+        staff = session.get(Staff, staff_id) if staff_id else None
+        return staff.display_name if staff else "someone else"
+
+    if plan.status == PlanStatus.ACTIVE and plan.approved_at is not None:
+        at = local_time(session, plan.school_id, plan.approved_at)
+        by = who(plan.approved_by_id)
+        return f"This plan was already approved by {by} at {at}: it is active."
+    if plan.status == PlanStatus.DRAFT:
+        at = local_time(session, plan.school_id, plan.updated_at)
+        return (
+            "This plan was already returned to its case holder: it is a draft again (last "
+            f"changed by {who(plan.updated_by_id)} at {at})."
+        )
+    return "This plan is no longer awaiting quality assurance."
 
 
 def submit_for_qa(
@@ -112,7 +160,38 @@ def submit_for_qa(
         plan.status = PlanStatus.AWAITING_QA
         return "sent for quality assurance"
 
-    return _edit(session, viewer, plan_id, expected_version, apply, via="/ssp plan", now=now)
+    sent = _sent_already(session, viewer, plan_id)
+    if sent:
+        raise UserError(sent)
+    try:
+        return _edit(session, viewer, plan_id, expected_version, apply, via="/ssp plan", now=now)
+    except (PlanChanged, StaleDataError):
+        # A second click (or a second device) lost the race: say it went, not that it didn't.
+        session.rollback()
+        sent = _sent_already(session, viewer, plan_id)
+        if sent:
+            raise UserError(sent) from None
+        raise
+
+
+def _sent_already(session: Session, viewer: Viewer, plan_id: int) -> str | None:
+    """Who sent the plan for quality assurance, and when, if it awaits it: only for its writers
+    (as PlanChanged), anyone else learns nothing here."""
+    plan = session.scalar(
+        select(Plan)
+        .where(Plan.id == plan_id, Plan.school_id == viewer.school_id)
+        .execution_options(populate_existing=True)
+    )
+    if plan is None or plan.status != PlanStatus.AWAITING_QA:
+        return None
+    if plan.case_holder_id != viewer.staff_id and not viewer.is_sendco:
+        return None
+    by = plan.updated_by_id
+    who = "you" if by == viewer.staff_id else (session.get(Staff, by).display_name if by else None)
+    at = local_time(session, plan.school_id, plan.updated_at)
+    return "This plan was already sent for quality assurance" + (
+        f" by {who} at {at}." if who else f" at {at}."
+    )
 
 
 def _edit(

@@ -452,6 +452,7 @@ def snooze(
     if not (reason or "").strip():
         raise ReviewRefused("Please give a reason, so the SENDCo knows.")
     plan = _plan_for(session, viewer, plan_id, lock=True)
+    cycle = plan.cycle_number
     if plan.case_holder_id != viewer.staff_id:
         raise ReviewRefused("Only the plan's case holder can snooze its review prompt.")
     if plan.status not in REVIEWABLE:
@@ -460,13 +461,20 @@ def snooze(
     if review is not None and review.status != ReviewStatus.DRAFT:
         raise AlreadySubmitted(review)
     if review is not None and review.snoozed_at is not None:
-        raise ReviewRefused(
-            f"You already snoozed this review once, on {review.snoozed_at:%-d %B}; it can't be "
-            "snoozed again. Log the notes, or talk to the SENDCo."
-        )
+        raise _snoozed_already(review)
     if review is None:
         review = Review(plan_id=plan.id, cycle_number=plan.cycle_number, status=ReviewStatus.DRAFT)
         session.add(review)
+        try:
+            session.flush()
+        except IntegrityError:
+            # The same snooze sent twice at once on SQLite (no row lock there): the other one
+            # made the review, and snoozed it.
+            session.rollback()
+            review = _review(session, plan_id, cycle)
+            if review is not None and review.snoozed_at is not None:
+                raise _snoozed_already(review) from None
+            raise
     review.snoozed_at, review.snooze_school_days = now, school_days
     review.snooze_reason = reason.strip()
     back_on = review_schedule.snooze_prompts(session, plan, viewer.staff_id, school_days, now)
@@ -485,6 +493,13 @@ def snooze(
     )
     _flush_or_conflict(session)
     return back_on
+
+
+def _snoozed_already(review: Review) -> ReviewRefused:
+    return ReviewRefused(
+        f"You already snoozed this review once, on {review.snoozed_at:%-d %B}; it can't be "
+        "snoozed again. Log the notes, or talk to the SENDCo."
+    )
 
 
 def add_note(

@@ -13,13 +13,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit, outbox
-from bot.services.assignments import notify_assigned
+from bot.services.assignments import local_time, notify_assigned, sending_time
 from bot.services.plans import new_draft_plan
 from bot.services.pupils import UPN_SHAPE
 from bot.services.review_schedule import sendcos
@@ -402,14 +403,46 @@ def assign(
             f"{holder.display_name} isn't on the SSP team. Add them first with "
             "`/ssp team add @name`."
         )
-    plan = session.scalar(
-        select(Plan).where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
-    )
+    open_plan = select(Plan).where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
+    plan = session.scalar(open_plan)
     if plan is None:
-        plan = new_draft_plan(session, pupil, by_staff_id=viewer.staff_id, now=now, today=today)
-        session.flush()
+        try:
+            with _savepoint(session):
+                plan = new_draft_plan(
+                    session, pupil, by_staff_id=viewer.staff_id, now=now, today=today
+                )
+                session.flush()
+        except IntegrityError:
+            # Another assignment made the pupil's plan at the same moment (one open plan per
+            # pupil): carry on with theirs, and the claim below decides between the two.
+            plan = session.scalar(open_plan.execution_options(populate_existing=True))
+            if plan is None:
+                raise
     if plan.case_holder_id == holder.id:
-        raise UserError(f"{holder.display_name} already holds {pupil.known_as}'s plan.")
+        raise UserError(_holds_already(session, viewer, holder, pupil, plan))
+    # Two assignments of one plan at once (a double click on Confirm, a form sent twice): only
+    # the UPDATE that still finds the case holder this one read changes it; on PostgreSQL the
+    # second waits for the first to commit, then finds nothing to change.
+    claimed = session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id, Plan.case_holder_id.is_not_distinct_from(plan.case_holder_id))
+        .values(case_holder_id=holder.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.refresh(plan)
+        if plan.case_holder_id == holder.id:
+            raise UserError(_holds_already(session, viewer, holder, pupil, plan))
+        if plan.case_holder_id is None:
+            raise UserError(
+                f"{pupil.known_as}'s plan lost its case holder just now (they couldn't take "
+                "it); nothing was assigned. Assign it again."
+            )
+        now_holder = session.get(Staff, plan.case_holder_id)
+        raise UserError(
+            f"{pupil.known_as}'s plan was given to {now_holder.display_name} just now; nothing "
+            "was assigned. Look again at `/ssp priority`."
+        )
     for earlier in plan.assignments:
         if earlier.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED):
             earlier.status, earlier.ended_at = AssignmentStatus.ENDED, now
@@ -449,6 +482,44 @@ def assign(
         detail=f"case holder staff:{holder.id}" + (f", was staff:{previous}" if previous else ""),
     )
     return assignment
+
+
+def _holds_already(
+    session: Session, viewer: Viewer, holder: Staff, pupil: Pupil, plan: Plan
+) -> str:
+    """For an assignment made a second time: who made the first, and when."""
+    latest = session.scalar(
+        select(CaseHolderAssignment)
+        .where(
+            CaseHolderAssignment.plan_id == plan.id,
+            CaseHolderAssignment.staff_id == holder.id,
+        )
+        .order_by(CaseHolderAssignment.id.desc())
+        .limit(1)
+    )
+    said = f"{holder.display_name} already holds {pupil.known_as}'s plan"
+    if latest is None or latest.assigned_by_id is None:
+        return said + "."
+    by = (
+        "you"
+        if latest.assigned_by_id == viewer.staff_id
+        else session.get(Staff, latest.assigned_by_id).display_name
+    )
+    return f"{said} (assigned by {by} at {local_time(session, plan.school_id, latest.created_at)})."
+
+
+def _savepoint(session: Session):
+    """`session.begin_nested()`, nested on SQLite too: Python's sqlite3 driver opens its
+    transaction at the first write, and a SAVEPOINT before then would commit on release. The
+    transaction is opened IMMEDIATE, taking the write lock (waiting for a writer at the same
+    moment): a read inside a deferred one could not later become a write once the other
+    commits ("database is locked", at once)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection is not None and not dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return session.begin_nested()
 
 
 def request_plan(session: Session, viewer: Viewer, query: str, *, now: datetime) -> PlanRequest:
@@ -528,11 +599,18 @@ def answer_plan_request(
     )
     if request is None:
         raise UserError("That request can't be found.")
-    if request.approved is not None:
-        raise UserError(
-            f"This request has already been {'approved' if request.approved else 'declined'}."
-        )
-    request.approved, request.answered_by_id, request.answered_at = approve, viewer.staff_id, now
+    # Two answers at once (a double click, or two SENDCos): the database decides. Only an
+    # UPDATE that still finds the request unanswered counts; the other is told whose answer
+    # stands, and when.
+    claimed = session.execute(
+        update(PlanRequest)
+        .where(PlanRequest.id == request.id, PlanRequest.approved.is_(None))
+        .values(approved=approve, answered_by_id=viewer.staff_id, answered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if claimed != 1:
+        raise UserError(_already_answered(session, viewer, request))
     if approve:
         assign(
             session,
@@ -565,17 +643,30 @@ def answer_plan_request(
     return request
 
 
+def _already_answered(session: Session, viewer: Viewer, request: PlanRequest) -> str:
+    """What became of a request someone answered first, for the SENDCo whose answer came second."""
+    done = "approved" if request.approved else "declined"
+    if request.answered_by_id == viewer.staff_id:
+        by = "you"
+    else:
+        answerer = session.get(Staff, request.answered_by_id) if request.answered_by_id else None
+        by = answerer.display_name if answerer else "someone else"
+    at = local_time(session, request.school_id, request.answered_at)
+    return f"This request has already been {done} by {by}" + (f" at {at}." if at else ".")
+
+
 def _tell(
     session: Session, request: PlanRequest, recipient_id: int, kind: PromptKind, now: datetime
 ) -> None:
-    """Queues a message about the request: to a SENDCo (the question) or to who asked."""
+    """Queues a message about the request: to a SENDCo (the question) or to who asked, in
+    school hours."""
     outbox.enqueue(
         session,
         school_id=request.school_id,
         recipient_id=recipient_id,
         kind=kind,
         dedupe_key=f"{kind.value}:{request.id}:{recipient_id}",
-        due_at=now,
+        due_at=sending_time(session, request.school_id, now),
         now=now,
         plan_request_id=request.id,
     )
