@@ -102,11 +102,29 @@ def answers(factory: sessionmaker[Session], limits: Limits = FOR_READINESS) -> b
 
 
 def is_unavailable(error: BaseException) -> bool:
-    """Whether `error` means the database could not be reached or stopped answering (rather
-    than a mistake in a statement): what the person is told as "try again later"."""
-    if isinstance(error, DatabaseUnavailable | OperationalError | InterfaceError | PoolTimeout):
+    """Whether `error` means the database could not be reached, went away, or did not answer in
+    time (rather than a mistake in a statement): what a person is told to try again later."""
+    if isinstance(error, DatabaseUnavailable | InterfaceError | PoolTimeout):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    sqlite_name = getattr(original, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name.startswith(_SQLITE_UNAVAILABLE)
+    if not isinstance(error, OperationalError):
+        return False
+    state = getattr(original, "sqlstate", None)
+    # No SQLSTATE: psycopg's own connection errors (refused, closed, timed out, no answer).
+    return state is None or state.startswith(_POSTGRESQL_UNAVAILABLE)
+
+
+# SQLSTATE classes and codes: connection exception, operator intervention (a cancelled
+# statement, a shutdown), insufficient resources, a lock not available.
+_POSTGRESQL_UNAVAILABLE = ("08", "57", "53", "55P03")
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR")
 
 
 def unavailable_reason(error: BaseException) -> str:
