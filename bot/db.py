@@ -208,9 +208,10 @@ def _postgresql_connect(default: Limits):
             cparams["connect_timeout"] = limits.connect
         else:
             cparams.setdefault("connect_timeout", limits.connect)
+        # The connection outlives this unit of work: its own settings are the engine's.
         cparams.setdefault(
             "options",
-            f"-c statement_timeout={_ms(limits.statement)} -c lock_timeout={_ms(limits.lock)}",
+            f"-c statement_timeout={_ms(default.statement)} -c lock_timeout={_ms(default.lock)}",
         )
         connection = _guarded_connection_class().connect(*cargs, **cparams)
         connection.default_limits = default
