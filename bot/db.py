@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(Exception):
@@ -193,7 +194,7 @@ def _current(default: Limits) -> Limits:
 
 
 def _postgresql_connect(default: Limits):
-    """Connects with psycopg's Connection replaced by _GuardedConnection, with the limits of
+    """Connects with psycopg's Connection replaced by the guarded one, with the limits of
     the unit of work running (or the engine's)."""
 
     def connect(dialect, record, cargs, cparams):
@@ -230,9 +231,19 @@ def _guarded_connection_class() -> type:
     global _guarded
     if _guarded is not None:
         return _guarded
+    import inspect
+
     import psycopg
     from psycopg import errors
 
+    if "timeout" not in inspect.signature(psycopg.Connection.wait).parameters:
+        # psycopg before 3.3 can't bound a wait (pyproject asks for 3.3): statement and connect
+        # timeouts still apply, but a hung server or network holds the thread.
+        log.warning(
+            "psycopg %s can't time out a wait: upgrade to 3.3 or later", psycopg.__version__
+        )
+        _guarded = psycopg.Connection
+        return _guarded
     wait_timeout = getattr(errors, "_WaitTimeout", errors.OperationalError)
 
     class GuardedConnection(psycopg.Connection):
