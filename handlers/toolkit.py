@@ -58,13 +58,20 @@ SLACK_REFUSED = (
     "Sorry, Slack couldn't show that answer ({code}). Please try again; if it keeps happening, "
     "let your SENDCo know."
 )
-# Under a form's first field when it could not be saved: the form stays open with what was typed.
-NOT_SAVED = "Nothing was saved: {why} Your form is still here: please try again in a minute."
-NOT_SAVED_DATABASE = NOT_SAVED.format(why="SSP Bot can't reach its database just now.")
-NOT_SAVED_BUG = NOT_SAVED.format(
-    why="sorry, something went wrong on our side (if it keeps happening, let your SENDCo know)."
+# Under a form's first field when saving it failed: the form stays open with what was typed.
+NOT_SAVED_DATABASE = (
+    "Nothing was saved: SSP Bot can't reach its database just now. Your form is still here: "
+    "please try again in a minute."
 )
-NOT_SAVED_SLACK = NOT_SAVED.format(why="Slack refused part of the answer ({code}).")
+# A bug or a Slack refusal may come after the saving: the form can't say nothing was saved.
+NOT_SAVED_BUG = (
+    "Sorry, something went wrong on our side, so this may not have been saved. Your form is "
+    "still here: please try again; if it keeps happening, let your SENDCo know."
+)
+NOT_SAVED_SLACK = (
+    "Sorry, Slack refused part of the answer ({code}), so this may not have been saved. Your "
+    "form is still here: please try again."
+)
 
 # With should_escape on, Slack sends a mention as <@U123ABC|name> (or <@U123ABC>).
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
