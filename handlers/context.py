@@ -153,6 +153,8 @@ def identify(runtime: Runtime):
                     staff = _staff_now(session, client, school.id, context.user_id)
                 except SlackBusy as busy:
                     _look_up_later(runtime, client, school.id, context.user_id, busy.retry_after)
+                    if body.get("type") == "view_submission":
+                        return keep_form_open(body, STILL_MATCHING)  # what was typed stays
                     return answer(body, context, STILL_MATCHING)
                 if staff is None:
                     return _refuse(context, body, client, UNKNOWN_USER, publish_home=True)

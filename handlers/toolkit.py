@@ -355,12 +355,12 @@ def keep_form_open(body: dict, message: str) -> BoltResponse:
     """The answer to a form (view_submission) that keeps it open, with what was typed, and
     shows `message` under its first field. A form without fields is replaced by a notice: it
     holds nothing to lose. An empty answer would close the form as if it had been saved."""
-    message = escape_unescaped(message)
     blocks = (body.get("view") or {}).get("blocks") or []
     field = next((b.get("block_id") for b in blocks if b.get("type") == "input"), None)
-    if field:
+    if field:  # a field's error is plain text
         return _json_response({"response_action": "errors", "errors": {field: message}})
-    return _json_response({"response_action": "update", "view": _notice_like(body, message)})
+    notice = _notice_like(body, escape_unescaped(message))
+    return _json_response({"response_action": "update", "view": notice})
 
 
 def _notice_like(body: dict, message: str) -> dict:
