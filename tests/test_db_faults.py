@@ -38,8 +38,10 @@ NOTHING_SAVED = "Nothing was saved"
 
 
 @pytest.fixture
-def proxy():
-    with DbProxy() as running:
+def proxy(db_url):
+    """A proxy in front of the PostgreSQL server the test's database is on."""
+    url = make_url(db_url)
+    with DbProxy((url.host or "127.0.0.1", url.port or 5432)) as running:
         yield running
 
 
