@@ -99,7 +99,7 @@ class DbProxy:
                     if not data:
                         return
                     other[sock].sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # cut() closed the sockets under select()
             return
         finally:
             _close(client, server)
