@@ -60,6 +60,17 @@ def main(argv: Sequence[str] | None = None, context: Context | None = None) -> i
         return 1 if not isinstance(error, ConfigError) else 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        # The database went away or stopped answering part-way (it answered at the start):
+        # one line, as for the other failures a person can do something about.
+        if not db.is_unavailable(error):
+            raise
+        print(
+            f"sspbot: lost the database part-way: {db.unavailable_reason(error)}. "
+            "Check that it is running, then run the command again.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 # --- commands -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import render_json
 from bot.services import assignments, prompts
-from handlers.context import Runtime
+from handlers.context import Runtime, after_the_ack
 from handlers.toolkit import as_int, done_modal, meta_of, open_modal, text_value
 from models import AssignmentStatus, PromptKind
 
@@ -85,12 +85,20 @@ def decline(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: V
     said = DECLINED if when is None else DECLINED_LATER.format(when=when)
     ack(response_action="update", view=done_modal("I can't take this", said))
     runtime.deliver_soon(client)
-    for channel, ts in posted:
-        # The messages keep the answer, not the buttons, so it can't be answered twice.
-        try:
-            client.chat_update(channel=channel, ts=ts, text=said, blocks=_answered(said)["blocks"])
-        except SlackApiError as error:  # deleted meanwhile: nothing to redraw
-            log.info("could not redraw an assignment message: %s", error.response.get("error"))
+
+    def redraw() -> None:
+        for channel, ts in posted:
+            # The messages keep the answer, not the buttons, so it can't be answered twice.
+            try:
+                client.chat_update(
+                    channel=channel, ts=ts, text=said, blocks=_answered(said)["blocks"]
+                )
+            except SlackApiError as error:  # deleted meanwhile: nothing to redraw
+                log.info("could not redraw an assignment message: %s", error.response.get("error"))
+
+    # On a thread of its own: a listener that fails after acknowledging loses its
+    # acknowledgement in Bolt, and the answered form would go unanswered.
+    after_the_ack(redraw, "redraw-assignment")
 
 
 def _answered(text: str, pupil_id: int | None = None) -> dict:

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from slack_bolt import BoltContext, BoltResponse, Respond
+from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -34,7 +33,7 @@ from bot.config import Settings
 from bot.render import render_json
 from handlers.scheduler import deliver_soon
 from handlers.slack_api import SlackBusy, linked_staff, quick_client, staff_for_slack_user
-from handlers.toolkit import DATABASE_DOWN, answer
+from handlers.toolkit import DATABASE_DOWN, NOT_SAVED_DATABASE, answer, keep_form_open
 from handlers.workspaces import Workspaces
 from models import School
 
@@ -80,7 +79,8 @@ class Runtime:
         return self.clock().astimezone(ZoneInfo(timezone)).date()
 
     def unit_of_work(self):
-        return db.unit_of_work(self.sessions)
+        # Slack's three seconds: a database that hangs is given up on, and said, within them.
+        return db.unit_of_work(self.sessions, db.FOR_REQUESTS)
 
     def deliver_soon(self, client: WebClient) -> None:
         """Sends what the outbox owes now, in the background (messages queued by an action):
@@ -157,6 +157,8 @@ def identify(runtime: Runtime):
                     staff = _staff_now(session, client, school.id, context.user_id)
                 except SlackBusy as busy:
                     _look_up_later(runtime, client, school.id, context.user_id, busy.retry_after)
+                    if body.get("type") == "view_submission":
+                        return keep_form_open(body, STILL_MATCHING)  # what was typed stays
                     return answer(body, context, STILL_MATCHING)
                 if staff is None:
                     return _refuse(context, body, client, UNKNOWN_USER, publish_home=True)
@@ -169,12 +171,31 @@ def identify(runtime: Runtime):
                     roles=staff.roles,
                     slack_user_id=staff.slack_user_id,
                 )
-        except (OperationalError, db.DatabaseUnavailable):
-            log.exception("database unavailable while identifying a request")
+        except Exception as error:
+            if not db.is_unavailable(error):
+                raise
+            # Expected while the database is down or hanging: a line, not a traceback a request.
+            log.warning(
+                "database unavailable while identifying a request: %s",
+                db.unavailable_reason(error),
+            )
+            if body.get("type") == "view_submission":
+                # An empty or "update" answer would close the form, and what was typed with it.
+                return keep_form_open(body, NOT_SAVED_DATABASE)
             return _refuse(context, body, client, DATABASE_DOWN, publish_home=False)
         return next()
 
+    identify.runtime = runtime  # for runtime_of
     return identify
+
+
+def runtime_of(app: App) -> Runtime | None:
+    """The Runtime an app's identity middleware was given (for /readyz), or None."""
+    for middleware in getattr(app, "_middleware_list", []):
+        runtime = getattr(getattr(middleware, "func", None), "runtime", None)
+        if isinstance(runtime, Runtime):
+            return runtime
+    return None
 
 
 def _staff_now(session: Session, client: WebClient, school_id: int, user_id: str):

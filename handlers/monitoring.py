@@ -227,7 +227,9 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
         f"Thank you: your feedback on {name}'s plan is saved. You can change it until the review."
     )
     ack(response_action="update", view=done_modal("Monitoring", text))
-    _redraw(runtime, viewer, client, meta)
+    # On a thread of its own: a listener that fails after acknowledging loses its
+    # acknowledgement in Bolt, and the saved form would go unanswered.
+    after_the_ack(lambda: _redraw(runtime, viewer, client, meta), "redraw-monitoring")
 
 
 # --- views ------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
 from bot.slack_limits import MAX_SELECT_OPTIONS
-from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.context import Ask, Runtime, Subcommand, Usage, after_the_ack
 from handlers.presenters import consent_withdrawn, pupil_flags
 from handlers.toolkit import (
     PupilButton,
@@ -359,7 +359,12 @@ def save_form(
         ack(response_action="update", view=_acronym_notice(result, meta))
     else:
         ack()
-    _refresh_parents(runtime, client, viewer, view, meta, pupil_id, today)
+    # On a thread of its own: a listener that fails after acknowledging loses its
+    # acknowledgement in Bolt, and the saved form would go unanswered.
+    after_the_ack(
+        lambda: _refresh_parents(runtime, client, viewer, view, meta, pupil_id, today),
+        "refresh-plan-views",
+    )
 
 
 # --- views ------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from bot import db
 from bot.config import ConfigError
 from bot.errors import UserError
 from bot.services.schools import bind_workspace
+from handlers.context import runtime_of
 from handlers.slack_api import link_staff_accounts
 
 log = logging.getLogger(__name__)
@@ -196,10 +197,10 @@ def _answer(start_response, status: str, body: dict | None = None):
 
 
 def wsgi_app(app: App):
-    """The WSGI application: Slack's endpoint at /slack/events, and /healthz for monitors; in
-    OAuth mode also the install pages, /slack/install and /slack/oauth_redirect, which Bolt
-    serves to the installer's browser (not signed by Slack: Bolt's one-time state, tied to a
-    cookie, protects them).
+    """The WSGI application: Slack's endpoint at /slack/events, and for monitors /healthz (the
+    process answers) and /readyz (so does the database); in OAuth mode also the install pages,
+    /slack/install and /slack/oauth_redirect, which Bolt serves to the installer's browser (not
+    signed by Slack: Bolt's one-time state, tied to a cookie, protects them).
 
     Every request to /slack/events passes a gate before Bolt sees it: a body larger than Slack
     ever sends is refused (413) unread; a request not signed by Slack (bad signature, missing
@@ -216,8 +217,18 @@ def wsgi_app(app: App):
     def application(environ, start_response):
         path = environ.get("PATH_INFO")
         if path == "/healthz":
+            # Whether the process answers, never touching the database: a database outage must
+            # not get the app restarted by its monitor.
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if path == "/readyz":
+            # Whether the database answers at once; the one line says no more than that.
+            runtime = runtime_of(app)
+            if runtime is not None and db.answers(runtime.sessions):
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                return [b"ready"]
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"The database isn't answering."]
         if path != "/slack/events":
             return slack(environ, start_response)
         body = _read_body(environ)

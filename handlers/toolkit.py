@@ -7,6 +7,8 @@ app's one error handler (`answer_error`, registered by handlers.app) answers it:
   a button in a modal or on the App Home, which have no response_url: a small modal over it;
 - a form (view_submission) not yet acknowledged: the form stays open with the message beside the
   field the error names (UserError.block_id), or is replaced by a notice titled like the form;
+  any other failure (the database, Slack, a bug) keeps the form open, with what was typed, and
+  says under its first field that nothing was saved (`keep_form_open`);
 - a menu's options (block_suggestion): no options.
 A listener that may raise acknowledges afterwards (`ack()` last): Bolt runs listeners in a thread,
 and when one raises after acknowledging, Bolt forgets the acknowledgement and Slack gets no reply.
@@ -30,7 +32,6 @@ from slack_bolt import BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookResponse
-from sqlalchemy.exc import OperationalError
 
 from bot import db
 from bot.access import Viewer
@@ -56,6 +57,20 @@ DATABASE_DOWN = (
 SLACK_REFUSED = (
     "Sorry, Slack couldn't show that answer ({code}). Please try again; if it keeps happening, "
     "let your SENDCo know."
+)
+# Under a form's first field when saving it failed: the form stays open with what was typed.
+NOT_SAVED_DATABASE = (
+    "Nothing was saved: SSP Bot can't reach its database just now. Your form is still here: "
+    "please try again in a minute."
+)
+# A bug or a Slack refusal may come after the saving: the form can't say nothing was saved.
+NOT_SAVED_BUG = (
+    "Sorry, something went wrong on our side, so this may not have been saved. Your form is "
+    "still here: please try again; if it keeps happening, let your SENDCo know."
+)
+NOT_SAVED_SLACK = (
+    "Sorry, Slack refused part of the answer ({code}), so this may not have been saved. Your "
+    "form is still here: please try again."
 )
 
 # With should_escape on, Slack sends a mention as <@U123ABC|name> (or <@U123ABC>).
@@ -302,9 +317,10 @@ def answer_error(
     """The app's one error handler: a UserError is answered politely, anything else is logged
     (its kind and traceback, never the payload: it may hold a pupil's name) and apologised for.
     """
+    form = body.get("type") == "view_submission"
     if isinstance(error, UserError):
         message = str(error)
-        if body.get("type") == "view_submission" and response is not None:
+        if form and response is not None:
             if error.block_id and _has_block(body, error.block_id):
                 return _json_response(
                     {"response_action": "errors", "errors": {error.block_id: message}}
@@ -313,15 +329,38 @@ def answer_error(
     elif isinstance(error, SlackApiError):
         # Slack refused a view or a message: its error code says why; what was refused may
         # name a pupil, so it is never logged.
-        message = slack_refused(error.response.get("error"), "a Slack call")
+        code = error.response.get("error")
+        message = slack_refused(code, "a Slack call")
+        in_form = NOT_SAVED_SLACK.format(code=_safe_code(code))
     else:
-        log.error("listener failed: %s", type(error).__name__, exc_info=error)
-        database = isinstance(error, OperationalError | db.DatabaseUnavailable)
+        database = db.is_unavailable(error)
+        if database:
+            # Expected while the database is down or slow: one line, not a traceback per click.
+            log.warning("database unavailable in a listener: %s", type(error).__name__)
+        else:
+            log.error("listener failed: %s", type(error).__name__, exc_info=error)
         message = DATABASE_DOWN if database else SOMETHING_WENT_WRONG
-    if response is not None and body.get("type") != "view_submission":
+        in_form = NOT_SAVED_DATABASE if database else NOT_SAVED_BUG
+    if form and response is not None:
+        # Not yet acknowledged: the form stays open, and nothing typed is lost. (A listener
+        # that acknowledges first and fails afterwards has already closed it: then `tell`.)
+        return keep_form_open(body, in_form)
+    if response is not None:
         return answer(body, context, message)  # not yet acknowledged: this is the reply
     tell(body, context, message)
     return None
+
+
+def keep_form_open(body: dict, message: str) -> BoltResponse:
+    """The answer to a form (view_submission) that keeps it open, with what was typed, and
+    shows `message` under its first field. A form without fields is replaced by a notice: it
+    holds nothing to lose. An empty answer would close the form as if it had been saved."""
+    blocks = (body.get("view") or {}).get("blocks") or []
+    field = next((b.get("block_id") for b in blocks if b.get("type") == "input"), None)
+    if field:  # a field's error is plain text
+        return _json_response({"response_action": "errors", "errors": {field: message}})
+    notice = _notice_like(body, escape_unescaped(message))
+    return _json_response({"response_action": "update", "view": notice})
 
 
 def _notice_like(body: dict, message: str) -> dict:
@@ -413,9 +452,13 @@ def update_modal(client: WebClient, shown: dict, view: dict) -> bool:
 def slack_refused(code: Any, where: str) -> str:
     """Logs Slack's refusal (its error code, never what was refused: it may name a pupil) and
     returns the short apology the person is shown instead."""
-    code = code if isinstance(code, str) and re.fullmatch(r"[a-z_]{1,60}", code) else "refused"
+    code = _safe_code(code)
     log.warning("Slack refused %s: %s", where, code)
     return SLACK_REFUSED.format(code=code)
+
+
+def _safe_code(code: Any) -> str:
+    return code if isinstance(code, str) and re.fullmatch(r"[a-z_]{1,60}", code) else "refused"
 
 
 class CheckedRespond(Respond):
