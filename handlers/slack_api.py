@@ -134,7 +134,8 @@ def staff_for_slack_user(
         select(Staff).where(
             Staff.school_id == school_id,
             func.lower(Staff.email) == email.lower(),
-            Staff.slack_user_id.is_(None),
+            # Or linked to this very account meanwhile, by a DM's lookup (slack_id_for).
+            Staff.slack_user_id.is_(None) | (Staff.slack_user_id == user_id),
         )
     )
     if staff is None or not staff.is_active:
