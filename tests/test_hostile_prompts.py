@@ -13,23 +13,27 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select
 
 from handlers.messages import kinds_with_messages
 from handlers.scheduler import wait_for_deliveries
+from handlers.slack_api import slack_id_for, staff_for_slack_user
 from models import (
     Plan,
     PlanStatus,
     PlanTarget,
     Prompt,
+    PromptKind,
     PromptStatus,
     Pupil,
     SenStage,
     Staff,
+    StaffRole,
     TeachingGroup,
     TeachingGroupPupil,
 )
-from tests.slack_harness import buttons_of, text_of
+from tests.slack_harness import NOW, buttons_of, text_of
 from tests.test_assignment_messages import decline_form
 from tests.test_slack_limits_flows import HOSTILE, LONG, assert_slack_took_everything, hostile_name
 from tests.test_team import more_pupils, plan_request_to_sendco
@@ -41,14 +45,25 @@ UPN = {
     "finn": "A820123456011",
     "hana": "A820123456013",
 }
-STAFF = ("sendco", "priya", "tom", "lee")
+STAFF = ("sendco", "priya", "tom", "lee", "jo")
 PUPILS = ("ava", "ben", "cara", "eve", "finn", "hana", "kit")
 
 
 def hostile_school(session, ids: dict) -> dict:
     """Brookside High's people, renamed; Hana's plan waiting for QA; Kit in Lee's English class
-    with a review on 1 December, so Lee is asked for feedback on Monday."""
+    with a review on 1 December, so Lee is asked for feedback on Monday; and Jo, a case holder
+    Slack doesn't know, so the SENDCo's digest names someone who couldn't be reached."""
     ids = {**ids, **more_pupils(session, ids)}
+    jo = Staff(
+        school_id=ids["school"],
+        email="jo.gone@brookside.example.org",
+        first_name="Jo",
+        last_name="Gone",
+    )
+    jo.set_roles({StaffRole.CASE_HOLDER})
+    session.add(jo)
+    session.flush()
+    ids["jo"] = jo.id
     hana_plan = session.scalar(select(Plan).where(Plan.pupil_id == ids["hana"]))
     hana_plan.case_holder_id, hana_plan.status = ids["priya"], PlanStatus.AWAITING_QA
     kit = Pupil(
@@ -84,7 +99,7 @@ def hostile_school(session, ids: dict) -> dict:
         pupil = session.get(Pupil, ids[key])
         pupil.first_name = hostile_name(pupil.first_name)
         pupil.last_name = hostile_name(pupil.last_name)
-    return {key: ids[key] for key in ("eve", "finn", "gus", "hana", "kit")}
+    return {key: ids[key] for key in ("eve", "finn", "gus", "hana", "kit", "jo")}
 
 
 @pytest.fixture
@@ -117,14 +132,18 @@ def typed(value: str) -> dict:
     return {"type": "plain_text_input", "value": value}
 
 
-def sent_prompts(slack) -> list[tuple[str, str, str]]:
+def sent_prompts(slack) -> list[tuple[str, str]]:
+    """(kind, ts) of each prompt sent; none failed but those to Jo, whom Slack doesn't know."""
     wait_for_deliveries()
     with slack.sessions() as session:
         rows = session.execute(
-            select(Prompt.kind, Prompt.status, Prompt.slack_ts).order_by(Prompt.id)
+            select(Prompt.kind, Prompt.status, Prompt.slack_ts, Prompt.recipient_id).order_by(
+                Prompt.id
+            )
         ).all()
-    assert [(k, s) for k, s, _ in rows if s == PromptStatus.FAILED] == []
-    return [(kind, status, ts) for kind, status, ts in rows if status == PromptStatus.SENT]
+    failed = {who for _, status, _, who in rows if status == PromptStatus.FAILED}
+    assert failed == {slack.ids["jo"]}
+    return [(kind, ts) for kind, status, ts, _ in rows if status == PromptStatus.SENT]
 
 
 def posted_text(slack, ts: str) -> str:
@@ -149,6 +168,19 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     form = decline_form(slack, "U0TOM", buttons_of(asked)[1]["value"], asked)
     assert slack.sender.submit("U0TOM", form, {"reason": typed(LONG[:1000])}).status == 200
     dm_to(slack, "U0SENDCO", "can't take the plan")
+
+    # Gus to Jo, from the form, with the longest reason it takes: Slack can't reach Jo.
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button("U0SENDCO", "ssp_assign_open", str(slack.ids["gus"]))
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    form = slack.emulator.open_views("U0SENDCO")[-1]
+    holder = next(b for b in form["blocks"] if b.get("block_id") == "holder")
+    jo = next(o for o in holder["element"]["options"] if o["text"]["text"].startswith("Jo "))
+    state = {
+        "holder": {"type": "static_select", "selected_option": jo},
+        "reason": typed(LONG[:500]),
+    }
+    assert slack.sender.submit("U0SENDCO", form, state).status == 200
 
     # The SENDCo returns Hana's plan with 3,000 characters of comments.
     listing = slack.ask("U0SENDCO", "qa")
@@ -190,8 +222,40 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)
-    assert {kind for kind, _, _ in sent} == set(kinds_with_messages())
+    assert {kind for kind, _ in sent} == set(kinds_with_messages())
     # Each names someone, and shows their name as words, not as markup.
-    unnamed = [kind for kind, _, ts in sent if HOSTILE not in posted_text(slack, ts)]
+    unnamed = [kind for kind, ts in sent if HOSTILE not in posted_text(slack, ts)]
     assert unnamed == []
+    (digest,) = [ts for kind, ts in sent if kind == PromptKind.SENDCO_DIGEST]
+    assert f"could not be delivered: 1 — to Jo {HOSTILE}" in posted_text(slack, digest)
     assert_slack_took_everything(slack)
+
+
+# --- the races the flow above ran into ------------------------------------------------------
+# `/ssp assign @tom` links Tom's Slack account while a DM to Tom (the plan handed on) looks him
+# up by email: whichever links him first, the other must still find him.
+
+
+def test_a_dm_looking_someone_up_finds_them_linked_meanwhile(slack):
+    client = WebClient(token=slack.emulator.bot_token, base_url=slack.emulator.api_url)
+    with slack.sessions() as delivering:
+        tom = delivering.get(Staff, slack.ids["tom"])
+        assert tom.slack_user_id is None
+        with slack.sessions.begin() as command:
+            command.get(Staff, slack.ids["tom"]).slack_user_id = "U0TOM"
+        assert slack_id_for(delivering, client, tom, NOW) == "U0TOM"
+
+
+def test_a_command_naming_someone_finds_them_linked_meanwhile(slack, monkeypatch):
+    client = WebClient(token=slack.emulator.bot_token, base_url=slack.emulator.api_url)
+    asked = client.users_info
+
+    def linked_while_asking(**kwargs):
+        with slack.sessions.begin() as delivering:
+            delivering.get(Staff, slack.ids["tom"]).slack_user_id = "U0TOM"
+        return asked(**kwargs)
+
+    monkeypatch.setattr(client, "users_info", linked_while_asking)
+    with slack.sessions() as command:
+        found = staff_for_slack_user(command, client, slack.ids["school"], "U0TOM")
+        assert found is not None and found.id == slack.ids["tom"]
