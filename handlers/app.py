@@ -25,7 +25,7 @@ from handlers import (
     reviews,
     team,
 )
-from handlers.context import Runtime, identify
+from handlers.context import Runtime, identify, remember_runtime
 from handlers.installs import oauth_flow
 from handlers.slack_api import make_client
 from handlers.toolkit import answer_error, check_replies
@@ -134,6 +134,7 @@ def create_app(
     events.register_installs(app, workspaces)
     app.error(answer_error)
     _workspaces[app] = workspaces
+    remember_runtime(app, runtime)
     return app
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -185,17 +186,20 @@ def identify(runtime: Runtime):
             return _refuse(context, body, client, DATABASE_DOWN, publish_home=False)
         return next()
 
-    identify.runtime = runtime  # for runtime_of
     return identify
 
 
+# Each app's Runtime, set by handlers.app.create_app; weak, so tests' apps are let go.
+_runtimes: weakref.WeakKeyDictionary[App, Runtime] = weakref.WeakKeyDictionary()
+
+
+def remember_runtime(app: App, runtime: Runtime) -> None:
+    _runtimes[app] = runtime
+
+
 def runtime_of(app: App) -> Runtime | None:
-    """The Runtime an app's identity middleware was given (for /readyz), or None."""
-    for middleware in getattr(app, "_middleware_list", []):
-        runtime = getattr(getattr(middleware, "func", None), "runtime", None)
-        if isinstance(runtime, Runtime):
-            return runtime
-    return None
+    """The Runtime an app was made with (for /readyz), or None."""
+    return _runtimes.get(app)
 
 
 def _staff_now(session: Session, client: WebClient, school_id: int, user_id: str):
