@@ -122,6 +122,15 @@ def is_unavailable(error: BaseException) -> bool:
     return state is None or state.startswith(_POSTGRESQL_UNAVAILABLE)
 
 
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is a lock another transaction held past our lock timeout (someone else
+    changing the same rows), rather than the database being away: one of is_unavailable's."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return True
+    return getattr(original, "sqlstate", None) == "55P03"
+
+
 # SQLSTATE classes and codes: connection exception, operator intervention (a cancelled
 # statement, a shutdown), insufficient resources, a lock not available.
 _POSTGRESQL_UNAVAILABLE = ("08", "57", "53", "55P03")

@@ -63,6 +63,15 @@ NOT_SAVED_DATABASE = (
     "Nothing was saved: SSP Bot can't reach its database just now. Your form is still here: "
     "please try again in a minute."
 )
+# A lock held by someone else's change past a request's lock timeout: the database is there.
+BUSY = (
+    "Sorry, someone else was changing the same thing at that moment, so nothing was changed. "
+    "Please try again."
+)
+NOT_SAVED_BUSY = (
+    "Nothing was saved: someone else was changing the same thing at that moment. Your form is "
+    "still here: please try again."
+)
 # A bug or a Slack refusal may come after the saving: the form can't say nothing was saved.
 NOT_SAVED_BUG = (
     "Sorry, something went wrong on our side, so this may not have been saved. Your form is "
@@ -341,6 +350,8 @@ def answer_error(
             log.error("listener failed: %s", type(error).__name__, exc_info=error)
         message = DATABASE_DOWN if database else SOMETHING_WENT_WRONG
         in_form = NOT_SAVED_DATABASE if database else NOT_SAVED_BUG
+        if db.is_busy(error):
+            message, in_form = BUSY, NOT_SAVED_BUSY
     if form and response is not None:
         # Not yet acknowledged: the form stays open, and nothing typed is lost. (A listener
         # that acknowledges first and fails afterwards has already closed it: then `tell`.)

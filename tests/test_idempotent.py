@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.services import audit
 from models import (
@@ -316,3 +316,36 @@ def test_send_for_quality_assurance_clicked_twice_at_once_sends_once(slack, raci
     assert sum("already sent for quality assurance by you at 10:00" in s for s in said) == 1
     sent = TimelineEntry.summary == "sent for quality assurance"
     assert count(slack, select(func.count(TimelineEntry.id)).where(sent)) == 1
+
+
+def test_a_click_kept_waiting_by_someone_elses_change_is_told_so_not_that_the_database_is_down(
+    slack,
+):
+    """A request waits at most its lock timeout for a row someone else is changing; then the
+    person is told that, and that nothing was changed, not that the database is away."""
+    accept = buttons_of(assignment_notice(slack))[0]
+    before = len(slack.emulator.responses_to("U0PRIYA"))
+    mine = CaseHolderAssignment.staff_id == slack.ids["priya"]
+    with slack.sessions() as other:
+        # Someone else's change to the same assignment, not yet committed: it holds the row
+        # (PostgreSQL) or the database's one writer lock (SQLite).
+        other.execute(
+            update(CaseHolderAssignment).where(mine).values(status=CaseHolderAssignment.status)
+        )
+        reply = slack.sender.button("U0PRIYA", "ssp_assignment_accept", accept["value"])
+        assert reply.status == 200
+        said = (
+            text_of(reply.json())
+            if reply.body
+            else text_of(responses(slack, "U0PRIYA", before + 1)[-1])
+        )
+        other.rollback()
+    assert "someone else was changing the same thing" in said, said
+    assert "database" not in said
+    with slack.sessions() as session:
+        (assignment,) = session.scalars(select(CaseHolderAssignment).where(mine)).all()
+        assert assignment.status != AssignmentStatus.ACCEPTED
+
+    # Once the other change is done, the same click works.
+    slack.sender.button("U0PRIYA", "ssp_assignment_accept", accept["value"])
+    assert "You accepted this plan" in text_of(responses(slack, "U0PRIYA", before + 2)[-1])
