@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.access import Viewer
+from bot.services import outbox
 from bot.services.outbox import UnreachablePrompt
 from bot.services.pupils import KNOWN_AS
 from models import (
@@ -308,24 +309,4 @@ def failed_prompts(
     many there are in all: the SENDCo follows each up by hand, so none may go unlisted."""
     failed = (Prompt.school_id == school_id) & (Prompt.status == PromptStatus.FAILED)
     total = session.scalar(select(func.count(Prompt.id)).where(failed)) or 0
-    rows = session.execute(
-        select(Prompt, Staff)
-        .join(Staff, Staff.id == Prompt.recipient_id)
-        .where(failed)
-        .order_by(Prompt.due_at.desc(), Prompt.id.desc())
-        .offset(max(0, offset))
-        .limit(limit)
-    ).all()
-    return [
-        UnreachablePrompt(
-            prompt_id=prompt.id,
-            recipient_id=staff.id,
-            recipient=staff.display_name,
-            kind=prompt.kind,
-            plan_id=prompt.plan_id,
-            due_at=prompt.due_at,
-            attempts=prompt.attempts,
-            reason=prompt.last_error or "unknown",
-        )
-        for prompt, staff in rows
-    ], int(total)
+    return outbox.unreachable(session, school_id, offset=offset, limit=limit), int(total)

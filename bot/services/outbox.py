@@ -239,13 +239,18 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime)
     return len(rows)
 
 
-def unreachable(session: Session, school_id: int) -> list[UnreachablePrompt]:
-    """The school's failed prompts, newest (by due date) first, with who, what and why."""
+def unreachable(
+    session: Session, school_id: int, *, offset: int = 0, limit: int | None = None
+) -> list[UnreachablePrompt]:
+    """The school's failed prompts, newest (by due date) first, with who, what and why; from
+    `offset`, `limit` of them (all, without one)."""
     rows = session.execute(
         select(Prompt, Staff)
         .join(Staff, Staff.id == Prompt.recipient_id)
         .where(Prompt.school_id == school_id, Prompt.status == PromptStatus.FAILED)
         .order_by(Prompt.due_at.desc(), Prompt.id.desc())
+        .offset(max(0, offset))
+        .limit(limit)
     ).all()
     return [
         UnreachablePrompt(
