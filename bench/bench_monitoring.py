@@ -56,6 +56,7 @@ from bench.common import (  # noqa: E402
     Statement,
     SweepTiming,
     add_postgres_option,
+    add_pupils_with_plans,
     api_calls,
     claims,
     databases,
@@ -71,14 +72,10 @@ from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
     MonitoringRequest,
     MonitoringStatus,
-    Plan,
-    PlanStatus,
     Prompt,
     PromptKind,
     PromptStatus,
-    Pupil,
     School,
-    SenStage,
     Staff,
     StaffRole,
 )
@@ -401,37 +398,19 @@ def build_school(sessions, emulator: SlackEmulator, shape: Shape) -> float:
             )
         session.add_all(teachers)
         session.flush()
-        pupil_ids = session.scalars(
-            insert(Pupil).returning(Pupil.id, sort_by_parameter_order=True),
-            [
-                dict(
-                    school_id=school.id,
-                    upn=f"M{p:012d}",
-                    first_name=FIRST_NAMES[p % len(FIRST_NAMES)],
-                    last_name=f"{LAST_NAMES[p % len(LAST_NAMES)]}{p:04d}",
-                    date_of_birth=date(2013, 1 + p % 12, 1 + p % 28),
-                    year_group=7 + p % 5,
-                    sen_stage=SenStage.SEN_SUPPORT,
-                )
-                for p in range(shape.pupils)
-            ],
-        ).all()
-        plan_ids = session.scalars(
-            insert(Plan).returning(Plan.id, sort_by_parameter_order=True),
-            [
-                dict(
-                    school_id=school.id,
-                    pupil_id=pupil_id,
-                    cycle_number=1,
-                    status=PlanStatus.ACTIVE,
-                    start_date=START_DATE,
-                    review_date=REVIEW_DATE,
-                    case_holder_id=teachers[p % len(teachers)].id,
-                    version=1,
-                )
-                for p, pupil_id in enumerate(pupil_ids)
-            ],
-        ).all()
+        _, plan_ids = add_pupils_with_plans(
+            session,
+            school.id,
+            pupils=shape.pupils,
+            case_holders=[teacher.id for teacher in teachers],
+            start_date=START_DATE,
+            review_date=REVIEW_DATE,
+            upn=lambda p: f"M{p:012d}",
+            name=lambda p: (
+                FIRST_NAMES[p % len(FIRST_NAMES)],
+                f"{LAST_NAMES[p % len(LAST_NAMES)]}{p:04d}",
+            ),
+        )
         session.execute(
             insert(MonitoringRequest),
             [

@@ -47,7 +47,7 @@ from pathlib import Path
 # Run from a checkout without installing: the repository root holds `bot` and `models`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, func, insert, select  # noqa: E402
+from sqlalchemy import Engine, func, select  # noqa: E402
 
 import handlers.scheduler  # noqa: E402
 from bench.common import (  # noqa: E402
@@ -55,6 +55,7 @@ from bench.common import (  # noqa: E402
     Statement,
     SweepTiming,
     add_postgres_option,
+    add_pupils_with_plans,
     api_calls,
     claims,
     databases,
@@ -70,14 +71,10 @@ from handlers.sender import deliver_due  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from handlers.workspaces import GivenWorkspaces  # noqa: E402
 from models import (  # noqa: E402
-    Plan,
-    PlanStatus,
     Prompt,
     PromptKind,
     PromptStatus,
-    Pupil,
     School,
-    SenStage,
     Staff,
     StaffRole,
 )
@@ -377,36 +374,14 @@ def build_trust(sessions, emulator: SlackEmulator, schools: int, plans: int, by_
             session.add_all(staff)
             session.flush()
             holders = [member.id for member in staff[1:]]
-            pupil_ids = session.scalars(
-                insert(Pupil).returning(Pupil.id, sort_by_parameter_order=True),
-                [
-                    dict(
-                        school_id=school.id,
-                        upn=f"B{s:02d}{p:010d}",
-                        first_name="Alex",
-                        last_name=f"Pupil{p}",
-                        date_of_birth=date(2013, 1 + p % 12, 1 + p % 28),
-                        year_group=7 + p % 5,
-                        sen_stage=SenStage.SEN_SUPPORT,
-                    )
-                    for p in range(plans)
-                ],
-            ).all()
-            session.execute(
-                insert(Plan),
-                [
-                    dict(
-                        school_id=school.id,
-                        pupil_id=pupil_id,
-                        cycle_number=1,
-                        status=PlanStatus.ACTIVE,
-                        start_date=START_DATE,
-                        review_date=REVIEW_DATE,
-                        case_holder_id=holders[p % len(holders)],
-                        version=1,
-                    )
-                    for p, pupil_id in enumerate(pupil_ids)
-                ],
+            add_pupils_with_plans(
+                session,
+                school.id,
+                pupils=plans,
+                case_holders=holders,
+                start_date=START_DATE,
+                review_date=REVIEW_DATE,
+                upn=lambda p, s=s: f"B{s:02d}{p:010d}",
             )
 
 

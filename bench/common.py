@@ -17,16 +17,19 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 import handlers.scheduler
 from bot import db
+from models import Plan, PlanStatus, Pupil, SenStage
 
 # A fresh, migrated database, disposed of (and dropped, on PostgreSQL) when the block ends.
 Database = Callable[[], AbstractContextManager[Engine]]
@@ -210,3 +213,55 @@ def within(spans: list[tuple[float, float]], begin: float, end: float) -> float:
 def api_calls(calls: Counter) -> str:
     """Slack API calls by method, e.g. "chat.postMessage 5, conversations.open 5"."""
     return ", ".join(f"{method} {n:,}" for method, n in sorted(calls.items())) or "none"
+
+
+# --- a school's pupils and plans --------------------------------------------------------------
+
+
+def add_pupils_with_plans(
+    session: Session,
+    school_id: int,
+    *,
+    pupils: int,
+    plans: int | None = None,
+    case_holders: Sequence[int],
+    start_date: date,
+    review_date: date,
+    upn: Callable[[int], str],
+    name: Callable[[int], tuple[str, str]] = lambda p: ("Alex", f"Pupil{p}"),
+) -> tuple[list[int], list[int]]:
+    """Inserts `pupils` synthetic pupils on SEN support and an active plan for the first
+    `plans` of them (all, by default), held by `case_holders` in turn; one statement each.
+    Returns the pupils' ids and the plans' ids, in order."""
+    pupil_ids = session.scalars(
+        insert(Pupil).returning(Pupil.id, sort_by_parameter_order=True),
+        [
+            dict(
+                school_id=school_id,
+                upn=upn(p),
+                first_name=name(p)[0],
+                last_name=name(p)[1],
+                date_of_birth=date(2013, 1 + p % 12, 1 + p % 28),
+                year_group=7 + p % 5,
+                sen_stage=SenStage.SEN_SUPPORT,
+            )
+            for p in range(pupils)
+        ],
+    ).all()
+    plan_ids = session.scalars(
+        insert(Plan).returning(Plan.id, sort_by_parameter_order=True),
+        [
+            dict(
+                school_id=school_id,
+                pupil_id=pupil_id,
+                cycle_number=1,
+                status=PlanStatus.ACTIVE,
+                start_date=start_date,
+                review_date=review_date,
+                case_holder_id=case_holders[p % len(case_holders)],
+                version=1,
+            )
+            for p, pupil_id in enumerate(pupil_ids[: pupils if plans is None else plans])
+        ],
+    ).all()
+    return list(pupil_ids), list(plan_ids)

@@ -38,10 +38,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, insert, select  # noqa: E402
+from sqlalchemy import Engine, select  # noqa: E402
 
 import handlers.scheduler  # noqa: E402
-from bench.common import add_postgres_option, api_calls, databases  # noqa: E402
+from bench.common import (  # noqa: E402
+    add_postgres_option,
+    add_pupils_with_plans,
+    api_calls,
+    databases,
+)
 from bot import db  # noqa: E402
 from bot.access import Viewer  # noqa: E402
 from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
@@ -50,14 +55,10 @@ from bot.services import team as team_service  # noqa: E402
 from handlers.pacing import Pacer  # noqa: E402
 from handlers.slack_api import make_client  # noqa: E402
 from models import (  # noqa: E402
-    Plan,
-    PlanStatus,
     Prompt,
     PromptKind,
     PromptStatus,
-    Pupil,
     School,
-    SenStage,
     Staff,
     StaffRole,
 )
@@ -247,37 +248,16 @@ def build_school(sessions, emulator: SlackEmulator, recipients: int) -> dict:
             emulator.add_user(member.slack_user_id, email=member.email, real_name=f"Holder {n}")
         session.add_all([sendco, assignee, *holders])
         session.flush()
-        pupil_ids = session.scalars(
-            insert(Pupil).returning(Pupil.id, sort_by_parameter_order=True),
-            [
-                dict(
-                    school_id=school.id,
-                    upn=f"B{p:012d}",
-                    first_name="Alex",
-                    last_name=f"Pupil{p}",
-                    date_of_birth=date(2013, 1 + p % 12, 1 + p % 28),
-                    year_group=7 + p % 5,
-                    sen_stage=SenStage.SEN_SUPPORT,
-                )
-                for p in range(recipients + 2)  # two without a plan, to be assigned
-            ],
-        ).all()
-        plan_ids = session.scalars(
-            insert(Plan).returning(Plan.id, sort_by_parameter_order=True),
-            [
-                dict(
-                    school_id=school.id,
-                    pupil_id=pupil_id,
-                    cycle_number=1,
-                    status=PlanStatus.ACTIVE,
-                    start_date=START_DATE,
-                    review_date=REVIEW_DATE,
-                    case_holder_id=holders[p].id,
-                    version=1,
-                )
-                for p, pupil_id in enumerate(pupil_ids[:recipients])
-            ],
-        ).all()
+        pupil_ids, plan_ids = add_pupils_with_plans(
+            session,
+            school.id,
+            pupils=recipients + 2,  # two without a plan, to be assigned
+            plans=recipients,
+            case_holders=[holder.id for holder in holders],
+            start_date=START_DATE,
+            review_date=REVIEW_DATE,
+            upn=lambda p: f"B{p:012d}",
+        )
         viewer = Viewer(
             school_id=school.id,
             staff_id=sendco.id,
