@@ -41,6 +41,11 @@ def renders(kind: PromptKind, template: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
+def kinds_with_messages() -> frozenset[PromptKind]:
+    """The kinds of prompt that are sent as a message (the others have none)."""
+    return frozenset(_RENDERERS)
+
+
 def render_prompt(session: Session, prompt: Prompt) -> dict[str, Any] | None:
     """The message for any prompt, or None when it is no longer needed (or its kind has no
     message)."""

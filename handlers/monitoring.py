@@ -133,8 +133,10 @@ def _ask_teachers(runtime, client, viewer, pupil_id: int, teacher_id: int | None
             session, viewer, pupil_id=pupil_id, teacher_id=teacher_id, now=runtime.now()
         )
     runtime.deliver_soon(client)
+    # Names as typed into the MIS: words, not markup, in this mrkdwn reply.
+    teachers = ", ".join(escape_mrkdwn(teacher) for teacher in asked)
     return notice(
-        f"Asked {len(asked)} teacher(s) for feedback on {name}'s plan: {', '.join(asked)}. "
+        f"Asked {len(asked)} teacher(s) for feedback on {escape_mrkdwn(name)}'s plan: {teachers}. "
         "Their answers will be in the review notes and in `/ssp pupil`."
     )
 

@@ -134,7 +134,8 @@ def staff_for_slack_user(
         select(Staff).where(
             Staff.school_id == school_id,
             func.lower(Staff.email) == email.lower(),
-            Staff.slack_user_id.is_(None),
+            # Or linked to this very account meanwhile, by a DM's lookup (slack_id_for).
+            Staff.slack_user_id.is_(None) | (Staff.slack_user_id == user_id),
         )
     )
     if staff is None or not staff.is_active:
@@ -181,8 +182,13 @@ def slack_id_for(session: Session, client: WebClient, staff: Staff, now: datetim
             session.flush()
             return None
         raise
+    # Not this row itself: a command may have linked it meanwhile (`/ssp assign @them`).
     holder = session.scalar(
-        select(Staff).where(Staff.school_id == staff.school_id, Staff.slack_user_id == user["id"])
+        select(Staff).where(
+            Staff.school_id == staff.school_id,
+            Staff.slack_user_id == user["id"],
+            Staff.id != staff.id,
+        )
     )
     if holder is not None and holder.is_active:
         # Two active staff rows for one Slack account: leave it for a person to sort out.
