@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -228,9 +229,6 @@ class Matching:
     stopped: str | None = None
     pages: int = 0
 
-    def __iter__(self):  # (linked, missing), as this used to return
-        return iter((self.linked, self.missing))
-
     def describe(self) -> str:
         """The tail of a line about it: what was matched, and why it stopped if it did."""
         said = (
@@ -298,8 +296,11 @@ def link_staff_accounts(
             if email and email in waiting:
                 found[waiting.pop(email)] = member["id"]
         if found:
-            with db.unit_of_work(sessions) as session:
-                result.linked += _write_matches(session, school_id, found)
+            try:
+                result.linked += _save_matches(sessions, school_id, found)
+            except DBAPIError as error:
+                result.stopped = f"the database did not save a page ({type(error.orig).__name__})"
+                return result
         cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or ""
         if not cursor or not waiting:
             break
@@ -324,6 +325,19 @@ def _matchable_email(member: dict, team_id: str) -> str | None:
         return None
     email = (member.get("profile") or {}).get("email")
     return email.lower() if email else None
+
+
+def _save_matches(sessions: sessionmaker[Session], school_id: int, found: dict[int, str]) -> int:
+    """One page's matches in one short transaction; tried once more, afresh, if someone else
+    linked one of these accounts between our read and our write (a unique constraint)."""
+    for attempt in range(2):
+        try:
+            with db.unit_of_work(sessions) as session:
+                return _write_matches(session, school_id, found)
+        except IntegrityError:
+            if attempt:
+                raise
+    return 0
 
 
 def _write_matches(session: Session, school_id: int, found: dict[int, str]) -> int:

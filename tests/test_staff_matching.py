@@ -256,3 +256,49 @@ def test_a_new_users_command_is_answered_while_matching_waits_for_slack(slack):
     ids = slack_ids(slack.sessions, school_id)
     assert ids["tom.baker@brookside.example.org"] == "U0TOM"
     assert all(ids[email(n)] == user_id(n) for n in range(8))
+
+
+def test_start_up_and_sync_say_how_far_matching_got_and_that_it_resumes(sessions, workspace):
+    from types import SimpleNamespace
+
+    from bot.config import Settings
+    from handlers.server import Workspace, link_staff
+    from handlers.slack_api import link_synced_staff
+    from handlers.workspaces import SingleWorkspace, link_staff_everywhere
+
+    school_id = big_school(sessions, workspace, 500, in_slack=450)
+    calls = []
+
+    def second_page_is_rate_limited(params):
+        calls.append(params)
+        if len(calls) == 2:
+            workspace.fail_next("users.list", "ratelimited", retry_after=300)
+
+    workspace.on_call("users.list", second_page_is_rate_limited)
+    client = client_for(workspace)
+    now = datetime.now(UTC)  # `sspbot serve`'s matching takes the real time: so must the rest
+
+    # The Microsoft 365 sync's line: 199 matched on page 1, then Slack asked for 5 minutes.
+    result = SimpleNamespace(school_id=school_id, dry_run=False, slack=None)
+    link_synced_staff(sessions, Settings.from_env({}, env_file=None), result, now, client=client)
+    assert result.slack == (
+        "Slack: 199 member(s) of staff matched to Slack accounts by email, then matching stopped "
+        "after 1 page(s) of Slack's member list: Slack is rate limiting users.list (asked to "
+        "wait 300 s). The roster was synced and the matches made are kept; matching resumes "
+        "next time."
+    )
+
+    # `sspbot serve` in OAuth mode (a line per school) carries on from there, and finishes.
+    assert link_staff_everywhere(sessions, SingleWorkspace(client), now) == [
+        "Big School: matched 251 more staff to their Slack accounts by email; 50 have no Slack "
+        "account with their school email yet."
+    ]
+    assert sum(1 for v in slack_ids(sessions, school_id).values() if v) == 450
+
+    # `sspbot serve` with one token: nothing left to ask about this week.
+    app = SimpleNamespace(client=client)
+    here = Workspace(school_id, "Big School", workspace.team_id, "Big School")
+    assert link_staff(app, sessions, here) == (
+        "Every member of staff is already matched to a Slack account (or was asked lately)."
+    )
+    assert len(calls) == 5  # 1 + the refused page 2, then all three pages again
