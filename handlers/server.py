@@ -87,7 +87,8 @@ def link_staff(app: App, sessions: sessionmaker[Session], workspace: Workspace) 
 
 
 def link_staff_in_background(app: App, sessions: sessionmaker[Session], workspace: Workspace):
-    """The same, on a thread: a large school's lookups are rate limited and take minutes."""
+    """The same, on a thread: Slack's member list is paced to its rate limit (a page every few
+    seconds), and the app answers people meanwhile."""
 
     def run() -> None:
         try:

@@ -231,16 +231,13 @@ class Matching:
 
     def describe(self) -> str:
         """The tail of a line about it: what was matched, and why it stopped if it did."""
-        said = (
-            f"matched {self.linked} more staff to their Slack accounts by email; "
-            f"{self.missing} have no Slack account with their school email yet"
-        )
-        if self.stopped:
-            said += (
-                f". Stopped early after {self.pages} page(s) of Slack's member list: "
-                f"{self.stopped}; the matches made are kept and matching resumes next time"
+        said = f"matched {self.linked} more staff to their Slack accounts by email"
+        if self.stopped:  # who is missing is not known until the whole list is read
+            return (
+                f"{said}, then stopped early after {self.pages} page(s) of Slack's member "
+                f"list: {self.stopped}; the matches made are kept and matching resumes next time."
             )
-        return said + "."
+        return f"{said}; {self.missing} have no Slack account with their school email yet."
 
 
 def link_staff_accounts(
@@ -279,15 +276,14 @@ def link_staff_accounts(
     if not waiting:
         return result
     if not team_id:
-        result.missing, result.stopped = len(waiting), "the school has no Slack workspace yet"
+        result.stopped = "the school has no Slack workspace yet"
         return result
     lister = _listing_client(client)
     cursor = ""
     while True:
         page = _users_page(lister, cursor, page_size)
         if isinstance(page, str):
-            result.stopped = page
-            result.missing = 0  # not known yet: nobody is marked as missing on a partial list
+            result.stopped = page  # nobody is marked missing on a partial list
             return result
         result.pages += 1
         found: dict[int, str] = {}  # staff id -> Slack user id
