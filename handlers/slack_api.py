@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -325,12 +325,13 @@ def _matchable_email(member: dict, team_id: str) -> str | None:
 
 def _save_matches(sessions: sessionmaker[Session], school_id: int, found: dict[int, str]) -> int:
     """One page's matches in one short transaction; tried once more, afresh, if someone else
-    linked one of these accounts between our read and our write (a unique constraint)."""
+    linked one of these accounts between our read and our write (a unique constraint), or
+    PostgreSQL chose this transaction to end a deadlock with the sender's."""
     for attempt in range(2):
         try:
             with db.unit_of_work(sessions) as session:
                 return _write_matches(session, school_id, found)
-        except IntegrityError:
+        except (IntegrityError, OperationalError):
             if attempt:
                 raise
     return 0
@@ -348,7 +349,9 @@ def _write_matches(session: Session, school_id: int, found: dict[int, str]) -> i
         )
     }
     linked = 0
-    for staff in session.scalars(select(Staff).where(Staff.id.in_(list(found)))):
+    # Rows are read, and the flush updates (so locks) them, in primary-key order: a writer
+    # that locks staff rows in the same order cannot deadlock with this page.
+    for staff in session.scalars(select(Staff).where(Staff.id.in_(list(found))).order_by(Staff.id)):
         user_id = found[staff.id]
         if staff.slack_user_id is not None or not staff.is_active:
             continue  # linked (or left) since we read the list
