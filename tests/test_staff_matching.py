@@ -12,6 +12,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
@@ -305,3 +306,23 @@ def test_start_up_and_sync_say_how_far_matching_got_and_that_it_resumes(sessions
         "Every member of staff is already matched to a Slack account (or was asked lately)."
     )
     assert len(calls) == 5  # 1 + the refused page 2, then all three pages again
+
+
+def test_the_emulators_member_list_pages_as_slack_does(workspace):
+    for n in range(5):
+        workspace.add_user(user_id(n), email=email(n))
+    client = make_client(workspace.bot_token, workspace.api_url, paced=False)
+
+    first = client.users_list(limit=4)
+    rest = client.users_list(limit=4, cursor=first["response_metadata"]["next_cursor"])
+
+    assert [m["id"] for m in first["members"]] == [workspace.bot_user_id] + [
+        user_id(n) for n in range(3)
+    ]
+    assert first["members"][1]["profile"]["email"] == email(0)
+    assert [m["id"] for m in rest["members"]] == [user_id(3), user_id(4)]
+    assert rest["response_metadata"]["next_cursor"] == ""
+    assert len(client.users_list()["members"]) == 6  # no limit: everyone at once
+    with pytest.raises(SlackApiError) as refused:
+        client.users_list(cursor="not-a-cursor")
+    assert refused.value.response["error"] == "invalid_cursor"
