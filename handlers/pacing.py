@@ -71,6 +71,7 @@ TIERS: dict[str, Limit] = {
     "conversations.history": TIER_3,
     "users.info": TIER_4,
     "users.lookupByEmail": TIER_3,
+    "users.list": TIER_2,  # staff matching reads the member list a page at a time
     "views.open": TIER_4,
     "views.push": TIER_4,
     "views.update": TIER_4,

@@ -74,21 +74,21 @@ def link_workspace(app: App, sessions: sessionmaker[Session]) -> Workspace:
 
 
 def link_staff(app: App, sessions: sessionmaker[Session], workspace: Workspace) -> str:
-    """Matches staff we have no Slack id for to Slack accounts by email; says how it went."""
-    with db.unit_of_work(sessions) as session:
-        linked, missing = link_staff_accounts(
-            session, app.client, workspace.school_id, datetime.now(UTC)
-        )
-    if not linked and not missing:
+    """Matches staff we have no Slack id for to Slack accounts by email; says how it went.
+
+    No transaction is held while Slack is asked (handlers.slack_api.link_staff_accounts): the
+    first sweep and people's commands go ahead meanwhile, and a run that stops keeps its
+    matches and resumes next time."""
+    matching = link_staff_accounts(sessions, app.client, workspace.school_id, datetime.now(UTC))
+    if not matching.linked and not matching.missing and not matching.stopped:
         return "Every member of staff is already matched to a Slack account (or was asked lately)."
-    return (
-        f"Matched {linked} more staff to their Slack accounts by email; "
-        f"{missing} have no Slack account with their school email yet."
-    )
+    said = matching.describe()
+    return said[0].upper() + said[1:]
 
 
 def link_staff_in_background(app: App, sessions: sessionmaker[Session], workspace: Workspace):
-    """The same, on a thread: a large school's lookups are rate limited and take minutes."""
+    """The same, on a thread: Slack's member list is paced to its rate limit (a page every few
+    seconds), and the app answers people meanwhile."""
 
     def run() -> None:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -204,27 +207,209 @@ def slack_id_for(session: Session, client: WebClient, staff: Staff, now: datetim
     return staff.slack_user_id
 
 
-def link_staff_accounts(
-    session: Session, client: WebClient, school_id: int, now: datetime
-) -> tuple[int, int]:
-    """Finds the Slack account of every active member of staff we have no Slack id for.
+# Matching a school's staff to Slack accounts in bulk. Slack is read a page at a time with no
+# transaction open (a slow or rate-limited Slack must never hold a row lock that the sender or a
+# person's command is waiting for), and each page's matches are written in their own short
+# transaction, so a failure keeps what was matched and the next run carries on from there.
+USERS_PAGE = 200  # Slack's pagination guide: "no more than 200 results at a time"
+# A Retry-After up to this long is waited out between pages (no transaction is open then);
+# longer, and the run stops, keeping its matches, and the next one resumes.
+WAIT_OUT_RETRY_AFTER = 10.0
+PAGE_TRIES = 3
 
-    Each is asked about once (users.lookupByEmail); people Slack does not know are asked again
-    after a week. Returns (linked, not found).
+
+@dataclass
+class Matching:
+    """How a matching run went: `linked` now, `missing` (no Slack account of the school's
+    workspace with their email: asked again in a week), and `stopped`, why it stopped early
+    (None if it finished). A run that stopped kept its matches; the next one resumes."""
+
+    linked: int = 0
+    missing: int = 0
+    stopped: str | None = None
+    pages: int = 0
+
+    def describe(self) -> str:
+        """The tail of a line about it: what was matched, and why it stopped if it did."""
+        said = f"matched {self.linked} more staff to their Slack accounts by email"
+        if self.stopped:  # who is missing is not known until the whole list is read
+            return (
+                f"{said}, then stopped early after {self.pages} page(s) of Slack's member "
+                f"list: {self.stopped}; the matches made are kept and matching resumes next time."
+            )
+        return f"{said}; {self.missing} have no Slack account with their school email yet."
+
+
+def link_staff_accounts(
+    sessions: sessionmaker[Session],
+    client: WebClient,
+    school_id: int,
+    now: datetime,
+    *,
+    page_size: int = USERS_PAGE,
+) -> Matching:
+    """Finds the Slack account of every active member of staff we have no Slack id for, from
+    the school workspace's member list (users.list, a page of `page_size` at a time: a school
+    of 1,500 in a handful of calls, where one users.lookupByEmail each took half an hour).
+
+    Only a member of the school's own workspace is matched (not deleted, not a bot: the rules of
+    staff_for_slack_user). Nobody already matched, and nobody Slack did not know within the
+    week, is looked for again. Each page's matches are committed on their own; Slack is never
+    called inside a transaction.
     """
-    waiting = list(
-        session.scalars(
+    with sessions() as session:  # read, and let go, before asking Slack anything
+        team_id = session.scalar(select(School.slack_team_id).where(School.id == school_id))
+        waiting = {
+            email.lower(): staff_id
+            for staff_id, email in session.execute(
+                select(Staff.id, Staff.email).where(
+                    Staff.school_id == school_id,
+                    Staff.is_active.is_(True),
+                    Staff.slack_user_id.is_(None),
+                    (Staff.slack_lookup_failed_at.is_(None))
+                    | (Staff.slack_lookup_failed_at < now - LOOKUP_RETRY_AFTER),
+                )
+            )
+            if email
+        }
+    result = Matching()
+    if not waiting:
+        return result
+    if not team_id:
+        result.stopped = "the school has no Slack workspace yet"
+        return result
+    lister = _listing_client(client)
+    cursor = ""
+    while True:
+        page = _users_page(lister, cursor, page_size)
+        if isinstance(page, str):
+            result.stopped = page  # nobody is marked missing on a partial list
+            return result
+        result.pages += 1
+        found: dict[int, str] = {}  # staff id -> Slack user id
+        for member in page.get("members") or []:
+            email = _matchable_email(member, team_id)
+            if email and email in waiting:
+                found[waiting.pop(email)] = member["id"]
+        if found:
+            try:
+                result.linked += _save_matches(sessions, school_id, found)
+            except DBAPIError as error:
+                result.stopped = f"the database did not save a page ({type(error.orig).__name__})"
+                return result
+        cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or ""
+        if not cursor or not waiting:
+            break
+    if waiting and not cursor:  # the whole list was read: those left are not in Slack yet
+        with db.unit_of_work(sessions) as session:
+            for staff in session.scalars(
+                select(Staff).where(
+                    Staff.id.in_(list(waiting.values())), Staff.slack_user_id.is_(None)
+                )
+            ):
+                staff.slack_lookup_failed_at = now
+        result.missing = len(waiting)
+    return result
+
+
+def _matchable_email(member: dict, team_id: str) -> str | None:
+    """The member's email (lower case) if they may be matched to staff: a person of the school's
+    own workspace (a Slack Connect guest may have any address), not deleted, not a bot."""
+    if member.get("deleted") or member.get("is_bot") or member.get("id") == "USLACKBOT":
+        return None
+    if member.get("team_id") != team_id:
+        return None
+    email = (member.get("profile") or {}).get("email")
+    return email.lower() if email else None
+
+
+def _save_matches(sessions: sessionmaker[Session], school_id: int, found: dict[int, str]) -> int:
+    """One page's matches in one short transaction; tried once more, afresh, if someone else
+    linked one of these accounts between our read and our write (a unique constraint), or
+    PostgreSQL chose this transaction to end a deadlock with the sender's."""
+    for attempt in range(2):
+        try:
+            with db.unit_of_work(sessions) as session:
+                return _write_matches(session, school_id, found)
+        except (IntegrityError, OperationalError):
+            if attempt:
+                raise
+    return 0
+
+
+def _write_matches(session: Session, school_id: int, found: dict[int, str]) -> int:
+    """Links each staff row (id) to its Slack user id, unless a command linked it meanwhile or
+    an active colleague already holds that account; returns how many were linked."""
+    holders = {
+        staff.slack_user_id: staff
+        for staff in session.scalars(
             select(Staff).where(
-                Staff.school_id == school_id,
-                Staff.is_active.is_(True),
-                Staff.slack_user_id.is_(None),
-                (Staff.slack_lookup_failed_at.is_(None))
-                | (Staff.slack_lookup_failed_at < now - LOOKUP_RETRY_AFTER),
+                Staff.school_id == school_id, Staff.slack_user_id.in_(list(found.values()))
             )
         )
+    }
+    linked = 0
+    # Rows are read, and the flush updates (so locks) them, in primary-key order: a writer
+    # that locks staff rows in the same order cannot deadlock with this page.
+    for staff in session.scalars(select(Staff).where(Staff.id.in_(list(found))).order_by(Staff.id)):
+        user_id = found[staff.id]
+        if staff.slack_user_id is not None or not staff.is_active:
+            continue  # linked (or left) since we read the list
+        holder = holders.get(user_id)
+        if holder is not None and holder.is_active:
+            log.warning("Slack account already linked to another active member of staff")
+            continue
+        if holder is not None:  # a leaver's old row (e.g. after an email change) gives it up
+            holder.slack_user_id = None
+            session.flush()
+        staff.slack_user_id = user_id
+        staff.slack_lookup_failed_at = None
+        holders[user_id] = staff
+        linked += 1
+    session.flush()
+    return linked
+
+
+def _users_page(client: WebClient, cursor: str, limit: int) -> dict | str:
+    """One page of users.list, or why not (a sentence): a short Retry-After is waited out (no
+    transaction is open), a long one, or Slack failing or not answering, ends the run."""
+    for attempt in range(PAGE_TRIES):
+        try:
+            with pacing.patient():  # a background run: wait for Tier 2's slot, not a 429
+                return client.users_list(limit=limit, **({"cursor": cursor} if cursor else {}))
+        except SlackApiError as error:
+            status = error.response.status_code
+            if status == 429:
+                wait = _retry_after(error.response.headers)
+                if wait > WAIT_OUT_RETRY_AFTER or attempt == PAGE_TRIES - 1:
+                    return f"Slack is rate limiting users.list (asked to wait {wait:.0f} s)"
+                time.sleep(wait)
+                continue
+            return f"Slack refused users.list ({error.response.get('error') or status})"
+        except OSError as error:
+            return f"Slack did not answer users.list ({type(error).__name__})"
+    return "Slack is busy"
+
+
+def _listing_client(client: WebClient) -> WebClient:
+    """`client`'s workspace and token, paced alike, but whose rate limits come back to us: the
+    run decides between waiting and stopping, rather than the client sleeping inside a call."""
+    options = dict(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
+        team_id=client.default_params.get("team_id"),
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
     )
-    linked = sum(1 for member in waiting if slack_id_for(session, client, member, now))
-    return linked, len(waiting) - linked
+    if isinstance(client, PacedWebClient):
+        return PacedWebClient(pacer=client.pacer, **options)
+    return WebClient(**options)
 
 
 def link_synced_staff(
@@ -269,28 +454,24 @@ def _link_after_sync(
                 "now (the bot does it by email when it starts)."
             )
         workspaces = workspaces_for(settings, sessions.kw["bind"])
-    try:
-        with db.unit_of_work(sessions) as session:
-            reach = school_reach(session, workspaces, school_id)
-            if reach.client is None:
-                return (
-                    f"Slack: staff were not matched to Slack accounts: {reach.why_not} (the "
-                    "bot matches them by email when it can reach the school's workspace)."
-                )
-            linked, missing = link_staff_accounts(session, reach.client, school_id, now)
-    except SlackApiError as error:
+    with db.unit_of_work(sessions) as session:
+        reach = school_reach(session, workspaces, school_id)
+    if reach.client is None:
         return (
-            f"Slack: matching staff by email failed ({error.response.get('error')}); the roster "
-            "was synced, and matching is tried again next time."
+            f"Slack: staff were not matched to Slack accounts: {reach.why_not} (the "
+            "bot matches them by email when it can reach the school's workspace)."
         )
-    except OSError as error:
+    matching = link_staff_accounts(sessions, reach.client, school_id, now)
+    if matching.stopped:
         return (
-            f"Slack: could not reach Slack to match staff by email ({type(error).__name__}); "
-            "the roster was synced, and matching is tried again next time."
+            f"Slack: {matching.linked} member(s) of staff matched to Slack accounts by email, "
+            f"then matching stopped after {matching.pages} page(s) of Slack's member list: "
+            f"{matching.stopped}. The roster was synced and the matches made are kept; "
+            "matching resumes next time."
         )
-    if not linked and not missing:
+    if not matching.linked and not matching.missing:
         return "Slack: every current member of staff is matched to a Slack account."
     return (
-        f"Slack: {linked} member(s) of staff matched to Slack accounts by email; {missing} "
-        "not found in Slack (asked again in a week)."
+        f"Slack: {matching.linked} member(s) of staff matched to Slack accounts by email; "
+        f"{matching.missing} not found in Slack (asked again in a week)."
     )

@@ -27,7 +27,6 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine, desc, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import db
 from bot.config import Settings
 from bot.services.schools import bind_workspace
 from handlers.slack_api import link_staff_accounts, make_client
@@ -230,19 +229,9 @@ def link_staff_everywhere(
         if reach.client is None:
             lines.append(f"{name}: staff not matched to Slack accounts: {reach.why_not}.")
             continue
-        try:
-            with db.unit_of_work(sessions) as session:
-                linked, missing = link_staff_accounts(session, reach.client, school_id, now)
-        except (SlackApiError, OSError) as error:
-            why = (
-                error.response.get("error")
-                if isinstance(error, SlackApiError)
-                else type(error).__name__
-            )
-            lines.append(f"{name}: matching staff to Slack accounts failed ({why}).")
-            continue
-        lines.append(
-            f"{name}: matched {linked} more staff to their Slack accounts by email; "
-            f"{missing} have no Slack account with their school email yet."
-        )
+        # Slack is read outside any transaction and matches are written a page at a time, so
+        # a school's rate limit stops only that school's run, keeping what it matched.
+        matching = link_staff_accounts(sessions, reach.client, school_id, now)
+        said = matching.describe()
+        lines.append(f"{name}: {said[0].lower()}{said[1:]}")
     return lines

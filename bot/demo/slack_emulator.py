@@ -209,6 +209,7 @@ class SlackEmulator:
         self._external_ids: dict[str, str] = {}
         self._home_view_ids: dict[str, str] = {}
         self._tiers: _TierLimits | None = None  # enforce_tiers()
+        self._hooks: dict[str, Callable[[dict[str, Any]], None]] = {}  # on_call()
 
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "api.test": self._api_test,
@@ -224,6 +225,7 @@ class SlackEmulator:
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
+            "users.list": self._users_list,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "apps.connections.open": self._apps_connections_open,
@@ -504,6 +506,16 @@ class SlackEmulator:
                 _Failure(error=error, status=status, retry_after=retry_after, remaining=times)
             )
 
+    def on_call(self, method: str, hook: Callable[[dict[str, Any]], None] | None) -> None:
+        """Runs `hook(params)` as each call of `method` arrives, before it is answered and
+        outside the emulator's lock (so the hook may wait, or make calls of its own): a test's
+        way of acting while the app waits for Slack. None removes it; reset() removes all."""
+        with self._lock:
+            if hook is None:
+                self._hooks.pop(method, None)
+            else:
+                self._hooks[method] = hook
+
     def enforce_tiers(
         self, *, time_scale: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> SlackEmulator:
@@ -622,6 +634,7 @@ class SlackEmulator:
             self._approvals.clear()
             self._codes.clear()
             self._tiers = None
+            self._hooks.clear()
 
     def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
         """Polls until `predicate(calls)` is truthy, and returns that; TimeoutError after `timeout`.
@@ -645,6 +658,9 @@ class SlackEmulator:
     def _serve_api(
         self, method: str, params: dict[str, Any], token: str | None, body_error: str | None
     ) -> _Answer:
+        hook = self._hooks.get(method)
+        if hook is not None:
+            hook(params)
         with self._lock:
             answer = self._answer_api(method, params, token, body_error)
             self.calls.append(Call(method, params, token, answer.status, answer.body))
@@ -1076,6 +1092,43 @@ class SlackEmulator:
                 return {"user": user}
         raise _Refusal("users_not_found")
 
+    def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The token's workspace's members, deleted ones and bots included (as Slack lists
+        them), with profile.email (the app has users:read.email), a page at a time: `limit`
+        (Slack caps a page at 1,000; none means all) and `cursor`, the last page's
+        response_metadata.next_cursor, which is empty at the end."""
+        cursor = params.get("cursor") or ""
+        start = 0
+        if cursor:
+            try:
+                prefix, _, offset = (
+                    base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+                )
+                start = int(offset)
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise _Refusal("invalid_cursor") from None
+            if prefix != "users" or start < 0:
+                raise _Refusal("invalid_cursor")
+        try:
+            limit = int(params.get("limit") or 0)
+        except (TypeError, ValueError):
+            raise _Refusal("invalid_limit") from None
+        members = [
+            user
+            for user in self.users.values()
+            if user["team_id"] == self._caller_team or user["id"] == self.bot_user_id
+        ]
+        end = len(members) if limit <= 0 else start + min(limit, 1000)
+        page = members[start:end]
+        next_cursor = (
+            base64.b64encode(f"users:{end}".encode()).decode() if end < len(members) else ""
+        )
+        return {
+            "members": [json.loads(json.dumps(user)) for user in page],
+            "cache_ts": int(time.time()),
+            "response_metadata": {"next_cursor": next_cursor},
+        }
+
     def _files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
         filename = params.get("filename")
         length = params.get("length")
@@ -1384,6 +1437,7 @@ TIER_LIMITS: dict[str, tuple[float, int]] = {
     "conversations.history": TIER_3,
     "users.info": TIER_4,
     "users.lookupByEmail": TIER_3,
+    "users.list": TIER_2,
     "views.open": TIER_4,
     "views.push": TIER_4,
     "views.update": TIER_4,
