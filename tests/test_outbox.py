@@ -547,14 +547,15 @@ def test_a_retry_that_must_open_the_dm_to_look_and_cannot_is_unreachable(
     sessions, school, emulator, client, now, error, explained
 ) -> None:
     prompt_id = add_prompt(sessions, school, "k", due_at=now)
-    emulator.fail_next("chat.postMessage", "internal_error", status=500, times=3)
+    emulator.fail_next("chat.postMessage", "internal_error", status=500)
     deliver_due(sessions, client, now=now, render=render)
     assert load(sessions, prompt_id).attempts == 1
     with sessions.begin() as session:  # as if the DM had never been kept
         session.get(Staff, school["priya"]).slack_dm_channel = None
+        session.get(Prompt, prompt_id).slack_channel = None
     emulator.fail_next("conversations.open", error)
 
-    deliver_due(sessions, client, now=now + timedelta(hours=1), render=render)
+    deliver_due(sessions, client, now=now + timedelta(minutes=30), render=render)
 
     row = load(sessions, prompt_id)
     assert row.status == PromptStatus.FAILED
@@ -680,7 +681,8 @@ def test_a_crash_after_claiming_before_posting_sends_once_on_a_later_run(
     report = deliver_due(sessions, client, now=now + CLAIM_LEASE, render=render_that_dies_once)
 
     assert len(emulator.messages) == 1
-    assert len(emulator.calls_to("conversations.history")) == 1
+    # It died before posting, so it is not unsure: posted again without reading history.
+    assert emulator.calls_to("conversations.history") == []
     assert report.sent[0].reconciled is False
     row = load(sessions, prompt_id)
     assert (row.status, row.attempts) == (PromptStatus.SENT, 2)
