@@ -1,17 +1,18 @@
-"""The outbox's Slack sender: delivers due prompts, each exactly once, by the protocol in
-bot/services/outbox.py's docstring. The queue there claims a row (step 1) and records what came
-of it (step 4); here each claimed prompt is prepared (step 2: the recipient's Slack id, found by
-email once, and the message, written by the caller's `render`) and sent (step 3: on a retry,
-first look in the DM's history for a message tagged with the prompt's id, and take that one
-instead of posting again; otherwise post). Slack's errors become the attempt's outcome: a rate
-limit, a server or network error to retry, an unreachable recipient, or a refused token, which
-stops the run with `SlackTokenRefused`.
+"""The outbox's Slack sender: delivers due prompts by the protocol in bot/services/outbox.py's
+docstring. The queue there claims a row (step 1) and records what came of it (step 4); here each
+claimed prompt is prepared (step 2: the recipient's Slack id, found by email once, and the
+message, written by the caller's `render`) and posted once (step 3), through a client that never
+re-posts inside a call (`sender_client`). Slack's errors become the attempt's outcome, saying
+whether the post certainly did not happen: a rate limit (which pauses the workspace), a server or
+network error to retry (three in a row stop the run), an unreachable recipient, or a refused
+token, which stops the run with `SlackTokenRefused`. After the due prompts, unsure ones (a lost
+answer, a crash mid-post) are reconciled with one history read per DM (`_reconcile`).
 
 The DM. A message is posted to the member's user id the first time, which Slack documents as
 opening the bot's DM with them if need be; its answer names the DM (D…), which is kept on the
 staff row (`Staff.slack_dm_channel`, with the account it is with) and used from then on. So a
-morning sweep makes no conversations.open at all; only reconciling a retry for someone whose DM
-we do not know yet opens it, to read its history. A kept channel Slack no longer knows
+morning sweep makes no conversations.open at all; only reconciling an unsure prompt for someone
+whose DM we do not know yet opens it, to read its history. A kept channel Slack no longer knows
 (`channel_not_found`) is forgotten and the post made to the user id instead, in the same
 attempt: a post refused for its channel was not posted, so nothing is sent twice.
 

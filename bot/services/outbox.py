@@ -14,21 +14,47 @@ tick) sends what is due, each prompt in short transactions of its own:
    `attempts > 0`: "a message may already be in Slack".
 2. Prepare (the sender). Find the recipient's Slack id (by email, once) and render the message
    with the caller's `render`; commit.
-3. Slack (the sender). On a retry, first look in the DM's history for a message carrying this
-   prompt's id in its metadata (every message is tagged) and take that one instead of posting
-   again. Otherwise post (to the DM kept on the staff row, or to the member's user id, which
-   opens it; a refused post was not posted, so it may be made again at once).
-4. Record (`record`) channel, ts, `sent_at` and status sent, in a transaction of its own.
+3. Post (the sender), once. First `mark_posting` commits `posting_at` (and the DM's channel, when
+   it is known) on the row: "a post may be under way". Then ONE chat.postMessage, to the DM kept
+   on the staff row or to the member's user id, tagged with the prompt's id in its metadata. The
+   client never posts again inside the call (handlers.slack_api.retry_handlers): a post whose
+   answer was lost may have been made, and only the outbox decides what comes next.
+4. Record (`record`) what Slack's answer says, in a transaction of its own: sent (channel, ts,
+   `sent_at`), or to retry / failed. `posting_at` is cleared when the answer settles the
+   question -- posted, or certainly not posted: Slack answered 429 or 4xx or `ok: false`, or the
+   request never reached Slack (connection refused, the name did not resolve). It stays set
+   when the answer was lost (a timeout, the connection dropped mid-answer, a 5xx) or the sender
+   died after step 3 began: the prompt is then *unsure*.
 
-Steps 2 and 3 talk to Slack, so they are the Slack layer's (its `sender` module, which renders
-with the `messages` module's renderers); this module is the queue, steps 1 and 4 and the
-bookkeeping of the rows, and never imports Slack.
+An unsure prompt is never posted blindly. Reconciliation (the sender's `_reconcile`, after the
+run's due prompts, so it never holds up fresh ones) takes the recipients whose prompts have been
+unsure longest (`claim_unsure`, leased like a claim) and, for each, makes ONE
+conversations.history read of their DM over the window in which all of its unsure posts would lie
+(from the earliest `posting_at` less CLOCK_SKEW to the latest plus CLOCK_SKEW and the client's
+timeout), however many prompts are unsure there. A prompt whose tagged message is found is
+recorded sent; one absent from a window read completely was not posted, and is due again at
+once (`settle_unsure`, a compare-and-set on `attempts` and `posting_at`, so a read older than
+another sender's attempt changes nothing). Slack allows apps outside the Marketplace one
+history read a minute, of 15 messages: a run makes RECONCILE_READS reads (one), the rest wait
+for later runs, and a read refused (429) or failing leaves them unsure for a later run. A
+prompt that died before step 3 (a crash between claim and post) is not unsure and is posted
+again without any read.
 
-Slack errors decide what happens next: a rate limit waits for Retry-After and stops the run;
-a server or network error is retried with exponential backoff up to MAX_ATTEMPTS, then the
-prompt fails; an unreachable recipient (no Slack account, deactivated, ...) fails at once; a
-refused token stops the run with `SlackTokenRefused`, leaving the rows as they were. Failed
-prompts are never dropped silently: `unreachable` lists them for the SENDCo.
+The guarantee. A prompt's message is in Slack at most once, except: an unsure prompt that no
+history read has settled within POST_ANYWAY_AFTER (an hour; e.g. history unreadable for that
+long, or more DMs unsure than a read a minute can settle in an hour) is posted again anyway, so
+each such prompt may appear twice: at most one duplicate per lost answer or crash mid-post that
+history could not settle within the hour. Every prompt is posted (sent), or failed and listed
+for the SENDCo (`unreachable`); none is dropped silently.
+
+Slack errors decide what happens next: a rate limit pauses the whole workspace
+(`pause_school`: `schools.slack_paused_until`, honoured by every sender's claim, in every
+process) for Retry-After and stops the run; a server or network error is retried with
+exponential backoff up to MAX_ATTEMPTS, then the prompt fails, and three of them in a row stop
+the run (an outage: the next sweep tries again); an unreachable recipient (no Slack account,
+deactivated, ...) fails at once; a refused token stops the run with `SlackTokenRefused`,
+leaving the rows as they were. Failed prompts are never dropped silently: `unreachable` lists
+them for the SENDCo.
 
 SQLite has no row locks (SQLAlchemy leaves `FOR UPDATE` out there). Every claim is also a
 compare-and-set on `attempts`, so a second sender can never claim a row another has claimed, but
@@ -58,7 +84,7 @@ MAX_ATTEMPTS = 6
 # Retry after 1, 2, 4, 8, 16 minutes: half an hour of Slack trouble before a prompt fails.
 FIRST_BACKOFF = timedelta(minutes=1)
 # A claimed row is left alone by other senders for at least this long: longer than one
-# delivery can take (a few Slack calls, each with a 10 s timeout and the client's own retries).
+# delivery can take (a few Slack calls, each with a 10 s timeout, never retried minutes long).
 CLAIM_LEASE = timedelta(minutes=5)
 # When Slack rate limits us and gives no Retry-After.
 DEFAULT_RETRY_AFTER = timedelta(minutes=1)
