@@ -1,7 +1,8 @@
 """The prompt outbox, delivering to the Slack emulator over HTTP, on SQLite and PostgreSQL.
 
 Time is injected: `now` is the real clock at the start of each test (the emulator stamps
-messages with the real clock, and a retry searches the DM's history from the prompt's due time),
+messages with the real clock, and an unsure prompt is looked for in the DM's history around the
+time its post began),
 and later runs are "a few minutes later" by passing a later `now`. Nothing sleeps for a backoff.
 """
 
@@ -53,7 +54,7 @@ def school(emulator: SlackEmulator, sessions: sessionmaker[Session]) -> dict:
 
 @pytest.fixture
 def client(emulator: SlackEmulator) -> WebClient:
-    """The bot's own client: retries 429 (honouring Retry-After), 5xx and connection errors."""
+    """The bot's own client: retries a short 429, and 5xx and connection errors, never a post."""
     return make_client(emulator.bot_token, emulator.api_url)
 
 
