@@ -246,3 +246,26 @@ def test_an_outage_stops_the_run_quickly_and_everything_goes_once_afterwards(
     # Unsure after a 503 (it may have been performed): one history read per DM at most.
     history = [c.params["channel"] for c in emulator.calls_to("conversations.history")]
     assert len(history) == len(set(history)) <= (OUTAGE_STOP_AFTER if fault == "503" else 0)
+
+
+def test_the_sweep_says_until_when_a_paused_schools_messages_wait(
+    sessions, school, emulator, client, now, monkeypatch
+) -> None:
+    from handlers import scheduler
+
+    monkeypatch.setattr(scheduler, "render_prompt", render)  # these prompts name no plan
+
+    add_prompts(sessions, school, ["priya", "lee"], due_at=now)
+    emulator.fail_next("chat.postMessage", "ratelimited", retry_after=600)
+
+    first = scheduler.deliver(sessions, client, now)
+    later = scheduler.deliver(sessions, client, now + timedelta(minutes=1))
+
+    until = now + timedelta(minutes=10)
+    line = (
+        "Brookside High: Slack asked SSP Bot to wait: this school's messages wait until "
+        f"{until:%H:%M} UTC."
+    )
+    assert line in first
+    assert later == [line]
+    assert emulator.messages == []
