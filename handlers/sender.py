@@ -192,7 +192,7 @@ class _Run:
         sessions, now, report = self.sessions, self.now, self.report
         who, outcome = _attempt(sessions, self.client, claim, now, self.render)  # 2. and 3.
         if outcome.kind == "token":
-            outbox.release(sessions, claim)
+            outbox.release(sessions, claim, not_posted=outcome.not_posted)
             raise SlackTokenRefused(outcome.reason, report, needed=outcome.needed)
         outbox.record(sessions, claim, who, outcome, now, report)  # 4. Record
         if outcome.kind == "rate_limited":

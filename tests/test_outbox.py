@@ -615,6 +615,7 @@ def test_a_refused_token_stops_the_run_and_leaves_prompts_as_they_were(
     for prompt_id in ids:
         row = load(sessions, prompt_id)
         assert (row.status, row.attempts, row.next_attempt_at) == (PromptStatus.PENDING, 0, None)
+        assert row.posting_at is None  # refused, so not posted: nothing to look for later
     assert len(emulator.calls) == 1  # stopped at the first refusal
 
 

@@ -732,13 +732,19 @@ def fail_unsure(
         report.failed.append(Delivery(p.prompt_id, p.school_id, p.recipient, p.kind, reason))
 
 
-def release(sessions: sessionmaker[Session], claim: Claim) -> None:
-    """Undoes a claim that never reached Slack (the token was refused): as if never tried."""
+def release(sessions: sessionmaker[Session], claim: Claim, *, not_posted: bool = False) -> None:
+    """Undoes a claim that never reached Slack (the token was refused): as if never tried.
+    `not_posted`: the refusal answered this attempt's post, so the row is not unsure."""
+    settled = {"posting_at": None} if not_posted else {}
     with sessions.begin() as session:
         session.execute(
             update(Prompt)
             .where(Prompt.id == claim.prompt_id, Prompt.attempts == claim.attempts)
-            .values(attempts=claim.attempts_before, next_attempt_at=claim.next_attempt_before)
+            .values(
+                attempts=claim.attempts_before,
+                next_attempt_at=claim.next_attempt_before,
+                **settled,
+            )
             .execution_options(synchronize_session=False)
         )
 
