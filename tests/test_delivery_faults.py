@@ -269,3 +269,24 @@ def test_the_sweep_says_until_when_a_paused_schools_messages_wait(
     assert line in first
     assert later == [line]
     assert emulator.messages == []
+
+
+def test_history_unreadable_for_an_hour_posts_anyway_with_at_most_one_duplicate(
+    sessions, school, emulator, client, now, sleeps
+) -> None:
+    [prompt_id] = add_prompts(sessions, school, ["priya"], due_at=now)
+    emulator.fail_next("chat.postMessage", "-", after_performing=True)
+    emulator.fail_next("conversations.history", "ratelimited", retry_after=30, times=1000)
+
+    for minute in range(0, 60):
+        deliver_due(sessions, client, now=now + timedelta(minutes=minute), render=render)
+    assert posted_ids(emulator) == Counter([prompt_id])  # unsure, and not posted blindly
+    assert statuses(sessions, [prompt_id]) == {PromptStatus.PENDING}
+
+    for minute in range(60, 65):
+        deliver_due(sessions, client, now=now + timedelta(minutes=minute), render=render)
+
+    assert posted_ids(emulator) == Counter({prompt_id: 2})  # the one duplicate, and no more
+    # Tried once a run (refused each time), never more.
+    assert 55 <= len(emulator.calls_to("conversations.history")) <= 65
+    assert statuses(sessions, [prompt_id]) == {PromptStatus.SENT}
