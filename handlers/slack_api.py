@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -15,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,30 +40,111 @@ log = logging.getLogger(__name__)
 LOOKUP_RETRY_AFTER = timedelta(days=7)
 
 
+# The longest a client call may wait for a 429's Retry-After before giving the 429 to its
+# caller: a listener must answer in seconds, and the outbox pauses the workspace instead.
+MAX_CLIENT_WAIT = 5
+# Posting a message is not idempotent: Slack may have posted it although its answer was lost
+# (a 5xx, a reset, a timeout), so posting again could make a second message. Only the outbox
+# decides whether to post again, after reconciling (bot.services.outbox).
+NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage"})
+
+
+def _method_of(request: HttpRequest) -> str:
+    return request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def never_reached_slack(error: Exception | None) -> bool:
+    """The request was never sent: the connection was refused, or the name did not resolve."""
+    reason = error.reason if isinstance(error, URLError) else error
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
+class _ConnectionRetry(ConnectionErrorRetryHandler):
+    """Retries a dropped connection, except a post that may have been made before it dropped."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if _method_of(request) in NOT_IDEMPOTENT and not never_reached_slack(error):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
+class _ServerErrorRetry(ServerErrorRetryHandler):
+    """Retries a 5xx, except a post: Slack may have made it before failing to answer."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if _method_of(request) in NOT_IDEMPOTENT:
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
+class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """Waits out a 429 (never performed, so safe to repeat) only when Slack asks for a few
+    seconds: a longer Retry-After goes to the caller, who must not sleep inside one call."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        return (retry_after_seconds(response.headers) or 0) <= MAX_CLIENT_WAIT
+
+
+def retry_after_seconds(headers: Mapping[str, Any] | None) -> int | None:
+    """A response's Retry-After in whole seconds, if it gave one."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return max(int(value), 0)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def retry_handlers() -> list:
+    """What a client retries within one call: never a post whose answer was lost, never a
+    wait longer than MAX_CLIENT_WAIT."""
+    return [
+        _ConnectionRetry(max_retry_count=2),
+        _ShortRateLimitRetry(max_retry_count=2),
+        _ServerErrorRetry(max_retry_count=2),
+    ]
+
+
 def make_client(
     token: str | None, base_url: str, *, pacer: Pacer | None = None, paced: bool = True
 ) -> WebClient:
     """A WebClient that retries what Slack asks it to retry, paced to Slack's rate limits.
 
     slack_sdk retries only connection errors by default: a 429 (honouring Retry-After) or a 5xx
-    would otherwise fail the user's request outright. Every call takes its slot from the
+    would otherwise fail the user's request outright. A post is never retried by the client
+    unless the request certainly never reached Slack (retry_handlers), and a Retry-After longer
+    than MAX_CLIENT_WAIT is not waited out inside a call. Every call takes its slot from the
     workspace's pacer (handlers.pacing), which makes only the outbox's sender wait: a listener's
     call never waits there, so pacing never delays an ack. `pacer` gives one of the caller's
     own (a bench's time scale, a test's fake clock); `paced=False` none at all.
     """
-    options = dict(
-        token=token,
-        base_url=base_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    options = dict(token=token, base_url=base_url, timeout=10, retry_handlers=retry_handlers())
     if not paced:
         return WebClient(**options)
     return PacedWebClient(pacer=pacer or pacing.for_workspace(base_url, token), **options)
+
+
+def sender_client(client: WebClient) -> WebClient:
+    """`client`'s workspace, token and pacer, with retry_handlers() whatever `client` had: the
+    outbox's sender posts through this, so a post is attempted once per delivery attempt even
+    when it is given a client with slack_sdk's default (or any other) retries."""
+    options = dict(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
+        team_id=client.default_params.get("team_id"),
+        retry_handlers=retry_handlers(),
+    )
+    if isinstance(client, PacedWebClient):
+        return PacedWebClient(pacer=client.pacer, **options)
+    return WebClient(**options)
 
 
 # A call made before the ack runs inside Slack's three seconds, which also cover the request's

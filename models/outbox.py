@@ -85,6 +85,10 @@ class Prompt(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
+    # Set just before a post, cleared when Slack's answer says whether it was posted: while set,
+    # the message may or may not be in Slack (its answer was lost, or the sender died), and
+    # the outbox reconciles it with the DM's history before posting again (bot.services.outbox).
+    posting_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -48,6 +48,10 @@ class School(Base):
         Integer, default=60, server_default="60"
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Slack asked us to wait (a 429's Retry-After): the workspace's prompts are not posted
+    # before this, by any sender or process (`sspbot tick` from cron included). Read only by the
+    # outbox's own queries.
+    slack_paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, deferred=True)
     # The roster sync from Microsoft 365 (`sspbot sync m365`): when it last ran, whether it
     # worked and what it said (shown at the foot of `/ssp caseload`), and when it last worked.
     roster_sync_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -132,9 +132,10 @@ def test_a_retry_with_a_stale_kept_dm_reopens_it_to_look_and_does_not_post_twice
     prompt_id = add_prompt(sessions, school, "k", due_at=now)
     deliver_due(sessions, client, now=now, render=render)  # keeps the DM
     posted = emulator.messages[0]
-    with sessions.begin() as session:  # as if the post was never recorded, and the DM moved
+    with sessions.begin() as session:  # as if the post's answer was lost, and the DM moved
         row = session.get(Prompt, prompt_id)
-        row.status, row.next_attempt_at = PromptStatus.PENDING, now
+        row.status, row.next_attempt_at, row.posting_at = PromptStatus.PENDING, now, now
+        row.slack_channel = "D0GONE"
         session.get(Staff, school["priya"]).slack_dm_channel = "D0GONE"
 
     report = deliver_due(sessions, client, now=now + CLAIM_LEASE, render=render)

@@ -130,9 +130,13 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
     with Session(engine) as session, session.begin():
         # Tables the models describe as they were at 0008, but for prompts and staff (0014 gave
         # staff its DM channel): a member of staff is inserted with the columns of 0008.
-        school = models.School(name="Old Keys School")
-        session.add(school)
-        session.flush()
+        # The school too: only the columns given (and those with defaults) are inserted.
+        school_id = session.execute(
+            insert(models.School.__table__)
+            .values(name="Old Keys School")
+            .returning(models.School.__table__.c.id)
+        ).scalar_one()
+        school = session.get(models.School, school_id)
         old_staff = table(
             "staff",
             column("school_id", Integer),

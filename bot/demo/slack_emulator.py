@@ -110,6 +110,7 @@ class _Failure:
     status: int
     retry_after: int | None
     remaining: int
+    after_performing: bool = False
 
 
 @dataclass
@@ -127,6 +128,8 @@ class _Answer:
     status: int
     body: dict[str, Any] | str
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    """Close the connection without answering (the call was performed; its answer is lost)."""
 
 
 class _Refusal(Exception):
@@ -210,6 +213,7 @@ class SlackEmulator:
         self._home_view_ids: dict[str, str] = {}
         self._tiers: _TierLimits | None = None  # enforce_tiers()
         self._hooks: dict[str, Callable[[dict[str, Any]], None]] = {}  # on_call()
+        self._outage: int | None = None  # outage()
 
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "api.test": self._api_test,
@@ -484,8 +488,13 @@ class SlackEmulator:
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        after_performing: bool = False,
     ) -> None:
         """The next `times` calls of `method` answer `error` instead of being served.
+
+        `after_performing=True`: the calls ARE served (a post is stored, as Slack would), then
+        the connection is closed without an answer, as when Slack's answer is lost on the way:
+        the client sees the connection drop (`error` and `status` are not used).
 
         `ratelimited` is answered as Slack does: HTTP 429 with `Retry-After` (default 1 second).
         A 5xx `status` answers with that status. Anything else is HTTP 200 `{"ok": false}`.
@@ -497,13 +506,21 @@ class SlackEmulator:
             raise ValueError(f"the Slack emulator does not serve {method!r}")
         if method in (UPLOAD, RESPONSE_URL) and status == 200:
             raise ValueError(f"a failed {method} is answered with a non-200 status: pass status=")
+        if after_performing and method in (UPLOAD, RESPONSE_URL):
+            raise ValueError("after_performing is for Web API methods")
         if error == "ratelimited" and status == 200:
             status = 429
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
             self._failures.setdefault(method, []).append(
-                _Failure(error=error, status=status, retry_after=retry_after, remaining=times)
+                _Failure(
+                    error=error,
+                    status=status,
+                    retry_after=retry_after,
+                    remaining=times,
+                    after_performing=after_performing,
+                )
             )
 
     def on_call(self, method: str, hook: Callable[[dict[str, Any]], None] | None) -> None:
@@ -515,6 +532,12 @@ class SlackEmulator:
                 self._hooks.pop(method, None)
             else:
                 self._hooks[method] = hook
+
+    def outage(self, status: int | None = 503) -> None:
+        """Until `outage(None)`, every Web API call is answered with HTTP `status` (a Slack
+        outage), and recorded as a call. For the port closed instead, stop() the emulator."""
+        with self._lock:
+            self._outage = status
 
     def enforce_tiers(
         self, *, time_scale: float = 1.0, clock: Callable[[], float] = time.monotonic
@@ -635,6 +658,7 @@ class SlackEmulator:
             self._codes.clear()
             self._tiers = None
             self._hooks.clear()
+            self._outage = None
 
     def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
         """Polls until `predicate(calls)` is truthy, and returns that; TimeoutError after `timeout`.
@@ -667,7 +691,12 @@ class SlackEmulator:
             return answer
 
     def _answer_api(
-        self, method: str, params: dict[str, Any], token: str | None, body_error: str | None
+        self,
+        method: str,
+        params: dict[str, Any],
+        token: str | None,
+        body_error: str | None,
+        faults: bool = True,
     ) -> _Answer:
         handler = self._methods.get(method)
         if handler is None:
@@ -685,9 +714,14 @@ class SlackEmulator:
                 return _Answer(200, {"ok": False, "error": "token_expired"})
             self._caller_team = self._workspaces[token]
             self._caller_token = token
-        injected = self._take_failure(method)
-        if injected is not None:
+        if self._outage is not None and method != "api.test":
+            return _Answer(self._outage, {"ok": False, "error": "service_unavailable"})
+        injected = self._take_failure(method) if faults else None
+        if injected is not None and not injected.drop:
             return injected
+        if injected is not None:  # performed, then the answer is lost
+            answer = self._answer_api(method, params, token, body_error, faults=False)
+            return _Answer(answer.status, answer.body, answer.headers, drop=True)
         if self._tiers is not None and method != "api.test":
             channel = params.get("channel") if method == "chat.postMessage" else None
             if channel and str(channel) in self.users:  # a user id: the DM it opens
@@ -824,6 +858,8 @@ class SlackEmulator:
         failure.remaining -= 1
         if failure.remaining <= 0:
             queue.pop(0)
+        if failure.after_performing:
+            return _Answer(0, {}, drop=True)
         headers = {}
         if failure.retry_after is not None:
             headers["Retry-After"] = str(failure.retry_after)
@@ -1562,6 +1598,9 @@ class _Handler(BaseHTTPRequestHandler):
         return _Answer(404, "Not Found")
 
     def _send(self, answer: _Answer) -> None:
+        if answer.drop:  # performed; the answer is lost on the way: no bytes, connection closed
+            self.close_connection = True
+            return
         if isinstance(answer.body, dict):
             payload = json.dumps(answer.body).encode()
             content_type = "application/json; charset=utf-8"
