@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +18,61 @@ from bot.services.assignments import local_time, sending_time
 from bot.services.caseload import CASE_HOLDER_NAME, plan_rows
 from bot.services.plans import PlanChanged, edit_plan
 from bot.services.pupils import KNOWN_AS
-from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff
+from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff, TimelineKind
+
+# The plan's timeline entries for its quality assurance (their summaries begin so): the
+# timeline is where the SENDCo's comments are kept in full, so it is also where they are read.
+SENT = "sent for quality assurance"
+RETURNED = "returned by the SENDCo for changes"
+APPROVED = "approved after quality assurance"
+
+
+def open_comments(plan: Plan) -> str | None:
+    """The SENDCo's comments from returning the plan, while they are still to be acted on: the
+    plan is a draft again and has not been sent back (or approved) since. None otherwise."""
+    if plan.status != PlanStatus.DRAFT:
+        return None
+    for entry in sorted(plan.timeline, key=lambda e: (e.occurred_at, e.id or 0), reverse=True):
+        if entry.kind != TimelineKind.PLAN_CHANGE:
+            continue
+        if entry.summary.startswith(RETURNED + ": "):
+            return entry.summary[len(RETURNED) + 2 :]
+        if entry.summary == SENT or entry.summary.startswith(APPROVED):
+            return None
+    return None
+
+
+# Words a SENDCo's comment uses for each of the plan's sections (by the section's key in
+# bot.services.plan_editing): the comments are one free text, so a section is marked as
+# concerned when the comment names it, and the case holder finds the comment where they work.
+SECTION_WORDS: dict[str, tuple[str, ...]] = {
+    "details": ("review date", "start date", "plan dates"),
+    "voice": ("voice", "pupil's views", "child's views", "profile", "good day", "bad day"),
+    "family": ("family", "parent", "carer", "hopes"),
+    "circle": ("circle of support",),
+    "needs": ("need",),
+    "adjustments": ("adjustment", "strateg"),
+    "outcomes": ("outcome",),
+    "targets": ("target", "smart"),
+    "provision": ("provision", "intervention"),
+    "agencies": ("agenc", "professional"),
+    "reports": ("report",),
+    "links": ("linked plan",),
+    "people": ("people", "staff involved"),
+    "consent": ("consent", "sharing"),
+}
+
+
+def sections_concerned(comments: str | None) -> frozenset[str]:
+    """The keys of the sections the comments name (see SECTION_WORDS)."""
+    if not comments:
+        return frozenset()
+    text = comments.lower().replace("\u2019", "'")
+    return frozenset(
+        key
+        for key, words in SECTION_WORDS.items()
+        if any(re.search(r"\b" + re.escape(word), text) for word in words)
+    )
 
 
 @dataclass(frozen=True)
@@ -72,9 +127,9 @@ def decide(
             if plan.start_date is None:
                 plan.start_date = today
             reviews.approve_submitted_review(session, plan, viewer.staff_id, now)
-            return "approved after quality assurance" + (f": {comments}" if comments else "")
+            return APPROVED + (f": {comments}" if comments else "")
         plan.status = PlanStatus.DRAFT
-        return f"returned by the SENDCo for changes: {comments}"
+        return f"{RETURNED}: {comments}"
 
     decided = _decided(session, viewer, plan_id)
     if decided:
@@ -158,7 +213,7 @@ def submit_for_qa(
         if plan.status != PlanStatus.DRAFT:
             raise UserError("Only a draft plan can be sent for quality assurance.")
         plan.status = PlanStatus.AWAITING_QA
-        return "sent for quality assurance"
+        return SENT
 
     sent = _sent_already(session, viewer, plan_id)
     if sent:
