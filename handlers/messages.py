@@ -115,6 +115,19 @@ def qa_returned(session: Session, prompt: Prompt) -> Context | None:
     }
 
 
+@renders(PromptKind.QA_APPROVED, "notice.json.j2")
+def qa_approved(session: Session, prompt: Prompt) -> Context | None:
+    approval = prompts.qa_approval(session, prompt)
+    if approval is None:
+        return None
+    return {
+        "text": f"The SENDCo has approved the plan for {_pupil(approval.pupil)}: it is now "
+        "active.",
+        "open_plan": approval.pupil.id,
+        "thread_ts": approval.thread_ts,
+    }
+
+
 # --- requests to hold a plan ----------------------------------------------------------------
 
 

@@ -230,6 +230,7 @@ class PromptKind(enum.StrEnum):
     QA_RETURNED = "qa_returned"
     PLAN_REQUEST = "plan_request"
     PLAN_REQUEST_DECLINED = "plan_request_declined"
+    QA_APPROVED = "qa_approved"
 
 
 class PromptStatus(enum.StrEnum):

@@ -22,6 +22,7 @@ PROMPTED_BY_ACTION = frozenset(
         PromptKind.ASSIGNMENT_ENDED,
         PromptKind.QA_REQUEST,
         PromptKind.QA_RETURNED,
+        PromptKind.QA_APPROVED,
         PromptKind.PLAN_REQUEST,
         PromptKind.PLAN_REQUEST_DECLINED,
     }

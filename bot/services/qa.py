@@ -158,13 +158,16 @@ def decide(
         if decided:
             raise UserError(decided) from None
         raise
-    if not approve and plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
+    if plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
+        # Returned or approved, the case holder hears of it (the approval in the thread of the
+        # return, if there was one: see prompts.qa_approval).
+        kind = PromptKind.QA_APPROVED if approve else PromptKind.QA_RETURNED
         outbox.enqueue(
             session,
             school_id=plan.school_id,
             recipient_id=plan.case_holder_id,
-            kind=PromptKind.QA_RETURNED,
-            dedupe_key=f"qa_returned:{plan.id}:v{plan.version}",
+            kind=kind,
+            dedupe_key=f"{kind}:{plan.id}:v{plan.version}",
             due_at=sending_time(session, plan.school_id, now),
             now=now,
             plan_id=plan.id,

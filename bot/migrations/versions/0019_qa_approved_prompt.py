@@ -1,0 +1,62 @@
+"""The case holder is told when the SENDCo approves their plan: the prompt kind that carries it.
+
+Revision ID: 0019
+Revises: 0015
+Create Date: 2026-12-05 04:55:00
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0019"
+down_revision: str | Sequence[str] | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BEFORE = (
+    "assignment",
+    "assignment_reminder",
+    "review_due",
+    "review_reminder",
+    "review_escalation",
+    "monitoring_request",
+    "monitoring_digest",
+    "qa_request",
+    "sendco_digest",
+    "assignment_declined",
+    "assignment_ended",
+    "qa_returned",
+    "plan_request",
+    "plan_request_declined",
+)
+AFTER = (*BEFORE, "qa_approved")
+
+
+def upgrade() -> None:
+    _allow(AFTER)
+
+
+def downgrade() -> None:
+    op.execute(f"DELETE FROM prompts WHERE kind NOT IN {_sql_list(BEFORE)}")
+    _allow(BEFORE)
+
+
+def _allow(kinds: tuple[str, ...]) -> None:
+    # As in 0011: a VARCHAR with a CHECK listing the kinds, as wide as the longest kind (the new
+    # kind is shorter, so the width stays); SQLite changes a CHECK by rebuilding the table.
+    with op.batch_alter_table("prompts") as batch:
+        batch.drop_constraint(op.f("ck_prompts_prompt_kind"), type_="check")
+        batch.alter_column(
+            "kind",
+            existing_type=sa.String(),
+            type_=sa.String(max(len(kind) for kind in kinds)),
+            existing_nullable=False,
+        )
+        batch.create_check_constraint("prompt_kind", f"kind IN {_sql_list(kinds)}")
+
+
+def _sql_list(kinds: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{kind}'" for kind in kinds) + ")"
