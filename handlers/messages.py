@@ -121,8 +121,7 @@ def qa_approved(session: Session, prompt: Prompt) -> Context | None:
     if approval is None:
         return None
     return {
-        "text": f"The SENDCo has approved the plan for {_pupil(approval.pupil)}: it is now "
-        "active.",
+        "text": f"The SENDCo has approved the plan for {_pupil(approval.pupil)}: it is now active.",
         "open_plan": approval.pupil.id,
         "thread_ts": approval.thread_ts,
     }
