@@ -115,6 +115,19 @@ def qa_returned(session: Session, prompt: Prompt) -> Context | None:
     }
 
 
+@renders(PromptKind.QA_REQUEST, "qa_summary.json.j2")
+def qa_request(session: Session, prompt: Prompt) -> Context | None:
+    waiting = prompts.qa_waiting(session, prompt)
+    if waiting is None:
+        return None
+    plans = "1 plan is" if waiting.count == 1 else f"{waiting.count} plans are"
+    oldest = "It is" if waiting.count == 1 else "The longest waiting is"
+    return {
+        "text": f"{plans} waiting for quality assurance. {oldest} the plan for "
+        f"{_pupil(waiting.oldest)}, since {uk_date(waiting.oldest_since)}.",
+    }
+
+
 @renders(PromptKind.QA_APPROVED, "notice.json.j2")
 def qa_approved(session: Session, prompt: Prompt) -> Context | None:
     approval = prompts.qa_approval(session, prompt)

@@ -219,6 +219,9 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     state = {"decision": {"type": "radio_buttons", "selected_option": approve}}
     approved = slack.sender.submit("U0SENDCO", modal, state).json()
     assert "approved and now active" in text_of({"blocks": approved["view"]["blocks"]})
+    # It comes back to QA once more, for the sweep's daily summary to the SENDCo.
+    with slack.sessions.begin() as session:
+        session.get(Plan, int(review["value"])).status = PlanStatus.AWAITING_QA
 
     # Priya asks to hold Eve's plan; the SENDCo declines.
     slack.ask("U0PRIYA", f"plan new {UPN['eve']}")

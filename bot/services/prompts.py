@@ -127,6 +127,30 @@ def plan_pupil(session: Session, prompt: Prompt) -> MessagePupil | None:
 
 
 @dataclass(frozen=True)
+class QaWaiting:
+    """The SENDCo's daily summary: how many plans wait for quality assurance, and the one that
+    has waited longest (its pupil, and since when)."""
+
+    count: int
+    oldest: MessagePupil
+    oldest_since: date
+
+
+def qa_waiting(session: Session, prompt: Prompt) -> QaWaiting | None:
+    """None once nothing waits (the SENDCo has been through them since it was queued)."""
+    waiting = qa.awaiting(session, prompt.school_id)
+    if not waiting:
+        return None
+    oldest = waiting[0]
+    school = session.get(School, prompt.school_id)
+    return QaWaiting(
+        len(waiting),
+        message_pupil(session, prompt.school_id, session.get(Pupil, oldest.pupil_id)),
+        school.local_date(oldest.waiting_since),
+    )
+
+
+@dataclass(frozen=True)
 class QaApproval:
     """The case holder's plan was approved; `thread_ts` is the DM of its return in this round of
     quality assurance, to answer in its thread (None: there was none, or it is in another DM)."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,10 +15,12 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import outbox, reviews
 from bot.services.assignments import local_time, sending_time
+from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.caseload import CASE_HOLDER_NAME, plan_rows
 from bot.services.plans import PlanChanged, edit_plan
 from bot.services.pupils import KNOWN_AS
-from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff, TimelineKind
+from bot.services.review_schedule import sendcos
+from models import Plan, PlanStatus, Prompt, PromptKind, Pupil, School, Staff, TimelineKind
 
 # The plan's timeline entries for its quality assurance (their summaries begin so): the
 # timeline is where the SENDCo's comments are kept in full, so it is also where they are read.
@@ -93,6 +95,50 @@ def awaiting(session: Session, school_id: int) -> list[AwaitingQa]:
         .order_by(Plan.updated_at, Plan.id)
     ).all()
     return [AwaitingQa(*row) for row in rows]
+
+
+def create_due_summaries(
+    session: Session, school: School, now: datetime, calendar: SchoolCalendar | None = None
+) -> int:
+    """Queues the SENDCo's daily summary of the plans waiting for quality assurance (one a
+    school day, in school hours, while any wait: not a message per plan). Returns how many
+    were queued. What it says is read when it is sent (prompts.qa_waiting)."""
+    calendar = calendar or load_calendar(session, school.id)
+    if not calendar.is_school_day(school.local_date(now)):
+        return 0
+    waiting = session.scalar(
+        select(func.count(Plan.id)).where(
+            Plan.school_id == school.id, Plan.status == PlanStatus.AWAITING_QA
+        )
+    )
+    if not waiting:
+        return 0
+    send_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    # Keyed by the day it goes, so a sweep after school hours and the next morning's make one.
+    day = school.local_date(send_at).isoformat()
+    keys = {sendco_id: f"qa_request:{sendco_id}:{day}" for sendco_id in sendcos(session, school.id)}
+    existing = set(
+        session.scalars(
+            select(Prompt.dedupe_key).where(
+                Prompt.school_id == school.id, Prompt.dedupe_key.in_(list(keys.values()))
+            )
+        )
+    )
+    rows = [
+        dict(
+            school_id=school.id,
+            recipient_id=sendco_id,
+            kind=PromptKind.QA_REQUEST,
+            dedupe_key=key,
+            due_at=send_at,
+        )
+        for sendco_id, key in keys.items()
+        if key not in existing
+    ]
+    outbox.enqueue_many(session, rows, now=now)
+    return len(rows)
 
 
 def decide(
