@@ -240,6 +240,23 @@ class PromptStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class QaReviews(enum.StrEnum):
+    """Which submitted reviews go back to the SENDCo for quality assurance (a school setting)."""
+
+    EVERY = "every"
+    CHANGES = "changes"  # only reviews that change the targets (close one, not carry it)
+    SAMPLE = "sample"  # one in five, and every review by a case holder in their first term
+
+    @property
+    def label(self) -> str:
+        return {
+            QaReviews.EVERY: "every review",
+            QaReviews.CHANGES: "only reviews that close a target rather than carry it forward",
+            QaReviews.SAMPLE: "a sample: one review in five, and every review by a case holder "
+            "in their first term",
+        }[self]
+
+
 class PupilDisplay(enum.StrEnum):
     """How a school wants pupils named in Slack messages (modals always show the full name)."""
 

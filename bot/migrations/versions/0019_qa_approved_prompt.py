@@ -1,4 +1,5 @@
-"""The case holder is told when the SENDCo approves their plan: the prompt kind that carries it.
+"""The quality loop: the case holder is told when the SENDCo approves their plan (the prompt
+kind that carries it), and the school chooses which reviews go back to quality assurance.
 
 Revision ID: 0019
 Revises: 0015
@@ -37,9 +38,23 @@ AFTER = (*BEFORE, "qa_approved")
 
 def upgrade() -> None:
     _allow(AFTER)
+    # Added in place, not by rebuilding the table: SQLite cannot drop a table other rows point
+    # at. Its CHECK is added where the database can add one to a table in place (PostgreSQL);
+    # on SQLite the model's enum refuses any other value.
+    op.add_column(
+        "schools",
+        sa.Column("qa_reviews", sa.String(7), server_default="every", nullable=False),
+    )
+    if op.get_bind().dialect.name != "sqlite":
+        op.create_check_constraint(
+            "qa_reviews", "schools", "qa_reviews IN ('every', 'changes', 'sample')"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f("ck_schools_qa_reviews"), "schools", type_="check")
+    op.drop_column("schools", "qa_reviews")
     op.execute(f"DELETE FROM prompts WHERE kind NOT IN {_sql_list(BEFORE)}")
     _allow(BEFORE)
 
