@@ -115,6 +115,31 @@ def qa_returned(session: Session, prompt: Prompt) -> Context | None:
     }
 
 
+@renders(PromptKind.QA_REQUEST, "qa_summary.json.j2")
+def qa_request(session: Session, prompt: Prompt) -> Context | None:
+    waiting = prompts.qa_waiting(session, prompt)
+    if waiting is None:
+        return None
+    plans = "1 plan is" if waiting.count == 1 else f"{waiting.count} plans are"
+    oldest = "It is" if waiting.count == 1 else "The longest waiting is"
+    return {
+        "text": f"{plans} waiting for quality assurance. {oldest} the plan for "
+        f"{_pupil(waiting.oldest)}, since {uk_date(waiting.oldest_since)}.",
+    }
+
+
+@renders(PromptKind.QA_APPROVED, "notice.json.j2")
+def qa_approved(session: Session, prompt: Prompt) -> Context | None:
+    approval = prompts.qa_approval(session, prompt)
+    if approval is None:
+        return None
+    return {
+        "text": f"The SENDCo has approved the plan for {_pupil(approval.pupil)}: it is now active.",
+        "open_plan": approval.pupil.id,
+        "thread_ts": approval.thread_ts,
+    }
+
+
 # --- requests to hold a plan ----------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import plan_editing as editing
+from bot.services import qa
 from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
@@ -399,6 +400,7 @@ class FormInput:
 def _overview(plan, viewer: Viewer, today: date) -> dict:
     editable = editing.can_edit(viewer, plan)
     withdrawal = sharing_of(plan.consents, today).withdrawal
+    qa_comments = qa.open_comments(plan)
     return render_json(
         "plan_overview.json.j2",
         pupil_name=plan.pupil.known_as,
@@ -408,6 +410,8 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         editable=editable,
         send_for_qa=editable and plan.status == PlanStatus.DRAFT,
         sections=[_section_row(plan, s) for s in editing.SECTIONS.values()],
+        qa_comments=escape_mrkdwn(qa_comments) if qa_comments else None,
+        qa_sections=qa.sections_concerned(qa_comments),
         meta=meta_json(plan_id=plan.id, pupil_id=plan.pupil_id, version=plan.version),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -37,18 +37,30 @@ SHOWN = 45  # plans listed: inside Slack's 50 blocks a message
 def register(app: App) -> None:
     sendco_only = [requires(lambda viewer: viewer.is_sendco, ONLY_SENDCO)]
     app.action("ssp_qa_open", middleware=sendco_only)(open_review)
+    app.action("ssp_qa_list", middleware=sendco_only)(list_from_summary)
     app.view("ssp_qa_decide", middleware=sendco_only)(save_decision)
     app.action("plan_submit_qa")(send_for_qa)  # the service checks it is the plan's writer
 
 
 def qa_command(ask: Ask) -> dict:
-    with ask.runtime.unit_of_work() as session:
-        plans = qa.awaiting(session, ask.viewer.school_id)
+    return _listing(ask.runtime, ask.viewer)
+
+
+def list_from_summary(ack: Ack, respond: Respond, runtime: Runtime, viewer: Viewer) -> None:
+    """ "Open /ssp qa" on the SENDCo's daily summary: the list, as `/ssp qa` answers, seen only
+    by them (the summary stays as it was)."""
+    ack()
+    respond(replace_original=False, **_listing(runtime, viewer))
+
+
+def _listing(runtime: Runtime, viewer: Viewer) -> dict:
+    with runtime.unit_of_work() as session:
+        plans = qa.awaiting(session, viewer.school_id)
         audit.record_shown(
             session,
-            ask.viewer,
+            viewer,
             via="/ssp qa",
-            now=ask.runtime.now(),
+            now=runtime.now(),
             what="plans awaiting quality assurance",
             pupils=[(p.plan_id, p.pupil_id) for p in plans[:SHOWN]],
             count=0,

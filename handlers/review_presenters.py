@@ -77,11 +77,16 @@ def saved_text(result, amend: bool) -> str:
             "the earlier "
             "version is kept in the plan's history."
         )
-    return (
+    started = (
         f"{escape_mrkdwn(result.pupil_name)}'s review is submitted. Plan {result.new_cycle} "
         "has started with "
         f"{result.carried} target(s) carried forward and {result.closed} closed; its review "
-        f"is on {result.next_review_date:%-d %B %Y}. It has gone to the SENDCo for quality "
+        f"is on {result.next_review_date:%-d %B %Y}."
+    )
+    if not result.sent_for_qa:
+        return f"{started} The school's setting does not send this review for quality assurance."
+    return (
+        f"{started} It has gone to the SENDCo for quality "
         "assurance. You can amend the notes with `/ssp review` until the SENDCo approves."
     )
 

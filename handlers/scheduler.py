@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.services import assignments, monitoring, review_schedule
+from bot.services import assignments, monitoring, qa, review_schedule
 from bot.services.calendar import load_calendar
 from handlers import sender
 from handlers.messages import render_prompt
@@ -92,6 +92,8 @@ def sweep_report(
                     f"{school.name}: {asked} monitoring request(s) made, "
                     f"{digests} teacher digest(s) queued."
                 )
+            if qa.create_due_summaries(session, school, now, calendar):
+                done.append(f"{school.name}: quality assurance summary queued.")
         skipped = [
             _skipped(session, school, reaches[school.id].why_not, now)
             for school in schools

@@ -222,6 +222,8 @@ class _Message:
     """The DM with them as kept on their staff row, if it is with this account."""
     text: str
     blocks: list[Any] | None
+    thread_ts: str | None = None
+    """A reply in this thread of the DM (a message's renderer may ask for one)."""
 
 
 def _attempt(
@@ -286,6 +288,7 @@ def _post(client: WebClient, channel: str, claim: Claim, message: _Message):
         channel=channel,
         text=message.text,
         blocks=message.blocks,
+        thread_ts=message.thread_ts,
         metadata={
             "event_type": METADATA_EVENT_TYPE,
             "event_payload": {"prompt_id": claim.prompt_id},
@@ -385,7 +388,9 @@ def _prepare(
         if not isinstance(text, str) or not text.strip():
             return who, Outcome("retry", "the message has no text")
         dm_channel = staff.dm_channel if staff.slack_user_id == user_id else None
-        return who, _Message(staff.id, user_id, dm_channel, text, content.get("blocks"))
+        return who, _Message(
+            staff.id, user_id, dm_channel, text, content.get("blocks"), content.get("thread_ts")
+        )
 
 
 def _reconcile(

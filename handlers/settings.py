@@ -1,7 +1,8 @@
 """`/ssp settings`: the school's calendar, school hours and review timings.
 
 Everyone who sees the whole school (SENDCo, senior leaders) may read them; only the SENDCo may
-change them: `/ssp settings review-notice N`, `review-interval N`, `school-hours 08:40 15:30`.
+change them: `/ssp settings review-notice N`, `review-interval N`, `school-hours 08:40 15:30`,
+`qa-reviews every|changes|sample`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from bot.services import schools
 from handlers.context import Ask, Subcommand, Usage
 from handlers.presenters import plural
 from handlers.toolkit import message
+from models import QaReviews
 
 VIA = "/ssp settings"
 WHOLE_SCHOOL_ONLY = (
@@ -20,6 +22,11 @@ WHOLE_SCHOOL_ONLY = (
     "`/ssp mine` shows the plans you hold."
 )
 ONLY_SENDCO = "Only the SENDCo can change the school's settings; `/ssp settings` shows them."
+QA_REVIEWS_USAGE = (
+    "`/ssp settings qa-reviews every` (every submitted review goes to the SENDCo for quality "
+    "assurance), `changes` (only reviews that close a target rather than carry it forward) or "
+    "`sample` (one review in five, and every review by a case holder in their first term)."
+)
 CALENDAR_LINES = 250  # ten sections of 25 lines: the rest is cut, with a line saying so
 
 
@@ -77,10 +84,20 @@ def _parse(setting: str, values: list[str]) -> dict:
                 "`/ssp settings school-hours 08:40 15:30`: the start and the end of the "
                 "school day, on the 24-hour clock."
             ) from None
+    if setting == "qa-reviews":
+        choice = {
+            "every": QaReviews.EVERY,
+            "changes": QaReviews.CHANGES,
+            "sample": QaReviews.SAMPLE,
+        }.get(" ".join(values).lower())
+        if choice is None:
+            raise UserError(QA_REVIEWS_USAGE)
+        return {"qa_reviews": choice}
     raise UserError(
         "To change a setting: `/ssp settings review-notice N` (N school days, "
         f"{_span(schools.REVIEW_NOTICE_DAYS)}), `/ssp settings review-interval N` "
-        f"({_span(schools.REVIEW_INTERVAL_DAYS)}) or `/ssp settings school-hours 08:40 15:30`."
+        f"({_span(schools.REVIEW_INTERVAL_DAYS)}), `/ssp settings school-hours 08:40 15:30` or "
+        "`/ssp settings qa-reviews every|changes|sample`."
     )
 
 
@@ -104,7 +121,9 @@ def _render(viewer: Viewer, shown: schools.SchoolSettings, changed: list[str]) -
             "Change them: `/ssp settings review-notice N` "
             f"({_span(schools.REVIEW_NOTICE_DAYS)} school days), "
             f"`/ssp settings review-interval N` ({_span(schools.REVIEW_INTERVAL_DAYS)}), "
-            "`/ssp settings school-hours 08:40 15:30`. Term dates: `sspbot import terms FILE`; "
+            "`/ssp settings school-hours 08:40 15:30`, "
+            "`/ssp settings qa-reviews every|changes|sample`. "
+            "Term dates: `sspbot import terms FILE`; "
             "time zone and how pupils are named: `sspbot school set`."
             if viewer.is_sendco
             else "Only the SENDCo can change these settings."
@@ -141,6 +160,8 @@ def _timings(s: schools.SchoolSettings) -> str:
             "• SENDCos get a weekly digest on the first school day of each week.",
             f"• After a review, the next one is proposed *{_days(s.review_interval_school_days)}*"
             " later.",
+            f"• Reviews that go back to the SENDCo for quality assurance: *{s.qa_reviews.label}*"
+            " (new plans always do).",
         ]
     )
 

@@ -111,7 +111,9 @@ def team_command(ask: Ask) -> dict:
 
 def priority_command(ask: Ask) -> dict:
     with ask.runtime.unit_of_work() as session:
-        items = team_service.priority_list(session, ask.viewer.school_id, ask.today)
+        items = team_service.priority_list(
+            session, ask.viewer.school_id, ask.today, with_declines=ask.viewer.is_sendco
+        )
         shown = page_of(items, ask.page, PRIORITY_PER_PAGE)
         audit.record_shown(
             session,
@@ -133,7 +135,8 @@ def priority_command(ask: Ask) -> dict:
         pupils=[
             (
                 f"{pupil_line(i.pupil_name, i.year_group, i.form)}\n"
-                f"{joined(i.reason, i.primary_area.label if i.primary_area else None)}",
+                f"{joined(i.reason, i.primary_area.label if i.primary_area else None)}"
+                + _declined(i),
                 i.pupil_id,
             )
             for i in shown.items
@@ -141,6 +144,14 @@ def priority_command(ask: Ask) -> dict:
         can_assign=ask.viewer.is_sendco,
         pager=pager("priority", shown),
     )
+
+
+def _declined(item: team_service.PriorityItem) -> str:
+    """Who declined the plan and why: the SENDCo's DM about the decline points here."""
+    if item.declined_by is None:
+        return ""
+    why = f": {escape_mrkdwn(item.declined_reason)}" if item.declined_reason else ""
+    return f"\n:no_entry_sign: declined by {escape_mrkdwn(item.declined_by)}{why}"
 
 
 # --- /ssp assign ----------------------------------------------------------------------------

@@ -230,6 +230,7 @@ class PromptKind(enum.StrEnum):
     QA_RETURNED = "qa_returned"
     PLAN_REQUEST = "plan_request"
     PLAN_REQUEST_DECLINED = "plan_request_declined"
+    QA_APPROVED = "qa_approved"
 
 
 class PromptStatus(enum.StrEnum):
@@ -237,6 +238,23 @@ class PromptStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class QaReviews(enum.StrEnum):
+    """Which submitted reviews go back to the SENDCo for quality assurance (a school setting)."""
+
+    EVERY = "every"
+    CHANGES = "changes"  # only reviews that change the targets (close one, not carry it)
+    SAMPLE = "sample"  # one in five, and every review by a case holder in their first term
+
+    @property
+    def label(self) -> str:
+        return {
+            QaReviews.EVERY: "every review",
+            QaReviews.CHANGES: "only reviews that close a target rather than carry it forward",
+            QaReviews.SAMPLE: "a sample: one review in five, and every review by a case holder "
+            "in their first term",
+        }[self]
 
 
 class PupilDisplay(enum.StrEnum):

@@ -12,16 +12,16 @@ from models.codes import PromptKind, PromptStatus
 from models.people import Staff
 
 # Prompts that answer someone's action now (an assignment, its decline or end, a plan request
-# and its answer, a quality check): the sender claims these before due scheduled prompts
-# (review prompts, reminders, digests, monitoring requests), so one queued during a morning
-# sweep goes out next, not last.
+# and its answer, a quality check's outcome): the sender claims these before due scheduled
+# prompts (review prompts, reminders, digests, the daily QA summary, monitoring requests), so
+# one queued during a morning sweep goes out next, not last.
 PROMPTED_BY_ACTION = frozenset(
     {
         PromptKind.ASSIGNMENT,
         PromptKind.ASSIGNMENT_DECLINED,
         PromptKind.ASSIGNMENT_ENDED,
-        PromptKind.QA_REQUEST,
         PromptKind.QA_RETURNED,
+        PromptKind.QA_APPROVED,
         PromptKind.PLAN_REQUEST,
         PromptKind.PLAN_REQUEST_DECLINED,
     }

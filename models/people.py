@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
-from models.codes import BroadArea, NeedCode, PupilDisplay, SenStage, StaffRole
+from models.codes import BroadArea, NeedCode, PupilDisplay, QaReviews, SenStage, StaffRole
 
 
 class School(Base):
@@ -46,6 +46,10 @@ class School(Base):
     review_notice_school_days: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     review_interval_school_days: Mapped[int] = mapped_column(
         Integer, default=60, server_default="60"
+    )
+    # Which submitted reviews go back to the SENDCo for quality assurance.
+    qa_reviews: Mapped[QaReviews] = mapped_column(
+        str_enum(QaReviews, "qa_reviews"), default=QaReviews.EVERY, server_default="every"
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Slack asked us to wait (a 429's Retry-After): the workspace's prompts are not posted

@@ -202,6 +202,26 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     }
     returned = slack.sender.submit("U0SENDCO", modal, state).json()
     assert "gone back" in text_of({"blocks": returned["view"]["blocks"]})
+    # Hana's plan comes back to QA and the SENDCo approves it.
+    with slack.sessions.begin() as session:
+        session.get(Plan, int(review["value"])).status = PlanStatus.AWAITING_QA
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.button("U0SENDCO", "ssp_qa_open", review["value"])
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    modal = slack.emulator.open_views("U0SENDCO")[-1]
+    approve = next(
+        o
+        for b in modal["blocks"]
+        if b.get("block_id") == "decision"
+        for o in b["element"]["options"]
+        if o["value"] == "approve"
+    )
+    state = {"decision": {"type": "radio_buttons", "selected_option": approve}}
+    approved = slack.sender.submit("U0SENDCO", modal, state).json()
+    assert "approved and now active" in text_of({"blocks": approved["view"]["blocks"]})
+    # It comes back to QA once more, for the sweep's daily summary to the SENDCo.
+    with slack.sessions.begin() as session:
+        session.get(Plan, int(review["value"])).status = PlanStatus.AWAITING_QA
 
     # Priya asks to hold Eve's plan; the SENDCo declines.
     slack.ask("U0PRIYA", f"plan new {UPN['eve']}")

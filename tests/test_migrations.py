@@ -122,7 +122,7 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
     from datetime import UTC, date, datetime
 
     from sqlalchemy import Boolean, Integer, String, column, insert, select, table
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, defer
 
     engine = db.make_engine(empty_db_url)
     command.upgrade(db.alembic_config(engine), "0008")
@@ -130,13 +130,23 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
     with Session(engine) as session, session.begin():
         # Tables the models describe as they were at 0008, but for prompts and staff (0014 gave
         # staff its DM channel): a member of staff is inserted with the columns of 0008.
-        # The school too: only the columns given (and those with defaults) are inserted.
+        # The school too, with the columns of 0008 (0017 gave schools their QA setting).
+        old_schools = table(
+            "schools",
+            *(column(name, String) for name in ("name", "timezone", "pupil_display")),
+            column("created_at", models.UTCDateTime),
+        )
         school_id = session.execute(
-            insert(models.School.__table__)
-            .values(name="Old Keys School")
-            .returning(models.School.__table__.c.id)
+            insert(old_schools)
+            .values(
+                name="Old Keys School",
+                timezone="Europe/London",
+                pupil_display="name",
+                created_at=now,
+            )
+            .returning(column("id", Integer))
         ).scalar_one()
-        school = session.get(models.School, school_id)
+        school = session.get(models.School, school_id, options=[defer(models.School.qa_reviews)])
         old_staff = table(
             "staff",
             column("school_id", Integer),

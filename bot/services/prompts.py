@@ -28,6 +28,7 @@ from models import (
     PlanRequest,
     Prompt,
     PromptKind,
+    PromptStatus,
     Pupil,
     PupilDisplay,
     Review,
@@ -123,6 +124,72 @@ def plan_pupil(session: Session, prompt: Prompt) -> MessagePupil | None:
     """The pupil of the prompt's plan; None when there is no such plan."""
     plan = _plan(session, prompt)
     return _pupil(session, prompt, plan.pupil) if plan is not None else None
+
+
+@dataclass(frozen=True)
+class QaWaiting:
+    """The SENDCo's daily summary: how many plans wait for quality assurance, and the one that
+    has waited longest (its pupil, and since when)."""
+
+    count: int
+    oldest: MessagePupil
+    oldest_since: date
+
+
+def qa_waiting(session: Session, prompt: Prompt) -> QaWaiting | None:
+    """None once nothing waits (the SENDCo has been through them since it was queued)."""
+    waiting = qa.awaiting(session, prompt.school_id)
+    if not waiting:
+        return None
+    oldest = waiting[0]
+    school = session.get(School, prompt.school_id)
+    return QaWaiting(
+        len(waiting),
+        message_pupil(session, prompt.school_id, session.get(Pupil, oldest.pupil_id)),
+        school.local_date(oldest.waiting_since),
+    )
+
+
+@dataclass(frozen=True)
+class QaApproval:
+    """The case holder's plan was approved; `thread_ts` is the DM of its return in this round of
+    quality assurance, to answer in its thread (None: there was none, or it is in another DM)."""
+
+    pupil: MessagePupil
+    thread_ts: str | None
+
+
+def qa_approval(session: Session, prompt: Prompt) -> QaApproval | None:
+    """None when the plan is gone."""
+    plan = _plan(session, prompt)
+    if plan is None:
+        return None
+    # The last word on this plan to this case holder before the approval: a return (answered in
+    # its thread) or an earlier approval (this round had no return: a message of its own).
+    before = session.scalar(
+        select(Prompt)
+        .where(
+            Prompt.school_id == prompt.school_id,
+            Prompt.plan_id == plan.id,
+            Prompt.recipient_id == prompt.recipient_id,
+            Prompt.kind.in_((PromptKind.QA_RETURNED, PromptKind.QA_APPROVED)),
+            Prompt.id < prompt.id,
+        )
+        .order_by(Prompt.id.desc())
+        .limit(1)
+    )
+    thread_ts = None
+    if (
+        before is not None
+        and before.kind == PromptKind.QA_RETURNED
+        and before.status == PromptStatus.SENT
+        and before.slack_ts
+    ):
+        staff = session.get(Staff, prompt.recipient_id)
+        # A thread lives in one DM: the return's, if it is still the one the sender posts to.
+        if staff is not None and before.slack_channel in (None, staff.dm_channel):
+            thread_ts = before.slack_ts
+    return QaApproval(_pupil(session, prompt, plan.pupil), thread_ts)
 
 
 def assignment_ask(session: Session, prompt: Prompt) -> AssignmentAsk | None:

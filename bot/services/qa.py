@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -14,10 +15,66 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import outbox, reviews
 from bot.services.assignments import local_time, sending_time
+from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.caseload import CASE_HOLDER_NAME, plan_rows
 from bot.services.plans import PlanChanged, edit_plan
 from bot.services.pupils import KNOWN_AS
-from models import Plan, PlanStatus, PromptKind, Pupil, School, Staff
+from bot.services.review_schedule import sendcos
+from models import Plan, PlanStatus, Prompt, PromptKind, Pupil, School, Staff, TimelineKind
+
+# The plan's timeline entries for its quality assurance (their summaries begin so): the
+# timeline is where the SENDCo's comments are kept in full, so it is also where they are read.
+SENT = "sent for quality assurance"
+RETURNED = "returned by the SENDCo for changes"
+APPROVED = "approved after quality assurance"
+
+
+def open_comments(plan: Plan) -> str | None:
+    """The SENDCo's comments from returning the plan, while they are still to be acted on: the
+    plan is a draft again and has not been sent back (or approved) since. None otherwise."""
+    if plan.status != PlanStatus.DRAFT:
+        return None
+    for entry in sorted(plan.timeline, key=lambda e: (e.occurred_at, e.id or 0), reverse=True):
+        if entry.kind != TimelineKind.PLAN_CHANGE:
+            continue
+        if entry.summary.startswith(RETURNED + ": "):
+            return entry.summary[len(RETURNED) + 2 :]
+        if entry.summary == SENT or entry.summary.startswith(APPROVED):
+            return None
+    return None
+
+
+# Words a SENDCo's comment uses for each of the plan's sections (by the section's key in
+# bot.services.plan_editing): the comments are one free text, so a section is marked as
+# concerned when the comment names it, and the case holder finds the comment where they work.
+SECTION_WORDS: dict[str, tuple[str, ...]] = {
+    "details": ("review date", "start date", "plan dates"),
+    "voice": ("voice", "pupil's views", "child's views", "profile", "good day", "bad day"),
+    "family": ("family", "parent", "carer", "hopes"),
+    "circle": ("circle of support",),
+    "needs": ("need",),
+    "adjustments": ("adjustment", "strateg"),
+    "outcomes": ("outcome",),
+    "targets": ("target", "smart"),
+    "provision": ("provision", "intervention"),
+    "agencies": ("agenc", "professional"),
+    "reports": ("report",),
+    "links": ("linked plan",),
+    "people": ("people", "staff involved"),
+    "consent": ("consent", "sharing"),
+}
+
+
+def sections_concerned(comments: str | None) -> frozenset[str]:
+    """The keys of the sections the comments name (see SECTION_WORDS)."""
+    if not comments:
+        return frozenset()
+    text = comments.lower().replace("\u2019", "'")
+    return frozenset(
+        key
+        for key, words in SECTION_WORDS.items()
+        if any(re.search(r"\b" + re.escape(word), text) for word in words)
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +95,50 @@ def awaiting(session: Session, school_id: int) -> list[AwaitingQa]:
         .order_by(Plan.updated_at, Plan.id)
     ).all()
     return [AwaitingQa(*row) for row in rows]
+
+
+def create_due_summaries(
+    session: Session, school: School, now: datetime, calendar: SchoolCalendar | None = None
+) -> int:
+    """Queues the SENDCo's daily summary of the plans waiting for quality assurance (one a
+    school day, in school hours, while any wait: not a message per plan). Returns how many
+    were queued. What it says is read when it is sent (prompts.qa_waiting)."""
+    calendar = calendar or load_calendar(session, school.id)
+    if not calendar.is_school_day(school.local_date(now)):
+        return 0
+    waiting = session.scalar(
+        select(func.count(Plan.id)).where(
+            Plan.school_id == school.id, Plan.status == PlanStatus.AWAITING_QA
+        )
+    )
+    if not waiting:
+        return 0
+    send_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    # Keyed by the day it goes, so a sweep after school hours and the next morning's make one.
+    day = school.local_date(send_at).isoformat()
+    keys = {sendco_id: f"qa_request:{sendco_id}:{day}" for sendco_id in sendcos(session, school.id)}
+    existing = set(
+        session.scalars(
+            select(Prompt.dedupe_key).where(
+                Prompt.school_id == school.id, Prompt.dedupe_key.in_(list(keys.values()))
+            )
+        )
+    )
+    rows = [
+        dict(
+            school_id=school.id,
+            recipient_id=sendco_id,
+            kind=PromptKind.QA_REQUEST,
+            dedupe_key=key,
+            due_at=send_at,
+        )
+        for sendco_id, key in keys.items()
+        if key not in existing
+    ]
+    outbox.enqueue_many(session, rows, now=now)
+    return len(rows)
 
 
 def decide(
@@ -72,9 +173,9 @@ def decide(
             if plan.start_date is None:
                 plan.start_date = today
             reviews.approve_submitted_review(session, plan, viewer.staff_id, now)
-            return "approved after quality assurance" + (f": {comments}" if comments else "")
+            return APPROVED + (f": {comments}" if comments else "")
         plan.status = PlanStatus.DRAFT
-        return f"returned by the SENDCo for changes: {comments}"
+        return f"{RETURNED}: {comments}"
 
     decided = _decided(session, viewer, plan_id)
     if decided:
@@ -103,13 +204,16 @@ def decide(
         if decided:
             raise UserError(decided) from None
         raise
-    if not approve and plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
+    if plan.case_holder_id and plan.case_holder_id != viewer.staff_id:
+        # Returned or approved, the case holder hears of it (the approval in the thread of the
+        # return, if there was one: see prompts.qa_approval).
+        kind = PromptKind.QA_APPROVED if approve else PromptKind.QA_RETURNED
         outbox.enqueue(
             session,
             school_id=plan.school_id,
             recipient_id=plan.case_holder_id,
-            kind=PromptKind.QA_RETURNED,
-            dedupe_key=f"qa_returned:{plan.id}:v{plan.version}",
+            kind=kind,
+            dedupe_key=f"{kind}:{plan.id}:v{plan.version}",
             due_at=sending_time(session, plan.school_id, now),
             now=now,
             plan_id=plan.id,
@@ -158,7 +262,7 @@ def submit_for_qa(
         if plan.status != PlanStatus.DRAFT:
             raise UserError("Only a draft plan can be sent for quality assurance.")
         plan.status = PlanStatus.AWAITING_QA
-        return "sent for quality assurance"
+        return SENT
 
     sent = _sent_already(session, viewer, plan_id)
     if sent:

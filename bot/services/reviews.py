@@ -27,6 +27,7 @@ from bot.errors import UserError
 from bot.services import audit, monitoring, review_schedule
 from bot.services.calendar import load_calendar
 from bot.services.plans import PlanChanged, edit_plan
+from bot.services.qa_policy import review_needs_qa
 from bot.services.review_schedule import REVIEWABLE
 from models import (
     Plan,
@@ -229,6 +230,7 @@ class Saved:
     carried: int = 0
     closed: int = 0
     changed: bool = True
+    sent_for_qa: bool = True  # the school's setting may leave a review out (qa_policy)
 
 
 def save_review(
@@ -282,6 +284,11 @@ def save_review(
     carried = closed = 0
     next_cycle = cycle + 1
     counts = Counter(results[t.id].result for t in targets)
+    school = session.get(School, viewer.school_id)
+    to_qa = review_needs_qa(session, school, review, viewer.staff_id, today)
+    if not to_qa:
+        # The school's setting leaves this review out of quality assurance: it stands as written.
+        review.status, review.approved_at = ReviewStatus.APPROVED, now
 
     def close_cycle(plan: Plan) -> str:
         nonlocal carried, closed
@@ -312,16 +319,17 @@ def save_review(
                 closed += 1
         plan.cycle_number = next_cycle
         plan.review_date = answers.next_review_date
-        plan.status = PlanStatus.AWAITING_QA
+        plan.status = PlanStatus.AWAITING_QA if to_qa else PlanStatus.ACTIVE
         return (
             f"review of plan {cycle} submitted; plan {next_cycle} started, review due "
-            f"{answers.next_review_date:%-d %B %Y}, sent for quality assurance"
+            f"{answers.next_review_date:%-d %B %Y}, "
+            + ("sent for quality assurance" if to_qa else "not sent for quality assurance")
         )
 
     try:
         plan = edit_plan(
             session,
-            school=session.get(School, viewer.school_id),
+            school=school,
             plan_id=plan.id,
             expected_version=plan.version,
             editor=session.get(Staff, viewer.staff_id),
@@ -362,6 +370,7 @@ def save_review(
         next_review_date=answers.next_review_date,
         carried=carried,
         closed=closed,
+        sent_for_qa=to_qa,
     )
 
 

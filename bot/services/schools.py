@@ -15,7 +15,7 @@ from bot.services import audit
 from bot.services.calendar import load_calendar, short_date
 from bot.services.review_schedule import ESCALATE_AFTER_SCHOOL_DAYS
 from bot.services.reviews import SNOOZE_CHOICES
-from models import PupilDisplay, School
+from models import PupilDisplay, QaReviews, School
 
 # The review cycle's timings, in school days. Each school sets the notice and the interval
 # (`/ssp settings`, `sspbot school set`); the rest are the same for every school (reviews.py).
@@ -132,6 +132,7 @@ class SchoolSettings:
     pupil_display: PupilDisplay
     review_notice_school_days: int
     review_interval_school_days: int
+    qa_reviews: QaReviews
     calendar_lines: list[str]
     today: date
     today_is_school_day: bool  # on the calendar as imported
@@ -185,6 +186,7 @@ def school_settings(session: Session, school_id: int, now: datetime) -> SchoolSe
         pupil_display=school.pupil_display,
         review_notice_school_days=school.review_notice_school_days,
         review_interval_school_days=school.review_interval_school_days,
+        qa_reviews=school.qa_reviews,
         calendar_lines=calendar.describe(),
         today=today,
         today_is_school_day=calendar.is_school_day(today),
@@ -204,6 +206,7 @@ def change_settings(
     review_notice_school_days: int | None = None,
     review_interval_school_days: int | None = None,
     school_hours: tuple[time, time] | None = None,
+    qa_reviews: QaReviews | None = None,
 ) -> list[str]:
     """Changes a school's review timings or hours for a member of staff, and audits each change.
 
@@ -227,6 +230,9 @@ def change_settings(
         changes.append(f"review interval set to {_school_days(review_interval_school_days)}")
     if school_hours is not None:
         changes.append(f"school hours set to {clock(starts)} to {clock(ends)}")
+    if qa_reviews is not None:
+        school.qa_reviews = qa_reviews
+        changes.append(f"reviews sent for quality assurance: {qa_reviews.label}")
     for change in changes:
         audit.record(
             session,

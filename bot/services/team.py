@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer
 from bot.errors import UserError
@@ -136,6 +136,9 @@ class PriorityItem:
     review_date: date | None
     reason: str
     rank: int  # 1 EHCP without a plan, 2 SEN Support without a plan, 3 overdue, 4 no holder
+    # The plan's last assignment was declined: by whom, and why (for the SENDCo only).
+    declined_by: str | None = None
+    declined_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,9 +266,14 @@ def remove_from_team(session: Session, viewer: Viewer, staff: Staff, now: dateti
     )
 
 
-def priority_list(session: Session, school_id: int, today: date) -> list[PriorityItem]:
+def priority_list(
+    session: Session, school_id: int, today: date, *, with_declines: bool = False
+) -> list[PriorityItem]:
     """Pupils who need a plan and have none, then plans with no case holder, in priority order:
-    EHCP without a support plan, SEN Support without a plan, overdue reviews, the rest."""
+    EHCP without a support plan, SEN Support without a plan, overdue reviews, the rest.
+
+    `with_declines` (the SENDCo's list only: a reason is written to the SENDCo) adds who
+    declined a plan whose last assignment was declined, and their reason."""
     open_plan = (
         select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
     )
@@ -298,16 +306,19 @@ def priority_list(session: Session, school_id: int, today: date) -> list[Priorit
         )
         for pupil in without_plan
     ]
+    declined = _declined(session, [plan.id for _, plan in unheld]) if with_declines else {}
     for pupil, plan in unheld:
         overdue = plan.review_date is not None and plan.review_date < today
-        items.append(
-            _item(
-                pupil,
-                plan,
-                3 if overdue else 4,
-                "review overdue and no case holder" if overdue else "no case holder",
-            )
+        item = _item(
+            pupil,
+            plan,
+            3 if overdue else 4,
+            "review overdue and no case holder" if overdue else "no case holder",
         )
+        if plan.id in declined:
+            by, why = declined[plan.id]
+            item = replace(item, declined_by=by, declined_reason=why)
+        items.append(item)
     return sorted(items, key=lambda i: (i.rank, i.review_date or date.max, i.pupil_name))
 
 
@@ -760,6 +771,25 @@ def _member(staff: Staff, profile: CaseHolderProfile | None, plans: int) -> Team
         year_groups=tuple(profile.year_groups if profile else ()),
         house=profile.house if profile else None,
     )
+
+
+def _declined(session: Session, plan_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """For each plan whose last assignment was declined: who declined it, and their reason."""
+    if not plan_ids:
+        return {}
+    last: dict[int, CaseHolderAssignment] = {}
+    for assignment in session.scalars(
+        select(CaseHolderAssignment)
+        .where(CaseHolderAssignment.plan_id.in_(plan_ids))
+        .options(selectinload(CaseHolderAssignment.staff))
+        .order_by(CaseHolderAssignment.id)
+    ):
+        last[assignment.plan_id] = assignment
+    return {
+        plan_id: (a.staff.display_name, a.response_reason)
+        for plan_id, a in last.items()
+        if a.status == AssignmentStatus.DECLINED
+    }
 
 
 def _item(pupil: Pupil, plan: Plan | None, rank_: int, reason: str) -> PriorityItem:
