@@ -7,11 +7,27 @@ overdue) and Ben; Tom holds Cara.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime
 
-from models import AuditEvent, Plan, PlanStatus
-from tests.slack_harness import text_of
+import pytest
+from sqlalchemy import func, select
+
+from models import AuditEvent, ClosureReason, Plan, PlanStatus, Prompt, PromptKind, PromptStatus
+from tests.slack_harness import buttons_of, text_of
+from tests.test_plan_editor import click, open_plan, submit
 from tests.test_reviews import choose, full_notes, open_by_command, target_ids, text
+
+
+@pytest.fixture
+def tick(slack, run_cli):
+    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
+
+    def run(when: str):
+        result = run_cli("tick", "--now", when, env=env)
+        assert result.code == 0, result
+        return result.out
+
+    return run
 
 
 def plan_status(slack, key: str = "ava_plan") -> PlanStatus:
@@ -51,3 +67,123 @@ def test_a_plan_is_in_review_from_the_first_draft_until_the_notes_are_submitted(
     assert done["response_action"] == "update"
     assert plan_status(slack) == PlanStatus.AWAITING_QA
     assert "In review" not in text_of(slack.ask("U0PRIYA", "mine"))
+
+
+# --- closing a plan -------------------------------------------------------------------------
+
+
+def close_form(slack, user: str = "U0SENDCO", pupil: str = "Ava") -> dict:
+    return open_by_command(slack, user, f"close {pupil}")
+
+
+def close_with(slack, view: dict, reason: str | None, note: str | None = None, user="U0SENDCO"):
+    values = {"reason": choose(reason), "note": text(note)}
+    reply = slack.sender.submit(user, view, values)
+    assert reply.status == 200
+    return reply.json()
+
+
+def pending_prompts(slack, key: str = "ava_plan") -> int:
+    with slack.sessions() as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(Prompt)
+            .where(Prompt.plan_id == slack.ids[key], Prompt.status == PromptStatus.PENDING)
+        )
+
+
+def test_the_sendco_closes_a_plan_with_a_reason_and_it_stays_in_the_pupils_history(slack, tick):
+    tick("2026-11-23T10:00:00+00:00")  # Ava's review is overdue: a prompt to Priya is owed
+    with slack.sessions.begin() as session:
+        # One more prompt still waiting to go: closure must cancel it.
+        session.add(
+            Prompt(
+                school_id=slack.ids["school"],
+                recipient_id=slack.ids["priya"],
+                kind=PromptKind.REVIEW_REMINDER,
+                plan_id=slack.ids["ava_plan"],
+                cycle_number=2,
+                dedupe_key="review_reminder:test",
+                due_at=datetime(2026, 11, 30, 9, tzinfo=UTC),
+            )
+        )
+    assert pending_prompts(slack) == 1
+    assert "Ava Stone" in text_of(slack.ask("U0SENDCO", "overdue"))
+
+    view = close_form(slack)
+    assert "Close" in view["title"]["text"] and "Ava Stone" in text_of({"blocks": view["blocks"]})
+    # "Other" needs a few words.
+    refused = close_with(slack, view, "other")
+    assert refused["response_action"] == "errors" and "note" in refused["errors"]
+    assert plan_status(slack) == PlanStatus.ACTIVE
+
+    done = close_with(slack, view, "needs_met")
+    assert "closed (needs met)" in text_of(done["view"])
+    with slack.sessions() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        assert (plan.status, plan.closure_reason) == (PlanStatus.CLOSED, ClosureReason.NEEDS_MET)
+        assert session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.plan_id == plan.id, AuditEvent.detail == "plan closed: needs met"
+            )
+        )
+    assert pending_prompts(slack) == 0
+    # No longer overdue or escalated anywhere; kept in the pupil's history.
+    assert "Ava Stone" not in text_of(slack.ask("U0SENDCO", "overdue"))
+    assert "Ava Stone" not in text_of(slack.ask("U0PRIYA", "mine"))
+    history = text_of(slack.ask("U0SENDCO", "pupil Ava"))
+    assert "Closed 23 Nov 2026 — needs met" in history
+    # A closed plan has no review to log, and closing it again says so.
+    assert "couldn't find" in text_of(slack.ask("U0PRIYA", "review Ava")).lower()
+    assert "no open plan" in text_of(slack.ask("U0SENDCO", "close Ava")).lower()
+    again = close_with(slack, view, "needs_met")
+    assert "already closed" in text_of(again["view"])
+
+
+def test_other_reasons_are_shown_in_the_sendcos_words(slack):
+    done = close_with(slack, close_form(slack), "other", "Moved to home education")
+    assert "closed (other)" in text_of(done["view"])
+    assert "Closed 23 Nov 2026 — Moved to home education" in text_of(
+        slack.ask("U0SENDCO", "pupil Ava")
+    )
+
+
+def test_only_the_sendco_sees_the_close_button_on_the_plan(slack):
+    holder = open_plan(slack, "U0PRIYA", "plan Ava Stone")
+    assert "plan_close" not in [b["action_id"] for b in buttons_of(holder)]
+    sendco = open_plan(slack, "U0SENDCO", "plan Ava Stone")
+    assert "plan_close" in [b["action_id"] for b in buttons_of(sendco)]
+    # The SENDCo's button stacks the form on the plan, and closing works from there.
+    form = click(slack, "U0SENDCO", sendco, "plan_close", str(slack.ids["ava"]))
+    assert form["callback_id"] == "ssp_close_plan"
+    close_with(slack, form, "ehc_plan")
+    assert "Closed 23 Nov 2026 — moved to an EHC plan" in text_of(
+        slack.ask("U0SENDCO", "pupil Ava")
+    )
+
+
+@pytest.mark.parametrize("user", ["U0PRIYA", "U0LEE", "U0SLT"])
+def test_nobody_but_the_sendco_can_close_a_plan(slack, user):
+    """Slack delivers a click from anyone who has the message: each one is refused."""
+    form = close_form(slack)
+    # The case holder, a teacher and a senior leader: the command, the plan's button, the form.
+    assert "Only the SENDCo can close a plan" in text_of(slack.ask(user, "close Ava"))
+    assert slack.sender.button(user, "plan_close", str(slack.ids["ava"])).status == 200
+    refused = slack.emulator.wait_for(lambda calls: slack.emulator.responses_to(user))
+    assert "Only the SENDCo can close a plan" in text_of(refused[-1])
+    answer = close_with(slack, form, "needs_met", user=user)
+    assert "Only the SENDCo can close a plan" in text_of(answer["view"])
+    assert plan_status(slack) == PlanStatus.ACTIVE
+
+
+def test_a_closed_plan_is_read_only(slack):
+    overview = open_plan(slack, "U0PRIYA", "plan Ava Stone")
+    form = click(slack, "U0PRIYA", overview, "plan_open_section", "voice")
+    close_with(slack, close_form(slack), "needs_met")
+    answer = submit(slack, "U0PRIYA", form, **{"aspirations--0": "To be a vet"})
+    assert "closed" in text_of(answer["view"]).lower()
+    with slack.sessions() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        assert plan.voice is None or plan.voice.aspirations != "To be a vet"
+    # Opening it to edit finds no open plan.
+    assert "Close plan" not in text_of(slack.ask("U0PRIYA", "pupil Ava"))
