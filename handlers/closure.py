@@ -45,6 +45,7 @@ def register(app: App) -> None:
     app.action("plan_close", middleware=sendco)(close_from_plan)
     app.action(CLOSE_PICK.action_id, middleware=sendco)(close_from_choice)
     app.view("ssp_close_plan", middleware=sendco)(submit_close)
+    app.action("ssp_leavers_close", middleware=sendco)(close_leavers)
 
 
 def close_command(ask: Ask) -> dict | None:
@@ -113,6 +114,24 @@ def submit_close(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None
             "in their history (`/ssp pupil`), and nothing more will be asked about it.",
         ),
     )
+
+
+def close_leavers(
+    ack: Ack, action: dict, body: dict, runtime: Runtime, viewer: Viewer, respond
+) -> None:
+    """ "Close their plans" in the leavers message: each leaver's plan closes, and the message
+    says so in place of the button."""
+    ack()
+    with runtime.unit_of_work() as session:
+        names = closure.confirm_leavers(
+            session, viewer, as_int(action.get("value")), now=runtime.now()
+        )
+    text = (
+        f"Closed (left the school): {', '.join(escape_mrkdwn(n) for n in names)}."
+        if names
+        else "Those plans are closed already."
+    )
+    respond(replace_original=True, text=text)
 
 
 def _form(runtime: Runtime, viewer: Viewer, pupil_id: int) -> dict:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import monitoring, prompts
+from bot.services import closure, monitoring, prompts
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import Impact, Prompt, PromptKind, PupilDisplay, School, StrategiesInPlace
 
@@ -371,3 +371,25 @@ def _request_line(row: monitoring.RequestRow, initials: bool) -> RequestLine:
         ],
         impact_options=[(f"Impact: {i.label}", f"{row.request_id}:{i.value}") for i in Impact],
     )
+
+
+# --- leavers (bot.services.closure) ---------------------------------------------------------
+
+
+@renders(PromptKind.LEAVERS, "leavers_message.json.j2")
+def leavers(session: Session, prompt: Prompt) -> Context | None:
+    """One message per import to the SENDCo: the pupils who left with an open plan, named."""
+    plans = closure.leavers_plans(session, prompt.school_id)
+    if not plans:
+        return None  # closed already: nothing to ask
+    names = [_pupil(prompts.message_pupil(session, prompt.school_id, p.pupil)) for p in plans]
+    days = closure.LEAVER_CLOSE_SCHOOL_DAYS
+    return {
+        "text": (
+            f"The roster now shows {len(names)} pupil{'s' if len(names) != 1 else ''} with an "
+            f"open plan as having left the school: {', '.join(names)}. Their review and "
+            "monitoring prompts have stopped. Close their plans (reason: left the school), or "
+            f"they close by themselves {days} school days after leaving."
+        ),
+        "prompt_id": str(prompt.id),
+    }

@@ -248,6 +248,8 @@ class PromptKind(enum.StrEnum):
     QA_RETURNED = "qa_returned"
     PLAN_REQUEST = "plan_request"
     PLAN_REQUEST_DECLINED = "plan_request_declined"
+    LEAVERS = "leavers"
+    """The SENDCo's summary of an import's leavers who have an open plan, to confirm closing."""
 
 
 class PromptStatus(enum.StrEnum):

@@ -7,12 +7,22 @@ overdue) and Ben; Tom holds Cara.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from models import AuditEvent, ClosureReason, Plan, PlanStatus, Prompt, PromptKind, PromptStatus
+from bot.services.roster import upn_check_letter
+from models import (
+    AuditEvent,
+    ClosureReason,
+    Plan,
+    PlanStatus,
+    Prompt,
+    PromptKind,
+    PromptStatus,
+    Pupil,
+)
 from tests.slack_harness import buttons_of, text_of
 from tests.test_plan_editor import click, open_plan, submit
 from tests.test_reviews import choose, full_notes, open_by_command, target_ids, text
@@ -187,3 +197,101 @@ def test_a_closed_plan_is_read_only(slack):
         assert plan.voice is None or plan.voice.aspirations != "To be a vet"
     # Opening it to edit finds no open plan.
     assert "Close plan" not in text_of(slack.ask("U0PRIYA", "pupil Ava"))
+
+
+# --- leavers --------------------------------------------------------------------------------
+
+
+class Monday(date):
+    """The import's "today" (the CLI asks the system clock): the harness's Monday."""
+
+    @classmethod
+    def today(cls):
+        return cls(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def import_on_monday(monkeypatch):
+    monkeypatch.setattr("bot.cli.date", Monday)
+
+
+def import_pupils_without(slack, run_cli, tmp_path, *leaving: str) -> str:
+    """Imports Brookside's pupils from a file without `leaving` (their keys in slack.ids)."""
+    gone = {slack.ids[key] for key in leaving}
+    with slack.sessions.begin() as session:
+        pupils = session.scalars(
+            select(Pupil).where(Pupil.school_id == slack.ids["school"], Pupil.id.not_in(gone))
+        ).all()
+        for p in pupils:  # the harness's UPNs are made up: give them valid check letters
+            p.upn = upn_check_letter(p.upn[1:]) + p.upn[1:]
+        rows = [
+            f"{p.upn},{p.first_name},{p.last_name},{p.date_of_birth:%Y-%m-%d},{p.year_group}"
+            for p in pupils
+        ]
+    path = tmp_path / "pupils.csv"
+    path.write_text("upn,first_name,last_name,date_of_birth,year_group\n" + "\n".join(rows) + "\n")
+    result = run_cli("import", "pupils", str(path), "--school", "Brookside High")
+    assert result.code == 0, result
+    return result.out
+
+
+def test_a_leaver_from_an_import_stops_their_prompts_and_the_sendco_closes_the_plan(
+    slack, tick, run_cli, tmp_path
+):
+    tick("2026-11-23T10:00:00+00:00")  # Ava's overdue review prompt goes to Priya
+    with slack.sessions.begin() as session:
+        session.add(
+            Prompt(
+                school_id=slack.ids["school"],
+                recipient_id=slack.ids["priya"],
+                kind=PromptKind.REVIEW_REMINDER,
+                plan_id=slack.ids["ava_plan"],
+                cycle_number=2,
+                dedupe_key="review_reminder:test",
+                due_at=datetime(2026, 11, 30, 9, tzinfo=UTC),
+            )
+        )
+    out = import_pupils_without(slack, run_cli, tmp_path, "ava")
+    assert "1 marked as left" in out and "asked to close the plan" in out
+    assert pending_prompts(slack) == 0
+    assert plan_status(slack) == PlanStatus.ACTIVE  # kept open until the SENDCo confirms
+
+    tick("2026-11-24T10:00:00+00:00")
+    (leavers,) = [
+        m for m in slack.emulator.messages_to("U0SENDCO") if "left the school" in text_of(m)
+    ]
+    assert "Ava Stone" in text_of(leavers) and "Ben" not in text_of(leavers)
+    # No new reminder or escalation about a leaver.
+    assert pending_prompts(slack) == 0
+    assert "Ava Stone" not in text_of(slack.ask("U0SENDCO", "overdue"))
+
+    (button,) = buttons_of(leavers)
+    # Only the SENDCo: the case holder, a teacher and a senior leader clicking it are refused.
+    for user in ("U0PRIYA", "U0LEE", "U0SLT"):
+        assert slack.sender.button(user, "ssp_leavers_close", button["value"]).status == 200
+        refused = slack.emulator.wait_for(lambda calls, u=user: slack.emulator.responses_to(u))
+        assert "Only the SENDCo can close a plan" in text_of(refused[-1])
+    assert plan_status(slack) == PlanStatus.ACTIVE
+    before = len(slack.emulator.responses_to("U0SENDCO"))
+    assert slack.sender.button("U0SENDCO", "ssp_leavers_close", button["value"]).status == 200
+    done = slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0SENDCO")[before:])
+    assert "Closed (left the school): Ava Stone" in text_of(done[-1])
+    with slack.sessions() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        assert (plan.status, plan.closure_reason) == (PlanStatus.CLOSED, ClosureReason.LEFT_SCHOOL)
+
+
+def test_a_leavers_plan_closes_by_itself_after_twenty_school_days(slack, tick, run_cli, tmp_path):
+    import_pupils_without(slack, run_cli, tmp_path, "ava")
+    tick("2026-12-18T10:00:00+00:00")  # 19 school days after leaving (no term dates: weekdays)
+    assert plan_status(slack) == PlanStatus.ACTIVE
+    tick("2026-12-22T10:00:00+00:00")
+    assert plan_status(slack) == PlanStatus.CLOSED
+    with slack.sessions() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        assert plan.closure_reason == ClosureReason.LEFT_SCHOOL
+        assert session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.plan_id == plan.id, AuditEvent.detail.like("plan closed: left%")
+            )
+        )

@@ -9,14 +9,15 @@ due, overdue or escalated any more (those all look at plans that are not closed)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, monitoring, outbox
+from bot.services import audit, monitoring, outbox, review_schedule
+from bot.services.calendar import SchoolCalendar
 from bot.services.plans import PlanChanged, edit_plan
 from models import (
     ClosureReason,
@@ -24,6 +25,7 @@ from models import (
     Plan,
     PlanStatus,
     Prompt,
+    PromptKind,
     PromptStatus,
     Pupil,
     School,
@@ -194,3 +196,100 @@ def _close(
     cancel_prompts(session, plan, now)
     session.flush()
     return plan
+
+
+# --- leavers ----------------------------------------------------------------------------------
+
+# A leaver's plan closes by itself this many school days after the pupil left, if the SENDCo has
+# not confirmed sooner: time for a return that was an MIS mistake to come back in an import.
+LEAVER_CLOSE_SCHOOL_DAYS = 20
+
+
+def pupils_left(session: Session, school_id: int, pupils: list[Pupil], now: datetime) -> int:
+    """Pupils an import (or the Microsoft 365 sync) has just marked as left: everything still
+    owed about their open plans stops at once, and each SENDCo gets one message naming those with
+    a plan. The plans stay open until the SENDCo confirms, or LEAVER_CLOSE_SCHOOL_DAYS pass.
+    Returns how many open plans that concerns."""
+    ids = [p.id for p in pupils if p.id is not None]
+    if not ids:
+        return 0
+    plans = session.scalars(
+        select(Plan).where(
+            Plan.school_id == school_id,
+            Plan.pupil_id.in_(ids),
+            Plan.status != PlanStatus.CLOSED,
+        )
+    ).all()
+    for plan in plans:
+        cancel_prompts(session, plan, now)
+    if plans:
+        for sendco_id in review_schedule.sendcos(session, school_id):
+            outbox.enqueue(
+                session,
+                school_id=school_id,
+                recipient_id=sendco_id,
+                kind=PromptKind.LEAVERS,
+                dedupe_key=f"leavers:staff={sendco_id}:on={now:%Y-%m-%dT%H:%M:%S}",
+                due_at=now,
+                now=now,
+            )
+    session.flush()
+    return len(plans)
+
+
+def leavers_plans(session: Session, school_id: int) -> list[Plan]:
+    """Open plans of pupils who have left, waiting to be closed, by pupil name."""
+    return list(
+        session.scalars(
+            select(Plan)
+            .join(Pupil, Pupil.id == Plan.pupil_id)
+            .where(
+                Plan.school_id == school_id,
+                Plan.status != PlanStatus.CLOSED,
+                Pupil.is_active.is_(False),
+            )
+            .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+        ).all()
+    )
+
+
+def confirm_leavers(
+    session: Session, viewer: Viewer, prompt_id: int, *, now: datetime
+) -> list[str]:
+    """The SENDCo confirms the leavers' message: their plans close ("left the school").
+    Returns the pupils' names; raises ClosureRefused if the message is not theirs."""
+    if not viewer.is_sendco:
+        raise ClosureRefused(ONLY_SENDCO)
+    prompt = session.get(Prompt, prompt_id)
+    if prompt is None or prompt.school_id != viewer.school_id or prompt.kind != PromptKind.LEAVERS:
+        raise ClosureRefused("That message could not be found.")
+    editor = session.get(Staff, viewer.staff_id)
+    names = []
+    for plan in leavers_plans(session, viewer.school_id):
+        close_for_leaver(session, plan, editor=editor, now=now, via="leavers message")
+        names.append(plan.pupil.known_as)
+    outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
+    return names
+
+
+def close_leavers_after_wait(
+    session: Session, school: School, today: date, now: datetime, calendar: SchoolCalendar
+) -> int:
+    """Closes the plans of pupils who left LEAVER_CLOSE_SCHOOL_DAYS school days ago or more
+    and whose closure the SENDCo has not confirmed. Returns how many closed."""
+    plans = session.scalars(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(
+            Plan.school_id == school.id,
+            Plan.status != PlanStatus.CLOSED,
+            Pupil.is_active.is_(False),
+            Pupil.left_on.is_not(None),
+        )
+    ).all()
+    closed = 0
+    for plan in plans:
+        if calendar.school_days_after(plan.pupil.left_on, LEAVER_CLOSE_SCHOOL_DAYS) <= today:
+            close_for_leaver(session, plan, editor=None, now=now, via="scheduler")
+            closed += 1
+    return closed
