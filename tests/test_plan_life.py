@@ -215,8 +215,9 @@ def import_on_monday(monkeypatch):
     monkeypatch.setattr("bot.cli.date", Monday)
 
 
-def import_pupils_without(slack, run_cli, tmp_path, *leaving: str) -> str:
-    """Imports Brookside's pupils from a file without `leaving` (their keys in slack.ids)."""
+def import_pupils_without(slack, run_cli, tmp_path, *leaving: str, no_sen: str = "") -> str:
+    """Imports Brookside's pupils from a file without `leaving` (their keys in slack.ids), and
+    with SEN stage N for `no_sen` (a key) and everyone else's stage as it is."""
     gone = {slack.ids[key] for key in leaving}
     with slack.sessions.begin() as session:
         pupils = session.scalars(
@@ -224,12 +225,15 @@ def import_pupils_without(slack, run_cli, tmp_path, *leaving: str) -> str:
         ).all()
         for p in pupils:  # the harness's UPNs are made up: give them valid check letters
             p.upn = upn_check_letter(p.upn[1:]) + p.upn[1:]
+        no_sen_id = slack.ids[no_sen] if no_sen else None
         rows = [
-            f"{p.upn},{p.first_name},{p.last_name},{p.date_of_birth:%Y-%m-%d},{p.year_group}"
+            f"{p.upn},{p.first_name},{p.last_name},{p.date_of_birth:%Y-%m-%d},{p.year_group},"
+            + ("N" if p.id == no_sen_id else p.sen_stage.value)
             for p in pupils
         ]
     path = tmp_path / "pupils.csv"
-    path.write_text("upn,first_name,last_name,date_of_birth,year_group\n" + "\n".join(rows) + "\n")
+    header = "upn,first_name,last_name,date_of_birth,year_group,sen_stage\n"
+    path.write_text(header + "\n".join(rows) + "\n")
     result = run_cli("import", "pupils", str(path), "--school", "Brookside High")
     assert result.code == 0, result
     return result.out
@@ -295,3 +299,24 @@ def test_a_leavers_plan_closes_by_itself_after_twenty_school_days(slack, tick, r
                 AuditEvent.plan_id == plan.id, AuditEvent.detail.like("plan closed: left%")
             )
         )
+
+
+def test_the_sendco_is_asked_about_a_plan_whose_pupil_is_no_longer_on_sen_support(
+    slack, tick, run_cli, tmp_path
+):
+    import_pupils_without(slack, run_cli, tmp_path, "cara", no_sen="ben")
+    tick("2026-11-23T10:00:00+00:00")
+    (asked,) = [m for m in slack.emulator.messages_to("U0SENDCO") if "SEN stage N" in text_of(m)]
+    said = text_of(asked)
+    assert "Ben" in said and "/ssp close" in said
+    assert "Cara" in said and "left the school" in said  # one message for the whole import
+    with slack.sessions() as session:
+        ben_plan = session.scalar(select(Plan).where(Plan.pupil_id == slack.ids["ben"]))
+        assert ben_plan.status == PlanStatus.ACTIVE  # the SENDCo decides
+
+
+def test_only_a_drop_to_n_asks_nothing_about_leavers(slack, tick, run_cli, tmp_path):
+    import_pupils_without(slack, run_cli, tmp_path, no_sen="ben")
+    tick("2026-11-23T10:00:00+00:00")
+    (asked,) = [m for m in slack.emulator.messages_to("U0SENDCO") if "SEN stage N" in text_of(m)]
+    assert "left the school" not in text_of(asked) and buttons_of(asked) == []

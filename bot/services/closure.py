@@ -29,6 +29,7 @@ from models import (
     PromptStatus,
     Pupil,
     School,
+    SenStage,
     Staff,
     TimelineEntry,
     TimelineKind,
@@ -205,24 +206,24 @@ def _close(
 LEAVER_CLOSE_SCHOOL_DAYS = 20
 
 
-def pupils_left(session: Session, school_id: int, pupils: list[Pupil], now: datetime) -> int:
+def pupils_left(
+    session: Session,
+    school_id: int,
+    pupils: list[Pupil],
+    now: datetime,
+    *,
+    no_longer_sen: list[Pupil] = (),
+) -> int:
     """Pupils an import (or the Microsoft 365 sync) has just marked as left: everything still
     owed about their open plans stops at once, and each SENDCo gets one message naming those with
     a plan. The plans stay open until the SENDCo confirms, or LEAVER_CLOSE_SCHOOL_DAYS pass.
-    Returns how many open plans that concerns."""
-    ids = [p.id for p in pupils if p.id is not None]
-    if not ids:
-        return 0
-    plans = session.scalars(
-        select(Plan).where(
-            Plan.school_id == school_id,
-            Plan.pupil_id.in_(ids),
-            Plan.status != PlanStatus.CLOSED,
-        )
-    ).all()
+    Pupils whose SEN stage the import dropped to N are named in the same message, with the
+    question whether to close their plan (theirs carry on meanwhile).
+    Returns how many leavers' open plans that concerns."""
+    plans = _open_plans(session, school_id, pupils)
     for plan in plans:
         cancel_prompts(session, plan, now)
-    if plans:
+    if plans or _open_plans(session, school_id, no_longer_sen):
         for sendco_id in review_schedule.sendcos(session, school_id):
             outbox.enqueue(
                 session,
@@ -235,6 +236,38 @@ def pupils_left(session: Session, school_id: int, pupils: list[Pupil], now: date
             )
     session.flush()
     return len(plans)
+
+
+def no_longer_sen_plans(session: Session, school_id: int) -> list[Plan]:
+    """Open plans of pupils on roll whose SEN stage is N (no SEN): the SENDCo may close them."""
+    return list(
+        session.scalars(
+            select(Plan)
+            .join(Pupil, Pupil.id == Plan.pupil_id)
+            .where(
+                Plan.school_id == school_id,
+                Plan.status != PlanStatus.CLOSED,
+                Pupil.is_active.is_(True),
+                Pupil.sen_stage == SenStage.NONE,
+            )
+            .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+        ).all()
+    )
+
+
+def _open_plans(session: Session, school_id: int, pupils) -> list[Plan]:
+    ids = [p.id for p in pupils if p.id is not None]
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Plan).where(
+                Plan.school_id == school_id,
+                Plan.pupil_id.in_(ids),
+                Plan.status != PlanStatus.CLOSED,
+            )
+        ).all()
+    )
 
 
 def leavers_plans(session: Session, school_id: int) -> list[Plan]:

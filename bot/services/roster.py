@@ -400,13 +400,17 @@ def apply_pupils(
     result = ImportResult(school.name, "pupils", total=len(records))
     changed: dict[int, bool] = {}
     returning: list[Pupil] = []
+    no_longer_sen: list[Pupil] = []
     for record in records:
         pupil = existing.get(record.upn)
         if pupil is None:
             session.add(Pupil(school_id=school.id, upn=record.upn, **_values(record, PUPIL_FIELDS)))
             result.created += 1
             continue
+        stage_before = pupil.sen_stage
         differs = _assign(pupil, record, [f for f in PUPIL_FIELDS if f in supplied])
+        if stage_before != SenStage.NONE and pupil.sen_stage == SenStage.NONE:
+            no_longer_sen.append(pupil)
         if pupil.upn != record.upn:
             pupil.upn, differs = record.upn, True
         changed[id(pupil)] = differs
@@ -415,11 +419,14 @@ def apply_pupils(
 
     listed = {record.upn for record in records}
     leavers = _mark_leavers(existing, listed, today, result)
-    if leavers:
-        # Their review and monitoring prompts stop now; the SENDCo is asked to close the plans.
-        # From the import's own day (what `left_on` says), so the time is the caller's to set.
+    if leavers or no_longer_sen:
+        # Leavers' prompts stop now; the SENDCo is asked (one message) to close the plans of
+        # leavers and of pupils whose SEN stage is now N. From the import's own day (what
+        # `left_on` says), so the time is the caller's to set.
         left_at = datetime.combine(today, time.min, tzinfo=UTC)
-        result.leavers_with_plans = closure.pupils_left(session, school.id, leavers, left_at)
+        result.leavers_with_plans = closure.pupils_left(
+            session, school.id, leavers, left_at, no_longer_sen=no_longer_sen
+        )
     for pupil in returning:
         pupil.is_active, pupil.left_on = True, None
     _tally(result, existing, listed, changed, returning)
