@@ -16,6 +16,7 @@ from bot import db
 from bot.config import ConfigError, Settings
 from handlers import (
     assignments,
+    closure,
     commands,
     events,
     monitoring,
@@ -152,4 +153,5 @@ def register_listeners(app: App) -> None:
     qa.register(app)
     assignments.register(app)
     reviews.register(app)
+    closure.register(app)
     monitoring.register(app)

@@ -14,7 +14,18 @@ from slack_sdk import WebClient
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, escape_unescaped
-from handlers import export, glossary, monitoring, pages, plan_editor, qa, reviews, settings, team
+from handlers import (
+    closure,
+    export,
+    glossary,
+    monitoring,
+    pages,
+    plan_editor,
+    qa,
+    reviews,
+    settings,
+    team,
+)
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import PAGE_SEPARATOR
 from handlers.toolkit import UsageError, message, notice
@@ -153,6 +164,7 @@ HELP_ORDER = (
     "export",
     "review",
     "note",
+    "close",
     "mine",
     "settings",
     "glossary",
@@ -188,6 +200,7 @@ TABLE: dict[str, Subcommand] = _table(
     *plan_editor.SUBCOMMANDS,
     *export.SUBCOMMANDS,
     *reviews.SUBCOMMANDS,
+    *closure.SUBCOMMANDS,
     *settings.SUBCOMMANDS,
     *glossary.SUBCOMMANDS,
     _HELP,

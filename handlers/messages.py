@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import monitoring, prompts
+from bot.services import closure, monitoring, prompts
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import Impact, Prompt, PromptKind, PupilDisplay, School, StrategiesInPlace
 
@@ -396,3 +396,37 @@ def _request_line(row: monitoring.RequestRow, initials: bool) -> RequestLine:
         ],
         impact_options=[(f"Impact: {i.label}", f"{row.request_id}:{i.value}") for i in Impact],
     )
+
+
+# --- leavers (bot.services.closure) ---------------------------------------------------------
+
+
+@renders(PromptKind.LEAVERS, "leavers_message.json.j2")
+def leavers(session: Session, prompt: Prompt) -> Context | None:
+    """One message per import to the SENDCo: the pupils who left with an open plan, and those
+    whose SEN stage is now N, named."""
+    left = closure.leavers_plans(session, prompt.school_id)
+    not_sen = closure.no_longer_sen_plans(session, prompt.school_id)
+    if not left and not not_sen:
+        return None  # closed already: nothing to ask
+
+    def named(plans) -> str:
+        return ", ".join(
+            _pupil(prompts.message_pupil(session, prompt.school_id, p.pupil)) for p in plans
+        )
+
+    parts = []
+    if left:
+        parts.append(
+            f"The roster now shows {len(left)} pupil{'s' if len(left) != 1 else ''} with an "
+            f"open plan as having left the school: {named(left)}. Their review and monitoring "
+            "prompts have stopped. Close their plans (reason: left the school), or they close "
+            f"by themselves {closure.LEAVER_CLOSE_SCHOOL_DAYS} school days after leaving."
+        )
+    if not_sen:
+        parts.append(
+            f"The roster now gives SEN stage N (no SEN) for {named(not_sen)}, who "
+            f"{'have open plans' if len(not_sen) != 1 else 'has an open plan'}. If their needs "
+            "are met, close the plan with `/ssp close <name>`; otherwise it carries on."
+        )
+    return {"text": "\n\n".join(parts), "prompt_id": str(prompt.id) if left else None}

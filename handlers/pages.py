@@ -321,7 +321,14 @@ def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, 
         "pupil_summary.json.j2",
         summary=f"Plan summary for {summary.pupil.known_as}",
         title=summary.pupil.known_as,
-        paragraphs=plan_at_a_glance(summary, today, feedback),
+        paragraphs=[
+            *plan_at_a_glance(summary, today, feedback),
+            *(
+                ["*Closed plans*\n" + "\n".join(f"• {c}" for c in summary.closed)]
+                if summary.closed
+                else []
+            ),
+        ],
         open_plan=summary.pupil.id if can_open else None,
         footer=(
             None

@@ -409,6 +409,9 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         withdrawn=consent_withdrawn(withdrawal) if withdrawal is not None else None,
         editable=editable,
         send_for_qa=editable and plan.status == PlanStatus.DRAFT,
+        # Only the SENDCo closes plans (handlers.closure refuses anyone else's click too).
+        closable=viewer.is_sendco,
+        pupil_id=str(plan.pupil_id),
         sections=[_section_row(plan, s) for s in editing.SECTIONS.values()],
         qa_comments=escape_mrkdwn(qa_comments) if qa_comments else None,
         qa_sections=qa.sections_concerned(qa_comments),

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.services import assignments, monitoring, qa, review_schedule
+from bot.services import assignments, closure, monitoring, qa, review_schedule
 from bot.services.calendar import load_calendar
 from handlers import sender
 from handlers.messages import render_prompt
@@ -83,6 +83,9 @@ def sweep_report(
             queued = assignments.create_due_reminders(session, school, today, now, calendar)
             if queued:
                 done.append(f"{school.name}: {queued} assignment reminder(s) queued.")
+            gone = closure.close_leavers_after_wait(session, school, today, now, calendar)
+            if gone:
+                done.append(f"{school.name}: {gone} leaver(s)' plan(s) closed.")
             due = review_schedule.create_due_prompts(session, school, now, calendar)
             done += due.lines(school.name)
             asked = monitoring.create_due_requests(session, school, now, calendar)

@@ -138,6 +138,24 @@ class PlanStatus(enum.StrEnum):
         }[self.value]
 
 
+class ClosureReason(enum.StrEnum):
+    """Why a plan was closed (Norfolk §3.7: needs met, a move to an EHC plan, or the pupil left)."""
+
+    NEEDS_MET = "needs_met"
+    LEFT_SCHOOL = "left_school"
+    EHC_PLAN = "ehc_plan"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "needs_met": "needs met",
+            "left_school": "left the school",
+            "ehc_plan": "moved to an EHC plan",
+            "other": "other",
+        }[self.value]
+
+
 class LinkedPlanKind(enum.StrEnum):
     """Other plans the guidance asks an SSP to link to (§3.2)."""
 
@@ -231,6 +249,8 @@ class PromptKind(enum.StrEnum):
     PLAN_REQUEST = "plan_request"
     PLAN_REQUEST_DECLINED = "plan_request_declined"
     QA_APPROVED = "qa_approved"
+    LEAVERS = "leavers"
+    """The SENDCo's summary of an import's leavers who have an open plan, to confirm closing."""
 
 
 class PromptStatus(enum.StrEnum):

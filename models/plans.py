@@ -12,6 +12,7 @@ from models.codes import (
     AdjustmentKind,
     AssignmentStatus,
     BroadArea,
+    ClosureReason,
     LinkedPlanKind,
     NeedCode,
     NeedSource,
@@ -58,6 +59,12 @@ class Plan(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a closed plan was closed; `closure_note` is the SENDCo's few words when the reason is
+    # "other". Who closed it is on the plan's timeline and in the audit log.
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(
+        str_enum(ClosureReason, "closure_reason")
+    )
+    closure_note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

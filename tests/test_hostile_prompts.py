@@ -16,6 +16,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
+from bot.services import closure
 from handlers.messages import kinds_with_messages
 from handlers.scheduler import wait_for_deliveries
 from handlers.slack_api import slack_id_for, staff_for_slack_user
@@ -237,8 +238,13 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     assert "Asked 1 teacher(s)" in text_of(slack.ask("U0SENDCO", f"feedback {UPN['cara']}"))
     tick("2026-11-24T10:00:00+00:00")
-    # Wednesday: Priya has not answered Cara's assignment in two school days.
+    # Wednesday: Priya has not answered Cara's assignment in two school days; Kit has left
+    # (as an import says), so the SENDCo is asked to close Kit's plan.
     clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    with slack.sessions.begin() as session:
+        kit = session.get(Pupil, slack.ids["kit"])
+        kit.is_active, kit.left_on = False, date(2026, 11, 25)
+        closure.pupils_left(session, slack.ids["school"], [kit], clock.now)
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)

@@ -177,9 +177,33 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
             date_of_birth=date(2012, 1, 1),
             year_group=7,
         )
-        plan = models.Plan(school=school, pupil=pupil, status=models.PlanStatus.ACTIVE)
-        assignment = models.CaseHolderAssignment(plan=plan, staff_id=staff.id)
-        session.add_all([pupil, plan, assignment])
+        session.add(pupil)
+        session.flush()
+        # Plans too are inserted with the columns of 0008 (0018 gave them their closure).
+        old_plans = table(
+            "plans",
+            *(column(name, Integer) for name in ("school_id", "pupil_id", "cycle_number")),
+            *(column(name, Integer) for name in ("version",)),
+            column("status", String),
+            *(column(name, models.UTCDateTime) for name in ("created_at", "updated_at")),
+        )
+        plan = models.Plan(
+            id=session.execute(
+                insert(old_plans)
+                .values(
+                    school_id=school.id,
+                    pupil_id=pupil.id,
+                    cycle_number=1,
+                    version=1,
+                    status="active",
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(column("id", Integer))
+            ).scalar_one()
+        )
+        assignment = models.CaseHolderAssignment(plan_id=plan.id, staff_id=staff.id)
+        session.add(assignment)
         session.flush()
         request = models.MonitoringRequest(
             school_id=school.id, plan_id=plan.id, cycle_number=1, teacher_id=staff.id

@@ -234,7 +234,11 @@ def overdue_reviews(session: Session, school_id: int, today: date) -> list[PlanL
     return _plan_lines(
         session,
         today,
-        (Plan.school_id == school_id) & Plan.status.in_(RUNNING) & (Plan.review_date < today),
+        # A leaver's plan waits for the SENDCo to close it (bot.services.closure): not chased.
+        (Plan.school_id == school_id)
+        & Plan.status.in_(RUNNING)
+        & (Plan.review_date < today)
+        & Pupil.is_active.is_(True),
         order_by=(Plan.review_date, Pupil.last_name),
     )
 

@@ -43,6 +43,13 @@ class PlanChanged(UserError):
         )
 
 
+class PlanClosed(UserError):
+    """A closed plan is kept as it was: read-only."""
+
+    def __init__(self) -> None:
+        super().__init__("This plan is closed, so it can't be changed; nothing was saved.")
+
+
 def new_draft_plan(
     session: Session, pupil: Pupil, *, by_staff_id: int, now: datetime, today: date
 ) -> Plan:
@@ -85,7 +92,8 @@ def edit_plan(
     the plan's timeline and the audit log ("changed targets"). On success the plan's version
     goes up by one. Raises PlanChanged (the editor's change is not applied) when the plan has
     moved on, including when another session commits between our read and our write; raises
-    PlanNotFound for a plan of another school, or one `may_edit` says the editor may not change.
+    PlanNotFound for a plan of another school, or one `may_edit` says the editor may not change,
+    and PlanClosed for a closed plan.
     The caller commits.
 
     `may_edit` is asked before the version is compared: PlanChanged names who last saved the
@@ -96,6 +104,8 @@ def edit_plan(
     plan = session.scalar(select(Plan).where(Plan.id == plan_id, Plan.school_id == school.id))
     if plan is None or (may_edit is not None and not may_edit(plan)):
         raise PlanNotFound()
+    if plan.status == PlanStatus.CLOSED:
+        raise PlanClosed()
     if plan.version != expected_version:
         raise PlanChanged(plan)
     description = edit(plan)

@@ -13,7 +13,7 @@ from bot.access import Viewer, held_pupil_ids, visible_pupils
 from bot.errors import UserError
 from bot.services import audit
 from bot.services.plan_document import sharing_of
-from models import Plan, PlanStatus, Pupil, SharingConsent, TargetStatus
+from models import ClosureReason, Plan, PlanStatus, Pupil, SharingConsent, TargetStatus
 
 UPN_SHAPE = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
 MAX_MATCHES = 25
@@ -52,6 +52,8 @@ class PlanSummary:
     teacher_view: bool
     today: date
     consent_withdrawn: SharingConsent | None = None
+    closed: tuple[str, ...] = ()
+    """The pupil's closed plans, latest first ("Plan 2 · Closed 5 Dec 2026 — needs met")."""
 
     @property
     def targets(self) -> list:
@@ -143,6 +145,7 @@ def plan_summary(
         teacher_view=teacher_view,
         today=today,
         consent_withdrawn=withdrawal,
+        closed=tuple(c.line for c in closed_plans(session, pupil.id)) if not teacher_view else (),
     )
 
 
@@ -169,3 +172,42 @@ def matching(query: str) -> ColumnElement[bool]:
 def _like_prefix(word: str) -> str:
     escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
+
+
+# --- closed plans ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosedPlan:
+    """A closed plan in a pupil's history."""
+
+    cycle: int
+    closed_on: date | None
+    reason: ClosureReason | None
+    note: str | None
+
+    @property
+    def line(self) -> str:
+        """ "Plan 3 · Closed 5 Dec 2026 — needs met"."""
+        when = f" {self.closed_on:%-d %b %Y}" if self.closed_on else ""
+        why = self.note if self.reason == ClosureReason.OTHER and self.note else None
+        why = why or (self.reason.label if self.reason else None)
+        return f"Plan {self.cycle} · Closed{when}" + (f" — {why}" if why else "")
+
+
+def closed_plans(session: Session, pupil_id: int) -> list[ClosedPlan]:
+    """The pupil's closed plans, latest first (the caller has checked the pupil is visible)."""
+    rows = session.scalars(
+        select(Plan)
+        .where(Plan.pupil_id == pupil_id, Plan.status == PlanStatus.CLOSED)
+        .order_by(Plan.closed_at.desc(), Plan.id.desc())
+    ).all()
+    return [
+        ClosedPlan(
+            p.cycle_number,
+            p.closed_at.date() if p.closed_at else None,
+            p.closure_reason,
+            p.closure_note,
+        )
+        for p in rows
+    ]

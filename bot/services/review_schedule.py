@@ -121,6 +121,8 @@ def review_states(
             Plan.school_id == school.id,
             Plan.status.in_(REVIEWABLE),
             Plan.review_date.is_not(None),
+            # A leaver's plan waits to be closed (bot.services.closure): nothing more is asked.
+            Pupil.is_active.is_(True),
         )
         .order_by(Plan.review_date, Pupil.last_name, Pupil.first_name)
     ).all()

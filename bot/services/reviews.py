@@ -268,8 +268,16 @@ def save_review(
         session.add(review)
     _write(review, answers, targets)
     if not submit:
+        detail = "review notes saved as a draft"
+        if plan.status == PlanStatus.ACTIVE:
+            # The review has begun: the plan reads "In review" in caseloads until the notes are
+            # submitted (which sends it on to the SENDCo), so nobody starts a second one.
+            plan.status = PlanStatus.IN_REVIEW
+            plan.updated_at = now
+            plan.updated_by_id = viewer.staff_id
+            detail += "; plan in review"
         _flush_or_conflict(session)
-        _log(session, viewer, plan, now, via="review notes", detail="review notes saved as a draft")
+        _log(session, viewer, plan, now, via="review notes", detail=detail)
         return Saved(plan.pupil.known_as, submitted=False)
 
     review.status = ReviewStatus.SUBMITTED

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import UserError
+from bot.services import closure
 from bot.services.csv_import import (
     BadValue,
     Column,
@@ -203,6 +204,8 @@ class ImportResult:
     left: int = 0
     # Open plans whose case holder left: back on the priority list for the SENDCo.
     plans_released: int = 0
+    # Pupils who left with an open plan: their prompts stopped; the SENDCo is asked to close it.
+    leavers_with_plans: int = 0
 
     @property
     def changed(self) -> bool:
@@ -228,7 +231,14 @@ class ImportResult:
             if self.plans_released
             else ""
         )
-        return f"{what}: {', '.join(parts)}.{released}"
+        leavers = (
+            f" {self.leavers_with_plans} pupil{'s' if self.leavers_with_plans != 1 else ''} "
+            "who left had an open plan: their prompts have stopped and the SENDCo has been "
+            "asked to close the plan."
+            if self.leavers_with_plans
+            else ""
+        )
+        return f"{what}: {', '.join(parts)}.{released}{leavers}"
 
 
 # --- the entry point ------------------------------------------------------------------------
@@ -390,13 +400,17 @@ def apply_pupils(
     result = ImportResult(school.name, "pupils", total=len(records))
     changed: dict[int, bool] = {}
     returning: list[Pupil] = []
+    no_longer_sen: list[Pupil] = []
     for record in records:
         pupil = existing.get(record.upn)
         if pupil is None:
             session.add(Pupil(school_id=school.id, upn=record.upn, **_values(record, PUPIL_FIELDS)))
             result.created += 1
             continue
+        stage_before = pupil.sen_stage
         differs = _assign(pupil, record, [f for f in PUPIL_FIELDS if f in supplied])
+        if stage_before != SenStage.NONE and pupil.sen_stage == SenStage.NONE:
+            no_longer_sen.append(pupil)
         if pupil.upn != record.upn:
             pupil.upn, differs = record.upn, True
         changed[id(pupil)] = differs
@@ -404,7 +418,15 @@ def apply_pupils(
             returning.append(pupil)
 
     listed = {record.upn for record in records}
-    _mark_leavers(existing, listed, today, result)
+    leavers = _mark_leavers(existing, listed, today, result)
+    if leavers or no_longer_sen:
+        # Leavers' prompts stop now; the SENDCo is asked (one message) to close the plans of
+        # leavers and of pupils whose SEN stage is now N. From the import's own day (what
+        # `left_on` says), so the time is the caller's to set.
+        left_at = datetime.combine(today, time.min, tzinfo=UTC)
+        result.leavers_with_plans = closure.pupils_left(
+            session, school.id, leavers, left_at, no_longer_sen=no_longer_sen
+        )
     for pupil in returning:
         pupil.is_active, pupil.left_on = True, None
     _tally(result, existing, listed, changed, returning)

@@ -1,0 +1,328 @@
+"""Closing a plan (Norfolk §3.7): the SENDCo closes it with a reason, or it closes itself some
+time after the pupil left the school unless the SENDCo confirms sooner.
+
+A closed plan is kept, read-only, and listed in the pupil's history; everything still owed about
+it (review prompts and reminders, monitoring requests) is cancelled, and nothing counts it as
+due, overdue or escalated any more (those all look at plans that are not closed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.access import Viewer, visible_pupils
+from bot.errors import UserError
+from bot.services import audit, monitoring, outbox, review_schedule
+from bot.services.calendar import SchoolCalendar
+from bot.services.plans import PlanChanged, edit_plan
+from models import (
+    ClosureReason,
+    MonitoringRequest,
+    Plan,
+    PlanStatus,
+    Prompt,
+    PromptKind,
+    PromptStatus,
+    Pupil,
+    School,
+    SenStage,
+    Staff,
+    TimelineEntry,
+    TimelineKind,
+)
+
+ONLY_SENDCO = "Only the SENDCo can close a plan."
+NOTE_LENGTH = 200
+
+
+class ClosureRefused(UserError):
+    """The plan was not closed; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class OpenPlan:
+    """What the closing form shows."""
+
+    plan_id: int
+    version: int
+    pupil_name: str
+    cycle: int
+    status: PlanStatus
+
+
+def plan_to_close(session: Session, viewer: Viewer, pupil_id: int) -> OpenPlan:
+    """The pupil's open plan, for the SENDCo's closing form."""
+    if not viewer.is_sendco:
+        raise ClosureRefused(ONLY_SENDCO)
+    plan = session.scalar(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(Plan.pupil_id == pupil_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
+    )
+    if plan is None:
+        raise ClosureRefused("That pupil has no open plan to close.")
+    return OpenPlan(plan.id, plan.version, plan.pupil.known_as, plan.cycle_number, plan.status)
+
+
+def close_plan(
+    session: Session,
+    viewer: Viewer,
+    *,
+    plan_id: int,
+    expected_version: int | None,
+    reason: ClosureReason,
+    note: str | None,
+    now: datetime,
+    via: str,
+) -> Plan:
+    """The SENDCo closes the plan with a reason ("other" needs a few words). Audited; the
+    plan's pending prompts are cancelled. Raises ClosureRefused (nothing changed) otherwise."""
+    if not viewer.is_sendco:
+        raise ClosureRefused(ONLY_SENDCO)
+    note = (note or "").strip()[:NOTE_LENGTH] or None
+    if reason == ClosureReason.OTHER and not note:
+        raise ClosureRefused("Say in a few words why the plan is closing.")
+    plan = session.get(Plan, plan_id)
+    if plan is None or plan.school_id != viewer.school_id:
+        raise ClosureRefused("That plan could not be found.")
+    if plan.status == PlanStatus.CLOSED:
+        raise ClosureRefused(f"{plan.pupil.known_as}'s plan is already closed.")
+    try:
+        plan = _close(
+            session,
+            plan,
+            editor=session.get(Staff, viewer.staff_id),
+            expected_version=plan.version if expected_version is None else expected_version,
+            reason=reason,
+            note=note if reason == ClosureReason.OTHER else None,
+            now=now,
+            via=via,
+        )
+    except PlanChanged as changed:
+        raise ClosureRefused(f"{changed} The plan was not closed.") from None
+    return plan
+
+
+def close_for_leaver(
+    session: Session, plan: Plan, *, editor: Staff | None, now: datetime, via: str
+) -> Plan:
+    """Closes a leaver's plan with "left the school": the SENDCo confirmed, or the wait ran out
+    (`editor` None: the bot, recorded as such in the audit log)."""
+    return _close(
+        session,
+        plan,
+        editor=editor,
+        expected_version=plan.version,
+        reason=ClosureReason.LEFT_SCHOOL,
+        note=None,
+        now=now,
+        via=via,
+    )
+
+
+def cancel_prompts(session: Session, plan: Plan, now: datetime) -> int:
+    """Cancels everything still owed about the plan (reviews, reminders, monitoring); returns
+    how many prompts were cancelled. Its open monitoring requests close too."""
+    requests = select(MonitoringRequest.id).where(MonitoringRequest.plan_id == plan.id)
+    keys = session.scalars(
+        select(Prompt.dedupe_key).where(
+            Prompt.school_id == plan.school_id,
+            Prompt.status == PromptStatus.PENDING,
+            or_(Prompt.plan_id == plan.id, Prompt.monitoring_request_id.in_(requests)),
+        )
+    ).all()
+    cancelled = sum(outbox.cancel(session, plan.school_id, key) for key in keys)
+    monitoring.close_for_review(session, plan.id, plan.cycle_number, now)
+    return cancelled
+
+
+def _close(
+    session: Session,
+    plan: Plan,
+    *,
+    editor: Staff | None,
+    expected_version: int,
+    reason: ClosureReason,
+    note: str | None,
+    now: datetime,
+    via: str,
+) -> Plan:
+    def close(plan: Plan) -> str:
+        plan.status = PlanStatus.CLOSED
+        plan.closed_at = now
+        plan.closure_reason = reason
+        plan.closure_note = note
+        return f"plan closed: {reason.label}"
+
+    school = session.get(School, plan.school_id)
+    if editor is None:
+        # Nobody clicked: the leaver's wait ran out. The timeline and audit log say so.
+        plan.status, plan.closed_at = PlanStatus.CLOSED, now
+        plan.closure_reason, plan.closure_note = reason, None
+        plan.updated_at = now
+        audit.record(
+            session,
+            action="update",
+            via=via,
+            now=now,
+            school_id=school.id,
+            actor="ssp-bot",
+            plan=plan,
+            detail=f"plan closed: {reason.label} (not confirmed in time)",
+        )
+        session.add(
+            TimelineEntry(
+                plan=plan,
+                occurred_at=now,
+                kind=TimelineKind.PLAN_CHANGE,
+                summary=f"plan closed: {reason.label} (the SENDCo had not confirmed in time)",
+            )
+        )
+        session.flush()
+    else:
+        plan = edit_plan(
+            session,
+            school=school,
+            plan_id=plan.id,
+            expected_version=expected_version,
+            editor=editor,
+            edit=close,
+            via=via,
+            now=now,
+        )
+    cancel_prompts(session, plan, now)
+    session.flush()
+    return plan
+
+
+# --- leavers ----------------------------------------------------------------------------------
+
+# A leaver's plan closes by itself this many school days after the pupil left, if the SENDCo has
+# not confirmed sooner: time for a return that was an MIS mistake to come back in an import.
+LEAVER_CLOSE_SCHOOL_DAYS = 20
+
+
+def pupils_left(
+    session: Session,
+    school_id: int,
+    pupils: list[Pupil],
+    now: datetime,
+    *,
+    no_longer_sen: list[Pupil] = (),
+) -> int:
+    """Pupils an import (or the Microsoft 365 sync) has just marked as left: everything still
+    owed about their open plans stops at once, and each SENDCo gets one message naming those with
+    a plan. The plans stay open until the SENDCo confirms, or LEAVER_CLOSE_SCHOOL_DAYS pass.
+    Pupils whose SEN stage the import dropped to N are named in the same message, with the
+    question whether to close their plan (theirs carry on meanwhile).
+    Returns how many leavers' open plans that concerns."""
+    plans = _open_plans(session, school_id, pupils)
+    for plan in plans:
+        cancel_prompts(session, plan, now)
+    if plans or _open_plans(session, school_id, no_longer_sen):
+        for sendco_id in review_schedule.sendcos(session, school_id):
+            outbox.enqueue(
+                session,
+                school_id=school_id,
+                recipient_id=sendco_id,
+                kind=PromptKind.LEAVERS,
+                dedupe_key=f"leavers:staff={sendco_id}:on={now:%Y-%m-%dT%H:%M:%S}",
+                due_at=now,
+                now=now,
+            )
+    session.flush()
+    return len(plans)
+
+
+def no_longer_sen_plans(session: Session, school_id: int) -> list[Plan]:
+    """Open plans of pupils on roll whose SEN stage is N (no SEN): the SENDCo may close them."""
+    return list(
+        session.scalars(
+            select(Plan)
+            .join(Pupil, Pupil.id == Plan.pupil_id)
+            .where(
+                Plan.school_id == school_id,
+                Plan.status != PlanStatus.CLOSED,
+                Pupil.is_active.is_(True),
+                Pupil.sen_stage == SenStage.NONE,
+            )
+            .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+        ).all()
+    )
+
+
+def _open_plans(session: Session, school_id: int, pupils) -> list[Plan]:
+    ids = [p.id for p in pupils if p.id is not None]
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Plan).where(
+                Plan.school_id == school_id,
+                Plan.pupil_id.in_(ids),
+                Plan.status != PlanStatus.CLOSED,
+            )
+        ).all()
+    )
+
+
+def leavers_plans(session: Session, school_id: int) -> list[Plan]:
+    """Open plans of pupils who have left, waiting to be closed, by pupil name."""
+    return list(
+        session.scalars(
+            select(Plan)
+            .join(Pupil, Pupil.id == Plan.pupil_id)
+            .where(
+                Plan.school_id == school_id,
+                Plan.status != PlanStatus.CLOSED,
+                Pupil.is_active.is_(False),
+            )
+            .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+        ).all()
+    )
+
+
+def confirm_leavers(
+    session: Session, viewer: Viewer, prompt_id: int, *, now: datetime
+) -> list[str]:
+    """The SENDCo confirms the leavers' message: their plans close ("left the school").
+    Returns the pupils' names; raises ClosureRefused if the message is not theirs."""
+    if not viewer.is_sendco:
+        raise ClosureRefused(ONLY_SENDCO)
+    prompt = session.get(Prompt, prompt_id)
+    if prompt is None or prompt.school_id != viewer.school_id or prompt.kind != PromptKind.LEAVERS:
+        raise ClosureRefused("That message could not be found.")
+    editor = session.get(Staff, viewer.staff_id)
+    names = []
+    for plan in leavers_plans(session, viewer.school_id):
+        close_for_leaver(session, plan, editor=editor, now=now, via="leavers message")
+        names.append(plan.pupil.known_as)
+    outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
+    return names
+
+
+def close_leavers_after_wait(
+    session: Session, school: School, today: date, now: datetime, calendar: SchoolCalendar
+) -> int:
+    """Closes the plans of pupils who left LEAVER_CLOSE_SCHOOL_DAYS school days ago or more
+    and whose closure the SENDCo has not confirmed. Returns how many closed."""
+    plans = session.scalars(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(
+            Plan.school_id == school.id,
+            Plan.status != PlanStatus.CLOSED,
+            Pupil.is_active.is_(False),
+            Pupil.left_on.is_not(None),
+        )
+    ).all()
+    closed = 0
+    for plan in plans:
+        if calendar.school_days_after(plan.pupil.left_on, LEAVER_CLOSE_SCHOOL_DAYS) <= today:
+            close_for_leaver(session, plan, editor=None, now=now, via="scheduler")
+            closed += 1
+    return closed

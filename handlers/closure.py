@@ -1,0 +1,167 @@
+"""Closing a plan: the SENDCo's "Close plan" button on the plan, and `/ssp close <pupil>`.
+
+Who may do what: every listener here is for the SENDCo (role middleware at registration), since
+Slack delivers a click from anyone who has the message or the modal; which plan is decided by
+the services from the signed request and the plan's version in private_metadata.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.access import Viewer
+from bot.errors import UserError
+from bot.render import escape_mrkdwn, render_json
+from bot.services import closure
+from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.toolkit import (
+    PupilButton,
+    UsageError,
+    as_int,
+    done_modal,
+    find_one_pupil,
+    meta_json,
+    meta_of,
+    open_modal,
+    requires,
+    selected_value,
+    text_value,
+)
+from models import ClosureReason
+
+CLOSE_PICK = PupilButton("ssp_close_pick", "Close plan")
+TITLE = "Close plan"
+REASONS = [
+    ("Needs met", ClosureReason.NEEDS_MET),
+    ("Left the school", ClosureReason.LEFT_SCHOOL),
+    ("Moved to an EHC plan", ClosureReason.EHC_PLAN),
+    ("Other", ClosureReason.OTHER),
+]
+
+
+def register(app: App) -> None:
+    sendco = [requires(lambda viewer: viewer.is_sendco, closure.ONLY_SENDCO)]
+    app.action("plan_close", middleware=sendco)(close_from_plan)
+    app.action(CLOSE_PICK.action_id, middleware=sendco)(close_from_choice)
+    app.view("ssp_close_plan", middleware=sendco)(submit_close)
+    app.action("ssp_leavers_close", middleware=sendco)(close_leavers)
+
+
+def close_command(ask: Ask) -> dict | None:
+    """`/ssp close <pupil>`: the closing form for their plan."""
+    if not ask.words:
+        raise UsageError("Say which pupil: `/ssp close <UPN or name>`.")
+    choice = find_one_pupil(
+        ask.runtime, ask.viewer, " ".join(ask.words), CLOSE_PICK, via="/ssp close"
+    )
+    if choice.pupil_id is None:
+        return choice.choices
+    open_modal(ask.client, ask.trigger_id, _form(ask.runtime, ask.viewer, choice.pupil_id))
+    return None
+
+
+def close_from_plan(
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
+) -> None:
+    """ "Close plan" in the plan modal: the form is stacked on top of the plan."""
+    view = _form(runtime, viewer, as_int(action.get("value")))
+    open_modal(client, body["trigger_id"], view, push=True)
+    ack()
+
+
+def close_from_choice(
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
+) -> None:
+    view = _form(runtime, viewer, as_int(action.get("value")))
+    open_modal(client, body["trigger_id"], view)
+    ack()
+
+
+def submit_close(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
+    values = view["state"]["values"]
+    chosen = selected_value(values, "reason")
+    if chosen is None:
+        ack(response_action="errors", errors={"reason": "Choose why the plan is closing."})
+        return
+    reason = ClosureReason(chosen)
+    note = text_value(values, "note")
+    if reason == ClosureReason.OTHER and not (note or "").strip():
+        ack(response_action="errors", errors={"note": "Say in a few words why it is closing."})
+        return
+    meta = meta_of(view)
+    try:
+        with runtime.unit_of_work() as session:
+            plan = closure.close_plan(
+                session,
+                viewer,
+                plan_id=as_int(meta.get("plan_id")),
+                expected_version=as_int(meta.get("version")),
+                reason=reason,
+                note=note,
+                now=runtime.now(),
+                via="close plan",
+            )
+            name = plan.pupil.known_as
+    except UserError as refusal:
+        ack(response_action="update", view=done_modal(TITLE, str(refusal)))
+        return
+    ack(
+        response_action="update",
+        view=done_modal(
+            TITLE,
+            f"{escape_mrkdwn(name)}'s plan is closed ({reason.label}). It is kept, read-only, "
+            "in their history (`/ssp pupil`), and nothing more will be asked about it.",
+        ),
+    )
+
+
+def close_leavers(
+    ack: Ack, action: dict, body: dict, runtime: Runtime, viewer: Viewer, respond
+) -> None:
+    """ "Close their plans" in the leavers message: each leaver's plan closes, and the message
+    says so in place of the button."""
+    ack()
+    with runtime.unit_of_work() as session:
+        names = closure.confirm_leavers(
+            session, viewer, as_int(action.get("value")), now=runtime.now()
+        )
+    text = (
+        f"Closed (left the school): {', '.join(escape_mrkdwn(n) for n in names)}."
+        if names
+        else "Those plans are closed already."
+    )
+    respond(replace_original=True, text=text)
+
+
+def _form(runtime: Runtime, viewer: Viewer, pupil_id: int) -> dict:
+    with runtime.unit_of_work() as session:
+        plan = closure.plan_to_close(session, viewer, pupil_id)
+    intro = (
+        f"Close *{escape_mrkdwn(plan.pupil_name)}*'s plan (plan {plan.cycle}, "
+        f"{plan.status.label.lower()})? It is kept, read-only, in their history; its review "
+        "and monitoring prompts stop."
+    )
+    return render_json(
+        "close_plan_modal.json.j2",
+        intro=intro,
+        reasons=[(label, reason.value) for label, reason in REASONS],
+        meta=meta_json(plan_id=plan.plan_id, version=plan.version),
+    )
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        "close",
+        close_command,
+        help=(
+            Usage(
+                "`/ssp close <UPN or name>` — close a pupil's plan, with the reason (needs "
+                "met, left the school, moved to an EHC plan, other)",
+                lambda viewer: viewer.is_sendco,
+            ),
+        ),
+        allowed=lambda viewer: viewer.is_sendco,
+        refusal=closure.ONLY_SENDCO,
+    ),
+)
