@@ -240,18 +240,8 @@ def pupils_left(
 
 def no_longer_sen_plans(session: Session, school_id: int) -> list[Plan]:
     """Open plans of pupils on roll whose SEN stage is N (no SEN): the SENDCo may close them."""
-    return list(
-        session.scalars(
-            select(Plan)
-            .join(Pupil, Pupil.id == Plan.pupil_id)
-            .where(
-                Plan.school_id == school_id,
-                Plan.status != PlanStatus.CLOSED,
-                Pupil.is_active.is_(True),
-                Pupil.sen_stage == SenStage.NONE,
-            )
-            .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
-        ).all()
+    return _open_plans_of(
+        session, school_id, Pupil.is_active.is_(True), Pupil.sen_stage == SenStage.NONE
     )
 
 
@@ -272,15 +262,16 @@ def _open_plans(session: Session, school_id: int, pupils) -> list[Plan]:
 
 def leavers_plans(session: Session, school_id: int) -> list[Plan]:
     """Open plans of pupils who have left, waiting to be closed, by pupil name."""
+    return _open_plans_of(session, school_id, Pupil.is_active.is_(False))
+
+
+def _open_plans_of(session: Session, school_id: int, *pupils_where) -> list[Plan]:
+    """The school's open plans of the pupils `pupils_where` picks, by pupil name."""
     return list(
         session.scalars(
             select(Plan)
             .join(Pupil, Pupil.id == Plan.pupil_id)
-            .where(
-                Plan.school_id == school_id,
-                Plan.status != PlanStatus.CLOSED,
-                Pupil.is_active.is_(False),
-            )
+            .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED, *pupils_where)
             .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
         ).all()
     )
