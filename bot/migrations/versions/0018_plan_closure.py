@@ -40,7 +40,9 @@ KINDS_AFTER = (*KINDS_BEFORE, "leavers")
 
 def upgrade() -> None:
     # Plain ADD COLUMN, not a batch copy: on SQLite a batch rebuilds `plans`, which other
-    # tables' rows refer to.
+    # tables' rows refer to. SQLite cannot add a CHECK in place (Alembic would warn every
+    # install), so there the model's enum alone refuses other values.
+    in_place_check = op.get_bind().dialect.name != "sqlite"
     op.add_column(
         "plans",
         sa.Column(
@@ -49,7 +51,7 @@ def upgrade() -> None:
                 *REASONS,
                 name="closure_reason",
                 native_enum=False,
-                create_constraint=True,
+                create_constraint=in_place_check,
                 length=11,
             ),
             nullable=True,
