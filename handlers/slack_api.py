@@ -128,23 +128,32 @@ def make_client(
     return PacedWebClient(pacer=pacer or pacing.for_workspace(base_url, token), **options)
 
 
-def sender_client(client: WebClient) -> WebClient:
-    """`client`'s workspace, token and pacer, with retry_handlers() whatever `client` had: the
-    outbox's sender posts through this, so a post is attempted once per delivery attempt even
-    when it is given a client with slack_sdk's default (or any other) retries."""
+def copy_client(
+    client: WebClient, *, retry_handlers: list, timeout: float | None = None, paced: bool = True
+) -> WebClient:
+    """`client`'s workspace and token (and its pacer, unless `paced` is False) with other
+    retry handlers and, if given, another timeout: each caller decides what a call may retry
+    and how long it may wait, whatever client it was handed."""
     options = dict(
         token=client.token,
         base_url=client.base_url,
-        timeout=client.timeout,
+        timeout=client.timeout if timeout is None else timeout,
         ssl=client.ssl,
         proxy=client.proxy,
         headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
         team_id=client.default_params.get("team_id"),
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers,
     )
-    if isinstance(client, PacedWebClient):
+    if paced and isinstance(client, PacedWebClient):
         return PacedWebClient(pacer=client.pacer, **options)
     return WebClient(**options)
+
+
+def sender_client(client: WebClient) -> WebClient:
+    """`client` with retry_handlers() whatever it had: the outbox's sender posts through this,
+    so a post is attempted once per delivery attempt even when it is given a client with
+    slack_sdk's default (or any other) retries."""
+    return copy_client(client, retry_handlers=retry_handlers())
 
 
 # A call made before the ack runs inside Slack's three seconds, which also cover the request's
@@ -172,16 +181,7 @@ def quick_client(client: WebClient) -> WebClient:
     """`client`'s workspace and token, for a call made before the ack (or with a trigger id,
     which lasts three seconds): one try and a short timeout, so a rate limit or a slow Slack
     is an error at once rather than a wait past Slack's three seconds."""
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=QUICK_TIMEOUT,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
-        team_id=client.default_params.get("team_id"),
-        retry_handlers=[],
-    )
+    return copy_client(client, retry_handlers=[], timeout=QUICK_TIMEOUT, paced=False)
 
 
 def staff_for_slack_user(
@@ -242,15 +242,9 @@ def linked_staff(session: Session, school_id: int, user_id: str) -> Staff | None
 
 
 def _retry_after(headers: dict | None) -> float:
-    """Slack's Retry-After in seconds (the header's name in any case), or the default."""
-    for name, value in (headers or {}).items():
-        if name.lower() == "retry-after":
-            value = value[0] if isinstance(value, list | tuple) and value else value
-            try:
-                return max(0.0, float(value))
-            except (TypeError, ValueError):
-                break
-    return DEFAULT_RETRY_AFTER
+    """Slack's Retry-After in seconds, or the default."""
+    seconds = retry_after_seconds(headers)
+    return DEFAULT_RETRY_AFTER if seconds is None else float(seconds)
 
 
 def slack_id_for(session: Session, client: WebClient, staff: Staff, now: datetime) -> str | None:
@@ -479,22 +473,13 @@ def _users_page(client: WebClient, cursor: str, limit: int) -> dict | str:
 def _listing_client(client: WebClient) -> WebClient:
     """`client`'s workspace and token, paced alike, but whose rate limits come back to us: the
     run decides between waiting and stopping, rather than the client sleeping inside a call."""
-    options = dict(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers={k: v for k, v in client.headers.items() if k != "User-Agent"},
-        team_id=client.default_params.get("team_id"),
+    return copy_client(
+        client,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
-    if isinstance(client, PacedWebClient):
-        return PacedWebClient(pacer=client.pacer, **options)
-    return WebClient(**options)
 
 
 def link_synced_staff(
