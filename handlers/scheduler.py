@@ -38,6 +38,10 @@ _asked = threading.Event()
 _beside = threading.Lock()
 _beside_asked = threading.Event()
 _in_flight: set[threading.Thread] = set()
+# Guards _in_flight, and keeps a thread's registering and starting together: a waiter that saw
+# a registered thread before it started could not join it ("cannot join thread before it is
+# started").
+_in_flight_lock = threading.Lock()
 
 
 def sweep(
@@ -222,11 +226,13 @@ def deliver_soon(
         except Exception:  # noqa: BLE001 - the scheduler's next sweep will try again
             log.exception("delivering prompts failed; the next sweep will retry")
         finally:
-            _in_flight.discard(threading.current_thread())
+            with _in_flight_lock:
+                _in_flight.discard(threading.current_thread())
 
     thread = threading.Thread(target=run, name="deliver-soon", daemon=True)
-    _in_flight.add(thread)
-    thread.start()
+    with _in_flight_lock:
+        _in_flight.add(thread)
+        thread.start()
 
 
 def _deliver_while_asked(
@@ -265,7 +271,9 @@ def _deliver_beside(
 
 def wait_for_deliveries(timeout: float = 10.0) -> None:
     """Waits for background deliveries to finish (shutting down, or between tests)."""
-    for thread in list(_in_flight):
+    with _in_flight_lock:
+        threads = list(_in_flight)
+    for thread in threads:
         thread.join(timeout)
 
 
