@@ -14,13 +14,12 @@ from sqlalchemy import select
 
 from models import ClosureReason, Plan, PlanStatus
 from tests.slack_harness import buttons_of, text_of
-from tests.test_plan_life import (  # noqa: F401 - tick is a fixture
+from tests.test_plan_life import (
     Monday,
     close_form,
     close_with,
     import_pupils_without,
     plan_status,
-    tick,
 )
 
 # Ava and Cara leave on Monday 23 November; with no term dates every weekday is a school day,
@@ -31,6 +30,19 @@ CLOSES = "21 Dec 2026"
 @pytest.fixture(autouse=True)
 def import_on_monday(monkeypatch):
     monkeypatch.setattr("bot.cli.date", Monday)
+
+
+@pytest.fixture
+def tick(slack, run_cli):
+    """`sspbot tick --now WHEN`: the scheduler's sweep, sending what is due."""
+    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
+
+    def run(when: str) -> str:
+        result = run_cli("tick", "--now", when, env=env)
+        assert result.code == 0, result
+        return result.out
+
+    return run
 
 
 def leavers_messages(slack) -> list[dict]:
@@ -102,9 +114,7 @@ def test_those_who_keep_a_leavers_record_find_them_marked_as_left(slack, run_cli
     assert "Ben Stone · Year 9 (9A)   [Show]" in choices
 
 
-def test_a_leaver_looks_like_nobody_to_a_teacher_or_another_case_holder(
-    slack, run_cli, tmp_path
-):
+def test_a_leaver_looks_like_nobody_to_a_teacher_or_another_case_holder(slack, run_cli, tmp_path):
     nobody = not_found(slack, "U0LEE", "Zara Nobody")
     import_pupils_without(slack, run_cli, tmp_path, "cara")
     # Lee taught Cara (the class list still says so) but no longer teaches her.
