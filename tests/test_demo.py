@@ -236,9 +236,9 @@ def test_the_summary_matches_the_database_and_names_no_pupil(run_cli, sessions):
     soon = sum(today <= p.review_date <= today + timedelta(days=14) for p in reviewing)
     qa = sum(p.status == PlanStatus.AWAITING_QA for p in open_plans)
     assert f"{len(open_plans)} pupils have an SEN Support Plan" in out
-    assert f"Reviews: {overdue} overdue, {soon} due in the next 14 days; {qa} plans" in out
+    assert f"Reviews: {overdue} overdue, {soon} due in the next 14 days; {qa} plan" in out
     closed = sum(p.status == PlanStatus.CLOSED for p in plans)
-    assert f"{closed} older plans are closed" in out
+    assert f"{closed} older plan{' is' if closed == 1 else 's are'} closed" in out
 
 
 def test_summary_counts_what_was_created(db_url, session):

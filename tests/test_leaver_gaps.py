@@ -77,6 +77,10 @@ def test_a_leavers_overdue_plan_is_counted_as_leaving_not_overdue(slack, run_cli
     mine = text_of(slack.ask("U0PRIYA", "mine"))
     assert f"left the school 23 Nov 2026, plan closing {CLOSES}" in mine
     assert "overdue" not in mine
+    slack.sender.app_home_opened("U0PRIYA")
+    home = slack.emulator.wait_for(lambda calls: slack.emulator.home_views.get("U0PRIYA"))
+    assert f"left the school 23 Nov 2026, plan closing {CLOSES}" in text_of(home)
+    assert "overdue" not in text_of(home)
     holder = text_of(slack.ask("U0SENDCO", "caseload <@U0PRIYA>"))
     assert "Ava Stone" in holder and "overdue" not in holder
     # /ssp overdue already left it out; it still does.

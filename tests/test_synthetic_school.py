@@ -88,7 +88,7 @@ def caseload_numbers(text: str) -> dict:
 
 def header_numbers(header: str) -> dict:
     reviews = re.search(
-        r"Reviews: (\d+) overdue, (\d+) due in the next 14 days; (\d+) plans awaiting quality",
+        r"Reviews: (\d+) overdue, (\d+) due in the next 14 days; (\d+) plans? awaiting quality",
         header,
     )
     areas = re.search(r"Plans by area of primary need: ([^.]*)\.", header)[1]
@@ -98,7 +98,7 @@ def header_numbers(header: str) -> dict:
         "due_soon": int(reviews[2]),
         "overdue": int(reviews[1]),
         "qa": int(reviews[3]),
-        "no_case_holder": int(re.search(r"(\d+) plans have no case holder", header)[1]),
+        "no_case_holder": int(re.search(r"(\d+) plans? ha(?:s|ve) no case holder", header)[1]),
         "areas": {
             labels[label]: int(n) for label, n in re.findall(r"([a-z/, ]+?) (\d+)(?:, |$)", areas)
         },

@@ -144,21 +144,25 @@ class DemoSummary:
         )
         closed = by_status.get(PlanStatus.CLOSED, 0)
         areas = ", ".join(f"{label.lower()} {n:,}" for label, n in self.plans_by_area)
-        left = f" (and {self.staff_left} who have left)" if self.staff_left else ""
+        left = (
+            f" (and {self.staff_left} who {'has' if self.staff_left == 1 else 'have'} left)"
+            if self.staff_left
+            else ""
+        )
         lines = [
             f"Created {self.school_name}: {self.pupils:,} pupils in Years "
             f"{YEAR_GROUPS[0]}–{YEAR_GROUPS[-1]}, {self.staff:,} staff{left}, "
             f"{self.classes:,} classes.",
             f"{self.open_plans:,} pupils have an SEN Support Plan ({statuses}); "
-            f"{closed:,} older plans are closed.",
+            f"{_count(closed, 'older plan is', 'older plans are')} closed.",
             f"SEN register: {self.ehcp_pupils:,} pupils with an EHC plan and "
             f"{self.sen_support_pupils:,} on SEN Support; {self.pupils_needing_plan:,} of them "
             "have no plan yet (the priority list).",
             f"Plans by area of primary need: {areas}.",
             f"Reviews: {self.reviews_overdue:,} overdue, {self.reviews_due_soon:,} due in the "
-            f"next {DUE_SOON_DAYS} days; {self.awaiting_qa:,} plans awaiting quality "
-            f"assurance. {self.case_holders:,} case holders; "
-            f"{self.plans_without_case_holder:,} plans have no case holder.",
+            f"next {DUE_SOON_DAYS} days; {_count(self.awaiting_qa, 'plan')} awaiting quality "
+            f"assurance. {_count(self.case_holders, 'case holder')}; "
+            f"{_count(self.plans_without_case_holder, 'plan has', 'plans have')} no case holder.",
         ]
         if self.demo_users:
             lines.append("To try it in Slack, act as one of these staff (their Slack user ids):")
@@ -167,6 +171,11 @@ class DemoSummary:
             f"Everyone in it is made up. The same --seed ({self.seed}) makes the same school."
         )
         return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """ "1 plan", "1,234 plans"."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def create_demo_school(
