@@ -86,6 +86,21 @@ def visible_pupils(viewer: Viewer) -> ColumnElement[bool]:
     return in_school & or_(*reasons)
 
 
+def visible_pupil_records(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on Pupil: the pupils on roll this viewer may see (`visible_pupils`), and
+    the pupils who have left whose record they still keep: the SENDCo and senior leaders, and
+    the case holder of the pupil's plan while it is open (until it closes). A teacher no longer
+    teaches a pupil who has left, so sees none, whatever the class lists still say. For looking
+    a pupil up (`/ssp pupil`), not for lists of pupils to act on."""
+    on_roll = Pupil.is_active.is_(True) & visible_pupils(viewer)
+    left = (Pupil.school_id == viewer.school_id) & Pupil.is_active.is_(False)
+    if viewer.sees_whole_school:
+        return on_roll | left
+    if viewer.is_case_holder:
+        return on_roll | (left & Pupil.id.in_(held_pupil_ids(viewer)))
+    return on_roll
+
+
 def held_pupil_ids(viewer: Viewer):
     """Pupils whose open plan this viewer holds."""
     return select(Plan.pupil_id).where(

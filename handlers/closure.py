@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import closure
+from bot.services import closure, pupils
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.toolkit import (
     PupilButton,
@@ -52,8 +52,14 @@ def close_command(ask: Ask) -> dict | None:
     """`/ssp close <pupil>`: the closing form for their plan."""
     if not ask.words:
         raise UsageError("Say which pupil: `/ssp close <UPN or name>`.")
+    # A leaver's plan too: the SENDCo need not wait for it to close by itself.
     choice = find_one_pupil(
-        ask.runtime, ask.viewer, " ".join(ask.words), CLOSE_PICK, via="/ssp close"
+        ask.runtime,
+        ask.viewer,
+        " ".join(ask.words),
+        CLOSE_PICK,
+        via="/ssp close",
+        find=pupils.find_pupil_records,
     )
     if choice.pupil_id is None:
         return choice.choices

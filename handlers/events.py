@@ -16,7 +16,7 @@ from bot.render import escape_mrkdwn, render_json, uk_date
 from bot.services import audit, processed_events
 from bot.services.caseload import school_caseload, viewer_home
 from handlers.context import Runtime
-from handlers.presenters import plural, pupil_line, review_when
+from handlers.presenters import leaving, plural, pupil_line, review_when
 from handlers.workspaces import InstalledWorkspaces, Workspaces
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,11 @@ def home(runtime: Runtime, viewer: Viewer, today: date) -> dict:
         plans=[
             (
                 f"{pupil_line(p.pupil_name, p.year_group)} · {p.status.label}\n"
-                f"{review_when(p.review_date, p.days_overdue)}",
+                + (
+                    leaving(p.left_on, p.closes_on)
+                    if p.has_left
+                    else review_when(p.review_date, p.days_overdue)
+                ),
                 p.pupil_id,
             )
             for p in plans[:HOME_PLANS]

@@ -403,10 +403,9 @@ def _request_line(row: monitoring.RequestRow, initials: bool) -> RequestLine:
 
 @renders(PromptKind.LEAVERS, "leavers_message.json.j2")
 def leavers(session: Session, prompt: Prompt) -> Context | None:
-    """One message per import to the SENDCo: the pupils who left with an open plan, and those
-    whose SEN stage is now N, named."""
-    left = closure.leavers_plans(session, prompt.school_id)
-    not_sen = closure.no_longer_sen_plans(session, prompt.school_id)
+    """One message per import to the SENDCo: the pupils this import marked as left with an open
+    plan, and those whose SEN stage it made N, named (not earlier imports' pupils)."""
+    left, not_sen = closure.named_in(session, prompt)
     if not left and not not_sen:
         return None  # closed already: nothing to ask
 

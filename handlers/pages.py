@@ -24,7 +24,7 @@ from bot.services.caseload import (
     overdue_reviews,
     school_caseload,
 )
-from bot.services.pupils import plan_summary
+from bot.services.pupils import find_pupil_records, plan_summary
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.presenters import (
     caseload_counts,
@@ -139,7 +139,9 @@ def pupil_command(ask: Ask) -> dict:
     if not ask.words:
         raise UsageError("Say which pupil: `/ssp pupil <UPN or name>`.")
     query = " ".join(ask.words)
-    choice = find_one_pupil(ask.runtime, ask.viewer, query, SHOW_PUPIL, via="/ssp pupil")
+    choice = find_one_pupil(
+        ask.runtime, ask.viewer, query, SHOW_PUPIL, via="/ssp pupil", find=find_pupil_records
+    )
     if choice.pupil_id is None:
         return choice.choices
     with ask.runtime.unit_of_work() as session:
@@ -202,6 +204,7 @@ def _school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -
             + (f" Page {shown.page} of {shown.pages}." if shown.pages > 1 else "")
         ),
         totals=f"*All plans*: {caseload_counts(totals)}",
+        leavers=_leavers(caseload),
         holders=[
             f"*{mention(h.slack_user_id, h.name) if h.staff_id else '_No case holder_'}*  "
             f"{caseload_counts(h, short=True)}"
@@ -221,6 +224,20 @@ def _school_caseload(runtime: Runtime, viewer: Viewer, today: date, page: int) -
             if more_failed > 0
             else None
         ),
+    )
+
+
+def _leavers(caseload) -> str | None:
+    """Pupils who have left with a plan still open: counted here, not as due or overdue."""
+    if not caseload.leavers:
+        return None
+    n = caseload.leavers
+    return (
+        f"*Left the school*: {plural(n, 'pupil has', 'pupils have')} left with an open plan "
+        f"(not counted above); {'its' if n == 1 else 'their'} plan"
+        f"{'' if n == 1 else 's'} close{'s' if n == 1 else ''} by "
+        f"{uk_date(caseload.leavers_close_by)} unless closed sooner (the leavers message, "
+        "or `/ssp close <name>`)."
     )
 
 
@@ -322,6 +339,7 @@ def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, 
         summary=f"Plan summary for {summary.pupil.known_as}",
         title=summary.pupil.known_as,
         paragraphs=[
+            *([_left(summary)] if summary.has_left else []),
             *plan_at_a_glance(summary, today, feedback),
             *(
                 ["*Closed plans*\n" + "\n".join(f"• {c}" for c in summary.closed)]
@@ -342,6 +360,18 @@ def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, 
             )
         ),
     )
+
+
+def _left(summary) -> str:
+    """The first thing said about a pupil who has left, and what becomes of an open plan."""
+    left = summary.pupil.left_on
+    said = f":wave: *Left the school on {uk_date(left)}.*" if left else ":wave: *Left the school.*"
+    if summary.plan is not None and summary.closes_on is not None:
+        said += (
+            f" Their plan is no longer reviewed and closes by itself on "
+            f"{uk_date(summary.closes_on)}, unless the SENDCo closes it sooner."
+        )
+    return said
 
 
 def _roster_sync(sync) -> str:

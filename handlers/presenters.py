@@ -49,6 +49,13 @@ def pupil_line(
     return line if has_plan else f"{line} · no plan"
 
 
+def leaving(left_on: date | None, closes_on: date | None) -> str:
+    """A leaver's open plan, in place of its review: "left the school 23 Nov 2026, plan closing
+    21 Dec 2026"."""
+    left = f"left the school {uk_date(left_on)}" if left_on else "left the school"
+    return f"_{left}, plan closing {uk_date(closes_on)}_" if closes_on else f"_{left}_"
+
+
 def review_when(review_date: date | None, days_overdue: int) -> str:
     """ "review 3 Dec 2026 (*2 days overdue*)", or "no review date"."""
     if review_date is None:
@@ -102,9 +109,14 @@ def plan_line(
             mention(plan.case_holder_slack_id, plan.case_holder) if plan.case_holder else "_none_"
         )
         holder = f"case holder {held_by}"
+    when = (
+        leaving(plan.left_on, plan.closes_on)
+        if plan.has_left
+        else review_when(plan.review_date, plan.days_overdue)
+    )
     text = (
         f"{pupil_line(plan.pupil_name, plan.year_group, plan.form if form else None)}\n"
-        f"{joined(review_when(plan.review_date, plan.days_overdue), plan.status.label, holder)}"
+        f"{joined(when, plan.status.label, holder)}"
     )
     return f"{text}\n:rotating_light: {flag}" if flag else text
 
@@ -149,9 +161,11 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
     pupil, plan = s.pupil, s.plan
     paragraphs = [_class_line(pupil) if s.teacher_view else _who(pupil)]
     if plan is None:
-        return [*paragraphs, "*No SEN Support Plan yet.*"]
+        none = "*No open SEN Support Plan.*" if s.closed else "*No SEN Support Plan yet.*"
+        return [*paragraphs, none]
     overdue = (
-        plan.review_date is not None
+        not s.has_left  # a leaver's plan waits to close: nobody is chased for its review
+        and plan.review_date is not None
         and plan.review_date < today
         and plan.status.value in ("active", "in_review", "awaiting_qa")
     )

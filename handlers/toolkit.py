@@ -247,6 +247,7 @@ def choose_pupil(
     if button is None:
         names = "\n".join(
             f"• {pupil_line(m.name, m.year_group, m.form, has_plan=m.has_plan, bold=False)}"
+            + (" · left the school" if m.has_left else "")
             for m in matches
         )
         raise UserError(
@@ -258,7 +259,11 @@ def choose_pupil(
         summary=f"Several pupils match “{shown}”",
         question=f"Several pupils match “{shown}”. Which one?",
         choices=[
-            (pupil_line(m.name, m.year_group, m.form, has_plan=m.has_plan), m.pupil_id)
+            (
+                pupil_line(m.name, m.year_group, m.form, has_plan=m.has_plan)
+                + (" · left the school" if m.has_left else ""),
+                m.pupil_id,
+            )
             for m in matches
         ],
         button=button,

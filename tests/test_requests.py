@@ -238,12 +238,13 @@ def test_nothing_of_a_request_or_its_answers_is_logged_at_debug(slack, caplog):
 
 def test_a_database_error_in_a_listener_logs_no_parameters(slack, caplog, monkeypatch):
     """A traceback names the failing statement but not what was searched for."""
-    import handlers.toolkit
+    import handlers.pages
 
     def failing(session, viewer, query):
         session.execute(select(func.not_a_function(query)))  # fails in the database
 
-    monkeypatch.setattr(handlers.toolkit, "find_pupils", failing)
+    # `/ssp pupil` searches pupils on roll and leavers whose record the asker keeps.
+    monkeypatch.setattr(handlers.pages, "find_pupil_records", failing)
     caplog.set_level(logging.DEBUG)
     assert slack.sender.command("U0SENDCO", "pupil Zebedee Quixote").status == 200
     slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0SENDCO"))

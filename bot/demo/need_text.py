@@ -131,15 +131,34 @@ NEED_DESCRIPTIONS: dict[NeedCode, tuple[str, ...]] = {
         "Hypermobility: fatigue and pain in hands and knees after writing or walking far.",
         "Juvenile arthritis: flare-ups affect attendance and writing stamina.",
     ),
+}
+
+# OTH and NSA name no broad area (models.codes.NEED_BROAD_AREA: the one mapping everywhere). A
+# plan still describes every need under one of the four areas (PlanNeed.broad_area), so these
+# needs are written under the area they concern and without a census code: the code stays on
+# the roster, and a plan never pairs a code with an area that is not its own.
+UNCODED_NEEDS: dict[NeedCode, tuple[tuple[BroadArea, str], ...]] = {
     NeedCode.OTH: (
-        "Tourette's syndrome: vocal and motor tics that increase with stress or tiredness.",
-        "ADHD and sleep difficulties: concentration is best in the morning.",
+        (
+            BroadArea.SENSORY_AND_PHYSICAL,
+            "Tourette's syndrome: vocal and motor tics that increase with stress or tiredness.",
+        ),
+        (
+            BroadArea.SEMH,
+            "ADHD and sleep difficulties: concentration is best in the morning.",
+        ),
     ),
     NeedCode.NSA: (
-        "Emerging difficulties with reading and spelling noticed by teachers; a specialist "
-        "assessment has been requested.",
-        "Teachers and family have raised concerns about processing and memory; assessment is "
-        "planned for this term.",
+        (
+            BroadArea.COGNITION_AND_LEARNING,
+            "Emerging difficulties with reading and spelling noticed by teachers; a specialist "
+            "assessment has been requested.",
+        ),
+        (
+            BroadArea.COGNITION_AND_LEARNING,
+            "Teachers and family have raised concerns about processing and memory; assessment "
+            "is planned for this term.",
+        ),
     ),
 }
 

@@ -18,6 +18,7 @@ from bot.demo.need_text import (
     EXTRA_NEEDS,
     NEED_DESCRIPTIONS,
     SENSORY_KEYS,
+    UNCODED_NEEDS,
     TargetTemplate,
 )
 from bot.demo.plan_text import (
@@ -54,7 +55,7 @@ from bot.demo.plan_text import (
     STRENGTHS,
     TARGET_STATUS_FOR,
 )
-from bot.demo.shape import CYCLE, area_of
+from bot.demo.shape import CYCLE
 from models import (
     AdjustmentKind,
     AgencyInvolvement,
@@ -296,11 +297,17 @@ class PlanWriter:
                 source = NeedSource.EHCP
             else:
                 source = rng.choice(NEED_SOURCES)
+            if code.broad_area is None:  # OTH, NSA: see need_text.UNCODED_NEEDS
+                area, text = rng.choice(UNCODED_NEEDS[code])
+                census_code = None
+            else:
+                area, census_code = code.broad_area, code
+                text = rng.choice(NEED_DESCRIPTIONS[code])
             needs.append(
                 PlanNeed(
-                    broad_area=area_of(code),
-                    census_code=code,
-                    description=_fill(rng.choice(NEED_DESCRIPTIONS[code]), fill),
+                    broad_area=area,
+                    census_code=census_code,
+                    description=_fill(text, fill),
                     source=source,
                     is_primary=i == 0,
                     position=i,

@@ -54,11 +54,11 @@ from bot.demo.shape import (
     TEACHER_HOLDER_AREAS,
     TEACHING_DEPARTMENTS,
     apportion,
-    area_of,
     split_evenly,
     tutor_groups,
 )
 from bot.errors import UserError
+from bot.services.caseload import DUE_SOON_DAYS, school_caseload
 from bot.services.schools import add_school
 from models import (
     AuditEvent,
@@ -85,9 +85,6 @@ MAX_PUPILS = 5000
 
 YEAR_GROUPS = (7, 8, 9, 10, 11)
 
-# Reviews this close count as "due soon" (the window the SENDCo's reviews view looks ahead).
-DUE_SOON_DAYS = 14
-
 
 @dataclass(frozen=True)
 class DemoUser:
@@ -100,7 +97,11 @@ class DemoUser:
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """What `create_demo_school` made. Counts only: no pupil is named here."""
+    """What `create_demo_school` made. Counts only: no pupil is named here.
+
+    The counts of open plans, reviews, quality assurance, areas and case holders come from the
+    same query as the SENDCo's `/ssp caseload` (bot.services.caseload.school_caseload), so the
+    demo's first lines and the caseload it goes on to show always agree."""
 
     school_name: str
     seed: int
@@ -111,20 +112,19 @@ class DemoSummary:
     ehcp_pupils: int
     sen_support_pupils: int
     plans_by_status: dict[PlanStatus, int]
-    # Plans that are not closed, by the broad area of their primary need.
-    plans_by_area: dict[BroadArea, int]
+    # From `/ssp caseload`: open plans, by the broad area of the pupil's primary need (census
+    # code), as it labels them, "Other or not yet assessed" (OTH, NSA) last.
+    open_plans: int
+    plans_by_area: list[tuple[str, int]]
     plans_without_case_holder: int
-    # Active and in-review plans whose review date has passed, or falls in the next 14 days.
+    # Running plans whose review date has passed, or falls in the next 14 days.
     reviews_overdue: int
     reviews_due_soon: int
+    awaiting_qa: int
     # Pupils with SEN (SEN Support or an EHC plan) but no open plan: the priority list.
     pupils_needing_plan: int
     case_holders: int
     demo_users: tuple[DemoUser, ...] = ()
-
-    @property
-    def open_plans(self) -> int:
-        return sum(n for status, n in self.plans_by_status.items() if status != PlanStatus.CLOSED)
 
     @property
     def sendco(self) -> DemoUser | None:
@@ -143,23 +143,26 @@ class DemoSummary:
             )
         )
         closed = by_status.get(PlanStatus.CLOSED, 0)
-        areas = ", ".join(
-            f"{area.label.lower()} {self.plans_by_area.get(area, 0):,}" for area in BroadArea
+        areas = ", ".join(f"{label.lower()} {n:,}" for label, n in self.plans_by_area)
+        left = (
+            f" (and {self.staff_left} who {'has' if self.staff_left == 1 else 'have'} left)"
+            if self.staff_left
+            else ""
         )
-        left = f" (and {self.staff_left} who have left)" if self.staff_left else ""
         lines = [
             f"Created {self.school_name}: {self.pupils:,} pupils in Years "
             f"{YEAR_GROUPS[0]}–{YEAR_GROUPS[-1]}, {self.staff:,} staff{left}, "
             f"{self.classes:,} classes.",
             f"{self.open_plans:,} pupils have an SEN Support Plan ({statuses}); "
-            f"{closed:,} older plans are closed.",
+            f"{_count(closed, 'older plan is', 'older plans are')} closed.",
             f"SEN register: {self.ehcp_pupils:,} pupils with an EHC plan and "
             f"{self.sen_support_pupils:,} on SEN Support; {self.pupils_needing_plan:,} of them "
             "have no plan yet (the priority list).",
             f"Plans by area of primary need: {areas}.",
             f"Reviews: {self.reviews_overdue:,} overdue, {self.reviews_due_soon:,} due in the "
-            f"next {DUE_SOON_DAYS} days. {self.case_holders:,} case holders; "
-            f"{self.plans_without_case_holder:,} plans have no case holder.",
+            f"next {DUE_SOON_DAYS} days; {_count(self.awaiting_qa, 'plan')} awaiting quality "
+            f"assurance. {_count(self.case_holders, 'case holder')}; "
+            f"{_count(self.plans_without_case_holder, 'plan has', 'plans have')} no case holder.",
         ]
         if self.demo_users:
             lines.append("To try it in Slack, act as one of these staff (their Slack user ids):")
@@ -168,6 +171,11 @@ class DemoSummary:
             f"Everyone in it is made up. The same --seed ({self.seed}) makes the same school."
         )
         return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """ "1 plan", "1,234 plans"."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def create_demo_school(
@@ -203,7 +211,7 @@ def create_demo_school(
     school = add_school(session, cleaned, timezone="Europe/London")
     demo = DemoSchool(school, seed=seed, pupil_count=pupils, today=today)
     demo.build(session)
-    return demo.summary()
+    return demo.summary(session)
 
 
 # --- the builder ----------------------------------------------------------------------------
@@ -277,7 +285,6 @@ class PlanSpec:
     former_holder: Member | None = None
     # The pupil's earlier plan was closed and this one started a cycle later.
     closed_predecessor: bool = False
-    primary_area: BroadArea | None = None
 
     @property
     def first_cycle(self) -> int:
@@ -354,11 +361,11 @@ class DemoSchool:
         )
         session.flush()
 
-    def summary(self) -> DemoSummary:
+    def summary(self, session: Session) -> DemoSummary:
+        """What was made; the plans' counts as `/ssp caseload` gives them, read back."""
+        caseload = school_caseload(session, self.school.id, self.today)
+        totals = caseload.totals
         statuses = Counter(spec.status for spec in self.specs + self.closed_specs)
-        areas = Counter(spec.primary_area for spec in self.specs)
-        reviewing = [s for s in self.specs if s.status in (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW)]
-        soon = self.today + timedelta(days=DUE_SOON_DAYS)
         sen = [c for c in self.children if c.pupil.sen_stage != SenStage.NONE]
         return DemoSummary(
             school_name=self.school.name,
@@ -370,10 +377,12 @@ class DemoSchool:
             ehcp_pupils=sum(1 for c in sen if c.pupil.sen_stage == SenStage.EHC_PLAN),
             sen_support_pupils=sum(1 for c in sen if c.pupil.sen_stage == SenStage.SEN_SUPPORT),
             plans_by_status={status: statuses[status] for status in PlanStatus},
-            plans_by_area={area: areas[area] for area in BroadArea},
-            plans_without_case_holder=sum(1 for s in self.specs if s.holder is None),
-            reviews_overdue=sum(1 for s in reviewing if s.review < self.today),
-            reviews_due_soon=sum(1 for s in reviewing if self.today <= s.review <= soon),
+            open_plans=totals.plans,
+            plans_by_area=caseload.by_area,
+            plans_without_case_holder=sum(h.plans for h in caseload.holders if h.staff_id is None),
+            reviews_overdue=totals.overdue,
+            reviews_due_soon=totals.due_soon,
+            awaiting_qa=totals.awaiting_qa,
             pupils_needing_plan=sum(1 for c in sen if not c.has_plan),
             case_holders=sum(
                 1 for m in self.members if m.staff.is_active and StaffRole.CASE_HOLDER in m.roles
@@ -868,7 +877,7 @@ class DemoSchool:
             cap = min(cap, 20)
         for spec in rest:
             pupil = spec.child.pupil
-            area = area_of(pupil.primary_need)
+            area = pupil.primary_need.broad_area  # None for OTH, NSA: no specialist fits
             available = [m for m in holders if m.caseload < cap] or holders
             weights = [
                 1
@@ -889,7 +898,6 @@ class DemoSchool:
                     donor.caseload -= 1
                     member.caseload += 1
         for spec in self.specs:
-            spec.primary_area = area_of(spec.child.pupil.primary_need)
             if spec.unassigned == "left":
                 leaver = rng.choice(self.leavers)
                 spec.former_holder = leaver
@@ -912,5 +920,4 @@ class DemoSchool:
             start=began - CYCLE,
             review=began,
             holder=spec.holder if rng.random() < 0.6 else rng.choice(holders),
-            primary_area=spec.primary_area,
         )

@@ -157,12 +157,6 @@ AREA_EXAMPLES = {
     BroadArea.SENSORY_AND_PHYSICAL: NeedCode.HI,
 }
 
-# OTH and NSA belong to no broad area; a plan still describes the need under one.
-FALLBACK_AREAS = {
-    NeedCode.OTH: BroadArea.SEMH,
-    NeedCode.NSA: BroadArea.COGNITION_AND_LEARNING,
-}
-
 # How far a cognition and learning need pulls attainment down (in standard deviations).
 ATTAINMENT_DROP = {NeedCode.MLD: 1.5, NeedCode.SLD: 2.5, NeedCode.PMLD: 3.0, NeedCode.SPLD: 0.7}
 
@@ -188,11 +182,6 @@ OTHER_INFORMATION = (
     "Has a sibling in the school.",
     "Part of the school's young leaders programme.",
 )
-
-
-def area_of(code: NeedCode) -> BroadArea:
-    """The broad area a plan describes the need under (OTH and NSA have none of their own)."""
-    return code.broad_area or FALLBACK_AREAS[code]
 
 
 def tutor_groups(year: int, count: int) -> list[str]:

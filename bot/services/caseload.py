@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.access import Viewer
 from bot.services import outbox
+from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.leavers import leaver_closes_on
 from bot.services.outbox import UnreachablePrompt
 from bot.services.pupils import KNOWN_AS
 from models import (
@@ -47,6 +49,10 @@ ASKING = (
 )
 OTHER_AREA = "Other or not yet assessed"
 
+# A pupil on roll. A leaver's open plan waits to be closed (bot.services.closure): it is not
+# counted as due, overdue or awaiting anything, and is listed as closing instead.
+ON_ROLL = Pupil.is_active.is_(True)
+
 # A plan's case holder, in `plan_rows`, and their name: NULL when the plan has none.
 CASE_HOLDER = aliased(Staff, name="case_holder")
 CASE_HOLDER_NAME = CASE_HOLDER.first_name + " " + CASE_HOLDER.last_name
@@ -77,6 +83,10 @@ class HolderLine:
 
 @dataclass(frozen=True)
 class SchoolCaseload:
+    """The school's open plans of pupils on roll, counted; `leavers` is how many pupils who
+    have left still have an open plan (counted nowhere else), and `leavers_close_by` the day
+    the last of those plans closes by itself, unless the SENDCo closes them sooner."""
+
     today: date
     holders: list[HolderLine]
     by_area: list[tuple[str, int]]
@@ -84,6 +94,8 @@ class SchoolCaseload:
     totals: HolderLine = field(
         default_factory=lambda: HolderLine(staff_id=None, name="Total", slack_user_id=None)
     )
+    leavers: int = 0
+    leavers_close_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -100,10 +112,15 @@ class PlanLine:
     case_holder: str | None
     case_holder_slack_id: str | None
     today: date
+    left_on: date | None = None
+    """The pupil has left the school (on this day): the plan waits to be closed."""
+    closes_on: date | None = None
+    """For a leaver's plan: the day it closes by itself unless the SENDCo closes it sooner."""
+    has_left: bool = False
 
     @property
     def days_overdue(self) -> int:
-        if self.review_date is None or self.status not in RUNNING:
+        if self.has_left or self.review_date is None or self.status not in RUNNING:
             return 0
         return max(0, (self.today - self.review_date).days)
 
@@ -120,7 +137,8 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
             func.sum(case((and_(running, Plan.review_date < today), 1), else_=0)),
             func.sum(case((Plan.status == PlanStatus.AWAITING_QA, 1), else_=0)),
         )
-        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED, ON_ROLL)
         .group_by(Plan.case_holder_id)
     ).all()
     # Teachers' monitoring requests of each plan's current cycle: (asked, answered).
@@ -129,7 +147,8 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
         for holder, asked, answered in session.execute(
             select(Plan.case_holder_id, func.count(), func.count(MonitoringRequest.answered_at))
             .join(MonitoringRequest, COUNTED_MONITORING)
-            .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED)
+            .join(Pupil, Pupil.id == Plan.pupil_id)
+            .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED, ON_ROLL)
             .group_by(Plan.case_holder_id)
         ).all()
     }
@@ -199,7 +218,7 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
     open_plans = (
         select(Pupil.primary_need, Pupil.year_group, func.count())
         .join(Plan, Plan.pupil_id == Pupil.id)
-        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED)
+        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED, ON_ROLL)
         .group_by(Pupil.primary_need, Pupil.year_group)
     )
     by_area: Counter[str] = Counter()
@@ -208,12 +227,23 @@ def school_caseload(session: Session, school_id: int, today: date) -> SchoolCase
         by_area[_area_label(need)] += count
         by_year[year] += count
     area_order = [area.label for area in BroadArea] + [OTHER_AREA]
+    left = session.execute(
+        select(Pupil.left_on, func.count())
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(Plan.school_id == school_id, Plan.status != PlanStatus.CLOSED, ~ON_ROLL)
+        .group_by(Pupil.left_on)
+    ).all()
+    calendar = load_calendar(session, school_id) if left else None
     return SchoolCaseload(
         today=today,
         holders=holders,
         by_area=[(label, by_area[label]) for label in area_order if by_area[label]],
         by_year=sorted(by_year.items()),
         totals=totals,
+        leavers=sum(int(n) for _, n in left),
+        leavers_close_by=max(
+            (leaver_closes_on(calendar, left_on, today) for left_on, _ in left), default=None
+        ),
     )
 
 
@@ -238,7 +268,7 @@ def overdue_reviews(session: Session, school_id: int, today: date) -> list[PlanL
         (Plan.school_id == school_id)
         & Plan.status.in_(RUNNING)
         & (Plan.review_date < today)
-        & Pupil.is_active.is_(True),
+        & ON_ROLL,
         order_by=(Plan.review_date, Pupil.last_name),
     )
 
@@ -299,11 +329,31 @@ def _plan_lines(session: Session, today: date, where, order_by) -> list[PlanLine
             Plan.review_date,
             CASE_HOLDER_NAME,
             CASE_HOLDER.slack_user_id,
+            Pupil.is_active,
+            Pupil.left_on,
         )
         .where(where)
         .order_by(*order_by)
     ).all()
-    return [PlanLine(*row, today=today) for row in rows]
+    # Read only when a leaver is listed: one query, whatever the list's length.
+    calendar: SchoolCalendar | None = None
+    lines = []
+    for *columns, on_roll, left_on in rows:
+        if on_roll:
+            lines.append(PlanLine(*columns, today=today))
+            continue
+        if calendar is None:
+            calendar = load_calendar(session, session.get(Plan, columns[0]).school_id)
+        lines.append(
+            PlanLine(
+                *columns,
+                today=today,
+                left_on=left_on,
+                closes_on=leaver_closes_on(calendar, left_on, today),
+                has_left=True,
+            )
+        )
+    return lines
 
 
 def failed_prompts(

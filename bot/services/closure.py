@@ -9,15 +9,16 @@ due, overdue or escalated any more (those all look at plans that are not closed)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, monitoring, outbox, review_schedule
 from bot.services.calendar import SchoolCalendar
+from bot.services.leavers import LEAVER_CLOSE_SCHOOL_DAYS, leaver_closes_on  # noqa: F401 - re-exported
 from bot.services.plans import PlanChanged, edit_plan
 from models import (
     ClosureReason,
@@ -201,10 +202,6 @@ def _close(
 
 # --- leavers ----------------------------------------------------------------------------------
 
-# A leaver's plan closes by itself this many school days after the pupil left, if the SENDCo has
-# not confirmed sooner: time for a return that was an MIS mistake to come back in an import.
-LEAVER_CLOSE_SCHOOL_DAYS = 20
-
 
 def pupils_left(
     session: Session,
@@ -219,29 +216,83 @@ def pupils_left(
     a plan. The plans stay open until the SENDCo confirms, or LEAVER_CLOSE_SCHOOL_DAYS pass.
     Pupils whose SEN stage the import dropped to N are named in the same message, with the
     question whether to close their plan (theirs carry on meanwhile).
+
+    The message names this import's pupils only, not earlier imports' leavers still waiting:
+    each plan it concerns gets a timeline entry stamped with the message's `due_at`, which is
+    unique to the import (`_import_stamp`).
     Returns how many leavers' open plans that concerns."""
     plans = _open_plans(session, school_id, pupils)
+    not_sen = _open_plans(session, school_id, no_longer_sen)
     for plan in plans:
         cancel_prompts(session, plan, now)
-    if plans or _open_plans(session, school_id, no_longer_sen):
+    if plans or not_sen:
+        stamp = _import_stamp(session, school_id, now)
+        for plan, summary in [(p, LEFT_ENTRY) for p in plans] + [
+            (p, NO_SEN_ENTRY) for p in not_sen
+        ]:
+            session.add(
+                TimelineEntry(
+                    plan=plan, occurred_at=stamp, kind=TimelineKind.PLAN_CHANGE, summary=summary
+                )
+            )
         for sendco_id in review_schedule.sendcos(session, school_id):
             outbox.enqueue(
                 session,
                 school_id=school_id,
                 recipient_id=sendco_id,
                 kind=PromptKind.LEAVERS,
-                dedupe_key=f"leavers:staff={sendco_id}:on={now:%Y-%m-%dT%H:%M:%S}",
-                due_at=now,
+                dedupe_key=f"leavers:staff={sendco_id}:on={stamp.isoformat()}",
+                due_at=stamp,
                 now=now,
             )
     session.flush()
     return len(plans)
 
 
-def no_longer_sen_plans(session: Session, school_id: int) -> list[Plan]:
-    """Open plans of pupils on roll whose SEN stage is N (no SEN): the SENDCo may close them."""
-    return _open_plans_of(
-        session, school_id, Pupil.is_active.is_(True), Pupil.sen_stage == SenStage.NONE
+# The timeline entries that tie a plan to the import that named it (staff-only: plan changes).
+LEFT_ENTRY = "the roster shows the pupil as having left the school: prompts stopped"
+NO_SEN_ENTRY = "the roster now gives SEN stage N (no SEN): the SENDCo was asked about closing"
+
+
+def _import_stamp(session: Session, school_id: int, now: datetime) -> datetime:
+    """`now`, or just after the school's latest leavers message if that is not earlier: an
+    import's time is its day (roster.apply_pupils), so two imports on one day would otherwise
+    share a message and each name the other's pupils."""
+    latest = session.scalar(
+        select(func.max(Prompt.due_at)).where(
+            Prompt.school_id == school_id, Prompt.kind == PromptKind.LEAVERS
+        )
+    )
+    if latest is not None and latest >= now:
+        return latest + timedelta(seconds=1)
+    return now
+
+
+def named_in(session: Session, prompt: Prompt) -> tuple[list[Plan], list[Plan]]:
+    """The plans a leavers message is about, still open, by pupil name: (leavers' plans,
+    plans of pupils now at SEN stage N). Only that import's pupils: a leaver who has come back
+    since, or whose plan is closed, is no longer named."""
+    return (
+        _open_plans_of(
+            session, prompt.school_id, Pupil.is_active.is_(False), _stamped(prompt, LEFT_ENTRY)
+        ),
+        _open_plans_of(
+            session,
+            prompt.school_id,
+            Pupil.is_active.is_(True),
+            Pupil.sen_stage == SenStage.NONE,
+            _stamped(prompt, NO_SEN_ENTRY),
+        ),
+    )
+
+
+def _stamped(prompt: Prompt, summary: str):
+    return Plan.id.in_(
+        select(TimelineEntry.plan_id).where(
+            TimelineEntry.occurred_at == prompt.due_at,
+            TimelineEntry.kind == TimelineKind.PLAN_CHANGE,
+            TimelineEntry.summary == summary,
+        )
     )
 
 
@@ -289,7 +340,8 @@ def confirm_leavers(
         raise ClosureRefused("That message could not be found.")
     editor = session.get(Staff, viewer.staff_id)
     names = []
-    for plan in leavers_plans(session, viewer.school_id):
+    # The pupils this message named: a later import's leavers have their own message.
+    for plan in named_in(session, prompt)[0]:
         close_for_leaver(session, plan, editor=editor, now=now, via="leavers message")
         names.append(plan.pupil.known_as)
     outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
@@ -313,7 +365,7 @@ def close_leavers_after_wait(
     ).all()
     closed = 0
     for plan in plans:
-        if calendar.school_days_after(plan.pupil.left_on, LEAVER_CLOSE_SCHOOL_DAYS) <= today:
+        if leaver_closes_on(calendar, plan.pupil.left_on, today) <= today:
             close_for_leaver(session, plan, editor=None, now=now, via="scheduler")
             closed += 1
     return closed

@@ -9,9 +9,11 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.access import Viewer, held_pupil_ids, visible_pupils
+from bot.access import Viewer, held_pupil_ids, visible_pupil_records, visible_pupils
 from bot.errors import UserError
 from bot.services import audit
+from bot.services.calendar import load_calendar
+from bot.services.leavers import leaver_closes_on
 from bot.services.plan_document import sharing_of
 from models import ClosureReason, Plan, PlanStatus, Pupil, SharingConsent, TargetStatus
 
@@ -37,6 +39,7 @@ class PupilMatch:
     year_group: int
     form: str | None
     has_plan: bool
+    has_left: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,13 @@ class PlanSummary:
     consent_withdrawn: SharingConsent | None = None
     closed: tuple[str, ...] = ()
     """The pupil's closed plans, latest first ("Plan 2 · Closed 5 Dec 2026 — needs met")."""
+    closes_on: date | None = None
+    """The pupil has left and their plan is still open: the day it closes by itself, unless the
+    SENDCo closes it sooner (bot.services.closure)."""
+
+    @property
+    def has_left(self) -> bool:
+        return not self.pupil.is_active
 
     @property
     def targets(self) -> list:
@@ -72,6 +82,17 @@ def find_pupils(session: Session, viewer: Viewer, query: str) -> list[PupilMatch
 
     Returns at most MAX_MATCHES + 1 matches, so callers can tell "too many to list".
     """
+    return _find(session, query, Pupil.is_active.is_(True) & visible_pupils(viewer))
+
+
+def find_pupil_records(session: Session, viewer: Viewer, query: str) -> list[PupilMatch]:
+    """As `find_pupils`, and also pupils who have left whose record the viewer keeps
+    (`bot.access.visible_pupil_records`: the SENDCo, senior leaders, the case holder of the
+    plan still open; never a teacher). For `/ssp pupil` and `/ssp close`."""
+    return _find(session, query, visible_pupil_records(viewer))
+
+
+def _find(session: Session, query: str, visible: ColumnElement[bool]) -> list[PupilMatch]:
     if not query.split():
         return []
     if len(query) > MAX_QUERY_CHARACTERS or len(query.split()) > MAX_QUERY_WORDS:
@@ -85,23 +106,27 @@ def find_pupils(session: Session, viewer: Viewer, query: str) -> list[PupilMatch
         select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
     )
     rows = session.execute(
-        select(*MATCH_COLUMNS, open_plan)
-        .where(visible_pupils(viewer), Pupil.is_active.is_(True), matches_query)
+        select(*MATCH_COLUMNS, open_plan, Pupil.is_active)
+        .where(visible, matches_query)
         .order_by(Pupil.last_name, Pupil.first_name)
         .limit(MAX_MATCHES + 1)
     ).all()
-    return [PupilMatch(*match, has_plan=bool(has_plan)) for *match, has_plan in rows]
+    return [
+        PupilMatch(*match, has_plan=bool(has_plan), has_left=not on_roll)
+        for *match, has_plan, on_roll in rows
+    ]
 
 
 def plan_summary(
     session: Session, viewer: Viewer, pupil_id: int, *, via: str, now: datetime, today: date
 ) -> PlanSummary | None:
-    """The pupil and their open plan, if the viewer may see them; None otherwise.
+    """The pupil and their open plan, if the viewer may see them; None otherwise. A pupil who
+    has left is shown to those who keep their record (`bot.access.visible_pupil_records`).
 
     None covers both "no such pupil" and "not yours to see", so nobody can probe who has a
     plan. The read is written to the audit log.
     """
-    pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
+    pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupil_records(viewer)))
     if pupil is None:
         audit.record_refusal(
             session, viewer, via=via, now=now, pupil_id=pupil_id, detail="plan summary refused"
@@ -146,6 +171,11 @@ def plan_summary(
         today=today,
         consent_withdrawn=withdrawal,
         closed=tuple(c.line for c in closed_plans(session, pupil.id)) if not teacher_view else (),
+        closes_on=(
+            leaver_closes_on(load_calendar(session, pupil.school_id), pupil.left_on, today)
+            if plan is not None and not pupil.is_active
+            else None
+        ),
     )
 
 
