@@ -544,38 +544,46 @@ def targets_by_cycle(plan: Plan) -> TargetCycles:
 
     A review carries a target forward by copying it into the next cycle; the copy is shown
     (saying it was carried, and how the target stood at each review), the original is not shown
-    again. The copy is recognised by its wording in the next cycle; one that was reworded since
-    leaves the original under its cycle as "carried forward into plan N". One query (the
-    submitted reviews' choices), however many targets and cycles. `plan` is one loaded in the
-    caller's unit of work (load_plan, load_plan_to_read).
+    again. The copy is recognised by its wording in the cycle after the review; one reworded
+    since leaves the original under its cycle as "carried forward into plan N". A target ended at
+    a review is listed under that review's plan number. One query (the submitted reviews'
+    results), however many targets and cycles; `plan` is one loaded in the caller's unit of work
+    (load_plan, load_plan_to_read).
     """
-    carry: dict[int, bool | None] = dict(
-        object_session(plan).execute(
-            select(ReviewTargetResult.target_id, ReviewTargetResult.carry_forward)
+    reviewed: dict[int, tuple[int, bool | None]] = {
+        target_id: (cycle, carried)
+        for target_id, cycle, carried in object_session(plan).execute(
+            select(
+                ReviewTargetResult.target_id, Review.cycle_number, ReviewTargetResult.carry_forward
+            )
             .join(Review, Review.id == ReviewTargetResult.review_id)
             .where(Review.plan_id == plan.id, Review.status != ReviewStatus.DRAFT)
-        ).all()
-    )
+        )
+    }
+
+    def ended_in(target: PlanTarget) -> int:
+        return reviewed[target.id][0] if target.id in reviewed else target.cycle_number
+
     current = [t for t in plan.targets if _is_current(plan, t)]
     ended = sorted(
         (t for t in plan.targets if not _is_current(plan, t)),
-        key=lambda t: (-t.cycle_number, t.position, t.id),
+        key=lambda t: (-ended_in(t), t.position, t.id),
     )
-    carried_sources: dict[tuple[int, str], list[PlanTarget]] = {}
+    carried_at: dict[tuple[int, str], list[PlanTarget]] = {}
     for target in ended:
-        if carry.get(target.id):
-            carried_sources.setdefault((target.cycle_number, _wording(target)), []).append(target)
+        if target.id in reviewed and reviewed[target.id][1]:
+            carried_at.setdefault((ended_in(target), _wording(target)), []).append(target)
     hidden: set[int] = set()
 
     def history(target: PlanTarget) -> tuple[tuple[int, TargetStatus], ...]:
         steps = []
         while True:
-            sources = carried_sources.get((target.cycle_number - 1, _wording(target)), [])
-            source = next((s for s in sources if s.id not in hidden), None)
+            sources = carried_at.get((target.cycle_number - 1, _wording(target)), [])
+            source = next((s for s in sources if s.id not in hidden and s is not target), None)
             if source is None:
                 return tuple(reversed(steps))
             hidden.add(source.id)
-            steps.append((source.cycle_number, source.status))
+            steps.append((ended_in(source), source.status))
             target = source
 
     shown = [CurrentTarget(t, history(t)) for t in current]
@@ -583,11 +591,11 @@ def targets_by_cycle(plan: Plan) -> TargetCycles:
     for target in ended:
         if target.id in hidden:
             continue
-        steps = history(target)
-        earlier.setdefault(target.cycle_number, []).append(
-            EndedTarget(target, _outcome(target, carry.get(target.id)), steps)
+        cycle, carried = reviewed.get(target.id, (target.cycle_number, None))
+        earlier.setdefault(cycle, []).append(
+            EndedTarget(target, _outcome(target, cycle, carried), history(target))
         )
-    return TargetCycles(shown, sorted(earlier.items(), key=lambda cycle: -cycle[0]))
+    return TargetCycles(shown, sorted(earlier.items(), key=lambda item: -item[0]))
 
 
 def _is_current(plan: Plan, target: PlanTarget) -> bool:
@@ -598,10 +606,10 @@ def _wording(target: PlanTarget) -> str:
     return " ".join(target.description.split()).casefold()
 
 
-def _outcome(target: PlanTarget, carried: bool | None) -> str:
+def _outcome(target: PlanTarget, cycle: int, carried: bool | None) -> str:
     words = TARGET_STATUS.get(target.status, str(target.status))
     if carried:
-        return f"{words}; carried forward into plan {target.cycle_number + 1}"
+        return f"{words}; carried forward into plan {cycle + 1}"
     if carried is False:
         return f"{words}; closed at the review"
     return words
