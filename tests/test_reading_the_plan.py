@@ -60,7 +60,9 @@ def audit_details(slack, action: str) -> list[tuple[int | None, str]]:
     with slack.sessions() as session:
         return list(
             session.execute(
-                select(AuditEvent.actor_staff_id, AuditEvent.detail).where(AuditEvent.action == action)
+                select(AuditEvent.actor_staff_id, AuditEvent.detail).where(
+                    AuditEvent.action == action
+                )
             ).all()
         )
 
