@@ -226,10 +226,7 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
             paragraphs.append(
                 listed(
                     "*Linked plans*",
-                    [
-                        escape_mrkdwn(linked_plan_summary(link))
-                        for link in plan.linked_plans
-                    ],
+                    [escape_mrkdwn(linked_plan_summary(link)) for link in plan.linked_plans],
                 )
             )
     if feedback is not None and feedback.asked:
