@@ -342,3 +342,37 @@ def test_the_profiles_two_questions_are_asked_apart_and_printed_under_their_own_
         likes = profile.index("What I like and what I am good at")
         assert admire < profile.index("kind she is to younger pupils") < likes
         assert likes < profile.index("Drawing dragons and playing football")
+
+
+# --- migration 0020: existing profiles ---------------------------------------------------------
+
+
+def test_existing_profile_text_stays_the_pupils_likes_and_admire_starts_empty(tmp_path):
+    """Before 0020 the one question was asked as "What I like and what I am good at": that is
+    what the stored text answers, so it stays there, and nobody was asked the other question."""
+    import sqlite3
+
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from bot import db
+
+    path = tmp_path / "before.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    config = db.alembic_config(engine)
+    before = ScriptDirectory.from_config(config).get_revision("0020").down_revision
+    command.upgrade(config, before)
+    with sqlite3.connect(path) as raw:  # no foreign keys: one profile row is all this needs
+        raw.execute(
+            "INSERT INTO plan_voices (plan_id, strengths_and_likes) VALUES (1, 'Drawing dragons')"
+        )
+    command.upgrade(config, "0020")
+    with sqlite3.connect(path) as raw:
+        row = raw.execute(
+            "SELECT strengths_and_likes, liked_and_admired FROM plan_voices WHERE plan_id = 1"
+        ).fetchone()
+    assert row == ("Drawing dragons", None)
+    with sqlite3.connect(path) as raw:  # the batch copy of a downgrade checks foreign keys
+        raw.execute("DELETE FROM plan_voices")
+    command.downgrade(config, before)
+    engine.dispose()
