@@ -260,17 +260,25 @@ def test_a_senior_leader_reads_a_2000_character_section_whole(slack):
     assert (slack.ids["slt"], "plan section read in full: voice") in audit_details(slack, "read")
 
 
-def test_a_teacher_cannot_read_a_plan_whole_through_the_button(slack):
-    plan_id = write_long_aspirations(slack, "cara")  # Lee teaches Cara
+@pytest.mark.parametrize(
+    ("user", "staff", "pupil"),
+    [
+        ("U0LEE", "lee", "cara"),  # a teacher of the pupil: `/ssp pupil`'s part of the plan only
+        ("U0TOM", "tom", "ava"),  # a case holder, but not of this pupil
+        ("U0TA", "ta", "ava"),  # a teaching assistant
+    ],
+)
+def test_nobody_else_reads_a_plan_whole_through_the_button(slack, user, staff, pupil):
+    plan_id = write_long_aspirations(slack, pupil)
     pushes = len(slack.emulator.calls_to("views.push"))
-    reply = slack.sender.button("U0LEE", "plan_read_section", f"{plan_id}:voice")
+    reply = slack.sender.button(user, "plan_read_section", f"{plan_id}:voice")
     assert reply.status == 200
-    refused = slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0LEE"))
+    refused = slack.emulator.wait_for(lambda calls: slack.emulator.responses_to(user))
     assert "only the SENDCo, senior leaders and the plan's case holder" in text_of(refused[-1])
     assert not any(LONG[:200] in str(call.params) for call in slack.emulator.calls)
     assert len(slack.emulator.calls_to("views.push")) == pushes
-    assert (slack.ids["lee"], "plan section read refused: voice") in audit_details(slack, "refused")
-    assert not [row for row in audit_details(slack, "read") if row[0] == slack.ids["lee"]]
+    assert (slack.ids[staff], "plan section read refused: voice") in audit_details(slack, "refused")
+    assert not [row for row in audit_details(slack, "read") if row[0] == slack.ids[staff]]
 
 
 def test_someone_from_another_school_cannot_read_a_plan_whole(slack):
