@@ -910,23 +910,19 @@ def _carried(steps: tuple[tuple[int, Any], ...]) -> str:
 
 
 def _earlier_cycles(cycles: editing.TargetCycles) -> tuple[str | None, bool]:
-    """Earlier cycles' targets under their own heading, each with its outcome, and whether the
-    overview leaves some out."""
+    """Earlier cycles' targets under their own heading, each with its outcome, and whether
+    "Read all" has more to show (always, when there are some: their measures and baselines)."""
     if not cycles.earlier:
         return None, False
     lines = ["*Earlier cycles*"]
-    cut = len(cycles.earlier) > SHOWN_CYCLES
     for cycle, ended in cycles.earlier[:SHOWN_CYCLES]:
         lines.append(f"_Plan {cycle}_")
-        for target in ended[:SHOWN_ENTRIES]:
-            cut = cut or _is_cut(target.target.description)
-            lines.append(f"• {_ended_target(target, whole=False)}")
+        lines += [f"• {_ended_target(target, whole=False)}" for target in ended[:SHOWN_ENTRIES]]
         if len(ended) > SHOWN_ENTRIES:
-            cut = True
             lines.append(f"…and {len(ended) - SHOWN_ENTRIES} more")
     if len(cycles.earlier) > SHOWN_CYCLES:
         lines.append(f"…and {len(cycles.earlier) - SHOWN_CYCLES} earlier plans")
-    return "\n".join(lines), cut
+    return "\n".join(lines), True
 
 
 def _ended_target(ended: editing.EndedTarget, *, whole: bool) -> str:
