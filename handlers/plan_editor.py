@@ -77,6 +77,16 @@ NO_PUPIL_WITHOUT_PLAN = (
     "No pupil without a plan matches “{query}”. If they already have one, open it with "
     "`/ssp plan <name>`."
 )
+CANNOT_READ_WHOLE = (
+    "I can't show you that: only the SENDCo, senior leaders and the plan's case holder can "
+    "read a whole plan, and only while it is open. `/ssp pupil` shows you what you need."
+)
+READ_ALL = "plan_read_section"
+SHOWN_PER_FIELD = 150  # characters of each text the plan's overview shows; "Read all" shows all
+SHOWN_ENTRIES = 5  # entries of a list section the overview shows
+SHOWN_CYCLES = 3  # earlier cycles whose targets the overview shows
+READ_BLOCK = 2900  # characters a section block of the "Read all" modal holds (Slack: 3,000)
+READ_BLOCKS_PER_PAGE = 40  # far within Slack's 100 blocks a modal
 OPEN_PLAN = PupilButton("ssp_open_plan", "Open plan")
 START_PLAN = PupilButton("ssp_start_plan", "Start plan")
 VIA = "/ssp plan"
@@ -94,6 +104,10 @@ def register(app: App) -> None:
     for action_id in ("plan_section_page_previous", "plan_section_page_next", "plan_section_page"):
         app.action(action_id, middleware=writes)(turn_section_page)
     app.action("plan_reload", middleware=writes)(reload_form)
+    # No role middleware: the listener decides, from the verified request, and audits both a
+    # read and a refusal (a role check there would turn a forged click away unrecorded).
+    for action_id in (READ_ALL, f"{READ_ALL}_previous", f"{READ_ALL}_next"):
+        app.action(action_id)(read_section)
     app.view("plan_form", middleware=writes)(save_form)
     # A menu of more than Slack's 100 options is searched as the person types (block_suggestion):
     # over HTTP, Slack sends those to the manifest's interactivity message_menu_options_url.
@@ -279,6 +293,39 @@ def reload_form(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewe
     ack()  # last, as above
 
 
+def read_section(
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
+) -> None:
+    """ "Read all": one section of the plan, whole, in a read-only modal pushed on the plan (a
+    page turned in place). The button names the plan and section; whether this person may read
+    it is decided here from the verified request, and audited, at every click."""
+    plan_id, key, page = _read_value(action.get("value"))
+    section = editing.SECTIONS.get(key)
+    view = None
+    if section is not None:
+        with runtime.unit_of_work() as session:
+            plan = editing.load_plan_to_read(
+                session, viewer, plan_id, section_key=section.key, via=VIA, now=runtime.now()
+            )
+            if plan is not None:
+                view = _whole_section_view(plan, section, page)
+        # Raised once the unit of work is over: the refusal stays on the audit log.
+        if view is None:
+            raise UserError(CANNOT_READ_WHOLE)
+        if action["action_id"] == READ_ALL:
+            open_modal(client, body["trigger_id"], view, "the section", push=True)
+        else:
+            update_modal(client, body["view"], view)
+    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
+
+
+def _read_value(value) -> tuple[int, str, int]:
+    """A "Read all" button's value, "plan id:section[:page]"; nonsense reads as no plan."""
+    parts = str(value or "").split(":")
+    page = as_int(parts[2]) if len(parts) > 2 else 1
+    return as_int(parts[0]), parts[1] if len(parts) > 1 else "", max(page, 1)
+
+
 def _in_plan_form(body: dict) -> bool:
     return (body.get("view") or {}).get("callback_id") == "plan_form"
 
@@ -373,11 +420,15 @@ def save_form(
 
 @dataclass(frozen=True)
 class SectionRow:
-    """One section on the plan's overview: its text, and what its button says."""
+    """One section on the plan's overview: its text, what its button says, and whether some of
+    it is cut short there (then a "Read all" button, carrying `read_value`, shows it whole).
+    `earlier` is the targets' earlier cycles, under their own heading."""
 
     key: str
     text: str
     button: str
+    read_value: str | None = None
+    earlier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -401,6 +452,7 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
     editable = editing.can_edit(viewer, plan)
     withdrawal = sharing_of(plan.consents, today).withdrawal
     qa_comments = qa.open_comments(plan)
+    cycles = editing.targets_by_cycle(plan)
     return render_json(
         "plan_overview.json.j2",
         pupil_name=plan.pupil.known_as,
@@ -412,7 +464,7 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         # Only the SENDCo closes plans (handlers.closure refuses anyone else's click too).
         closable=viewer.is_sendco,
         pupil_id=str(plan.pupil_id),
-        sections=[_section_row(plan, s) for s in editing.SECTIONS.values()],
+        sections=[_section_row(plan, s, cycles, editable) for s in editing.SECTIONS.values()],
         qa_comments=escape_mrkdwn(qa_comments) if qa_comments else None,
         qa_sections=qa.sections_concerned(qa_comments),
         meta=meta_json(plan_id=plan.id, pupil_id=plan.pupil_id, version=plan.version),
@@ -443,17 +495,49 @@ def _status(plan) -> str:
     )
 
 
-def _section_row(plan, section) -> SectionRow:
-    summary = _summary(plan, section)
+def _section_row(plan, section, cycles: editing.TargetCycles, editable: bool) -> SectionRow:
+    summary, cut = _summary(plan, section, cycles)
+    earlier, earlier_cut = _earlier_cycles(cycles) if section.key == "targets" else (None, False)
+    text = f"*{section.title}*\n{summary or '_Nothing yet._'}"
+    if section.key == "needs" and not plan.needs:
+        roster = _roster_needs(plan, editable)
+        if roster:
+            text += f"\n{roster}"
     return SectionRow(
         key=section.key,
-        text=f"*{section.title}*\n{summary or '_Nothing yet._'}",
+        text=text,
         button="Edit" if summary else "Add",
+        read_value=f"{plan.id}:{section.key}" if cut or earlier_cut else None,
+        earlier=earlier,
     )
 
 
+def _roster_needs(plan, editable: bool) -> str | None:
+    """The roster's census needs, as the starting point of a plan whose needs are not written
+    yet: labelled as the roster's, so nobody takes them for the plan's own."""
+    needs = editing.roster_needs(plan.pupil)
+    if not needs:
+        return None
+    listed_needs = ", ".join(
+        f"{n.code.value} ({'primary' if n.primary else 'secondary'})" for n in needs
+    )
+    take = (
+        " Press Add to take them into the plan, one at a time: the form starts with the "
+        "roster's code, and nothing is saved until you press Save."
+        if editable
+        else ""
+    )
+    return f":clipboard: From the school roster: {listed_needs}.{take}"
+
+
 def _section_list(plan, section, page: int) -> dict:
-    shown = page_of(editing.items(plan, section), page, ENTRIES_PER_PAGE)
+    if section.key == "targets":
+        # Earlier cycles' targets are the reviews' record: read on the plan, not edited here.
+        cycles = editing.targets_by_cycle(plan)
+        entries = [(c.target, _current_target(c, whole=False)) for c in cycles.current]
+    else:
+        entries = [(e, _clip(section.summary(e))) for e in editing.items(plan, section)]
+    shown = page_of(entries, page, ENTRIES_PER_PAGE)
     heading = f"{escape_mrkdwn(plan.pupil.known_as)} · {shown.total} " + (
         "entry" if shown.total == 1 else "entries"
     )
@@ -463,7 +547,7 @@ def _section_list(plan, section, page: int) -> dict:
         "plan_section_list.json.j2",
         section=section,
         heading=heading,
-        entries=[(str(e.id), escape_mrkdwn(section.summary(e))) for e in shown.items],
+        entries=[(str(e.id), text) for e, text in shown.items],
         previous_page=str(shown.page - 1) if shown.page > 1 else None,
         next_page=str(shown.page + 1) if shown.page < shown.pages else None,
         meta=meta_json(
@@ -476,6 +560,99 @@ def _section_list(plan, section, page: int) -> dict:
     )
 
 
+def _whole_section_view(plan, section, page: int) -> dict:
+    """The section in full, in section blocks of at most READ_BLOCK characters, paged."""
+    shown = page_of(_blocks_of(_whole_section(plan, section)), page, READ_BLOCKS_PER_PAGE)
+    heading = f"{escape_mrkdwn(plan.pupil.known_as)} · plan {plan.cycle_number} · read only"
+    if shown.pages > 1:
+        heading += f" · page {shown.page} of {shown.pages}"
+    value = f"{plan.id}:{section.key}"
+    return render_json(
+        "plan_read_section.json.j2",
+        title=section.title,
+        heading=heading,
+        blocks=shown.items or ["_Nothing yet._"],
+        previous_page=f"{value}:{shown.page - 1}" if shown.page > 1 else None,
+        next_page=f"{value}:{shown.page + 1}" if shown.page < shown.pages else None,
+        prefix=READ_ALL,
+        meta=meta_json(plan_id=plan.id, pupil_id=plan.pupil_id, section=section.key),
+    )
+
+
+def _whole_section(plan, section) -> list[str]:
+    """Every field of the section (of every entry of a list section), unclipped, as mrkdwn
+    paragraphs."""
+    if section.key == "targets":
+        return _whole_targets(plan, section)
+    if not section.is_list:
+        values = editing.current_values(plan, section, None)
+        return [
+            f"*{f.label}*\n{_shown_value(plan, f, values.get(f.name))}"
+            for f in section.fields
+            if values.get(f.name)
+        ]
+    return [_whole_entry(plan, section, entry) for entry in editing.items(plan, section)]
+
+
+def _whole_targets(plan, section) -> list[str]:
+    cycles = editing.targets_by_cycle(plan)
+    paragraphs = [f"*This cycle: plan {plan.cycle_number}*"]
+    paragraphs += [
+        _whole_entry(plan, section, c.target, first=_current_target(c, whole=True))
+        for c in cycles.current
+    ] or ["_No targets yet._"]
+    if cycles.earlier:
+        paragraphs.append("*Earlier cycles*")
+    for cycle, ended in cycles.earlier:
+        paragraphs.append(f"_Plan {cycle}_")
+        paragraphs += [
+            _whole_entry(plan, section, e.target, first=_ended_target(e, whole=True)) for e in ended
+        ]
+    return paragraphs
+
+
+def _whole_entry(plan, section, entry, first: str | None = None) -> str:
+    values = editing.current_values(plan, section, entry.id)
+    lines = [f"• {first}"] if first else []
+    for f in section.fields:
+        if first and f.name in ("description", "status"):
+            continue  # already in the first line
+        if values.get(f.name):
+            lines.append(f"*{f.label}:* {_shown_value(plan, f, values[f.name])}")
+    if not first and lines:
+        lines[0] = f"• {lines[0]}"
+    return "\n".join(lines)
+
+
+def _shown_value(plan, f, value) -> str:
+    if isinstance(value, date):
+        return uk_date(value)
+    if f.kind == "checkbox":
+        return "Yes"
+    if f.kind == "select":
+        value = dict(editing.choices_for(plan, f)).get(str(value), str(value))
+    return escape_mrkdwn(str(value).strip())
+
+
+def _blocks_of(paragraphs: list[str]) -> list[str]:
+    """Paragraphs packed into texts of at most READ_BLOCK characters; a longer paragraph is cut
+    between words (never inside an escaped "&amp;")."""
+    blocks: list[str] = []
+    for paragraph in paragraphs:
+        while len(paragraph) > READ_BLOCK:
+            cut = max(paragraph.rfind("\n", 0, READ_BLOCK), paragraph.rfind(" ", 0, READ_BLOCK))
+            if cut < READ_BLOCK // 2:
+                amp = paragraph.rfind("&", READ_BLOCK - 6, READ_BLOCK)
+                cut = amp if amp > 0 else READ_BLOCK
+            blocks.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip(" ")
+        if blocks and len(blocks[-1]) + 2 + len(paragraph) <= READ_BLOCK:
+            blocks[-1] += "\n\n" + paragraph
+        else:
+            blocks.append(paragraph)
+    return [b for b in blocks if b.strip()]
+
+
 def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
     values = editing.current_values(plan, section, item_id)
     inputs = [i for f in section.fields for i in _inputs_for(plan, f, values.get(f.name))]
@@ -484,12 +661,21 @@ def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
             FormInput("remove", "Remove", "checkbox", option_label="Remove this from the plan")
         )
     what = "a new entry" if section.is_list and item_id is None else "this section"
+    intro = (
+        f"{escape_mrkdwn(plan.pupil.known_as)}: {what}. Saved when you press Save; "
+        "Cancel keeps the plan as it was."
+    )
+    roster = editing.suggested_need(plan) if section.key == "needs" and item_id is None else None
+    if roster is not None:
+        intro += (
+            f"\n:clipboard: Started from the school roster: {roster.code.value} "
+            f"({'primary' if roster.primary else 'secondary'}). Describe the need in plain words."
+        )
     return render_json(
         "plan_form.json.j2",
         title=section.title,
         inputs=inputs,
-        intro=f"{escape_mrkdwn(plan.pupil.known_as)}: {what}. Saved when you press Save; "
-        "Cancel keeps the plan as it was.",
+        intro=intro,
         meta=meta_json(
             plan_id=plan.id,
             pupil_id=plan.pupil_id,
@@ -673,25 +859,85 @@ def _item_ids(plan, section) -> set[int]:
     return {item.id for item in editing.items(plan, section)}
 
 
-def _summary(plan, section) -> str:
+def _summary(plan, section, cycles: editing.TargetCycles) -> tuple[str, bool]:
+    """The section as the overview shows it, and whether anything of it is cut short there."""
+    if section.key == "targets":
+        lines = [f"• {_current_target(c, whole=False)}" for c in cycles.current[:SHOWN_ENTRIES]]
+        if len(cycles.current) > SHOWN_ENTRIES:
+            lines.append(f"…and {len(cycles.current) - SHOWN_ENTRIES} more")
+        # One line a target: how it is measured, its baseline and success are in "Read all".
+        return "\n".join(lines), bool(cycles.current)
     if section.is_list:
         entries = editing.items(plan, section)
-        shown = [f"• {_clip(section.summary(e))}" for e in entries[:5]]
-        more = [f"…and {len(entries) - 5} more"] if len(entries) > 5 else []
-        return "\n".join(shown + more)
+        shown = [f"• {_clip(section.summary(e))}" for e in entries[:SHOWN_ENTRIES]]
+        more = [f"…and {len(entries) - SHOWN_ENTRIES} more"] if len(entries) > SHOWN_ENTRIES else []
+        # The overview shows one line of each entry: the rest of its fields are in "Read all".
+        cut = bool(entries) and (
+            len(entries) > SHOWN_ENTRIES
+            or any(_is_cut(section.summary(e)) for e in entries)
+            or len(section.fields) > 1
+        )
+        return "\n".join(shown + more), cut
     values = editing.current_values(plan, section, None)
-    lines = []
+    lines, cut = [], False
     for f in section.fields:
         value = values.get(f.name)
         if value:
             shown = value.strftime("%-d %B %Y") if isinstance(value, date) else _clip(str(value))
+            cut = cut or (not isinstance(value, date) and _is_cut(str(value)))
             lines.append(f"{f.label}: {shown}")
-    return "\n".join(lines)
+    return "\n".join(lines), cut
 
 
-def _clip(text: str, limit: int = 150) -> str:
+def _current_target(current: editing.CurrentTarget, *, whole: bool) -> str:
+    """A target of this cycle: its words, its status, and whether it was carried forward."""
+    target = current.target
+    words = escape_mrkdwn(target.description) if whole else _clip(target.description)
+    line = f"{words} — _{editing.TARGET_STATUS[target.status]}_"
+    if target.end_date:
+        line += f", by {uk_date(target.end_date)}"
+    return line + _carried(current.carried)
+
+
+def _carried(steps: tuple[tuple[int, Any], ...]) -> str:
+    if not steps:
+        return ""
+    cycle, status = steps[-1]
+    words = f" · carried forward from plan {cycle} ({editing.TARGET_STATUS[status].lower()} there"
+    if len(steps) > 1:
+        words += f"; first set in plan {steps[0][0]}"
+    return words + ")"
+
+
+def _earlier_cycles(cycles: editing.TargetCycles) -> tuple[str | None, bool]:
+    """Earlier cycles' targets under their own heading, each with its outcome, and whether
+    "Read all" has more to show (always, when there are some: their measures and baselines)."""
+    if not cycles.earlier:
+        return None, False
+    lines = ["*Earlier cycles*"]
+    for cycle, ended in cycles.earlier[:SHOWN_CYCLES]:
+        lines.append(f"_Plan {cycle}_")
+        lines += [f"• {_ended_target(target, whole=False)}" for target in ended[:SHOWN_ENTRIES]]
+        if len(ended) > SHOWN_ENTRIES:
+            lines.append(f"…and {len(ended) - SHOWN_ENTRIES} more")
+    if len(cycles.earlier) > SHOWN_CYCLES:
+        lines.append(f"…and {len(cycles.earlier) - SHOWN_CYCLES} earlier plans")
+    return "\n".join(lines), True
+
+
+def _ended_target(ended: editing.EndedTarget, *, whole: bool) -> str:
+    target = ended.target
+    words = escape_mrkdwn(target.description) if whole else _clip(target.description)
+    return f"{words} — _{ended.outcome}_{_carried(ended.carried)}"
+
+
+def _clip(text: str, limit: int = SHOWN_PER_FIELD) -> str:
     text = " ".join(text.split())
     return escape_mrkdwn(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _is_cut(text: str | None, limit: int = SHOWN_PER_FIELD) -> bool:
+    return len(" ".join((text or "").split())) > limit
 
 
 # --- /ssp subcommands answered here -----------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.render import escape_mrkdwn, mention, uk_date, year_label
 from bot.services.caseload import HolderLine, PlanLine
 from bot.services.monitoring import Feedback
+from bot.services.plan_editing import linked_plan_summary
 from bot.services.pupils import PlanSummary
 
 if TYPE_CHECKING:
@@ -239,11 +240,7 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
             paragraphs.append(
                 listed(
                     "*Linked plans*",
-                    [
-                        link.kind.value.replace("_", " ").capitalize()
-                        + (f": {escape_mrkdwn(link.description)}" if link.description else "")
-                        for link in plan.linked_plans
-                    ],
+                    [escape_mrkdwn(linked_plan_summary(link)) for link in plan.linked_plans],
                 )
             )
     if feedback is not None and feedback.asked:

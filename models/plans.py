@@ -133,7 +133,11 @@ class PlanVoice(Base):
     )
     aspirations: Mapped[str | None] = mapped_column(Text)
     important_to_me: Mapped[str | None] = mapped_column(Text)
+    # Two questions of the one-page profile, asked separately: the pupil's own "What I like and
+    # what I am good at", and One Planning's "What people like and admire about me" (others'
+    # words about the pupil). Before migration 0020 there was one question, asked as the first.
     strengths_and_likes: Mapped[str | None] = mapped_column(Text)
+    liked_and_admired: Mapped[str | None] = mapped_column(Text)
     difficulties: Mapped[str | None] = mapped_column(Text)
     how_to_support_me: Mapped[str | None] = mapped_column(Text)
     good_day: Mapped[str | None] = mapped_column(Text)

@@ -453,6 +453,8 @@ def test_every_section_has_a_form_that_validates_and_saves(slack, key):
         empty = submit(slack, "U0SENDCO", form)
         assert empty["response_action"] == "errors"
         expected = {f"{f.name}--0" if f.kind == "long" else f.name for f in required}
+        if section.key == "needs":  # a new need starts from the roster's code (Ben: SEMH)
+            expected.discard("broad_area")
         assert set(empty["errors"]) == expected
 
     version = plan_of(slack, "ben").version

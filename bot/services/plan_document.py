@@ -413,6 +413,7 @@ def _texts(document: PlanDocument) -> Iterator[str | None]:
             voice.aspirations,
             voice.important_to_me,
             voice.strengths_and_likes,
+            voice.liked_and_admired,
             voice.difficulties,
             voice.how_to_support_me,
             voice.good_day,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
@@ -43,6 +43,9 @@ from models import (
     PlanTarget,
     PlanVoice,
     Pupil,
+    Review,
+    ReviewStatus,
+    ReviewTargetResult,
     School,
     SharingConsent,
     Staff,
@@ -100,6 +103,34 @@ RINGS = (
 )
 
 
+TARGET_STATUS = {
+    TargetStatus.OPEN: "Working on it",
+    TargetStatus.ACHIEVED: "Achieved",
+    TargetStatus.PARTLY_ACHIEVED: "Partly achieved",
+    TargetStatus.NOT_YET_ACHIEVED: "Not yet achieved",
+    TargetStatus.DISCONTINUED: "Stopped",
+}
+
+LINKED_PLAN_KINDS = (
+    (LinkedPlanKind.HEALTH_CARE.value, "Individual health care plan"),
+    (LinkedPlanKind.INTIMATE_CARE.value, "Intimate care plan"),
+    (LinkedPlanKind.BEHAVIOUR_SUPPORT.value, "Positive behaviour support plan"),
+    (LinkedPlanKind.RISK_ASSESSMENT.value, "Risk assessment"),
+    (LinkedPlanKind.PERSONAL_EDUCATION.value, "Personal education plan (PEP)"),
+    (LinkedPlanKind.FAMILY_NETWORKING.value, "Family networking"),
+    (LinkedPlanKind.EARLY_HELP.value, "Early Help"),
+    (LinkedPlanKind.EHC_PLAN.value, "EHC plan"),
+    (LinkedPlanKind.OTHER.value, "Other"),
+)
+
+
+def linked_plan_summary(link: LinkedPlan) -> str:
+    """The kind and what it is about, as typed: two "Other" plans must read apart."""
+    kind = dict(LINKED_PLAN_KINDS).get(link.kind.value, link.kind.value)
+    about = " ".join((link.description or "").split())
+    return f"{kind}: {about}" if about else kind
+
+
 def _consent_summary(consent: SharingConsent) -> str:
     """Who gave it and what it covers; a withdrawal first, where a clipped line still shows it."""
     withdrawn = f" (withdrawn {consent.withdrawn_on:%-d %B %Y})" if consent.withdrawn_on else ""
@@ -129,6 +160,12 @@ SECTIONS: dict[str, Section] = {
                 _long("aspirations", "My hopes and dreams for the future"),
                 _long("important_to_me", "What and who is important to me"),
                 _long("strengths_and_likes", "What I like and what I am good at"),
+                _long(
+                    "liked_and_admired",
+                    "What people like and admire about me",
+                    hint="What family, friends and staff say they like and admire about the "
+                    "pupil: One Planning's question, printed under its own heading.",
+                ),
                 _long("difficulties", "What I find hard"),
                 _long("how_to_support_me", "How I want to be supported"),
                 _long("good_day", "A good day for me"),
@@ -251,13 +288,7 @@ SECTIONS: dict[str, Section] = {
                     "Status",
                     "select",
                     True,
-                    (
-                        (TargetStatus.OPEN.value, "Working on it"),
-                        (TargetStatus.ACHIEVED.value, "Achieved"),
-                        (TargetStatus.PARTLY_ACHIEVED.value, "Partly achieved"),
-                        (TargetStatus.NOT_YET_ACHIEVED.value, "Not yet achieved"),
-                        (TargetStatus.DISCONTINUED.value, "Stopped"),
-                    ),
+                    tuple((status.value, label) for status, label in TARGET_STATUS.items()),
                 ),
             ),
             "targets",
@@ -317,29 +348,13 @@ SECTIONS: dict[str, Section] = {
             "links",
             "Linked plans",
             (
-                Field(
-                    "kind",
-                    "Kind of plan",
-                    "select",
-                    True,
-                    (
-                        (LinkedPlanKind.HEALTH_CARE.value, "Individual health care plan"),
-                        (LinkedPlanKind.INTIMATE_CARE.value, "Intimate care plan"),
-                        (LinkedPlanKind.BEHAVIOUR_SUPPORT.value, "Positive behaviour support plan"),
-                        (LinkedPlanKind.RISK_ASSESSMENT.value, "Risk assessment"),
-                        (LinkedPlanKind.PERSONAL_EDUCATION.value, "Personal education plan (PEP)"),
-                        (LinkedPlanKind.FAMILY_NETWORKING.value, "Family networking"),
-                        (LinkedPlanKind.EARLY_HELP.value, "Early Help"),
-                        (LinkedPlanKind.EHC_PLAN.value, "EHC plan"),
-                        (LinkedPlanKind.OTHER.value, "Other"),
-                    ),
-                ),
+                Field("kind", "Kind of plan", "select", True, LINKED_PLAN_KINDS),
                 _long("description", "About it"),
                 Field("location", "Where it is kept", max_length=500),
             ),
             "linked_plans",
             LinkedPlan,
-            lambda link: link.kind.value.replace("_", " ").capitalize(),
+            lambda link: linked_plan_summary(link),
         ),
         Section(
             "people",
@@ -435,12 +450,7 @@ def load_plan(
         select(Plan)
         .join(Pupil, Pupil.id == Plan.pupil_id)
         .where(Plan.pupil_id == pupil_id, Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
-        .options(
-            selectinload(Plan.pupil),
-            selectinload(Plan.case_holder),
-            selectinload(Plan.voice),
-            *(selectinload(getattr(Plan, s.collection)) for s in SECTIONS.values() if s.collection),
-        )
+        .options(*_whole_plan())
     )
     if audit_read:
         _audit_open(session, viewer, pupil_id, plan, via=via, now=now, for_editing=for_editing)
@@ -487,6 +497,8 @@ def current_values(plan: Plan, section: Section, item_id: int | None) -> dict[st
         source = plan.voice
     else:
         source = next((i for i in items(plan, section) if i.id == item_id), None)
+    if source is None and section.key == "needs" and item_id is None:
+        return _from_roster(plan)
     if source is None:
         return {"status": TargetStatus.OPEN.value} if section.key == "targets" else {}
     values = {}
@@ -496,6 +508,208 @@ def current_values(plan: Plan, section: Section, item_id: int | None) -> dict[st
             value = value.value
         values[f.name] = str(value) if f.kind == "select" and value is not None else value
     return values
+
+
+# --- reading the plan -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentTarget:
+    """A target of the plan's current cycle (or an older one still being worked on). `carried`
+    is how it stood at each review that carried it forward: (plan number, status), oldest
+    first; empty for a target set in this cycle."""
+
+    target: PlanTarget
+    carried: tuple[tuple[int, TargetStatus], ...] = ()
+
+
+@dataclass(frozen=True)
+class EndedTarget:
+    """A target of an earlier cycle that ended there, with its outcome in words."""
+
+    target: PlanTarget
+    outcome: str
+    carried: tuple[tuple[int, TargetStatus], ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetCycles:
+    current: list[CurrentTarget]
+    earlier: list[tuple[int, list[EndedTarget]]]  # by plan number, the latest first
+
+
+def targets_by_cycle(plan: Plan) -> TargetCycles:
+    """The plan's targets as a reader needs them after reviews: this cycle's, each once, and
+    earlier cycles' under their plan number with their outcome.
+
+    A review carries a target forward by copying it into the next cycle; the copy is shown
+    (saying it was carried, and how the target stood at each review), the original is not shown
+    again. The copy is recognised by its wording in the cycle after the review; one reworded
+    since leaves the original under its cycle as "carried forward into plan N". A target ended at
+    a review is listed under that review's plan number. One query (the submitted reviews'
+    results), however many targets and cycles; `plan` is one loaded in the caller's unit of work
+    (load_plan, load_plan_to_read).
+    """
+    reviewed: dict[int, tuple[int, bool | None]] = {
+        target_id: (cycle, carried)
+        for target_id, cycle, carried in object_session(plan).execute(
+            select(
+                ReviewTargetResult.target_id, Review.cycle_number, ReviewTargetResult.carry_forward
+            )
+            .join(Review, Review.id == ReviewTargetResult.review_id)
+            .where(Review.plan_id == plan.id, Review.status != ReviewStatus.DRAFT)
+        )
+    }
+
+    def ended_in(target: PlanTarget) -> int:
+        return reviewed[target.id][0] if target.id in reviewed else target.cycle_number
+
+    current = [t for t in plan.targets if _is_current(plan, t)]
+    ended = sorted(
+        (t for t in plan.targets if not _is_current(plan, t)),
+        key=lambda t: (-ended_in(t), t.position, t.id),
+    )
+    carried_at: dict[tuple[int, str], list[PlanTarget]] = {}
+    for target in ended:
+        if target.id in reviewed and reviewed[target.id][1]:
+            carried_at.setdefault((ended_in(target), _wording(target)), []).append(target)
+    hidden: set[int] = set()
+
+    def history(target: PlanTarget) -> tuple[tuple[int, TargetStatus], ...]:
+        steps = []
+        while True:
+            sources = carried_at.get((target.cycle_number - 1, _wording(target)), [])
+            source = next((s for s in sources if s.id not in hidden and s is not target), None)
+            if source is None:
+                return tuple(reversed(steps))
+            hidden.add(source.id)
+            steps.append((ended_in(source), source.status))
+            target = source
+
+    shown = [CurrentTarget(t, history(t)) for t in current]
+    earlier: dict[int, list[EndedTarget]] = {}
+    for target in ended:
+        if target.id in hidden:
+            continue
+        cycle, carried = reviewed.get(target.id, (target.cycle_number, None))
+        earlier.setdefault(cycle, []).append(
+            EndedTarget(target, _outcome(target, cycle, carried), history(target))
+        )
+    return TargetCycles(shown, sorted(earlier.items(), key=lambda item: -item[0]))
+
+
+def _is_current(plan: Plan, target: PlanTarget) -> bool:
+    return target.cycle_number == plan.cycle_number or target.status == TargetStatus.OPEN
+
+
+def _wording(target: PlanTarget) -> str:
+    return " ".join(target.description.split()).casefold()
+
+
+def _outcome(target: PlanTarget, cycle: int, carried: bool | None) -> str:
+    words = TARGET_STATUS.get(target.status, str(target.status))
+    if carried:
+        return f"{words}; carried forward into plan {cycle + 1}"
+    if carried is False:
+        return f"{words}; closed at the review"
+    return words
+
+
+@dataclass(frozen=True)
+class RosterNeed:
+    """A need the school roster (the MIS's census codes) records for the pupil."""
+
+    code: NeedCode
+    primary: bool
+
+
+def roster_needs(pupil: Pupil) -> list[RosterNeed]:
+    """The pupil's primary and secondary need from the roster, primary first."""
+    needs = [RosterNeed(pupil.primary_need, True)] if pupil.primary_need else []
+    if pupil.secondary_need and pupil.secondary_need != pupil.primary_need:
+        needs.append(RosterNeed(pupil.secondary_need, False))
+    return needs
+
+
+def suggested_need(plan: Plan) -> RosterNeed | None:
+    """The first roster need the plan's needs section does not hold yet: what a new need's form
+    starts with (nothing is saved until the writer presses Save)."""
+    in_plan = {need.census_code for need in plan.needs}
+    return next((need for need in roster_needs(plan.pupil) if need.code not in in_plan), None)
+
+
+READ_WHOLE = "plan section read in full: {section}"
+REFUSED_WHOLE = "plan section read refused: {section}"
+
+
+def load_plan_to_read(
+    session: Session,
+    viewer: Viewer,
+    plan_id: int,
+    *,
+    section_key: str,
+    via: str,
+    now: datetime,
+) -> Plan | None:
+    """The open plan `plan_id` with every section loaded, if the viewer may read all of it (the
+    SENDCo, a senior leader, its case holder); None otherwise. The viewer is the verified
+    request's, so a button's value can name a plan but never grant it. Audited either way: a
+    read, or a refusal (a teacher, who sees only part of a plan, or a plan of another school).
+    """
+    plan = session.scalar(
+        select(Plan)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(
+            Plan.id == plan_id,
+            Plan.school_id == viewer.school_id,
+            Plan.status != PlanStatus.CLOSED,
+            visible_pupils(viewer),
+        )
+        .options(*_whole_plan())
+    )
+    allowed = plan is not None and (viewer.sees_whole_school or can_edit(viewer, plan))
+    if allowed:
+        audit.record_by(
+            session,
+            viewer,
+            action="read",
+            via=via,
+            now=now,
+            plan=plan,
+            detail=READ_WHOLE.format(section=section_key),
+        )
+        return plan
+    audit.record_refusal(
+        session,
+        viewer,
+        via=via,
+        now=now,
+        plan=plan,
+        detail=REFUSED_WHOLE.format(section=section_key),
+    )
+    return None
+
+
+def _whole_plan() -> list:
+    return [
+        selectinload(Plan.pupil),
+        selectinload(Plan.case_holder),
+        selectinload(Plan.voice),
+        *(selectinload(getattr(Plan, s.collection)) for s in SECTIONS.values() if s.collection),
+    ]
+
+
+def _from_roster(plan: Plan) -> dict[str, Any]:
+    """A new need's form, started from the roster's census code (the writer describes it)."""
+    need = suggested_need(plan)
+    if need is None:
+        return {}
+    area = need.code.broad_area
+    return {
+        "broad_area": area.value if area else None,
+        "census_code": need.code.value,
+        "is_primary": need.primary and not any(n.is_primary for n in plan.needs),
+    }
 
 
 def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:

@@ -40,6 +40,7 @@ VOICE_TEXTS = (
     "aspirations",
     "important_to_me",
     "strengths_and_likes",
+    "liked_and_admired",
     "difficulties",
     "how_to_support_me",
     "good_day",
