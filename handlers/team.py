@@ -317,7 +317,6 @@ def move_or_remove(
 ) -> None:
     """Move up, Move down and Remove beside a pupil added by hand. The button carries only the
     entry's id; the service looks for it in the viewer's own school."""
-    ack()
     what = PRIORITY_BUTTON.match(action["action_id"]).group(1)
     entry_id = as_int(action.get("value"))
     with runtime.unit_of_work() as session:
@@ -334,6 +333,9 @@ def move_or_remove(
     listing = _priority_listing(runtime, viewer, today)
     if said:
         listing["blocks"].insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": said}})
+    # Acknowledged only now: a refusal raised above is answered by toolkit.answer_error, which
+    # Bolt would drop after an ack.
+    ack()
     respond(replace_original=True, **listing)
 
 
