@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import (
     AuditEvent,
@@ -17,11 +17,16 @@ from models import (
     Pupil,
     SenStage,
 )
+from tests import test_db_faults
 from tests.slack_harness import buttons_of, raw_mrkdwn_in, text_of
+from tests.test_db_faults import NOTHING_SAVED, _kept_open, on_postgresql
 from tests.test_team import more_pupils
 
 WHY = "Mum worried about <reading> & refusing school"
 MONITORING = "Monitoring: need recorded, no SEN stage"
+
+# The app behind a proxy the test can cut, as tests/test_db_faults.py makes it.
+app, proxy = test_db_faults.app, test_db_faults.proxy
 
 
 def with_monitoring(session, ids: dict) -> dict:
@@ -393,3 +398,24 @@ def test_assign_auto_proposes_added_pupils_first(slack):
     add(slack, "Noah Lake", "two")
     proposal = text_of(slack.ask("U0SENDCO", "assign auto"))
     assert proposal.index("Noah Lake") < proposal.index("Eve Ray")
+
+
+# --- the database gone ------------------------------------------------------------------------
+
+
+@on_postgresql
+def test_a_pupil_added_while_the_database_is_cut_stays_in_the_open_form(app, proxy):
+    opened = len(app.emulator.calls_to("views.open"))
+    app.sender.button("U0SENDCO", "ssp_priority_add", "add")
+    app.emulator.wait_for(lambda calls: len(app.emulator.calls_to("views.open")) > opened)
+    view = app.emulator.open_views("U0SENDCO")[-1]
+    typed = {
+        "pupil": {"type": "plain_text_input", "value": "Eve Ray"},
+        "reason": {"type": "plain_text_input", "value": WHY},
+    }
+    proxy.cut()
+    said = _kept_open(app.sender.submit("U0SENDCO", view, typed).json(), view)
+    assert NOTHING_SAVED in said
+    proxy.passes()
+    with app.direct() as session:
+        assert session.scalar(select(func.count(PriorityEntry.id))) == 0
