@@ -334,7 +334,7 @@ def priority_list(
     unheld = [(pupil, plan) for pupil, plan in unheld if pupil.id not in added]
     items = [
         replace(
-            _item(pupil, plan, 0, "added to the list by the SENDCo"),
+            _item(pupil, plan, 0, _why_on_list(pupil, plan, today)),
             entry_id=entry.id,
             position=entry.position,
             added_because=entry.reason if with_declines else None,
@@ -1096,6 +1096,19 @@ def _declined(session: Session, plan_ids: list[int]) -> dict[int, tuple[str, str
         for plan_id, a in last.items()
         if a.status == AssignmentStatus.DECLINED
     }
+
+
+def _why_on_list(pupil: Pupil, plan: Plan | None, today: date) -> str:
+    """What the school's data says of a pupil the SENDCo added by hand (the SENDCo's own reason
+    is shown beside it)."""
+    if plan is not None:
+        overdue = plan.review_date is not None and plan.review_date < today
+        return "review overdue and no case holder" if overdue else "no case holder"
+    if pupil.sen_stage == SenStage.EHC_PLAN:
+        return "EHC plan but no support plan"
+    if pupil.sen_stage == SenStage.SEN_SUPPORT:
+        return "SEN Support but no plan"
+    return "no plan, and no SEN stage on the roster"
 
 
 def _item(pupil: Pupil, plan: Plan | None, rank_: int, reason: str) -> PriorityItem:
