@@ -419,3 +419,10 @@ def test_a_pupil_added_while_the_database_is_cut_stays_in_the_open_form(app, pro
     proxy.passes()
     with app.direct() as session:
         assert session.scalar(select(func.count(PriorityEntry.id))) == 0
+
+
+def test_help_names_adding_to_the_list_to_the_sendco_only(slack):
+    assert "/ssp priority add [UPN or full name]" in text_of(slack.ask("U0SENDCO", "help"))
+    slt = text_of(slack.ask("U0SLT", "help"))
+    assert "monitoring list" in slt and "/ssp priority add" not in slt
+    assert "Use `/ssp priority`" in text_of(slack.ask("U0SENDCO", "priority shuffle"))
