@@ -1,5 +1,7 @@
 """`/ssp qa`: the SENDCo's quality assurance of plans written or changed by case holders, and
-the case holder's "Send for quality assurance" button in the plan form."""
+the case holder's "Send for quality assurance" button in the plan form. Senior leaders see the
+same list, read only (how long each plan has waited, how often it was returned); deciding is the
+SENDCo's alone, however the button or form was reached."""
 
 from __future__ import annotations
 
@@ -27,18 +29,27 @@ from handlers.toolkit import (
     selected_value,
     text_value,
 )
-from models import Plan
+from models import Plan, School
 
 ONLY_SENDCO = "Quality assurance is for the SENDCo."
+ONLY_SENDCO_DECIDES = (
+    "Quality assurance is for the SENDCo: only they approve or return plans. What is waiting "
+    "is in `/ssp qa`."
+)
+SENDCO_AND_SENIOR_LEADERS = (
+    "Quality assurance is for the SENDCo; senior leaders can see what is waiting for it."
+)
 TITLE = "Quality assurance"
 SHOWN = 45  # plans listed: inside Slack's 50 blocks a message
 
 
 def register(app: App) -> None:
     sendco_only = [requires(lambda viewer: viewer.is_sendco, ONLY_SENDCO)]
-    app.action("ssp_qa_open", middleware=sendco_only)(open_review)
+    # A senior leader's list has no Review buttons; one reached another way decides nothing.
+    decides = [requires(lambda viewer: viewer.is_sendco, ONLY_SENDCO_DECIDES)]
+    app.action("ssp_qa_open", middleware=decides)(open_review)
     app.action("ssp_qa_list", middleware=sendco_only)(list_from_summary)
-    app.view("ssp_qa_decide", middleware=sendco_only)(save_decision)
+    app.view("ssp_qa_decide", middleware=decides)(save_decision)
     app.action("plan_submit_qa")(send_for_qa)  # the service checks it is the plan's writer
 
 
@@ -54,37 +65,74 @@ def list_from_summary(ack: Ack, respond: Respond, runtime: Runtime, viewer: View
 
 
 def _listing(runtime: Runtime, viewer: Viewer) -> dict:
+    """The plans waiting for quality assurance. The SENDCo's has a Review button beside each;
+    a senior leader's is the same list to read (the quality loop, watched), with none."""
     with runtime.unit_of_work() as session:
-        plans = qa.awaiting(session, viewer.school_id)
+        school = session.get(School, viewer.school_id)
+        queued = qa.queue(session, viewer.school_id, runtime.today(school.timezone))
         audit.record_shown(
             session,
             viewer,
             via="/ssp qa",
             now=runtime.now(),
             what="plans awaiting quality assurance",
-            pupils=[(p.plan_id, p.pupil_id) for p in plans[:SHOWN]],
+            pupils=[(q.waiting.plan_id, q.waiting.pupil_id) for q in queued[:SHOWN]],
             count=0,
         )
+    decides = viewer.is_sendco
+    returned = sum(1 for q in queued if q.returned)
+    longest = queued[0] if queued else None
     return message(
         "qa_list.json.j2",
-        summary=f"{len(plans)} plans awaiting quality assurance",
+        summary=f"{plural(len(queued), 'plan')} awaiting quality assurance",
         about=(
-            f"{plural(len(plans), 'plan')}, longest waiting first. "
-            "*Review* shows an automatic check against the guidance, then approve or return "
-            "with comments."
+            f"{plural(len(queued), 'plan')}, longest waiting first"
+            + (f" (the longest for {_waited(longest)})" if longest else "")
+            + (
+                f"; {plural(returned, 'plan has', 'plans have')} been returned for changes before"
+                if returned
+                else ""
+            )
+            + ". "
+            + (
+                "*Review* shows an automatic check against the guidance, then approve or "
+                "return with comments."
+                if decides
+                else "Read only: the SENDCo approves or returns each plan."
+            )
+            + (f" Showing the first {SHOWN}." if len(queued) > SHOWN else "")
         ),
         plans=[
             (
                 joined(
-                    pupil_line(p.pupil_name, p.year_group),
-                    f"case holder {escape_mrkdwn(p.case_holder) if p.case_holder else 'none'}",
+                    pupil_line(q.waiting.pupil_name, q.waiting.year_group),
+                    "case holder "
+                    + (escape_mrkdwn(q.waiting.case_holder) if q.waiting.case_holder else "none"),
                 )
-                + f"\nwaiting since {uk_date(p.waiting_since.date())}",
-                p.plan_id,
+                + f"\nwaiting {_waited(q)}, since {uk_date(q.waiting.waiting_since.date())}"
+                + f" · {_returned(q.returned)}",
+                q.waiting.plan_id,
             )
-            for p in plans[:SHOWN]
+            for q in queued[:SHOWN]
         ],
+        can_decide=decides,
     )
+
+
+def _waited(queued: qa.QueuedPlan) -> str:
+    """ "4 school days (6 days)", or "less than a school day" for a plan sent today."""
+    if queued.days == 0:
+        return "less than a day"
+    school = plural(queued.school_days, "school day")
+    return (
+        school if queued.school_days == queued.days else f"{school} ({plural(queued.days, 'day')})"
+    )
+
+
+def _returned(times: int) -> str:
+    if times == 0:
+        return "not returned before"
+    return "returned once before" if times == 1 else f"returned {times} times before"
 
 
 def open_review(
@@ -219,9 +267,14 @@ SUBCOMMANDS = (
                 "the guidance; approve or return with comments",
                 lambda viewer: viewer.is_sendco,
             ),
+            Usage(
+                "`/ssp qa` — plans waiting for quality assurance: how long, and how often each "
+                "was returned (read only)",
+                lambda viewer: viewer.sees_whole_school and not viewer.is_sendco,
+            ),
         ),
-        allowed=lambda viewer: viewer.is_sendco,
-        refusal=ONLY_SENDCO,
+        allowed=lambda viewer: viewer.sees_whole_school,
+        refusal=SENDCO_AND_SENIOR_LEADERS,
         takes_words=False,
     ),
 )

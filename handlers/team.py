@@ -26,6 +26,7 @@ from handlers.toolkit import (
     UsageError,
     as_int,
     as_typed,
+    done_modal,
     find_one_pupil,
     mentioned_user,
     message,
@@ -42,6 +43,9 @@ from models import Pupil
 PRIORITY_PER_PAGE = 15
 PROPOSED_AT_ONCE = 40  # pairs one confirmation assigns: a message's worth
 WHOLE_SCHOOL = "The SSP team and the priority list are for the SENDCo and senior leaders."
+ONLY_SENDCO_ADDS = "Only the SENDCo adds pupils to the priority list, or changes its order."
+MAX_PLACES = 100  # a select's options: past that, the bottom
+PRIORITY_BUTTON = re.compile(r"^ssp_priority_(up|down|remove)$")
 NO_TEAM_YET = "There is nobody on the SSP team yet. Add case holders with `/ssp team add @name`."
 
 
@@ -49,6 +53,10 @@ def register(app: App) -> None:
     sendco_only = [requires(lambda viewer: viewer.is_sendco, NOT_SENDCO)]
     app.action("ssp_assign_open", middleware=sendco_only)(open_assign_modal)
     app.action("ssp_assign_auto", middleware=sendco_only)(propose_all)
+    adds_only = [requires(lambda viewer: viewer.is_sendco, ONLY_SENDCO_ADDS)]
+    app.action("ssp_priority_add", middleware=adds_only)(open_add_form)
+    app.view("ssp_priority_add", middleware=adds_only)(save_added)
+    app.action(PRIORITY_BUTTON, middleware=adds_only)(move_or_remove)
     app.action("ssp_assign_confirm", middleware=sendco_only)(confirm_all)
     app.view("ssp_assign", middleware=sendco_only)(save_assignment)
     app.action(re.compile(r"^ssp_plan_request_(approve|decline)$"), middleware=sendco_only)(
@@ -109,39 +117,125 @@ def team_command(ask: Ask) -> dict:
 # --- /ssp priority --------------------------------------------------------------------------
 
 
-def priority_command(ask: Ask) -> dict:
-    with ask.runtime.unit_of_work() as session:
+def priority_command(ask: Ask) -> dict | None:
+    if ask.words:
+        if ask.words[0].lower() != "add":
+            raise UsageError(
+                "Use `/ssp priority` to see the list, or `/ssp priority add [UPN or full name]` "
+                "to add a pupil to it by hand, with why."
+            )
+        if not ask.viewer.is_sendco:
+            raise UserError(ONLY_SENDCO_ADDS)
+        query = " ".join(ask.words[1:])
+        with ask.runtime.unit_of_work() as session:
+            if query:
+                # Checked before the form opens: an unknown pupil, one with a plan or one on
+                # the list already is said now, not after the reason is typed.
+                team_service.addable(session, ask.viewer, query)
+            view = _add_form(session, ask.viewer, query)
+        if not ask.trigger_id:
+            raise UserError("Type `/ssp priority add` again to open the form.")
+        open_modal(ask.client, ask.trigger_id, view, "the form")
+        return None
+    return _priority_listing(ask.runtime, ask.viewer, ask.today, ask.page)
+
+
+def _priority_listing(runtime: Runtime, viewer: Viewer, today: date, page: int = 1) -> dict:
+    """The priority list in three parts: pupils the SENDCo added by hand (in their order), those
+    the school's data says need a plan or a case holder, then the monitoring list. Paged as one
+    list; a part's heading is shown on each page it appears on."""
+    with runtime.unit_of_work() as session:
         items = team_service.priority_list(
-            session, ask.viewer.school_id, ask.today, with_declines=ask.viewer.is_sendco
+            session, viewer.school_id, today, with_declines=viewer.is_sendco
         )
-        shown = page_of(items, ask.page, PRIORITY_PER_PAGE)
+        monitored = team_service.monitoring_list(session, viewer.school_id)
+        rows = [*items, *monitored]
+        shown = page_of(rows, page, PRIORITY_PER_PAGE)
         audit.record_shown(
             session,
-            ask.viewer,
+            viewer,
             via="/ssp priority",
-            now=ask.runtime.now(),
+            now=runtime.now(),
             what="priority list",
-            pupils=[(i.plan_id, i.pupil_id) for i in shown.items],
+            pupils=[(getattr(row, "plan_id", None), row.pupil_id) for row in shown.items],
             count=0,
         )
+    added = [i for i in items if i.entry_id is not None]
+    urgent = [i for i in items if i.entry_id is None]
+    sendco = viewer.is_sendco
+    parts = {
+        "added": (f"*Added by the SENDCo* · {plural(len(added), 'pupil')}, in the SENDCo's order"),
+        "urgent": (
+            f"*Need a plan or a case holder* · {plural(len(urgent), 'pupil')}, most urgent "
+            "first: EHC plans without a support plan, then SEN Support without a plan, then "
+            "overdue reviews"
+        ),
+        "monitoring": (
+            f"*Monitoring: need recorded, no SEN stage* · {plural(len(monitored), 'pupil')} "
+            "with a need on the roster and SEN stage N, and no plan"
+            + (". Add one to the list when they need a plan." if sendco else "")
+        ),
+    }
+    lines, part = [], None
+    for row in shown.items:
+        kind = (
+            "monitoring"
+            if isinstance(row, team_service.MonitoredPupil)
+            else ("added" if row.entry_id is not None else "urgent")
+        )
+        if kind != part:
+            lines.append({"kind": "heading", "text": parts[kind]})
+            part = kind
+        if kind == "monitoring":
+            lines.append(
+                {
+                    "kind": "monitoring",
+                    "text": f"{pupil_line(row.pupil_name, row.year_group, row.form)}\n"
+                    f"Need: {escape_mrkdwn(row.need.label)} ({row.need.value})",
+                    "pupil_id": row.pupil_id,
+                }
+            )
+            continue
+        text = (
+            f"{pupil_line(row.pupil_name, row.year_group, row.form)}\n"
+            f"{joined(row.reason, row.primary_area.label if row.primary_area else None)}"
+            + _declined(row)
+        )
+        if kind == "added":
+            place = added.index(row)
+            text = f"{place + 1}. {text}"
+            if row.added_because:
+                text += f"\n:pushpin: why: {escape_mrkdwn(row.added_because)}"
+            lines.append(
+                {
+                    "kind": "added",
+                    "text": text,
+                    "pupil_id": row.pupil_id,
+                    "entry_id": row.entry_id,
+                    "first": place == 0,
+                    "last": place == len(added) - 1,
+                    "remove_question": f"Take {row.pupil_name} off the priority list? Their "
+                    "place in the list the school's data makes is unaffected.",
+                }
+            )
+        else:
+            lines.append({"kind": "urgent", "text": text, "pupil_id": row.pupil_id})
     return message(
         "priority.json.j2",
-        summary=f"Priority list: {shown.total} pupils need a plan or a case holder",
-        about=(
-            f"{plural(shown.total, 'pupil')} need a plan or a case holder, most urgent first: "
-            "EHC plans without a support plan, then SEN Support without a plan, then overdue "
-            "reviews." + (f" Page {shown.page} of {shown.pages}." if shown.pages > 1 else "")
+        summary=(
+            f"Priority list: {plural(len(items), 'pupil')} need a plan or a case holder; "
+            f"{len(monitored)} on the monitoring list"
         ),
-        pupils=[
-            (
-                f"{pupil_line(i.pupil_name, i.year_group, i.form)}\n"
-                f"{joined(i.reason, i.primary_area.label if i.primary_area else None)}"
-                + _declined(i),
-                i.pupil_id,
-            )
-            for i in shown.items
-        ],
-        can_assign=ask.viewer.is_sendco,
+        about=(
+            f"{plural(len(items), 'pupil')} need a plan or a case holder"
+            + (f" ({len(added)} added by the SENDCo)" if added else "")
+            + f", and {len(monitored)} with a recorded need but no SEN stage."
+            + (f" Page {shown.page} of {shown.pages}." if shown.pages > 1 else "")
+        ),
+        lines=lines,
+        empty=not items and not monitored,
+        can_assign=sendco,
+        can_propose=sendco and bool(items),
         pager=pager("priority", shown),
     )
 
@@ -152,6 +246,97 @@ def _declined(item: team_service.PriorityItem) -> str:
         return ""
     why = f": {escape_mrkdwn(item.declined_reason)}" if item.declined_reason else ""
     return f"\n:no_entry_sign: declined by {escape_mrkdwn(item.declined_by)}{why}"
+
+
+def _add_form(session, viewer: Viewer, query: str) -> dict:
+    on_list = team_service.hand_added_count(session, viewer.school_id)
+    places = min(on_list + 1, MAX_PLACES)
+    return render_json(
+        "priority_add_modal.json.j2",
+        query=query,
+        places=[
+            (
+                f"{n}" + (" (top)" if n == 1 else "") + (" (bottom)" if n == on_list + 1 else ""),
+                n,
+            )
+            for n in range(1, places + 1)
+        ],
+        bottom=places,
+        reason_length=team_service.REASON_LENGTH,
+    )
+
+
+def open_add_form(
+    ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
+) -> None:
+    """ "Add a pupil" on the priority list, or "Add to list" beside a pupil on the monitoring
+    list (its value is the pupil's id, looked for in the viewer's school only)."""
+    pupil_id = as_int(action.get("value"))
+    with runtime.unit_of_work() as session:
+        query = ""
+        if pupil_id > 0:
+            pupil = session.get(Pupil, pupil_id)
+            if pupil is None or pupil.school_id != viewer.school_id:
+                raise UserError("I couldn't find that pupil.")
+            query = pupil.upn
+        view = _add_form(session, viewer, query)
+    open_modal(client, body["trigger_id"], view, "the form")
+    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
+
+
+def save_added(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
+    values = view["state"]["values"]
+    query = text_value(values, "pupil")
+    reason = text_value(values, "reason")
+    if not query:
+        raise UserError("Type the pupil's full name or UPN.", block_id="pupil")
+    if not reason:
+        raise UserError("Say why this pupil needs to be on the priority list.", block_id="reason")
+    position = as_int(selected_value(values, "position"))
+    try:
+        with runtime.unit_of_work() as session:
+            entry = team_service.add_to_priority_list(
+                session,
+                viewer,
+                query,
+                reason=reason,
+                position=position if position > 0 else None,
+                now=runtime.now(),
+            )
+            done = (
+                f"{escape_mrkdwn(entry.pupil.known_as)} is on the priority list at number "
+                f"{entry.position}. Assign their plan from `/ssp priority` when you're ready."
+            )
+    except UserError as refusal:
+        raise UserError(str(refusal), block_id=refusal.block_id or "pupil") from None
+    ack(response_action="update", view=done_modal("Priority list", done))
+
+
+def move_or_remove(
+    ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer, today: date
+) -> None:
+    """Move up, Move down and Remove beside a pupil added by hand. The button carries only the
+    entry's id; the service looks for it in the viewer's own school."""
+    what = PRIORITY_BUTTON.match(action["action_id"]).group(1)
+    entry_id = as_int(action.get("value"))
+    with runtime.unit_of_work() as session:
+        if what == "remove":
+            pupil = team_service.remove_from_priority_list(
+                session, viewer, entry_id, now=runtime.now()
+            )
+            said = f"{escape_mrkdwn(pupil.known_as)} is off the priority list."
+        else:
+            team_service.move_on_priority_list(
+                session, viewer, entry_id, up=what == "up", now=runtime.now()
+            )
+            said = None
+    listing = _priority_listing(runtime, viewer, today)
+    if said:
+        listing["blocks"].insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": said}})
+    # Acknowledged only now: a refusal raised above is answered by toolkit.answer_error, which
+    # Bolt would drop after an ack.
+    ack()
+    respond(replace_original=True, **listing)
 
 
 # --- /ssp assign ----------------------------------------------------------------------------
@@ -428,13 +613,17 @@ SUBCOMMANDS = (
         help=(
             Usage(
                 "`/ssp priority` — pupils who need a plan or a case holder, most urgent first, "
-                "with Assign buttons",
+                "with Assign buttons, and the monitoring list (a need recorded, no SEN stage)",
                 lambda viewer: viewer.sees_whole_school,
+            ),
+            Usage(
+                "`/ssp priority add [UPN or full name]` — put a pupil on the priority list by "
+                "hand, with why, at the place you choose",
+                lambda viewer: viewer.is_sendco,
             ),
         ),
         allowed=lambda viewer: viewer.sees_whole_school,
         refusal=WHOLE_SCHOOL,
-        takes_words=False,
         pages=True,
     ),
     Subcommand(

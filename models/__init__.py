@@ -58,6 +58,7 @@ from models.plans import (
     PlanRequest,
     PlanTarget,
     PlanVoice,
+    PriorityEntry,
     SharingConsent,
     TimelineEntry,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "PlanStatus",
     "PlanTarget",
     "PlanVoice",
+    "PriorityEntry",
     "ProcessedEvent",
     "Prompt",
     "PromptKind",

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -396,6 +407,28 @@ class PlanRequest(Base):
 
     pupil: Mapped[Pupil] = relationship()
     staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
+
+
+class PriorityEntry(Base):
+    """A pupil the SENDCo put on the priority list by hand (guidance §4.3: the SENDCo keeps the
+    list), with why, in the SENDCo's order (`position`, lowest first; gaps are allowed).
+
+    The entry goes when the pupil's plan is assigned. `reason` is staff workflow, shown to the
+    SENDCo only.
+    """
+
+    __tablename__ = "priority_entries"
+    __table_args__ = (UniqueConstraint("school_id", "pupil_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pupil: Mapped[Pupil] = relationship()
 
 
 class TimelineEntry(Base):

@@ -20,7 +20,17 @@ from bot.services.caseload import CASE_HOLDER_NAME, plan_rows
 from bot.services.plans import PlanChanged, edit_plan
 from bot.services.pupils import KNOWN_AS
 from bot.services.review_schedule import sendcos
-from models import Plan, PlanStatus, Prompt, PromptKind, Pupil, School, Staff, TimelineKind
+from models import (
+    Plan,
+    PlanStatus,
+    Prompt,
+    PromptKind,
+    Pupil,
+    School,
+    Staff,
+    TimelineEntry,
+    TimelineKind,
+)
 
 # The plan's timeline entries for its quality assurance (their summaries begin so): the
 # timeline is where the SENDCo's comments are kept in full, so it is also where they are read.
@@ -95,6 +105,51 @@ def awaiting(session: Session, school_id: int) -> list[AwaitingQa]:
         .order_by(Plan.updated_at, Plan.id)
     ).all()
     return [AwaitingQa(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class QueuedPlan:
+    """A plan awaiting quality assurance, with how long it has waited and how often it has been
+    returned before (the quality loop, as senior leaders watch it)."""
+
+    waiting: AwaitingQa
+    school_days: int  # school days since it was sent, by the school's calendar
+    days: int  # calendar days since it was sent
+    returned: int  # times the SENDCo has returned it for changes, over the plan's life
+
+
+def queue(session: Session, school_id: int, today: date) -> list[QueuedPlan]:
+    """`awaiting`, with how long each plan has waited (school days and days, to `today`) and how
+    often each has been returned. Four queries however many plans wait: the plans, the school,
+    its calendar, and the returns of all of them counted together."""
+    plans = awaiting(session, school_id)
+    if not plans:
+        return []
+    school = session.get(School, school_id)
+    calendar = load_calendar(session, school_id)
+    returned = dict(
+        session.execute(
+            select(TimelineEntry.plan_id, func.count(TimelineEntry.id))
+            .where(
+                TimelineEntry.plan_id.in_([p.plan_id for p in plans]),
+                TimelineEntry.kind == TimelineKind.PLAN_CHANGE,
+                TimelineEntry.summary.startswith(RETURNED, autoescape=True),
+            )
+            .group_by(TimelineEntry.plan_id)
+        ).all()
+    )
+    queued = []
+    for plan in plans:
+        since = school.local_date(plan.waiting_since)
+        queued.append(
+            QueuedPlan(
+                waiting=plan,
+                school_days=max(0, calendar.school_days_between(since, today)),
+                days=max(0, (today - since).days),
+                returned=returned.get(plan.plan_id, 0),
+            )
+        )
+    return queued
 
 
 def create_due_summaries(

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -29,9 +29,11 @@ from models import (
     BroadArea,
     CaseHolderAssignment,
     CaseHolderProfile,
+    NeedCode,
     Plan,
     PlanRequest,
     PlanStatus,
+    PriorityEntry,
     Prompt,
     PromptKind,
     Pupil,
@@ -74,6 +76,11 @@ NOT_ONE_PUPIL = (
     "school has it, or their UPN."
 )
 NO_SENDCO = "There is no SENDCo on the staff list to ask. Please talk to your SENDCo."
+NO_PUPIL_ON_ROLL = (
+    "I couldn't find a pupil on roll with that full name or UPN. Use their full name as the "
+    "school has it, or their UPN."
+)
+REASON_LENGTH = 300  # PriorityEntry.reason
 
 
 class NotTheSendco(UserError):
@@ -139,6 +146,22 @@ class PriorityItem:
     # The plan's last assignment was declined: by whom, and why (for the SENDCo only).
     declined_by: str | None = None
     declined_reason: str | None = None
+    # Put on the list by hand (rank 0): the entry, its place in the SENDCo's order, and why
+    # (the why for the SENDCo only, as a decline's reason).
+    entry_id: int | None = None
+    position: int = 0
+    added_because: str | None = None
+
+
+@dataclass(frozen=True)
+class MonitoredPupil:
+    """A pupil with a recorded need but no SEN stage (N): on the school's monitoring list."""
+
+    pupil_id: int
+    pupil_name: str
+    year_group: int
+    form: str | None
+    need: NeedCode
 
 
 @dataclass(frozen=True)
@@ -270,10 +293,13 @@ def priority_list(
     session: Session, school_id: int, today: date, *, with_declines: bool = False
 ) -> list[PriorityItem]:
     """Pupils who need a plan and have none, then plans with no case holder, in priority order:
-    EHCP without a support plan, SEN Support without a plan, overdue reviews, the rest.
+    the pupils the SENDCo added by hand (rank 0, in the SENDCo's order), EHCP without a support
+    plan, SEN Support without a plan, overdue reviews, the rest. A pupil added by hand is listed
+    once, as added; once their plan has a case holder they are off the list.
 
     `with_declines` (the SENDCo's list only: a reason is written to the SENDCo) adds who
-    declined a plan whose last assignment was declined, and their reason."""
+    declined a plan whose last assignment was declined, and their reason, and why the SENDCo
+    added a pupil by hand."""
     open_plan = (
         select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
     )
@@ -295,7 +321,27 @@ def priority_list(
             Pupil.is_active.is_(True),
         )
     ).all()
+    entries = session.execute(
+        select(PriorityEntry, Pupil, Plan)
+        .join(Pupil, Pupil.id == PriorityEntry.pupil_id)
+        .outerjoin(Plan, (Plan.pupil_id == Pupil.id) & (Plan.status != PlanStatus.CLOSED))
+        .where(PriorityEntry.school_id == school_id, Pupil.is_active.is_(True))
+    ).all()
+    # An entry whose pupil's plan has a case holder (given one some other way) has done its job.
+    entries = [row for row in entries if row[2] is None or row[2].case_holder_id is None]
+    added = {pupil.id for _, pupil, _ in entries}
+    without_plan = [pupil for pupil in without_plan if pupil.id not in added]
+    unheld = [(pupil, plan) for pupil, plan in unheld if pupil.id not in added]
     items = [
+        replace(
+            _item(pupil, plan, 0, _why_on_list(pupil, plan, today)),
+            entry_id=entry.id,
+            position=entry.position,
+            added_because=entry.reason if with_declines else None,
+        )
+        for entry, pupil, plan in entries
+    ]
+    items += [
         _item(
             pupil,
             None,
@@ -306,7 +352,16 @@ def priority_list(
         )
         for pupil in without_plan
     ]
-    declined = _declined(session, [plan.id for _, plan in unheld]) if with_declines else {}
+    plan_ids = [plan.id for _, plan in unheld] + [plan.id for _, _, plan in entries if plan]
+    declined = _declined(session, plan_ids) if with_declines else {}
+    items = [
+        replace(
+            item, declined_by=declined[item.plan_id][0], declined_reason=declined[item.plan_id][1]
+        )
+        if item.plan_id in declined
+        else item
+        for item in items
+    ]
     for pupil, plan in unheld:
         overdue = plan.review_date is not None and plan.review_date < today
         item = _item(
@@ -319,7 +374,242 @@ def priority_list(
             by, why = declined[plan.id]
             item = replace(item, declined_by=by, declined_reason=why)
         items.append(item)
-    return sorted(items, key=lambda i: (i.rank, i.review_date or date.max, i.pupil_name))
+    return sorted(
+        items,
+        key=lambda i: (
+            i.rank,
+            i.position,
+            i.entry_id or 0,
+            i.review_date or date.max,
+            i.pupil_name,
+        ),
+    )
+
+
+def monitoring_list(session: Session, school_id: int) -> list[MonitoredPupil]:
+    """Pupils on roll with a recorded need but SEN stage N and no plan (the school's monitoring
+    list), by year group and name, leaving out those the SENDCo put on the priority list (they
+    are listed there). One query."""
+    open_plan = (
+        select(Plan.id).where(Plan.pupil_id == Pupil.id, Plan.status != PlanStatus.CLOSED).exists()
+    )
+    on_list = (
+        select(PriorityEntry.id)
+        .where(PriorityEntry.pupil_id == Pupil.id, PriorityEntry.school_id == school_id)
+        .exists()
+    )
+    pupils = session.scalars(
+        select(Pupil)
+        .where(
+            Pupil.school_id == school_id,
+            Pupil.is_active.is_(True),
+            Pupil.sen_stage == SenStage.NONE,
+            Pupil.primary_need.is_not(None),
+            ~open_plan,
+            ~on_list,
+        )
+        .order_by(Pupil.year_group, Pupil.last_name, Pupil.first_name, Pupil.id)
+    ).all()
+    return [MonitoredPupil(p.id, p.known_as, p.year_group, p.form, p.primary_need) for p in pupils]
+
+
+def add_to_priority_list(
+    session: Session,
+    viewer: Viewer,
+    query: str,
+    *,
+    reason: str,
+    position: int | None,
+    now: datetime,
+) -> PriorityEntry:
+    """The SENDCo puts the pupil named by `query` (UPN, or full name exactly) on the priority
+    list, with why, at `position` (1 is the top; None or past the end: the bottom).
+
+    Raises NotTheSendco; UserError for no pupil or several, a pupil whose plan already has a
+    case holder (or who is being added twice), or no reason.
+    """
+    if not viewer.is_sendco:
+        raise NotTheSendco()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise UserError("Say why this pupil needs to be on the priority list.")
+    if len(reason) > REASON_LENGTH:
+        raise UserError(f"Please keep the reason under {REASON_LENGTH} characters.")
+    pupil, plan, entries = addable(session, viewer, query)
+    at = len(entries) if position is None else min(max(position, 1) - 1, len(entries))
+    for n, entry in enumerate(entries):  # renumbered 1.., leaving a gap at `at`
+        entry.position = n + 1 + (n >= at)
+    entry = PriorityEntry(
+        school_id=viewer.school_id,
+        pupil_id=pupil.id,
+        reason=reason,
+        position=at + 1,
+        added_by_id=viewer.staff_id,
+        added_at=now,
+    )
+    try:
+        with _savepoint(session):
+            session.add(entry)
+            session.flush()
+    except IntegrityError:
+        # The same pupil added at the same moment (a form sent twice): the first stands.
+        session.expire_all()
+        raise UserError(f"{pupil.known_as} is already on the priority list.") from None
+    audit.record_by(
+        session,
+        viewer,
+        action="priority_add",
+        via="/ssp priority",
+        now=now,
+        plan=plan,
+        pupil=pupil,
+        detail=f"added to the priority list at {at + 1}",
+    )
+    return entry
+
+
+def addable(
+    session: Session, viewer: Viewer, query: str
+) -> tuple[Pupil, Plan | None, list[PriorityEntry]]:
+    """The pupil `query` names (UPN, or full name exactly), if the SENDCo may add them to the
+    priority list: on roll, one of them, not there already, and their plan (if any) without a
+    case holder. Returns the pupil, their open plan, and the school's entries in order.
+    Raises UserError saying which of these is not so."""
+    if not viewer.is_sendco:
+        raise NotTheSendco()
+    query = " ".join((query or "").split())
+    pupils = (
+        session.scalars(
+            select(Pupil).where(
+                Pupil.school_id == viewer.school_id,
+                Pupil.is_active.is_(True),
+                named_exactly(query),
+            )
+        ).all()
+        if query
+        else []
+    )
+    if not pupils:
+        raise UserError(NO_PUPIL_ON_ROLL)
+    if len(pupils) > 1:
+        raise UserError(
+            f"{len(pupils)} pupils on roll are called that. Use the pupil's UPN to say which."
+        )
+    pupil = pupils[0]
+    plan = session.scalar(
+        select(Plan).where(Plan.pupil_id == pupil.id, Plan.status != PlanStatus.CLOSED)
+    )
+    if plan is not None and plan.case_holder_id is not None:
+        holder = session.get(Staff, plan.case_holder_id)
+        raise UserError(
+            f"{pupil.known_as} already has a plan ({plan.status.label.lower()}, held by "
+            f"{holder.display_name}): the priority list is for pupils who need a plan or a "
+            "case holder. Open it with `/ssp plan`."
+        )
+    entries = list(
+        session.scalars(
+            select(PriorityEntry)
+            .where(PriorityEntry.school_id == viewer.school_id)
+            .order_by(PriorityEntry.position, PriorityEntry.id)
+        )
+    )
+    if any(entry.pupil_id == pupil.id for entry in entries):
+        raise UserError(_already_added(session, viewer, pupil, entries))
+    return pupil, plan, entries
+
+
+def hand_added_count(session: Session, school_id: int) -> int:
+    return session.scalar(
+        select(func.count(PriorityEntry.id)).where(PriorityEntry.school_id == school_id)
+    )
+
+
+def move_on_priority_list(
+    session: Session, viewer: Viewer, entry_id: int, *, up: bool, now: datetime
+) -> PriorityEntry:
+    """Swaps a hand-added pupil with the one above (or below) them in the SENDCo's order.
+
+    The entry is looked for in the viewer's school only: an id from elsewhere is not found.
+    At the top (or bottom) already, nothing changes."""
+    entry = _entry(session, viewer, entry_id)
+    entries = list(
+        session.scalars(
+            select(PriorityEntry)
+            .where(PriorityEntry.school_id == viewer.school_id)
+            .order_by(PriorityEntry.position, PriorityEntry.id)
+        )
+    )
+    for n, each in enumerate(entries):
+        each.position = n + 1
+    at = entries.index(entry)
+    other = at - 1 if up else at + 1
+    if 0 <= other < len(entries):
+        entry.position, entries[other].position = entries[other].position, entry.position
+    session.flush()
+    audit.record_by(
+        session,
+        viewer,
+        action="priority_move",
+        via="/ssp priority",
+        now=now,
+        pupil=entry.pupil,
+        detail=f"moved to {entry.position} on the priority list",
+    )
+    return entry
+
+
+def remove_from_priority_list(
+    session: Session, viewer: Viewer, entry_id: int, *, now: datetime
+) -> Pupil:
+    """Takes a hand-added pupil off the priority list (their place in any list the school's
+    data puts them on is unaffected). Returns the pupil."""
+    entry = _entry(session, viewer, entry_id)
+    pupil = entry.pupil
+    session.delete(entry)
+    session.flush()
+    audit.record_by(
+        session,
+        viewer,
+        action="priority_remove",
+        via="/ssp priority",
+        now=now,
+        pupil=pupil,
+        detail="taken off the priority list",
+    )
+    return pupil
+
+
+def _entry(session: Session, viewer: Viewer, entry_id: int) -> PriorityEntry:
+    if not viewer.is_sendco:
+        raise NotTheSendco()
+    entry = session.scalar(
+        select(PriorityEntry).where(
+            PriorityEntry.id == entry_id, PriorityEntry.school_id == viewer.school_id
+        )
+    )
+    if entry is None:
+        raise UserError(
+            "That pupil is no longer on the priority list (taken off, or given a plan). "
+            "Look again at `/ssp priority`."
+        )
+    return entry
+
+
+def _already_added(
+    session: Session, viewer: Viewer, pupil: Pupil, entries: list[PriorityEntry]
+) -> str:
+    entry = next(e for e in entries if e.pupil_id == pupil.id)
+    by = (
+        "you"
+        if entry.added_by_id == viewer.staff_id
+        else (session.get(Staff, entry.added_by_id).display_name if entry.added_by_id else None)
+    )
+    place = [e.id for e in entries].index(entry.id) + 1
+    return (
+        f"{pupil.known_as} is already on the priority list (number {place}"
+        + (f", added by {by}" if by else "")
+        + f" because: {entry.reason}). Use Move up or Move down to change their place."
+    )
 
 
 def suggest(
@@ -483,6 +773,22 @@ def assign(
     )
     session.flush()
     notify_assigned(session, assignment, previous, now)
+    # A pupil the SENDCo put on the priority list by hand leaves it once their plan is held.
+    left_list = session.execute(
+        delete(PriorityEntry).where(
+            PriorityEntry.school_id == viewer.school_id, PriorityEntry.pupil_id == pupil.id
+        )
+    ).rowcount
+    if left_list:
+        audit.record_by(
+            session,
+            viewer,
+            action="priority_remove",
+            via="/ssp assign",
+            now=now,
+            plan=plan,
+            detail="off the priority list: the plan is assigned",
+        )
     audit.record_by(
         session,
         viewer,
@@ -790,6 +1096,19 @@ def _declined(session: Session, plan_ids: list[int]) -> dict[int, tuple[str, str
         for plan_id, a in last.items()
         if a.status == AssignmentStatus.DECLINED
     }
+
+
+def _why_on_list(pupil: Pupil, plan: Plan | None, today: date) -> str:
+    """What the school's data says of a pupil the SENDCo added by hand (the SENDCo's own reason
+    is shown beside it)."""
+    if plan is not None:
+        overdue = plan.review_date is not None and plan.review_date < today
+        return "review overdue and no case holder" if overdue else "no case holder"
+    if pupil.sen_stage == SenStage.EHC_PLAN:
+        return "EHC plan but no support plan"
+    if pupil.sen_stage == SenStage.SEN_SUPPORT:
+        return "SEN Support but no plan"
+    return "no plan, and no SEN stage on the roster"
 
 
 def _item(pupil: Pupil, plan: Plan | None, rank_: int, reason: str) -> PriorityItem:
