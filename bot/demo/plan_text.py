@@ -475,6 +475,16 @@ STRENGTHS = (
     "{name} is a talented musician and enjoys performing.",
 )
 
+# One Planning's "What people like and admire about me": what others say, not the pupil's likes.
+LIKED_AND_ADMIRED = (
+    "Friends say {name} is funny and always makes sure nobody is left out.",
+    "Staff admire how {name} keeps trying when the work is hard.",
+    "{name}'s family say they are thoughtful and a great help at home.",
+    "Teachers like {name}'s questions and the way they help others in group work.",
+    "People admire {name}'s patience with younger pupils at the homework club.",
+    "{name}'s tutor says they are honest, reliable and brilliant with animals.",
+)
+
 GOOD_DAYS = (
     "A good day is when I know what's happening, I sit with my friends at lunch and I have PE.",
     "A good day is when I have art and nobody rushes me.",

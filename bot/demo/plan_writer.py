@@ -41,6 +41,7 @@ from bot.demo.plan_text import (
     FINAL_NEXT_STEPS,
     GOOD_DAYS,
     IMPORTANT_TO_ME,
+    LIKED_AND_ADMIRED,
     LINKED_PLANS,
     MALE_RELATIONS,
     NEED_SOURCES,
@@ -260,6 +261,9 @@ class PlanWriter:
             aspirations=_fill(rng.choice(ASPIRATIONS), fill),
             important_to_me=_fill(rng.choice(IMPORTANT_TO_ME), fill),
             strengths_and_likes=_fill(rng.choice(STRENGTHS), fill),
+            # Chosen without the generator, so every other choice (and each seed's school)
+            # stays as it was before the question was asked.
+            liked_and_admired=_fill(LIKED_AND_ADMIRED[len(about) % len(LIKED_AND_ADMIRED)], fill),
             difficulties=_fill(rng.choice(content.difficulties), fill),
             how_to_support_me=_fill(rng.choice(content.support), fill),
             good_day=_fill(rng.choice(GOOD_DAYS), fill),
