@@ -345,6 +345,25 @@ def test_thirty_provisions_get_a_row_each_within_the_form(slack):
         assert session.scalar(select(func.count()).select_from(ReviewProvisionDecision)) == 30
 
 
+def test_the_fullest_form_is_within_slacks_hundred_blocks(slack):
+    """Every part the form can show at once: a draft's line, teachers' feedback, a note, the
+    most targets a form holds (and a line on the rest), and a provision per row."""
+    add_targets(slack, 20)  # 21 open targets: 18 in the form, 3 left for the next plan
+    add_provisions(slack, *(f"Provision number {n}" for n in range(5)))
+    note = open_by_command(slack, "U0PRIYA", "note Ava")
+    slack.sender.submit("U0PRIYA", note, {"kind": choose("note"), "text--0": text("Read well")})
+    save_draft(slack, "U0PRIYA", open_by_command(slack, "U0PRIYA", "review Ava"), {})
+    view = open_by_command(slack, "U0PRIYA", "review Ava")
+    shown = text_of({"blocks": view["blocks"]})
+    assert "You have a draft" in shown and "Read well" in shown and "3 more open targets" in shown
+    assert len(target_ids(view)) == 18 and len(provision_rows(view)) == 6
+    assert len(view["blocks"]) == 100
+    add_provisions(slack, "One provision too many for a row each")
+    view = open_by_command(slack, "U0PRIYA", "review Ava")
+    assert provision_rows(view) == {} and "provisions_stop" in blocks(view)
+    assert len(view["blocks"]) == 96
+
+
 def test_too_many_provisions_for_a_row_each_are_asked_as_two_lists(slack):
     add_targets(slack, 17)  # eighteen open targets: a full form
     add_provisions(slack, *(f"Provision number {n}" for n in range(29)))
