@@ -5,6 +5,12 @@ carried forward (copied into the new cycle) or closed, the plan number goes up b
 review date is set and the plan goes to the SENDCo for quality assurance. Until the SENDCo
 approves, the author may amend the notes; every amendment keeps what was there before.
 
+The notes are the whole review record (Norfolk §3.7; One Planning "Record of my review"):
+besides the targets' results, whether new outcomes are needed, whether each provision continues,
+is adapted or stops (recorded here, with the provision's words copied; the provision itself is
+changed in the plan), the recommendations, and the family's views or why they could not be
+gathered. A draft may leave anything out; submitting needs them all.
+
 When the review is due, and the prompts that say so, are bot.services.review_schedule's; a case
 holder snoozing their prompt, and interim notes on the plan's timeline, are here.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -249,7 +256,7 @@ def validate(
     today: date,
     *,
     submitting: bool,
-    provision_keys: list[int] = (),
+    provision_keys: Sequence[int] = (),
     listed: bool = False,
 ) -> dict[str, str]:
     """Problems keyed by field ("result:12", "provision:7", "next_steps", "meeting_date", ...).
