@@ -17,6 +17,10 @@ from bot.services.pupils import PupilMatch
 MAX_NOTE_BOXES = 10
 RESULTS = tuple((label, result.value) for result, label in reviews.RESULT_LABELS.items())
 CARRY, CLOSE = ("Carry forward", "carry"), ("Close this target", "close")
+DECISIONS = tuple((label, decision.value) for decision, label in reviews.DECISION_LABELS.items())
+YES, NO = ("Yes", "yes"), ("No", "no")
+# A provision's row is labelled with what it is; a long one is cut so the form stays readable.
+PROVISION_LABEL = 300
 NOTE_KINDS = tuple((label, kind.value) for kind, label in reviews.NOTE_KINDS.items())
 
 
@@ -30,6 +34,16 @@ class TargetRow:
     evidence: str | None
     carry: tuple[str, str] | None  # (label, value) of "carry forward" or "close", if chosen
     carried: str  # for an amendment, where the target went
+
+
+@dataclass(frozen=True)
+class ProvisionRow:
+    """One provision in the review modal: its label and the decision so far (label, value)."""
+
+    key: int
+    label: str
+    option: str  # the shorter words for the lists (Slack cuts an option at 75 characters)
+    decision: tuple[str, str] | None
 
 
 # --- the review notes -----------------------------------------------------------------------
@@ -59,6 +73,17 @@ def review_view(form: reviews.ReviewForm, status: str | None = None) -> dict:
         carry=CARRY,
         close=CLOSE,
         more_targets=_more_targets(form.more_targets),
+        provisions=[_provision(n, p) for n, p in enumerate(form.provisions, start=1)],
+        provisions_intro=_provisions_intro(form),
+        listed=form.provisions_listed,
+        decisions=DECISIONS,
+        adapt_chosen=_chosen(form, reviews.ProvisionDecision.ADAPT),
+        stop_chosen=_chosen(form, reviews.ProvisionDecision.STOP),
+        yes=YES,
+        no=NO,
+        new_outcomes=(
+            None if form.new_outcomes_needed is None else (YES if form.new_outcomes_needed else NO)
+        ),
         draft_help=(
             f"*Save draft* keeps what you have written to finish later. *Submit review* closes "
             f"plan {form.cycle}: each target's status is set, plan {form.cycle + 1} starts, and "
@@ -83,12 +108,25 @@ def saved_text(result, amend: bool) -> str:
         f"{result.carried} target(s) carried forward and {result.closed} closed; its review "
         f"is on {result.next_review_date:%-d %B %Y}."
     )
+    started += _to_change(result)
     if not result.sent_for_qa:
         return f"{started} The school's setting does not send this review for quality assurance."
     return (
         f"{started} It has gone to the SENDCo for quality "
         "assurance. You can amend the notes with `/ssp review` until the SENDCo approves."
     )
+
+
+def _to_change(result) -> str:
+    """The provision the review decided to change: the plan itself is changed in `/ssp plan`."""
+    parts = []
+    if result.adapted:
+        parts.append(f"{_count(result.adapted, 'provision')} to adapt")
+    if result.stopped:
+        parts.append(f"{_count(result.stopped, 'provision')} to stop")
+    if not parts:
+        return ""
+    return f" You decided {' and '.join(parts)}: change the plan's provision in `/ssp plan`."
 
 
 def _heading(form) -> str:
@@ -156,6 +194,51 @@ def _target(number: int, t: reviews.TargetLine) -> TargetRow:
             "Carried forward into the next plan" if t.carry_forward else "Closed at this review"
         ),
     )
+
+
+def _provision(number: int, line: reviews.ProvisionLine) -> ProvisionRow:
+    words = " ".join(line.what.split())
+    label = f"{number}. {words}" + (f" ({line.details})" if line.details else "")
+    return ProvisionRow(
+        key=line.key,
+        label=_clip(label, PROVISION_LABEL),
+        option=_clip(f"{number}. {words}", 75),
+        decision=(reviews.DECISION_LABELS[line.decision], line.decision.value)
+        if line.decision
+        else None,
+    )
+
+
+def _provisions_intro(form: reviews.ReviewForm) -> str | None:
+    if not form.provisions:
+        return None
+    intro = (
+        "*Provision:* does each support continue, or does something different need to be "
+        "tried? Choose continue, adapt or stop for each."
+    )
+    if form.provisions_listed:
+        total = _count(len(form.provisions) + form.more_provisions, "provision")
+        intro = (
+            f"*Provision:* this plan has {total}, "
+            "more than this form can ask about one by one. Choose the ones to adapt and the ones "
+            "to stop; every provision you don't choose continues."
+        )
+    if form.more_provisions:
+        intro += (
+            f" The lists hold the first {len(form.provisions)}: the other "
+            f"{form.more_provisions} continue unchanged (change them in `/ssp plan`)."
+        )
+    return intro
+
+
+def _chosen(form: reviews.ReviewForm, decision) -> list[tuple[str, str]]:
+    """The options already chosen in one of the lists (a reopened draft, an amendment)."""
+    rows = [_provision(n, p) for n, p in enumerate(form.provisions, start=1)]
+    return [
+        (row.option, str(row.key))
+        for row, line in zip(rows, form.provisions, strict=True)
+        if line.decision == decision
+    ]
 
 
 def _more_targets(more: int) -> str | None:

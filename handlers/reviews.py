@@ -41,7 +41,7 @@ from handlers.toolkit import (
     selected_value,
     text_value,
 )
-from models import Pupil, TargetResult, TimelineKind
+from models import ProvisionDecision, Pupil, TargetResult, TimelineKind
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,11 @@ def _answers(values: dict) -> reviews.ReviewAnswers:
         if not target.isdigit():
             continue
         target_id = int(target)
-        if kind == "result":
+        if kind == "provision":  # a provision's row: its key, not a target's id
+            chosen = selected_value(values, block_id)
+            if chosen in _DECISIONS:
+                answers.decisions[target_id] = ProvisionDecision(chosen)
+        elif kind == "result":
             chosen = selected_value(values, block_id)
             answers.results[target_id] = TargetResult(chosen) if chosen in _RESULTS else None
         elif kind == "evidence":
@@ -375,6 +379,16 @@ def _answers(values: dict) -> reviews.ReviewAnswers:
             chosen = selected_value(values, block_id)
             if chosen in ("carry", "close"):
                 answers.carry_forward[target_id] = chosen == "carry"
+    # Too many provisions for a row each: two lists, and a provision in neither continues.
+    adapt = _picked(values, "provisions_adapt")
+    stop = _picked(values, "provisions_stop")
+    for key in adapt:
+        answers.decisions[key] = ProvisionDecision.ADAPT
+    for key in stop:
+        answers.decisions[key] = ProvisionDecision.STOP
+    answers.adapt_and_stop = adapt & stop
+    needed = selected_value(values, "new_outcomes_needed")
+    answers.new_outcomes_needed = {"yes": True, "no": False}.get(needed or "")
     answers.texts = {name: text_value(values, name) for name in reviews.TEXT_FIELDS}
     answers.meeting_date = _date(values, "meeting_date")
     answers.next_review_date = _date(values, "next_review_date")
@@ -382,6 +396,17 @@ def _answers(values: dict) -> reviews.ReviewAnswers:
 
 
 _RESULTS = {r.value for r in TargetResult}
+_DECISIONS = {d.value for d in ProvisionDecision}
+
+
+def _picked(values: dict, block_id: str) -> set[int]:
+    """The keys chosen in a multi-select of provisions (anything else is ignored)."""
+    chosen = element(values, block_id).get("selected_options") or []
+    return {
+        int(o["value"])
+        for o in chosen
+        if isinstance(o, dict) and isinstance(o.get("value"), str) and o["value"].isdigit()
+    }
 
 
 def _block_errors(errors: dict[str, str], view: dict) -> dict[str, str]:

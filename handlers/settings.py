@@ -24,7 +24,8 @@ WHOLE_SCHOOL_ONLY = (
 ONLY_SENDCO = "Only the SENDCo can change the school's settings; `/ssp settings` shows them."
 QA_REVIEWS_USAGE = (
     "`/ssp settings qa-reviews every` (every submitted review goes to the SENDCo for quality "
-    "assurance), `changes` (only reviews that close a target rather than carry it forward) or "
+    "assurance), `changes` (only reviews that close a target, need new outcomes, or adapt or "
+    "stop a provision) or "
     "`sample` (one review in five, and every review by a case holder in their first term)."
 )
 CALENDAR_LINES = 250  # ten sections of 25 lines: the rest is cut, with a line saying so

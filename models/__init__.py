@@ -62,7 +62,13 @@ from models.plans import (
     SharingConsent,
     TimelineEntry,
 )
-from models.reviews import Review, ReviewRevision, ReviewTargetResult
+from models.reviews import (
+    ProvisionDecision,
+    Review,
+    ReviewProvisionDecision,
+    ReviewRevision,
+    ReviewTargetResult,
+)
 from models.slack_installs import slack_bots, slack_installations, slack_oauth_states
 
 __all__ = [
@@ -102,12 +108,14 @@ __all__ = [
     "PriorityEntry",
     "ProcessedEvent",
     "Prompt",
+    "ProvisionDecision",
     "PromptKind",
     "PromptStatus",
     "Pupil",
     "PupilDisplay",
     "QaReviews",
     "Review",
+    "ReviewProvisionDecision",
     "ReviewRevision",
     "ReviewStatus",
     "ReviewTargetResult",

@@ -271,7 +271,8 @@ class QaReviews(enum.StrEnum):
     def label(self) -> str:
         return {
             QaReviews.EVERY: "every review",
-            QaReviews.CHANGES: "only reviews that close a target rather than carry it forward",
+            QaReviews.CHANGES: "only reviews that close a target, need new outcomes, or adapt or "
+            "stop a provision",
             QaReviews.SAMPLE: "a sample: one review in five, and every review by a case holder "
             "in their first term",
         }[self]

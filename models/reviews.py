@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -10,7 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, UTCDateTime, str_enum, utcnow
 from models.codes import ReviewStatus, TargetResult
 from models.people import Staff
-from models.plans import Plan, PlanTarget
+from models.plans import Plan, PlanProvision, PlanTarget
+
+
+class ProvisionDecision(enum.StrEnum):
+    """What a review decided for one provision (Norfolk §3.7: "Does the support need to continue
+    or does something different need to be tried?")."""
+
+    CONTINUE = "continue"
+    ADAPT = "adapt"
+    STOP = "stop"
 
 
 class Review(Base):
@@ -31,8 +41,13 @@ class Review(Base):
     what_needs_to_change: Mapped[str | None] = mapped_column(Text)
     next_steps: Mapped[str | None] = mapped_column(Text)
     recommendations: Mapped[str | None] = mapped_column(Text)
+    # Norfolk §3.7 "Do new outcomes need to be identified?", and which, in a line.
+    new_outcomes_needed: Mapped[bool | None] = mapped_column(Boolean)
+    new_outcomes: Mapped[str | None] = mapped_column(Text)
     cyp_views: Mapped[str | None] = mapped_column(Text)
     family_views: Mapped[str | None] = mapped_column(Text)
+    # Submitting needs the family's views or this: why they could not be gathered (staff-only).
+    family_views_missing_reason: Mapped[str | None] = mapped_column(Text)
     attendees: Mapped[str | None] = mapped_column(Text)
     # Proposed while drafting; becomes the plan's review date when the review is submitted.
     next_review_date: Mapped[date | None] = mapped_column(Date)
@@ -59,6 +74,11 @@ class Review(Base):
     revisions: Mapped[list[ReviewRevision]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewRevision.number"
     )
+    provision_decisions: Mapped[list[ReviewProvisionDecision]] = relationship(
+        back_populates="review",
+        cascade="all, delete-orphan",
+        order_by="ReviewProvisionDecision.position",
+    )
 
 
 class ReviewTargetResult(Base):
@@ -80,6 +100,32 @@ class ReviewTargetResult(Base):
 
     review: Mapped[Review] = relationship(back_populates="target_results")
     target: Mapped[PlanTarget] = relationship()
+
+
+class ReviewProvisionDecision(Base):
+    """Whether one provision continues, is adapted or stops, as decided at a review.
+
+    The provision's words are copied here: a provision removed from the plan later leaves its
+    decision in the review record (`provision_id` becomes NULL, the copy stays).
+    """
+
+    __tablename__ = "review_provision_decisions"
+    __table_args__ = (UniqueConstraint("review_id", "provision_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"))
+    provision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_provisions.id", ondelete="SET NULL"), index=True
+    )
+    provision_what: Mapped[str] = mapped_column(Text)
+    # Empty in a draft until chosen; every provision has one once the review is submitted.
+    decision: Mapped[ProvisionDecision | None] = mapped_column(
+        str_enum(ProvisionDecision, "provision_decision")
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    review: Mapped[Review] = relationship(back_populates="provision_decisions")
+    provision: Mapped[PlanProvision | None] = relationship()
 
 
 class ReviewRevision(Base):

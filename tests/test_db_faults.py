@@ -146,6 +146,12 @@ def test_review_notes_submitted_while_the_database_is_cut_stay_in_the_open_form(
         "attendees": _text("Ava, mum, Priya Shah"),
         "meeting_date": _day("2026-11-20"),
         "next_review_date": _day("2027-03-01"),
+        "new_outcomes_needed": _choose("no"),
+        **{
+            b["block_id"]: _choose("continue")
+            for b in view["blocks"]
+            if b.get("block_id", "").startswith("provision:")
+        },
     }
     proxy.cut()
     reply = app.sender.submit("U0PRIYA", view, notes)

@@ -39,6 +39,7 @@ from models import (
     Plan,
     PlanStatus,
     PlanVoice,
+    ProvisionDecision,
     Pupil,
     Review,
     ReviewStatus,
@@ -54,6 +55,8 @@ from models import (
 #   family in a conversation, not in a document handed over.
 # - AgencyInvolvement.contact: a named professional's contact details.
 # - Pupil.other_information: the MIS's free-text "other" (it can hold safeguarding context).
+# - Review.family_views_missing_reason: why staff could not gather the family's views for a
+#   review ("no answer to three calls"); the family's copy says only that they were not gathered.
 # Everything else in the plan's sections is written with and for the child and family; the
 # timeline is sorted by FAMILY_TIMELINE_KINDS below.
 STAFF_ONLY_FIELDS: frozenset[tuple[type, str]] = frozenset(
@@ -61,6 +64,7 @@ STAFF_ONLY_FIELDS: frozenset[tuple[type, str]] = frozenset(
         (PlanVoice, "professional_concerns"),
         (AgencyInvolvement, "contact"),
         (Pupil, "other_information"),
+        (Review, "family_views_missing_reason"),
     }
 )
 # The timeline entries meant for the family: meetings and communications with them, and reviews.
@@ -77,6 +81,13 @@ FAMILY_TIMELINE_KINDS: frozenset[TimelineKind] = frozenset(
         TimelineKind.REVIEW,
     }
 )
+
+# A review's decision about one provision (bot.services.reviews asks "continue, adapt or stop").
+DECISION_WORDS: dict[ProvisionDecision, str] = {
+    ProvisionDecision.CONTINUE: "Continue",
+    ProvisionDecision.ADAPT: "Change how it is done",
+    ProvisionDecision.STOP: "Stop",
+}
 
 # Words the template prints itself that contain acronyms, so the acronyms box explains them
 # (labels of codes, such as "Personal Education Plan (PEP)", are added where they are shown).
@@ -264,6 +275,10 @@ class PlanDocument:
             raise ValueError(f"{type(row).__name__}.{name} is not a staff-only field")
         return getattr(row, name) if self.is_staff_copy else None
 
+    def decision_words(self, decision: ProvisionDecision | None) -> str | None:
+        """What a review decided about a provision, in the family's words."""
+        return DECISION_WORDS.get(decision) if decision else None
+
     def local_date(self, moment: datetime) -> date:
         """The date of a stored (UTC) moment where the school is."""
         return moment.astimezone(ZoneInfo(self.timezone)).date()
@@ -340,7 +355,10 @@ def load_plan_document(
         session.scalars(
             select(Review)
             .where(Review.plan_id == plan.id, Review.status != ReviewStatus.DRAFT)
-            .options(selectinload(Review.target_results).selectinload(ReviewTargetResult.target))
+            .options(
+                selectinload(Review.target_results).selectinload(ReviewTargetResult.target),
+                selectinload(Review.provision_decisions),
+            )
             .order_by(Review.cycle_number)
         )
     )
@@ -449,12 +467,15 @@ def _texts(document: PlanDocument) -> Iterator[str | None]:
             review.what_is_not_working,
             review.what_needs_to_change,
             review.next_steps,
+            review.new_outcomes,
             review.recommendations,
             review.cyp_views,
             review.family_views,
+            document.staff_note(review, "family_views_missing_reason"),
             review.attendees,
         )
         yield from (result.evidence for result in review.target_results)
+        yield from (decision.provision_what for decision in review.provision_decisions)
     yield from (person.relationship_to_cyp for person in plan.people)
     for consent in plan.consents:
         yield from (consent.relationship_to_cyp, consent.scope, consent.storage_notes)

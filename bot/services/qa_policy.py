@@ -12,6 +12,7 @@ from bot.services.calendar import load_calendar
 from models import (
     CaseHolderAssignment,
     Plan,
+    ProvisionDecision,
     QaReviews,
     Review,
     ReviewStatus,
@@ -19,6 +20,7 @@ from models import (
 )
 
 SAMPLE_ONE_IN = 5
+CHANGING = frozenset({ProvisionDecision.ADAPT, ProvisionDecision.STOP})
 # Without a term on the calendar for the case holder's first plan: about a term, in school days.
 FIRST_TERM_SCHOOL_DAYS = 65
 
@@ -35,12 +37,17 @@ def review_needs_qa(
 
 
 def changes_the_plan(review: Review) -> bool:
-    """The review closes a target rather than carrying it forward, so the targets change.
+    """The review changes the targets or the provision: it closes a target rather than carrying
+    it forward, says new outcomes are needed, or adapts or stops a provision.
 
     (Provision changes outside a review, like any change to the targets, already send an
     approved plan back for quality assurance. "What needs to change" is not a test: the form
     requires an answer, "nothing" included.)"""
-    return any(result.carry_forward is False for result in review.target_results)
+    return (
+        any(result.carry_forward is False for result in review.target_results)
+        or bool(review.new_outcomes_needed)
+        or any(d.decision in CHANGING for d in review.provision_decisions)
+    )
 
 
 def in_first_term(session: Session, school: School, staff_id: int | None, today: date) -> bool:

@@ -5,6 +5,12 @@ carried forward (copied into the new cycle) or closed, the plan number goes up b
 review date is set and the plan goes to the SENDCo for quality assurance. Until the SENDCo
 approves, the author may amend the notes; every amendment keeps what was there before.
 
+The notes are the whole review record (Norfolk §3.7; One Planning "Record of my review"):
+besides the targets' results, whether new outcomes are needed, whether each provision continues,
+is adapted or stops (recorded here, with the provision's words copied; the provision itself is
+changed in the plan), the recommendations, and the family's views or why they could not be
+gathered. A draft may leave anything out; submitting needs them all.
+
 When the review is due, and the prompts that say so, are bot.services.review_schedule's; a case
 holder snoozing their prompt, and interim notes on the plan's timeline, are here.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -31,10 +38,13 @@ from bot.services.qa_policy import review_needs_qa
 from bot.services.review_schedule import REVIEWABLE
 from models import (
     Plan,
+    PlanProvision,
     PlanStatus,
     PlanTarget,
+    ProvisionDecision,
     Pupil,
     Review,
+    ReviewProvisionDecision,
     ReviewRevision,
     ReviewStatus,
     ReviewTargetResult,
@@ -47,8 +57,14 @@ from models import (
 )
 
 SNOOZE_CHOICES = (1, 3, 5)
-# Slack modals hold 100 blocks; each target takes four.
-MAX_TARGETS = 20
+# A form holds 100 rows (Slack's blocks in a modal). Each target takes four; everything else
+# the form always asks takes FORM_ROWS (templates/review_modal.json.j2, counted at its fullest).
+# Provisions take a row each when they fit; otherwise they are asked as two lists ("adapt",
+# "stop": the rest continue) in two rows, each list holding at most MAX_LISTED provisions.
+FORM_LIMIT = 100
+FORM_ROWS = 22
+MAX_TARGETS = 18
+MAX_LISTED = 100
 
 RESULT_STATUS = {
     TargetResult.ACHIEVED: TargetStatus.ACHIEVED,
@@ -66,8 +82,11 @@ TEXT_FIELDS = (
     "what_is_not_working",
     "what_needs_to_change",
     "next_steps",
+    "new_outcomes",
+    "recommendations",
     "cyp_views",
     "family_views",
+    "family_views_missing_reason",
     "attendees",
 )
 REQUIRED_TEXTS = {
@@ -77,6 +96,14 @@ REQUIRED_TEXTS = {
     "next_steps": "Give the next steps.",
     "cyp_views": "Record the pupil's views: what they said, or how they took part.",
     "attendees": "Say who took part in the review.",
+}
+NO_FAMILY_VIEWS = (
+    "Record the family's views, or say below why they could not be gathered for this review."
+)
+DECISION_LABELS = {
+    ProvisionDecision.CONTINUE: "Continue",
+    ProvisionDecision.ADAPT: "Adapt",
+    ProvisionDecision.STOP: "Stop",
 }
 NOTE_KINDS = {
     TimelineKind.NOTE: "Note",
@@ -106,6 +133,18 @@ class TargetLine:
     result: TargetResult | None
     evidence: str | None
     carry_forward: bool | None
+
+
+@dataclass(frozen=True)
+class ProvisionLine:
+    """One provision and the decision about it so far. `key` is what the form answers with:
+    the provision's id in the notes, the decision's own id when amending (the provision may
+    have been taken out of the plan since)."""
+
+    key: int
+    what: str
+    details: str | None
+    decision: ProvisionDecision | None
 
 
 @dataclass(frozen=True)
@@ -141,6 +180,12 @@ class ReviewForm:
     feedback: monitoring.Feedback | None = None
     more_targets: int = 0
     """Open targets beyond the MAX_TARGETS a form can hold: they stay open into the next plan."""
+    provisions: list[ProvisionLine] = field(default_factory=list)
+    provisions_listed: bool = False
+    """Too many provisions for a row each: asked as two lists, "adapt" and "stop"."""
+    more_provisions: int = 0
+    """Provisions beyond the MAX_LISTED a list can hold: they continue unchanged."""
+    new_outcomes_needed: bool | None = None
 
 
 @dataclass
@@ -153,6 +198,11 @@ class ReviewAnswers:
     texts: dict[str, str | None] = field(default_factory=dict)
     meeting_date: date | None = None
     next_review_date: date | None = None
+    new_outcomes_needed: bool | None = None
+    decisions: dict[int, ProvisionDecision] = field(default_factory=dict)
+    """By ProvisionLine.key; with the lists, only the provisions picked to adapt or stop."""
+    adapt_and_stop: set[int] = field(default_factory=set)
+    """Keys picked in both lists (a provision can't be adapted and stopped)."""
 
 
 class ReviewRefused(UserError):
@@ -182,7 +232,10 @@ def open_review(
     previous = session.scalar(
         select(Review)
         .where(Review.plan_id == plan.id, Review.cycle_number == plan.cycle_number - 1)
-        .options(selectinload(Review.target_results).selectinload(ReviewTargetResult.target))
+        .options(
+            selectinload(Review.target_results).selectinload(ReviewTargetResult.target),
+            selectinload(Review.provision_decisions),
+        )
     )
     if previous is not None and previous.status == ReviewStatus.SUBMITTED:
         form = _amend_form(session, plan, previous)
@@ -198,22 +251,47 @@ def open_review(
 
 
 def validate(
-    answers: ReviewAnswers, target_ids: list[int], today: date, *, submitting: bool
+    answers: ReviewAnswers,
+    target_ids: list[int],
+    today: date,
+    *,
+    submitting: bool,
+    provision_keys: Sequence[int] = (),
+    listed: bool = False,
 ) -> dict[str, str]:
-    """Problems keyed by field ("result:12", "next_steps", "meeting_date", ...)."""
+    """Problems keyed by field ("result:12", "provision:7", "next_steps", "meeting_date", ...).
+
+    `listed`: the provisions were asked as lists ("provisions_adapt", "provisions_stop"), so one
+    not picked continues; asked a row each, every provision needs a decision to submit.
+    """
     errors: dict[str, str] = {}
     if answers.meeting_date and answers.meeting_date > today:
         errors["meeting_date"] = "The review meeting can't be in the future."
     if answers.next_review_date and answers.next_review_date <= today:
         errors["next_review_date"] = "The next review must be after today."
+    if answers.adapt_and_stop & set(provision_keys):
+        errors["provisions_stop"] = (
+            "A provision can't be both adapted and stopped: take it out of one of the lists."
+        )
     if not submitting:
         return errors
     for target_id in target_ids:
         if answers.results.get(target_id) is None:
             errors[f"result:{target_id}"] = "Choose how far this target was met."
+    if not listed:
+        for key in provision_keys:
+            if answers.decisions.get(key) is None:
+                errors[f"provision:{key}"] = "Choose whether this continues, is adapted or stops."
     for name, problem in REQUIRED_TEXTS.items():
         if not (answers.texts.get(name) or "").strip():
             errors[name] = problem
+    if answers.new_outcomes_needed is None:
+        errors["new_outcomes_needed"] = "Say whether new outcomes are needed."
+    if not any(
+        (answers.texts.get(name) or "").strip()
+        for name in ("family_views", "family_views_missing_reason")
+    ):
+        errors["family_views"] = NO_FAMILY_VIEWS
     if answers.meeting_date is None:
         errors.setdefault("meeting_date", "Give the date of the review meeting.")
     if answers.next_review_date is None:
@@ -231,6 +309,8 @@ class Saved:
     closed: int = 0
     changed: bool = True
     sent_for_qa: bool = True  # the school's setting may leave a review out (qa_policy)
+    adapted: int = 0  # provisions the review decided to adapt, and to stop
+    stopped: int = 0
 
 
 def save_review(
@@ -260,13 +340,22 @@ def save_review(
             "Open them again with `/ssp review`."
         )
     targets = _open_targets(plan)
-    errors = validate(answers, [t.id for t in targets], today, submitting=submit)
+    provisions, listed, _ = _provisions_asked(plan.provisions, len(targets))
+    errors = validate(
+        answers,
+        [t.id for t in targets],
+        today,
+        submitting=submit,
+        provision_keys=[p.id for p in provisions],
+        listed=listed,
+    )
     if errors:
         return errors
     if review is None:
         review = Review(plan_id=plan.id, cycle_number=cycle, status=ReviewStatus.DRAFT)
         session.add(review)
     _write(review, answers, targets)
+    _write_decisions(review, answers, provisions, fill=submit and listed)
     if not submit:
         detail = "review notes saved as a draft"
         if plan.status == PlanStatus.ACTIVE:
@@ -379,6 +468,7 @@ def save_review(
         carried=carried,
         closed=closed,
         sent_for_qa=to_qa,
+        **_decided(review),
     )
 
 
@@ -411,14 +501,27 @@ def amend_review(
             "Open them again with `/ssp review` to see the latest."
         )
     target_ids = [r.target_id for r in review.target_results]
+    decisions = review.provision_decisions
+    listed = _listed(len(target_ids), len(decisions))
     answers.next_review_date = None
-    errors = validate(answers, target_ids, today, submitting=True)
+    errors = validate(
+        answers,
+        target_ids,
+        today,
+        submitting=True,
+        provision_keys=[d.id for d in decisions[:MAX_LISTED]],
+        listed=listed,
+    )
     errors.pop("next_review_date", None)
     if errors:
         return errors
     before = _content(review)
     targets = {r.target_id: r.target for r in review.target_results}
     _write(review, answers, list(targets.values()), keep_carry=True)
+    for decision in decisions[:MAX_LISTED]:
+        decision.decision = answers.decisions.get(decision.id) or (
+            ProvisionDecision.CONTINUE if listed else decision.decision
+        )
     if _content(review) == before:
         return Saved(plan.pupil.known_as, submitted=True, changed=False)
     review.revisions.append(
@@ -443,7 +546,7 @@ def amend_review(
         timeline=(TimelineKind.REVIEW, f"Review notes of plan {cycle} amended by {viewer.name}."),
     )
     _flush_or_conflict(session)
-    return Saved(plan.pupil.known_as, submitted=True)
+    return Saved(plan.pupil.known_as, submitted=True, **_decided(review))
 
 
 def approve_submitted_review(session: Session, plan: Plan, staff_id: int, now: datetime) -> None:
@@ -586,7 +689,9 @@ def _plan_for(
         select(Plan)
         .join(Pupil, Pupil.id == Plan.pupil_id)
         .where(Plan.status != PlanStatus.CLOSED, visible_pupils(viewer))
-        .options(selectinload(Plan.pupil), selectinload(Plan.targets))
+        .options(
+            selectinload(Plan.pupil), selectinload(Plan.targets), selectinload(Plan.provisions)
+        )
     )
     if plan_id is not None:
         query = query.where(Plan.id == plan_id)
@@ -637,6 +742,7 @@ def _review(session: Session, plan_id: int, cycle: int) -> Review | None:
         .options(
             selectinload(Review.target_results).selectinload(ReviewTargetResult.target),
             selectinload(Review.revisions),
+            selectinload(Review.provision_decisions),
         )
     )
 
@@ -648,12 +754,57 @@ def _open_targets(plan: Plan) -> list[PlanTarget]:
     )[:MAX_TARGETS]
 
 
+def _listed(targets: int, provisions: int) -> bool:
+    """Whether the provisions are asked as two lists: a row each would overfill the form."""
+    return FORM_ROWS + 4 * targets + provisions > FORM_LIMIT
+
+
+def _provisions_asked(
+    provisions: list[PlanProvision], targets: int
+) -> tuple[list[PlanProvision], bool, int]:
+    """The provisions the form asks about, whether as lists, and how many it leaves out."""
+    ordered = sorted(provisions, key=lambda p: (p.position, p.id))
+    if not _listed(targets, len(ordered)):
+        return ordered, False, 0
+    return ordered[:MAX_LISTED], True, max(0, len(ordered) - MAX_LISTED)
+
+
+def _write_decisions(
+    review: Review, answers: ReviewAnswers, provisions: list[PlanProvision], *, fill: bool
+) -> None:
+    """The decisions about the plan's provisions as they are now (a draft's decision about a
+    provision since taken out of the plan goes). `fill`: one not picked from the lists
+    continues."""
+    existing = {d.provision_id: d for d in review.provision_decisions}
+    asked = {p.id for p in provisions}
+    for stale in [d for d in review.provision_decisions if d.provision_id not in asked]:
+        review.provision_decisions.remove(stale)
+    for position, provision in enumerate(provisions):
+        row = existing.get(provision.id)
+        if row is None:
+            row = ReviewProvisionDecision(provision_id=provision.id, provision=provision)
+            review.provision_decisions.append(row)
+        # The words are copied so the record reads the same if the provision is removed later.
+        row.provision_what, row.position = provision.what, position
+        row.decision = answers.decisions.get(provision.id) or (
+            ProvisionDecision.CONTINUE if fill else None
+        )
+
+
+def _decided(review: Review) -> dict[str, int]:
+    counts = Counter(d.decision for d in review.provision_decisions)
+    return {"adapted": counts[ProvisionDecision.ADAPT], "stopped": counts[ProvisionDecision.STOP]}
+
+
 def _write(
     review: Review, answers: ReviewAnswers, targets: list[PlanTarget], keep_carry: bool = False
 ) -> None:
     for name in TEXT_FIELDS:
         value = (answers.texts.get(name) or "").strip()
         setattr(review, name, value or None)
+    if answers.new_outcomes_needed is False:
+        review.new_outcomes = None  # which new outcomes belongs to a "yes"
+    review.new_outcomes_needed = answers.new_outcomes_needed
     review.meeting_date = answers.meeting_date
     if not keep_carry:
         review.next_review_date = answers.next_review_date
@@ -673,6 +824,11 @@ def _content(review: Review) -> dict[str, Any]:
     return {
         **{name: getattr(review, name) for name in TEXT_FIELDS},
         "meeting_date": review.meeting_date.isoformat() if review.meeting_date else None,
+        "new_outcomes_needed": review.new_outcomes_needed,
+        "provisions": {
+            str(d.id): [d.provision_what, d.decision.value if d.decision else None]
+            for d in review.provision_decisions
+        },
         "targets": {
             str(r.target_id): {
                 "result": r.result.value if r.result else None,
@@ -698,6 +854,8 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
     review = _review(session, plan.id, plan.cycle_number)
     targets = _open_targets(plan)
     saved = {r.target_id: r for r in review.target_results} if review else {}
+    provisions, listed, more = _provisions_asked(plan.provisions, len(targets))
+    decided = {d.provision_id: d.decision for d in review.provision_decisions} if review else {}
     calendar = load_calendar(session, school.id)
     proposed = calendar.school_days_after(
         max(today, plan.review_date or today), school.review_interval_school_days
@@ -716,6 +874,12 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         notes=_notes_since(session, plan),
         feedback=monitoring.feedback_for(session, plan.id, plan.cycle_number),
         more_targets=sum(1 for t in plan.targets if t.status == TargetStatus.OPEN) - len(targets),
+        provisions=[
+            ProvisionLine(p.id, p.what, _details(p), decided.get(p.id)) for p in provisions
+        ],
+        provisions_listed=listed,
+        more_provisions=more,
+        new_outcomes_needed=review.new_outcomes_needed if review else None,
     )
 
 
@@ -737,6 +901,13 @@ def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
         author=author.display_name if author else None,
         submitted_at=review.submitted_at,
         amendments=len(review.revisions),
+        provisions=[
+            ProvisionLine(d.id, d.provision_what, None, d.decision)
+            for d in review.provision_decisions[:MAX_LISTED]
+        ],
+        provisions_listed=_listed(len(results), len(review.provision_decisions)),
+        more_provisions=max(0, len(review.provision_decisions) - MAX_LISTED),
+        new_outcomes_needed=review.new_outcomes_needed,
     )
 
 
@@ -750,6 +921,12 @@ def _form(mode: Mode, plan: Plan, **fields: Any) -> ReviewForm:
         year_group=plan.pupil.year_group,
         **fields,
     )
+
+
+def _details(provision: PlanProvision) -> str | None:
+    """Who gives the provision and how often: enough to tell two alike apart."""
+    parts = [provision.who, provision.how_often, provision.how_long]
+    return " · ".join(p for p in parts if p) or None
 
 
 def _target_line(target: PlanTarget, saved: ReviewTargetResult | None) -> TargetLine:
