@@ -429,6 +429,7 @@ def _digest(session: Session) -> list[tuple]:
         "plans": lambda r: (keys["pupils"][r["pupil_id"]], r["cycle_number"]),
         "plan_outcomes": lambda r: (keys["plans"][r["plan_id"]], r["position"]),
         "plan_targets": lambda r: (keys["plans"][r["plan_id"]], r["position"]),
+        "plan_provisions": lambda r: (keys["plans"][r["plan_id"]], r["position"]),
         "agency_involvements": lambda r: (keys["plans"][r["plan_id"]], r["agency"]),
         "reviews": lambda r: (keys["plans"][r["plan_id"]], r["cycle_number"]),
     }

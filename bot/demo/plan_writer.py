@@ -78,8 +78,10 @@ from models import (
     PlanStatus,
     PlanTarget,
     PlanVoice,
+    ProvisionDecision,
     Pupil,
     Review,
+    ReviewProvisionDecision,
     ReviewStatus,
     ReviewTargetResult,
     SenStage,
@@ -637,6 +639,18 @@ class PlanWriter:
             what_needs_to_change=_fill(rng.choice(REVIEW_CHANGES), fill),
             next_steps=_fill(rng.choice(FINAL_NEXT_STEPS if final else REVIEW_NEXT_STEPS), fill),
             recommendations=_fill(rng.choice(REVIEW_RECOMMENDATIONS), fill),
+            # Decided from what the review found, not drawn: each seed's school stays as it was.
+            new_outcomes_needed=not final
+            and any(r.result == TargetResult.ACHIEVED for r in results),
+            provision_decisions=[
+                ReviewProvisionDecision(
+                    provision=provision,
+                    provision_what=provision.what,
+                    decision=ProvisionDecision.STOP if final else ProvisionDecision.CONTINUE,
+                    position=position,
+                )
+                for position, provision in enumerate(plan.provisions)
+            ],
             cyp_views=_fill(rng.choice(CYP_VIEWS), fill),
             family_views=_fill(rng.choice(FAMILY_VIEWS), {**fill, "parent": parent_relation}),
             attendees=f"{fill['name']}; {parent_name} ({parent_relation}); "
