@@ -21,8 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-# The lead re-chains this onto 0019 at merge; branch `reading` chains it onto 0018 to test.
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
