@@ -9,6 +9,7 @@ from models.codes import (
     BroadArea,
     CalendarKind,
     ClosureReason,
+    ForwardReason,
     Impact,
     LinkedPlanKind,
     MonitoringStatus,
@@ -31,6 +32,7 @@ from models.codes import (
 from models.events import ProcessedEvent
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
+from models.review_forward import ReviewForwardChange
 from models.people import (
     CaseHolderProfile,
     GlossaryChange,
@@ -95,11 +97,13 @@ __all__ = [
     "PlanProvision",
     "PlanRequest",
     "ClosureReason",
+    "ForwardReason",
     "PlanStatus",
     "PlanTarget",
     "PlanVoice",
     "ProcessedEvent",
     "Prompt",
+    "ReviewForwardChange",
     "PromptKind",
     "PromptStatus",
     "Pupil",
