@@ -106,12 +106,7 @@ def submit_date(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewe
         # The ask's DM says what was decided, in place of its buttons: its channel and ts are the
         # outbox's, never the form's.
         text = escape_mrkdwn(done.text)
-        client.chat_update(
-            channel=done.channel,
-            ts=done.ts,
-            text=text,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
-        )
+        client.chat_update(channel=done.channel, ts=done.ts, text=text, blocks=_said(text))
 
 
 def what_changed(
@@ -147,6 +142,12 @@ def _answer(body, context, runtime: Runtime, viewer: Viewer, respond, prompt_id,
         tell(body, context, f"{problem} Use “Choose another date”.")
         return
     if done.done:
-        respond(replace_original=True, text=escape_mrkdwn(done.text))
+        text = escape_mrkdwn(done.text)
+        respond(replace_original=True, text=text, blocks=_said(text))
     else:
         tell(body, context, done.text)
+
+
+def _said(text: str) -> list[dict]:
+    """The ask's DM once answered: what was decided, and no buttons."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
