@@ -57,9 +57,7 @@ def choose(
     ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
 ) -> None:
     with runtime.unit_of_work() as session:
-        found = review_forward.choice(
-            session, viewer, as_int(action.get("value")), runtime.now()
-        )
+        found = review_forward.choice(session, viewer, as_int(action.get("value")), runtime.now())
     if isinstance(found, review_forward.Answer):
         ack()
         tell(body, context, found.text)

@@ -32,7 +32,6 @@ from models.codes import (
 from models.events import ProcessedEvent
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
-from models.review_forward import ReviewForwardChange
 from models.people import (
     CaseHolderProfile,
     GlossaryChange,
@@ -63,6 +62,7 @@ from models.plans import (
     SharingConsent,
     TimelineEntry,
 )
+from models.review_forward import ReviewForwardChange
 from models.reviews import Review, ReviewRevision, ReviewTargetResult
 from models.slack_installs import slack_bots, slack_installations, slack_oauth_states
 

@@ -81,9 +81,7 @@ def add_need(slack, user: str = "U0PRIYA") -> None:
 
 def asks(slack) -> list[Prompt]:
     with slack.sessions() as session:
-        return list(
-            session.scalars(select(Prompt).where(Prompt.kind == PromptKind.REVIEW_FORWARD))
-        )
+        return list(session.scalars(select(Prompt).where(Prompt.kind == PromptKind.REVIEW_FORWARD)))
 
 
 def ben_plan(slack) -> Plan:
@@ -270,9 +268,7 @@ def test_only_the_case_holder_or_the_sendco_may_answer(slack, tick, ben):
         assert any("Morgan Reed kept the review date (Monday 1 March 2027)" in n for n in notes)
 
 
-def test_choosing_another_date_refuses_weekends_closures_holidays_and_the_past(
-    slack, tick, ben
-):
+def test_choosing_another_date_refuses_weekends_closures_holidays_and_the_past(slack, tick, ben):
     add_report(slack)
     tick("2026-11-23T10:30:00+00:00")
     message = the_ask(slack)

@@ -48,9 +48,7 @@ from models import (
     TimelineKind,
 )
 
-NOT_YOURS = (
-    "Only the pupil's case holder or the SENDCo can answer this, so nothing was changed."
-)
+NOT_YOURS = "Only the pupil's case holder or the SENDCo can answer this, so nothing was changed."
 GONE = "That question is no longer there, so nothing was changed."
 VIA = "review forward ask"
 

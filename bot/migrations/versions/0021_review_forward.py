@@ -83,9 +83,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("review_forward_changes") as batch:
         for column in ("plan_id", "prompt_id", "school_id"):
-            batch.create_index(
-                op.f(f"ix_review_forward_changes_{column}"), [column], unique=False
-            )
+            batch.create_index(op.f(f"ix_review_forward_changes_{column}"), [column], unique=False)
 
 
 def downgrade() -> None:
