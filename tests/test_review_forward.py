@@ -358,3 +358,22 @@ def test_an_ask_no_longer_needed_is_not_sent(slack, tick, ben):
         )
         assert status == PromptStatus.CANCELLED
         assert session.scalar(select(func.count()).select_from(ReviewForwardChange)) == 1
+
+
+def test_a_school_that_names_pupils_by_initials_is_asked_with_initials(slack, tick, ben):
+    from models import PupilDisplay, School
+
+    with slack.sessions.begin() as session:
+        session.get(School, slack.ids["school"]).pupil_display = PupilDisplay.INITIALS
+    add_report(slack)
+    tick("2026-11-23T10:30:00+00:00")
+    (message,) = dms(slack, "U0PRIYA", "bring the review forward")
+    assert "BS (Year 9)'s SEN Support Plan has changed" in text_of(message)
+    press(slack, "U0PRIYA", message, "ssp_forward_yes")
+    slack.emulator.wait_for(lambda calls: ben_plan(slack).review_date == date(2027, 1, 6))
+    slack.emulator.wait_for(
+        lambda calls: "Brought forward" in text_of(slack.emulator.messages_to("U0PRIYA")[-1])
+    )
+    answered = text_of(slack.emulator.messages_to("U0PRIYA")[-1])
+    assert "the review of BS's plan is now on Wednesday 6 January 2027" in answered
+    assert not any("Ben" in text_of(m) for m in slack.emulator.messages_to("U0PRIYA"))

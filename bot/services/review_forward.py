@@ -41,6 +41,7 @@ from models import (
     PlanStatus,
     Prompt,
     PromptKind,
+    PupilDisplay,
     ReviewForwardChange,
     School,
     Staff,
@@ -203,7 +204,10 @@ def answer(
         return found
     prompt, plan, school, calendar = found
     today = school.local_date(now)
-    name = plan.pupil.known_as
+    # The answer replaces the DM, kept in Slack's history: the pupil as the school's messages
+    # name them (their name, or their initials).
+    initials = school.pupil_display == PupilDisplay.INITIALS
+    name = plan.pupil.initials if initials else plan.pupil.known_as
     old = plan.review_date
     editor = session.get(Staff, viewer.staff_id)
     if new_date is None:
