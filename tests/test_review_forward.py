@@ -276,6 +276,13 @@ def test_choosing_another_date_refuses_weekends_closures_holidays_and_the_past(s
     assert form["callback_id"] == "ssp_forward_date"
     (picker,) = [b for b in form["blocks"] if b.get("block_id") == "review_date"]
     assert picker["element"]["initial_date"] == "2027-01-06"
+    with slack.sessions() as session:
+        read = session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.detail == "opened the form to bring the review forward"
+            )
+        )
+        assert read is not None and read.action == "read"
 
     def error(day):
         answer = pick(slack, "U0PRIYA", form, day)

@@ -178,6 +178,10 @@ def choice(session: Session, viewer: Viewer, prompt_id: int, now: datetime) -> C
     if isinstance(found, Answer):
         return found
     prompt, plan, school, calendar = found
+    audit.record_by(
+        session, viewer, action="read", via=VIA, now=now, plan=plan,
+        detail="opened the form to bring the review forward",
+    )  # fmt: skip
     today = school.local_date(now)
     proposed = review_schedule.forward_date(
         calendar, school.local_date(prompt.created_at), plan.review_date, today
