@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
@@ -30,7 +30,10 @@ class ReviewForwardChange(Base):
     # The added item's id in its own table (agency_reports, plan_needs, plan_adjustments); it
     # may since have been removed, and then the change is shown without it.
     item_id: Mapped[int | None] = mapped_column(Integer)
+    # Who added it in Slack; None when a roster import (or the Microsoft 365 sync) brought it.
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # A need from the roster has no item on the plan: the need codes it gained, in words.
+    note: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     prompt: Mapped[Prompt] = relationship()

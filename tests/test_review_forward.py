@@ -384,3 +384,51 @@ def test_a_school_that_names_pupils_by_initials_is_asked_with_initials(slack, ti
     answered = text_of(slack.emulator.messages_to("U0PRIYA")[-1])
     assert "the review of BS's plan is now on Wednesday 6 January 2027" in answered
     assert not any("Ben" in text_of(m) for m in slack.emulator.messages_to("U0PRIYA"))
+
+
+def test_a_new_need_on_the_roster_asks_about_a_pupil_with_an_active_plan(
+    slack, tick, run_cli, tmp_path
+):
+    # The import is dated by the real clock: Ben's review is put far beyond it.
+    from datetime import timedelta
+
+    from bot.services.roster import upn_check_letter
+    from models import Pupil
+
+    set_review_date(slack, "ben", date.today() + timedelta(days=200))
+    set_review_date(slack, "ava", date.today() + timedelta(days=200))
+    # The harness's UPNs are made up; the importer checks theirs, so the school's get real ones.
+    upns = {}
+    with slack.sessions.begin() as session:
+        for key in ("ava", "ben", "cara", "dev"):
+            pupil = session.get(Pupil, slack.ids[key])
+            pupil.upn = upn_check_letter(pupil.upn[1:]) + pupil.upn[1:]
+            upns[key] = pupil.upn
+    roster = tmp_path / "pupils.csv"
+    roster.write_text(
+        "upn,first_name,last_name,date_of_birth,year_group,sen_stage,primary_need,secondary_need\n"
+        f"{upns['ava']},Ava,Stone,2012-03-04,9,K,SpLD,\n"  # unchanged
+        f"{upns['ben']},Ben,Stone,2012-03-04,9,E,SEMH,SLCN\n"  # gains SLCN
+        f"{upns['cara']},Cara,Lin,2012-03-04,9,K,ASD,\n"
+        f"{upns['dev']},Dev,Patel,2012-03-04,9,N,,\n"
+    )
+    result = run_cli("import", "pupils", str(roster), "--school", "Brookside High")
+    assert result.code == 0, result
+    (ask,) = asks(slack)
+    assert ask.plan_id == ben_plan(slack).id and ask.recipient_id == slack.ids["priya"]
+    tick(ask.due_at.isoformat())
+    message = the_ask(slack)
+    assert "Ben Stone (Year 9)'s SEN Support Plan has changed" in text_of(message)
+    assert "SLCN" not in text_of(message)
+    (notice,) = dms(slack, "U0SENDCO", "has been asked whether to bring the review forward")
+    opened = len(slack.emulator.calls_to("views.open"))
+    press(slack, "U0PRIYA", message, "ssp_forward_changes")
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    shown = text_of({"blocks": slack.emulator.open_views("U0PRIYA")[-1]["blocks"]})
+    assert "A new need: on the roster: SLCN" in shown and "added by the roster import" in shown
+
+    # The same roster again changes nothing and asks nothing more.
+    assert run_cli("import", "pupils", str(roster), "--school", "Brookside High").code == 0
+    assert len(asks(slack)) == 1
+    with slack.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ReviewForwardChange)) == 1

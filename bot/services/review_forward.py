@@ -35,6 +35,7 @@ from models import (
     AdjustmentKind,
     AgencyReport,
     ForwardReason,
+    NeedCode,
     Plan,
     PlanAdjustment,
     PlanNeed,
@@ -80,7 +81,7 @@ def item_added(
         school_id=school.id,
         recipient_id=holder.id,
         kind=PromptKind.REVIEW_FORWARD,
-        dedupe_key=f"review_forward:plan={plan.id}:day={today.isoformat()}",
+        dedupe_key=_ask_key(plan.id, today),
         due_at=due_at,
         now=now,
         plan_id=plan.id,
@@ -106,14 +107,99 @@ def item_added(
             school_id=school.id,
             recipient_id=sendco_id,
             kind=PromptKind.REVIEW_FORWARD_NOTICE,
-            dedupe_key=f"review_forward_notice:plan={plan.id}:day={today.isoformat()}"
-            f":staff={sendco_id}",
+            dedupe_key=_notice_key(plan.id, today, sendco_id),
             due_at=due_at,
             now=now,
             plan_id=plan.id,
             cycle_number=plan.cycle_number,
         )
     return ask
+
+
+def roster_needs(
+    session: Session, school: School, gained: dict[int, list[NeedCode]], now: datetime
+) -> int:
+    """Pupils (by id) whose roster need codes gained these in an import or the Microsoft 365
+    sync: each with an active plan is asked about as a need added in Slack would be. A bounded
+    number of statements however many pupils (the plans, the SENDCos, one insert of prompts,
+    their ids, one insert of changes). Returns how many plans were asked about."""
+    if not gained:
+        return 0
+    calendar = load_calendar(session, school.id)
+    today = school.local_date(now)
+    plans = [
+        plan
+        for plan in session.execute(
+            select(Plan.id, Plan.pupil_id, Plan.case_holder_id, Plan.cycle_number, Plan.review_date)
+            .join(Staff, Staff.id == Plan.case_holder_id)
+            .where(
+                Plan.school_id == school.id,
+                Plan.pupil_id.in_(gained),
+                Plan.status == PlanStatus.ACTIVE,
+                Staff.is_active.is_(True),
+            )
+        )
+        if review_schedule.forward_date(calendar, today, plan.review_date, today) is not None
+    ]
+    if not plans:
+        return 0
+    due_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    sendco_ids = review_schedule.sendcos(session, school.id)
+    rows = []
+    for plan in plans:
+        about = dict(
+            school_id=school.id, due_at=due_at, plan_id=plan.id, cycle_number=plan.cycle_number
+        )
+        rows.append(
+            dict(
+                about,
+                recipient_id=plan.case_holder_id,
+                kind=PromptKind.REVIEW_FORWARD,
+                dedupe_key=_ask_key(plan.id, today),
+            )
+        )
+        rows += [
+            dict(
+                about,
+                recipient_id=sendco_id,
+                kind=PromptKind.REVIEW_FORWARD_NOTICE,
+                dedupe_key=_notice_key(plan.id, today, sendco_id),
+            )
+            for sendco_id in sendco_ids
+            if sendco_id != plan.case_holder_id
+        ]
+    outbox.enqueue_many(session, rows, now=now)
+    asks = dict(
+        session.execute(
+            select(Prompt.plan_id, Prompt.id).where(
+                Prompt.school_id == school.id,
+                Prompt.dedupe_key.in_([_ask_key(plan.id, today) for plan in plans]),
+            )
+        ).all()
+    )
+    session.add_all(
+        ReviewForwardChange(
+            school_id=school.id,
+            plan_id=plan.id,
+            prompt_id=asks[plan.id],
+            reason=ForwardReason.NEED,
+            note="on the roster: "
+            + ", ".join(f"{code.value} ({code.label})" for code in gained[plan.pupil_id]),
+            occurred_at=now,
+        )
+        for plan in plans
+    )
+    return len(plans)
+
+
+def _ask_key(plan_id: int, day: date) -> str:
+    return f"review_forward:plan={plan_id}:day={day.isoformat()}"
+
+
+def _notice_key(plan_id: int, day: date, staff_id: int) -> str:
+    return f"review_forward_notice:plan={plan_id}:day={day.isoformat()}:staff={staff_id}"
 
 
 # --- the ask ---------------------------------------------------------------------------------
@@ -330,10 +416,10 @@ def changes(session: Session, viewer: Viewer, prompt_id: int, now: datetime) -> 
     }
     lines = []
     for row in rows:
-        what = items.get((row.reason, row.item_id))
+        what = row.note or items.get((row.reason, row.item_id))
         added = f"{row.reason.label.capitalize()}"
         added += f": {what}" if what else " (since removed from the plan)"
-        by = people.get(row.staff_id, "someone")
+        by = people.get(row.staff_id, "someone") if row.staff_id else "the roster import"
         lines.append(f"{added} — added by {by}, {long_date(school.local_date(row.occurred_at))}")
     return Changes(plan.pupil.known_as, lines)
 

@@ -63,6 +63,7 @@ def upgrade() -> None:
         ),
         sa.Column("item_id", sa.Integer(), nullable=True),
         sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.String(length=200), nullable=True),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_id"],
