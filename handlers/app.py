@@ -23,6 +23,7 @@ from handlers import (
     pages,
     plan_editor,
     qa,
+    review_forward,
     reviews,
     team,
 )
@@ -153,5 +154,6 @@ def register_listeners(app: App) -> None:
     qa.register(app)
     assignments.register(app)
     reviews.register(app)
+    review_forward.register(app)
     closure.register(app)
     monitoring.register(app)

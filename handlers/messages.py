@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import closure, monitoring, prompts
+from bot.services import review_forward as review_forward_service
+from bot.services.calendar import short_date
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import Impact, Prompt, PromptKind, PupilDisplay, School, StrategiesInPlace
 
@@ -175,9 +177,17 @@ def plan_request_declined(session: Session, prompt: Prompt) -> Context | None:
 
 @renders(PromptKind.REVIEW_DUE, "review_prompt.json.j2")
 def review_due(session: Session, prompt: Prompt) -> Context | None:
+    review = prompts.review_ask(session, prompt)
+    if review is not None and _overdue(review):
+        return _review(
+            review,
+            "The review of *{name}*'s SEN Support Plan {due}. If the review meeting has "
+            "happened, please log the review notes here; if it has moved, snooze this.",
+            fallback="Review overdue: {name}",
+        )
     return _review(
-        prompts.review_ask(session, prompt),
-        "The review of *{name}*'s SEN Support Plan is due on {when}. After the review meeting, "
+        review,
+        "The review of *{name}*'s SEN Support Plan {due}. After the review meeting, "
         "please log the review notes here.",
         fallback="Review coming up: {name}",
     )
@@ -189,16 +199,49 @@ def review_reminder(session: Session, prompt: Prompt) -> Context | None:
     if review is not None and review.snoozed:
         return _review(
             review,
-            "*As you asked:* the review of *{name}*'s SEN Support Plan is due on {when}. Please "
+            "*As you asked:* the review of *{name}*'s SEN Support Plan {due}. Please "
             "log the review notes when you can.",
             fallback="Review reminder: {name}",
         )
     return _review(
         review,
-        "*Reminder:* the review of *{name}*'s SEN Support Plan was due on {when}, and no review "
+        "*Reminder:* the review of *{name}*'s SEN Support Plan {due}, and no review "
         "notes have been submitted yet. Please log them, or snooze this if the meeting has moved.",
         fallback="Review notes overdue: {name}",
     )
+
+
+@renders(PromptKind.REVIEW_FORWARD, "review_forward.json.j2")
+def review_forward(session: Session, prompt: Prompt) -> Context | None:
+    ask = prompts.forward_ask(session, prompt)
+    if ask is None:
+        return None  # answered, or nothing left to bring forward
+    name = _pupil(ask.pupil)
+    # The pupil and the dates: what was added to the plan is in "What changed" (a modal, for
+    # the case holder and the SENDCo), never in a message Slack keeps (DESIGN §4).
+    return dict(
+        fallback=f"Bring the review of {name}'s plan forward?",
+        ask=f"*{name}*'s SEN Support Plan has changed since its review was set for "
+        f"{review_forward_service.long_date(ask.review_date)}. Would you like to bring the "
+        "review forward?",
+        prompt_id=ask.prompt_id,
+        forward_value=f"{ask.prompt_id}:{ask.proposed.isoformat()}",
+        forward_label=f"Bring forward to {short_date(ask.proposed)}",
+        keep_label=f"Keep {short_date(ask.review_date)}",
+    )
+
+
+@renders(PromptKind.REVIEW_FORWARD_NOTICE, "notice.json.j2")
+def review_forward_notice(session: Session, prompt: Prompt) -> Context | None:
+    notice = prompts.forward_notice(session, prompt)
+    if notice is None:
+        return None
+    return {
+        "text": f"{_pupil(notice.pupil)}'s plan has changed; their case holder, "
+        f"{escape_mrkdwn(notice.case_holder)}, has been asked whether to bring the review "
+        "forward.",
+        "open_plan": notice.pupil.id,
+    }
 
 
 @renders(PromptKind.SENDCO_DIGEST, "sendco_digest.json.j2")
@@ -296,12 +339,40 @@ def _assignment(ask: AssignmentAsk | None, *, reminder: bool) -> Context | None:
     )
 
 
+def _overdue(review: ReviewAsk) -> bool:
+    return review.review_date is not None and review.review_date < review.today
+
+
+def _due(review: ReviewAsk) -> str:
+    """ "is due on Friday 15 January", "is due today (…)", or, once the date has passed on the
+    day the message goes, "was due on Friday 13 November, 3 weeks ago"."""
+    day = review.review_date
+    if day is None:
+        return "is due soon"
+    when = f"{day:%A %-d %B}"
+    if day > review.today:
+        return f"is due on {when}"
+    if day == review.today:
+        return f"is due today ({when})"
+    return f"was due on {when}, {_ago((review.today - day).days)}"
+
+
+def _ago(days: int) -> str:
+    if days == 1:
+        return "yesterday"
+    if days < 14:
+        return f"{days} days ago"
+    if days < 60:
+        weeks = round(days / 7)
+        return f"{weeks} weeks ago"
+    return f"{round(days / 30.44)} months ago"
+
+
 def _review(review: ReviewAsk | None, wording: str, *, fallback: str) -> Context | None:
     if review is None:
         return None  # logged, closed or handed on meanwhile
     name = _pupil(review.pupil)
-    when = f"{review.review_date:%A %-d %B}" if review.review_date else "soon"
-    ask = wording.format(name=name, when=when)
+    ask = wording.format(name=name, due=_due(review))
     if review.draft_saved:
         ask += " Your draft is saved."
     if review.feedback.asked:

@@ -375,6 +375,8 @@ def _prepare(
                 "unreachable",
                 f"no Slack account found for {staff.display_name} (matched by email address)",
             )
+        # The moment of delivery, for a message worded relative to today (an overdue review).
+        session.info["now"] = now
         try:
             content = render(session, prompt)
         except Exception as error:  # a bug in one message must not stop the others

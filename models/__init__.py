@@ -9,6 +9,7 @@ from models.codes import (
     BroadArea,
     CalendarKind,
     ClosureReason,
+    ForwardReason,
     Impact,
     LinkedPlanKind,
     MonitoringStatus,
@@ -62,6 +63,7 @@ from models.plans import (
     SharingConsent,
     TimelineEntry,
 )
+from models.review_forward import ReviewForwardChange
 from models.reviews import (
     ProvisionDecision,
     Review,
@@ -102,6 +104,7 @@ __all__ = [
     "PlanProvision",
     "PlanRequest",
     "ClosureReason",
+    "ForwardReason",
     "PlanStatus",
     "PlanTarget",
     "PlanVoice",
@@ -109,6 +112,7 @@ __all__ = [
     "ProcessedEvent",
     "Prompt",
     "ProvisionDecision",
+    "ReviewForwardChange",
     "PromptKind",
     "PromptStatus",
     "Pupil",

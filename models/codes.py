@@ -251,6 +251,26 @@ class PromptKind(enum.StrEnum):
     QA_APPROVED = "qa_approved"
     LEAVERS = "leavers"
     """The SENDCo's summary of an import's leavers who have an open plan, to confirm closing."""
+    REVIEW_FORWARD = "review_forward"
+    """A new report, need or access arrangement on an active plan: bring the review forward?"""
+    REVIEW_FORWARD_NOTICE = "review_forward_notice"
+    """The SENDCo told that a plan changed and its case holder was asked about its review."""
+
+
+class ForwardReason(enum.StrEnum):
+    """What was added to an active plan that may bring its review forward (Norfolk §3.6, §4.1)."""
+
+    REPORT = "report"
+    NEED = "need"
+    ACCESS_ARRANGEMENT = "access_arrangement"
+
+    @property
+    def label(self) -> str:
+        return {
+            ForwardReason.REPORT: "a professional report",
+            ForwardReason.NEED: "a new need",
+            ForwardReason.ACCESS_ARRANGEMENT: "an exam access arrangement",
+        }[self]
 
 
 class PromptStatus(enum.StrEnum):

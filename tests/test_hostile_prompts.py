@@ -36,6 +36,7 @@ from models import (
 )
 from tests.slack_harness import NOW, buttons_of, text_of
 from tests.test_assignment_messages import decline_form
+from tests.test_plan_editor import click, open_plan, submit
 from tests.test_slack_limits_flows import HOSTILE, LONG, assert_slack_took_everything, hostile_name
 from tests.test_team import more_pupils, plan_request_to_sendco
 
@@ -232,7 +233,18 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     )
     dm_to(slack, "U0PRIYA", "hasn't given you the plan")
 
-    # The morning sweep: review prompts, the SENDCo's weekly digest, Lee's feedback digest.
+    # Ben's plan gains a professional report: Priya is asked whether to bring his review
+    # forward, and the SENDCo is told.
+    with slack.sessions.begin() as session:
+        ben_plan = session.scalar(select(Plan).where(Plan.pupil_id == slack.ids["ben"]))
+        ben_plan.review_date = date(2027, 3, 1)
+    overview = open_plan(slack, "U0PRIYA", "plan A820123456002")
+    reports = click(slack, "U0PRIYA", overview, "plan_open_section", "reports")
+    form = click(slack, "U0PRIYA", reports, "plan_add_item", "reports")
+    assert submit(slack, "U0PRIYA", form, title=LONG[:300]) is None
+
+    # The morning sweep: review prompts, the SENDCo's weekly digest, Lee's feedback digest, and
+    # the question about Ben's review.
     tick("2026-11-23T10:00:00+00:00")
     # Tuesday: the SENDCo asks Lee about Cara now; the sweep reminds Priya of Ava's review.
     clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

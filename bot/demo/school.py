@@ -58,6 +58,7 @@ from bot.demo.shape import (
     tutor_groups,
 )
 from bot.errors import UserError
+from bot.services.calendar import SchoolCalendar
 from bot.services.caseload import DUE_SOON_DAYS, school_caseload
 from bot.services.schools import add_school
 from models import (
@@ -769,6 +770,7 @@ class DemoSchool:
         self._plan_statuses(rng, [c for c in self.children if c.has_plan])
         self._plan_dates(rng)
         self._delegate(rng)
+        self._reviews_on_school_days()
         plans: list[Plan] = []
         reviews: list[Review] = []
         for spec in sorted(self.specs, key=lambda s: s.child.index):
@@ -856,6 +858,16 @@ class DemoSchool:
                 spec.start = today + timedelta(days=rng.randint(7, 21))
             if spec.review is None:
                 spec.review = spec.start + timedelta(weeks=12)
+
+    def _reviews_on_school_days(self) -> None:
+        """No review falls on a weekend (the demo imports no term dates, so every weekday is a
+        school day): moved as the bot moves any review date (SchoolCalendar.review_day), and
+        never across today, so what is overdue stays overdue and what is not, is not."""
+        weekdays = SchoolCalendar()
+        for spec in self.specs:
+            if spec.review is not None:
+                earliest = self.today if spec.review >= self.today else None
+                spec.review = weekdays.review_day(spec.review, earliest=earliest)
 
     def _delegate(self, rng: random.Random) -> None:
         """Gives plans to case holders: the SENDCo a few EHCPs, the rest by area and year."""

@@ -216,6 +216,37 @@ class SchoolCalendar:
                 current -= timedelta(days=1)
         return current
 
+    def counts_as_school_day(self, day: date) -> bool:
+        """Whether the arithmetic counts `day` as a school day: `is_school_day`, and beyond the
+        imported terms any weekday (a date next year may be chosen before its terms are in)."""
+        return self._counts(day)
+
+    def closure_on(self, day: date) -> CalendarPeriod | None:
+        """The closure (INSET day, bank holiday) that `day` falls in, if any."""
+        return next((closure for closure in self.closures if closure.contains(day)), None)
+
+    def previous_school_day(self, day: date) -> date:
+        """`day` itself if it counts as a school day, else the last day before it that does."""
+        for offset in range(SEARCH_DAYS):
+            candidate = day - timedelta(days=offset)
+            if self._counts(candidate):
+                return candidate
+        return _weekday_before(day)
+
+    def review_day(self, day: date, *, earliest: date | None = None) -> date:
+        """The school day a review proposed for `day` is held on: `day` if it is one, else the
+        school day before it, unless that is before `earliest`: then the first school day from
+        `earliest` (or from `day`, if later).
+
+        Before rather than after: a review date is the day the plan is reviewed *by*, so moving
+        it earlier never leaves a plan running past its review, nor makes it overdue, and a date
+        brought forward stays before the review it brings forward.
+        """
+        before = self.previous_school_day(day)
+        if earliest is None or before >= earliest:
+            return before
+        return self.next_school_day(max(day, earliest))
+
     def first_school_day_of_week(self, day: date) -> date | None:
         """The first school day in `day`'s Monday-to-Friday week, or None if it has none."""
         monday = day - timedelta(days=day.weekday())
@@ -340,6 +371,12 @@ def _period(entry: SchoolCalendarEntry) -> CalendarPeriod:
 def _weekday_from(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
+    return day
+
+
+def _weekday_before(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
     return day
 
 

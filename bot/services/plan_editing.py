@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, glossary
+from bot.services import audit, glossary, review_forward
 from bot.services.plans import edit_plan, new_draft_plan
 from bot.services.pupils import MATCH_COLUMNS, MAX_MATCHES, PupilMatch, matching
 from models import (
@@ -826,6 +826,12 @@ def save(
         now=now,
         may_edit=lambda plan: can_edit(viewer, plan),
     )
+    if values is not None and item_id is None and section.is_list:
+        # Reviews when things change: a report, need or access arrangement added to an active
+        # plan asks its case holder whether to bring the review forward (review_forward).
+        review_forward.item_added(
+            session, plan, section.key, items(plan, section)[-1], editor_id=editor.id, now=now
+        )
     texts = [
         v
         for f in section.fields

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.services import assignments, monitoring, outbox, qa, review_schedule
+from bot.services import assignments, monitoring, outbox, qa, review_forward, review_schedule
 from bot.services.calendar import load_calendar
 from models import (
     AssignmentStatus,
@@ -92,6 +92,9 @@ class ReviewAsk:
     can_snooze: bool
     draft_saved: bool
     feedback: monitoring.Feedback
+    today: date
+    """The school's day when the message is written (delivered), which says whether the review
+    is still to come or overdue, and by how long."""
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,52 @@ def review_ask(session: Session, prompt: Prompt) -> ReviewAsk | None:
         can_snooze=not snoozed and (review is None or review.snoozed_at is None),
         draft_saved=review is not None and bool(review.what_is_working or review.target_results),
         feedback=monitoring.feedback_for(session, plan.id, cycle),
+        today=delivery_day(session, prompt),
     )
+
+
+def delivery_day(session: Session, prompt: Prompt) -> date:
+    """The school's today as the prompt's message is written: the sender puts the moment of
+    delivery in `session.info["now"]` (a prompt may go days after it was due: a holiday, Slack
+    down); otherwise the day it was due."""
+    now = session.info.get("now")
+    school = session.get(School, prompt.school_id)
+    return school.local_date(now if isinstance(now, datetime) else prompt.due_at)
+
+
+@dataclass(frozen=True)
+class ForwardAsk:
+    """A case holder asked whether to bring a plan's review forward: the pupil and the dates,
+    never what changed (that is in the "What changed" modal)."""
+
+    prompt_id: int
+    pupil: MessagePupil
+    review_date: date
+    proposed: date
+
+
+def forward_ask(session: Session, prompt: Prompt) -> ForwardAsk | None:
+    """None once answered, or when there is nothing left to bring forward."""
+    ask = review_forward.open_ask(session, prompt, delivery_day(session, prompt))
+    if ask is None:
+        return None
+    pupil = _pupil(session, prompt, ask.plan.pupil)
+    return ForwardAsk(ask.prompt_id, pupil, ask.review_date, ask.proposed)
+
+
+@dataclass(frozen=True)
+class ForwardNotice:
+    """The SENDCo told that a plan changed and its case holder was asked about the review."""
+
+    pupil: MessagePupil
+    case_holder: str
+
+
+def forward_notice(session: Session, prompt: Prompt) -> ForwardNotice | None:
+    plan = _plan(session, prompt)
+    if plan is None or plan.status not in review_schedule.REVIEWABLE or plan.case_holder is None:
+        return None
+    return ForwardNotice(_pupil(session, prompt, plan.pupil), plan.case_holder.display_name)
 
 
 def monitoring_ask(session: Session, prompt: Prompt) -> MonitoringAsk | None:

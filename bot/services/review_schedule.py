@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -43,6 +43,9 @@ from models import (
 )
 
 ESCALATE_AFTER_SCHOOL_DAYS = 5
+# A review brought forward after a change is proposed for four school weeks after the change
+# (bot.services.review_forward), never later than the review date already set.
+FORWARD_SCHOOL_DAYS = 20
 REVIEWABLE = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW)
 # A plan's review of its current cycle, if one is started: a join condition from Plan.
 CURRENT_REVIEW = and_(Review.plan_id == Plan.id, Review.cycle_number == Plan.cycle_number)
@@ -66,6 +69,45 @@ def schedule(
         remind_on=remind_on,
         escalate_on=calendar.school_days_after(remind_on, ESCALATE_AFTER_SCHOOL_DAYS),
     )
+
+
+# --- review dates ---------------------------------------------------------------------------
+# Every review date the bot proposes is a school day (SchoolCalendar.review_day: the school day
+# before a weekend, holiday or closure day, so a plan is never reviewed later than planned).
+
+
+def first_review_date(calendar: SchoolCalendar, start: date, interval: int) -> date:
+    """A new plan's first review: `interval` school days after it starts."""
+    return calendar.review_day(
+        calendar.school_days_after(start, interval), earliest=start + timedelta(days=1)
+    )
+
+
+def next_review_date(
+    calendar: SchoolCalendar, today: date, review_date: date | None, interval: int
+) -> date:
+    """The next cycle's review, proposed in the review notes: `interval` school days after this
+    review (or after today, if the review is late); always after today."""
+    start = max(today, review_date or today)
+    return calendar.review_day(
+        calendar.school_days_after(start, interval), earliest=today + timedelta(days=1)
+    )
+
+
+def forward_date(
+    calendar: SchoolCalendar, changed_on: date, review_date: date | None, today: date
+) -> date | None:
+    """The date to propose for a review brought forward after a change on `changed_on`: four
+    school weeks on, a school day after today and before the review date already set. None when
+    there is nothing to bring forward: no review date, or the review comes within four school
+    weeks anyway (it will weigh the change then)."""
+    if review_date is None:
+        return None
+    proposed = calendar.school_days_after(changed_on, FORWARD_SCHOOL_DAYS)
+    if calendar.review_day(review_date) <= proposed:
+        return None
+    proposed = calendar.review_day(proposed, earliest=today + timedelta(days=1))
+    return proposed if proposed < review_date else None
 
 
 @dataclass(frozen=True)

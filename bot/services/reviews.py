@@ -857,8 +857,8 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
     provisions, listed, more = _provisions_asked(plan.provisions, len(targets))
     decided = {d.provision_id: d.decision for d in review.provision_decisions} if review else {}
     calendar = load_calendar(session, school.id)
-    proposed = calendar.school_days_after(
-        max(today, plan.review_date or today), school.review_interval_school_days
+    proposed = review_schedule.next_review_date(
+        calendar, today, plan.review_date, school.review_interval_school_days
     )
     return _form(
         Mode.NOTES,

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import UserError
-from bot.services import closure
+from bot.services import closure, review_forward
 from bot.services.csv_import import (
     BadValue,
     Column,
@@ -401,6 +401,7 @@ def apply_pupils(
     changed: dict[int, bool] = {}
     returning: list[Pupil] = []
     no_longer_sen: list[Pupil] = []
+    gained_needs: dict[int, list[NeedCode]] = {}
     for record in records:
         pupil = existing.get(record.upn)
         if pupil is None:
@@ -408,7 +409,13 @@ def apply_pupils(
             result.created += 1
             continue
         stage_before = pupil.sen_stage
+        needs_before = {pupil.primary_need, pupil.secondary_need}
         differs = _assign(pupil, record, [f for f in PUPIL_FIELDS if f in supplied])
+        new_needs = [
+            n for n in (pupil.primary_need, pupil.secondary_need) if n and n not in needs_before
+        ]
+        if new_needs and pupil.is_active:
+            gained_needs[pupil.id] = new_needs
         if stage_before != SenStage.NONE and pupil.sen_stage == SenStage.NONE:
             no_longer_sen.append(pupil)
         if pupil.upn != record.upn:
@@ -429,6 +436,11 @@ def apply_pupils(
         )
     for pupil in returning:
         pupil.is_active, pupil.left_on = True, None
+    # Reviews when things change: a pupil with an active plan whose roster shows a new need has
+    # their case holder asked whether to bring the review forward (bot.services.review_forward).
+    review_forward.roster_needs(
+        session, school, gained_needs, datetime.combine(today, time.min, tzinfo=UTC)
+    )
     _tally(result, existing, listed, changed, returning)
     return result
 

@@ -1,7 +1,7 @@
 """Pupils the SENDCo puts on the priority list by hand, with why, in the SENDCo's order.
 
 Revision ID: 0022
-Revises: 0021 (chained onto 0018 in the `priority` branch, for testing: the lead re-chains it)
+Revises: 0021
 Create Date: 2026-12-05 22:30:00
 
 """
@@ -12,9 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-# TEMPORARY for the `priority` branch, where 0019-0021 do not exist yet: at merge this becomes
-# "0021".
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
