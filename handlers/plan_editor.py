@@ -378,7 +378,13 @@ def save_form(
         )
         if plan is None or plan.id != meta["plan_id"]:
             raise UserError(GONE)
-        problems = {} if remove else editing.validate(section, values, plan)
+        problems = (
+            {}
+            if remove
+            else editing.validate(
+                section, values, plan, editing.calendar_for(session, plan, section)
+            )
+        )
     if problems:
         ack(
             response_action="errors",

@@ -18,7 +18,8 @@ from bot.services import review_schedule
 from bot.services.calendar import CalendarPeriod, SchoolCalendar
 from models import Plan, PlanStatus, Prompt, PromptKind, PromptStatus
 from tests.slack_harness import text_of
-from tests.test_reviews import TERMS, dms, set_review_date
+from tests.test_plan_editor import click, open_plan, plan_of, submit
+from tests.test_reviews import TERMS, day, dms, full_notes, review_modal, set_review_date
 
 CALENDAR = SchoolCalendar(
     terms=(
@@ -172,3 +173,52 @@ def test_how_long_ago_reads_naturally(days):
             90: "3 months ago",
         }[days]
     )
+
+
+# --- dates people choose -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("2027-01-16", "Saturday 16 January 2027 is a Saturday: choose a school day."),
+        ("2026-11-27", "The school is closed on Friday 27 November 2026 (INSET day)"),
+        ("2026-12-22", "Tuesday 22 December 2026 is in the school holiday"),
+    ],
+)
+def test_a_review_date_set_on_the_plan_must_be_a_school_day(slack, terms, typed, said):
+    overview = open_plan(slack, "U0SENDCO", "plan Ben Stone")
+    form = click(slack, "U0SENDCO", overview, "plan_open_section", "details")
+    version = plan_of(slack, "ben").version
+    refused = submit(slack, "U0SENDCO", form, review_date=typed)
+    assert refused["response_action"] == "errors"
+    assert said in refused["errors"]["review_date"]
+    assert plan_of(slack, "ben").version == version  # nothing saved
+    assert submit(slack, "U0SENDCO", form, review_date="2027-01-15") is None  # a Friday
+    assert plan_of(slack, "ben").review_date == date(2027, 1, 15)
+
+
+def test_a_review_date_already_on_a_weekend_does_not_block_other_changes(slack, terms):
+    # Ava's review was set for Saturday 14 November before dates were checked.
+    overview = open_plan(slack, "U0SENDCO", "plan Ava Stone")
+    form = click(slack, "U0SENDCO", overview, "plan_open_section", "details")
+    version = plan_of(slack, "ava").version
+    assert submit(slack, "U0SENDCO", form, start_date="2026-09-07") is None
+    plan = plan_of(slack, "ava")
+    assert (plan.version, plan.review_date) == (version + 1, date(2026, 11, 14))
+
+
+def test_the_next_review_date_in_the_review_notes_must_be_a_school_day(slack, terms):
+    set_review_date(slack, "ava", date(2026, 11, 20))
+    view = review_modal(slack, "U0PRIYA", "ssp_review_open", str(slack.ids["ava_plan"]))
+    refused = slack.sender.submit(
+        "U0PRIYA", view, full_notes(view, next_review_date=day("2027-02-20"))
+    ).json()
+    assert refused["response_action"] == "errors"
+    assert refused["errors"]["next_review_date"] == (
+        "Saturday 20 February 2027 is a Saturday: choose a school day."
+    )
+    with slack.sessions() as session:
+        assert session.get(Plan, slack.ids["ava_plan"]).status == PlanStatus.ACTIVE
+    done = slack.sender.submit("U0PRIYA", view, full_notes(view))
+    assert done.status == 200 and "errors" not in (done.json() or {})

@@ -221,6 +221,19 @@ class SchoolCalendar:
         imported terms any weekday (a date next year may be chosen before its terms are in)."""
         return self._counts(day)
 
+    def not_a_review_day(self, day: date) -> str | None:
+        """Why a review cannot be held on `day`, for the form that chose it; None for a school
+        day. Reviews are meetings with the family: never on a weekend, a closure or a holiday."""
+        said = f"{day:%A} {day.day} {day:%B %Y}"
+        if day.weekday() >= 5:
+            return f"{said} is a {day:%A}: choose a school day."
+        closure = self.closure_on(day)
+        if closure is not None:
+            return f"The school is closed on {said} ({closure.name}): choose a school day."
+        if not self.counts_as_school_day(day):
+            return f"{said} is in the school holiday: choose a school day."
+        return None
+
     def closure_on(self, day: date) -> CalendarPeriod | None:
         """The closure (INSET day, bank holiday) that `day` falls in, if any."""
         return next((closure for closure in self.closures if closure.contains(day)), None)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, glossary, review_forward
+from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.plans import edit_plan, new_draft_plan
 from bot.services.pupils import MATCH_COLUMNS, MAX_MATCHES, PupilMatch, matching
 from models import (
@@ -720,7 +721,19 @@ def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:
     return f.choices or ()
 
 
-def validate(section: Section, values: dict[str, Any], plan: Plan) -> dict[str, str]:
+def calendar_for(session: Session, plan: Plan, section: Section) -> SchoolCalendar | None:
+    """The school's calendar, for `validate` of the section that sets the review date."""
+    return load_calendar(session, plan.school_id) if section.key == "details" else None
+
+
+def validate(
+    section: Section,
+    values: dict[str, Any],
+    plan: Plan,
+    calendar: SchoolCalendar | None = None,
+) -> dict[str, str]:
+    """Problems keyed by field name. `calendar` (see `calendar_for`) checks a review date set
+    in the plan's details against the school's days."""
     """Problems with what was typed, by field name, in words for the writer."""
     problems: dict[str, str] = {}
     for f in section.fields:
@@ -749,6 +762,14 @@ def validate(section: Section, values: dict[str, Any], plan: Plan) -> dict[str, 
         and values["review_date"] < values["start_date"]
     ):
         problems["review_date"] = "The review can't be before the plan starts."
+    elif calendar is not None and values.get("review_date"):
+        chosen = values["review_date"]
+        chosen = date.fromisoformat(chosen) if isinstance(chosen, str) else chosen
+        # Only a date being set: a plan already reviewed on a Saturday (set before this rule)
+        # must not block an edit of its other details.
+        why_not = calendar.not_a_review_day(chosen) if chosen != plan.review_date else None
+        if why_not is not None:
+            problems["review_date"] = why_not
     return problems
 
 

@@ -362,13 +362,9 @@ def check_date(calendar: SchoolCalendar, day: date, today: date, review_date: da
 
     if day < today:
         refuse("That date has passed: choose a school day from today.")
-    if day.weekday() >= 5:
-        refuse(f"{long_date(day)} is a {day:%A}: choose a school day.")
-    closure = calendar.closure_on(day)
-    if closure is not None:
-        refuse(f"The school is closed on {long_date(day)} ({closure.name}): choose a school day.")
-    if not calendar.counts_as_school_day(day):
-        refuse(f"{long_date(day)} is in the school holiday: choose a school day.")
+    why_not = calendar.not_a_review_day(day)
+    if why_not is not None:
+        refuse(why_not)
     if day >= review_date:
         refuse(
             f"The review is on {long_date(review_date)} already: choose a date before it, or "

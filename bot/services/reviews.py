@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, monitoring, review_schedule
-from bot.services.calendar import load_calendar
+from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.plans import PlanChanged, edit_plan
 from bot.services.qa_policy import review_needs_qa
 from bot.services.review_schedule import REVIEWABLE
@@ -258,6 +258,7 @@ def validate(
     submitting: bool,
     provision_keys: Sequence[int] = (),
     listed: bool = False,
+    calendar: SchoolCalendar | None = None,
 ) -> dict[str, str]:
     """Problems keyed by field ("result:12", "provision:7", "next_steps", "meeting_date", ...).
 
@@ -269,6 +270,10 @@ def validate(
         errors["meeting_date"] = "The review meeting can't be in the future."
     if answers.next_review_date and answers.next_review_date <= today:
         errors["next_review_date"] = "The next review must be after today."
+    elif answers.next_review_date and calendar is not None:
+        why_not = calendar.not_a_review_day(answers.next_review_date)
+        if why_not is not None:
+            errors["next_review_date"] = why_not
     if answers.adapt_and_stop & set(provision_keys):
         errors["provisions_stop"] = (
             "A provision can't be both adapted and stopped: take it out of one of the lists."
@@ -348,6 +353,7 @@ def save_review(
         submitting=submit,
         provision_keys=[p.id for p in provisions],
         listed=listed,
+        calendar=load_calendar(session, plan.school_id) if answers.next_review_date else None,
     )
     if errors:
         return errors
