@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bot.demo.school import create_demo_school
 from bot.services import review_schedule
-from bot.services.calendar import CalendarPeriod, SchoolCalendar
-from models import Plan, PlanStatus, Prompt, PromptKind, PromptStatus
+from bot.services.calendar import CalendarPeriod, SchoolCalendar, load_calendar
+from models import Plan, PlanStatus, Prompt, PromptKind, PromptStatus, School
 from tests.slack_harness import text_of
 from tests.test_plan_editor import click, open_plan, plan_of, submit
 from tests.test_reviews import TERMS, day, dms, full_notes, review_modal, set_review_date
@@ -145,14 +145,20 @@ def test_the_review_notes_form_proposes_a_school_day(slack, terms):
     assert block["element"]["initial_date"] == "2026-11-30"
 
 
-def test_the_demo_school_has_no_review_on_a_weekend(db_url, session):
+def test_the_demo_school_has_no_review_on_a_weekend_or_in_a_holiday(db_url, session):
     saturday = date(2026, 11, 21)
-    create_demo_school(session, pupils=120, seed=7, today=saturday)
+    summary = create_demo_school(session, pupils=120, seed=7, today=saturday)
     session.commit()
     reviews = session.scalars(
         select(Plan.review_date).where(Plan.status != PlanStatus.CLOSED)
     ).all()
     assert reviews and all(day.weekday() < 5 for day in reviews if day)
+    # The demo school has term dates, as a school that imported them: Christmas is a holiday.
+    calendar = load_calendar(session, session.scalar(select(School.id)))
+    assert not calendar.is_school_day(date(2026, 12, 25))
+    assert not calendar.is_school_day(date(2026, 10, 28))  # the October half term
+    assert calendar.is_school_day(date(2026, 12, 18)) and summary.school_name
+    assert all(calendar.is_school_day(day) for day in reviews if day)
     # Moving a date never carried it across today: nothing in the future became overdue.
     assert any(day > saturday for day in reviews) and any(day < saturday for day in reviews)
 

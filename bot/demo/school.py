@@ -57,19 +57,21 @@ from bot.demo.shape import (
     split_evenly,
     tutor_groups,
 )
+from bot.demo.term_dates import demo_calendar
 from bot.errors import UserError
-from bot.services.calendar import SchoolCalendar
 from bot.services.caseload import DUE_SOON_DAYS, school_caseload
 from bot.services.schools import add_school
 from models import (
     AuditEvent,
     BroadArea,
+    CalendarKind,
     NeedCode,
     Plan,
     PlanStatus,
     Pupil,
     Review,
     School,
+    SchoolCalendarEntry,
     SenStage,
     Staff,
     StaffRole,
@@ -292,6 +294,10 @@ class PlanSpec:
         return self.cycle - 1 if self.closed_predecessor else 1
 
 
+# Needs a school most often watches before deciding on SEN Support.
+MONITORED_NEEDS = (NeedCode.SEMH, NeedCode.SLCN, NeedCode.SPLD, NeedCode.MLD)
+
+
 class DemoSchool:
     """Builds the school phase by phase: staff, pupils, SEN, classes, then plans.
 
@@ -305,6 +311,7 @@ class DemoSchool:
         self.today = today
         # The academic year starts on 1 September.
         self.academic_year = today.year if today.month >= 9 else today.year - 1
+        self.calendar = demo_calendar(self.academic_year)
         self.domain = f"{slug(school.name) or 'school'}.example.org"
         self.members: list[Member] = []
         self.children: list[Child] = []
@@ -329,6 +336,21 @@ class DemoSchool:
         self._make_classes()
         self._choose_demo_users()
         session.add_all(member.staff for member in self.members)
+        session.add_all(
+            SchoolCalendarEntry(
+                school_id=self.school.id,
+                kind=kind,
+                name=period.name,
+                start_date=period.start,
+                end_date=period.end,
+                created_at=self.at(self.today, 8),  # as every demo row: the same each run
+            )
+            for kind, periods in (
+                (CalendarKind.TERM, self.calendar.terms),
+                (CalendarKind.CLOSURE, self.calendar.closures),
+            )
+            for period in periods
+        )
         session.flush()
         session.add_all(child.pupil for child in self.children)
         session.add_all(entry.group for entry in self.groups)
@@ -617,6 +639,13 @@ class DemoSchool:
             elif pupil.primary_need.broad_area == BroadArea.COMMUNICATION_AND_INTERACTION:
                 child.attainment["English"] -= 0.6
 
+        # The SENDCo's monitoring list: a need noted (a concern, a diagnosis awaited) but no SEN
+        # stage yet. Its own stream, so the rest of the school is as it was without it.
+        watch = self.rng("monitoring")
+        not_sen = [c for c in self.children if c.pupil.sen_stage == SenStage.NONE]
+        for child in watch.sample(not_sen, max(2, round(n * 0.015))):
+            child.pupil.primary_need = watch.choice(MONITORED_NEEDS)
+
         flags = self.rng("flags")
         for child in self.children:
             pupil = child.pupil
@@ -860,14 +889,13 @@ class DemoSchool:
                 spec.review = spec.start + timedelta(weeks=12)
 
     def _reviews_on_school_days(self) -> None:
-        """No review falls on a weekend (the demo imports no term dates, so every weekday is a
-        school day): moved as the bot moves any review date (SchoolCalendar.review_day), and
-        never across today, so what is overdue stays overdue and what is not, is not."""
-        weekdays = SchoolCalendar()
+        """No review falls on a weekend, a closure or in a holiday of the demo's term dates:
+        moved as the bot moves any review date (SchoolCalendar.review_day), and never across
+        today, so what is overdue stays overdue and what is not, is not."""
         for spec in self.specs:
             if spec.review is not None:
                 earliest = self.today if spec.review >= self.today else None
-                spec.review = weekdays.review_day(spec.review, earliest=earliest)
+                spec.review = self.calendar.review_day(spec.review, earliest=earliest)
 
     def _delegate(self, rng: random.Random) -> None:
         """Gives plans to case holders: the SENDCo a few EHCPs, the rest by area and year."""
