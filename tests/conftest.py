@@ -224,3 +224,34 @@ def history_is_private(request: pytest.FixtureRequest):
         ]
     found = leaks(posted, secret_list)
     assert not found, "pupil data in Slack's history:\n" + "\n".join(map(str, found[:10]))
+
+
+# --- Brookside High's scheduler (tests/slack_harness.py) ---------------------------------------
+
+# Brookside's term dates: an INSET day on Friday 27 November, Christmas from 19 December.
+TERMS = """kind,name,start_date,end_date
+term,Autumn 2026,2026-09-02,2026-12-18
+closure,INSET day,2026-11-27,2026-11-27
+term,Spring 2027,2027-01-05,2027-03-26
+"""
+
+
+@pytest.fixture
+def terms(slack, run_cli, tmp_path):
+    """Brookside High's calendar imported (TERMS), as its SENDCo would."""
+    path = tmp_path / "terms.csv"
+    path.write_text(TERMS)
+    assert run_cli("import", "terms", str(path), "--school", "Brookside High").code == 0
+
+
+@pytest.fixture
+def tick(slack, run_cli):
+    """`sspbot tick --now WHEN` against the emulator; returns what it printed."""
+    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
+
+    def run(when: str):
+        result = run_cli("tick", "--now", when, env=env)
+        assert result.code == 0, result
+        return result.out
+
+    return run

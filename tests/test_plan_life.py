@@ -28,18 +28,6 @@ from tests.test_plan_editor import click, open_plan, submit
 from tests.test_reviews import choose, full_notes, open_by_command, target_ids, text
 
 
-@pytest.fixture
-def tick(slack, run_cli):
-    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
-
-    def run(when: str):
-        result = run_cli("tick", "--now", when, env=env)
-        assert result.code == 0, result
-        return result.out
-
-    return run
-
-
 def plan_status(slack, key: str = "ava_plan") -> PlanStatus:
     with slack.sessions() as session:
         return session.get(Plan, slack.ids[key]).status

@@ -19,7 +19,7 @@ from bot.services.calendar import CalendarPeriod, SchoolCalendar, load_calendar
 from models import Plan, PlanStatus, Prompt, PromptKind, PromptStatus, School
 from tests.slack_harness import text_of
 from tests.test_plan_editor import click, open_plan, plan_of, submit
-from tests.test_reviews import TERMS, day, dms, full_notes, review_modal, set_review_date
+from tests.test_reviews import day, dms, full_notes, review_modal, set_review_date
 
 CALENDAR = SchoolCalendar(
     terms=(
@@ -28,25 +28,6 @@ CALENDAR = SchoolCalendar(
     ),
     closures=(CalendarPeriod("INSET day", date(2026, 11, 27), date(2026, 11, 27)),),
 )
-
-
-@pytest.fixture
-def tick(slack, run_cli):
-    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
-
-    def run(when: str):
-        result = run_cli("tick", "--now", when, env=env)
-        assert result.code == 0, result
-        return result.out
-
-    return run
-
-
-@pytest.fixture
-def terms(slack, run_cli, tmp_path):
-    path = tmp_path / "terms.csv"
-    path.write_text(TERMS)
-    assert run_cli("import", "terms", str(path), "--school", "Brookside High").code == 0
 
 
 # --- overdue prompts ---------------------------------------------------------------------------

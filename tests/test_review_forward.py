@@ -26,29 +26,10 @@ from models import (
 )
 from tests.slack_harness import buttons_of, text_of
 from tests.test_plan_editor import click, open_plan, submit
-from tests.test_reviews import TERMS, dms, set_review_date
+from tests.test_reviews import dms, set_review_date
 
 REPORT_TITLE = "Educational psychologist's report"
 NEED_TEXT = "Difficulty processing spoken instructions"
-
-
-@pytest.fixture
-def tick(slack, run_cli):
-    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
-
-    def run(when: str):
-        result = run_cli("tick", "--now", when, env=env)
-        assert result.code == 0, result
-        return result.out
-
-    return run
-
-
-@pytest.fixture
-def terms(slack, run_cli, tmp_path):
-    path = tmp_path / "terms.csv"
-    path.write_text(TERMS)
-    assert run_cli("import", "terms", str(path), "--school", "Brookside High").code == 0
 
 
 @pytest.fixture

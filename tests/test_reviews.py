@@ -30,31 +30,6 @@ from models import (
 )
 from tests.slack_harness import buttons_of, text_of
 
-TERMS = """kind,name,start_date,end_date
-term,Autumn 2026,2026-09-02,2026-12-18
-closure,INSET day,2026-11-27,2026-11-27
-term,Spring 2027,2027-01-05,2027-03-26
-"""
-
-
-@pytest.fixture
-def tick(slack, run_cli):
-    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
-
-    def run(when: str):
-        result = run_cli("tick", "--now", when, env=env)
-        assert result.code == 0, result
-        return result.out
-
-    return run
-
-
-@pytest.fixture
-def terms(slack, run_cli, tmp_path):
-    path = tmp_path / "terms.csv"
-    path.write_text(TERMS)
-    assert run_cli("import", "terms", str(path), "--school", "Brookside High").code == 0
-
 
 def set_review_date(slack, pupil: str, day: date) -> None:
     with slack.sessions.begin() as session:
