@@ -84,7 +84,9 @@ def upgrade() -> None:
             ["lock_prompt_id"], ["prompts.id"], name=op.f("fk_invitations_lock_prompt_id_prompts")
         ),
         sa.ForeignKeyConstraint(
-            ["plan_id"], ["plans.id"], name=op.f("fk_invitations_plan_id_plans"),
+            ["plan_id"],
+            ["plans.id"],
+            name=op.f("fk_invitations_plan_id_plans"),
             ondelete="CASCADE",
         ),  # fmt: skip
         sa.ForeignKeyConstraint(
@@ -121,11 +123,15 @@ def upgrade() -> None:
             ["added_by_id"], ["staff.id"], name=op.f("fk_contributions_added_by_id_staff")
         ),
         sa.ForeignKeyConstraint(
-            ["invitation_id"], ["invitations.id"],
-            name=op.f("fk_contributions_invitation_id_invitations"), ondelete="CASCADE",
+            ["invitation_id"],
+            ["invitations.id"],
+            name=op.f("fk_contributions_invitation_id_invitations"),
+            ondelete="CASCADE",
         ),  # fmt: skip
         sa.ForeignKeyConstraint(
-            ["plan_id"], ["plans.id"], name=op.f("fk_contributions_plan_id_plans"),
+            ["plan_id"],
+            ["plans.id"],
+            name=op.f("fk_contributions_plan_id_plans"),
             ondelete="CASCADE",
         ),  # fmt: skip
         sa.ForeignKeyConstraint(
