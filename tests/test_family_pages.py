@@ -241,3 +241,21 @@ def test_slack_paths_are_unchanged(slack):
     assert refused.status_code == 401
     unknown = requests.get(slack.public_url + "/nothing-here", timeout=5)
     assert unknown.status_code == 404 and unknown.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_review_notes_start_from_what_the_family_sent(slack):
+    from tests.test_reviews import review_modal
+
+    family = Family(make_link(slack))
+    family.birth_date("4", "3", "2012")
+    family.post("/form", {
+        "contributor_name": "Mrs Stone", "contributor_relationship": "mother",
+        "q_hopes": "To enjoy school again",
+    })  # fmt: skip
+    with slack.sessions() as session:
+        plan_id = session.scalar(select(Plan.id).where(Plan.pupil_id == slack.ids["ava"]))
+    modal = review_modal(slack, "U0PRIYA", "ssp_review_open", str(plan_id))
+    (block,) = [b for b in modal["blocks"] if b.get("block_id") == "family_views"]
+    started = block["element"]["initial_value"]
+    assert "To enjoy school again" in started
+    assert "contributed by the family (Mrs Stone, mother) on 23 November" in started

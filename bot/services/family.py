@@ -605,13 +605,14 @@ def add_to_plan(session: Session, viewer: Viewer, contribution_id: int, now: dat
     return f"Added to {plan.pupil.known_as}'s plan, after what was there: the views {by}."
 
 
-def latest_views(session: Session, plan_id: int) -> dict[InvitationPurpose, str]:
-    """The newest contribution of each kind for a plan, as one text (for a review's notes)."""
+def latest_views(session: Session, plan_id: int, cycle: int) -> dict[InvitationPurpose, str]:
+    """The newest contribution of each kind for a plan's cycle, as one text (for its review's
+    notes): one query."""
     found: dict[InvitationPurpose, str] = {}
     school = None
     for contribution in session.scalars(
         select(Contribution)
-        .where(Contribution.plan_id == plan_id)
+        .where(Contribution.plan_id == plan_id, Contribution.cycle_number == cycle)
         .order_by(Contribution.submitted_at.desc(), Contribution.id.desc())
     ):
         if contribution.purpose in found:
