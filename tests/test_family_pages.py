@@ -259,3 +259,24 @@ def test_the_review_notes_start_from_what_the_family_sent(slack):
     started = block["element"]["initial_value"]
     assert "To enjoy school again" in started
     assert "contributed by the family (Mrs Stone, mother) on 23 November" in started
+
+
+def test_cookies_are_secure_behind_https_and_every_response_has_the_headers(sessions):
+    from bot.config import Settings
+    from handlers.context import Runtime
+    from handlers.web import create_web_app
+    from tests.slack_harness import Clock
+
+    settings = Settings.from_env(
+        {"SLACK_SIGNING_SECRET": "s", "PUBLIC_URL": "https://ssp.oakfield.example"}, env_file=None
+    )
+    app = create_web_app(Runtime(settings, sessions, Clock()))
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Strict"
+    client = app.test_client()
+    css = client.get("/static/site.css")
+    assert css.status_code == 200 and css.headers["X-Robots-Tag"].startswith("noindex")
+    guessed = client.post("/f/guessed", data={"day": "1", "month": "1", "year": "2012"})
+    assert guessed.status_code == 400  # no CSRF token: refused before the link is looked up
+    assert "timed out" in guessed.get_data(as_text=True)
