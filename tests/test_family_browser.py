@@ -97,6 +97,10 @@ def accessible(driver) -> None:
     page shown."""
     from axe_selenium_python import Axe
 
+    folder = os.environ.get("SSPBOT_SCREENSHOTS")  # to look at the pages: a folder to save them
+    if folder:
+        shots = len(os.listdir(folder))
+        driver.save_screenshot(os.path.join(folder, f"{shots:02d}.png"))
     Axe(driver).inject()
     results = driver.execute_async_script(
         "var done = arguments[arguments.length - 1];"
