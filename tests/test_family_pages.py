@@ -280,3 +280,33 @@ def test_cookies_are_secure_behind_https_and_every_response_has_the_headers(sess
     guessed = client.post("/f/guessed", data={"day": "1", "month": "1", "year": "2012"})
     assert guessed.status_code == 400  # no CSRF token: refused before the link is looked up
     assert "timed out" in guessed.get_data(as_text=True)
+
+
+def test_ask_the_family_from_a_review_prompt(slack, run_cli):
+    from tests.test_reviews import dms
+
+    env = {"SLACK_BOT_TOKEN": slack.emulator.bot_token, "SLACK_API_URL": slack.emulator.api_url}
+    assert run_cli("tick", "--now", "2026-11-23T10:00:00+00:00", env=env).code == 0
+    (prompt,) = dms(slack, "U0PRIYA", "Ava Stone")
+    ask = next(b for b in buttons_of(prompt) if b["action_id"] == "ssp_ask_family")
+    opened = len(slack.emulator.calls_to("views.open"))
+    reply = slack.sender.button("U0PRIYA", "ssp_ask_family", ask["value"], message=prompt)
+    assert reply.status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    form = slack.emulator.open_views("U0PRIYA")[-1]
+    made = submit(slack, "U0PRIYA", form)
+    (block,) = [b for b in made["view"]["blocks"] if b.get("block_id") == "link"]
+    link = block["text"]["text"]
+    assert "It works until Monday 7 December 2026" in text_of({"blocks": made["view"]["blocks"]})
+    assert Family(link).open().status_code == 200
+    # The link is shown in the modal only: never in a message Slack keeps.
+    assert not [m for m in slack.emulator.messages if "/f/" in str(m)]
+
+
+def test_a_form_with_no_question_ticked_is_refused_beside_the_field(slack):
+    form = ask_form(slack, "U0PRIYA")
+    reply = submit(slack, "U0PRIYA", form, questions=False)
+    assert reply == {
+        "response_action": "errors",
+        "errors": {"questions": "Choose at least one question."},
+    }
