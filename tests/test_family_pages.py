@@ -310,3 +310,21 @@ def test_a_form_with_no_question_ticked_is_refused_beside_the_field(slack):
         "response_action": "errors",
         "errors": {"questions": "Choose at least one question."},
     }
+
+
+@pytest.mark.parametrize("user", ["U0TOM", "U0LEE"])
+def test_only_the_case_holder_or_sendco_may_read_what_a_family_sent(slack, user):
+    family = Family(make_link(slack))
+    family.birth_date("4", "3", "2012")
+    family.post("/form", {
+        "contributor_name": "Mrs Stone", "contributor_relationship": "mother",
+        "q_hopes": "To enjoy school again",
+    })  # fmt: skip
+    latest_dm(slack, "U0PRIYA", "sent their views")
+    before = len(slack.emulator.responses_to(user))
+    opened = len(slack.emulator.calls_to("views.open"))
+    assert slack.sender.button(user, "ssp_contribution_read", "1").status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.responses_to(user)) > before)
+    said = text_of(slack.emulator.responses_to(user)[-1])
+    assert said.startswith("Only") and "To enjoy" not in said
+    assert len(slack.emulator.calls_to("views.open")) == opened
