@@ -160,6 +160,10 @@ def test_a_family_fills_in_the_form_in_chromium(slack, browser):
     summary = browser.find_element(By.CLASS_NAME, "error-summary")
     assert "You have 2 tries left" in summary.text
     assert summary.find_element(By.TAG_NAME, "a").get_attribute("href").endswith("#day")
+    # Focus starts on the summary, whose link then takes it to the box to correct.
+    assert browser.switch_to.active_element.get_attribute("class") == "error-summary"
+    summary.find_element(By.TAG_NAME, "a").click()
+    assert browser.switch_to.active_element.get_attribute("id") == "day"
     accessible(browser)
 
     birth_date(browser, "4", "3", "2012")
