@@ -31,6 +31,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from wtforms import Form, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from bot import db
@@ -141,7 +142,11 @@ def answers_form(page: family.Page):
         )
     for q in page.questions:
         if q.choices:
-            field = RadioField(q.label, choices=list(q.choices), validators=[Optional()])
+            field = RadioField(
+                q.label,
+                choices=[SelectChoice(value, label) for value, label in q.choices],
+                validators=[Optional()],
+            )
         else:
             field = TextAreaField(
                 q.label,
