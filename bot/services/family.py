@@ -40,7 +40,6 @@ from models import (
     PromptKind,
     PupilDisplay,
     School,
-    Staff,
     TimelineEntry,
     TimelineKind,
 )
@@ -353,6 +352,11 @@ def audit_page(session: Session, link: Invitation, now: datetime, action: str, d
     )
 
 
+REFUSED = audit.REFUSED
+# A page opened before the date of birth is confirmed shows nothing of the plan: not a "read".
+OPENED = "open"
+
+
 def check_birth_date(session: Session, link: Invitation, given: date, now: datetime) -> int | None:
     """None when `given` is the pupil's date of birth; else the tries left (0: now locked, and
     the case holder is sent a DM)."""
@@ -371,9 +375,6 @@ def check_birth_date(session: Session, link: Invitation, given: date, now: datet
     link.lock_prompt_id = _tell(session, plan, recipient, PromptKind.INVITATION_LOCKED,
                                 f"invitation_locked:{link.id}", now).id  # fmt: skip
     return 0
-
-
-REFUSED = audit.REFUSED
 
 
 def submit(
@@ -623,8 +624,3 @@ def latest_views(session: Session, plan_id: int, cycle: int) -> dict[InvitationP
             "\n".join(lines) + f"\n({contributed_by(contribution, school)})"
         )
     return found
-
-
-def staff_name(session: Session, staff_id: int) -> str:
-    staff = session.get(Staff, staff_id)
-    return staff.display_name if staff else "someone"

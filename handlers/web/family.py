@@ -184,7 +184,7 @@ def check(token: str):
             return _not_available()
         page = family.page_of(s, link)
         if request.method == "GET":
-            family.audit_page(s, link, runtime.now(), "read", "opened the family page")
+            family.audit_page(s, link, runtime.now(), family.OPENED, "opened the family page")
             return render_template("check.html", school=page.school_name, form=form, errors=[])
         locked = False
         if not form.validate():
