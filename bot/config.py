@@ -84,6 +84,10 @@ WHERE_TO_GET = {
         "(default), https://graph.microsoft.us (US Government) or "
         "https://microsoftgraph.chinacloudapi.cn (China, 21Vianet)"
     ),
+    "PUBLIC_URL": (
+        "the https address families reach SSP Bot's pages on, through the school's reverse "
+        "proxy, e.g. https://ssp.oakfield.example (http:// only to localhost, for trying it out)"
+    ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
 }
@@ -122,6 +126,8 @@ class Settings:
     m365_sync_at: time | None = None
     m365_authority_url: str = DEFAULT_M365_AUTHORITY_URL
     m365_graph_url: str = DEFAULT_M365_GRAPH_URL
+    # The base of the links families and pupils are sent (handlers/web); unset: no links.
+    public_url: str | None = None
     scheduler: bool = True
     log_level: str = "INFO"
 
@@ -170,6 +176,11 @@ class Settings:
                 get("M365_AUTHORITY_URL") or DEFAULT_M365_AUTHORITY_URL
             ),
             m365_graph_url=_m365_graph_url(get("M365_GRAPH_URL") or DEFAULT_M365_GRAPH_URL),
+            public_url=(
+                _endpoint_url("PUBLIC_URL", get("PUBLIC_URL"), http_allowed=True)
+                if get("PUBLIC_URL")
+                else None
+            ),
             scheduler=_on_off("SSPBOT_SCHEDULER", get("SSPBOT_SCHEDULER") or "on"),
             log_level=_log_level(get("SSPBOT_LOG_LEVEL") or "INFO"),
         )

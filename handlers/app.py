@@ -19,6 +19,7 @@ from handlers import (
     closure,
     commands,
     events,
+    family,
     monitoring,
     pages,
     plan_editor,
@@ -155,5 +156,6 @@ def register_listeners(app: App) -> None:
     assignments.register(app)
     reviews.register(app)
     review_forward.register(app)
+    family.register(app)
     closure.register(app)
     monitoring.register(app)

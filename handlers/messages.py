@@ -19,11 +19,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import closure, monitoring, prompts
+from bot.services import closure, family, monitoring, prompts
 from bot.services import review_forward as review_forward_service
 from bot.services.calendar import short_date
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
-from models import Impact, Prompt, PromptKind, PupilDisplay, School, StrategiesInPlace
+from models import (
+    Impact,
+    InvitationPurpose,
+    Prompt,
+    PromptKind,
+    PupilDisplay,
+    School,
+    StrategiesInPlace,
+)
 
 Context = dict[str, Any]
 Renderer = Callable[[Session, Prompt], Context | None]
@@ -241,6 +249,31 @@ def review_forward_notice(session: Session, prompt: Prompt) -> Context | None:
         f"{escape_mrkdwn(notice.case_holder)}, has been asked whether to bring the review "
         "forward.",
         "open_plan": notice.pupil.id,
+    }
+
+
+@renders(PromptKind.FAMILY_CONTRIBUTION, "family_contribution.json.j2")
+def family_contribution(session: Session, prompt: Prompt) -> Context | None:
+    sent = family.arrived(session, prompt)
+    if sent is None:
+        return None
+    # The pupil and the ask: what they said is behind "Read them" (a modal), never in the DM.
+    asked = "views" if sent.purpose == InvitationPurpose.FAMILY_VIEWS else "own views"
+    return {
+        "text": f"{sent.who} sent their {asked} on {escape_mrkdwn(sent.pupil_name)}'s plan.",
+        "contribution_id": sent.contribution_id,
+    }
+
+
+@renders(PromptKind.INVITATION_LOCKED, "notice.json.j2")
+def invitation_locked(session: Session, prompt: Prompt) -> Context | None:
+    link = family.locked(session, prompt)
+    if link is None:
+        return None
+    return {
+        "text": f"A link asking for {link.purpose.label} on {escape_mrkdwn(link.pupil_name)}'s "
+        "plan was locked after three wrong dates of birth. If the family still needs one, make "
+        "a new link from the plan.",
     }
 
 

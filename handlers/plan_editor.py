@@ -470,6 +470,7 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         # Only the SENDCo closes plans (handlers.closure refuses anyone else's click too).
         closable=viewer.is_sendco,
         pupil_id=str(plan.pupil_id),
+        plan_id=str(plan.id),
         sections=[_section_row(plan, s, cycles, editable) for s in editing.SECTIONS.values()],
         qa_comments=escape_mrkdwn(qa_comments) if qa_comments else None,
         qa_sections=qa.sections_concerned(qa_comments),

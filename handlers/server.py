@@ -30,6 +30,7 @@ from bot.errors import UserError
 from bot.services.schools import bind_workspace
 from handlers.context import runtime_of
 from handlers.slack_api import link_staff_accounts
+from handlers.web import create_web_app
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ def link_staff_in_background(app: App, sessions: sessionmaker[Session], workspac
     return thread
 
 
+# Bolt's own pages in OAuth mode (the installer's browser, not signed by Slack).
+SLACK_PAGES = frozenset({"/slack/install", "/slack/oauth_redirect"})
 # Slack's payloads are small: a view submission of a full modal (100 blocks of 3,000-character
 # inputs at most) is well under 1 MiB. Anything larger is not from Slack and is refused unread.
 MAX_BODY_BYTES = 1024 * 1024
@@ -197,7 +200,8 @@ def _answer(start_response, status: str, body: dict | None = None):
 
 
 def wsgi_app(app: App):
-    """The WSGI application: Slack's endpoint at /slack/events, and for monitors /healthz (the
+    """The WSGI application: Slack's endpoint at /slack/events, the web pages for families at
+    every path not named here (handlers.web), and for monitors /healthz (the
     process answers) and /readyz (so does the database); in OAuth mode also the install pages,
     /slack/install and /slack/oauth_redirect, which Bolt serves to the installer's browser (not
     signed by Slack: Bolt's one-time state, tied to a cookie, protects them).
@@ -209,6 +213,10 @@ def wsgi_app(app: App):
     event Slack retries after we acted on it, is answered 200 and not acted on again.
     """
     slack = SlackRequestHandler(app, path="/slack/events")
+    # Every other path is the web pages' (handlers.web): the families' pages, never signed by
+    # Slack, so the gate below is for /slack/events only.
+    runtime = runtime_of(app)
+    web = create_web_app(runtime).wsgi_app if runtime is not None else None
     # The secret Bolt verifies with (create_app gives it SLACK_SIGNING_SECRET); Bolt keeps its
     # own check behind ours, so the two can never disagree about which requests pass.
     signing_secret: str = app._signing_secret
@@ -229,8 +237,10 @@ def wsgi_app(app: App):
                 return [b"ready"]
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"The database isn't answering."]
-        if path != "/slack/events":
+        if path in SLACK_PAGES or (path != "/slack/events" and web is None):
             return slack(environ, start_response)
+        if path != "/slack/events":
+            return web(environ, start_response)
         body = _read_body(environ)
         if body is None:
             log.warning(

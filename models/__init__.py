@@ -11,6 +11,7 @@ from models.codes import (
     ClosureReason,
     ForwardReason,
     Impact,
+    InvitationPurpose,
     LinkedPlanKind,
     MonitoringStatus,
     NeedCode,
@@ -30,6 +31,7 @@ from models.codes import (
     TimelineKind,
 )
 from models.events import ProcessedEvent
+from models.family import Contribution, Invitation
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
 from models.people import (
@@ -86,10 +88,13 @@ __all__ = [
     "CaseHolderAssignment",
     "CaseHolderProfile",
     "CircleMember",
+    "Contribution",
     "GlossaryChange",
     "GlossaryTerm",
     "LinkedPlan",
     "Impact",
+    "Invitation",
+    "InvitationPurpose",
     "LinkedPlanKind",
     "MonitoringRequest",
     "MonitoringStatus",

@@ -255,6 +255,24 @@ class PromptKind(enum.StrEnum):
     """A new report, need or access arrangement on an active plan: bring the review forward?"""
     REVIEW_FORWARD_NOTICE = "review_forward_notice"
     """The SENDCo told that a plan changed and its case holder was asked about its review."""
+    FAMILY_CONTRIBUTION = "family_contribution"
+    """The case holder told that a family or pupil sent their views through a link."""
+    INVITATION_LOCKED = "invitation_locked"
+    """The case holder told that a link was locked after three wrong dates of birth."""
+
+
+class InvitationPurpose(enum.StrEnum):
+    """What a link to the families' pages is for. "meeting" and "agreement" are to come."""
+
+    FAMILY_VIEWS = "family_views"
+    PUPIL_VIEWS = "pupil_views"
+
+    @property
+    def label(self) -> str:
+        return {
+            InvitationPurpose.FAMILY_VIEWS: "the family's views",
+            InvitationPurpose.PUPIL_VIEWS: "the pupil's views",
+        }[self]
 
 
 class ForwardReason(enum.StrEnum):

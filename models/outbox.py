@@ -24,6 +24,8 @@ PROMPTED_BY_ACTION = frozenset(
         PromptKind.QA_APPROVED,
         PromptKind.PLAN_REQUEST,
         PromptKind.PLAN_REQUEST_DECLINED,
+        PromptKind.FAMILY_CONTRIBUTION,
+        PromptKind.INVITATION_LOCKED,
     }
 )
 PRIORITY_NOW = 0

@@ -10,17 +10,19 @@ requests; the reviews, reminders and digests from the scheduler's sweep (`sspbot
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.services import closure
+from bot.services import closure, family
 from handlers.messages import kinds_with_messages
 from handlers.scheduler import wait_for_deliveries
 from handlers.slack_api import slack_id_for, staff_for_slack_user
 from models import (
+    Invitation,
+    InvitationPurpose,
     Plan,
     PlanStatus,
     PlanTarget,
@@ -257,6 +259,19 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
         kit = session.get(Pupil, slack.ids["kit"])
         kit.is_active, kit.left_on = False, date(2026, 11, 25)
         closure.pupils_left(session, slack.ids["school"], [kit], clock.now)
+    # A family sends their views through a link, with the longest answers the page takes, and
+    # another link is locked after three wrong dates of birth (the pages' own path is HTTP,
+    # tests/test_family_pages.py; here the services the pages call).
+    with slack.sessions.begin() as session:
+        plan = session.scalar(select(Plan).where(Plan.pupil_id == slack.ids["ava"]))
+        sent_views, locked = (family_link(session, plan, f"token-{n}", clock.now) for n in (1, 2))
+        family.submit(
+            session, sent_views, name=HOSTILE, relationship=HOSTILE,
+            answers={q.key: LONG[: family.ANSWER_LENGTH] for q in family.FAMILY_QUESTIONS},
+            now=clock.now,
+        )  # fmt: skip
+        for _ in range(family.MAX_CHECKS):
+            family.check_birth_date(session, locked, date(2000, 1, 1), clock.now)
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)
@@ -267,6 +282,20 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     (digest,) = [ts for kind, ts in sent if kind == PromptKind.SENDCO_DIGEST]
     assert f"could not be delivered: 1 — to Jo {HOSTILE}" in posted_text(slack, digest)
     assert_slack_took_everything(slack)
+
+
+def family_link(session, plan: Plan, token: str, now: datetime) -> Invitation:
+    link = Invitation(
+        school_id=plan.school_id, plan_id=plan.id, pupil_id=plan.pupil_id,
+        purpose=InvitationPurpose.FAMILY_VIEWS, cycle_number=plan.cycle_number,
+        token_hash=family.token_hash(token),
+        questions=" ".join(q.key for q in family.FAMILY_QUESTIONS),
+        created_by_id=plan.case_holder_id, created_at=now, expires_at=now + timedelta(days=14),
+        max_submissions=3, submissions=0, failed_checks=0,
+    )  # fmt: skip
+    session.add(link)
+    session.flush()
+    return link
 
 
 # --- the races the flow above ran into ------------------------------------------------------

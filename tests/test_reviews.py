@@ -117,7 +117,12 @@ def test_the_prompt_comes_ten_school_days_before_in_school_hours(slack, tick, te
     assert "The review of Ben Stone (Year 9)'s SEN Support Plan is due on Friday 15 January" in (
         text_of(message)
     )
-    assert [b["text"]["text"] for b in buttons_of(message)] == ["Log review notes", "Snooze"]
+    assert [b["text"]["text"] for b in buttons_of(message)] == [
+        "Log review notes",
+        "Snooze",
+        "Ask the family",
+        "Ask the pupil",
+    ]
     assert "Emotional" not in text_of(message)  # no needs in a message Slack keeps
     tick("2026-12-17T09:00:00+00:00")
     assert len(dms(slack, "U0PRIYA", "Ben Stone")) == 1  # once only
@@ -334,7 +339,11 @@ def test_snooze_once_with_a_reason(slack, tick):
     tick("2026-11-26T10:00:00+00:00")
     back = dms(slack, "U0PRIYA", "Ben Stone")[-1]
     assert "As you asked" in text_of(back)
-    assert [b["text"]["text"] for b in buttons_of(back)] == ["Log review notes"]
+    assert [b["text"]["text"] for b in buttons_of(back)] == [
+        "Log review notes",
+        "Ask the family",
+        "Ask the pupil",
+    ]
     with slack.sessions() as session:
         review = session.scalar(select(Review))
         assert (review.snooze_school_days, review.snooze_reason) == (3, "Meeting moved")

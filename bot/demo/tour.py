@@ -6,13 +6,17 @@ signed as Slack signs them, and the app calls the emulated Web API exactly as it
 
 from __future__ import annotations
 
+import re
+import socket
 import tempfile
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from html.parser import HTMLParser
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+import requests
 from sqlalchemy import func, select
 
 from bot import db
@@ -64,20 +68,24 @@ def run_tour(
         _say(out, summary.render())
         with sessions() as session:
             cast = _cast(session, slack, today)
+        port = _free_port()
         settings = Settings(
             database_url=url,
             slack_bot_token=slack.bot_token,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=slack.api_url,
+            # The families' pages are served by the same app: links point at it.
+            public_url=f"http://127.0.0.1:{port}",
         )
         app = create_app(settings, session_factory=sessions, clock=clock)
         workspace = link_workspace(app, sessions)
         _say(out, workspace.describe())
         _say(out, link_staff(app, sessions, workspace))
-        server = HttpServer(app).start()
+        server = HttpServer(app, port=port).start()
         try:
             tour = _Tour(out, SlackSender(server.url, SIGNING_SECRET, slack), cast)
             tour.run()
+            tour.family(sessions)
             tour.scheduler(sessions, clock)
         finally:
             server.stop()
@@ -125,6 +133,89 @@ class _Tour:
         if self.cast.get("untaught_pupil"):
             self.command(teacher, f"pupil {self.cast['untaught_pupil']}")
         self.command(self.cast["visitor"], "caseload")
+
+    def family(self, sessions) -> None:
+        """The case holder asks a family for their views; the family answers on the web page;
+        the answers arrive in Slack and are added to the plan."""
+        held = self.cast.get("held_pupil")
+        if not held:
+            return
+        name, birth = held
+        holder = self.cast["holder"]
+        uid = holder["slack_id"]
+        emulator = self.sender.emulator
+        pushed = len(emulator.calls_to("views.push"))
+        opened = len(emulator.calls_to("views.open"))
+        self.sender.command(uid, f"plan {name}")
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.open")) > opened)
+        overview = emulator.open_views(uid)[-1]
+        ask = next(
+            e for b in overview["blocks"] if b.get("block_id") == "ask-views" for e in b["elements"]
+        )
+        self._heading(holder, f"opens {name}'s plan and clicks [Ask the family]")
+        self.sender.view_button(uid, overview, "ssp_ask_family", ask["value"])
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.push")) > pushed)
+        form = emulator.open_views(uid)[-1]
+        self._show(form)
+        questions = next(b for b in form["blocks"] if b.get("block_id") == "questions")
+        state = {
+            "questions": {
+                "type": "checkboxes",
+                "selected_options": questions["element"]["options"],
+            }
+        }
+        self._heading(holder, "clicks [Make the link]")
+        made = self.sender.submit(uid, form, state).json()["view"]
+        self._show(made)
+        link = next(b for b in made["blocks"] if b.get("block_id") == "link")["text"]["text"]
+
+        family = {"name": "A parent", "role": "no Slack: a web browser"}
+        web = requests.Session()
+        self._heading(family, "opens the link")
+        page = web.get(link, timeout=10)
+        self._page(page.text)
+        self._heading(family, f"types the child's date of birth ({birth:%-d %-m %Y})")
+        page = web.post(
+            link,
+            data={"csrf_token": _csrf(page.text), "day": str(birth.day),
+                  "month": str(birth.month), "year": str(birth.year)},
+            timeout=10,
+        )  # fmt: skip
+        self._page(page.text)
+        self._heading(family, "answers two questions and clicks [Send my answers]")
+        page = web.post(
+            link + "/form",
+            data={
+                "csrf_token": _csrf(page.text), "contributor_name": "Mrs Khan",
+                "contributor_relationship": "mother",
+                "q_working": "Reading together at bedtime.",
+                "q_not_working": "Homework often ends in tears.", "q_take_part": "phone",
+            },
+            timeout=10,
+        )  # fmt: skip
+        self._page(page.text)
+
+        dm = emulator.wait_for(
+            lambda calls: next(
+                (m for m in emulator.messages_to(uid) if "sent their views" in m.get("text", "")),
+                None,
+            )
+        )
+        self._heading(holder, "gets a direct message")
+        self._show(dm)
+        read = next(e for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"])
+        opened = len(emulator.calls_to("views.open"))
+        self._heading(holder, "clicks [Read them]")
+        self.sender.button(uid, read["action_id"], read["value"], message=dm)
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.open")) > opened)
+        answers = emulator.open_views(uid)[-1]
+        self._show(answers)
+        self._heading(holder, "clicks [Add to the plan]")
+        self._show(self.sender.submit(uid, answers, {}).json()["view"])
+
+    def _page(self, html: str) -> None:
+        self.out.write(textwrap.indent(_page_text(html), "   │ ") + "\n")
+        self.out.flush()
 
     def scheduler(self, sessions, clock: Callable[[], datetime]) -> None:
         """The scheduler's sweep: review prompts, teachers' monitoring digests, SENDCo digest."""
@@ -287,7 +378,15 @@ def _cast(session, slack: SlackEmulator, today: date) -> dict:
         ).first()
         return _called(row) if row else None
 
+    held = session.execute(
+        select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name, Pupil.date_of_birth)
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(Plan.case_holder_id == busiest_id, Plan.status != PlanStatus.CLOSED)
+        .order_by(Pupil.last_name, Pupil.id)
+        .limit(1)
+    ).first()
     return {
+        "held_pupil": (_called(held), held.date_of_birth) if held else None,
         "sendco": person(sendco, "SENDCo"),
         "holder": person(by_id[busiest_id], "case holder"),
         "teacher": person(by_id[teacher_id], "teacher"),
@@ -296,6 +395,73 @@ def _cast(session, slack: SlackEmulator, today: date) -> dict:
         "taught_pupil": pupil_with_a_plan(taught=True),
         "untaught_pupil": pupil_with_a_plan(taught=False),
     }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    return found.group(1) if found else ""
+
+
+class _PageText(HTMLParser):
+    """A family's page as text: its main part, headings marked, boxes drawn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self._in_main = False
+        self._line = ""
+
+    def handle_starttag(self, tag, attrs) -> None:
+        attrs = dict(attrs)
+        if tag == "main":
+            self._in_main = True
+        if not self._in_main:
+            return
+        beside_radio = tag == "label" and self._line.endswith("( ) ")
+        if tag in ("h1", "h2", "p", "label", "legend", "li", "button", "div") and not beside_radio:
+            self._flush()
+        if tag == "input" and attrs.get("type") in ("text", None):
+            self._line += " [" + (attrs.get("value") or "").ljust(10, "_") + "]"
+        elif tag == "input" and attrs.get("type") == "radio":
+            self._flush()
+            self._line = "( ) "
+        elif tag == "textarea":
+            self._line += " [" + "_" * 30 + "]"
+        elif tag == "button":
+            self._line += "["
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "main":
+            self._flush()
+            self._in_main = False
+        elif self._in_main and tag == "button":
+            self._line += "]"
+            self._flush()
+        elif self._in_main and tag in ("h1", "h2"):
+            self._line = "# " + self._line.strip()
+            self._flush()
+
+    def handle_data(self, data) -> None:
+        if self._in_main and data.strip():
+            self._line += "" if self._line.endswith(("[", "( ) ")) or not self._line else " "
+            self._line += data.strip()
+
+    def _flush(self) -> None:
+        if self._line.strip():
+            self.lines.append(self._line.strip())
+        self._line = ""
+
+
+def _page_text(html: str) -> str:
+    parser = _PageText()
+    parser.feed(html)
+    return "\n".join(parser.lines)
 
 
 def _called(pupil) -> str:

@@ -33,6 +33,7 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, monitoring, review_schedule
 from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.family import latest_views
 from bot.services.plans import PlanChanged, edit_plan
 from bot.services.qa_policy import review_needs_qa
 from bot.services.review_schedule import REVIEWABLE
@@ -874,7 +875,11 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         review_version=review.version if review else 0,
         status=review.status if review else None,
         targets=[_target_line(t, saved.get(t.id)) for t in targets],
-        texts={name: getattr(review, name) if review else None for name in TEXT_FIELDS},
+        texts=_with_contributions(
+            session,
+            plan,
+            {name: getattr(review, name) if review else None for name in TEXT_FIELDS},
+        ),
         meeting_date=review.meeting_date if review else None,
         next_review_date=(review.next_review_date if review else None) or proposed,
         notes=_notes_since(session, plan),
@@ -887,6 +892,20 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         more_provisions=more,
         new_outcomes_needed=review.new_outcomes_needed if review else None,
     )
+
+
+# A Slack text box holds 3,000 characters: a longer contribution is cut (whole in "Read them").
+CONTRIBUTION_START = 2900
+
+
+def _with_contributions(session: Session, plan: Plan, texts: dict[str, Any]) -> dict[str, Any]:
+    """The notes' views of the family and the pupil start from what they sent this cycle
+    through their links (bot.services.family), when nothing is written there yet."""
+    sent = latest_views(session, plan.id, plan.cycle_number)
+    for name, purpose in (("family_views", "family_views"), ("cyp_views", "pupil_views")):
+        if not texts.get(name) and purpose in sent:
+            texts[name] = sent[purpose][:CONTRIBUTION_START]
+    return texts
 
 
 def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
