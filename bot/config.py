@@ -84,6 +84,11 @@ WHERE_TO_GET = {
         "(default), https://graph.microsoft.us (US Government) or "
         "https://microsoftgraph.chinacloudapi.cn (China, 21Vianet)"
     ),
+    "PUBLIC_URL": (
+        "the address staff's browsers reach SSP Bot at, e.g. https://ssp.oakfield.example "
+        "(the school's HTTPS reverse proxy); download links are built on it. Unset: "
+        "http://localhost:PORT, which works only on the server itself"
+    ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
 }
@@ -113,6 +118,7 @@ class Settings:
     slack_client_secret: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
+    public_url: str | None = None
     m365_tenant_id: str | None = None
     m365_client_id: str | None = None
     m365_client_secret: str | None = None
@@ -159,6 +165,7 @@ class Settings:
             slack_client_secret=client_secret,
             slack_api_url=_slack_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
             port=_port(get("PORT") or "3000"),
+            public_url=_public_url(get("PUBLIC_URL")),
             m365_tenant_id=get("M365_TENANT_ID"),
             m365_client_id=get("M365_CLIENT_ID"),
             m365_client_secret=get("M365_CLIENT_SECRET"),
@@ -173,6 +180,11 @@ class Settings:
             scheduler=_on_off("SSPBOT_SCHEDULER", get("SSPBOT_SCHEDULER") or "on"),
             log_level=_log_level(get("SSPBOT_LOG_LEVEL") or "INFO"),
         )
+
+    @property
+    def link_base(self) -> str:
+        """Where links people open in a browser start: PUBLIC_URL, or this server itself."""
+        return self.public_url or f"http://localhost:{self.port}"
 
     @property
     def oauth(self) -> bool:
@@ -283,6 +295,10 @@ def _endpoint_url(name: str, raw: str, *, http_allowed: bool) -> str:
     except ValueError:
         raise ConfigError(f"{name} {raw!r} has a port that is not a number.") from None
     return raw.rstrip("/")
+
+
+def _public_url(raw: str | None) -> str | None:
+    return None if raw is None else _endpoint_url("PUBLIC_URL", raw, http_allowed=True)
 
 
 def _m365_authority_url(raw: str) -> str:

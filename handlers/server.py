@@ -213,6 +213,10 @@ def wsgi_app(app: App):
     # own check behind ours, so the two can never disagree about which requests pass.
     signing_secret: str = app._signing_secret
     seen = SeenRequests()
+    # --- issue 17, branch `pdf`: the staff download links (handlers/web/downloads.py) ---------
+    # A stand-in until the families' web app lands: the lead moves this blueprint into
+    # handlers.web.create_web_app at merge, which serves every path but Slack's.
+    downloads = _downloads_app(app)
 
     def application(environ, start_response):
         path = environ.get("PATH_INFO")
@@ -229,6 +233,8 @@ def wsgi_app(app: App):
                 return [b"ready"]
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"The database isn't answering."]
+        if downloads is not None and (path or "").startswith("/download/"):  # issue 17 (pdf)
+            return downloads(environ, start_response)
         if path != "/slack/events":
             return slack(environ, start_response)
         body = _read_body(environ)
@@ -264,6 +270,20 @@ def wsgi_app(app: App):
         return slack(environ, start_response)
 
     return application
+
+
+def _downloads_app(app: App):
+    """issue 17, branch `pdf`: a Flask app serving only the download blueprint (see above)."""
+    runtime = runtime_of(app)
+    if runtime is None:
+        return None
+    from flask import Flask
+
+    from handlers.web.downloads import downloads_blueprint
+
+    web = Flask("sspbot.downloads")
+    web.register_blueprint(downloads_blueprint(runtime))
+    return web.wsgi_app
 
 
 class HttpServer:

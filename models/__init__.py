@@ -29,6 +29,7 @@ from models.codes import (
     TargetStatus,
     TimelineKind,
 )
+from models.downloads import DownloadLink
 from models.events import ProcessedEvent
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
@@ -86,6 +87,7 @@ __all__ = [
     "CaseHolderAssignment",
     "CaseHolderProfile",
     "CircleMember",
+    "DownloadLink",
     "GlossaryChange",
     "GlossaryTerm",
     "LinkedPlan",
