@@ -10,6 +10,9 @@ import http.server
 import io
 import logging
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -21,6 +24,7 @@ from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS
 from bot.services.plan_pdf import html_to_pdf
 from models import AuditEvent, DownloadLink, Plan, PlanStatus, Staff, StaffRole
 from tests.slack_harness import NOW, download_links, text_of
+from tests.test_db_faults import app, on_postgresql, proxy  # noqa: F401 - fixtures
 from tests.test_export import STAFF_ONLY, fill_avas_plan, parse
 
 REFUSED_TITLE = b"This link doesn't work"
@@ -337,3 +341,34 @@ def test_rendering_a_pdf_fetches_nothing():
         server.shutdown()
         server.server_close()
     assert pdf.startswith(b"%PDF") and hits == []
+
+
+def test_a_head_request_spends_no_download(slack):
+    links = links_for(slack, "U0SENDCO", "Ava Stone")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{slack.server.port}{urllib.parse.urlsplit(links['pdf']).path}",
+        method="HEAD",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 405
+    for _ in range(MAX_DOWNLOADS):
+        assert slack.get(links["pdf"]).status == 200
+
+
+# --- the database down ------------------------------------------------------------------------
+
+
+@on_postgresql
+def test_a_download_while_the_database_is_cut_gets_a_plain_page_and_spends_nothing(
+    app,  # noqa: F811 - the fixture imported from tests.test_db_faults
+    proxy,  # noqa: F811
+):
+    links = links_for(app, "U0SENDCO", "Ava Stone")
+    proxy.cut()
+    failed = app.get(links["pdf"])
+    assert failed.status == 503 and b"Something went wrong" in failed.body
+    assert b"Ava" not in failed.body and failed.headers["Cache-Control"] == "no-store"
+    proxy.passes()
+    for _ in range(MAX_DOWNLOADS):
+        assert app.get(links["pdf"]).status == 200

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from bot import db
 from bot.services.download_links import Download, FileFormat, Refusal, redeem
@@ -71,8 +71,13 @@ def downloads_blueprint(runtime: Runtime) -> Blueprint:
 
     @blueprint.get("/download/<token>")
     def download(token: str) -> Response:
+        if request.method != "GET":
+            # Flask answers HEAD for every GET route; a link checker or preview asking HEAD
+            # must not spend one of the person's downloads.
+            return _page(REFUSED_PAGE, 405)
         try:
-            with db.unit_of_work(runtime.sessions) as session:
+            # A person is waiting in a browser: a hung database is given up on in seconds.
+            with db.unit_of_work(runtime.sessions, db.FOR_REQUESTS) as session:
                 outcome = redeem(session, token, runtime.now())
                 if isinstance(outcome, Download):
                     body = _body(outcome)
