@@ -60,6 +60,9 @@ tr, li, dt, dd { break-inside: avoid; }
 thead { display: table-header-group; }
 h2, h3 { break-after: avoid; }
 .visually-hidden { display: none; }
+/* The template keeps this section on one page when printed from a browser; here that left the
+   first page nearly empty, with the header alone. Its rows still never split. */
+#personal-information { break-inside: auto !important; page-break-inside: auto !important; }
 """
 
 
