@@ -179,12 +179,18 @@ def buttons_of(message: dict) -> list[dict]:
     return found
 
 
-def start_app(emulator: SlackEmulator, sessions: sessionmaker[Session], clock=lambda: NOW):
+def start_app(
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    clock=lambda: NOW,
+    env: dict[str, str] | None = None,
+):
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": emulator.bot_token,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": emulator.api_url,
+            **(env or {}),
         },
         env_file=None,
     )

@@ -372,3 +372,34 @@ def test_a_download_while_the_database_is_cut_gets_a_plain_page_and_spends_nothi
     proxy.passes()
     for _ in range(MAX_DOWNLOADS):
         assert app.get(links["pdf"]).status == 200
+
+
+# --- PUBLIC_URL -----------------------------------------------------------------------------------
+
+
+def test_links_are_built_on_public_url(slack, emulator, sessions, clock):
+    from tests.slack_harness import start_app
+
+    assert download_links(slack.ask("U0SENDCO", "export Ava Stone"))["pdf"].startswith(
+        "http://localhost:3000/download/"
+    )  # unset: the server itself
+    behind_proxy = start_app(
+        emulator, sessions, clock=clock, env={"PUBLIC_URL": "https://ssp.oakfield.example/"}
+    )
+    try:
+        reply = behind_proxy.ask("U0SENDCO", "export Ava Stone")
+        links = download_links(reply)
+        assert links["pdf"].startswith("https://ssp.oakfield.example/download/")
+        assert behind_proxy.get(links["pdf"]).status == 200
+    finally:
+        behind_proxy.server.stop()
+
+
+@pytest.mark.parametrize(
+    "raw", ["ssp.oakfield.example", "http://ssp.oakfield.example", "https://ssp.example/?a=1"]
+)
+def test_a_public_url_that_is_not_https_is_refused(raw):
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        Settings.from_env({"PUBLIC_URL": raw}, env_file=None)
