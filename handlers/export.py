@@ -54,7 +54,6 @@ def export_command(ask: Ask) -> dict:
             via=VIA,
             now=runtime.now(),
             today=ask.today,
-            sent_by="download link",
         )
         if document is None:
             raise UserError(NO_SUCH_PUPIL.format(query=escape_mrkdwn(as_typed(query)[:80])))

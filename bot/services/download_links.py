@@ -208,7 +208,6 @@ def _document(session: Session, link: DownloadLink, now: datetime) -> PlanDocume
             via=VIA,
             now=now,
             today=today,
-            sent_by=VIA,
         )
     except UserError:  # a teacher now, or the plan closed: not theirs to export any more
         return Refusal.NO_LONGER_ALLOWED
