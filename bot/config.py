@@ -85,8 +85,10 @@ WHERE_TO_GET = {
         "https://microsoftgraph.chinacloudapi.cn (China, 21Vianet)"
     ),
     "PUBLIC_URL": (
-        "the https address families reach SSP Bot's pages on, through the school's reverse "
-        "proxy, e.g. https://ssp.oakfield.example (http:// only to localhost, for trying it out)"
+        "the https address people's browsers reach SSP Bot's pages on (the families' pages and "
+        "staff's download links), through the school's reverse proxy, e.g. "
+        "https://ssp.oakfield.example (http:// only to localhost, for trying it out). Unset: "
+        "download links use http://localhost:PORT, which works only on the server itself"
     ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
@@ -126,7 +128,8 @@ class Settings:
     m365_sync_at: time | None = None
     m365_authority_url: str = DEFAULT_M365_AUTHORITY_URL
     m365_graph_url: str = DEFAULT_M365_GRAPH_URL
-    # The base of the links families and pupils are sent (handlers/web); unset: no links.
+    # The base of the links families and pupils are sent (handlers/web): unset, none are made;
+    # and of staff's download links (`link_base`).
     public_url: str | None = None
     scheduler: bool = True
     log_level: str = "INFO"
@@ -165,6 +168,7 @@ class Settings:
             slack_client_secret=client_secret,
             slack_api_url=_slack_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
             port=_port(get("PORT") or "3000"),
+            public_url=_public_url(get("PUBLIC_URL")),
             m365_tenant_id=get("M365_TENANT_ID"),
             m365_client_id=get("M365_CLIENT_ID"),
             m365_client_secret=get("M365_CLIENT_SECRET"),
@@ -176,14 +180,14 @@ class Settings:
                 get("M365_AUTHORITY_URL") or DEFAULT_M365_AUTHORITY_URL
             ),
             m365_graph_url=_m365_graph_url(get("M365_GRAPH_URL") or DEFAULT_M365_GRAPH_URL),
-            public_url=(
-                _endpoint_url("PUBLIC_URL", get("PUBLIC_URL"), http_allowed=True)
-                if get("PUBLIC_URL")
-                else None
-            ),
             scheduler=_on_off("SSPBOT_SCHEDULER", get("SSPBOT_SCHEDULER") or "on"),
             log_level=_log_level(get("SSPBOT_LOG_LEVEL") or "INFO"),
         )
+
+    @property
+    def link_base(self) -> str:
+        """Where links people open in a browser start: PUBLIC_URL, or this server itself."""
+        return self.public_url or f"http://localhost:{self.port}"
 
     @property
     def oauth(self) -> bool:
@@ -294,6 +298,10 @@ def _endpoint_url(name: str, raw: str, *, http_allowed: bool) -> str:
     except ValueError:
         raise ConfigError(f"{name} {raw!r} has a port that is not a number.") from None
     return raw.rstrip("/")
+
+
+def _public_url(raw: str | None) -> str | None:
+    return None if raw is None else _endpoint_url("PUBLIC_URL", raw, http_allowed=True)
 
 
 def _m365_authority_url(raw: str) -> str:

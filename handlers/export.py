@@ -1,35 +1,29 @@
-"""`/ssp export <UPN or name> [--for family|agency]`: the plan as a document, sent to the asker
-by DM.
+"""`/ssp export <UPN or name> [--for family|agency]`: the plan as a document, offered to the
+asker as short-lived download links (PDF and HTML) in a reply only they see.
 
-The document goes as an HTML file in the asker's DM with SSP Bot; the message with it names the
-pupil and nothing more (DMs are kept, and appear in a workspace export). The export is audited
-only once Slack has accepted the file, so the log never claims a send that did not happen. A copy
-for professionals outside the school (`--for agency`) goes only when the plan's recorded sharing
-consent covers it; a refusal is audited too.
+Nothing is left in Slack: no file, no message. The reply is ephemeral (it is not kept in the
+conversation's history or in a workspace export), and its links stop working after
+bot.services.download_links.LINK_LIFETIME or MAX_DOWNLOADS downloads. The person's access is
+checked when they ask and again at each download (handlers/web/downloads.py). Making the links
+is audited; each download is audited when it happens. A copy for professionals outside the
+school (`--for agency`) is offered only when the plan's recorded sharing consent covers it; a
+refusal is audited too.
 """
 
 from __future__ import annotations
 
-import logging
-
-from slack_sdk.errors import SlackApiError, SlackClientError
-
-from bot.document import render_html
 from bot.errors import UserError
 from bot.render import escape_mrkdwn
+from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS, FileFormat, create_links
 from bot.services.plan_document import (
     Audience,
-    PlanDocument,
     load_plan_document,
-    record_export,
     record_refusal,
 )
 from handlers.context import Ask, Subcommand, Usage
-from handlers.toolkit import NO_ACCESS, NO_SUCH_PUPIL, UsageError, as_typed, find_one_pupil, notice
-from models import PupilDisplay
+from handlers.toolkit import NO_ACCESS, NO_SUCH_PUPIL, UsageError, as_typed, find_one_pupil, message
 
 VIA = "/ssp export"
-TEMPLATE = "plan_document.html.j2"
 USAGE = (
     "Say which pupil: `/ssp export &lt;UPN or name&gt;`, and add `--for family` for the copy "
     "to give the family (it leaves out staff-only notes), or `--for agency` for the copy for "
@@ -37,18 +31,13 @@ USAGE = (
 )
 # What `--for …` (or `--family`, `--agency`) may name.
 AUDIENCES = {"family": Audience.FAMILY, "agency": Audience.AGENCY}
-SLACK_REFUSED = (
-    "Sorry, Slack wouldn't accept the file, so nothing was sent. Please try again in a minute; "
-    "if it keeps happening, let your SENDCo know."
-)
 # Slack turns a typed "--" into a dash on some keyboards.
 DASHES = ("—", "–")
-
-log = logging.getLogger(__name__)
+DOWNLOAD_PATH = "/download/"
 
 
 def export_command(ask: Ask) -> dict:
-    """Sends the plan to the asker as a file if they may have it; says what was done."""
+    """Offers the plan as download links if the asker may have it; says what was done."""
     request = _parse(ask.words)
     if request is None:
         raise UsageError(USAGE)
@@ -72,33 +61,30 @@ def export_command(ask: Ask) -> dict:
         if refused is not None:
             record_refusal(session, document)
         else:
-            html = render_html(TEMPLATE, doc=document)
+            tokens = create_links(
+                session, document, (FileFormat.PDF, FileFormat.HTML), runtime.now()
+            )
     # Raised outside the unit of work, which would roll the refusal's audit row back.
     if refused is not None:
         raise UserError(escape_mrkdwn(refused.message))
 
-    try:
-        opened = ask.client.conversations_open(users=viewer.slack_user_id)
-        ask.client.files_upload_v2(
-            channel=opened["channel"]["id"],
-            content=html.encode("utf-8"),
-            filename=_filename(document),
-            title=_title(document),
-            initial_comment=f"The SEN Support Plan for {_slack_name(document)}, as you asked.",
-        )
-    except (SlackClientError, OSError) as error:
-        # slack_sdk posts the file's bytes with urllib, and lets its HTTPError (an OSError)
-        # through when that fails. Log the error code only: the request names the pupil.
-        code = error.response.get("error") if isinstance(error, SlackApiError) else None
-        log.warning("could not send a plan document: %s %s", type(error).__name__, code)
-        raise UserError(SLACK_REFUSED) from None
-
-    with runtime.unit_of_work() as session:
-        record_export(session, document)
+    base = runtime.settings.link_base.rstrip("/") + DOWNLOAD_PATH
+    pdf, html = (base + tokens[FileFormat.PDF], base + tokens[FileFormat.HTML])
     copy = "staff copy, with staff-only notes" if document.is_staff_copy else document.copy_name
-    return notice(
-        f"I've sent {escape_mrkdwn(document.pupil.known_as)}'s plan ({copy}) to you as a file "
-        "in your direct messages with SSP Bot."
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    name = escape_mrkdwn(document.pupil.known_as)
+    return message(
+        "export_links.json.j2",
+        text=f"{name}'s plan ({copy}) is ready to download.",
+        links=(
+            f"{name}'s plan ({copy}) is ready: <{pdf}|Download the PDF> · "
+            f"<{html}|Download it as a web page (HTML)>"
+        ),
+        terms=(
+            f"Only you can see this message. The links work for {minutes} minutes and "
+            f"{MAX_DOWNLOADS} downloads each, and only while you may still read the plan. "
+            "Please don't pass them on: ask me again whenever you need the plan."
+        ),
     )
 
 
@@ -131,24 +117,6 @@ def _parse(words: list[str]) -> tuple[str, Audience] | None:
     return " ".join(query), audience
 
 
-def _slack_name(document: PlanDocument) -> str:
-    """How the school wants pupils named in Slack messages, which Slack keeps."""
-    pupil = document.pupil
-    if document.plan.school.pupil_display == PupilDisplay.INITIALS:
-        return pupil.initials
-    return pupil.known_as
-
-
-def _filename(document: PlanDocument) -> str:
-    suffix = "" if document.is_staff_copy else f" {document.audience}"
-    name = "".join(c for c in _slack_name(document) if c.isalnum() or c in " -'")
-    return f"SSP {name} {document.today.isoformat()}{suffix}.html"
-
-
-def _title(document: PlanDocument) -> str:
-    return f"SEN Support Plan: {_slack_name(document)} ({document.copy_name})"
-
-
 # --- /ssp subcommands answered here -----------------------------------------------------------
 
 SUBCOMMANDS = (
@@ -158,7 +126,7 @@ SUBCOMMANDS = (
         help=(
             Usage(
                 "`/ssp export <UPN or name> [--for family|agency]` — the plan as a printable "
-                "document, sent to you as a file",
+                "document (PDF or HTML), by a download link only you see",
                 lambda viewer: (
                     viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school
                 ),

@@ -43,7 +43,6 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = (
     "commands",
     "chat:write",
-    "files:write",
     "im:write",
     "im:history",
     "users:read",

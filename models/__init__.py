@@ -30,6 +30,7 @@ from models.codes import (
     TargetStatus,
     TimelineKind,
 )
+from models.downloads import DownloadLink
 from models.events import ProcessedEvent
 from models.family import Contribution, Invitation
 from models.monitoring import MonitoringRequest
@@ -89,6 +90,7 @@ __all__ = [
     "CaseHolderProfile",
     "CircleMember",
     "Contribution",
+    "DownloadLink",
     "GlossaryChange",
     "GlossaryTerm",
     "LinkedPlan",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -74,6 +77,22 @@ class RunningApp:
         self.emulator.wait_for(lambda calls: len(self.emulator.responses_to(user_id)) > before)
         return self.emulator.responses_to(user_id)[-1]
 
+    def get(self, url: str) -> Fetched:
+        """GETs a link the app gave out, from this test server (whatever address it names)."""
+        path = urllib.parse.urlsplit(url).path
+        request = urllib.request.Request(f"http://127.0.0.1:{self.server.port}{path}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return Fetched(answer.status, dict(answer.headers), answer.read())
+        except urllib.error.HTTPError as error:
+            return Fetched(error.code, dict(error.headers), error.read())
+
+    def export(self, user_id: str, typed: str, file_format: str = "html") -> Fetched:
+        """`/ssp export TYPED` as this user, then the document through the link it gave."""
+        links = download_links(self.ask(user_id, f"export {typed}"))
+        assert file_format in links, links
+        return self.get(links[file_format])
+
     def responses(self) -> list:
         return [c for c in self.emulator.calls if c.method == RESPONSE_URL]
 
@@ -86,8 +105,31 @@ def text_of(message: dict) -> str:
     return blocks_to_text(message["blocks"], width=100_000)  # no wrapping: tests match phrases
 
 
-# What the bot may put in mrkdwn on purpose: a mention it built (`<@U…>`), and escaped &, <, >.
-_BOT_MADE = re.compile(r"<@U[A-Z0-9]+>|&(?:amp|lt|gt);")
+# What the bot may put in mrkdwn on purpose: a mention it built (`<@U…>`), a download link it
+# made (`/ssp export`), and escaped &, <, >.
+_BOT_MADE = re.compile(
+    r"<@U[A-Z0-9]+>|<https?://[^\s|<>]+/download/[A-Za-z0-9_-]+\|[^<>&|]+>|&(?:amp|lt|gt);"
+)
+# A download link in a reply: (address, label).
+DOWNLOAD_LINK = re.compile(r"<(https?://[^\s|<>]+/download/[A-Za-z0-9_-]+)\|([^<>|]+)>")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a browser got from the app's web side."""
+
+    status: int
+    headers: dict
+    body: bytes
+
+
+def download_links(message: dict) -> dict[str, str]:
+    """The download links in a reply: {"pdf": url, "html": url}."""
+    found = {}
+    texts = " ".join(_walk(message.get("blocks") or []))
+    for url, label in DOWNLOAD_LINK.findall(texts):
+        found["pdf" if "PDF" in label else "html"] = url
+    return found
 
 
 def raw_mrkdwn(calls) -> list[str]:
@@ -137,12 +179,18 @@ def buttons_of(message: dict) -> list[dict]:
     return found
 
 
-def start_app(emulator: SlackEmulator, sessions: sessionmaker[Session], clock=lambda: NOW):
+def start_app(
+    emulator: SlackEmulator,
+    sessions: sessionmaker[Session],
+    clock=lambda: NOW,
+    env: dict[str, str] | None = None,
+):
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": emulator.bot_token,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": emulator.api_url,
+            **(env or {}),
         },
         env_file=None,
     )

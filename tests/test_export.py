@@ -1,4 +1,5 @@
-"""`/ssp export`: the plan as an HTML document, sent by DM, checked by parsing what was uploaded."""
+"""`/ssp export`: the plan as an HTML document, by a download link, checked by parsing what the
+link gives (tests/test_export_links.py: the links themselves, and the PDF)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.access import Viewer
-from bot.demo.slack_emulator import UPLOAD
 from bot.services.plan_document import load_plan_document
 from models import (
     AgencyInvolvement,
@@ -40,7 +40,7 @@ from models import (
     TimelineEntry,
     TimelineKind,
 )
-from tests.slack_harness import NOW, TODAY, buttons_of, text_of
+from tests.slack_harness import NOW, TODAY, buttons_of, download_links, text_of
 
 SECTIONS = [
     ("personal-information", "Personal information"),
@@ -286,6 +286,21 @@ def said(message: dict) -> str:
     return " ".join(text_of(message).split())
 
 
+def fetch(slack, user: str, typed: str) -> bytes:
+    """`/ssp TYPED` as this user; the HTML document through the link it gave (tests/
+    test_export_links.py checks the links themselves, and the PDF)."""
+    fetched = slack.export(user, typed.removeprefix("export "), "html")
+    assert fetched.status == 200, fetched
+    return fetched.body
+
+
+def fetched_name(slack, user: str, typed: str) -> str:
+    """The file name the HTML document downloads as."""
+    fetched = slack.export(user, typed.removeprefix("export "), "html")
+    assert fetched.status == 200, fetched
+    return fetched.headers["Content-Disposition"].split('filename="')[1].rstrip('"')
+
+
 def audit_rows(sessions, action="export") -> list[AuditEvent]:
     with sessions() as session:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
@@ -294,19 +309,20 @@ def audit_rows(sessions, action="export") -> list[AuditEvent]:
 # --- the document -------------------------------------------------------------------------------
 
 
-def test_the_sendco_gets_the_staff_copy_by_dm_with_every_section_in_order(slack):
-    answer = said(slack.ask("U0SENDCO", "export Ava Stone"))
-    assert "I've sent Ava Stone's plan (staff copy" in answer
-    assert "direct messages with SSP Bot" in answer
+def test_the_sendco_gets_the_staff_copy_by_link_with_every_section_in_order(slack):
+    reply = slack.ask("U0SENDCO", "export Ava Stone")
+    answer = said(reply)
+    assert "Ava Stone's plan (staff copy, with staff-only notes) is ready" in answer
+    assert "Only you can see this message" in answer
+    assert reply["response_type"] == "ephemeral"
+    # Nothing is left in Slack: no file, no DM (tests/test_export_links.py has the rest).
+    assert slack.emulator.files == [] and slack.emulator.calls_to("conversations.open") == []
 
-    upload = slack.emulator.files[-1]
-    assert upload["channel"] == slack.emulator.dm_channel_id("U0SENDCO")
-    assert upload["channel"].startswith("D")
-    assert upload["filename"] == "SSP Ava Stone 2026-11-23.html"
-    # The DM is kept by Slack: it names the pupil and nothing more.
-    assert upload["initial_comment"] == "The SEN Support Plan for Ava Stone, as you asked."
-
-    html = upload["content"]
+    fetched = slack.get(download_links(reply)["html"])
+    assert fetched.headers["Content-Disposition"] == (
+        f'attachment; filename="SSP-AS-ref{slack.ids["ava_plan"]}-2026-11-23.html"'
+    )
+    html = fetched.body
     assert html.startswith(b"<!DOCTYPE html>")
     doc = parse(html)
     assert doc.problems == [] and [e.tag for e in doc.open] == []
@@ -324,8 +340,7 @@ def test_the_sendco_gets_the_staff_copy_by_dm_with_every_section_in_order(slack)
 
 
 def test_every_section_shows_the_plan_in_plain_words_and_uk_dates(slack):
-    slack.ask("U0SLT", "export Ava Stone")
-    doc = parse(slack.emulator.files[-1]["content"])
+    doc = parse(fetch(slack, "U0SLT", "export Ava Stone"))
 
     personal = doc.section("personal-information")
     for expected in (
@@ -388,8 +403,7 @@ def test_every_section_shows_the_plan_in_plain_words_and_uk_dates(slack):
 
 
 def test_plan_text_is_escaped_and_never_runs(slack):
-    slack.ask("U0SENDCO", "export Ava Stone")
-    html = slack.emulator.files[-1]["content"]
+    html = fetch(slack, "U0SENDCO", "export Ava Stone")
     doc = parse(html)
     assert doc.all("script") == []
     assert SCRIPT in doc.section("my-journey")  # shown as text
@@ -398,8 +412,7 @@ def test_plan_text_is_escaped_and_never_runs(slack):
 
 
 def test_the_acronyms_box_explains_each_acronym_from_the_glossary(slack):
-    slack.ask("U0SENDCO", "export Ava Stone")
-    acronyms = parse(slack.emulator.files[-1]["content"]).acronyms()
+    acronyms = parse(fetch(slack, "U0SENDCO", "export Ava Stone")).acronyms()
     assert acronyms["ELSA"].startswith("Emotional Literacy Support Assistant")
     assert acronyms["EP"] == "Educational psychologist."
     assert acronyms["SEN"] == "Special educational needs."
@@ -410,20 +423,19 @@ def test_the_acronyms_box_explains_each_acronym_from_the_glossary(slack):
 
 
 def exported(slack, user: str, typed: str, copy: str) -> tuple[str, Document]:
-    """Asks for Ava's plan; checks it came as a file in the asker's DM, named for its copy;
-    returns what the asker was told and the document."""
-    answer = said(slack.ask(user, f"export {typed}"))
-    upload = slack.emulator.files[-1]
-    assert upload["filename"] == f"SSP Ava Stone 2026-11-23 {copy}.html"
-    assert upload["channel"] == slack.emulator.dm_channel_id(user)
-    doc = parse(upload["content"])
+    """Asks for Ava's plan; checks it came by a link, named for its copy; returns what the
+    asker was told and the document."""
+    reply = slack.ask(user, f"export {typed}")
+    fetched = slack.get(download_links(reply)["html"])
+    assert fetched.headers["Content-Disposition"].endswith(f'-2026-11-23-{copy}.html"')
+    doc = parse(fetched.body)
     assert doc.problems == [] and [e.tag for e in doc.open] == []
-    return answer, doc
+    return said(reply), doc
 
 
 def test_the_family_copy_leaves_out_staff_only_notes(slack):
     answer, doc = exported(slack, "U0PRIYA", "Ava Stone --for family", "family")
-    assert "I've sent Ava Stone's plan (family copy)" in answer
+    assert "Ava Stone's plan (family copy) is ready" in answer
     assert "Family copy" in doc.text and "Staff copy" not in doc.text
     assert "Staff only" not in doc.text
     for name, note in STAFF_ONLY.items():
@@ -435,34 +447,44 @@ def test_the_family_copy_leaves_out_staff_only_notes(slack):
     assert "DSL" not in doc.acronyms() and "ELSA" in doc.acronyms()
     assert [s.attrs["id"] for s in doc.all("section")] == [sid for sid, _ in SECTIONS]
 
-    slack.ask("U0PRIYA", "export Ava Stone")
-    staff = parse(slack.emulator.files[-1]["content"])
+    staff = parse(fetch(slack, "U0PRIYA", "export Ava Stone"))
     for name, note in STAFF_ONLY.items():
         assert note in staff.text, name
 
 
 @pytest.mark.parametrize("typed", ["--family Ava Stone", "Ava —for family", "Ava --FOR Family"])
 def test_other_ways_of_asking_for_the_family_copy(slack, typed):
-    slack.ask("U0SENDCO", f"export {typed}")
-    assert slack.emulator.files[-1]["filename"].endswith(" family.html")
+    assert fetched_name(slack, "U0SENDCO", f"export {typed}").endswith("-family.html")
 
 
 def test_each_export_is_audited_with_its_audience_and_recipient(slack):
-    slack.ask("U0SENDCO", "export Ava Stone --for family")
-    slack.ask("U0SLT", "export A820123456001")
+    fetch(slack, "U0SENDCO", "export Ava Stone --for family")
+    fetch(slack, "U0SLT", "export A820123456001")
+    made = audit_rows(slack.sessions, action="export_link")
+    assert [(r.actor_staff_id, r.via) for r in made] == [
+        (slack.ids["sendco"], "/ssp export"),
+        (slack.ids["slt"], "/ssp export"),
+    ]
     rows = audit_rows(slack.sessions)
     assert [(r.actor_staff_id, r.detail) for r in rows] == [
-        (slack.ids["sendco"], f"family copy sent to staff {slack.ids['sendco']} by Slack DM"),
-        (slack.ids["slt"], f"staff copy sent to staff {slack.ids['slt']} by Slack DM"),
+        (
+            slack.ids["sendco"],
+            f"family copy sent to staff {slack.ids['sendco']} as HTML by download link (1 of 3)",
+        ),
+        (
+            slack.ids["slt"],
+            f"staff copy sent to staff {slack.ids['slt']} as HTML by download link (1 of 3)",
+        ),
     ]
-    assert all(r.via == "/ssp export" for r in rows)
-    assert {(r.plan_id, r.pupil_id) for r in rows} == {(slack.ids["ava_plan"], slack.ids["ava"])}
-    assert all("Ava" not in r.detail for r in rows)
+    assert all(r.via == "download link" for r in rows)  # audited when the plan left, not before
+    assert {(r.plan_id, r.pupil_id) for r in rows + made} == {
+        (slack.ids["ava_plan"], slack.ids["ava"])
+    }
+    assert all("Ava" not in r.detail for r in rows + made)
 
 
 def test_an_empty_plan_says_so_kindly_in_every_section(slack):
-    slack.ask("U0SENDCO", "export Ben Stone")
-    doc = parse(slack.emulator.files[-1]["content"])
+    doc = parse(fetch(slack, "U0SENDCO", "export Ben Stone"))
     assert [s.attrs["id"] for s in doc.all("section")] == [sid for sid, _ in SECTIONS]
     for section_id, _ in SECTIONS[1:-1]:
         assert "Nothing recorded yet." in doc.section(section_id), section_id
@@ -470,14 +492,12 @@ def test_an_empty_plan_says_so_kindly_in_every_section(slack):
     assert doc.acronyms()["EHCP"].startswith("Education, Health and Care Plan")
 
 
-def test_a_school_that_names_pupils_by_initials_gets_initials_in_the_dm(slack):
+def test_a_school_that_names_pupils_by_initials_gets_initials_in_the_file_name(slack):
     with slack.sessions.begin() as session:
         session.get(School, slack.ids["school"]).pupil_display = PupilDisplay.INITIALS
-    slack.ask("U0SENDCO", "export Ava Stone")
-    upload = slack.emulator.files[-1]
-    assert upload["initial_comment"] == "The SEN Support Plan for AS, as you asked."
-    assert "Ava" not in upload["filename"] and "Ava" not in upload["title"]
-    assert b"Ava Stone" in upload["content"]  # the document itself is the whole plan
+    fetched = slack.export("U0SENDCO", "Ava Stone")
+    assert "Ava" not in fetched.headers["Content-Disposition"]
+    assert b"Ava Stone" in fetched.body  # the document itself is the whole plan
 
 
 # --- refusals -----------------------------------------------------------------------------------
@@ -538,22 +558,6 @@ def test_unknown_options_get_the_usage(slack, typed):
     answer = said(slack.ask("U0SENDCO", typed))
     assert "/ssp export <UPN or name>" in answer and "--for family" in answer
     assert slack.emulator.files == []
-
-
-@pytest.mark.parametrize(
-    ("method", "error", "status"),
-    [
-        ("files.completeUploadExternal", "invalid_auth", 200),
-        ("files.getUploadURLExternal", "invalid_arguments", 200),
-        (UPLOAD, "Forbidden", 403),
-        ("conversations.open", "user_not_found", 200),
-    ],
-)
-def test_when_slack_refuses_the_file_nothing_is_claimed(slack, method, error, status):
-    slack.emulator.fail_next(method, error, status=status)
-    answer = said(slack.ask("U0SENDCO", "export Ava Stone"))
-    assert "Slack wouldn't accept the file, so nothing was sent" in answer
-    assert slack.emulator.files == [] and audit_rows(slack.sessions) == []
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -656,13 +660,11 @@ def test_staff_workflow_written_in_slack_never_reaches_the_family_copy(slack):
     slack.ask("U0SENDCO", f"assign Ava Stone <@U0TOM|tom> {WORKFLOW['delegation reason']}")
     declines(slack, "U0TOM", WORKFLOW["decline reason"])
 
-    slack.ask("U0SENDCO", "export Ava Stone")
-    staff = parse(slack.emulator.files[-1]["content"])
+    staff = parse(fetch(slack, "U0SENDCO", "export Ava Stone"))
     for name, words in WORKFLOW.items():
         assert words in staff.section("timeline"), name  # written, and kept for staff
 
-    slack.ask("U0SENDCO", "export Ava Stone --for family")
-    family = parse(slack.emulator.files[-1]["content"])
+    family = parse(fetch(slack, "U0SENDCO", "export Ava Stone --for family"))
     assert "Family copy" in family.text
     for name, words in WORKFLOW.items():
         assert words not in family.text, name
@@ -696,8 +698,7 @@ def test_the_family_copy_holds_their_meetings_communications_reviews_and_what_wa
             ]
         )
 
-    slack.ask("U0PRIYA", "export Ava Stone --for family")
-    timeline = parse(slack.emulator.files[-1]["content"]).section("timeline")
+    timeline = parse(fetch(slack, "U0PRIYA", "export Ava Stone --for family")).section("timeline")
     for shown in (
         "Planning meeting with Ava and Mum",
         "Phoned Mum about the new timetable",
@@ -710,8 +711,7 @@ def test_the_family_copy_holds_their_meetings_communications_reviews_and_what_wa
     for hidden in ("changed the targets", "caseload balance", STAFF_ONLY["timeline note"]):
         assert hidden not in timeline, hidden
 
-    slack.ask("U0PRIYA", "export Ava Stone")
-    staff = parse(slack.emulator.files[-1]["content"])
+    staff = parse(fetch(slack, "U0PRIYA", "export Ava Stone"))
     tagged = [tr.text for tr in staff.all("tr") if "Staff only" in tr.text]
     assert any("changed the targets" in row for row in tagged)
     assert any("caseload balance" in row for row in tagged)
@@ -749,7 +749,7 @@ def test_a_copy_for_professionals_outside_the_school_follows_the_recorded_consen
 
     record_consent(slack, outside_school=True)
     answer, doc = exported(slack, "U0PRIYA", "Ava Stone --for agency", "agency")
-    assert "(copy for professionals outside the school)" in answer
+    assert "(copy for professionals outside the school) is ready" in answer
     assert "Copy for professionals outside the school" in doc.text
     assert "Staff copy" not in doc.text and "Staff only" not in doc.text
     for name, note in STAFF_ONLY.items():
@@ -757,7 +757,10 @@ def test_a_copy_for_professionals_outside_the_school_follows_the_recorded_consen
     consents = doc.section("signatures-and-agreements")
     assert "Professionals outside the school may be sent this plan" in consents
     (sent,) = audit_rows(slack.sessions)
-    assert sent.detail == f"agency copy sent to staff {slack.ids['priya']} by Slack DM"
+    assert (
+        sent.detail
+        == f"agency copy sent to staff {slack.ids['priya']} as HTML by download link (1 of 3)"
+    )
 
 
 def test_without_any_recorded_consent_nothing_goes_outside_the_school(slack):
@@ -769,8 +772,7 @@ def test_without_any_recorded_consent_nothing_goes_outside_the_school(slack):
     (refusal,) = audit_rows(slack.sessions, action=REFUSED)
     assert refusal.detail == "agency copy refused: no sharing consent recorded"
     # The family's own copy is theirs: it needs no consent to share.
-    slack.ask("U0SENDCO", "export Ava Stone --for family")
-    assert slack.emulator.files[-1]["filename"].endswith(" family.html")
+    assert fetched_name(slack, "U0SENDCO", "export Ava Stone --for family").endswith("-family.html")
 
 
 def test_a_withdrawn_consent_stops_outside_copies_and_shows_on_the_plan(slack):
@@ -784,8 +786,7 @@ def test_a_withdrawn_consent_stops_outside_copies_and_shows_on_the_plan(slack):
 
     # The plan shows the withdrawal, in the staff copy and in the family's.
     for typed in ("export Ava Stone", "export Ava Stone --for family"):
-        slack.ask("U0SENDCO", typed)
-        doc = parse(slack.emulator.files[-1]["content"])
+        doc = parse(fetch(slack, "U0SENDCO", typed))
         assert doc.problems == [] and [e.tag for e in doc.open] == []
         (header,) = doc.all("header")
         banner = " ".join(header.text.split())
@@ -808,8 +809,7 @@ def test_consent_given_again_after_a_withdrawal_lets_outside_copies_go_again(sla
                 outside_school=True,
             )
         )
-    slack.ask("U0SENDCO", "export Ava Stone --for agency")
-    doc = parse(slack.emulator.files[-1]["content"])
+    doc = parse(fetch(slack, "U0SENDCO", "export Ava Stone --for agency"))
     assert "Consent to share this plan was withdrawn" not in " ".join(
         doc.all("header")[0].text.split()
     )
@@ -833,12 +833,10 @@ def test_the_sendco_records_consent_for_outside_professionals_in_the_plan_editor
         **{"scope--0": "My plan can go to the EP and the speech therapist"},
     )
     assert answer is None or answer["response_action"] == "update"
-    slack.ask("U0SENDCO", "export Ava Stone --for agency")
-    assert slack.emulator.files[-1]["filename"].endswith(" agency.html")
+    assert fetched_name(slack, "U0SENDCO", "export Ava Stone --for agency").endswith("-agency.html")
 
 
 @pytest.mark.parametrize("typed", ["Ava Stone --for agency", "--for=agency Ava", "Ava —agency"])
 def test_ways_of_asking_for_the_outside_copy(slack, typed):
     record_consent(slack, outside_school=True)
-    slack.ask("U0SENDCO", f"export {typed}")
-    assert slack.emulator.files[-1]["filename"].endswith(" agency.html")
+    assert fetched_name(slack, "U0SENDCO", f"export {typed}").endswith("-agency.html")

@@ -344,8 +344,8 @@ def test_the_profiles_two_questions_are_asked_apart_and_printed_under_their_own_
         assert voice.liked_and_admired == "Her teacher admires how kind she is to younger pupils"
 
     for copy in ("--for family", ""):
-        slack.ask("U0PRIYA", f"export Ava Stone {copy}".strip())
-        profile = parse(slack.emulator.files[-1]["content"]).section("one-page-profile")
+        fetched = slack.export("U0PRIYA", f"Ava Stone {copy}".strip())
+        profile = parse(fetched.body).section("one-page-profile")
         admire = profile.index("What people like and admire about me")
         likes = profile.index("What I like and what I am good at")
         assert admire < profile.index("kind she is to younger pupils") < likes

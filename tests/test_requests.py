@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from handlers.scheduler import wait_for_deliveries
 from handlers.server import MAX_BODY_BYTES
-from models import Plan, PlanVoice, TimelineEntry
+from models import DownloadLink, Plan, PlanVoice, TimelineEntry
 from tests.slack_harness import start_app, text_of
 
 
@@ -137,15 +137,16 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(slack):
 # --- replays --------------------------------------------------------------------------------
 
 
-def test_a_replayed_export_sends_one_file(slack):
+def test_a_replayed_export_makes_one_set_of_links(slack):
     slack.ask("U0SENDCO", "export Ava Stone")
-    slack.emulator.wait_for(lambda calls: slack.emulator.files)
     assert slack.sender.replay().status == 200
     retried = slack.sender.replay({"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
     assert retried.status == 200
     time.sleep(0.5)
     wait_for_deliveries()
-    assert len(slack.emulator.files) == 1
+    assert len(slack.emulator.responses_to("U0SENDCO")) == 1
+    with slack.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DownloadLink)) == 2  # PDF, HTML
 
 
 def test_a_replayed_note_is_filed_once(slack):
@@ -229,8 +230,7 @@ def test_nothing_of_a_request_or_its_answers_is_logged_at_debug(slack, caplog):
     caplog.set_level(logging.DEBUG)
     shown = text_of(slack.ask("U0SENDCO", "pupil Ava Stone"))
     assert "Ava Stone" in shown and "Coloured overlay" in shown
-    slack.ask("U0SENDCO", "export Ava Stone")
-    slack.emulator.wait_for(lambda calls: slack.emulator.files)
+    assert slack.export("U0SENDCO", "Ava Stone", "pdf").status == 200
     logged = _everything_logged(caplog)
     for secret in ("Ava", "Coloured overlay", "/response/", slack.emulator.bot_token):
         assert secret not in logged

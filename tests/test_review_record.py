@@ -82,17 +82,15 @@ def decision_row(document, what: str) -> str:
 
 
 def family_copy(slack, user: str = "U0PRIYA"):
-    slack.ask(user, "export Ava Stone --for family")
-    upload = slack.emulator.files[-1]
-    assert upload["filename"].endswith("family.html")
-    return parse(upload["content"])
+    fetched = slack.export(user, "Ava Stone --for family")
+    assert fetched.headers["Content-Disposition"].endswith('-family.html"')
+    return parse(fetched.body)
 
 
 def staff_copy(slack, user: str = "U0PRIYA"):
-    slack.ask(user, "export Ava Stone")
-    upload = slack.emulator.files[-1]
-    assert upload["filename"] == "SSP Ava Stone 2026-11-23.html"
-    return parse(upload["content"])
+    fetched = slack.export(user, "Ava Stone")
+    assert fetched.headers["Content-Disposition"].endswith('-2026-11-23.html"')
+    return parse(fetched.body)
 
 
 # --- the form -------------------------------------------------------------------------------

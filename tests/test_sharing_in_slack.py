@@ -79,8 +79,8 @@ def test_a_note_reaches_the_family_copy_only_when_the_box_is_ticked(slack):
     assert "Ava read her poem to the whole class" in timeline
     assert "Ava wobbled in maths" not in timeline
     assert STAFF_ONLY["timeline note"] not in timeline
-    slack.ask("U0PRIYA", "export Ava Stone")  # the staff copy keeps both
-    staff = parse(slack.emulator.files[-1]["content"]).section("timeline")
+    # the staff copy keeps both
+    staff = parse(slack.export("U0PRIYA", "Ava Stone").body).section("timeline")
     assert "Ava wobbled in maths" in staff and "Ava read her poem" in staff
 
 

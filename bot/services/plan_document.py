@@ -193,7 +193,6 @@ class PlanDocument:
     today: date
     recipient_staff_id: int
     via: str
-    sent_by: str
     now: datetime
     viewer_school_id: int
     viewer_staff_id: int
@@ -283,10 +282,6 @@ class PlanDocument:
         """The date of a stored (UTC) moment where the school is."""
         return moment.astimezone(ZoneInfo(self.timezone)).date()
 
-    @property
-    def audit_detail(self) -> str:
-        return f"{self.audience} copy sent to staff {self.recipient_staff_id} by {self.sent_by}"
-
 
 def is_staff_only(entry: TimelineEntry) -> bool:
     """Staff workflow, left out of every copy but the staff's."""
@@ -303,7 +298,6 @@ def load_plan_document(
     via: str,
     now: datetime,
     today: date,
-    sent_by: str = "Slack DM",
 ) -> PlanDocument | None:
     """The pupil's open plan with everything in it, for `audience`, if the viewer may export it.
 
@@ -311,8 +305,8 @@ def load_plan_document(
     the same). Raises ExportNotAllowed when the viewer sees the pupil but may not read the
     whole plan (a teacher), and NoPlanToExport when there is no open plan. Loads the plan in a
     fixed number of queries however long it is. Writes nothing: check `document.refused` (and
-    `record_refusal` when it is set), and call `record_export` once the document has reached its
-    recipient, so the audit log never claims a send that failed.
+    `record_refusal` when it is set); the document is audited as sent when its download link is
+    used (bot.services.download_links), so the audit log never claims a send that failed.
     """
     audience = Audience(audience)
     pupil = session.scalar(select(Pupil).where(Pupil.id == pupil_id, visible_pupils(viewer)))
@@ -372,7 +366,6 @@ def load_plan_document(
         today=today,
         recipient_staff_id=recipient_staff_id,
         via=via,
-        sent_by=sent_by,
         now=now,
         viewer_school_id=viewer.school_id,
         viewer_staff_id=viewer.staff_id,
@@ -382,11 +375,6 @@ def load_plan_document(
     # In alphabetical order, like a glossary, so a reader can look one up.
     acronyms = [Acronym(a, meanings[a]) for a in sorted(meanings, key=str.casefold)]
     return replace(document, acronyms=acronyms)
-
-
-def record_export(session: Session, document: PlanDocument) -> AuditEvent:
-    """Audits the export (one row: who, which plan, which copy, to whom). The caller commits."""
-    return _audit(session, document, "export", document.audit_detail)
 
 
 def record_refusal(session: Session, document: PlanDocument) -> AuditEvent:

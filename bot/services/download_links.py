@@ -1,0 +1,229 @@
+"""Download links for the plan document: how `/ssp export` hands a plan over without leaving a
+file in Slack's history.
+
+A link is a random token (`secrets.token_urlsafe(32)`, 256 bits) given once, privately, to the
+member of staff who asked. Only its SHA-256 hash is stored (models.DownloadLink). It is for that
+person, one plan at the version they asked for, one copy (staff, family, agency) and one format
+(PDF or HTML); it stops working LINK_LIFETIME after it was made or after MAX_DOWNLOADS downloads.
+
+At every download the person's access is checked again against the database as it is then,
+with the same rules as `/ssp export` (bot.access, bot.services.plan_document): a case holder
+who no longer holds the plan, someone who left the staff list, a plan that closed or changed,
+or an agency copy whose consent was withdrawn since, all get the refusal. Each download, and
+each refusal of a link we know, leaves an audit row. The token never reaches a log or the audit.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.access import Viewer
+from bot.errors import UserError
+from bot.services import audit
+from bot.services.plan_document import PlanDocument, load_plan_document
+from models import DownloadLink, Plan, Staff
+
+# How long a link works. Long enough to click it from Slack, short enough that a link copied
+# somewhere it should not be (a forwarded message, a screenshot) is dead by the time anyone
+# else reads it. README "Exporting a plan" says so.
+LINK_LIFETIME = timedelta(minutes=15)
+# Downloads per link: a retry after a failed download, and opening it on a second device.
+MAX_DOWNLOADS = 3
+VIA = "download link"
+# What a token looks like (token_urlsafe(32) is 43 characters); anything else is not looked up.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
+class FileFormat(enum.StrEnum):
+    PDF = "pdf"
+    HTML = "html"
+
+
+class Refusal(enum.Enum):
+    """Why a link gives no document (never shown to whoever holds the link: one plain page)."""
+
+    UNKNOWN = "unknown link"  # no such token: guessed, mistyped or deleted
+    EXPIRED = "link expired"
+    USED_UP = "link used up"
+    NO_LONGER_ALLOWED = "no longer allowed to read the plan"
+    PLAN_CHANGED = "plan changed since the link was made"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A link that may be used now: the document, its format, and the file name to give it."""
+
+    document: PlanDocument
+    file_format: FileFormat
+    filename: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def create_links(
+    session: Session, document: PlanDocument, formats: tuple[FileFormat, ...], now: datetime
+) -> dict[FileFormat, str]:
+    """One link per format for this document, for the member of staff it was loaded for.
+
+    Returns the tokens, which are never stored: give them to that person and forget them.
+    Audits the making of the links (one row), without the tokens. The caller commits.
+    """
+    tokens: dict[FileFormat, str] = {}
+    for file_format in formats:
+        token = secrets.token_urlsafe(32)
+        session.add(
+            DownloadLink(
+                school_id=document.viewer_school_id,
+                staff_id=document.recipient_staff_id,
+                plan_id=document.plan.id,
+                plan_version=document.plan.version,
+                audience=str(document.audience),
+                file_format=str(file_format),
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+                uses=0,
+                max_uses=MAX_DOWNLOADS,
+            )
+        )
+        tokens[file_format] = token
+    audit.record(
+        session,
+        action="export_link",
+        via=document.via,
+        now=now,
+        school_id=document.viewer_school_id,
+        staff_id=document.viewer_staff_id,
+        plan=document.plan,
+        pupil=document.pupil,
+        detail=(
+            f"{document.audience} copy: {' and '.join(str(f).upper() for f in formats)} "
+            f"download links for staff {document.recipient_staff_id}, "
+            f"{int(LINK_LIFETIME.total_seconds() // 60)} minutes, {MAX_DOWNLOADS} downloads each"
+        ),
+    )
+    return tokens
+
+
+def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
+    """Uses a link once: the document to send, or why not. Audits either way when the link is
+    ours (the token is not: only its hash is looked up). The caller commits."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return Refusal.UNKNOWN
+    link = session.scalar(select(DownloadLink).where(DownloadLink.token_hash == token_hash(token)))
+    if link is None:
+        return Refusal.UNKNOWN
+    refusal = _still_valid(session, link, now)
+    if refusal is None:
+        document_or_refusal = _document(session, link, now)
+        if isinstance(document_or_refusal, Refusal):
+            refusal = document_or_refusal
+        else:
+            document = document_or_refusal
+    if refusal is not None:
+        audit.record(
+            session,
+            action=audit.REFUSED,
+            via=VIA,
+            now=now,
+            school_id=link.school_id,
+            staff_id=link.staff_id,
+            plan=session.get(Plan, link.plan_id),
+            detail=f"{link.audience} copy {link.file_format.upper()} refused: {refusal.value}",
+        )
+        return refusal
+    file_format = FileFormat(link.file_format)
+    audit.record(
+        session,
+        action="export",
+        via=VIA,
+        now=now,
+        school_id=link.school_id,
+        staff_id=link.staff_id,
+        plan=document.plan,
+        pupil=document.pupil,
+        detail=(
+            f"{link.audience} copy sent to staff {link.staff_id} as {file_format.upper()} "
+            f"by download link ({link.uses} of {link.max_uses})"
+        ),
+    )
+    return Download(document, file_format, filename(document, file_format))
+
+
+def _still_valid(session: Session, link: DownloadLink, now: datetime) -> Refusal | None:
+    """Counts this use, or says why the link is spent. One conditional UPDATE, so two downloads
+    at the same moment cannot both take the last use."""
+    if link.expires_at <= now:
+        return Refusal.EXPIRED
+    counted = session.execute(
+        update(DownloadLink)
+        .where(DownloadLink.id == link.id, DownloadLink.uses < DownloadLink.max_uses)
+        .values(uses=DownloadLink.uses + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not counted:
+        return Refusal.USED_UP
+    session.refresh(link)
+    return None
+
+
+def _document(session: Session, link: DownloadLink, now: datetime) -> PlanDocument | Refusal:
+    """The plan document as the link's owner may have it now, with their access as it is now."""
+    staff = session.scalar(
+        select(Staff).where(
+            Staff.id == link.staff_id,
+            Staff.school_id == link.school_id,
+            Staff.is_active.is_(True),
+        )
+    )
+    plan = session.get(Plan, link.plan_id)
+    if staff is None or plan is None or plan.school_id != link.school_id:
+        return Refusal.NO_LONGER_ALLOWED
+    viewer = Viewer(
+        school_id=staff.school_id,
+        staff_id=staff.id,
+        name=staff.display_name,
+        roles=staff.roles,
+        slack_user_id=staff.slack_user_id,
+    )
+    today = now.astimezone(ZoneInfo(plan.school.timezone)).date()
+    try:
+        document = load_plan_document(
+            session,
+            viewer,
+            plan.pupil_id,
+            audience=link.audience,
+            recipient_staff_id=staff.id,
+            via=VIA,
+            now=now,
+            today=today,
+        )
+    except UserError:  # a teacher now, or the plan closed: not theirs to export any more
+        return Refusal.NO_LONGER_ALLOWED
+    if document is None or document.plan.id != link.plan_id or document.refused is not None:
+        return Refusal.NO_LONGER_ALLOWED
+    if document.plan.version != link.plan_version:
+        return Refusal.PLAN_CHANGED
+    return document
+
+
+def filename(document: PlanDocument, file_format: FileFormat) -> str:
+    """What the file is called in the person's Downloads folder, and in any folder it is
+    copied to: the pupil's initials and the plan's reference, not their name. A name in a file
+    name shows in every file list, search and "recent files" menu; initials and the plan
+    reference are enough for the SENDCo to tell files apart and to find the plan again
+    (`/ssp export` takes the pupil's name or UPN)."""
+    initials = "".join(c for c in document.pupil.initials if c.isalnum()) or "pupil"
+    copy = "" if document.is_staff_copy else f"-{document.audience}"
+    return f"SSP-{initials}-ref{document.plan.id}-{document.today.isoformat()}{copy}.{file_format}"
