@@ -262,6 +262,14 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
                 flush=True,
             )
     if args.socket_mode:
+        # Slack's side comes over the socket; families' pages and staff's download links are
+        # still opened in a browser, so they are served on PORT (without /slack/events).
+        pages = HttpServer(app, host=args.host, port=settings.port, web_only=True).start()
+        print(
+            f"Serving the families' pages and download links on http://{args.host}:{pages.port}/ "
+            "(PUBLIC_URL should reach this, through the school's HTTPS reverse proxy).",
+            flush=True,
+        )
         print("Listening to Slack over Socket Mode. Press Ctrl+C to stop.", flush=True)
         socket_mode_handler(app, settings.slack_app_token).start()
     else:

@@ -199,7 +199,7 @@ def _answer(start_response, status: str, body: dict | None = None):
     return [payload]
 
 
-def wsgi_app(app: App):
+def wsgi_app(app: App, *, web_only: bool = False):
     """The WSGI application: Slack's endpoint at /slack/events, the web pages for families at
     every path not named here (handlers.web), and for monitors /healthz (the
     process answers) and /readyz (so does the database); in OAuth mode also the install pages,
@@ -211,6 +211,10 @@ def wsgi_app(app: App):
     or non-numeric timestamp, older than five minutes) is refused (401) with nothing sent
     anywhere and nothing of it logged; a signed request replayed within five minutes, or an
     event Slack retries after we acted on it, is answered 200 and not acted on again.
+
+    `web_only` (Socket Mode, where Slack's events come over the socket and there is no signing
+    secret to check a request with): the pages and the health checks only; /slack/events and
+    the install pages answer 404.
     """
     slack = SlackRequestHandler(app, path="/slack/events")
     # Every other path is the web pages' (handlers.web): the families' pages, never signed by
@@ -237,6 +241,9 @@ def wsgi_app(app: App):
                 return [b"ready"]
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"The database isn't answering."]
+        if web_only and (path in SLACK_PAGES or path == "/slack/events" or web is None):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found."]
         if path in SLACK_PAGES or (path != "/slack/events" and web is None):
             return slack(environ, start_response)
         if path != "/slack/events":
@@ -285,10 +292,12 @@ class HttpServer:
         host: str = "127.0.0.1",
         port: int = 0,
         threads: int = 8,
+        *,
+        web_only: bool = False,
     ):
         self.app = app
         self._server = create_server(
-            wsgi_app(app),
+            wsgi_app(app, web_only=web_only),
             host=host,
             port=port,
             threads=threads,

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from bot.demo.slack_emulator import UPLOAD
 from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS
 from bot.services.plan_pdf import html_to_pdf
+from handlers.server import HttpServer
 from models import AuditEvent, DownloadLink, Plan, PlanStatus, Staff, StaffRole
 from tests.slack_harness import NOW, download_links, text_of
 from tests.test_db_faults import app, on_postgresql, proxy  # noqa: F401 - fixtures
@@ -403,3 +404,27 @@ def test_a_public_url_that_is_not_https_is_refused(raw):
 
     with pytest.raises(ConfigError, match="PUBLIC_URL"):
         Settings.from_env({"PUBLIC_URL": raw}, env_file=None)
+
+
+def test_in_socket_mode_the_links_are_served_without_slacks_endpoint(slack):
+    # `sspbot serve --socket-mode` gets Slack's events over the socket, and serves the pages
+    # and download links on PORT with no signing secret to check a request with: /slack/events
+    # must not be there at all, or anyone could post to it.
+    links = download_links(slack.ask("U0SENDCO", "export Ava Stone"))
+    pages = HttpServer(slack.server.app, web_only=True).start()
+    try:
+        path = urllib.parse.urlsplit(links["pdf"]).path
+        with urllib.request.urlopen(f"http://127.0.0.1:{pages.port}{path}", timeout=30) as got:
+            assert got.status == 200 and got.read().startswith(b"%PDF")
+        for refused in ("/slack/events", "/slack/install", "/slack/oauth_redirect"):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{pages.port}{refused}", data=b"command=%2Fssp", method="POST"
+            )
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(request, timeout=30)
+            assert answer.value.code == 404, refused
+        with urllib.request.urlopen(f"http://127.0.0.1:{pages.port}/healthz", timeout=30) as got:
+            assert got.status == 200
+    finally:
+        pages.stop()
+    assert slack.emulator.calls_to("chat.postMessage") == []
