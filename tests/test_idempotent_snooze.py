@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from models import TimelineEntry
 from tests.slack_harness import buttons_of, text_of
 from tests.test_idempotent import WRONG, at_once, racing  # noqa: F401 - a fixture
-from tests.test_reviews import choose, dms, review_modal, text, tick  # noqa: F401 - a fixture
+from tests.test_reviews import choose, dms, review_modal, text
 
 
 def test_snooze_submitted_twice_at_once_snoozes_once(slack, tick, racing):  # noqa: F811
