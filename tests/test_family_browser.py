@@ -125,13 +125,24 @@ def type_into(driver, field_id: str, text: str) -> None:
 
 def press(driver, label: str) -> None:
     """Clicks the button and waits for the next page to load."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.wait import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']").click()
-    WebDriverWait(driver, 15).until(staleness_of(page))
+
+    def gone(_driver) -> bool:
+        # Chromium reports an element of the page that was replaced either as stale (what
+        # Selenium's staleness_of expects) or, while the new page is being attached, as "Node
+        # with given id does not belong to the document": both mean the old page is gone.
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 15).until(gone)
 
 
 def birth_date(driver, day: str, month: str, year: str) -> None:
