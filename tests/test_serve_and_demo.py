@@ -47,6 +47,14 @@ def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
         "That's the tour.",
     ):
         assert expected in out, expected
+    # Each direct message the sweep sends is shown as what it is, not an earlier one.
+    for heading, says in (
+        ("gets a direct message: a review prompt", "SEN Support Plan"),
+        ("gets a direct message: a monitoring digest", "How are these plans going"),
+    ):
+        if heading in out:
+            shown = out.split(heading, 1)[1].split("────", 1)[0]
+            assert says in shown, (heading, shown)
     assert "Traceback" not in out
     assert not (tmp_path / "sspbot.db").exists()  # the demo leaves no database behind
 

@@ -241,11 +241,15 @@ class _Tour:
         _say(self.out, "")
         emulator = self.sender.emulator
         client = make_client(emulator.bot_token, emulator.api_url)
+        holder, teacher = self.cast["holder"], self.cast["teacher"]
+        # What the sweep sends, not what came earlier in the tour (the family's answers).
+        before = {
+            p["slack_id"]: len(emulator.messages_to(p["slack_id"])) for p in (holder, teacher)
+        }
         for line in sweep(sessions, client, when):
             self.out.write(f"   │ {line}\n")
-        holder, teacher = self.cast["holder"], self.cast["teacher"]
         for person, what in ((holder, "review prompt"), (teacher, "monitoring digest")):
-            received = emulator.messages_to(person["slack_id"])
+            received = emulator.messages_to(person["slack_id"])[before[person["slack_id"]] :]
             if received:
                 self._heading(person, f"gets a direct message: a {what}")
                 self._show(received[0])
