@@ -18,6 +18,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import family
+from bot.services.calendar import long_day
 from handlers.context import Runtime
 from handlers.toolkit import (
     as_int,
@@ -92,7 +93,7 @@ def _ask(
             {
                 "id": link.id,
                 "text": f"A link made {link.created_on:%-d %B} is open until "
-                f"{family.long_date(link.expires_on)} "
+                f"{long_day(link.expires_on)} "
                 f"({link.submissions} of {link.max_submissions} answers used).",
             }
             for link in form.open_links[:20]
@@ -140,7 +141,7 @@ def make_link(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
             "into the school's usual message to parents (or a letter). It is shown only now, "
             "only to you: it is not kept anywhere you can see again.",
             link=f"{runtime.settings.public_url}/f/{made.token}",
-            footer=f"It works until {family.long_date(made.expires_on)}, for "
+            footer=f"It works until {long_day(made.expires_on)}, for "
             f"{made.max_submissions} answers, for whoever knows the pupil's date of birth.",
             invitation_id=made.invitation_id,
         ),

@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import closure, family, monitoring, prompts
-from bot.services import review_forward as review_forward_service
-from bot.services.calendar import short_date
+from bot.services.calendar import long_day, short_date
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import (
     Impact,
@@ -230,7 +229,7 @@ def review_forward(session: Session, prompt: Prompt) -> Context | None:
     return dict(
         fallback=f"Bring the review of {name}'s plan forward?",
         ask=f"*{name}*'s SEN Support Plan has changed since its review was set for "
-        f"{review_forward_service.long_date(ask.review_date)}. Would you like to bring the "
+        f"{long_day(ask.review_date)}. Would you like to bring the "
         "review forward?",
         prompt_id=ask.prompt_id,
         forward_value=f"{ask.prompt_id}:{ask.proposed.isoformat()}",

@@ -19,6 +19,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import review_forward
+from bot.services.calendar import long_day
 from handlers.context import Runtime
 from handlers.toolkit import as_int, done_modal, meta_json, meta_of, open_modal, requires, tell
 
@@ -64,7 +65,7 @@ def choose(
         return
     intro = (
         f"The review of *{escape_mrkdwn(found.pupil_name)}*'s plan is on "
-        f"{review_forward.long_date(found.review_date)}. Bring it forward to:"
+        f"{long_day(found.review_date)}. Bring it forward to:"
     )
     view = render_json(
         "review_forward_modal.json.j2",

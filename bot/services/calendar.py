@@ -224,7 +224,7 @@ class SchoolCalendar:
     def not_a_review_day(self, day: date) -> str | None:
         """Why a review cannot be held on `day`, for the form that chose it; None for a school
         day. Reviews are meetings with the family: never on a weekend, a closure or a holiday."""
-        said = f"{day:%A} {day.day} {day:%B %Y}"
+        said = long_day(day)
         if day.weekday() >= 5:
             return f"{said} is a {day:%A}: choose a school day."
         closure = self.closure_on(day)
@@ -332,6 +332,11 @@ class SchoolCalendar:
 
     def _last_day(self) -> date:
         return max((term.end for term in self.terms), default=date.min)
+
+
+def long_day(day: date) -> str:
+    """A day as a sentence names it: Friday 18 December 2026."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def short_date(day: date) -> str:

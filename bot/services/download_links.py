@@ -16,9 +16,7 @@ each refusal of a link we know, leaves an audit row. The token never reaches a l
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit
+from bot.services.link_tokens import new_token, token_hash
 from bot.services.plan_document import PlanDocument, load_plan_document
 from models import DownloadLink, Plan, Staff
 
@@ -67,10 +66,6 @@ class Download:
     filename: str
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
-
-
 def create_links(
     session: Session, document: PlanDocument, formats: tuple[FileFormat, ...], now: datetime
 ) -> dict[FileFormat, str]:
@@ -81,7 +76,7 @@ def create_links(
     """
     tokens: dict[FileFormat, str] = {}
     for file_format in formats:
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         session.add(
             DownloadLink(
                 school_id=document.viewer_school_id,

@@ -17,9 +17,7 @@ plan_editing.save, so the change has its timeline entry, version and audit like 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -30,6 +28,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit, outbox
 from bot.services import plan_editing as editing
+from bot.services.link_tokens import new_token, token_hash
 from models import (
     Contribution,
     Invitation,
@@ -113,18 +112,10 @@ SECTION_OF = {InvitationPurpose.FAMILY_VIEWS: "family", InvitationPurpose.PUPIL_
 WHO = {InvitationPurpose.FAMILY_VIEWS: "The family", InvitationPurpose.PUPIL_VIEWS: "The pupil"}
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def may_ask(viewer: Viewer, plan: Plan) -> bool:
     return viewer.is_sendco or (
         plan.case_holder_id is not None and plan.case_holder_id == viewer.staff_id
     )
-
-
-def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def short_date(day: date) -> str:
@@ -237,7 +228,7 @@ def create_link(
     chosen = [key for key in known if key in set(question_keys)]
     if not chosen:
         raise UserError("Choose at least one question to ask.")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     school = session.get(School, plan.school_id)
     link = Invitation(
         school_id=plan.school_id,

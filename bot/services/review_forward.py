@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit, outbox, review_schedule
-from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.calendar import SchoolCalendar, load_calendar, long_day
 from bot.services.plans import edit_plan
 from models import (
     AdjustmentKind,
@@ -306,7 +306,7 @@ def answer(
                 plan_id=plan.id,
                 occurred_at=now,
                 kind=TimelineKind.NOTE,
-                summary=f"{viewer.name} kept the review date ({long_date(old)}) after the plan "
+                summary=f"{viewer.name} kept the review date ({long_day(old)}) after the plan "
                 "changed",
                 author_id=viewer.staff_id,
             )
@@ -317,14 +317,14 @@ def answer(
         )  # fmt: skip
         outbox.mark_answered(session, prompt.id, now)
         return Answer(
-            f"Kept: the review of {name}'s plan stays on {long_date(old)}.",
+            f"Kept: the review of {name}'s plan stays on {long_day(old)}.",
             True,
             prompt.slack_channel,
             prompt.slack_ts,
         )
     check_date(calendar, new_date, today, old)
     description = (
-        f"brought the review forward from {long_date(old)} to {long_date(new_date)} after the "
+        f"brought the review forward from {long_day(old)} to {long_day(new_date)} after the "
         "plan changed"
     )
 
@@ -345,8 +345,8 @@ def answer(
     outbox.mark_answered(session, prompt.id, now)
     when = review_schedule.schedule(calendar, new_date, school.review_notice_school_days).prompt_on
     return Answer(
-        f"Brought forward: the review of {name}'s plan is now on {long_date(new_date)}. "
-        f"The review prompt comes on {long_date(max(when, today))}.",
+        f"Brought forward: the review of {name}'s plan is now on {long_day(new_date)}. "
+        f"The review prompt comes on {long_day(max(when, today))}.",
         True,
         prompt.slack_channel,
         prompt.slack_ts,
@@ -367,7 +367,7 @@ def check_date(calendar: SchoolCalendar, day: date, today: date, review_date: da
         refuse(why_not)
     if day >= review_date:
         refuse(
-            f"The review is on {long_date(review_date)} already: choose a date before it, or "
+            f"The review is on {long_day(review_date)} already: choose a date before it, or "
             "keep it."
         )
 
@@ -416,13 +416,8 @@ def changes(session: Session, viewer: Viewer, prompt_id: int, now: datetime) -> 
         added = f"{row.reason.label.capitalize()}"
         added += f": {what}" if what else " (since removed from the plan)"
         by = people.get(row.staff_id, "someone") if row.staff_id else "the roster import"
-        lines.append(f"{added} — added by {by}, {long_date(school.local_date(row.occurred_at))}")
+        lines.append(f"{added} — added by {by}, {long_day(school.local_date(row.occurred_at))}")
     return Changes(plan.pupil.known_as, lines)
-
-
-def long_date(day: date) -> str:
-    """Friday 18 December 2026."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -475,7 +470,7 @@ def _ask_for(
     if prompt.answered_at is not None:
         return Answer(
             f"This was answered already: the review of {plan.pupil.known_as}'s plan is on "
-            f"{long_date(plan.review_date)}.",
+            f"{long_day(plan.review_date)}.",
             False,
         )
     school = session.get(School, plan.school_id)
