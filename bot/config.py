@@ -90,6 +90,10 @@ WHERE_TO_GET = {
         "https://ssp.oakfield.example (http:// only to localhost, for trying it out). Unset: "
         "download links use http://localhost:PORT, which works only on the server itself"
     ),
+    "TRUSTED_PROXY_HOPS": (
+        "how many reverse proxies in front of `sspbot serve` add X-Forwarded-For: 1 behind the "
+        "school's one proxy; 0 (default) ignores the header, which anyone could forge"
+    ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
 }
@@ -131,6 +135,9 @@ class Settings:
     # The base of the links families and pupils are sent (handlers/web): unset, none are made;
     # and of staff's download links (`link_base`).
     public_url: str | None = None
+    # Proxies trusted to say who the browser is (X-Forwarded-For), so the families' pages limit
+    # each family's address rather than the proxy's.
+    trusted_proxy_hops: int = 0
     scheduler: bool = True
     log_level: str = "INFO"
 
@@ -169,6 +176,7 @@ class Settings:
             slack_api_url=_slack_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
             port=_port(get("PORT") or "3000"),
             public_url=_public_url(get("PUBLIC_URL")),
+            trusted_proxy_hops=_hops(get("TRUSTED_PROXY_HOPS") or "0"),
             m365_tenant_id=get("M365_TENANT_ID"),
             m365_client_id=get("M365_CLIENT_ID"),
             m365_client_secret=get("M365_CLIENT_SECRET"),
@@ -322,6 +330,15 @@ def _m365_graph_url(raw: str) -> str:
 def _port(raw: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"PORT must be a number from 1 to 65535 (it is {WHERE_TO_GET['PORT']}).")
+    return int(raw)
+
+
+def _hops(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > 5:
+        raise ConfigError(
+            f"TRUSTED_PROXY_HOPS must be a number from 0 to 5 (it is "
+            f"{WHERE_TO_GET['TRUSTED_PROXY_HOPS']})."
+        )
     return int(raw)
 
 

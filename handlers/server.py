@@ -296,6 +296,21 @@ class HttpServer:
         web_only: bool = False,
     ):
         self.app = app
+        runtime = runtime_of(app)
+        hops = runtime.settings.trusted_proxy_hops if runtime is not None else 0
+        # Behind the school's reverse proxy every request comes from the proxy: with
+        # TRUSTED_PROXY_HOPS waitress takes the browser's address from the last `hops` entries
+        # of X-Forwarded-For (the families' pages limit requests per address). Without it
+        # waitress drops the header, which anyone could forge.
+        proxy = (
+            {
+                "trusted_proxy": "*",
+                "trusted_proxy_count": hops,
+                "trusted_proxy_headers": {"x-forwarded-for"},
+            }
+            if hops
+            else {}
+        )
         self._server = create_server(
             wsgi_app(app, web_only=web_only),
             host=host,
@@ -304,6 +319,7 @@ class HttpServer:
             # waitress's own limit (1 GiB by default) refuses larger bodies, chunked or not,
             # before the app is called.
             max_request_body_size=MAX_BODY_BYTES,
+            **proxy,
         )
         self.port = self._server.effective_port
         self.url = f"http://{host}:{self.port}/slack/events"
