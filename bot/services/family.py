@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.access import Viewer
@@ -354,11 +354,14 @@ def check_birth_date(session: Session, link: Invitation, given: date, now: datet
     if given == link.pupil.date_of_birth:
         audit_page(session, link, now, "read", "date of birth confirmed on the family page")
         return None
-    link.failed_checks += 1
-    left = MAX_CHECKS - link.failed_checks
+    left = MAX_CHECKS - _add_one(session, link, Invitation.failed_checks)
     if left > 0:
         audit_page(session, link, now, REFUSED, f"wrong date of birth ({left} tries left)")
         return left
+    if left < 0:
+        # Sent at the same moment as the third wrong date, which locked the link and told.
+        audit_page(session, link, now, REFUSED, "wrong date of birth on a locked link")
+        return 0
     link.locked_at = now
     audit_page(session, link, now, REFUSED, "wrong date of birth three times: link locked")
     plan = session.get(Plan, link.plan_id)
@@ -366,6 +369,34 @@ def check_birth_date(session: Session, link: Invitation, given: date, now: datet
     link.lock_prompt_id = _tell(session, plan, recipient, PromptKind.INVITATION_LOCKED,
                                 f"invitation_locked:{link.id}", now).id  # fmt: skip
     return 0
+
+
+class UsedUp(Exception):
+    """The link's last submission was taken by another request a moment before."""
+
+
+def _add_one(session: Session, link: Invitation, counter) -> int:
+    """Adds one to a link's counter in the database itself and returns the new count: two
+    requests at once each add theirs (reading the count and writing it back would lose one,
+    and three wrong dates of birth sent together would then never lock the link)."""
+    return session.execute(
+        update(Invitation)
+        .where(Invitation.id == link.id)
+        .values({counter: counter + 1})
+        .returning(counter)
+    ).scalar_one()
+
+
+def take_submission(session: Session, link: Invitation) -> bool:
+    """Counts one submission on the link, unless its last one is gone (False): checked and
+    counted in one statement, so two forms sent together cannot both take the last one."""
+    taken = session.execute(
+        update(Invitation)
+        .where(Invitation.id == link.id, Invitation.submissions < Invitation.max_submissions)
+        .values(submissions=Invitation.submissions + 1)
+        .returning(Invitation.submissions)
+    ).scalar_one_or_none()
+    return taken is not None
 
 
 def submit(
@@ -382,7 +413,8 @@ def submit(
     plan = session.get(Plan, link.plan_id)
     keys = link.questions.split()
     kept = {k: v.strip() for k, v in answers.items() if k in keys and v and v.strip()}
-    link.submissions += 1
+    if not take_submission(session, link):
+        raise UsedUp()
     contribution = Contribution(
         school_id=link.school_id,
         plan_id=plan.id,

@@ -232,15 +232,18 @@ def questions(token: str):
                 first = f"q_{page.questions[0].key}"
                 getattr(form, first).errors = ["Answer at least one question before sending."]
             else:
-                family.submit(
-                    s,
-                    link,
-                    name=form.contributor_name.data,
-                    relationship=getattr(form, "contributor_relationship", None)
-                    and form.contributor_relationship.data,
-                    answers=answers,
-                    now=runtime.now(),
-                )
+                try:
+                    family.submit(
+                        s,
+                        link,
+                        name=form.contributor_name.data,
+                        relationship=getattr(form, "contributor_relationship", None)
+                        and form.contributor_relationship.data,
+                        answers=answers,
+                        now=runtime.now(),
+                    )
+                except family.UsedUp:
+                    return _not_available()
                 session["sent"] = link.id
                 sent = True
         else:
