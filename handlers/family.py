@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, time
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -20,17 +21,19 @@ from slack_sdk import WebClient
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import family
+from bot.services import family, meeting
 from bot.services.calendar import long_day
 from handlers.context import Runtime
 from handlers.toolkit import (
     as_int,
     done_modal,
+    element,
     meta_json,
     meta_of,
     open_modal,
     requires,
     tell,
+    text_value,
     update_modal,
 )
 from models import InvitationPurpose
@@ -133,32 +136,38 @@ def ask_for(
     if purpose not in FAMILY_PURPOSES:
         ack()
         return
+    plan_id = as_int(meta_of(shown).get("plan_id"))
+    about_meeting = None
     try:
         with _work(runtime) as session:
-            form = family.ask_form(
-                session, viewer, as_int(meta_of(shown).get("plan_id")), purpose, runtime.now()
-            )
+            if purpose == InvitationPurpose.MEETING:
+                about_meeting = meeting.ask_form(session, viewer, plan_id, runtime.now())
+                form = about_meeting.ask
+            else:
+                form = family.ask_form(session, viewer, plan_id, purpose, runtime.now())
     except UserError as problem:
         ack()
         tell(body, context, str(problem))
         return
-    update_modal(client, shown, _ask_view(form))
+    update_modal(client, shown, _ask_view(form, about_meeting))
     ack()
 
 
-def _ask_view(form: family.AskForm) -> dict:
+def _ask_view(form: family.AskForm, about_meeting: meeting.AskForm | None = None) -> dict:
     purpose = form.purpose
     pupil = escape_mrkdwn(form.pupil_name)
     footer = (
         f"The link lasts {family.LINK_DAYS} days and can be used {family.MAX_SUBMISSIONS} "
         "times. You'll get a message when answers arrive."
     )
+    fields = None
     if purpose == InvitationPurpose.MEETING:
         intro = (
-            f"A link for the family of *{pupil}* to see the review meeting's details on a web "
-            "page, after confirming the pupil's date of birth, and to say whether they can come "
-            "and how they will join."
+            f"Set the review meeting for *{pupil}*, and make a link for the family: after "
+            "confirming the pupil's date of birth they see the details and say whether they can "
+            "come, or which other times suit them, and how they will join."
         )
+        fields = _meeting_fields(about_meeting)
     elif purpose == InvitationPurpose.AGREEMENT:
         intro = AGREEMENT_INTRO
     else:
@@ -189,9 +198,28 @@ def _ask_view(form: family.AskForm) -> dict:
             for link in form.open_links[:20]
         ],
         questions=form.questions,
+        meeting=fields,
         footer=footer,
         meta=meta_json(plan_id=form.plan_id, purpose=purpose.value),
     )
+
+
+def _meeting_fields(about: meeting.AskForm | None) -> dict:
+    """The meeting's inputs, started from the details set for this cycle, if any."""
+    details = about.details if about else None
+    answer = None
+    if about and about.answer:
+        answer = f"The family's latest answer: {escape_mrkdwn(about.answer)}."
+    return {
+        "day": details.day.isoformat() if details else None,
+        "at": f"{details.at:%H:%M}" if details else None,
+        "place": details.place if details else None,
+        "call_link": details.call_link if details else None,
+        "who": details.who_is_coming if details else None,
+        "answer": answer,
+        "place_length": meeting.PLACE_LENGTH,
+        "who_length": meeting.WHO_LENGTH,
+    }
 
 
 def make_link(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
@@ -211,11 +239,19 @@ def make_link(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
     if not runtime.settings.public_url:
         ack(response_action="update", view=done_modal(ASK_TITLE[purpose], NO_PUBLIC_URL))
         return
+    plan_id = as_int(meta.get("plan_id"))
     try:
         with _work(runtime) as session:
-            made = family.create_link(
-                session, viewer, as_int(meta.get("plan_id")), purpose, keys, runtime.now()
-            )
+            if purpose == InvitationPurpose.MEETING:
+                outcome = meeting.set_and_link(
+                    session, viewer, plan_id, _meeting_typed(view), runtime.now()
+                )
+                if outcome.errors:
+                    ack(response_action="errors", errors=outcome.errors)
+                    return
+                made = outcome.created
+            else:
+                made = family.create_link(session, viewer, plan_id, purpose, keys, runtime.now())
     except UserError as problem:
         ack(response_action="update", view=done_modal(ASK_TITLE[purpose], str(problem)))
         return
@@ -233,6 +269,25 @@ def make_link(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
             f"{made.max_submissions} answers, for whoever knows the pupil's date of birth.",
             invitation_id=made.invitation_id,
         ),
+    )
+
+
+def _meeting_typed(view: dict) -> meeting.MeetingInput:
+    values = view["state"]["values"]
+    try:
+        day = date.fromisoformat(element(values, "meeting_date").get("selected_date") or "")
+    except ValueError:
+        day = None
+    try:
+        at = time.fromisoformat(element(values, "meeting_time").get("selected_time") or "")
+    except ValueError:
+        at = None
+    return meeting.MeetingInput(
+        day,
+        at,
+        text_value(values, "meeting_place"),
+        text_value(values, "meeting_link"),
+        text_value(values, "meeting_who"),
     )
 
 

@@ -285,6 +285,22 @@ class InvitationPurpose(enum.StrEnum):
         }[self]
 
 
+class MeetingJoin(enum.StrEnum):
+    """How a family will join the review meeting, as they said on their page."""
+
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+    @property
+    def label(self) -> str:
+        return {
+            MeetingJoin.IN_PERSON: "In person",
+            MeetingJoin.PHONE: "By phone",
+            MeetingJoin.VIDEO: "By video call",
+        }[self]
+
+
 class ForwardReason(enum.StrEnum):
     """What was added to an active plan that may bring its review forward (Norfolk §3.6, §4.1)."""
 

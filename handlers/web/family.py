@@ -45,7 +45,7 @@ pages = Blueprint("family", __name__)
 NEXT_PAGE = {
     InvitationPurpose.FAMILY_VIEWS: "family.questions",
     InvitationPurpose.PUPIL_VIEWS: "family.questions",
-    InvitationPurpose.MEETING: "meeting.meeting",
+    InvitationPurpose.MEETING: "meeting.meeting_page",
 }
 
 
