@@ -1,6 +1,9 @@
 """Asking the family or the pupil from Slack (bot.services.family): "Ask the family" and "Ask the
 pupil" on the plan and on a review prompt open a form of what to ask; the link it makes is shown
-only in that modal, with its expiry, never in a message. "Revoke link" stops one. When a family
+only in that modal, with its expiry, never in a message. "Ask the family" first asks what for
+(radio buttons: their views, the review meeting, their agreement to the plan); choosing one redraws
+the form for it (the meeting's day, time, place or call link and who is coming: bot.services
+.meeting), and the purpose goes on in its private metadata. "Revoke link" stops one. When a family
 or pupil sends their views the case holder gets a DM (handlers.messages) whose "Read them" opens
 them in a modal, with "Add to the plan" and "Not now".
 

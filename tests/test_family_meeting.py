@@ -27,8 +27,10 @@ from models import (
     SchoolCalendarEntry,
     TimelineEntry,
 )
+from tests.db_proxy import DbProxy
 from tests.family_harness import Family, ask_form, latest_dm, make_link, start_public_app
 from tests.slack_harness import build_school, buttons_of, text_of
+from tests.test_db_faults import on_postgresql
 from tests.test_plan_editor import modal_text, open_plan, submit
 
 NOT_AVAILABLE = "This link does not work"
@@ -468,3 +470,36 @@ def test_the_review_notes_mention_the_meeting(slack):
         "Set with the family for Tuesday 1 December 2026 at 3:30pm, Room 4. Confirmed by "
         "Mrs Stone (mother), joining by video call."
     )
+
+
+@on_postgresql
+def test_the_meeting_form_stays_open_while_the_database_is_cut(emulator, sessions, db_url, clock):
+    from sqlalchemy.engine import make_url
+
+    from bot import db
+    from handlers.context import wait_for_background_work
+    from handlers.scheduler import wait_for_deliveries
+
+    url = make_url(db_url)
+    with DbProxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+        emulator.reset()
+        with sessions.begin() as session:
+            build_school(session, emulator)
+        engine = db.make_engine(proxy.url(db_url))
+        app = start_public_app(emulator, db.make_session_factory(engine), clock)
+        try:
+            form = meeting_form(app)
+            proxy.cut()
+            answer = app.sender.submit("U0PRIYA", form, meeting_state(form, **MEETING)).json()
+            assert answer["response_action"] == "errors", answer
+            assert "Nothing was saved" in answer["errors"]["ask_for"]
+            proxy.passes()
+            with sessions() as session:
+                assert session.scalars(select(ReviewMeeting)).all() == []
+                assert session.scalars(select(Invitation)).all() == []
+        finally:
+            proxy.passes()
+            app.server.stop()
+            wait_for_background_work()
+            wait_for_deliveries()
+            engine.dispose()
