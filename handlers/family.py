@@ -65,7 +65,7 @@ NO_PUBLIC_URL = (
 
 
 @contextmanager
-def _work(runtime: Runtime) -> Iterator:
+def keeping_refusals(runtime: Runtime) -> Iterator:
     """A unit of work that keeps a refusal: the service audits it and raises NotAllowed, which
     would roll the audit row back; here the work commits first and the refusal is raised after."""
     refused = None
@@ -112,7 +112,7 @@ def _ask(
         tell(body, context, NO_PUBLIC_URL)
         return
     try:
-        with _work(runtime) as session:
+        with keeping_refusals(runtime) as session:
             form = family.ask_form(
                 session, viewer, as_int(action.get("value")), purpose, runtime.now()
             )
@@ -142,7 +142,7 @@ def ask_for(
     plan_id = as_int(meta_of(shown).get("plan_id"))
     about_meeting = None
     try:
-        with _work(runtime) as session:
+        with keeping_refusals(runtime) as session:
             if purpose == InvitationPurpose.MEETING:
                 about_meeting = meeting.ask_form(session, viewer, plan_id, runtime.now())
                 form = about_meeting.ask
@@ -244,7 +244,7 @@ def make_link(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
         return
     plan_id = as_int(meta.get("plan_id"))
     try:
-        with _work(runtime) as session:
+        with keeping_refusals(runtime) as session:
             if purpose == InvitationPurpose.MEETING:
                 outcome = meeting.set_and_link(
                     session, viewer, plan_id, _meeting_typed(view), runtime.now()
@@ -298,7 +298,7 @@ def revoke(
     ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
 ) -> None:
     try:
-        with _work(runtime) as session:
+        with keeping_refusals(runtime) as session:
             said = family.revoke_link(session, viewer, as_int(action.get("value")), runtime.now())
     except UserError as problem:
         ack()
@@ -317,7 +317,7 @@ def read(
     ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
 ) -> None:
     try:
-        with _work(runtime) as session:
+        with keeping_refusals(runtime) as session:
             reading = family.read(session, viewer, as_int(action.get("value")), runtime.now())
     except UserError as problem:
         ack()
@@ -347,7 +347,7 @@ def read(
 
 def add(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
     try:
-        with _work(runtime) as session:
+        with keeping_refusals(runtime) as session:
             said = family.add_to_plan(
                 session, viewer, as_int(meta_of(view).get("contribution_id")), runtime.now()
             )

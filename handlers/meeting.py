@@ -19,7 +19,7 @@ from bot.render import escape_mrkdwn, render_json
 from bot.services import family, meeting
 from bot.services.family import short_date
 from handlers.context import Runtime
-from handlers.family import _work
+from handlers.family import keeping_refusals
 from handlers.toolkit import as_int, open_modal, requires, tell
 
 
@@ -32,7 +32,7 @@ def read(
     ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
 ) -> None:
     try:
-        with _work(runtime) as session:
+        with keeping_refusals(runtime) as session:
             reading = meeting.read_reply(
                 session, viewer, as_int(action.get("value")), runtime.now()
             )

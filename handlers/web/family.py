@@ -232,6 +232,8 @@ def questions(token: str):
         if not _confirmed(link.id):
             return redirect(url_for("family.check", token=token), 303)
         if link.purpose not in family.QUESTIONS:  # a link about the meeting or the agreement
+            if link.purpose not in NEXT_PAGE:
+                return _not_available()
             return redirect(url_for(NEXT_PAGE[link.purpose], token=token), 303)
         page = family.page_of(s, link)
         form = answers_form(page)
