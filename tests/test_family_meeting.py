@@ -304,6 +304,9 @@ def test_the_family_confirms_and_the_case_holder_reads_it(slack, caplog):
     # The views form is not this link's page.
     assert family.open("/form").url.endswith("/meeting")
 
+    with slack.sessions.begin() as session:
+        # This answer uses the link up: the thank-you page is still shown.
+        session.scalar(select(Invitation)).max_submissions = 1
     sent = family.post("/meeting", {**FAMILY, "can_come": "yes", "join_by": "phone",
                                     "note": "I will need to leave by 4:15pm"})  # fmt: skip
     assert sent.status_code == 200 and sent.url.endswith("/meeting/sent")
@@ -410,7 +413,11 @@ def test_changed_details_keep_the_reply_as_about_the_earlier_ones(slack):
     family.birth_date("4", "3", "2012")
     family.post("/meeting", {**FAMILY, "can_come": "yes", "join_by": "in_person"})
     dm = latest_dm(slack, "U0PRIYA", "review meeting")
-    meeting_link(slack, meeting_time="09:15", meeting_place="The library")
+    form = meeting_form(slack)
+    assert "The family's latest answer: Confirmed by Mrs Stone (mother), coming in person." in (
+        modal_text(form)
+    )
+    set_meeting(slack, view=form, meeting_time="09:15", meeting_place="The library")
     with slack.sessions() as session:
         (meeting,) = session.scalars(select(ReviewMeeting)).all()
         assert meeting.revision == 2 and meeting.place == "The library"
