@@ -20,6 +20,7 @@ from handlers import (
     commands,
     events,
     family,
+    meeting,
     monitoring,
     pages,
     plan_editor,
@@ -157,5 +158,6 @@ def register_listeners(app: App) -> None:
     reviews.register(app)
     review_forward.register(app)
     family.register(app)
+    meeting.register(app)
     closure.register(app)
     monitoring.register(app)

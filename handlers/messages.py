@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import closure, family, monitoring, prompts
+from bot.services import closure, family, meeting, monitoring, prompts
 from bot.services.calendar import long_day, short_date
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import (
@@ -261,6 +261,18 @@ def family_contribution(session: Session, prompt: Prompt) -> Context | None:
     return {
         "text": f"{sent.who} sent their {asked} on {escape_mrkdwn(sent.pupil_name)}'s plan.",
         "contribution_id": sent.contribution_id,
+    }
+
+
+@renders(PromptKind.MEETING_REPLY, "meeting_reply.json.j2")
+def meeting_reply(session: Session, prompt: Prompt) -> Context | None:
+    sent = meeting.arrived(session, prompt)
+    if sent is None:
+        return None
+    # The pupil and the ask: whether they can come is behind "Read it" (a modal).
+    return {
+        "text": f"The family replied about {escape_mrkdwn(sent.pupil_name)}'s review meeting.",
+        "reply_id": sent.reply_id,
     }
 
 

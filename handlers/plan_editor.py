@@ -27,8 +27,8 @@ from sqlalchemy import select
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
+from bot.services import meeting, qa
 from bot.services import plan_editing as editing
-from bot.services import qa
 from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
@@ -474,8 +474,23 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         sections=[_section_row(plan, s, cycles, editable) for s in editing.SECTIONS.values()],
         qa_comments=escape_mrkdwn(qa_comments) if qa_comments else None,
         qa_sections=qa.sections_concerned(qa_comments),
+        meeting=meeting_line(meeting.summary_of(plan, viewer)),
         meta=meta_json(plan_id=plan.id, pupil_id=plan.pupil_id, version=plan.version),
     )
+
+
+def meeting_line(summary: meeting.Summary | None) -> str | None:
+    """The review meeting and the family's latest answer, for the case holder or a SENDCo."""
+    if summary is None:
+        return None
+    details = summary.details
+    lines = [f"*Review meeting:* {escape_mrkdwn(details.said)}"]
+    if details.call_link:
+        lines.append(f"Call link: {escape_mrkdwn(details.call_link)}")
+    if details.who_is_coming:
+        lines.append(f"Coming: {escape_mrkdwn(details.who_is_coming)}")
+    lines.append(f"_{escape_mrkdwn(summary.answer)}_")
+    return "\n".join(lines)
 
 
 def _about(pupil) -> str:

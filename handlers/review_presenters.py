@@ -81,6 +81,7 @@ def review_view(form: reviews.ReviewForm, status: str | None = None) -> dict:
         stop_chosen=_chosen(form, reviews.ProvisionDecision.STOP),
         yes=YES,
         no=NO,
+        meeting_hint=_planned_meeting(form.planned_meeting),
         new_outcomes=(
             None if form.new_outcomes_needed is None else (YES if form.new_outcomes_needed else NO)
         ),
@@ -90,6 +91,13 @@ def review_view(form: reviews.ReviewForm, status: str | None = None) -> dict:
             "the plan goes to the SENDCo for quality assurance."
         ),
     )
+
+
+def _planned_meeting(summary) -> str:
+    """The meeting set with the family, under the meeting's date (a hint is plain text)."""
+    if summary is None:
+        return ""
+    return f"Set with the family for {summary.details.said}. {summary.answer}."[:300]
 
 
 def saved_text(result, amend: bool) -> str:

@@ -13,6 +13,7 @@ from models.codes import (
     Impact,
     InvitationPurpose,
     LinkedPlanKind,
+    MeetingJoin,
     MonitoringStatus,
     NeedCode,
     NeedSource,
@@ -33,6 +34,7 @@ from models.codes import (
 from models.downloads import DownloadLink
 from models.events import ProcessedEvent
 from models.family import Contribution, Invitation
+from models.meeting import MeetingReply, ReviewMeeting
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
 from models.people import (
@@ -98,6 +100,8 @@ __all__ = [
     "Invitation",
     "InvitationPurpose",
     "LinkedPlanKind",
+    "MeetingJoin",
+    "MeetingReply",
     "MonitoringRequest",
     "MonitoringStatus",
     "NeedCode",
@@ -128,6 +132,7 @@ __all__ = [
     "Review",
     "ReviewProvisionDecision",
     "ReviewRevision",
+    "ReviewMeeting",
     "ReviewStatus",
     "ReviewTargetResult",
     "School",

@@ -26,6 +26,7 @@ PROMPTED_BY_ACTION = frozenset(
         PromptKind.PLAN_REQUEST_DECLINED,
         PromptKind.FAMILY_CONTRIBUTION,
         PromptKind.INVITATION_LOCKED,
+        PromptKind.MEETING_REPLY,
     }
 )
 PRIORITY_NOW = 0

@@ -10,19 +10,20 @@ requests; the reviews, reminders and digests from the scheduler's sweep (`sspbot
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.services import closure, family
+from bot.services import closure, family, meeting
 from handlers.messages import kinds_with_messages
 from handlers.scheduler import wait_for_deliveries
 from handlers.slack_api import slack_id_for, staff_for_slack_user
 from models import (
     Invitation,
     InvitationPurpose,
+    MeetingJoin,
     Plan,
     PlanStatus,
     PlanTarget,
@@ -30,6 +31,7 @@ from models import (
     PromptKind,
     PromptStatus,
     Pupil,
+    ReviewMeeting,
     SenStage,
     Staff,
     StaffRole,
@@ -272,6 +274,19 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
         )  # fmt: skip
         for _ in range(family.MAX_CHECKS):
             family.check_birth_date(session, locked, date(2000, 1, 1), clock.now)
+        # And a family replies about the review meeting, as long as the page allows.
+        asked = family_link(session, plan, "token-3", clock.now, InvitationPurpose.MEETING)
+        session.add(ReviewMeeting(
+            school_id=plan.school_id, plan_id=plan.id, cycle_number=plan.cycle_number,
+            meeting_date=date(2026, 12, 1), meeting_time=time(15, 30), place=HOSTILE,
+            who_is_coming=LONG[: meeting.WHO_LENGTH], revision=1,
+            set_by_id=plan.case_holder_id, set_at=clock.now,
+        ))  # fmt: skip
+        session.flush()
+        meeting.reply(session, asked, meeting.Reply(
+            can_come=False, other_times=LONG[: meeting.TIMES_LENGTH], join_by=MeetingJoin.VIDEO,
+            note=LONG[: meeting.NOTE_LENGTH], name=HOSTILE, relationship=HOSTILE,
+        ), clock.now)  # fmt: skip
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)
@@ -284,10 +299,13 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
     assert_slack_took_everything(slack)
 
 
-def family_link(session, plan: Plan, token: str, now: datetime) -> Invitation:
+def family_link(
+    session, plan: Plan, token: str, now: datetime,
+    purpose: InvitationPurpose = InvitationPurpose.FAMILY_VIEWS,
+) -> Invitation:  # fmt: skip
     link = Invitation(
         school_id=plan.school_id, plan_id=plan.id, pupil_id=plan.pupil_id,
-        purpose=InvitationPurpose.FAMILY_VIEWS, cycle_number=plan.cycle_number,
+        purpose=purpose, cycle_number=plan.cycle_number,
         token_hash=family.token_hash(token),
         questions=" ".join(q.key for q in family.FAMILY_QUESTIONS),
         created_by_id=plan.case_holder_id, created_at=now, expires_at=now + timedelta(days=14),

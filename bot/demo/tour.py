@@ -11,7 +11,7 @@ import socket
 import tempfile
 import textwrap
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from bot.demo.blockkit_text import blocks_to_text
 from bot.demo.school import create_demo_school
 from bot.demo.slack_emulator import SlackEmulator
 from bot.demo.slack_sender import SlackSender
+from bot.services.calendar import long_day
 from handlers.app import create_app
 from handlers.server import HttpServer, link_staff, link_workspace
 from models import (
@@ -86,6 +87,7 @@ def run_tour(
             tour = _Tour(out, SlackSender(server.url, SIGNING_SECRET, slack), cast)
             tour.run()
             tour.family(sessions)
+            tour.meeting(sessions, today)
             tour.scheduler(sessions, clock)
         finally:
             server.stop()
@@ -212,6 +214,86 @@ class _Tour:
         self._show(answers)
         self._heading(holder, "clicks [Add to the plan]")
         self._show(self.sender.submit(uid, answers, {}).json()["view"])
+
+    def meeting(self, sessions, today: date) -> None:
+        """The case holder sets the review meeting and makes a link; the family confirms on
+        their page; the reply arrives in Slack."""
+        from bot.services.calendar import load_calendar
+        from models import School
+
+        held = self.cast.get("held_pupil")
+        if not held:
+            return
+        name, birth = held
+        holder = self.cast["holder"]
+        uid = holder["slack_id"]
+        emulator = self.sender.emulator
+        with sessions() as session:
+            school = session.scalars(select(School)).first()
+            day = load_calendar(session, school.id).next_school_day(today + timedelta(days=7))
+        opened = len(emulator.calls_to("views.open"))
+        self.sender.command(uid, f"plan {name}")
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.open")) > opened)
+        overview = emulator.open_views(uid)[-1]
+        ask = next(
+            e for b in overview["blocks"] if b.get("block_id") == "ask-views" for e in b["elements"]
+        )
+        pushed = len(emulator.calls_to("views.push"))
+        self.sender.view_button(uid, overview, "ssp_ask_family", ask["value"])
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.push")) > pushed)
+        updated = len(emulator.calls_to("views.update"))
+        self._heading(holder, "clicks [Ask the family] and chooses (•) The review meeting")
+        self.sender.view_choose(uid, emulator.open_views(uid)[-1], "ssp_family_ask_for", "meeting")
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.update")) > updated)
+        form = emulator.open_views(uid)[-1]
+        self._show(form)
+        state = {
+            "meeting_date": {"type": "datepicker", "selected_date": day.isoformat()},
+            "meeting_time": {"type": "timepicker", "selected_time": "15:30"},
+            "meeting_place": {"type": "plain_text_input", "value": "Room 12, Learning Support"},
+            "meeting_link": {"type": "url_text_input", "value": None},
+            "meeting_who": {"type": "plain_text_input", "value": "The case holder and the SENDCo"},
+        }
+        self._heading(holder, f"sets {long_day(day)} at 15:30 and clicks [Make the link]")
+        made = self.sender.submit(uid, form, state).json()["view"]
+        self._show(made)
+        link = next(b for b in made["blocks"] if b.get("block_id") == "link")["text"]["text"]
+
+        family = {"name": "A parent", "role": "no Slack: a web browser"}
+        web = requests.Session()
+        page = web.get(link, timeout=10)
+        self._heading(family, "opens the link and types the child's date of birth")
+        page = web.post(
+            link,
+            data={"csrf_token": _csrf(page.text), "day": str(birth.day),
+                  "month": str(birth.month), "year": str(birth.year)},
+            timeout=10,
+        )  # fmt: skip
+        self._page(page.text)
+        self._heading(family, "chooses Yes, I can come, By phone, and clicks [Send my answer]")
+        page = web.post(
+            link + "/meeting",
+            data={
+                "csrf_token": _csrf(page.text), "can_come": "yes", "join_by": "phone",
+                "contributor_name": "Mrs Khan", "contributor_relationship": "mother",
+            },
+            timeout=10,
+        )  # fmt: skip
+        self._page(page.text)
+        dm = emulator.wait_for(
+            lambda calls: next(
+                (m for m in emulator.messages_to(uid) if "review meeting" in m.get("text", "")),
+                None,
+            )
+        )
+        self._heading(holder, "gets a direct message")
+        self._show(dm)
+        read = next(e for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"])
+        opened = len(emulator.calls_to("views.open"))
+        self._heading(holder, "clicks [Read it]")
+        self.sender.button(uid, read["action_id"], read["value"], message=dm)
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.open")) > opened)
+        self._show(emulator.open_views(uid)[-1])
 
     def _page(self, html: str) -> None:
         self.out.write(textwrap.indent(_page_text(html), "   │ ") + "\n")
@@ -428,7 +510,9 @@ class _PageText(HTMLParser):
         if not self._in_main:
             return
         beside_radio = tag == "label" and self._line.endswith("( ) ")
-        if tag in ("h1", "h2", "p", "label", "legend", "li", "button", "div") and not beside_radio:
+        if tag in ("h1", "h2", "p", "label", "legend", "li", "button", "div", "dt", "dd") and (
+            not beside_radio
+        ):
             self._flush()
         if tag == "input" and attrs.get("type") in ("text", None):
             self._line += " [" + (attrs.get("value") or "").ljust(10, "_") + "]"

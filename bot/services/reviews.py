@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, monitoring, review_schedule
+from bot.services import audit, meeting, monitoring, review_schedule
 from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.family import latest_views
 from bot.services.plans import PlanChanged, edit_plan
@@ -187,6 +187,8 @@ class ReviewForm:
     more_provisions: int = 0
     """Provisions beyond the MAX_LISTED a list can hold: they continue unchanged."""
     new_outcomes_needed: bool | None = None
+    planned_meeting: meeting.Summary | None = None
+    """The review meeting set with the family this cycle (bot.services.meeting), if any."""
 
 
 @dataclass
@@ -891,6 +893,7 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         provisions_listed=listed,
         more_provisions=more,
         new_outcomes_needed=review.new_outcomes_needed if review else None,
+        planned_meeting=meeting.summary_for_holder(session, plan),
     )
 
 
