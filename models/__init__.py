@@ -5,6 +5,7 @@ from models.base import Base, UTCDateTime, utcnow
 from models.calendar import SchoolCalendarEntry
 from models.codes import (
     AdjustmentKind,
+    AgreementDecision,
     AssignmentStatus,
     BroadArea,
     CalendarKind,
@@ -24,6 +25,7 @@ from models.codes import (
     QaReviews,
     ReviewStatus,
     SenStage,
+    SharingChoice,
     StaffRole,
     StrategiesInPlace,
     TargetResult,
@@ -32,7 +34,7 @@ from models.codes import (
 )
 from models.downloads import DownloadLink
 from models.events import ProcessedEvent
-from models.family import Contribution, Invitation
+from models.family import Contribution, Invitation, PlanAgreement
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
 from models.people import (
@@ -78,6 +80,7 @@ from models.slack_installs import slack_bots, slack_installations, slack_oauth_s
 
 __all__ = [
     "AdjustmentKind",
+    "AgreementDecision",
     "AgencyInvolvement",
     "AgencyReport",
     "AssignmentStatus",
@@ -96,6 +99,7 @@ __all__ = [
     "LinkedPlan",
     "Impact",
     "Invitation",
+    "PlanAgreement",
     "InvitationPurpose",
     "LinkedPlanKind",
     "MonitoringRequest",
@@ -133,6 +137,7 @@ __all__ = [
     "School",
     "SchoolCalendarEntry",
     "SenStage",
+    "SharingChoice",
     "SharingConsent",
     "Staff",
     "StaffRole",

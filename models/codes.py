@@ -275,6 +275,20 @@ class InvitationPurpose(enum.StrEnum):
         }[self]
 
 
+class AgreementDecision(enum.StrEnum):
+    """What a parent or carer said about the plan on the family's agreement page."""
+
+    AGREED = "agreed"
+    DISAGREED = "disagreed"
+
+
+class SharingChoice(enum.StrEnum):
+    """Who the family agreed may see the plan, on the agreement page."""
+
+    SCHOOL_STAFF = "school_staff"
+    NAMED_AGENCIES = "named_agencies"
+
+
 class ForwardReason(enum.StrEnum):
     """What was added to an active plan that may bring its review forward (Norfolk §3.6, §4.1)."""
 
