@@ -11,6 +11,9 @@ plan, link or contribution is decided from the id within the verified request's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
@@ -35,17 +38,45 @@ from models import InvitationPurpose
 ASK_TITLE = {
     InvitationPurpose.FAMILY_VIEWS: "Ask the family",
     InvitationPurpose.PUPIL_VIEWS: "Ask the pupil",
+    InvitationPurpose.MEETING: "Ask the family",
+    InvitationPurpose.AGREEMENT: "Ask the family",
 }
+# What "Ask the family" can ask for, in the order of its radio buttons ("Ask the pupil" asks only
+# for the pupil's views, and has none).
+FAMILY_PURPOSES = {
+    InvitationPurpose.FAMILY_VIEWS: "Their views",
+    InvitationPurpose.MEETING: "The review meeting",
+    InvitationPurpose.AGREEMENT: "Their agreement to the plan",
+}
+AGREEMENT_INTRO = (
+    "The family will see the family copy of the plan as it is now and can agree to it, or tell "
+    "you what they disagree with, and choose who it may be shared with."
+)
 NO_PUBLIC_URL = (
     "Links for families need the address of SSP Bot's pages: ask your IT lead to set "
     "PUBLIC_URL (see the README, “Families and young people”)."
 )
 
 
+@contextmanager
+def _work(runtime: Runtime) -> Iterator:
+    """A unit of work that keeps a refusal: the service audits it and raises NotAllowed, which
+    would roll the audit row back; here the work commits first and the refusal is raised after."""
+    refused = None
+    with runtime.unit_of_work() as session:
+        try:
+            yield session
+        except family.NotAllowed as problem:
+            refused = problem
+    if refused is not None:
+        raise refused
+
+
 def register(app: App) -> None:
     writes = [requires(lambda viewer: viewer.writes_plans, family.NOT_YOURS)]
     app.action("ssp_ask_family", middleware=writes)(ask_family)
     app.action("ssp_ask_pupil", middleware=writes)(ask_pupil)
+    app.action("ssp_family_ask_for", middleware=writes)(ask_for)
     app.view("ssp_family_ask", middleware=writes)(make_link)
     app.action("ssp_link_revoke", middleware=writes)(revoke)
     app.action("ssp_contribution_read", middleware=writes)(read)
@@ -75,7 +106,7 @@ def _ask(
         tell(body, context, NO_PUBLIC_URL)
         return
     try:
-        with runtime.unit_of_work() as session:
+        with _work(runtime) as session:
             form = family.ask_form(
                 session, viewer, as_int(action.get("value")), purpose, runtime.now()
             )
@@ -83,12 +114,71 @@ def _ask(
         ack()
         tell(body, context, str(problem))
         return
-    who = "the family" if purpose == InvitationPurpose.FAMILY_VIEWS else "the pupil"
-    view = render_json(
+    in_modal = (body.get("view") or {}).get("type") == "modal"
+    open_modal(client, body["trigger_id"], _ask_view(form), push=in_modal)
+    ack()
+
+
+def ask_for(
+    ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
+) -> None:
+    """The family's form redrawn for what was chosen to ask for. The plan is the one the form
+    was opened for, checked again here from the verified request; the purpose goes on in the
+    form's private metadata, for "Make the link"."""
+    shown = body.get("view") or {}
+    try:
+        purpose = InvitationPurpose((action.get("selected_option") or {}).get("value"))
+    except ValueError:
+        purpose = None
+    if purpose not in FAMILY_PURPOSES:
+        ack()
+        return
+    try:
+        with _work(runtime) as session:
+            form = family.ask_form(
+                session, viewer, as_int(meta_of(shown).get("plan_id")), purpose, runtime.now()
+            )
+    except UserError as problem:
+        ack()
+        tell(body, context, str(problem))
+        return
+    update_modal(client, shown, _ask_view(form))
+    ack()
+
+
+def _ask_view(form: family.AskForm) -> dict:
+    purpose = form.purpose
+    pupil = escape_mrkdwn(form.pupil_name)
+    footer = (
+        f"The link lasts {family.LINK_DAYS} days and can be used {family.MAX_SUBMISSIONS} "
+        "times. You'll get a message when answers arrive."
+    )
+    if purpose == InvitationPurpose.MEETING:
+        intro = (
+            f"A link for the family of *{pupil}* to see the review meeting's details on a web "
+            "page, after confirming the pupil's date of birth, and to say whether they can come "
+            "and how they will join."
+        )
+    elif purpose == InvitationPurpose.AGREEMENT:
+        intro = AGREEMENT_INTRO
+    else:
+        who = "the family" if purpose == InvitationPurpose.FAMILY_VIEWS else "the pupil"
+        intro = (
+            f"A link for {who} of *{pupil}* to give their views on a web page: they confirm "
+            "the pupil's date of birth first. Choose what to ask."
+        )
+    ask_for = None
+    if purpose in FAMILY_PURPOSES:
+        ask_for = {
+            "options": [(p.value, label) for p, label in FAMILY_PURPOSES.items()],
+            "chosen": purpose.value,
+            "chosen_label": FAMILY_PURPOSES[purpose],
+        }
+    return render_json(
         "family_ask_modal.json.j2",
         title=ASK_TITLE[purpose],
-        intro=f"A link for {who} of *{escape_mrkdwn(form.pupil_name)}* to give their views on a "
-        "web page: they confirm the pupil's date of birth first. Choose what to ask.",
+        ask_for=ask_for,
+        intro=intro,
         links=[
             {
                 "id": link.id,
@@ -99,39 +189,37 @@ def _ask(
             for link in form.open_links[:20]
         ],
         questions=form.questions,
-        footer=f"The link lasts {family.LINK_DAYS} days and can be used "
-        f"{family.MAX_SUBMISSIONS} times. You'll get a message when answers arrive.",
+        footer=footer,
         meta=meta_json(plan_id=form.plan_id, purpose=purpose.value),
     )
-    in_modal = (body.get("view") or {}).get("type") == "modal"
-    open_modal(client, body["trigger_id"], view, push=in_modal)
-    ack()
 
 
 def make_link(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
     meta = meta_of(view)
-    ticked = (view["state"]["values"].get("questions") or {}).get("value") or {}
-    keys = [option["value"] for option in ticked.get("selected_options") or []]
-    if not keys:
-        ack(response_action="errors", errors={"questions": "Choose at least one question."})
-        return
     try:
         purpose = InvitationPurpose(meta.get("purpose"))
     except ValueError:
         ack(response_action="update", view=done_modal("Ask", family.GONE))
         return
+    keys: list[str] = []
+    if purpose in family.QUESTIONS:
+        ticked = (view["state"]["values"].get("questions") or {}).get("value") or {}
+        keys = [option["value"] for option in ticked.get("selected_options") or []]
+        if not keys:
+            ack(response_action="errors", errors={"questions": "Choose at least one question."})
+            return
     if not runtime.settings.public_url:
         ack(response_action="update", view=done_modal(ASK_TITLE[purpose], NO_PUBLIC_URL))
         return
     try:
-        with runtime.unit_of_work() as session:
+        with _work(runtime) as session:
             made = family.create_link(
                 session, viewer, as_int(meta.get("plan_id")), purpose, keys, runtime.now()
             )
     except UserError as problem:
         ack(response_action="update", view=done_modal(ASK_TITLE[purpose], str(problem)))
         return
-    who = "the family" if purpose == InvitationPurpose.FAMILY_VIEWS else "the pupil"
+    who = "the pupil" if purpose == InvitationPurpose.PUPIL_VIEWS else "the family"
     ack(
         response_action="update",
         view=render_json(
@@ -152,7 +240,7 @@ def revoke(
     ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
 ) -> None:
     try:
-        with runtime.unit_of_work() as session:
+        with _work(runtime) as session:
             said = family.revoke_link(session, viewer, as_int(action.get("value")), runtime.now())
     except UserError as problem:
         ack()
@@ -171,7 +259,7 @@ def read(
     ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
 ) -> None:
     try:
-        with runtime.unit_of_work() as session:
+        with _work(runtime) as session:
             reading = family.read(session, viewer, as_int(action.get("value")), runtime.now())
     except UserError as problem:
         ack()
@@ -201,7 +289,7 @@ def read(
 
 def add(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
     try:
-        with runtime.unit_of_work() as session:
+        with _work(runtime) as session:
             said = family.add_to_plan(
                 session, viewer, as_int(meta_of(view).get("contribution_id")), runtime.now()
             )

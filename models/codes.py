@@ -259,19 +259,29 @@ class PromptKind(enum.StrEnum):
     """The case holder told that a family or pupil sent their views through a link."""
     INVITATION_LOCKED = "invitation_locked"
     """The case holder told that a link was locked after three wrong dates of birth."""
+    MEETING_REPLY = "meeting_reply"
+    """The case holder told that the family answered about the review meeting."""
+    PLAN_AGREED = "plan_agreed"
+    """The case holder told that the family agreed to the plan, or said what they disagree with."""
 
 
 class InvitationPurpose(enum.StrEnum):
-    """What a link to the families' pages is for. "meeting" and "agreement" are to come."""
+    """What a link to the families' pages is for: the family's or the pupil's views, the family's
+    answer about the review meeting, or the family's agreement to the plan. Stored in VARCHAR(12)
+    columns (invitations, contributions): a new value must fit, or come with a migration."""
 
     FAMILY_VIEWS = "family_views"
     PUPIL_VIEWS = "pupil_views"
+    MEETING = "meeting"
+    AGREEMENT = "agreement"
 
     @property
     def label(self) -> str:
         return {
             InvitationPurpose.FAMILY_VIEWS: "the family's views",
             InvitationPurpose.PUPIL_VIEWS: "the pupil's views",
+            InvitationPurpose.MEETING: "the review meeting",
+            InvitationPurpose.AGREEMENT: "the family's agreement to the plan",
         }[self]
 
 

@@ -813,7 +813,11 @@ def test_mark_answered_keeps_the_first_answer_and_respects_the_school(
 def test_every_kind_of_prompt_the_services_queue_has_one_renderer() -> None:
     from handlers import messages
 
-    never_queued = {PromptKind.REVIEW_ESCALATION}
+    never_queued = {
+        PromptKind.REVIEW_ESCALATION,
+        PromptKind.MEETING_REPLY,  # its renderer comes with the meeting page (branch meeting)
+        PromptKind.PLAN_AGREED,  # its renderer comes with the agreement page (branch agreement)
+    }
     assert set(messages._RENDERERS) == set(PromptKind) - never_queued
     with pytest.raises(ValueError):
         messages.renders(PromptKind.REVIEW_DUE, "notice.json.j2")(lambda session, prompt: None)

@@ -201,6 +201,48 @@ class SlackSender:
         )
         return self._post_interaction(payload, **signing)
 
+    def view_choose(
+        self,
+        user_id: str,
+        view: dict,
+        action_id: str,
+        value: str,
+        *,
+        user_team_id: str | None = None,
+        **signing,
+    ) -> Reply:
+        """A choice in radio buttons of an input block with `dispatch_action` in an open modal:
+        Slack sends block_actions at once, with the option chosen and the modal as shown."""
+        block = next(
+            (b for b in view.get("blocks", []) if (b.get("element") or {}).get("action_id")
+             == action_id),
+            {},
+        )  # fmt: skip
+        options = (block.get("element") or {}).get("options") or []
+        option = next((o for o in options if o.get("value") == value), None) or {
+            "text": {"type": "plain_text", "text": value},
+            "value": value,
+        }
+        payload = self._interaction(
+            "block_actions",
+            user_id,
+            None,
+            self.emulator.new_trigger_id(view_id=view["id"]),
+            user_team_id=user_team_id,
+            container={"type": "view", "view_id": view["id"]},
+            view=view,
+            actions=[
+                {
+                    "action_id": action_id,
+                    "block_id": block.get("block_id", f"b{next(_ids)}"),
+                    "type": "radio_buttons",
+                    "selected_option": option,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        )
+        return self._post_interaction(payload, **signing)
+
     def submit(
         self,
         user_id: str,

@@ -196,7 +196,7 @@ def ask_form(
         plan.id,
         plan.pupil.known_as,
         purpose,
-        QUESTIONS[purpose],
+        QUESTIONS.get(purpose, ()),
         [
             OpenLink(
                 link.id,
@@ -222,11 +222,12 @@ def create_link(
     days: int = LINK_DAYS,
     max_submissions: int = MAX_SUBMISSIONS,
 ) -> Created:
-    """A new link; its token is returned once and never stored."""
+    """A new link; its token is returned once and never stored. A link for views asks the
+    questions chosen (at least one); a link about the meeting or the agreement asks none."""
     plan = _plan_for(session, viewer, plan_id, now, "link")
-    known = [q.key for q in QUESTIONS[purpose]]
+    known = [q.key for q in QUESTIONS.get(purpose, ())]
     chosen = [key for key in known if key in set(question_keys)]
-    if not chosen:
+    if purpose in QUESTIONS and not chosen:
         raise UserError("Choose at least one question to ask.")
     token = new_token()
     school = session.get(School, plan.school_id)
@@ -329,7 +330,7 @@ def page_of(session: Session, link: Invitation) -> Page:
         school.name,
         link.purpose,
         link.pupil.preferred_name or link.pupil.first_name,
-        tuple(q for q in QUESTIONS[link.purpose] if q.key in keys),
+        tuple(q for q in QUESTIONS.get(link.purpose, ()) if q.key in keys),
     )
 
 

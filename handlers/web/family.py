@@ -41,6 +41,14 @@ from models import InvitationPurpose
 
 pages = Blueprint("family", __name__)
 
+# Where a link goes once the date of birth is confirmed: the page for what it asks for.
+NEXT_PAGE = {
+    InvitationPurpose.FAMILY_VIEWS: "family.questions",
+    InvitationPurpose.PUPIL_VIEWS: "family.questions",
+    InvitationPurpose.MEETING: "meeting.meeting",
+    InvitationPurpose.AGREEMENT: "agreement.agreement",
+}
+
 
 class RateLimit:
     """At most `limit` requests per key in `window` seconds, in this process.
@@ -180,7 +188,7 @@ def check(token: str):
     form = BirthDateForm()
     with db.unit_of_work(runtime.sessions) as s:
         link = family.usable(s, token, runtime.now())
-        if link is None:
+        if link is None or link.purpose not in NEXT_PAGE:
             return _not_available()
         page = family.page_of(s, link)
         if request.method == "GET":
@@ -197,7 +205,7 @@ def check(token: str):
                     session.clear()
                     session.permanent = True
                     session["link"] = link.id
-                    return redirect(url_for("family.questions", token=token), 303)
+                    return redirect(url_for(NEXT_PAGE[link.purpose], token=token), 303)
                 locked = left == 0
                 error = (
                     "That date of birth does not match our records. "
@@ -224,6 +232,8 @@ def questions(token: str):
             return _not_available()
         if not _confirmed(link.id):
             return redirect(url_for("family.check", token=token), 303)
+        if link.purpose not in family.QUESTIONS:  # a link about the meeting or the agreement
+            return redirect(url_for(NEXT_PAGE[link.purpose], token=token), 303)
         page = family.page_of(s, link)
         form = answers_form(page)
         if request.method == "POST" and form.validate():
