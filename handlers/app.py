@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.config import ConfigError, Settings
 from handlers import (
+    agreement,
     assignments,
     closure,
     commands,
@@ -157,5 +158,6 @@ def register_listeners(app: App) -> None:
     reviews.register(app)
     review_forward.register(app)
     family.register(app)
+    agreement.register(app)
     closure.register(app)
     monitoring.register(app)

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
+from bot.services import agreement_status
 from bot.services import plan_editing as editing
 from bot.services import qa
 from bot.services import team as team_service
@@ -465,6 +466,7 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         about=_about(plan.pupil),
         status=_status(plan),
         withdrawn=consent_withdrawn(withdrawal) if withdrawal is not None else None,
+        agreement=_agreement(plan),
         editable=editable,
         send_for_qa=editable and plan.status == PlanStatus.DRAFT,
         # Only the SENDCo closes plans (handlers.closure refuses anyone else's click too).
@@ -476,6 +478,15 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         qa_sections=qa.sections_concerned(qa_comments),
         meta=meta_json(plan_id=plan.id, pupil_id=plan.pupil_id, version=plan.version),
     )
+
+
+def _agreement(plan) -> str | None:
+    """The family's answer on the agreement page, and whether the plan has changed since."""
+    status = agreement_status.of_plan(plan)
+    if status is None:
+        return None
+    mark = ":white_check_mark:" if status.agreed and status.current else ":information_source:"
+    return f"{mark} {escape_mrkdwn(status.words)}"
 
 
 def _about(pupil) -> str:

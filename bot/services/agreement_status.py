@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.document import long_date
 from models import AgreementDecision, Plan, PlanAgreement
@@ -37,9 +37,13 @@ class AgreementStatus:
         if self.agreed:
             if self.current:
                 return f"Agreed by {self.who} on {day}."
-            return f"Agreed by {self.who} on {day} to an earlier version; the plan has changed since."
+            return (
+                f"Agreed by {self.who} on {day} to an earlier version; the plan has changed since."
+            )
         if self.current:
-            return f"Not agreed: {self.who} said on {day} that they disagree with parts of the plan."
+            return (
+                f"Not agreed: {self.who} said on {day} that they disagree with parts of the plan."
+            )
         return (
             f"Not agreed: {self.who} said on {day} that they disagree with parts of an earlier "
             "version; the plan has changed since."
@@ -63,3 +67,8 @@ def latest(session: Session, plan: Plan) -> AgreementStatus | None:
         answer.decision == AgreementDecision.AGREED,
         answer.plan_version == plan.version,
     )
+
+
+def of_plan(plan: Plan) -> AgreementStatus | None:
+    """`latest` for a plan loaded in a session that is still open (the plan's overview)."""
+    return latest(object_session(plan), plan)

@@ -255,7 +255,9 @@ def family_pdf(session: Session, link: Invitation, now: datetime) -> FamilyPdf |
         session, link, now, "export",
         f"family copy PDF of agreement {agreement.id} downloaded from the family page",
     )  # fmt: skip
-    body = html_to_pdf(agreement.family_copy, f"Family copy, as agreed on {long_date(agreement.agreed_on)}")
+    body = html_to_pdf(
+        agreement.family_copy, f"Family copy, as agreed on {long_date(agreement.agreed_on)}"
+    )
     initials = "".join(c for c in link.pupil.initials if c.isalnum()) or "pupil"
     return FamilyPdf(body, f"SSP-{initials}-plan-agreed-{agreement.agreed_on.isoformat()}.pdf")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
@@ -59,7 +59,10 @@ class AgreementForm(FlaskForm):
     )
     name = StringField(
         "Your full name",
-        validators=[DataRequired("Enter your full name."), _kept_to(agreements.NAME_LENGTH, "your name")],
+        validators=[
+            DataRequired("Enter your full name."),
+            _kept_to(agreements.NAME_LENGTH, "your name"),
+        ],
     )
     relationship = StringField(
         "Your relationship to the child, for example mother, grandad or carer",
@@ -70,13 +73,17 @@ class AgreementForm(FlaskForm):
     )
     day = StringField("Day", validators=[Length(max=2, message="Enter the day as a number.")])
     month = StringField("Month", validators=[Length(max=2, message="Enter the month as a number.")])
-    year = StringField("Year", validators=[Length(max=4, message="Enter the year as four numbers.")])
+    year = StringField(
+        "Year", validators=[Length(max=4, message="Enter the year as four numbers.")]
+    )
     sharing = RadioField(
         "Who may see the plan?",
         choices=[SelectChoice(v, label) for v, label in SHARING],
         validators=[InputRequired("Choose who may see the plan.")],
     )
-    agencies = SelectMultipleField("Services working with your child", choices=[], validators=[Optional()])
+    agencies = SelectMultipleField(
+        "Services working with your child", choices=[], validators=[Optional()]
+    )
     other_agencies = StringField(
         "Other people or services (optional)",
         validators=[Optional(), _kept_to(agreements.OTHER_AGENCIES_LENGTH)],
@@ -97,7 +104,7 @@ def _date_typed(form: AgreementForm, today: date) -> tuple[date | None, str | No
     except ValueError:
         return None, f"Enter a real date, for example {today.day} {today.month} {today.year}."
     if typed > today:
-        return None, "The date can't be in the future."
+        return None, "The date cannot be in the future."
     return typed, None
 
 
@@ -146,10 +153,7 @@ def agreement(token: str):
                     # Shown the plan as it is now, with what they typed kept.
                     form.version.data = str(shown.plan_version)
                     errors = [("plan", str(moved))]
-        if request.method == "POST" and not errors:
-            sent = True
-        else:
-            sent = False
+        sent = request.method == "POST" and not errors
     if sent:
         runtime.deliver_soon(None)
         return redirect(url_for("agreement.sent", token=token), 303)
@@ -172,9 +176,11 @@ def _check(form: AgreementForm, shown: agreements.AgreementPage) -> list[tuple[s
     typed, date_problem = _date_typed(form, shown.today)
     if date_problem and not form.day.errors + form.month.errors + form.year.errors:
         form.day.errors = [date_problem]
-    if form.decision.data == AgreementDecision.DISAGREED.value and not (
-        form.disagreement.data or ""
-    ).strip() and not form.disagreement.errors:
+    if (
+        form.decision.data == AgreementDecision.DISAGREED.value
+        and not (form.disagreement.data or "").strip()
+        and not form.disagreement.errors
+    ):
         form.disagreement.errors = ["Tell us what you disagree with."]
     if (
         form.sharing.data == SharingChoice.NAMED_AGENCIES.value

@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("invitation_id", sa.Integer(), nullable=False),
         sa.Column("cycle_number", sa.Integer(), nullable=False),
         sa.Column("plan_version", sa.Integer(), nullable=False),
-        sa.Column(
-            "decision", _enum("agreement_decision", "agreed", "disagreed"), nullable=False
-        ),
+        sa.Column("decision", _enum("agreement_decision", "agreed", "disagreed"), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("relationship_to_cyp", sa.String(length=100), nullable=False),
         sa.Column("agreed_on", sa.Date(), nullable=False),
