@@ -27,9 +27,8 @@ from sqlalchemy import select
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import agreement_status
+from bot.services import agreement_status, qa
 from bot.services import plan_editing as editing
-from bot.services import qa
 from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
