@@ -49,7 +49,7 @@ def fresh_limits(monkeypatch):
     monkeypatch.setattr(web_family, "PER_ADDRESS", web_family.RateLimit(120, 600))
 
 
-def test_a_family_reads_the_plan_and_agrees_in_chromium(slack, browser):
+def test_a_family_reads_the_plan_and_agrees_in_chromium(slack, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
     link = agreement_link(slack)
