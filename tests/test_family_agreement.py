@@ -346,6 +346,11 @@ def test_a_plan_changed_while_they_read_it_is_shown_again(slack):
     assert moved.status_code == 400
     assert "The school changed the plan while you were reading it" in moved.text
     assert 'value="Mrs Stone"' in moved.text
+    tampered = family.http.post(
+        family.link + "/agreement", data={**answer, "version": "'; DROP"}, timeout=10
+    )
+    assert tampered.status_code == 400
+    assert "The school changed the plan while you were reading it" in tampered.text
     with slack.sessions() as session:
         assert session.scalars(select(PlanAgreement)).all() == []
     assert agree(family, sharing="school_staff").status_code == 200

@@ -10,6 +10,8 @@ sets) they fail instead.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from handlers.web import family as web_family
@@ -41,6 +43,18 @@ def slack(emulator, sessions, clock):
     yield running
     running.server.stop()
     wait_for_deliveries()
+
+
+@pytest.fixture(autouse=True)
+def quiet_webdriver():
+    """Selenium's client logs every answer from Chromium at DEBUG, page text and all: this page
+    shows the pupil's full name, which the run's log scan (tests/log_scan.py) rightly looks
+    for. Those records are the test's browser talking, not SSP Bot, so they are not made."""
+    webdriver_log = logging.getLogger("selenium.webdriver.remote.remote_connection")
+    level = webdriver_log.level
+    webdriver_log.setLevel(logging.INFO)
+    yield
+    webdriver_log.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

@@ -90,6 +90,12 @@ class AgreementForm(FlaskForm):
     )
 
 
+def _version(typed: str | None) -> int:
+    """The plan version the page was shown at (a hidden field: anything else reads as none)."""
+    typed = (typed or "").strip()
+    return int(typed) if typed.isdigit() and len(typed) < 10 else 0
+
+
 def _date_typed(form: AgreementForm, today: date) -> tuple[date | None, str | None]:
     parts = {name: (getattr(form, name).data or "").strip() for name in ("day", "month", "year")}
     for name in ("day", "month", "year"):
@@ -138,7 +144,7 @@ def agreement(token: str):
                     agreements.submit(
                         s,
                         link,
-                        shown_version=int(form.version.data or 0),
+                        shown_version=_version(form.version.data),
                         decision=AgreementDecision(form.decision.data),
                         name=form.name.data,
                         relationship=form.relationship.data,
