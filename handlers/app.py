@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import db
 from bot.config import ConfigError, Settings
 from handlers import (
+    agreement,
     assignments,
     closure,
     commands,
@@ -159,5 +160,6 @@ def register_listeners(app: App) -> None:
     review_forward.register(app)
     family.register(app)
     meeting.register(app)
+    agreement.register(app)
     closure.register(app)
     monitoring.register(app)

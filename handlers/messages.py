@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import closure, family, meeting, monitoring, prompts
+from bot.services import agreements, closure, family, meeting, monitoring, prompts
 from bot.services.calendar import long_day, short_date
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import (
@@ -273,6 +273,21 @@ def meeting_reply(session: Session, prompt: Prompt) -> Context | None:
     return {
         "text": f"The family replied about {escape_mrkdwn(sent.pupil_name)}'s review meeting.",
         "reply_id": sent.reply_id,
+    }
+
+
+@renders(PromptKind.PLAN_AGREED, "plan_agreed.json.j2")
+def plan_agreed(session: Session, prompt: Prompt) -> Context | None:
+    answer = agreements.arrived(session, prompt)
+    if answer is None:
+        return None
+    # The pupil and the ask: what they said is behind "Read it" (a modal), never in the DM.
+    name = escape_mrkdwn(answer.pupil_name)
+    return {
+        "text": f"The family agreed to {name}'s plan."
+        if answer.agreed
+        else f"The family replied about {name}'s plan.",
+        "agreement_id": answer.agreement_id,
     }
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import meeting, qa
+from bot.services import agreement_status, meeting, qa
 from bot.services import plan_editing as editing
 from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
@@ -465,6 +465,7 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         about=_about(plan.pupil),
         status=_status(plan),
         withdrawn=consent_withdrawn(withdrawal) if withdrawal is not None else None,
+        agreement=_agreement(plan),
         editable=editable,
         send_for_qa=editable and plan.status == PlanStatus.DRAFT,
         # Only the SENDCo closes plans (handlers.closure refuses anyone else's click too).
@@ -491,6 +492,15 @@ def meeting_line(summary: meeting.Summary | None) -> str | None:
         lines.append(f"Coming: {escape_mrkdwn(details.who_is_coming)}")
     lines.append(f"_{escape_mrkdwn(summary.answer)}_")
     return "\n".join(lines)
+
+
+def _agreement(plan) -> str | None:
+    """The family's answer on the agreement page, and whether the plan has changed since."""
+    status = agreement_status.of_plan(plan)
+    if status is None:
+        return None
+    mark = ":white_check_mark:" if status.agreed and status.current else ":information_source:"
+    return f"{mark} {escape_mrkdwn(status.words)}"
 
 
 def _about(pupil) -> str:

@@ -5,6 +5,7 @@ from models.base import Base, UTCDateTime, utcnow
 from models.calendar import SchoolCalendarEntry
 from models.codes import (
     AdjustmentKind,
+    AgreementDecision,
     AssignmentStatus,
     BroadArea,
     CalendarKind,
@@ -25,6 +26,7 @@ from models.codes import (
     QaReviews,
     ReviewStatus,
     SenStage,
+    SharingChoice,
     StaffRole,
     StrategiesInPlace,
     TargetResult,
@@ -33,7 +35,7 @@ from models.codes import (
 )
 from models.downloads import DownloadLink
 from models.events import ProcessedEvent
-from models.family import Contribution, Invitation
+from models.family import Contribution, Invitation, PlanAgreement
 from models.meeting import MeetingReply, ReviewMeeting
 from models.monitoring import MonitoringRequest
 from models.outbox import Prompt
@@ -80,6 +82,7 @@ from models.slack_installs import slack_bots, slack_installations, slack_oauth_s
 
 __all__ = [
     "AdjustmentKind",
+    "AgreementDecision",
     "AgencyInvolvement",
     "AgencyReport",
     "AssignmentStatus",
@@ -98,6 +101,7 @@ __all__ = [
     "LinkedPlan",
     "Impact",
     "Invitation",
+    "PlanAgreement",
     "InvitationPurpose",
     "LinkedPlanKind",
     "MeetingJoin",
@@ -138,6 +142,7 @@ __all__ = [
     "School",
     "SchoolCalendarEntry",
     "SenStage",
+    "SharingChoice",
     "SharingConsent",
     "Staff",
     "StaffRole",

@@ -299,6 +299,18 @@ class MeetingJoin(enum.StrEnum):
             MeetingJoin.PHONE: "By phone",
             MeetingJoin.VIDEO: "By video call",
         }[self]
+class AgreementDecision(enum.StrEnum):
+    """What a parent or carer said about the plan on the family's agreement page."""
+
+    AGREED = "agreed"
+    DISAGREED = "disagreed"
+
+
+class SharingChoice(enum.StrEnum):
+    """Who the family agreed may see the plan, on the agreement page."""
+
+    SCHOOL_STAFF = "school_staff"
+    NAMED_AGENCIES = "named_agencies"
 
 
 class ForwardReason(enum.StrEnum):

@@ -5,13 +5,13 @@ A link's token is never stored: only its SHA-256 hash, so the database alone ope
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
-from models.codes import InvitationPurpose
+from models.codes import AgreementDecision, InvitationPurpose, SharingChoice
 from models.outbox import Prompt
 from models.people import Pupil
 
@@ -76,3 +76,45 @@ class Contribution(Base):
 
     invitation: Mapped[Invitation] = relationship()
     prompt: Mapped[Prompt | None] = relationship(foreign_keys=[prompt_id])
+
+
+class PlanAgreement(Base):
+    """A parent's or carer's answer on the agreement page: whether they agree with the plan as
+    they were shown it (`plan_version`, and `family_copy`, that document exactly), what they
+    disagree with, and who they agreed may see the plan.
+
+    Recording it changes nothing of the plan's content, so it does not move `Plan.version` on:
+    the agreement reads as current until the plan itself changes (bot.services.agreements).
+    """
+
+    __tablename__ = "plan_agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    cycle_number: Mapped[int] = mapped_column(Integer)
+    # The plan's version when they read it: a later change shows "agreed to an earlier version".
+    plan_version: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[AgreementDecision] = mapped_column(
+        str_enum(AgreementDecision, "agreement_decision")
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    relationship_to_cyp: Mapped[str] = mapped_column(String(100))
+    # The date they typed on the form (today by default, never in the future).
+    agreed_on: Mapped[date] = mapped_column(Date)
+    # What they disagree with, in their words (required when they disagree).
+    disagreement: Mapped[str | None] = mapped_column(Text)
+    sharing: Mapped[SharingChoice] = mapped_column(str_enum(SharingChoice, "sharing_choice"))
+    # The plan's services they ticked, by name as shown (JSON list), and anyone else they named.
+    agencies: Mapped[str] = mapped_column(Text, default="[]")
+    other_agencies: Mapped[str | None] = mapped_column(String(500))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The case holder's DM ("The family agreed to Amara's plan").
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id"), index=True)
+    # The family copy of the plan as they were shown it (HTML): what their PDF is printed from.
+    family_copy: Mapped[str] = mapped_column(Text)
+
+    invitation: Mapped[Invitation] = relationship()

@@ -815,7 +815,6 @@ def test_every_kind_of_prompt_the_services_queue_has_one_renderer() -> None:
 
     never_queued = {
         PromptKind.REVIEW_ESCALATION,
-        PromptKind.PLAN_AGREED,  # its renderer comes with the agreement page (branch agreement)
     }
     assert set(messages._RENDERERS) == set(PromptKind) - never_queued
     with pytest.raises(ValueError):

@@ -299,9 +299,12 @@ class Page:
     questions: tuple[Question, ...]
 
 
-def usable(session: Session, token: str, now: datetime) -> Invitation | None:
+def usable(
+    session: Session, token: str, now: datetime, *, used_up_ok: bool = False
+) -> Invitation | None:
     """The link this token opens, or None (unknown, expired, revoked, used up or locked): every
-    such link gets one and the same page, which reveals nothing."""
+    such link gets one and the same page, which reveals nothing. With `used_up_ok`, a link whose
+    submissions are all used still opens (a family's agreed plan downloads until it expires)."""
     if not token or len(token) > 100:
         return None
     link = session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
@@ -310,7 +313,7 @@ def usable(session: Session, token: str, now: datetime) -> Invitation | None:
         or link.revoked_at is not None
         or link.locked_at is not None
         or link.expires_at <= now
-        or link.submissions >= link.max_submissions
+        or (link.submissions >= link.max_submissions and not used_up_ok)
     ):
         return None
     plan = session.get(Plan, link.plan_id)

@@ -263,7 +263,8 @@ def reply(session: Session, link: Invitation, answer: Reply, now: datetime) -> M
     meeting = _meeting(session, link.plan_id, link.cycle_number)
     if meeting is None:
         raise UserError(family.GONE)
-    link.submissions += 1
+    if not family.take_submission(session, link):
+        raise family.UsedUp()
     stored = MeetingReply(
         school_id=link.school_id,
         plan_id=plan.id,

@@ -31,6 +31,8 @@ from bot.access import Viewer, visible_pupils
 from bot.document import label
 from bot.errors import UserError
 from bot.services import audit
+from bot.services.agreement_status import AgreementStatus
+from bot.services.agreement_status import latest as latest_agreement
 from bot.services.glossary import acronyms_in, explain, glossary
 from bot.services.quality import provision_texts, target_texts
 from models import (
@@ -191,13 +193,16 @@ class PlanDocument:
     audience: Audience
     reviews: list[Review]
     today: date
-    recipient_staff_id: int
+    # None for the family's own copy on their agreement page: no member of staff asked.
+    recipient_staff_id: int | None
     via: str
     now: datetime
     viewer_school_id: int
-    viewer_staff_id: int
+    viewer_staff_id: int | None
     sharing: Sharing
     acronyms: list[Acronym] = field(default_factory=list)
+    # The family's latest answer on the agreement page ("Agreed by Mrs Khan (mother) on …").
+    agreement: AgreementStatus | None = None
 
     @property
     def is_staff_copy(self) -> bool:
@@ -319,23 +324,7 @@ def load_plan_document(
             Plan.school_id == viewer.school_id,
             Plan.status != PlanStatus.CLOSED,
         )
-        .options(
-            selectinload(Plan.school),
-            selectinload(Plan.case_holder),
-            selectinload(Plan.voice),
-            selectinload(Plan.circle_of_support),
-            selectinload(Plan.needs),
-            selectinload(Plan.adjustments),
-            selectinload(Plan.outcomes),
-            selectinload(Plan.targets),
-            selectinload(Plan.provisions),
-            selectinload(Plan.agencies),
-            selectinload(Plan.reports),
-            selectinload(Plan.linked_plans),
-            selectinload(Plan.people),
-            selectinload(Plan.consents),
-            selectinload(Plan.timeline).selectinload(TimelineEntry.author),
-        )
+        .options(*_WHOLE_DOCUMENT)
     )
     may_export = viewer.sees_whole_school or (
         plan is not None and plan.case_holder_id == viewer.staff_id
@@ -344,6 +333,73 @@ def load_plan_document(
         raise ExportNotAllowed()
     if plan is None:
         raise NoPlanToExport(pupil.known_as)
+    return _document(
+        session,
+        plan,
+        audience=audience,
+        recipient_staff_id=recipient_staff_id,
+        via=via,
+        now=now,
+        today=today,
+        viewer_staff_id=viewer.staff_id,
+    )
+
+
+def load_family_copy(
+    session: Session, plan_id: int, *, via: str, now: datetime, today: date
+) -> PlanDocument | None:
+    """The family copy of an open plan, for the family's own page (bot.services.agreements),
+    where no member of staff is asking: the caller has checked the family's link and the pupil's
+    date of birth. None when the plan is closed or gone. Writes nothing; the caller audits."""
+    plan = session.scalar(
+        select(Plan)
+        .where(Plan.id == plan_id, Plan.status != PlanStatus.CLOSED)
+        .options(selectinload(Plan.pupil), *_WHOLE_DOCUMENT)
+    )
+    if plan is None:
+        return None
+    return _document(
+        session,
+        plan,
+        audience=Audience.FAMILY,
+        recipient_staff_id=None,
+        via=via,
+        now=now,
+        today=today,
+        viewer_staff_id=None,
+    )
+
+
+_WHOLE_DOCUMENT = (
+    selectinload(Plan.school),
+    selectinload(Plan.case_holder),
+    selectinload(Plan.voice),
+    selectinload(Plan.circle_of_support),
+    selectinload(Plan.needs),
+    selectinload(Plan.adjustments),
+    selectinload(Plan.outcomes),
+    selectinload(Plan.targets),
+    selectinload(Plan.provisions),
+    selectinload(Plan.agencies),
+    selectinload(Plan.reports),
+    selectinload(Plan.linked_plans),
+    selectinload(Plan.people),
+    selectinload(Plan.consents),
+    selectinload(Plan.timeline).selectinload(TimelineEntry.author),
+)
+
+
+def _document(
+    session: Session,
+    plan: Plan,
+    *,
+    audience: Audience,
+    recipient_staff_id: int | None,
+    via: str,
+    now: datetime,
+    today: date,
+    viewer_staff_id: int | None,
+) -> PlanDocument:
     # Finished reviews only: a draft is a case holder's work in progress, not a record.
     reviews = list(
         session.scalars(
@@ -357,7 +413,7 @@ def load_plan_document(
         )
     )
     document = PlanDocument(
-        pupil=pupil,
+        pupil=plan.pupil,
         plan=plan,
         school_name=plan.school.name,
         timezone=plan.school.timezone,
@@ -367,11 +423,12 @@ def load_plan_document(
         recipient_staff_id=recipient_staff_id,
         via=via,
         now=now,
-        viewer_school_id=viewer.school_id,
-        viewer_staff_id=viewer.staff_id,
+        viewer_school_id=plan.school_id,
+        viewer_staff_id=viewer_staff_id,
         sharing=sharing_of(plan.consents, today),
+        agreement=latest_agreement(session, plan),
     )
-    meanings = explain(glossary(session, viewer.school_id), acronyms_in(_texts(document)))
+    meanings = explain(glossary(session, plan.school_id), acronyms_in(_texts(document)))
     # In alphabetical order, like a glossary, so a reader can look one up.
     acronyms = [Acronym(a, meanings[a]) for a in sorted(meanings, key=str.casefold)]
     return replace(document, acronyms=acronyms)

@@ -61,7 +61,7 @@ def session_key(runtime: Runtime) -> bytes:
 
 def create_web_app(runtime: Runtime, *, secret_key: bytes | None = None) -> Flask:
     """The Flask app for the pages, with its blueprints registered."""
-    from handlers.web import family, meeting
+    from handlers.web import agreement, family, meeting
     from handlers.web.downloads import downloads_blueprint
 
     public_url = runtime.settings.public_url or ""
@@ -85,7 +85,7 @@ def create_web_app(runtime: Runtime, *, secret_key: bytes | None = None) -> Flas
     CSRFProtect(app)
 
     # Every blueprint of the pages, registered here and only here.
-    BLUEPRINTS = [family.pages, meeting.pages, downloads_blueprint(runtime)]
+    BLUEPRINTS = [family.pages, meeting.pages, agreement.pages, downloads_blueprint(runtime)]
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 

@@ -46,6 +46,7 @@ NEXT_PAGE = {
     InvitationPurpose.FAMILY_VIEWS: "family.questions",
     InvitationPurpose.PUPIL_VIEWS: "family.questions",
     InvitationPurpose.MEETING: "meeting.meeting_page",
+    InvitationPurpose.AGREEMENT: "agreement.agreement",
 }
 
 

@@ -113,19 +113,22 @@ def meeting_page(token: str):
         if request.method == "POST":
             valid = form.validate()
             if form.check_choices() and valid:
-                stored = meeting.reply(
-                    s,
-                    link,
-                    meeting.Reply(
-                        can_come=form.can_come.data == YES,
-                        other_times=(form.other_times.data or "").strip() or None,
-                        join_by=MeetingJoin(form.join_by.data) if form.join_by.data else None,
-                        note=(form.note.data or "").strip() or None,
-                        name=form.contributor_name.data.strip(),
-                        relationship=form.contributor_relationship.data.strip(),
-                    ),
-                    runtime.now(),
-                )
+                try:
+                    stored = meeting.reply(
+                        s,
+                        link,
+                        meeting.Reply(
+                            can_come=form.can_come.data == YES,
+                            other_times=(form.other_times.data or "").strip() or None,
+                            join_by=MeetingJoin(form.join_by.data) if form.join_by.data else None,
+                            note=(form.note.data or "").strip() or None,
+                            name=form.contributor_name.data.strip(),
+                            relationship=form.contributor_relationship.data.strip(),
+                        ),
+                        runtime.now(),
+                    )
+                except family.UsedUp:
+                    return _not_available()
                 session["meeting_sent"] = [link.id, stored.id]
                 sent = True
         else:
