@@ -299,6 +299,8 @@ class MeetingJoin(enum.StrEnum):
             MeetingJoin.PHONE: "By phone",
             MeetingJoin.VIDEO: "By video call",
         }[self]
+
+
 class AgreementDecision(enum.StrEnum):
     """What a parent or carer said about the plan on the family's agreement page."""
 
