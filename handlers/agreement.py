@@ -15,7 +15,7 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import agreements, family
 from handlers.context import Runtime
-from handlers.family import _work
+from handlers.family import keeping_refusals
 from handlers.toolkit import as_int, open_modal, requires, tell
 
 
@@ -28,7 +28,7 @@ def read(
     ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer
 ) -> None:
     try:
-        with _work(runtime) as session:  # a refusal stays on the audit log
+        with keeping_refusals(runtime) as session:  # a refusal stays on the audit log
             answer = agreements.read(session, viewer, as_int(action.get("value")), runtime.now())
     except UserError as problem:
         ack()

@@ -16,11 +16,12 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.services import closure, family, meeting
+from bot.services import agreements, closure, family, meeting
 from handlers.messages import kinds_with_messages
 from handlers.scheduler import wait_for_deliveries
 from handlers.slack_api import slack_id_for, staff_for_slack_user
 from models import (
+    AgreementDecision,
     Invitation,
     InvitationPurpose,
     MeetingJoin,
@@ -33,6 +34,7 @@ from models import (
     Pupil,
     ReviewMeeting,
     SenStage,
+    SharingChoice,
     Staff,
     StaffRole,
     TeachingGroup,
@@ -287,6 +289,15 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
             can_come=False, other_times=LONG[: meeting.TIMES_LENGTH], join_by=MeetingJoin.VIDEO,
             note=LONG[: meeting.NOTE_LENGTH], name=HOSTILE, relationship=HOSTILE,
         ), clock.now)  # fmt: skip
+        # And a family says what they disagree with in the plan, at the page's longest.
+        answered = family_link(session, plan, "token-4", clock.now, InvitationPurpose.AGREEMENT)
+        agreements.submit(
+            session, answered, shown_version=plan.version, decision=AgreementDecision.DISAGREED,
+            name=HOSTILE, relationship=HOSTILE, agreed_on=date(2026, 11, 25),
+            disagreement=LONG[: agreements.DISAGREEMENT_LENGTH],
+            sharing=SharingChoice.SCHOOL_STAFF, agency_values=[], other_agencies=None,
+            now=clock.now,
+        )  # fmt: skip
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)
