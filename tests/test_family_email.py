@@ -406,3 +406,43 @@ def test_without_smtp_the_modal_has_no_email_box(emulator, sessions, school_extr
     finally:
         slack.server.stop()
         wait()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_when_the_database_is_down_the_form_stays_open_and_nothing_is_sent(
+    emulator, sessions, db_url, clock, smtp_server, inbox
+):
+    """The database goes between making the link and pressing Email it (the app reaches
+    PostgreSQL through a proxy the test cuts, as tests/test_db_faults.py does)."""
+    from sqlalchemy.engine import make_url
+
+    from bot import db
+    from handlers.context import wait_for_background_work
+    from handlers.scheduler import wait_for_deliveries
+    from tests.db_proxy import DbProxy
+
+    emulator.reset()
+    with sessions.begin() as session:
+        build_school(session, emulator)
+    url = make_url(db_url)
+    with DbProxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+        engine = db.make_engine(proxy.url(db_url))
+        slack = start_public_app(
+            emulator, db.make_session_factory(engine), clock,
+            SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}", SMTP_FROM=SENDER,
+        )  # fmt: skip
+        try:
+            view = link_made(slack)
+            proxy.cut()
+            answer = email_it(slack, view, PARENT)
+            assert answer["response_action"] == "errors"
+            assert list(answer["errors"]) == ["email"]
+            assert "Nothing was saved" in answer["errors"]["email"]
+            assert inbox.emails == []
+        finally:
+            proxy.passes()
+            slack.server.stop()
+            wait_for_background_work()
+            wait_for_deliveries()
+            engine.dispose()
