@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from datetime import time
+from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -94,6 +96,15 @@ WHERE_TO_GET = {
         "how many reverse proxies in front of `sspbot serve` add X-Forwarded-For: 1 behind the "
         "school's one proxy; 0 (default) ignores the header, which anyone could forge"
     ),
+    "SMTP_URL": (
+        "the school's mail server, to email families their links: smtp://host:25, "
+        "smtp://user:password@host:587?starttls=true or smtps://user:password@host:465 "
+        "(a password only over TLS, unless the server is this machine); unset: no email"
+    ),
+    "SMTP_FROM": (
+        "the address SSP Bot's emails to families come from, e.g. office@oakfield.example "
+        "(the school's name is shown beside it); needed when SMTP_URL is set"
+    ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
 }
@@ -138,6 +149,9 @@ class Settings:
     # Proxies trusted to say who the browser is (X-Forwarded-For), so the families' pages limit
     # each family's address rather than the proxy's.
     trusted_proxy_hops: int = 0
+    # The mail server that emails families their links (`smtp`), and its From address.
+    smtp_url: str | None = None
+    smtp_from: str | None = None
     scheduler: bool = True
     log_level: str = "INFO"
 
@@ -177,6 +191,8 @@ class Settings:
             port=_port(get("PORT") or "3000"),
             public_url=_public_url(get("PUBLIC_URL")),
             trusted_proxy_hops=_hops(get("TRUSTED_PROXY_HOPS") or "0"),
+            smtp_url=_smtp_url(get("SMTP_URL")),
+            smtp_from=_smtp_from(get("SMTP_URL"), get("SMTP_FROM")),
             m365_tenant_id=get("M365_TENANT_ID"),
             m365_client_id=get("M365_CLIENT_ID"),
             m365_client_secret=get("M365_CLIENT_SECRET"),
@@ -196,6 +212,11 @@ class Settings:
     def link_base(self) -> str:
         """Where links people open in a browser start: PUBLIC_URL, or this server itself."""
         return self.public_url or f"http://localhost:{self.port}"
+
+    @property
+    def smtp(self) -> SmtpServer | None:
+        """The mail server SMTP_URL names, or None when email is off."""
+        return None if self.smtp_url is None else parse_smtp_url(self.smtp_url)
 
     @property
     def oauth(self) -> bool:
@@ -325,6 +346,79 @@ def _m365_graph_url(raw: str) -> str:
             f"{WHERE_TO_GET['M365_GRAPH_URL']}."
         )
     return url
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where and how to hand an email over: `tls` is "none", "starttls" or "ssl" (smtps)."""
+
+    host: str
+    port: int
+    tls: str
+    username: str | None = None
+    password: str | None = dataclass_field(default=None, repr=False)
+
+
+def parse_smtp_url(raw: str) -> SmtpServer:
+    """SMTP_URL as a server. Raises ConfigError (never showing the password)."""
+    parts = urlsplit(raw)
+    shown = _without_credentials(raw)
+    where = WHERE_TO_GET["SMTP_URL"]
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname or parts.path not in {"", "/"}:
+        raise ConfigError(
+            f"SMTP_URL {shown!r} is not a mail server's address: it should be {where}."
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"SMTP_URL {shown!r} has a port that is not a number.") from None
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if set(query) - {"starttls"} or parts.fragment:
+        raise ConfigError(
+            f"SMTP_URL {shown!r} may only end with ?starttls=true: it should be {where}."
+        )
+    starttls = (query.get("starttls") or ["false"])[-1].lower()
+    if starttls not in {"true", "false"}:
+        raise ConfigError(f"SMTP_URL {shown!r}: starttls must be true or false.")
+    if parts.scheme == "smtps":
+        if starttls == "true":
+            raise ConfigError(f"SMTP_URL {shown!r}: smtps:// is TLS already; drop ?starttls=true.")
+        tls = "ssl"
+    else:
+        tls = "starttls" if starttls == "true" else "none"
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if username and tls == "none" and parts.hostname not in LOCAL_HOSTS:
+        # A password must never cross a network in the clear.
+        raise ConfigError(
+            f"SMTP_URL {shown!r} would send its password unencrypted: use "
+            "smtp://…:587?starttls=true or smtps://…:465."
+        )
+    default_port = {"none": 25, "starttls": 587, "ssl": 465}[tls]
+    return SmtpServer(parts.hostname, port or default_port, tls, username, password)
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    if raw is not None:
+        parse_smtp_url(raw)
+    return raw
+
+
+def _smtp_from(smtp_url: str | None, raw: str | None) -> str | None:
+    if raw is None:
+        if smtp_url is not None:
+            raise ConfigError(
+                f"SMTP_FROM is not set, but SMTP_URL is: it is {WHERE_TO_GET['SMTP_FROM']}."
+            )
+        return None
+    _, address = parseaddr(raw)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in address):
+        raise ConfigError(
+            f"SMTP_FROM {raw!r} is not an email address: it is {WHERE_TO_GET['SMTP_FROM']}."
+        )
+    # The school's name is put beside it in each email: keep the address alone.
+    return address
 
 
 def _port(raw: str) -> int:

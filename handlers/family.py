@@ -26,6 +26,7 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import family, meeting
 from bot.services.calendar import long_day
+from handlers import family_link
 from handlers.context import Runtime
 from handlers.toolkit import (
     as_int,
@@ -87,6 +88,7 @@ def register(app: App) -> None:
     app.action("ssp_link_revoke", middleware=writes)(revoke)
     app.action("ssp_contribution_read", middleware=writes)(read)
     app.view("ssp_contribution_add", middleware=writes)(add)
+    family_link.register(app)
 
 
 def ask_family(ack, action, body, client, context, runtime, viewer) -> None:
@@ -261,8 +263,9 @@ def make_link(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
     who = "the pupil" if purpose == InvitationPurpose.PUPIL_VIEWS else "the family"
     ack(
         response_action="update",
-        view=render_json(
-            "family_link_modal.json.j2",
+        view=family_link.link_made_view(
+            runtime,
+            made,
             title="Link made",
             intro=f"Here is the link for {who} of *{escape_mrkdwn(made.pupil_name)}*. Copy it "
             "into the school's usual message to parents (or a letter). It is shown only now, "

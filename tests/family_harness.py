@@ -22,9 +22,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_public_app(emulator, sessions, clock, env: dict | None = None) -> RunningApp:
+def start_public_app(emulator, sessions, clock, **env: str) -> RunningApp:
     """tests.slack_harness.start_app, with PUBLIC_URL the address the app serves on (and any
-    other settings in `env`)."""
+    other settings given, e.g. SMTP_URL)."""
     port = free_port()
     settings = Settings.from_env(
         {
@@ -32,7 +32,7 @@ def start_public_app(emulator, sessions, clock, env: dict | None = None) -> Runn
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": emulator.api_url,
             "PUBLIC_URL": f"http://127.0.0.1:{port}",
-            **(env or {}),
+            **env,
         },
         env_file=None,
     )

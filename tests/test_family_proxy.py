@@ -16,7 +16,7 @@ def serve(emulator, sessions, clock, hops: str):
     emulator.reset()
     with sessions.begin() as session:
         build_school(session, emulator)
-    return start_public_app(emulator, sessions, clock, {"TRUSTED_PROXY_HOPS": hops})
+    return start_public_app(emulator, sessions, clock, TRUSTED_PROXY_HOPS=hops)
 
 
 @pytest.fixture

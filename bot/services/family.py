@@ -67,6 +67,9 @@ class Question:
     choices: tuple[tuple[str, str], ...] = ()
     # The question in the staff's form in Slack, where an option holds 75 characters.
     short: str | None = None
+    # An emoji scale: the choices are SCALE's, each shown with its emoji (for the words alone
+    # to be read out) and read back in Slack by its words.
+    scale: bool = False
 
     @property
     def for_staff(self) -> str:
@@ -96,6 +99,24 @@ FAMILY_QUESTIONS = (
     Question("invite", "Is there anyone you would like us to invite to the review meeting?",
              short="People they would like invited to the meeting"),
 )  # fmt: skip
+# The pupil's emoji scales: (value, emoji, words). The words are what counts: a screen reader
+# reads them, and Slack and the review notes show them.
+SCALE = (
+    ("really_good", "😀", "Really good"),
+    ("good", "🙂", "Good"),
+    ("ok", "😐", "OK"),
+    ("not_good", "🙁", "Not good"),
+    ("really_not_good", "😞", "Really not good"),
+)
+SCALE_EMOJI = {value: emoji for value, emoji, _ in SCALE}
+
+
+def _scale(key: str, label: str, short: str) -> Question:
+    # Not copied into the plan (field None): a feeling on one day is for the review to discuss.
+    return Question(key, label, choices=tuple((v, words) for v, _, words in SCALE), short=short,
+                    scale=True)  # fmt: skip
+
+
 PUPIL_QUESTIONS = (
     Question("liked", "What do people like about me?", field="liked_and_admired"),
     Question("important", "What is important to me?", field="important_to_me"),
@@ -103,7 +124,13 @@ PUPIL_QUESTIONS = (
     Question("going_well", "What is going well?", field="strengths_and_likes"),
     Question("hard", "What do I find hard?", field="difficulties"),
     Question("achieve", "What do I want to achieve?", field="aspirations"),
-)
+    _scale("feel_school", "How do I feel about school?",
+           "Emoji scale: how they feel about school"),
+    _scale("feel_lessons", "How do I feel about my lessons?",
+           "Emoji scale: how they feel about lessons"),
+    _scale("feel_breaks", "How do I feel about break and lunchtimes?",
+           "Emoji scale: how they feel about break and lunchtimes"),
+)  # fmt: skip
 QUESTIONS = {
     InvitationPurpose.FAMILY_VIEWS: FAMILY_QUESTIONS,
     InvitationPurpose.PUPIL_VIEWS: PUPIL_QUESTIONS,

@@ -63,6 +63,7 @@ def create_web_app(runtime: Runtime, *, secret_key: bytes | None = None) -> Flas
     """The Flask app for the pages, with its blueprints registered."""
     from handlers.web import agreement, family, meeting
     from handlers.web.downloads import downloads_blueprint
+    from handlers.web.letter import letters
 
     public_url = runtime.settings.public_url or ""
     app = QuietFlask(
@@ -85,7 +86,13 @@ def create_web_app(runtime: Runtime, *, secret_key: bytes | None = None) -> Flas
     CSRFProtect(app)
 
     # Every blueprint of the pages, registered here and only here.
-    BLUEPRINTS = [family.pages, meeting.pages, agreement.pages, downloads_blueprint(runtime)]
+    BLUEPRINTS = [
+        family.pages,
+        meeting.pages,
+        agreement.pages,
+        letters,
+        downloads_blueprint(runtime),
+    ]
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 

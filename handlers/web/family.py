@@ -274,6 +274,7 @@ def questions(token: str):
             errors=_errors(form),
             questions=[(q, getattr(form, f"q_{q.key}")) for q in page.questions],
             family_views=page.purpose == InvitationPurpose.FAMILY_VIEWS,
+            scale_emoji=family.SCALE_EMOJI,
         ),
         status,
     )
