@@ -333,7 +333,13 @@ def read(
         "These views are on the plan already."
         if reading.added
         else "“Add to the plan” adds each answer after what the plan says already (nothing is "
-        "replaced), with a note on its timeline. The meeting answers stay here."
+        "replaced), with a note on its timeline."
+        + (
+            " Answers with no place in the plan (about the review meeting, or how they feel) "
+            "stay here."
+            if any(a.field is None for a in reading.answers)
+            else ""
+        )
     )
     view = render_json(
         "family_contribution_modal.json.j2",
