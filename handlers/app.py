@@ -22,6 +22,7 @@ from handlers import (
     family,
     monitoring,
     pages,
+    passport,
     plan_editor,
     qa,
     review_forward,
@@ -159,3 +160,4 @@ def register_listeners(app: App) -> None:
     family.register(app)
     closure.register(app)
     monitoring.register(app)
+    passport.register(app)
