@@ -246,7 +246,13 @@ def test_another_schools_replayed_payload_is_refused(slack):
     assert printed.status == 200
     slack.emulator.wait_for(lambda calls: len(slack.emulator.responses_to("U0OTHER")) > 1)
     assert "couldn't find that pupil" in said(slack.emulator.responses_to("U0OTHER")[-1])
+    (lees_class,) = _groups(slack, "9A/En1")
+    shown = slack.sender.button("U0OTHER", "ssp_class_show", str(lees_class), team_id="T0OTHERSCH")
+    assert shown.status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.responses_to("U0OTHER")) > 2)
+    assert "couldn't find that class" in said(slack.emulator.responses_to("U0OTHER")[-1])
     with slack.sessions() as session:
+        assert not session.scalars(select(AuditEvent).where(AuditEvent.action == "list")).all()
         assert not session.scalars(select(AuditEvent).where(AuditEvent.action == "read")).all()
         assert not session.scalars(
             select(AuditEvent).where(AuditEvent.action == "export_link")
