@@ -209,6 +209,11 @@ def test_must_know_is_marked_on_the_plan_and_shows_the_flags_only_when_ticked(sl
     assert "Must know" in text and "Carries an inhaler: let her go to the office" in text
     assert "Medical need" in text
     assert "Child in care" not in text  # not ticked: still left out
+    # The plan's own document has it too (the staff copy, here).
+    links = download_links(slack.ask("U0SENDCO", "export Cara Lin"))
+    document = slack.get(links["html"]).body.decode()
+    assert "Must know (on the pupil passport)" in document
+    assert "Carries an inhaler: let her go to the office" in document
     # Ticking a flag the school's record doesn't have shows nothing.
     with slack.sessions.begin() as session:
         session.get(Pupil, slack.ids["cara"]).medical_need = False
