@@ -24,6 +24,7 @@ from handlers import (
     meeting,
     monitoring,
     pages,
+    passport,
     plan_editor,
     qa,
     review_forward,
@@ -163,3 +164,4 @@ def register_listeners(app: App) -> None:
     agreement.register(app)
     closure.register(app)
     monitoring.register(app)
+    passport.register(app)

@@ -15,7 +15,9 @@ from bot.access import Viewer
 from bot.render import escape_mrkdwn, render_json, uk_date
 from bot.services import audit, processed_events
 from bot.services.caseload import school_caseload, viewer_home
+from bot.services.passport import audit_classes, classes_of
 from handlers.context import Runtime
+from handlers.passport import class_line
 from handlers.presenters import leaving, plural, pupil_line, review_when
 from handlers.workspaces import InstalledWorkspaces, Workspaces
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 HOME_PLANS = 40  # plans listed on the App Home; `/ssp mine` pages through the rest
+HOME_CLASSES = 15  # classes under "Your classes"; `/ssp class` lists the rest
 
 FILE_IT = (
     "Nobody reads messages sent to SSP Bot. To file this one on a pupil's plan, open the "
@@ -132,7 +135,7 @@ def publish_home(
 
 def home(runtime: Runtime, viewer: Viewer, today: date) -> dict:
     """The App Home view: the school at a glance (for those who see it), what waits for this
-    person's answer, and the plans they hold."""
+    person's answer, their classes (for a teacher), and the plans they hold."""
     with runtime.unit_of_work() as session:
         plans, waiting = viewer_home(session, viewer, today)
         caseload = (
@@ -147,6 +150,10 @@ def home(runtime: Runtime, viewer: Viewer, today: date) -> dict:
             plans=[(p.plan_id, p.pupil_id) for p in plans],
             detail="own caseload on App Home",
         )
+        # A teacher's classes, with how many pupils in each have a plan (one grouped query).
+        classes = classes_of(session, viewer)
+        if classes:
+            audit_classes(session, viewer, classes, via="App Home", now=runtime.now())
     school = None
     if caseload is not None:
         t = caseload.totals
@@ -169,6 +176,16 @@ def home(runtime: Runtime, viewer: Viewer, today: date) -> dict:
             "answer in your messages from SSP Bot (reviews, assignments, teachers' feedback)."
             if waiting
             else "*Waiting for you*\nNothing is waiting for you. :white_check_mark:"
+        ),
+        classes_heading=(
+            f"*Your classes* ({len(classes)})\nWho has a SEN Support Plan in each, with their "
+            "key strategies and passports behind *Show*."
+        ),
+        classes=[(class_line(c), c.group_id) for c in classes[:HOME_CLASSES]],
+        more_classes=(
+            f"…and {len(classes) - HOME_CLASSES} more: type `/ssp class` for them all."
+            if len(classes) > HOME_CLASSES
+            else None
         ),
         heading=f"*Plans you hold* ({len(plans)})",
         plans=[

@@ -348,6 +348,8 @@ def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, 
             ),
         ],
         open_plan=summary.pupil.id if can_open else None,
+        # The passport is for pupils on roll with an open plan (handlers.passport).
+        passport=(summary.pupil.id if summary.plan is not None and not summary.has_left else None),
         footer=(
             None
             if summary.plan is None

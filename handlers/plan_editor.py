@@ -914,7 +914,9 @@ def _summary(plan, section, cycles: editing.TargetCycles) -> tuple[str, bool]:
     lines, cut = [], False
     for f in section.fields:
         value = values.get(f.name)
-        if value:
+        if value is True:  # a ticked box ("Must know"): its label says what it means
+            lines.append(f"{f.label}: yes")
+        elif value:
             shown = value.strftime("%-d %B %Y") if isinstance(value, date) else _clip(str(value))
             cut = cut or (not isinstance(value, date) and _is_cut(str(value)))
             lines.append(f"{f.label}: {shown}")

@@ -21,7 +21,8 @@ class DownloadLink(Base):
     __tablename__ = "download_links"
     __table_args__ = (
         CheckConstraint("file_format IN ('pdf', 'html')", name="file_format"),
-        CheckConstraint("audience IN ('staff', 'family', 'agency')", name="audience"),
+        # "passport": the pupil passport (bot.services.passport), not a copy of the whole plan.
+        CheckConstraint("audience IN ('staff', 'family', 'agency', 'passport')", name="audience"),
         CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses"),
     )
 

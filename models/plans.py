@@ -158,6 +158,13 @@ class PlanVoice(Base):
     family_hopes: Mapped[str | None] = mapped_column(Text)
     family_concerns: Mapped[str | None] = mapped_column(Text)
     professional_concerns: Mapped[str | None] = mapped_column(Text)
+    # "Must know" (migration 0029): what the case holder or SENDCo chose to put at the top of the
+    # pupil passport for everyone who supports the pupil. The record's medical and child-in-care
+    # flags stay off the passport unless they tick to show them: the passport goes to every
+    # teacher and teaching assistant of the pupil, the record does not.
+    must_know: Mapped[str | None] = mapped_column(Text)
+    must_know_medical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    must_know_in_care: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     plan: Mapped[Plan] = relationship(back_populates="voice")
 

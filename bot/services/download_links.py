@@ -28,6 +28,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import audit
 from bot.services.link_tokens import new_token, token_hash
+from bot.services.passport import NoPassport, Passport, passport_for
 from bot.services.plan_document import PlanDocument, load_plan_document
 from models import DownloadLink, Plan, Staff
 
@@ -38,6 +39,8 @@ LINK_LIFETIME = timedelta(minutes=15)
 # Downloads per link: a retry after a failed download, and opening it on a second device.
 MAX_DOWNLOADS = 3
 VIA = "download link"
+# The audience of a link to the printable pupil passport (bot.services.passport), not a plan copy.
+PASSPORT = "passport"
 # What a token looks like (token_urlsafe(32) is 43 characters); anything else is not looked up.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
@@ -59,9 +62,10 @@ class Refusal(enum.Enum):
 
 @dataclass(frozen=True)
 class Download:
-    """A link that may be used now: the document, its format, and the file name to give it."""
+    """A link that may be used now: the document (a plan's copy, or a pupil passport), its
+    format, and the file name to give it."""
 
-    document: PlanDocument
+    document: PlanDocument | Passport
     file_format: FileFormat
     filename: str
 
@@ -111,6 +115,45 @@ def create_links(
     return tokens
 
 
+def create_passport_link(
+    session: Session, viewer: Viewer, passport: Passport, now: datetime, *, via: str
+) -> str:
+    """A PDF link to the printable passport, for the viewer it was loaded for. Returns the token
+    (never stored: give it to them and forget it); audits the making of it. The caller commits.
+    At download the person's access is checked again as for the passport itself
+    (bot.services.passport.passport_for), and the plan must not have changed since."""
+    token = new_token()
+    session.add(
+        DownloadLink(
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            plan_id=passport.plan_id,
+            plan_version=passport.plan_version,
+            audience=PASSPORT,
+            file_format=str(FileFormat.PDF),
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + LINK_LIFETIME,
+            uses=0,
+            max_uses=MAX_DOWNLOADS,
+        )
+    )
+    audit.record(
+        session,
+        action="export_link",
+        via=via,
+        now=now,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan=session.get(Plan, passport.plan_id),
+        detail=(
+            f"pupil passport: PDF download link for staff {viewer.staff_id}, "
+            f"{int(LINK_LIFETIME.total_seconds() // 60)} minutes, {MAX_DOWNLOADS} downloads"
+        ),
+    )
+    return token
+
+
 def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
     """Uses a link once: the document to send, or why not. Audits either way when the link is
     ours (the token is not: only its hash is looked up). The caller commits."""
@@ -139,6 +182,7 @@ def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
         )
         return refusal
     file_format = FileFormat(link.file_format)
+    passport = isinstance(document, Passport)
     audit.record(
         session,
         action="export",
@@ -146,14 +190,16 @@ def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
         now=now,
         school_id=link.school_id,
         staff_id=link.staff_id,
-        plan=document.plan,
-        pupil=document.pupil,
+        plan=session.get(Plan, link.plan_id) if passport else document.plan,
+        pupil=None if passport else document.pupil,
         detail=(
-            f"{link.audience} copy sent to staff {link.staff_id} as {file_format.upper()} "
-            f"by download link ({link.uses} of {link.max_uses})"
+            f"{'pupil passport' if passport else f'{link.audience} copy'} sent to staff "
+            f"{link.staff_id} as {file_format.upper()} by download link "
+            f"({link.uses} of {link.max_uses})"
         ),
     )
-    return Download(document, file_format, filename(document, file_format))
+    name = passport_filename(document) if passport else filename(document, file_format)
+    return Download(document, file_format, name)
 
 
 def _still_valid(session: Session, link: DownloadLink, now: datetime) -> Refusal | None:
@@ -173,8 +219,11 @@ def _still_valid(session: Session, link: DownloadLink, now: datetime) -> Refusal
     return None
 
 
-def _document(session: Session, link: DownloadLink, now: datetime) -> PlanDocument | Refusal:
-    """The plan document as the link's owner may have it now, with their access as it is now."""
+def _document(
+    session: Session, link: DownloadLink, now: datetime
+) -> PlanDocument | Passport | Refusal:
+    """The plan document (or the pupil passport) as the link's owner may have it now, with their
+    access as it is now."""
     staff = session.scalar(
         select(Staff).where(
             Staff.id == link.staff_id,
@@ -193,6 +242,8 @@ def _document(session: Session, link: DownloadLink, now: datetime) -> PlanDocume
         slack_user_id=staff.slack_user_id,
     )
     today = now.astimezone(ZoneInfo(plan.school.timezone)).date()
+    if link.audience == PASSPORT:
+        return _passport(session, viewer, plan, link, today)
     try:
         document = load_plan_document(
             session,
@@ -211,6 +262,28 @@ def _document(session: Session, link: DownloadLink, now: datetime) -> PlanDocume
     if document.plan.version != link.plan_version:
         return Refusal.PLAN_CHANGED
     return document
+
+
+def _passport(
+    session: Session, viewer: Viewer, plan: Plan, link: DownloadLink, today
+) -> Passport | Refusal:
+    """The passport as its owner may have it now: they still see the pupil on roll, the plan
+    is the open one, unchanged since the link was made."""
+    try:
+        passport = passport_for(session, viewer, plan.pupil_id, today)
+    except NoPassport:  # the plan closed since
+        return Refusal.NO_LONGER_ALLOWED
+    if passport is None or passport.plan_id != link.plan_id:
+        return Refusal.NO_LONGER_ALLOWED
+    if passport.plan_version != link.plan_version:
+        return Refusal.PLAN_CHANGED
+    return passport
+
+
+def passport_filename(passport: Passport) -> str:
+    """As `filename`: initials and the plan's reference, never the pupil's name."""
+    initials = "".join(c for c in passport.initials if c.isalnum()) or "pupil"
+    return f"Passport-{initials}-ref{passport.plan_id}-{passport.today.isoformat()}.pdf"
 
 
 def filename(document: PlanDocument, file_format: FileFormat) -> str:

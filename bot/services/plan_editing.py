@@ -175,6 +175,31 @@ SECTIONS: dict[str, Section] = {
                 _long("about_me", "Anything else I want people to know (my journey)"),
             ),
         ),
+        # Shown first on the pupil passport (bot.services.passport), to everyone who supports
+        # the pupil. Stored with the voice (a section of single answers, like it).
+        Section(
+            "must_know",
+            "Must know",
+            (
+                _long(
+                    "must_know",
+                    "What every adult who supports me must know",
+                    hint="Shown first on the pupil passport to all the pupil's teachers and "
+                    "support staff: only what keeps the pupil safe and well in lessons, e.g. a "
+                    "medical need and what to do.",
+                ),
+                Field(
+                    "must_know_medical",
+                    "Show 'medical need' on the passport (if the school's record has it)",
+                    "checkbox",
+                ),
+                Field(
+                    "must_know_in_care",
+                    "Show 'child in care' on the passport (if the school's record has it)",
+                    "checkbox",
+                ),
+            ),
+        ),
         Section(
             "family",
             "Family hopes",

@@ -1,4 +1,5 @@
-"""`/download/<token>`: the plan document behind a link `/ssp export` gave a member of staff.
+"""`/download/<token>`: the plan document behind a link `/ssp export` gave a member of staff, or
+the printable pupil passport behind one `/ssp passport` gave.
 
 A Flask Blueprint (`downloads_blueprint(runtime)`), mounted by the web app beside Slack's
 endpoint. The token is looked up only as its hash (bot.services.download_links), and never
@@ -18,6 +19,8 @@ from flask import Blueprint, Response, request
 
 from bot import db
 from bot.services.download_links import Download, FileFormat, Refusal, redeem
+from bot.services.passport import Passport
+from bot.services.passport_document import passport_pdf
 from bot.services.plan_pdf import plan_html, plan_pdf
 from handlers.context import Runtime
 
@@ -54,8 +57,8 @@ max-width: 36em; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }</style>
 <main>
 <h1>This link doesn't work</h1>
 <p>Download links for a plan work for a short time and a few downloads only.</p>
-<p>If you work at the school, ask for the plan again in Slack with <code>/ssp export</code>.
-Otherwise, please contact the school.</p>
+<p>If you work at the school, ask for the plan again in Slack with <code>/ssp export</code>
+(or the pupil passport with <code>/ssp passport</code>). Otherwise, please contact the school.</p>
 </main>
 </body>
 </html>
@@ -96,6 +99,8 @@ def downloads_blueprint(runtime: Runtime) -> Blueprint:
 
 
 def _body(download: Download) -> bytes:
+    if isinstance(download.document, Passport):
+        return passport_pdf(download.document)
     if download.file_format == FileFormat.PDF:
         return plan_pdf(download.document)
     return plan_html(download.document).encode("utf-8")
