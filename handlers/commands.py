@@ -24,6 +24,7 @@ from handlers import (
     qa,
     reviews,
     settings,
+    support,
     team,
 )
 from handlers.context import Ask, Runtime, Subcommand, Usage
@@ -158,6 +159,7 @@ HELP_ORDER = (
     "team",
     "priority",
     "assign",
+    "support",
     "qa",
     "pupil",
     "plan",
@@ -196,6 +198,7 @@ TABLE: dict[str, Subcommand] = _table(
     *pages.SUBCOMMANDS,
     *monitoring.SUBCOMMANDS,
     *team.SUBCOMMANDS,
+    *support.SUBCOMMANDS,
     *qa.SUBCOMMANDS,
     *plan_editor.SUBCOMMANDS,
     *export.SUBCOMMANDS,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer, held_pupil_ids, visible_pupil_records, visible_pupils
 from bot.errors import UserError
-from bot.services import audit
+from bot.services import audit, support
 from bot.services.calendar import load_calendar
 from bot.services.leavers import leaver_closes_on
 from bot.services.plan_document import sharing_of
@@ -57,6 +57,8 @@ class PlanSummary:
     consent_withdrawn: SharingConsent | None = None
     closed: tuple[str, ...] = ()
     """The pupil's closed plans, latest first ("Plan 2 · Closed 5 Dec 2026 — needs met")."""
+    key_adults: tuple[tuple[str | None, str], ...] = ()
+    """The pupil's key adults (`/ssp support`): (Slack user id, name) of each."""
     closes_on: date | None = None
     """The pupil has left and their plan is still open: the day it closes by itself, unless the
     SENDCo closes it sooner (bot.services.closure)."""
@@ -169,6 +171,10 @@ def plan_summary(
         plan=plan,
         teacher_view=teacher_view,
         today=today,
+        key_adults=tuple(
+            (adult.slack_user_id, adult.display_name)
+            for adult in support.key_adults(session, [pupil.id])[pupil.id]
+        ),
         consent_withdrawn=withdrawal,
         closed=tuple(c.line for c in closed_plans(session, pupil.id)) if not teacher_view else (),
         closes_on=(
