@@ -904,7 +904,7 @@ def _class_records(
 
 
 def _shown(value: object) -> str:
-    if value is None:
+    if value is None or value == frozenset():
         return "(none)"
     if isinstance(value, frozenset):
         return "; ".join(sorted(value))
