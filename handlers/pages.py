@@ -13,7 +13,7 @@ from datetime import date
 from slack_bolt import Ack, App, Respond
 from sqlalchemy.orm import Session
 
-from bot.access import SUPPORTING_ROLES, Viewer
+from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, mention, uk_date, year_label
 from bot.services import assignments, audit, m365, monitoring, outbox, review_schedule
@@ -51,7 +51,7 @@ from handlers.toolkit import (
     page_of,
     requires,
 )
-from models import School, StaffRole
+from models import School
 
 PAGE_SIZE = 15  # plans per message: well inside Slack's 50 blocks and 3,000 characters a block
 HOLDERS_PER_PAGE = 20
@@ -353,7 +353,7 @@ def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, 
             if summary.plan is None
             else "Only you can see this."
             + (
-                f" As {_supporting(viewer)} you see the adjustments and targets; the SENDCo "
+                f" As {_supporting(summary)} you see the adjustments and targets; the SENDCo "
                 "and case holder see the whole plan."
                 if summary.teacher_view
                 else ""
@@ -362,11 +362,9 @@ def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, 
     )
 
 
-def _supporting(viewer: Viewer) -> str:
+def _supporting(summary) -> str:
     """Who the viewer is to a pupil they only support, as the footer of `/ssp pupil` says it."""
-    if viewer.roles & SUPPORTING_ROLES == {StaffRole.TEACHER}:
-        return "one of their teachers"
-    return "one of the staff who support them"
+    return "one of their teachers" if summary.taught else "one of the staff who support them"
 
 
 def _left(summary) -> str:
