@@ -365,8 +365,7 @@ def apply_staff(
     """
     _check_unique((record.email for record in records), "staff email")
     supplied = _supplied(fields, (*STAFF_FIELDS, "roles", *SCOPE_FIELDS))
-    # A scope is kept in step with its role: with the roles, every scope is as the file says.
-    scoped = frozenset(f for f in SCOPE_FIELDS if f in supplied or "roles" in supplied)
+    scoped = frozenset(f for f in SCOPE_FIELDS if f in supplied)
     existing = {
         member.email.lower(): member
         for member in session.scalars(
@@ -390,7 +389,7 @@ def apply_staff(
             if "roles" in supplied and member.roles != record.roles:
                 member.set_roles(set(record.roles))
                 differs = True
-            differs |= _replace_scopes(member, record, scoped)
+            differs |= _replace_scopes(member, record, scoped, roles="roles" in supplied)
             changed[id(member)] = differs
             if not member.is_active:
                 returning.append(member)
@@ -670,11 +669,21 @@ def _new_scopes(pairs: Iterable[tuple[str, object]]) -> list[StaffScope]:
     return [StaffScope(**{column: value}) for column, value in sorted(pairs, key=str)]
 
 
-def _replace_scopes(member: Staff, record: StaffRecord, scoped: frozenset[str]) -> bool:
-    """Makes the member's scopes of the `scoped` kinds the record's; True if any changed."""
+def _replace_scopes(
+    member: Staff, record: StaffRecord, scoped: frozenset[str], *, roles: bool
+) -> bool:
+    """Makes the member's scopes of the `scoped` kinds the record's, and, when the record's
+    roles are supplied, drops the scopes of a role they no longer have (a scope goes with its
+    role). A source with neither (the Microsoft 365 sync keeps roles granted here) leaves
+    them. True if any changed."""
     columns = {SCOPE_COLUMN[name] for name in scoped}
+    gone = {
+        SCOPE_COLUMN[name]
+        for role, (name, _) in SCOPED_ROLES.items()
+        if roles and role not in record.roles
+    }
     have = {_scope_pair(scope): scope for scope in member.scopes}
-    want = {pair for pair in have if pair[0] not in columns}
+    want = {pair for pair in have if pair[0] not in columns | gone}
     want |= {pair for pair in _scopes_of(record) if pair[0] in columns}
     if want == set(have):
         return False
