@@ -188,12 +188,7 @@ def plan_summary(
         plan=plan,
         teacher_view=teacher_view,
         today=today,
-        taught=teacher_view
-        and viewer.is_teacher
-        and pupil.id
-        in set(
-            session.scalars(taught_pupil_ids(viewer).where(TeachingGroupPupil.pupil_id == pupil.id))
-        ),
+        taught=teacher_view and _teaches(session, viewer, pupil.id),
         key_adults=tuple(
             (adult.slack_user_id, adult.display_name)
             for adult in support.key_adults(session, [pupil.id])[pupil.id]
@@ -206,6 +201,14 @@ def plan_summary(
             else None
         ),
     )
+
+
+def _teaches(session: Session, viewer: Viewer, pupil_id: int) -> bool:
+    """Whether the viewer teaches the pupil (one of their current classes)."""
+    if not viewer.is_teacher:
+        return False
+    taught = taught_pupil_ids(viewer).where(TeachingGroupPupil.pupil_id == pupil_id)
+    return bool(session.scalar(select(taught.exists())))
 
 
 def matching(query: str) -> ColumnElement[bool]:
