@@ -1,24 +1,50 @@
 """Who may see which pupils (DESIGN.md §4). Every rule is a SQL predicate, so lists stay one query.
 
 SENDCos and senior leaders see the whole school; a case holder sees the pupils whose plans they
-hold; a teacher sees the pupils they teach; anyone else sees nothing. A person with several
-roles sees the union. "Not allowed" and "not found" must look the same to the asker.
+hold. The people around the pupil see the pupils they support, and only what they need to
+support them (a teacher's view, not the whole plan):
+- a teacher: the pupils in their classes;
+- a form tutor: their forms (Pupil.form); a head of year: their year groups; pastoral staff:
+  their houses (Pupil.house); the forms, years and houses come from the staff CSV (StaffScope);
+- anyone in one of those roles or a teaching assistant: the pupils in classes they support
+  (classes CSV `support_staff_emails`), the pupils whose open plan names them as delivering it
+  (PlanPerson "delivers" with their staff link; provision itself names people only in free
+  text), and the pupils the SENDCo linked them to as key adult (`/ssp support`), while on roll.
+Anyone else sees nothing. A person with several roles sees the union. "Not allowed" and "not
+found" must look the same to the asker.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from models import (
+    KeyAdult,
     Plan,
+    PlanPerson,
+    PlanPersonRole,
     PlanStatus,
     Pupil,
     StaffRole,
+    StaffScope,
     TeachingGroup,
     TeachingGroupPupil,
+    TeachingGroupSupport,
     TeachingGroupTeacher,
+)
+
+# The roles of the people around the pupil: each sees the pupils they support, as a teacher
+# sees the pupils they teach, and no more of the plan than a teacher does.
+SUPPORTING_ROLES = frozenset(
+    {
+        StaffRole.TEACHER,
+        StaffRole.TEACHING_ASSISTANT,
+        StaffRole.FORM_TUTOR,
+        StaffRole.HEAD_OF_YEAR,
+        StaffRole.PASTORAL,
+    }
 )
 
 
@@ -49,6 +75,11 @@ class Viewer:
         return StaffRole.TEACHER in self.roles
 
     @property
+    def supports_pupils(self) -> bool:
+        """A teacher, teaching assistant, form tutor, head of year or pastoral member of staff."""
+        return bool(self.roles & SUPPORTING_ROLES)
+
+    @property
     def writes_plans(self) -> bool:
         """The SENDCo and case holders write plans, reviews and notes."""
         return self.is_sendco or self.is_case_holder
@@ -60,13 +91,14 @@ class Viewer:
 
     @property
     def sees_anything(self) -> bool:
-        return self.sees_whole_school or self.is_case_holder or self.is_teacher
+        return self.sees_whole_school or self.is_case_holder or self.supports_pupils
 
     def teaches_only(self, pupil_id: int, held_pupil_ids: set[int]) -> bool:
-        """True when the viewer's only reason to see this pupil is teaching them.
+        """True when the viewer's only reason to see this pupil is supporting them (teaching
+        them, supporting their class, tutoring their form, their year or house, key adult).
 
-        Teachers see what they need to teach the pupil (adjustments and targets), not the
-        whole plan.
+        They see what they need to support the pupil (adjustments and targets), not the whole
+        plan: that is for the SENDCo, senior leaders and the case holder.
         """
         return not self.sees_whole_school and pupil_id not in held_pupil_ids
 
@@ -79,11 +111,46 @@ def visible_pupils(viewer: Viewer) -> ColumnElement[bool]:
     reasons = []
     if viewer.is_case_holder:
         reasons.append(Pupil.id.in_(held_pupil_ids(viewer)))
-    if viewer.is_teacher:
-        reasons.append(Pupil.id.in_(taught_pupil_ids(viewer)))
+    if viewer.supports_pupils:
+        reasons.append(supports(viewer))
     if not reasons:
         return false()
     return in_school & or_(*reasons)
+
+
+def supports(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on Pupil: the pupils this viewer supports, for every reason their roles
+    give (see the module's docstring); false for someone in none of the supporting roles. Not
+    limited to the viewer's school on its own: use with `Pupil.school_id` (as
+    `visible_pupils` and `supported_pupil_ids` do)."""
+    reasons: list[ColumnElement[bool]] = []
+    if viewer.is_teacher:
+        reasons.append(Pupil.id.in_(taught_pupil_ids(viewer)))
+    if viewer.supports_pupils:
+        linked = or_(
+            Pupil.id.in_(supported_class_pupil_ids(viewer)),
+            Pupil.id.in_(delivered_pupil_ids(viewer)),
+            Pupil.id.in_(key_adult_pupil_ids(viewer)),
+        )
+        reasons.append(Pupil.is_active.is_(True) & linked)
+    if StaffRole.FORM_TUTOR in viewer.roles:
+        forms = _scopes(viewer, func.lower(StaffScope.form), StaffScope.form)
+        reasons.append(Pupil.is_active.is_(True) & func.lower(Pupil.form).in_(forms))
+    if StaffRole.HEAD_OF_YEAR in viewer.roles:
+        years = _scopes(viewer, StaffScope.year_group, StaffScope.year_group)
+        reasons.append(Pupil.is_active.is_(True) & Pupil.year_group.in_(years))
+    if StaffRole.PASTORAL in viewer.roles:
+        houses = _scopes(viewer, func.lower(StaffScope.house), StaffScope.house)
+        reasons.append(Pupil.is_active.is_(True) & func.lower(Pupil.house).in_(houses))
+    return or_(*reasons) if reasons else false()
+
+
+def supported_pupil_ids(viewer: Viewer) -> Select:
+    """The ids of the pupils this viewer supports, for every reason (taught, a class they
+    support, a plan they deliver, key adult, their form, year group or house): one SELECT, to
+    use as a subquery. Whole-school roles do not count here: a SENDCo who teaches gets the
+    pupils they teach, not the school."""
+    return select(Pupil.id).where(Pupil.school_id == viewer.school_id, supports(viewer))
 
 
 def visible_pupil_records(viewer: Viewer) -> ColumnElement[bool]:
@@ -124,3 +191,47 @@ def taught_pupil_ids(viewer: Viewer):
             TeachingGroupTeacher.staff_id == viewer.staff_id,
         )
     )
+
+
+def supported_class_pupil_ids(viewer: Viewer) -> Select:
+    """Pupils in the current classes the viewer supports (named as support staff on a class)."""
+    return (
+        select(TeachingGroupPupil.pupil_id)
+        .join(TeachingGroup, TeachingGroup.id == TeachingGroupPupil.group_id)
+        .join(TeachingGroupSupport, TeachingGroupSupport.group_id == TeachingGroup.id)
+        .where(
+            TeachingGroup.school_id == viewer.school_id,
+            TeachingGroup.is_active.is_(True),
+            TeachingGroupPupil.is_active.is_(True),
+            TeachingGroupSupport.is_active.is_(True),
+            TeachingGroupSupport.staff_id == viewer.staff_id,
+        )
+    )
+
+
+def delivered_pupil_ids(viewer: Viewer) -> Select:
+    """Pupils whose open plan names the viewer (their staff record) among those delivering it."""
+    return (
+        select(Plan.pupil_id)
+        .join(PlanPerson, PlanPerson.plan_id == Plan.id)
+        .where(
+            Plan.school_id == viewer.school_id,
+            Plan.status != PlanStatus.CLOSED,
+            PlanPerson.role == PlanPersonRole.DELIVERS,
+            PlanPerson.staff_id == viewer.staff_id,
+        )
+    )
+
+
+def key_adult_pupil_ids(viewer: Viewer) -> Select:
+    """Pupils the viewer is key adult to (`/ssp support`), while the link is open."""
+    return select(KeyAdult.pupil_id).where(
+        KeyAdult.school_id == viewer.school_id,
+        KeyAdult.staff_id == viewer.staff_id,
+        KeyAdult.ended_at.is_(None),
+    )
+
+
+def _scopes(viewer: Viewer, value, column) -> Select:
+    """One kind of the viewer's forms, year groups or houses (StaffScope), as a subquery."""
+    return select(value).where(StaffScope.staff_id == viewer.staff_id, column.is_not(None))

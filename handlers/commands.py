@@ -25,6 +25,7 @@ from handlers import (
     qa,
     reviews,
     settings,
+    support,
     team,
 )
 from handlers.context import Ask, Runtime, Subcommand, Usage
@@ -159,6 +160,7 @@ HELP_ORDER = (
     "team",
     "priority",
     "assign",
+    "support",
     "qa",
     "pupil",
     "passport",
@@ -200,6 +202,7 @@ TABLE: dict[str, Subcommand] = _table(
     *passport.SUBCOMMANDS,
     *monitoring.SUBCOMMANDS,
     *team.SUBCOMMANDS,
+    *support.SUBCOMMANDS,
     *qa.SUBCOMMANDS,
     *plan_editor.SUBCOMMANDS,
     *export.SUBCOMMANDS,

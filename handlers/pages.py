@@ -355,13 +355,18 @@ def _summary(runtime: Runtime, session: Session, viewer: Viewer, pupil_id: int, 
             if summary.plan is None
             else "Only you can see this."
             + (
-                " As one of their teachers you see the adjustments and targets; the SENDCo "
+                f" As {_supporting(summary)} you see the adjustments and targets; the SENDCo "
                 "and case holder see the whole plan."
                 if summary.teacher_view
                 else ""
             )
         ),
     )
+
+
+def _supporting(summary) -> str:
+    """Who the viewer is to a pupil they only support, as the footer of `/ssp pupil` says it."""
+    return "one of their teachers" if summary.taught else "one of the staff who support them"
 
 
 def _left(summary) -> str:

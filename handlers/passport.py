@@ -217,6 +217,9 @@ def _passport_context(p: Passport) -> dict:
             where,
             f"plan {p.plan_number}",
             f"case holder {holder}" if holder else "no case holder yet",
+            "key adult " + ", ".join(mention(slack_id, name) for slack_id, name in p.key_adults)
+            if p.key_adults
+            else None,
             f"next review {uk_date(p.review_date)}" if p.review_date else None,
         )
         if part

@@ -161,6 +161,9 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
     their date of birth, SEN stage, needs, flags, the MIS notes or the provision."""
     pupil, plan = s.pupil, s.plan
     paragraphs = [_class_line(pupil) if s.teacher_view else _who(pupil)]
+    if s.key_adults:
+        adults = ", ".join(mention(slack_id, name) for slack_id, name in s.key_adults)
+        paragraphs.append(f"*Key adult*: {adults}")
     if plan is None:
         none = "*No open SEN Support Plan.*" if s.closed else "*No SEN Support Plan yet.*"
         return [*paragraphs, none]

@@ -137,8 +137,9 @@ def as_int(value) -> int:
 # --- refusals shared by several surfaces --------------------------------------------------------
 
 NO_ACCESS = (
-    "SSP Bot shows plans only to the SENDCo, senior leaders, case holders and a pupil's "
-    "teachers, and the school hasn't given you one of those roles. If that's wrong, ask your "
+    "SSP Bot shows plans only to the SENDCo, senior leaders, case holders and the staff who "
+    "support a pupil (teachers, teaching assistants, form tutors, heads of year, pastoral "
+    "staff), and the school hasn't given you one of those roles. If that's wrong, ask your "
     "SENDCo."
 )
 WHOLE_SCHOOL_ONLY = (

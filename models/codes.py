@@ -108,6 +108,11 @@ class StaffRole(enum.StrEnum):
     CASE_HOLDER = "case_holder"
     TEACHER = "teacher"
     TEACHING_ASSISTANT = "teaching_assistant"
+    # Pastoral roles: each sees the pupils of the forms, year groups or houses the staff CSV
+    # gives them (bot.access), as a teacher sees their classes.
+    FORM_TUTOR = "form_tutor"
+    HEAD_OF_YEAR = "head_of_year"
+    PASTORAL = "pastoral"
 
     @property
     def label(self) -> str:
@@ -117,6 +122,9 @@ class StaffRole(enum.StrEnum):
             "case_holder": "Case holder",
             "teacher": "Teacher",
             "teaching_assistant": "Teaching assistant",
+            "form_tutor": "Form tutor",
+            "head_of_year": "Head of year",
+            "pastoral": "Pastoral staff",
         }[self.value]
 
 

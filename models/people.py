@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -115,6 +116,10 @@ class Staff(Base):
     role_grants: Mapped[list[StaffRoleGrant]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
     )
+    # The forms, year groups and houses they look after (form tutor, head of year, pastoral).
+    scopes: Mapped[list[StaffScope]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan"
+    )
 
     @property
     def roles(self) -> frozenset[StaffRole]:
@@ -170,6 +175,33 @@ class StaffRoleGrant(Base):
     role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole, "staff_role"), primary_key=True)
 
     staff: Mapped[Staff] = relationship(back_populates="role_grants")
+
+
+class StaffScope(Base):
+    """One form, year group or house a member of staff looks after, from the staff CSV.
+
+    Exactly one of the three is set. A form tutor sees the pupils of their forms, a head of
+    year their year groups and pastoral staff their houses (bot.access); forms and houses are
+    matched in any letter case, as MIS exports spell them differently.
+    """
+
+    __tablename__ = "staff_scopes"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN form IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN year_group IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN house IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    form: Mapped[str | None] = mapped_column(String(20))
+    year_group: Mapped[int | None] = mapped_column(Integer)
+    house: Mapped[str | None] = mapped_column(String(50))
+
+    staff: Mapped[Staff] = relationship(back_populates="scopes")
 
 
 class Pupil(Base):
@@ -250,6 +282,12 @@ class TeachingGroup(Base):
     members: Mapped[list[TeachingGroupPupil]] = relationship(
         back_populates="group", cascade="all, delete-orphan"
     )
+    # Teaching assistants and other support staff in the class (classes CSV
+    # `support_staff_emails`): they see its pupils as its teachers do, but are not its teachers
+    # (no monitoring requests, not "the pupil's teachers").
+    support: Mapped[list[TeachingGroupSupport]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
 
 
 class TeachingGroupTeacher(Base):
@@ -263,6 +301,41 @@ class TeachingGroupTeacher(Base):
 
     group: Mapped[TeachingGroup] = relationship(back_populates="teachers")
     staff: Mapped[Staff] = relationship()
+
+
+class TeachingGroupSupport(Base):
+    __tablename__ = "teaching_group_support"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("teaching_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True, index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    group: Mapped[TeachingGroup] = relationship(back_populates="support")
+    staff: Mapped[Staff] = relationship()
+
+
+class KeyAdult(Base):
+    """A member of staff the SENDCo linked to a pupil as their key adult (`/ssp support`).
+
+    Never deleted: ending a link sets `ended_at`, so who supported the pupil when stays on
+    record. While open it lets them see the pupil as a teacher does (bot.access).
+    """
+
+    __tablename__ = "key_adults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    pupil: Mapped[Pupil] = relationship()
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id])
 
 
 class TeachingGroupPupil(Base):

@@ -511,7 +511,7 @@ NOT_FOUND = "couldn't find a pupil"
         # Lee teaches Cara: he knows she exists, so he is told why, politely.
         ("U0LEE", "export Cara Lin", "Only the SENDCo, senior leaders and the plan's case holder"),
         ("U0LEE", "export Ava Stone", NOT_FOUND),  # not his pupil: looks like nobody
-        ("U0TA", "export Cara Lin", "SSP Bot shows plans only to"),
+        ("U0TA", "export Cara Lin", NOT_FOUND),  # supports nobody yet: sees no pupil
         ("U0PRIYA", "export Cara Lin", NOT_FOUND),  # Tom holds Cara's plan
         ("U0TOM", "export Ava Stone --for family", NOT_FOUND),
         ("U0SENDCO", "export Zed Other", NOT_FOUND),  # another school's pupil

@@ -28,8 +28,10 @@ from models import (
     Staff,
     StaffRole,
     StaffRoleGrant,
+    StaffScope,
     TeachingGroup,
     TeachingGroupPupil,
+    TeachingGroupSupport,
     TeachingGroupTeacher,
 )
 
@@ -41,6 +43,8 @@ ROSTER_TABLES = [
     TeachingGroup.__table__,
     TeachingGroupTeacher.__table__,
     TeachingGroupPupil.__table__,
+    StaffScope.__table__,
+    TeachingGroupSupport.__table__,
 ]
 
 
@@ -488,8 +492,8 @@ BAD_FILES = [
     ),
     pytest.param(
         "staff",
-        [STAFF_HEADER, ALEX_MOVED, NEW_STAFF, "e.hoy@oakfield.example,Eli,Hoy,,,Head of Year,"],
-        ["line 4: roles 'Head of Year' is not a role we know"],
+        [STAFF_HEADER, ALEX_MOVED, NEW_STAFF, "e.hoy@oakfield.example,Eli,Hoy,,,Caretaker,"],
+        ["line 4: roles 'Caretaker' is not a role we know"],
         id="staff-unknown-role",
     ),
     pytest.param(

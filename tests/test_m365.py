@@ -40,8 +40,10 @@ from models import (
     Staff,
     StaffRole,
     StaffRoleGrant,
+    StaffScope,
     TeachingGroup,
     TeachingGroupPupil,
+    TeachingGroupSupport,
     TeachingGroupTeacher,
 )
 
@@ -1474,3 +1476,35 @@ def test_the_scheduler_loop_calls_the_nightly_hook(sessions):
     run_every_minute(sessions, None, lambda: NOW, stop, nightly=nightly).join(10)
 
     assert seen == [NOW]
+
+
+def test_a_sync_keeps_tutors_forms_and_a_class_s_support_staff(graph, sessions, db_url, school):
+    # Microsoft 365 knows nothing of forms tutored or support staff: the staff and classes
+    # CSVs give them, and a sync (delta or full) leaves them as they are.
+    token_ok(graph)
+    serve_everything(graph)
+    sync(sessions, db_url)
+    with sessions.begin() as session:
+        cal = session.scalar(select(Staff).where(Staff.email == "c.assistant@oakfield.example"))
+        cal.set_roles({StaffRole.TEACHING_ASSISTANT, StaffRole.FORM_TUTOR})
+        cal.scopes = [StaffScope(form="7K")]
+        bea = session.scalar(select(Staff).where(Staff.email == "b.sendco@oakfield.example"))
+        english = session.scalar(select(TeachingGroup).where(TeachingGroup.code == "8Y/En1"))
+        english.support = [TeachingGroupSupport(staff_id=bea.id)]
+    graph.calls.reset()
+    serve_changes(
+        graph,
+        users=[{"id": "u-pip", "surname": "Apple-Tree"}],
+        membership={MATHS["id"]: (["u-bea"], ["u-bea", "u-pip"])},
+        classes=[{**MATHS, "grade": "7"}],
+    )
+
+    sync(sessions, db_url)
+
+    with sessions() as session:
+        cal = session.scalar(select(Staff).where(Staff.email == "c.assistant@oakfield.example"))
+        assert StaffRole.FORM_TUTOR in cal.roles and [s.form for s in cal.scopes] == ["7K"]
+        english = session.scalar(select(TeachingGroup).where(TeachingGroup.code == "8Y/En1"))
+        assert [(s.staff.email, s.is_active) for s in english.support] == [
+            ("b.sendco@oakfield.example", True)
+        ]

@@ -33,6 +33,8 @@ def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
         "Overdue reviews",
         "opens SSP Bot's Home tab",
         "As one of their teachers",
+        "(teaching assistant) types  /ssp pupil",
+        "As one of the staff who support them",
         "clicks [Ask the family]",
         "# A form from Oakfield Academy (demo) about your child",
         "# Thank you: your answers were sent",

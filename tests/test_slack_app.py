@@ -228,7 +228,17 @@ def test_a_button_naming_a_pupil_the_user_may_not_see_is_refused(slack):
     assert "couldn't find that pupil" in text_of(other_school)
 
 
-def test_a_teaching_assistant_sees_nothing_and_is_told_so(slack):
+def test_a_teaching_assistant_who_supports_nobody_finds_no_pupil(slack):
+    # Linked to no class, plan or pupil: Cara reads exactly as a pupil who does not exist.
+    cara = text_of(slack.ask("U0TA", "pupil Cara Lin"))
+    nobody = text_of(slack.ask("U0TA", "pupil Nobody Atall"))
+    assert "couldn't find a pupil" in cara
+    assert cara.replace("Cara Lin", "X") == nobody.replace("Nobody Atall", "X")
+
+
+def test_staff_in_no_role_that_sees_pupils_are_told_so(slack):
+    with slack.sessions.begin() as session:
+        session.get(Staff, slack.ids["ta"]).set_roles(set())
     assert "SSP Bot shows plans only to" in text_of(slack.ask("U0TA", "pupil Cara"))
 
 

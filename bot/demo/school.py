@@ -65,6 +65,7 @@ from models import (
     AuditEvent,
     BroadArea,
     CalendarKind,
+    KeyAdult,
     NeedCode,
     Plan,
     PlanStatus,
@@ -75,8 +76,10 @@ from models import (
     SenStage,
     Staff,
     StaffRole,
+    StaffScope,
     TeachingGroup,
     TeachingGroupPupil,
+    TeachingGroupSupport,
     TeachingGroupTeacher,
 )
 
@@ -334,6 +337,7 @@ class DemoSchool:
         self._make_pupils()
         self._assign_sen()
         self._make_classes()
+        self._make_tutors_and_class_support()
         self._choose_demo_users()
         session.add_all(member.staff for member in self.members)
         session.add_all(
@@ -364,6 +368,7 @@ class DemoSchool:
                 for child in entry.members
             ],
         )
+        session.add_all(self._key_adults())
         writer = PlanWriter(self, self.rng("plan-text"))
         plans, reviews = self._make_plans(writer)
         session.add_all(plans)
@@ -441,7 +446,10 @@ class DemoSchool:
             member.roles = frozenset({StaffRole.SENIOR_LEADER, StaffRole.TEACHER})
         for year, member in zip(YEAR_GROUPS, heads, strict=False):
             member.kind, member.year_group, member.load_factor = "head_of_year", year, 1.5
-            member.roles = frozenset({StaffRole.TEACHER, StaffRole.CASE_HOLDER})
+            member.roles = frozenset(
+                {StaffRole.TEACHER, StaffRole.CASE_HOLDER, StaffRole.HEAD_OF_YEAR}
+            )
+            member.staff.scopes = [StaffScope(year_group=year)]
             member.areas = (BroadArea.SEMH,)
         for member in holders:
             member.roles = frozenset({StaffRole.TEACHER, StaffRole.CASE_HOLDER})
@@ -472,8 +480,21 @@ class DemoSchool:
             member.staff.left_on = self.today - timedelta(days=rng.randint(20, 120))
             leavers.append(member)
 
-        self.members = [sendco, *leaders, *support, *teachers[n_leaders:], *tas, *leavers]
-        self.sendco, self.tas, self.leavers = sendco, tas, leavers
+        # Its own random stream, so everyone else is as they were before there was one.
+        pastoral = self._new_member(self.rng("pastoral"), "pastoral", "Pastoral")
+        pastoral.roles = frozenset({StaffRole.PASTORAL})
+        pastoral.staff.scopes = [StaffScope(house=HOUSES[0])]
+
+        self.members = [
+            sendco,
+            *leaders,
+            *support,
+            *teachers[n_leaders:],
+            *tas,
+            *leavers,
+            pastoral,
+        ]
+        self.sendco, self.tas, self.leavers, self.pastoral = sendco, tas, leavers, pastoral
         emails: set[str] = set()
         codes: set[str] = set()
         for member in self.members:
@@ -767,6 +788,50 @@ class DemoSchool:
                     TeachingGroupTeacher(staff=chosen.staff, is_active=True)
                 )
 
+    def _make_tutors_and_class_support(self) -> None:
+        """A form tutor for every form (teachers in turn), and each teaching assistant in the
+        three classes with the most pupils with a plan that no other assistant has taken."""
+        year_of = {c.pupil.form: c.pupil.year_group for c in self.children if c.pupil.form}
+        forms = sorted(year_of, key=lambda form: (year_of[form], form))
+        teachers = [m for m in self.members if m.kind == "teacher" and m.staff.is_active]
+        # Tutors who hold no plans, so the tour shows a tutor's view, not a case holder's.
+        tutors = [m for m in teachers if StaffRole.CASE_HOLDER not in m.roles] or teachers
+        for i, form in enumerate(forms):
+            if not tutors:
+                break
+            tutor = tutors[i % len(tutors)]
+            tutor.roles = tutor.roles | {StaffRole.FORM_TUTOR}
+            tutor.staff.set_roles(set(tutor.roles))
+            tutor.staff.scopes.append(StaffScope(form=form))
+        ranked = sorted(
+            self.groups,
+            key=lambda entry: (-sum(1 for c in entry.members if c.has_plan), entry.group.code),
+        )
+        for i, entry in enumerate(ranked[: 3 * len(self.tas)]):
+            assistant = self.tas[i % len(self.tas)]
+            entry.group.support.append(TeachingGroupSupport(staff=assistant.staff, is_active=True))
+
+    def _key_adults(self) -> list[KeyAdult]:
+        """Each pupil with an EHC plan has a key adult: one of the ELSAs (teaching assistants
+        trained in emotional literacy), linked by the SENDCo at the start of the year."""
+        elsas = [m for m in self.tas if m.is_elsa] or self.tas
+        pupils = [
+            c.pupil
+            for c in self.children
+            if c.pupil.sen_stage == SenStage.EHC_PLAN and c.pupil.is_active
+        ]
+        linked_at = self.at(date(self.academic_year, 9, 8))
+        return [
+            KeyAdult(
+                school_id=self.school.id,
+                pupil_id=pupil.id,
+                staff_id=elsas[i % len(elsas)].staff.id,
+                linked_by_id=self.sendco.staff.id,
+                linked_at=linked_at,
+            )
+            for i, pupil in enumerate(pupils)
+        ]
+
     def _choose_demo_users(self) -> None:
         taught: Counter[int] = Counter()
         for entry in self.groups:
@@ -785,6 +850,11 @@ class DemoSchool:
             ("Head of year", first("head_of_year")),
             ("Teacher", max(teachers, key=lambda m: taught[id(m)], default=None)),
             ("Teaching assistant", first("ta")),
+            (
+                "Form tutor",
+                next((m for m in self.members if StaffRole.FORM_TUTOR in m.roles), None),
+            ),
+            ("Pastoral lead", self.pastoral),
         )
         for role, member in candidates:
             if member is None:

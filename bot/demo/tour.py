@@ -20,6 +20,7 @@ import requests
 from sqlalchemy import func, select
 
 from bot import db
+from bot.access import Viewer, supported_pupil_ids
 from bot.config import Settings
 from bot.demo.blockkit_text import blocks_to_text
 from bot.demo.school import create_demo_school
@@ -30,6 +31,7 @@ from handlers.app import create_app
 from handlers.server import HttpServer, link_staff, link_workspace
 from models import (
     AuditEvent,
+    KeyAdult,
     Plan,
     PlanStatus,
     Pupil,
@@ -134,6 +136,9 @@ class _Tour:
             self.command(teacher, f"pupil {self.cast['taught_pupil']}")
         if self.cast.get("untaught_pupil"):
             self.command(teacher, f"pupil {self.cast['untaught_pupil']}")
+        if self.cast.get("assistant") and self.cast.get("assistant_pupil"):
+            # A teaching assistant sees a pupil they are key adult to as a teacher does.
+            self.command(self.cast["assistant"], f"pupil {self.cast['assistant_pupil']}")
         self.command(self.cast["visitor"], "caseload")
 
     def family(self, sessions) -> None:
@@ -419,23 +424,37 @@ def _cast(session, slack: SlackEmulator, today: date) -> dict:
         .order_by(func.count().desc(), Plan.case_holder_id)
         .limit(1)
     )
-    # A teacher with few classes, so there are pupils with plans they do not teach.
-    teacher_id = session.scalar(
-        select(TeachingGroupTeacher.staff_id)
-        .join(StaffRoleGrant, StaffRoleGrant.staff_id == TeachingGroupTeacher.staff_id)
-        .where(
-            StaffRoleGrant.role == StaffRole.TEACHER,
-            TeachingGroupTeacher.staff_id.not_in(
-                select(StaffRoleGrant.staff_id).where(
-                    StaffRoleGrant.role.in_(
-                        [StaffRole.SENDCO, StaffRole.SENIOR_LEADER, StaffRole.CASE_HOLDER]
+
+    # A teacher with few classes, so there are pupils with plans they do not teach; one who
+    # is not also a tutor, head of year or pastoral lead if the school has one, since those
+    # see more than their classes and the tour shows what a teacher sees.
+    def fewest_classes(*besides: StaffRole):
+        return session.scalar(
+            select(TeachingGroupTeacher.staff_id)
+            .join(StaffRoleGrant, StaffRoleGrant.staff_id == TeachingGroupTeacher.staff_id)
+            .where(
+                StaffRoleGrant.role == StaffRole.TEACHER,
+                TeachingGroupTeacher.staff_id.not_in(
+                    select(StaffRoleGrant.staff_id).where(
+                        StaffRoleGrant.role.in_(
+                            [
+                                StaffRole.SENDCO,
+                                StaffRole.SENIOR_LEADER,
+                                StaffRole.CASE_HOLDER,
+                                *besides,
+                            ]
+                        )
                     )
-                )
-            ),
+                ),
+            )
+            .group_by(TeachingGroupTeacher.staff_id)
+            .order_by(func.count(), TeachingGroupTeacher.staff_id)
+            .limit(1)
         )
-        .group_by(TeachingGroupTeacher.staff_id)
-        .order_by(func.count(), TeachingGroupTeacher.staff_id)
-        .limit(1)
+
+    teacher_id = (
+        fewest_classes(StaffRole.FORM_TUTOR, StaffRole.HEAD_OF_YEAR, StaffRole.PASTORAL)
+        or fewest_classes()
     )
     overdue = session.execute(
         select(Pupil.last_name, Pupil.first_name, Pupil.preferred_name)
@@ -444,26 +463,44 @@ def _cast(session, slack: SlackEmulator, today: date) -> dict:
         .order_by(Plan.review_date)
         .limit(1)
     ).first()
-    teachers_pupils = (
+    teacher = by_id[teacher_id]
+    viewer = Viewer(teacher.school_id, teacher.id, teacher.display_name, teacher.roles)
+    taught_pupils = (
         select(TeachingGroupPupil.pupil_id)
         .join(TeachingGroupTeacher, TeachingGroupTeacher.group_id == TeachingGroupPupil.group_id)
         .where(TeachingGroupTeacher.staff_id == teacher_id)
     )
 
     def pupil_with_a_plan(taught: bool) -> str | None:
-        """A pupil with an open plan whom the teacher does, or does not, teach."""
+        """A pupil with an open plan whom the teacher teaches, or does not see at all (not
+        taught, nor in their form if they tutor one)."""
         row = session.execute(
             select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
             .join(Plan, Plan.pupil_id == Pupil.id)
             .where(
                 Plan.status != PlanStatus.CLOSED,
-                Pupil.id.in_(teachers_pupils) if taught else Pupil.id.not_in(teachers_pupils),
+                Pupil.id.in_(taught_pupils)
+                if taught
+                else Pupil.id.not_in(supported_pupil_ids(viewer)),
             )
             .order_by(Pupil.last_name, Pupil.id)
             .limit(1)
         ).first()
         return _called(row) if row else None
 
+    # A teaching assistant, and a pupil with a plan they are key adult to.
+    key_adult = session.execute(
+        select(KeyAdult.staff_id, Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
+        .join(Pupil, Pupil.id == KeyAdult.pupil_id)
+        .join(Plan, Plan.pupil_id == Pupil.id)
+        .where(
+            KeyAdult.ended_at.is_(None),
+            Plan.status != PlanStatus.CLOSED,
+            Pupil.is_active.is_(True),
+        )
+        .order_by(KeyAdult.id)
+        .limit(1)
+    ).first()
     held = session.execute(
         select(Pupil.first_name, Pupil.preferred_name, Pupil.last_name, Pupil.date_of_birth)
         .join(Plan, Plan.pupil_id == Pupil.id)
@@ -480,6 +517,12 @@ def _cast(session, slack: SlackEmulator, today: date) -> dict:
         "overdue_pupil": (overdue.last_name, _called(overdue)) if overdue else ("", ""),
         "taught_pupil": pupil_with_a_plan(taught=True),
         "untaught_pupil": pupil_with_a_plan(taught=False),
+        "assistant": (
+            person(by_id[key_adult.staff_id], "teaching assistant")
+            if key_adult and key_adult.staff_id in by_id
+            else None
+        ),
+        "assistant_pupil": _called(key_adult) if key_adult else None,
     }
 
 

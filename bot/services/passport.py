@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit
+from bot.services import audit, support
 from bot.services.pupils import KNOWN_AS
 from models import (
     AdjustmentKind,
@@ -40,6 +40,7 @@ from models import (
     TargetStatus,
     TeachingGroup,
     TeachingGroupPupil,
+    TeachingGroupSupport,
     TeachingGroupTeacher,
 )
 
@@ -93,6 +94,8 @@ class Passport:
     targets: tuple[Target, ...]
     case_holder: str | None
     case_holder_slack_id: str | None
+    # The pupil's key adults (`/ssp support`): (Slack id, name), one query with the plan's.
+    key_adults: tuple[tuple[str | None, str], ...]
     review_date: date | None
     today: date
 
@@ -143,10 +146,10 @@ def passport_for(session: Session, viewer: Viewer, pupil_id: int, today: date) -
     )
     if plan is None:
         raise NoPassport(pupil.known_as)
-    return _passport(pupil, plan, today)
+    return _passport(session, pupil, plan, today)
 
 
-def _passport(pupil: Pupil, plan: Plan, today: date) -> Passport:
+def _passport(session: Session, pupil: Pupil, plan: Plan, today: date) -> Passport:
     voice = plan.voice or PlanVoice()
     flags = []
     if voice.must_know_medical and pupil.medical_need:
@@ -187,6 +190,10 @@ def _passport(pupil: Pupil, plan: Plan, today: date) -> Passport:
         ),
         case_holder=holder.display_name if holder else None,
         case_holder_slack_id=holder.slack_user_id if holder else None,
+        key_adults=tuple(
+            (adult.slack_user_id, adult.display_name)
+            for adult in support.key_adults(session, [pupil.id])[pupil.id]
+        ),
         review_date=plan.review_date,
         today=today,
     )
@@ -246,12 +253,19 @@ def classes_of(session: Session, viewer: Viewer) -> list[ClassCount]:
 
 
 def _taught_by(viewer: Viewer):
-    """The ids of the groups the viewer teaches now, as a subquery."""
+    """The ids of the groups the viewer teaches now, or supports (a class row naming them as
+    support staff: teaching assistants), as a subquery."""
     return (
         select(TeachingGroupTeacher.group_id)
         .where(
             TeachingGroupTeacher.staff_id == viewer.staff_id,
             TeachingGroupTeacher.is_active.is_(True),
+        )
+        .union(
+            select(TeachingGroupSupport.group_id).where(
+                TeachingGroupSupport.staff_id == viewer.staff_id,
+                TeachingGroupSupport.is_active.is_(True),
+            )
         )
         .subquery()
     )

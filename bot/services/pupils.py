@@ -9,13 +9,27 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.access import Viewer, held_pupil_ids, visible_pupil_records, visible_pupils
+from bot.access import (
+    Viewer,
+    held_pupil_ids,
+    taught_pupil_ids,
+    visible_pupil_records,
+    visible_pupils,
+)
 from bot.errors import UserError
-from bot.services import audit
+from bot.services import audit, support
 from bot.services.calendar import load_calendar
 from bot.services.leavers import leaver_closes_on
 from bot.services.plan_document import sharing_of
-from models import ClosureReason, Plan, PlanStatus, Pupil, SharingConsent, TargetStatus
+from models import (
+    ClosureReason,
+    Plan,
+    PlanStatus,
+    Pupil,
+    SharingConsent,
+    TargetStatus,
+    TeachingGroupPupil,
+)
 
 UPN_SHAPE = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
 MAX_MATCHES = 25
@@ -57,6 +71,11 @@ class PlanSummary:
     consent_withdrawn: SharingConsent | None = None
     closed: tuple[str, ...] = ()
     """The pupil's closed plans, latest first ("Plan 2 · Closed 5 Dec 2026 — needs met")."""
+    taught: bool = False
+    """In a supporter's view: the viewer teaches the pupil (rather than tutoring their form,
+    supporting their class, being their key adult…), so the view can say which."""
+    key_adults: tuple[tuple[str | None, str], ...] = ()
+    """The pupil's key adults (`/ssp support`): (Slack user id, name) of each."""
     closes_on: date | None = None
     """The pupil has left and their plan is still open: the day it closes by itself, unless the
     SENDCo closes it sooner (bot.services.closure)."""
@@ -169,6 +188,11 @@ def plan_summary(
         plan=plan,
         teacher_view=teacher_view,
         today=today,
+        taught=teacher_view and _teaches(session, viewer, pupil.id),
+        key_adults=tuple(
+            (adult.slack_user_id, adult.display_name)
+            for adult in support.key_adults(session, [pupil.id])[pupil.id]
+        ),
         consent_withdrawn=withdrawal,
         closed=tuple(c.line for c in closed_plans(session, pupil.id)) if not teacher_view else (),
         closes_on=(
@@ -177,6 +201,14 @@ def plan_summary(
             else None
         ),
     )
+
+
+def _teaches(session: Session, viewer: Viewer, pupil_id: int) -> bool:
+    """Whether the viewer teaches the pupil (one of their current classes)."""
+    if not viewer.is_teacher:
+        return False
+    taught = taught_pupil_ids(viewer).where(TeachingGroupPupil.pupil_id == pupil_id)
+    return bool(session.scalar(select(taught.exists())))
 
 
 def matching(query: str) -> ColumnElement[bool]:

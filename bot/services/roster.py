@@ -47,8 +47,10 @@ from models import (
     SenStage,
     Staff,
     StaffRole,
+    StaffScope,
     TeachingGroup,
     TeachingGroupPupil,
+    TeachingGroupSupport,
     TeachingGroupTeacher,
 )
 
@@ -64,6 +66,13 @@ STAFF_COLUMNS: tuple[Column, ...] = (
     Column("roles", aliases=("role",)),
     Column("department", aliases=("dept", "faculty")),
     Column("slack_user_id", aliases=("slack id", "slack user", "slack member id")),
+    # What a form tutor, head of year or pastoral member of staff looks after (bot.access).
+    Column(
+        "form_groups",
+        aliases=("form group", "forms", "tutor group", "tutor groups", "registration groups"),
+    ),
+    Column("year_groups", aliases=("year group", "years")),
+    Column("houses", aliases=("house",)),
 )
 
 PUPIL_COLUMNS: tuple[Column, ...] = (
@@ -93,6 +102,12 @@ CLASS_COLUMNS: tuple[Column, ...] = (
     Column("year_group", aliases=("year", "nc year")),
     Column("teacher_emails", required=True, aliases=("teacher email", "teacher", "teachers")),
     Column("upn", required=True, aliases=("unique pupil number",)),
+    # Teaching assistants and other support staff in the class: they see its pupils as its
+    # teachers do (bot.access), without being its teachers.
+    Column(
+        "support_staff_emails",
+        aliases=("support staff", "support staff email", "teaching assistants", "ta emails"),
+    ),
 )
 
 COLUMNS: dict[RosterKind, tuple[Column, ...]] = {
@@ -111,6 +126,21 @@ ROLE_NAMES: dict[str, StaffRole] = {
     "teacher": StaffRole.TEACHER,
     "teachingassistant": StaffRole.TEACHING_ASSISTANT,
     "ta": StaffRole.TEACHING_ASSISTANT,
+    "formtutor": StaffRole.FORM_TUTOR,
+    "tutor": StaffRole.FORM_TUTOR,
+    "headofyear": StaffRole.HEAD_OF_YEAR,
+    "hoy": StaffRole.HEAD_OF_YEAR,
+    "pastoral": StaffRole.PASTORAL,
+    "pastorallead": StaffRole.PASTORAL,
+    "pastoralstaff": StaffRole.PASTORAL,
+}
+
+# Each role that looks after a part of the school, and the staff column that says which part:
+# a row with the role must fill the column, and a row filling the column must have the role.
+SCOPED_ROLES: dict[StaffRole, tuple[str, str]] = {
+    StaffRole.FORM_TUTOR: ("form_groups", "the forms they tutor, e.g. 7K;7M"),
+    StaffRole.HEAD_OF_YEAR: ("year_groups", "their year groups, e.g. 7;8"),
+    StaffRole.PASTORAL: ("houses", "their houses, e.g. Brunel;Curie"),
 }
 
 # DfE SEN provision codes, and the words MIS exports use for them; empty means no SEN.
@@ -152,6 +182,10 @@ class StaffRecord:
     department: str | None = None
     roles: frozenset[StaffRole] = frozenset()
     slack_user_id: str | None = None
+    # What a form tutor, head of year or pastoral member of staff looks after.
+    form_groups: frozenset[str] = frozenset()
+    year_groups: frozenset[int] = frozenset()
+    houses: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +221,7 @@ class ClassRecord:
     upns: frozenset[str]
     subject: str | None = None
     year_group: int | None = None
+    support_emails: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -284,6 +319,9 @@ def import_csv(
 # --- apply: one upsert path for every source ------------------------------------------------
 
 STAFF_FIELDS = ("email", "first_name", "last_name", "title", "staff_code", "department")
+SCOPE_FIELDS = ("form_groups", "year_groups", "houses")
+# StaffScope's column for each staff CSV scope column.
+SCOPE_COLUMN = {"form_groups": "form", "year_groups": "year_group", "houses": "house"}
 PUPIL_FIELDS = (
     "first_name",
     "last_name",
@@ -318,16 +356,21 @@ def apply_staff(
     Staff are matched by email (any letter case; stored lower case). `fields` names the record
     fields the source actually supplies (None: all of them); on an existing member of staff
     the others are left as they are, so a file without a roles column keeps everyone's roles.
-    Roles, when supplied, replace the member's roles. A Slack id given for one member is taken
-    from any other member of the school who had it. Staff not in `records` are marked as left
-    (`is_active=False`, `left_on=today`); staff who come back are made active again.
-    Runs one query for the school's staff, whatever the number of records.
+    Roles, when supplied, replace the member's roles. Forms, year groups and houses
+    (StaffScope) are replaced when their column, or the roles, are supplied. A Slack id given
+    for one member is taken from any other member of the school who had it. Staff not in
+    `records` are marked as left (`is_active=False`, `left_on=today`); staff who come back are
+    made active again. Runs two queries for the school's staff (them, and their scopes),
+    whatever the number of records.
     """
     _check_unique((record.email for record in records), "staff email")
-    supplied = _supplied(fields, (*STAFF_FIELDS, "roles"))
+    supplied = _supplied(fields, (*STAFF_FIELDS, "roles", *SCOPE_FIELDS))
+    scoped = frozenset(f for f in SCOPE_FIELDS if f in supplied)
     existing = {
         member.email.lower(): member
-        for member in session.scalars(select(Staff).where(Staff.school_id == school.id))
+        for member in session.scalars(
+            select(Staff).where(Staff.school_id == school.id).options(selectinload(Staff.scopes))
+        )
     }
     result = ImportResult(school.name, "staff", total=len(records))
     changed: dict[int, bool] = {}
@@ -338,6 +381,7 @@ def apply_staff(
         if member is None:
             member = Staff(school_id=school.id, **_values(record, STAFF_FIELDS))
             member.set_roles(set(record.roles))
+            member.scopes = _new_scopes(_scopes_of(record))
             session.add(member)
             result.created += 1
         else:
@@ -345,6 +389,7 @@ def apply_staff(
             if "roles" in supplied and member.roles != record.roles:
                 member.set_roles(set(record.roles))
                 differs = True
+            differs |= _replace_scopes(member, record, scoped, roles="roles" in supplied)
             changed[id(member)] = differs
             if not member.is_active:
                 returning.append(member)
@@ -458,13 +503,14 @@ def apply_classes(
     Classes are matched by class code. Each class's teachers and pupils become exactly those
     in its record: links to anyone else are marked inactive, never deleted, and links that
     come back are made active again. Classes not in `records` are marked inactive, with all
-    their links. `fields` works as for `apply_staff` (only `subject` and `year_group` are
-    optional). `today` is accepted for symmetry with the other kinds; classes keep no leaving
+    their links. `fields` works as for `apply_staff` (only `subject`, `year_group` and
+    `support_staff_emails` are optional: without that column a class keeps its support
+    staff). `today` is accepted for symmetry with the other kinds; classes keep no leaving
     date. Every email and UPN must belong to the school's staff and pupils, else UserError
     (`import_csv` checks that first, line by line). Runs a fixed number of queries.
     """
     _check_unique((record.class_code for record in records), "class code")
-    supplied = _supplied(fields, ("subject", "year_group"))
+    supplied = _supplied(fields, ("subject", "year_group", "support_staff_emails"))
     staff_ids = {
         email.lower(): staff_id
         for staff_id, email in session.execute(
@@ -478,7 +524,7 @@ def apply_classes(
         )
     }
     unknown = sorted(
-        {e for r in records for e in r.teacher_emails if e not in staff_ids}
+        {e for r in records for e in r.teacher_emails | r.support_emails if e not in staff_ids}
         | {u for r in records for u in r.upns if u not in pupil_ids}
     )
     if unknown:
@@ -491,12 +537,17 @@ def apply_classes(
         for group in session.scalars(
             select(TeachingGroup)
             .where(TeachingGroup.school_id == school.id)
-            .options(selectinload(TeachingGroup.teachers), selectinload(TeachingGroup.members))
+            .options(
+                selectinload(TeachingGroup.teachers),
+                selectinload(TeachingGroup.members),
+                selectinload(TeachingGroup.support),
+            )
         )
     }
     result = ImportResult(school.name, "classes", total=len(records))
     for record in records:
         teacher_ids = {staff_ids[email] for email in record.teacher_emails}
+        support_ids = {staff_ids[email] for email in record.support_emails}
         member_ids = {pupil_ids[upn] for upn in record.upns}
         group = existing.get(record.class_code)
         if group is None:
@@ -508,6 +559,7 @@ def apply_classes(
                     year_group=record.year_group,
                     teachers=[TeachingGroupTeacher(staff_id=i) for i in sorted(teacher_ids)],
                     members=[TeachingGroupPupil(pupil_id=i) for i in sorted(member_ids)],
+                    support=[TeachingGroupSupport(staff_id=i) for i in sorted(support_ids)],
                 )
             )
             result.created += 1
@@ -515,6 +567,8 @@ def apply_classes(
         differs = _assign(group, record, [f for f in ("subject", "year_group") if f in supplied])
         differs |= _sync_links(group.teachers, "staff_id", teacher_ids, TeachingGroupTeacher)
         differs |= _sync_links(group.members, "pupil_id", member_ids, TeachingGroupPupil)
+        if "support_staff_emails" in supplied:
+            differs |= _sync_links(group.support, "staff_id", support_ids, TeachingGroupSupport)
         if not group.is_active:
             group.is_active = True
             result.reactivated += 1
@@ -530,7 +584,7 @@ def apply_classes(
         if group.is_active:
             group.is_active = False
             result.left += 1
-        for link in [*group.teachers, *group.members]:
+        for link in [*group.teachers, *group.members, *group.support]:
             link.is_active = False
     return result
 
@@ -606,6 +660,46 @@ def _sync_links(links: list, key: str, wanted: set[int], make: type) -> bool:
     return differs
 
 
+def _scopes_of(record: StaffRecord) -> set[tuple[str, object]]:
+    """The record's forms, year groups and houses as (StaffScope column, value) pairs."""
+    return {(SCOPE_COLUMN[name], value) for name in SCOPE_FIELDS for value in getattr(record, name)}
+
+
+def _new_scopes(pairs: Iterable[tuple[str, object]]) -> list[StaffScope]:
+    return [StaffScope(**{column: value}) for column, value in sorted(pairs, key=str)]
+
+
+def _replace_scopes(
+    member: Staff, record: StaffRecord, scoped: frozenset[str], *, roles: bool
+) -> bool:
+    """Makes the member's scopes of the `scoped` kinds the record's, and, when the record's
+    roles are supplied, drops the scopes of a role they no longer have (a scope goes with its
+    role). A source with neither (the Microsoft 365 sync keeps roles granted here) leaves
+    them. True if any changed."""
+    columns = {SCOPE_COLUMN[name] for name in scoped}
+    gone = {
+        SCOPE_COLUMN[name]
+        for role, (name, _) in SCOPED_ROLES.items()
+        if roles and role not in record.roles
+    }
+    have = {_scope_pair(scope): scope for scope in member.scopes}
+    want = {pair for pair in have if pair[0] not in columns | gone}
+    want |= {pair for pair in _scopes_of(record) if pair[0] in columns}
+    if want == set(have):
+        return False
+    member.scopes = [scope for pair, scope in have.items() if pair in want] + _new_scopes(
+        want - have.keys()
+    )
+    return True
+
+
+def _scope_pair(scope: StaffScope) -> tuple[str, object]:
+    column = next(
+        name for name in ("form", "year_group", "house") if getattr(scope, name) is not None
+    )
+    return column, getattr(scope, column)
+
+
 def _check_unique(keys: Iterable[str], what: str) -> None:
     seen: set[str] = set()
     for key in keys:
@@ -631,7 +725,11 @@ def _staff_records(rows: list[Row]) -> tuple[list[StaffRecord], list[Problem]]:
             department=check.get("department", optional_text(100), None),
             roles=check.get("roles", _roles, frozenset()),
             slack_user_id=check.get("slack_user_id", _slack_user_id, None),
+            form_groups=check.get("form_groups", _names(20, "form"), frozenset()),
+            year_groups=check.get("year_groups", _year_groups, frozenset()),
+            houses=check.get("houses", _names(50, "house"), frozenset()),
         )
+        _check_scopes(check, record)
         if email:
             _once(check, first_line_of_email, email, f"email {email} appears more than once")
         if record.slack_user_id:
@@ -644,6 +742,23 @@ def _staff_records(rows: list[Row]) -> tuple[list[StaffRecord], list[Problem]]:
         if check.ok:
             records.append(record)
     return records, problems
+
+
+def _check_scopes(check: RowCheck, record: StaffRecord) -> None:
+    """A form tutor, head of year or pastoral member of staff says what they look after, and
+    only they do: each problem names the column to fill or the role to add."""
+    if "roles" in check.bad_columns:
+        return
+    for role, (column, what) in SCOPED_ROLES.items():
+        if column in check.bad_columns:
+            continue
+        given = bool(getattr(record, column))
+        header = check.row.headers.get(column, column)
+        if role in record.roles and not given:
+            check.problem(f"{role.value} needs {what} in the {header} column")
+        elif given and role not in record.roles:
+            roles = check.row.headers.get("roles", "roles")
+            check.problem(f"{header} is only for a {role.value}: add {role.value} to {roles}")
 
 
 def _pupil_records(rows: list[Row], today: date) -> tuple[list[PupilRecord], list[Problem]]:
@@ -692,7 +807,12 @@ def _pupil_records(rows: list[Row], today: date) -> tuple[list[PupilRecord], lis
 
 
 # What every row of a class must repeat: column name -> how messages call it.
-CLASS_WIDE = {"subject": "subject", "year_group": "year group", "teacher_emails": "teachers"}
+CLASS_WIDE = {
+    "subject": "subject",
+    "year_group": "year group",
+    "teacher_emails": "teachers",
+    "support_staff_emails": "support staff",
+}
 
 
 @dataclass
@@ -729,13 +849,15 @@ def _class_records(
         check = RowCheck(row, problems)
         code = check.get("class_code", required_text(50), "")
         teacher_emails = check.get("teacher_emails", _emails, frozenset())
+        support_emails = check.get("support_staff_emails", _optional_emails, frozenset())
         here: dict[str, object] = {
             "subject": check.get("subject", optional_text(100), None),
             "year_group": check.get("year_group", _optional_year_group, None),
             "teacher_emails": teacher_emails,
+            "support_staff_emails": support_emails,
         }
         upn = check.get("upn", _upn, "")
-        for email in sorted(teacher_emails):
+        for email in sorted(teacher_emails | support_emails):
             if email not in staff_active:
                 check.problem(
                     f"no staff member with email {email} in {school.name}; import staff first"
@@ -784,13 +906,14 @@ def _class_records(
                 upns=frozenset(so_far.upns),
                 subject=values.get("subject"),
                 year_group=values.get("year_group"),
+                support_emails=values.get("support_staff_emails", frozenset()),
             )
         )
     return records, problems
 
 
 def _shown(value: object) -> str:
-    if value is None:
+    if value is None or value == frozenset():
         return "(none)"
     if isinstance(value, frozenset):
         return "; ".join(sorted(value))
@@ -830,6 +953,33 @@ def _emails(value: str) -> frozenset[str]:
     return frozenset(part.lower() for part in parts)
 
 
+def _optional_emails(value: str) -> frozenset[str]:
+    return _emails(value) if value.strip(" ;,") else frozenset()
+
+
+def _names(max_length: int, what: str) -> Callable[[str], frozenset[str]]:
+    """Forms or houses separated by ';' or ',': none, one or several, as the MIS spells them."""
+
+    def parse(value: str) -> frozenset[str]:
+        names: dict[str, str] = {}
+        for part in re.split(r"[;,]", value):
+            name = part.strip()
+            if len(name) > max_length:
+                raise BadValue(f"{name[:max_length]!r}… is longer than a {what} ({max_length})")
+            if name:
+                names.setdefault(name.casefold(), name)  # 7k and 7K are the same form
+        return frozenset(names.values())
+
+    return parse
+
+
+def _year_groups(value: str) -> frozenset[int]:
+    """Year groups separated by ';' or ',' (R or Reception, 1 to 14, "Year 7")."""
+    return frozenset(
+        parse_year_group(part.strip()) for part in re.split(r"[;,]", value) if part.strip()
+    )
+
+
 def _roles(value: str) -> frozenset[StaffRole]:
     roles = set()
     for part in re.split(r"[;,]", value):
@@ -839,7 +989,8 @@ def _roles(value: str) -> frozenset[StaffRole]:
         if role is None:
             raise BadValue(
                 f"{part.strip()!r} is not a role we know "
-                "(use sendco, senior_leader, case_holder, teacher or teaching_assistant)"
+                "(use sendco, senior_leader, case_holder, teacher, teaching_assistant, "
+                "form_tutor, head_of_year or pastoral)"
             )
         roles.add(role)
     return frozenset(roles)

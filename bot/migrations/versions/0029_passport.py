@@ -20,7 +20,7 @@ from alembic import op
 
 revision: str = "0029"
 # Chained after 0024 on its branch; the lead re-chains it after 0028 when merging.
-down_revision: str | Sequence[str] | None = "0026"
+down_revision: str | Sequence[str] | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
