@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+import tests.test_supporting_roles as supporting_roles
 from tests.slack_harness import text_of
-from tests.test_supporting_roles import people, school_extras  # noqa: F401 (fixtures)
+
+# The school of tests/test_supporting_roles.py: its tutor, head of year and pastoral lead.
+school_extras = supporting_roles.school_extras
+people = supporting_roles.people
 
 
 def passport_not_found(slack, user: str, name: str) -> bool:
