@@ -264,10 +264,12 @@ def test_another_schools_replayed_payload_is_refused(slack):
         ).all()
 
 
-def test_a_teaching_assistant_without_pupils_is_refused(slack):
-    # Sam Jones has no role that sees pupils yet (the roles branch adds teaching assistants).
-    reply = slack.ask("U0TA", "passport Cara")
-    assert "SSP Bot shows plans only to" in said(reply)
+def test_a_teaching_assistant_sees_no_passport_of_a_pupil_they_do_not_support(slack):
+    # Sam Jones supports no class of Cara's and is not her key adult: as for nobody at all.
+    asked = said(slack.ask("U0TA", "passport Cara"))
+    nobody = said(slack.ask("U0TA", "passport Nobody"))
+    assert asked.replace("Cara", "X") == nobody.replace("Nobody", "X")
+    assert "Cara" in asked and "Cara Lin" not in asked
 
 
 def test_a_passport_with_very_long_texts_stays_inside_slacks_limits(slack):
@@ -353,7 +355,7 @@ def test_the_synthetic_schools_typical_passport_fits_one_page(session):
     session.flush()
     plans = session.scalars(select(Plan).where(Plan.status != PlanStatus.CLOSED)).all()
     passports = sorted(
-        (_passport(plan.pupil, plan, TODAY) for plan in plans),
+        (_passport(session, plan.pupil, plan, TODAY) for plan in plans),
         key=lambda p: len(passport_html(p)),
     )
     assert len(passports) > 20
