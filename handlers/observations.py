@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import escape_mrkdwn, render_json
+from bot.render import escape_mrkdwn, render_json, uk_date
 from bot.services import observations
 from bot.services.pupils import find_pupils
 from handlers.context import Ask, Runtime, Subcommand, Usage
@@ -37,6 +37,7 @@ from handlers.toolkit import (
     requires,
     requires_in_modal,
     selected_value,
+    tell,
     text_value,
 )
 from models import Helped
@@ -48,6 +49,8 @@ TITLE = "Add an observation"
 VIA_COMMAND = "/ssp observe"
 VIA_BUTTON = "Add an observation button"
 VIA_SHORTCUT = "observation shortcut"
+VIA_READ = "observation summary"
+READ_ACTION = "ssp_observations_read"
 VIAS = (VIA_COMMAND, VIA_BUTTON, VIA_SHORTCUT)  # the form's metadata names one for the audit
 NOT_VISIBLE = "I couldn't find that pupil among the pupils you can see."
 SAVED = (
@@ -66,6 +69,7 @@ def register(app: App) -> None:
     app.action(OBSERVE_PICK.action_id, middleware=sees)(open_from_button)
     app.view("ssp_observe", middleware=sees)(save)
     app.view("ssp_observe_pupil", middleware=sees)(choose_pupil)
+    app.action(READ_ACTION)(read_summary)
     # A shortcut has nowhere to answer but a modal of its own.
     app.shortcut(SHORTCUT, middleware=[requires_in_modal(_allowed, TITLE, NO_ACCESS)])(from_message)
 
@@ -159,6 +163,51 @@ def save(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer, today: date) ->
         raise UserError(NOT_VISIBLE)
     done = done_modal(TITLE, SAVED.format(name=escape_mrkdwn(saved.name)))
     ack(response_action="update", view=done)
+
+
+def read_summary(
+    ack: Ack, action: dict, body: dict, client: WebClient, context, runtime: Runtime, viewer: Viewer
+) -> None:
+    """ "Read them" on a daily summary: for its case holder or the SENDCo (the service checks,
+    from the signed user; the button's value is only which summary)."""
+    with runtime.unit_of_work() as session:
+        entries = observations.read_summary(
+            session, viewer, as_int(action.get("value")), via=VIA_READ, now=runtime.now()
+        )
+    if entries is None:  # refused after the unit of work, so the refusal's audit row is kept
+        ack()
+        tell(body, context, observations.NOT_YOURS)
+        return
+    view = observations_view(
+        entries,
+        "New observations on the plans you hold, newest first. Only staff see these.",
+    )
+    open_modal(client, body["trigger_id"], view)
+    ack()
+
+
+def entry_text(entry: observations.Entry, *, pupil: bool = True) -> str:
+    """One observation in mrkdwn: whose, when, by whom, the strategy, whether it helped."""
+    head = f"*{escape_mrkdwn(entry.pupil_name)}* · " if pupil else ""
+    text = entry.what_happened
+    if len(text) > 1500:  # a section holds 3,000 characters; the form allows 2,000
+        text = text[:1499].rstrip() + "…"
+    return (
+        f"{head}{uk_date(entry.observed_on)} · {escape_mrkdwn(entry.author)}\n"
+        f"{escape_mrkdwn(text)}\n"
+        f"_Strategy:_ {escape_mrkdwn(entry.strategy)} · _Did it help?_ {entry.helped.label}"
+    )
+
+
+def observations_view(entries, intro: str) -> dict:
+    return render_json(
+        "observations_modal.json.j2",
+        intro=intro,
+        entries=[entry_text(e) for e in entries],
+        empty=None
+        if entries
+        else "_Nothing to read: these observations are no longer on plans you hold._",
+    )
 
 
 def _form(

@@ -31,13 +31,17 @@ class Helped(enum.StrEnum):
         }[self]
 
 
+OWN_OBSERVATION = "own"
+
+
 class Observation(Base):
     """One dated observation on a pupil's plan, in the plan's APDR cycle at the time."""
 
     __tablename__ = "observations"
     __table_args__ = (
-        # The case holder's daily summary finds what is not yet summarised, school by school.
-        Index("ix_observations_school_id_summarised_at", "school_id", "summarised_at"),
+        # The case holder's daily summary finds what is not yet summarised, school by school,
+        # and its "Read them" what it counted.
+        Index("ix_observations_school_id_summary_key", "school_id", "summary_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,8 +56,9 @@ class Observation(Base):
     strategy: Mapped[str] = mapped_column(String(300))
     helped: Mapped[Helped] = mapped_column(str_enum(Helped, "observation_helped"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # When the case holder's daily summary counted it (None: not yet).
-    summarised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The dedupe key of the case holder's daily summary that counted it (None: not yet;
+    # OWN_OBSERVATION: the case holder's own, which they need not be told of).
+    summary_key: Mapped[str | None] = mapped_column(String(80))
 
     plan: Mapped[Plan] = relationship()
     pupil: Mapped[Pupil] = relationship()

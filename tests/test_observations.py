@@ -12,12 +12,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.services.observations import WHAT_LENGTH
 from handlers.toolkit import NO_SUCH_PUPIL
-from models import AuditEvent, Helped, KeyAdult, Observation
-from tests.slack_harness import TODAY, build_school, buttons_of, start_app, text_of
+from models import AuditEvent, Helped, KeyAdult, Observation, Plan
+from tests.slack_harness import NOW, TODAY, build_school, buttons_of, start_app, text_of
 from tests.test_plan_editor import form_state, modal_text, open_plan, submit
 
 
@@ -237,3 +237,110 @@ def test_when_the_database_is_down_the_form_stays_open(emulator, sessions, db_ur
             engine.dispose()
     with sessions() as session:
         assert session.scalars(select(Observation)).all() == []
+
+
+# --- the case holder's daily summary, and the review notes ------------------------------------
+
+
+def add_as(slack, user: str, pupil: str, what: str, helped: str = "yes") -> None:
+    form = open_plan(slack, user, f"observe {pupil}")
+    assert submit(slack, user, form, what=what, helped=helped)["response_action"] == "update"
+
+
+def summaries_to(slack, user: str) -> list[dict]:
+    from handlers.scheduler import wait_for_deliveries
+
+    wait_for_deliveries()
+    return [m for m in slack.emulator.messages_to(user) if "new observation" in text_of(m)]
+
+
+def test_the_case_holder_gets_one_summary_a_day_naming_only_the_pupils(slack, tick, clock):
+    for pupil, what in (("Ava Stone", "AVA1 secret"), ("Ava Stone", "AVA2"), ("Ben Stone", "BEN")):
+        add_as(slack, "U0SENDCO", pupil, what)
+    tick("2026-11-23T11:00:00+00:00")
+    [dm] = summaries_to(slack, "U0PRIYA")
+    assert dm["text"] == "3 new observations on Ava Stone's and Ben Stone's plans"
+    assert "secret" not in json.dumps(dm)
+    # The same day again, and the next day with nothing new: no more messages.
+    tick("2026-11-23T14:00:00+00:00")
+    tick("2026-11-24T10:00:00+00:00")
+    assert len(summaries_to(slack, "U0PRIYA")) == 1
+    # Nobody else is told: not the SENDCo who wrote them.
+    assert summaries_to(slack, "U0SENDCO") == []
+
+    # "Read them": the case holder reads the three; a teacher clicking it is refused.
+    [read] = [b for b in buttons_of(dm) if b["action_id"] == "ssp_observations_read"]
+    opened = len(slack.emulator.calls_to("views.open"))
+    refused = slack.click("U0LEE", "ssp_observations_read", read["value"])
+    assert "isn't one of yours" in text_of(refused)
+    assert len(slack.emulator.calls_to("views.open")) == opened
+    slack.sender.button("U0PRIYA", "ssp_observations_read", read["value"])
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    assert len(slack.emulator.calls_to("views.open")) == opened + 1
+    shown = modal_text(slack.emulator.open_views("U0PRIYA")[-1])
+    for words in ("AVA1 secret", "AVA2", "BEN", "Morgan Reed", "Did it help? Yes"):
+        assert words in shown
+    assert audit_rows(slack, action="refused", actor_staff_id=slack.ids["lee"])
+    assert len(audit_rows(slack, action="read", via="observation summary")) == 2  # two plans
+
+    # A summary on a weekend waits for Monday.
+    add_as(slack, "U0SENDCO", "Ben Stone", "Saturday")
+    tick("2026-11-28T10:00:00+00:00")
+    assert len(summaries_to(slack, "U0PRIYA")) == 1
+    tick("2026-11-30T10:00:00+00:00")
+    assert summaries_to(slack, "U0PRIYA")[-1]["text"] == "1 new observation on Ben Stone's plan"
+
+
+def test_no_summary_when_there_are_none(slack, tick):
+    tick("2026-11-23T11:00:00+00:00")
+    assert summaries_to(slack, "U0PRIYA") == []
+    # The case holder's own observations are not summarised back to them.
+    add_as(slack, "U0PRIYA", "Ava Stone", "Mine")
+    tick("2026-11-24T11:00:00+00:00")
+    assert summaries_to(slack, "U0PRIYA") == []
+
+
+def test_the_summary_takes_the_same_statements_for_one_observation_or_many(slack, engine):
+    from bot.services import observations as service
+    from handlers.messages import render_prompt
+    from models import Prompt, School
+
+    def statements(count: int) -> int:
+        with slack.sessions.begin() as session:
+            plan = session.get(Plan, slack.ids["ava_plan"])
+            for n in range(count):
+                session.add(
+                    Observation(
+                        school_id=plan.school_id, plan_id=plan.id, pupil_id=plan.pupil_id,
+                        cycle_number=plan.cycle_number, author_id=slack.ids["sendco"],
+                        observed_on=TODAY, what_happened=f"n{n}", strategy="Other",
+                        helped=Helped.YES,
+                    )
+                )  # fmt: skip
+        seen = []
+
+        def counted(*args):
+            seen.append(1)
+
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            with slack.sessions.begin() as session:
+                school = session.get(School, slack.ids["school"])
+                day = NOW + timedelta(days=1 if count == 1 else 2)  # Tuesday, Wednesday
+                assert service.create_due_summaries(session, school, day) == 1
+                prompt = session.scalars(select(Prompt).order_by(Prompt.id.desc())).first()
+                assert f"{count} new observation" in json.dumps(render_prompt(session, prompt))
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+        return len(seen)
+
+    assert statements(1) == statements(6)
+
+
+def test_the_review_notes_show_this_cycles_observations(slack):
+    add_as(slack, "U0SENDCO", "Ava Stone", "Read the page with the overlay", "partly")
+    form = open_plan(slack, "U0PRIYA", "review Ava Stone")
+    shown = modal_text(form)
+    assert "Observations this cycle" in shown
+    assert "Read the page with the overlay" in shown
+    assert "helped: partly" in shown

@@ -18,14 +18,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit
+from bot.services import audit, outbox
+from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.passport import _points
-from models import AdjustmentKind, Helped, Observation, Plan, PlanAdjustment, PlanStatus, Pupil
+from models import (
+    AdjustmentKind,
+    Helped,
+    Observation,
+    Plan,
+    PlanAdjustment,
+    PlanStatus,
+    Prompt,
+    PromptKind,
+    Pupil,
+    PupilDisplay,
+    School,
+    Staff,
+)
+from models.observations import OWN_OBSERVATION
 
 WHAT_LENGTH = 2000  # characters of "what happened"
 STRATEGY_LENGTH = 300  # characters of a strategy kept with the observation (the column's)
@@ -197,6 +212,205 @@ def add(
         session, viewer, action="create", via=via, now=now, plan=plan, detail="observation"
     )
     return Subject(pupil.id, plan.id, pupil_name(pupil), offered)
+
+
+# --- the case holder's daily summary ------------------------------------------------------------
+
+SUMMARY_SHOWN = 50  # observations in "Read them" (a modal holds 100 blocks; each takes two)
+NOT_YOURS = "That summary isn't one of yours: only its case holder and the SENDCo can read it."
+
+
+def summary_key(staff_id: int, day: date) -> str:
+    return f"observation_summary:staff={staff_id}:day={day.isoformat()}"
+
+
+def create_due_summaries(
+    session: Session, school: School, now: datetime, calendar: SchoolCalendar | None = None
+) -> int:
+    """Queues one summary today for each case holder with observations on their plans that no
+    summary has counted yet (never their own), sent in school hours on a school day. A case
+    holder whose summary went today hears of later ones tomorrow. Bounded statements: two
+    reads, one insert, and one update per case holder (never one per observation)."""
+    calendar = calendar or load_calendar(session, school.id)
+    today = school.local_date(now)
+    if not calendar.is_school_day(today):
+        return 0
+    rows = session.execute(
+        select(Observation.id, Observation.author_id, Plan.case_holder_id)
+        .join(Plan, Plan.id == Observation.plan_id)
+        .where(
+            Observation.school_id == school.id,
+            Observation.summary_key.is_(None),
+            Plan.status != PlanStatus.CLOSED,
+            Plan.case_holder_id.is_not(None),
+        )
+    ).all()
+    if not rows:
+        return 0
+    holders = sorted({r.case_holder_id for r in rows if r.author_id != r.case_holder_id})
+    keys = {h: summary_key(h, today) for h in holders}
+    existing = (
+        set(
+            session.scalars(
+                select(Prompt.dedupe_key).where(
+                    Prompt.school_id == school.id, Prompt.dedupe_key.in_(list(keys.values()))
+                )
+            )
+        )
+        if keys
+        else set()
+    )
+    queued = [h for h in holders if keys[h] not in existing]
+    send_at = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    outbox.enqueue_many(
+        session,
+        [
+            dict(
+                school_id=school.id,
+                recipient_id=holder,
+                kind=PromptKind.OBSERVATION_SUMMARY,
+                dedupe_key=keys[holder],
+                due_at=send_at,
+            )
+            for holder in queued
+        ],
+        now=now,
+    )
+    counted: dict[str, list[int]] = {}
+    for r in rows:
+        if r.author_id == r.case_holder_id:
+            counted.setdefault(OWN_OBSERVATION, []).append(r.id)
+        elif r.case_holder_id in queued:
+            counted.setdefault(keys[r.case_holder_id], []).append(r.id)
+    for key, ids in counted.items():
+        session.execute(
+            update(Observation)
+            .where(Observation.id.in_(ids))
+            .values(summary_key=key)
+            .execution_options(synchronize_session=False)
+        )
+    return len(queued)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A case holder's daily summary: how many, and on whose plans (the pupils' names only)."""
+
+    prompt_id: int
+    count: int
+    pupils: tuple[str, ...]
+
+
+def summary(session: Session, prompt: Prompt) -> Summary | None:
+    """What the summary DM says: None when nothing it counted is still on a plan it holds."""
+    rows = session.execute(
+        select(Pupil.id, Pupil.first_name, Pupil.preferred_name, Pupil.last_name)
+        .join(Observation, Observation.pupil_id == Pupil.id)
+        .join(Plan, Plan.id == Observation.plan_id)
+        .where(
+            Observation.school_id == prompt.school_id,
+            Observation.summary_key == prompt.dedupe_key,
+            Plan.case_holder_id == prompt.recipient_id,
+        )
+        .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)
+    ).all()
+    if not rows:
+        return None
+    initials = (
+        session.scalar(select(School.pupil_display).where(School.id == prompt.school_id))
+        == PupilDisplay.INITIALS
+    )
+    names: dict[int, str] = {}
+    for r in rows:
+        first = r.preferred_name or r.first_name
+        names[r.id] = (
+            f"{first[:1]}{r.last_name[:1]}".upper() if initials else f"{first} {r.last_name}"
+        )
+    return Summary(prompt.id, len(rows), tuple(dict.fromkeys(names.values())))
+
+
+def read_summary(
+    session: Session, viewer: Viewer, prompt_id: int, *, via: str, now: datetime
+) -> tuple[Entry, ...] | None:
+    """The observations a summary counted, for its case holder or the SENDCo of the school;
+    None for anyone else (the refusal audited: the caller says NOT_YOURS once it is kept).
+    Each plan read is audited."""
+    prompt = session.scalar(
+        select(Prompt).where(
+            Prompt.id == prompt_id,
+            Prompt.school_id == viewer.school_id,
+            Prompt.kind == PromptKind.OBSERVATION_SUMMARY,
+        )
+    )
+    if prompt is None or not (viewer.is_sendco or prompt.recipient_id == viewer.staff_id):
+        audit.record_refusal(session, viewer, via=via, now=now, detail="observations refused")
+        return None
+    query = _entries().where(
+        Observation.school_id == viewer.school_id, Observation.summary_key == prompt.dedupe_key
+    )
+    if not viewer.is_sendco:  # a plan handed on since: its new case holder reads it now
+        query = query.where(Plan.case_holder_id == viewer.staff_id)
+    rows = session.execute(query.limit(SUMMARY_SHOWN)).all()
+    for plan_id in dict.fromkeys(r.plan_id for r in rows):
+        audit.record(
+            session,
+            action="read",
+            via=via,
+            now=now,
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            plan=session.get(Plan, plan_id),
+            detail="observations",
+        )
+    return tuple(_entry(r) for r in rows)
+
+
+def for_review(session: Session, plan: Plan) -> tuple[Entry, ...]:
+    """This cycle's observations on the plan, newest first, for the review notes form."""
+    rows = session.execute(
+        _entries()
+        .where(Observation.plan_id == plan.id, Observation.cycle_number == plan.cycle_number)
+        .limit(SUMMARY_SHOWN)
+    ).all()
+    return tuple(_entry(r) for r in rows)
+
+
+def _entries():
+    author = aliased(Staff)
+    return (
+        select(
+            Observation.id,
+            Observation.plan_id,
+            Observation.observed_on,
+            Observation.what_happened,
+            Observation.strategy,
+            Observation.helped,
+            Pupil.first_name,
+            Pupil.preferred_name,
+            Pupil.last_name,
+            author.first_name.label("author_first"),
+            author.last_name.label("author_last"),
+        )
+        .join(Plan, Plan.id == Observation.plan_id)
+        .join(Pupil, Pupil.id == Observation.pupil_id)
+        .outerjoin(author, author.id == Observation.author_id)
+        .order_by(Observation.observed_on.desc(), Observation.id.desc())
+    )
+
+
+def _entry(r) -> Entry:
+    who = f"{r.author_first} {r.author_last}" if r.author_first else "someone who has left"
+    return Entry(
+        id=r.id,
+        pupil_name=f"{r.preferred_name or r.first_name} {r.last_name}",
+        observed_on=r.observed_on,
+        author=who,
+        what_happened=r.what_happened,
+        strategy=r.strategy,
+        helped=r.helped,
+    )
 
 
 def _clip(text: str, limit: int = STRATEGY_LENGTH) -> str:

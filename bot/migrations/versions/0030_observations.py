@@ -1,7 +1,8 @@
 """Observations between reviews: what happened, which strategy, whether it helped, on a day.
 
-One table, `observations` (bot.services.observations), staff only. Downgrading drops it and
-every observation in it.
+One table, `observations` (bot.services.observations), staff only, and one prompt kind: the case
+holder's daily summary ("observation_summary"). Downgrading drops the table, every observation
+in it and the summaries.
 
 Revision ID: 0030
 Revises: 0029
@@ -20,7 +21,36 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Every kind allowed after 0029 (0026 to 0029 added none to 0025's).
+KINDS_BEFORE = (
+    "assignment",
+    "assignment_reminder",
+    "review_due",
+    "review_reminder",
+    "review_escalation",
+    "monitoring_request",
+    "monitoring_digest",
+    "qa_request",
+    "sendco_digest",
+    "assignment_declined",
+    "assignment_ended",
+    "qa_returned",
+    "plan_request",
+    "plan_request_declined",
+    "qa_approved",
+    "leavers",
+    "review_forward",
+    "review_forward_notice",
+    "family_contribution",
+    "invitation_locked",
+    "meeting_reply",
+    "plan_agreed",
+)
+KINDS_AFTER = (*KINDS_BEFORE, "observation_summary")
+
+
 def upgrade() -> None:
+    _allow(KINDS_AFTER)
     op.create_table(
         "observations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,7 +77,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("summarised_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("summary_key", sa.String(length=80), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["staff.id"],
@@ -73,14 +103,33 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_observations_plan_id"), "observations", ["plan_id"], unique=False)
     op.create_index(
-        "ix_observations_school_id_summarised_at",
+        "ix_observations_school_id_summary_key",
         "observations",
-        ["school_id", "summarised_at"],
+        ["school_id", "summary_key"],
         unique=False,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_observations_school_id_summarised_at", table_name="observations")
+    op.drop_index("ix_observations_school_id_summary_key", table_name="observations")
     op.drop_index(op.f("ix_observations_plan_id"), table_name="observations")
     op.drop_table("observations")
+    op.execute(f"DELETE FROM prompts WHERE kind NOT IN {_sql_list(KINDS_BEFORE)}")
+    _allow(KINDS_BEFORE)
+
+
+def _allow(kinds: tuple[str, ...]) -> None:
+    # As in 0025: the kind is VARCHAR with a CHECK listing the kinds.
+    with op.batch_alter_table("prompts") as batch:
+        batch.drop_constraint(op.f("ck_prompts_prompt_kind"), type_="check")
+        batch.alter_column(
+            "kind",
+            existing_type=sa.String(),
+            type_=sa.String(max(len(kind) for kind in kinds)),
+            existing_nullable=False,
+        )
+        batch.create_check_constraint("prompt_kind", f"kind IN {_sql_list(kinds)}")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
