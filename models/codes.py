@@ -239,6 +239,8 @@ class TimelineKind(enum.StrEnum):
     PLAN_CHANGE = "plan_change"
     REVIEW = "review"
     ASSIGNMENT = "assignment"
+    OBSERVATION = "observation"
+    """An observation between reviews (bot.services.observations): staff only."""
 
 
 class PromptKind(enum.StrEnum):

@@ -199,10 +199,12 @@ def test_the_message_shortcut_prefills_what_happened_and_asks_the_pupil(slack):
     assert audit_rows(slack, action="create", via="observation shortcut")
 
 
-def test_observations_stay_out_of_the_family_copy(slack):
+def test_observations_are_on_the_staff_timeline_and_never_in_the_family_copy(slack):
     form = open_plan(slack, "U0SENDCO", "observe Cara")
     submit(slack, "U0SENDCO", form, what="OBSERVATIONSECRET today", helped="yes")
     assert observations(slack)
+    staff = slack.export("U0SENDCO", "Cara Lin")
+    assert b"OBSERVATIONSECRET today" in staff.body
     family = slack.export("U0SENDCO", "Cara Lin --for family")
     assert family.status == 200
     assert b"OBSERVATIONSECRET" not in family.body

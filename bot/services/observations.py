@@ -39,6 +39,8 @@ from models import (
     PupilDisplay,
     School,
     Staff,
+    TimelineEntry,
+    TimelineKind,
 )
 from models.observations import OWN_OBSERVATION
 
@@ -205,6 +207,20 @@ def add(
             what_happened=text,
             strategy=kept[:STRATEGY_LENGTH],
             helped=outcome,
+            created_at=now,
+        )
+    )
+    # On the plan's timeline too, for staff: the kind is not one the family's copy shows.
+    session.add(
+        TimelineEntry(
+            plan_id=plan.id,
+            occurred_at=now,
+            kind=TimelineKind.OBSERVATION,
+            summary=(
+                f"Observation on {observed_on.strftime('%-d %B %Y')}: {text} "
+                f"(strategy: {kept[:STRATEGY_LENGTH]}; did it help? {outcome.label.lower()})"
+            ),
+            author_id=viewer.staff_id,
             created_at=now,
         )
     )

@@ -1,8 +1,9 @@
 """Observations between reviews: what happened, which strategy, whether it helped, on a day.
 
-One table, `observations` (bot.services.observations), staff only, and one prompt kind: the case
-holder's daily summary ("observation_summary"). Downgrading drops the table, every observation
-in it and the summaries.
+One table, `observations` (bot.services.observations), staff only; one prompt kind, the case
+holder's daily summary ("observation_summary"); and one timeline kind, "observation" (staff
+only: not one of the kinds the family's copy shows). Downgrading drops the table, every
+observation in it, their timeline entries and the summaries.
 
 Revision ID: 0030
 Revises: 0029
@@ -47,10 +48,23 @@ KINDS_BEFORE = (
     "plan_agreed",
 )
 KINDS_AFTER = (*KINDS_BEFORE, "observation_summary")
+TIMELINE_BEFORE = (
+    "meeting",
+    "phone_call",
+    "email",
+    "letter",
+    "note",
+    "plan_change",
+    "review",
+    "assignment",
+)
+# "observation" fits the column's VARCHAR(11).
+TIMELINE_AFTER = (*TIMELINE_BEFORE, "observation")
 
 
 def upgrade() -> None:
     _allow(KINDS_AFTER)
+    _timeline(TIMELINE_AFTER)
     op.create_table(
         "observations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -116,6 +130,14 @@ def downgrade() -> None:
     op.drop_table("observations")
     op.execute(f"DELETE FROM prompts WHERE kind NOT IN {_sql_list(KINDS_BEFORE)}")
     _allow(KINDS_BEFORE)
+    op.execute(f"DELETE FROM timeline_entries WHERE kind NOT IN {_sql_list(TIMELINE_BEFORE)}")
+    _timeline(TIMELINE_BEFORE)
+
+
+def _timeline(kinds: tuple[str, ...]) -> None:
+    with op.batch_alter_table("timeline_entries") as batch:
+        batch.drop_constraint(op.f("ck_timeline_entries_timeline_kind"), type_="check")
+        batch.create_check_constraint("timeline_kind", f"kind IN {_sql_list(kinds)}")
 
 
 def _allow(kinds: tuple[str, ...]) -> None:
