@@ -276,6 +276,11 @@ def test_the_case_holder_gets_one_summary_a_day_naming_only_the_pupils(slack, ti
     refused = slack.click("U0LEE", "ssp_observations_read", read["value"])
     assert "isn't one of yours" in text_of(refused)
     assert len(slack.emulator.calls_to("views.open")) == opened
+    # Another school's SENDCo replaying the button from their workspace: refused too.
+    slack.sender.button("U0OTHER", "ssp_observations_read", read["value"], team_id="T0OTHERSCH")
+    slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0OTHER"))
+    assert "isn't one of yours" in text_of(slack.emulator.responses_to("U0OTHER")[-1])
+    assert len(slack.emulator.calls_to("views.open")) == opened
     slack.sender.button("U0PRIYA", "ssp_observations_read", read["value"])
     slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
     assert len(slack.emulator.calls_to("views.open")) == opened + 1
