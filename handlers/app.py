@@ -23,6 +23,7 @@ from handlers import (
     family,
     meeting,
     monitoring,
+    observations,
     pages,
     passport,
     plan_editor,
@@ -165,3 +166,4 @@ def register_listeners(app: App) -> None:
     closure.register(app)
     monitoring.register(app)
     passport.register(app)
+    observations.register(app)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import agreements, closure, family, meeting, monitoring, prompts
+from bot.services import agreements, closure, family, meeting, monitoring, observations, prompts
 from bot.services.calendar import long_day, short_date
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import (
@@ -289,6 +289,19 @@ def plan_agreed(session: Session, prompt: Prompt) -> Context | None:
         else f"The family replied about {name}'s plan.",
         "agreement_id": answer.agreement_id,
     }
+
+
+@renders(PromptKind.OBSERVATION_SUMMARY, "observation_summary.json.j2")
+def observation_summary(session: Session, prompt: Prompt) -> Context | None:
+    told = observations.summary(session, prompt)
+    if told is None:
+        return None
+    # The pupils and how many: what was seen is behind "Read them" (a modal), never in the DM.
+    names = [f"{escape_mrkdwn(name)}'s" for name in told.pupils]
+    whose = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    new = "1 new observation" if told.count == 1 else f"{told.count} new observations"
+    plans = "plan" if len(names) == 1 else "plans"
+    return {"text": f"{new} on {whose} {plans}", "prompt_id": told.prompt_id}
 
 
 @renders(PromptKind.INVITATION_LOCKED, "notice.json.j2")

@@ -67,6 +67,7 @@ def review_view(form: reviews.ReviewForm, status: str | None = None) -> dict:
         heading=_heading(form),
         context_line=_amending(form) if amend else status,
         feedback=_feedback(form),
+        observed=_observed(form),
         notes=_notes(form),
         targets=[_target(number, t) for number, t in enumerate(form.targets, start=1)],
         results=RESULTS,
@@ -164,6 +165,26 @@ def _feedback(form) -> str | None:
         who = escape_mrkdwn(teacher) + (f" ({escape_mrkdwn(subject)})" if subject else "")
         lines.append(f"• {who}: {escape_mrkdwn(_clip(text, 300))}")
     return "*Teachers' feedback this cycle*\n" + "\n".join(lines)
+
+
+OBSERVATIONS_SHOWN = 8  # in the review form: one section of 3,000 characters holds them
+
+
+def _observed(form) -> str | None:
+    """This cycle's observations between reviews, newest first, each cut to a few lines."""
+    if not form.observations:
+        return None
+    lines = []
+    for entry in form.observations[:OBSERVATIONS_SHOWN]:
+        lines.append(
+            f"• {uk_date(entry.observed_on)}, {escape_mrkdwn(entry.author)}: "
+            f"{escape_mrkdwn(_clip(entry.what_happened, 200))} "
+            f"_({escape_mrkdwn(_clip(entry.strategy, 80))}; helped: {entry.helped.label.lower()})_"
+        )
+    more = len(form.observations) - OBSERVATIONS_SHOWN
+    if more > 0:
+        lines.append(f"…and {more} more.")
+    return "*Observations this cycle*\n" + "\n".join(lines)
 
 
 def _notes(form) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.services import assignments, closure, monitoring, qa, review_schedule
+from bot.services import assignments, closure, monitoring, observations, qa, review_schedule
 from bot.services.calendar import load_calendar
 from handlers import sender
 from handlers.messages import render_prompt
@@ -99,6 +99,9 @@ def sweep_report(
                     f"{school.name}: {asked} monitoring request(s) made, "
                     f"{digests} teacher digest(s) queued."
                 )
+            told = observations.create_due_summaries(session, school, now, calendar)
+            if told:
+                done.append(f"{school.name}: {told} observation summary(ies) queued.")
             if qa.create_due_summaries(session, school, now, calendar):
                 done.append(f"{school.name}: quality assurance summary queued.")
         skipped = [

@@ -38,6 +38,7 @@ from models.events import ProcessedEvent
 from models.family import Contribution, Invitation, PlanAgreement
 from models.meeting import MeetingReply, ReviewMeeting
 from models.monitoring import MonitoringRequest
+from models.observations import Helped, Observation
 from models.outbox import Prompt
 from models.people import (
     CaseHolderProfile,
@@ -103,6 +104,7 @@ __all__ = [
     "GlossaryTerm",
     "KeyAdult",
     "LinkedPlan",
+    "Helped",
     "Impact",
     "Invitation",
     "PlanAgreement",
@@ -111,6 +113,7 @@ __all__ = [
     "MeetingJoin",
     "MeetingReply",
     "MonitoringRequest",
+    "Observation",
     "MonitoringStatus",
     "NeedCode",
     "NeedSource",

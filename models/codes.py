@@ -239,6 +239,8 @@ class TimelineKind(enum.StrEnum):
     PLAN_CHANGE = "plan_change"
     REVIEW = "review"
     ASSIGNMENT = "assignment"
+    OBSERVATION = "observation"
+    """An observation between reviews (bot.services.observations): staff only."""
 
 
 class PromptKind(enum.StrEnum):
@@ -271,6 +273,8 @@ class PromptKind(enum.StrEnum):
     """The case holder told that the family answered about the review meeting."""
     PLAN_AGREED = "plan_agreed"
     """The case holder told that the family agreed to the plan, or said what they disagree with."""
+    OBSERVATION_SUMMARY = "observation_summary"
+    """The case holder's daily summary of new observations on the plans they hold."""
 
 
 class InvitationPurpose(enum.StrEnum):

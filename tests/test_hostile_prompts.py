@@ -16,15 +16,17 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.services import agreements, closure, family, meeting
+from bot.services import agreements, closure, family, meeting, observations
 from handlers.messages import kinds_with_messages
 from handlers.scheduler import wait_for_deliveries
 from handlers.slack_api import slack_id_for, staff_for_slack_user
 from models import (
     AgreementDecision,
+    Helped,
     Invitation,
     InvitationPurpose,
     MeetingJoin,
+    Observation,
     Plan,
     PlanStatus,
     PlanTarget,
@@ -298,6 +300,15 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
             sharing=SharingChoice.SCHOOL_STAFF, agency_values=[], other_agencies=None,
             now=clock.now,
         )  # fmt: skip
+        # And the SENDCo notes an observation on Ava's plan, as long as the form allows: her
+        # case holder's daily summary names her.
+        session.add(Observation(
+            school_id=plan.school_id, plan_id=plan.id, pupil_id=plan.pupil_id,
+            cycle_number=plan.cycle_number, author_id=slack.ids["sendco"],
+            observed_on=date(2026, 11, 25), what_happened=LONG[: observations.WHAT_LENGTH],
+            strategy=LONG[: observations.STRATEGY_LENGTH], helped=Helped.NOT_SURE,
+            created_at=clock.now,
+        ))  # fmt: skip
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)

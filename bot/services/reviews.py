@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, meeting, monitoring, review_schedule
+from bot.services import audit, meeting, monitoring, observations, review_schedule
 from bot.services.calendar import SchoolCalendar, load_calendar
 from bot.services.family import latest_views
 from bot.services.plans import PlanChanged, edit_plan
@@ -179,6 +179,8 @@ class ReviewForm:
     submitted_at: datetime | None = None
     amendments: int = 0
     feedback: monitoring.Feedback | None = None
+    # This cycle's observations between reviews (bot.services.observations), newest first.
+    observations: tuple[observations.Entry, ...] = ()
     more_targets: int = 0
     """Open targets beyond the MAX_TARGETS a form can hold: they stay open into the next plan."""
     provisions: list[ProvisionLine] = field(default_factory=list)
@@ -886,6 +888,7 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         next_review_date=(review.next_review_date if review else None) or proposed,
         notes=_notes_since(session, plan),
         feedback=monitoring.feedback_for(session, plan.id, plan.cycle_number),
+        observations=observations.for_review(session, plan),
         more_targets=sum(1 for t in plan.targets if t.status == TargetStatus.OPEN) - len(targets),
         provisions=[
             ProvisionLine(p.id, p.what, _details(p), decided.get(p.id)) for p in provisions
