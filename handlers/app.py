@@ -25,6 +25,7 @@ from handlers import (
     monitoring,
     pages,
     passport,
+    replies,
     plan_editor,
     qa,
     review_forward,
@@ -165,3 +166,4 @@ def register_listeners(app: App) -> None:
     closure.register(app)
     monitoring.register(app)
     passport.register(app)
+    replies.register(app)

@@ -34,6 +34,7 @@ from models.codes import (
     TimelineKind,
 )
 from models.downloads import DownloadLink
+from models.chat_replies import ChatReply
 from models.events import ProcessedEvent
 from models.family import Contribution, Invitation, PlanAgreement
 from models.meeting import MeetingReply, ReviewMeeting
@@ -129,6 +130,7 @@ __all__ = [
     "PlanVoice",
     "PriorityEntry",
     "ProcessedEvent",
+    "ChatReply",
     "Prompt",
     "ProvisionDecision",
     "ReviewForwardChange",

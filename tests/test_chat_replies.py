@@ -1,0 +1,265 @@
+"""Replies in chat: a reply in the thread of a monitoring request or a review prompt is filed as
+that person's comment on the pupil's plan, confirmed privately with Undo and Edit; edits and
+deletions in Slack follow; Slack's retries file once; anyone else's reply files nothing.
+
+Brookside High (tests/slack_harness.py): Lee Chan teaches Cara Lin and is asked for feedback on
+her plan; Priya Shah holds Ava Stone's plan, whose review is overdue.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import (
+    AuditEvent,
+    ChatReply,
+    MonitoringRequest,
+    Plan,
+    Prompt,
+    PromptKind,
+    TeachingGroupTeacher,
+    TimelineEntry,
+)
+from tests.slack_harness import buttons_of, text_of
+
+
+def ask_lee(slack) -> dict:
+    """The SENDCo asks Lee for feedback on Cara's plan; returns the request as posted."""
+    slack.ask("U0SENDCO", "feedback Cara Lin")
+    (request,) = slack.emulator.wait_for(lambda calls: slack.emulator.messages_to("U0LEE"))
+    return request
+
+
+def ephemerals_to(slack, user: str, count: int) -> list[dict]:
+    slack.emulator.wait_for(
+        lambda calls: len([e for e in slack.emulator.ephemerals if e["user"] == user]) >= count
+    )
+    return [e for e in slack.emulator.ephemerals if e["user"] == user]
+
+
+def comment(slack) -> str | None:
+    with slack.sessions() as session:
+        request = session.scalar(
+            select(MonitoringRequest).where(MonitoringRequest.teacher_id == slack.ids["lee"])
+        )
+        return request.comment
+
+
+def audited(slack, via: str = "reply in chat") -> list[tuple[str, str]]:
+    with slack.sessions() as session:
+        return [
+            (e.action, e.detail)
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.via == via).order_by(AuditEvent.id)
+            )
+        ]
+
+
+def settle(slack) -> None:
+    """Waits until the app has answered every request sent (listeners run after the ack)."""
+    from handlers.context import wait_for_background_work
+
+    wait_for_background_work()
+
+
+def test_a_reply_in_a_monitoring_requests_thread_is_the_teachers_comment(slack):
+    request = ask_lee(slack)
+    assert "stays in Slack's history" in text_of(request)  # said once, in the request
+    reply = slack.sender.direct_message(
+        "U0LEE", "Using the visual timetable daily; calmer starts.", thread_ts=request["ts"]
+    )
+    assert reply.status == 200
+    (said,) = ephemerals_to(slack, "U0LEE", 1)
+    assert said["thread_ts"] == request["ts"] and said["channel"] == request["channel"]
+    assert said["text"] == "Filed as your comment on Cara Lin's plan."
+    assert [b["text"]["text"] for b in buttons_of(said)] == ["Undo", "Edit"]
+    assert comment(slack) == "Using the visual timetable daily; calmer starts."
+    assert audited(slack) == [("update", "reply in chat filed as monitoring feedback comment")]
+
+    # Slack's retry of the same event: filed once, nothing said twice.
+    assert slack.sender.replay({"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    # The same message delivered again under a new event id (a redelivery): still once.
+    slack.sender.direct_message(
+        "U0LEE",
+        "Using the visual timetable daily; calmer starts.",
+        thread_ts=request["ts"],
+        ts=slack.sender.last_ts,
+    )
+    settle(slack)
+    assert comment(slack) == "Using the visual timetable daily; calmer starts."
+    assert len(ephemerals_to(slack, "U0LEE", 1)) == 1
+    with slack.sessions() as session:
+        assert len(session.scalars(select(ChatReply)).all()) == 1
+
+    # Lee edits the message in Slack, then deletes it: the comment follows.
+    ts = slack.sender.last_ts
+    slack.sender.message_changed(
+        "U0LEE", ts, "Visual timetable used daily.", thread_ts=request["ts"]
+    )
+    slack.emulator.wait_for(lambda calls: comment(slack) == "Visual timetable used daily.")
+    slack.sender.message_deleted("U0LEE", ts)
+    slack.emulator.wait_for(lambda calls: comment(slack) is None)
+    assert [d for _, d in audited(slack)][-2:] == [
+        "reply in chat edited",
+        "reply in chat removed (deleted in Slack)",
+    ]
+
+
+def test_undo_and_edit_are_for_the_author_only(slack):
+    request = ask_lee(slack)
+    slack.sender.direct_message("U0LEE", "Good focus this week.", thread_ts=request["ts"])
+    (said,) = ephemerals_to(slack, "U0LEE", 1)
+    reply_id = buttons_of(said)[0]["value"]
+    assert reply_id.isdigit()  # ids only in a button
+
+    # The SENDCo, replaying Lee's buttons: refused, nothing changed, refusal audited.
+    refused = slack.click("U0SENDCO", "chat_reply_undo", reply_id)
+    assert "isn't yours" in text_of(refused)
+    refused = slack.click("U0SENDCO", "chat_reply_edit", reply_id)
+    assert "isn't yours" in text_of(refused)
+    assert slack.emulator.open_views("U0SENDCO") == []
+    assert comment(slack) == "Good focus this week."
+    assert [a for a in audited(slack) if a[0] == "refused"] == [
+        ("refused", "tried to undo someone else's reply in chat"),
+        ("refused", "tried to edit someone else's reply in chat"),
+    ]
+
+    # Lee edits it in the form, prefilled with what he wrote; an empty one is refused beside
+    # the field, and nothing is lost.
+    assert slack.sender.button("U0LEE", "chat_reply_edit", reply_id).status == 200
+    (form,) = slack.emulator.wait_for(lambda calls: slack.emulator.open_views("U0LEE"))
+    field = next(b for b in form["blocks"] if b["type"] == "input")
+    assert field["element"]["initial_value"] == "Good focus this week."
+    empty = slack.sender.submit(
+        "U0LEE", form, {"reply_text": {"type": "plain_text_input", "value": " "}}
+    )
+    assert empty.json()["response_action"] == "errors"
+    assert "empty" in empty.json()["errors"]["reply_text"]
+    assert comment(slack) == "Good focus this week."
+    saved = slack.sender.submit(
+        "U0LEE",
+        form,
+        {"reply_text": {"type": "plain_text_input", "value": "Good focus, 4/5 lessons."}},
+    )
+    assert saved.status == 200 and saved.body == ""
+    assert comment(slack) == "Good focus, 4/5 lessons."
+
+    undone = slack.click("U0LEE", "chat_reply_undo", reply_id)
+    assert text_of(undone) == "Removed from Cara Lin's plan."
+    assert comment(slack) is None
+
+
+def test_a_reply_keeps_what_the_form_said(slack):
+    request = ask_lee(slack)
+    with slack.sessions.begin() as session:
+        row = session.scalar(
+            select(MonitoringRequest).where(MonitoringRequest.teacher_id == slack.ids["lee"])
+        )
+        row.comment = "From the form."
+    slack.sender.direct_message("U0LEE", "From chat.", thread_ts=request["ts"])
+    (said,) = ephemerals_to(slack, "U0LEE", 1)
+    assert comment(slack) == "From the form.\n\nFrom chat."
+    slack.click("U0LEE", "chat_reply_undo", buttons_of(said)[0]["value"])
+    assert comment(slack) == "From the form."
+
+
+def test_a_reply_to_a_review_prompt_is_a_note_on_the_plans_timeline(slack, tick):
+    tick("2026-11-23T10:00:00+00:00")
+    with slack.sessions() as session:
+        prompt = session.scalar(
+            select(Prompt).where(
+                Prompt.kind == PromptKind.REVIEW_DUE, Prompt.plan_id == slack.ids["ava_plan"]
+            )
+        )
+        thread = prompt.slack_ts
+    (message,) = [m for m in slack.emulator.messages_to("U0PRIYA") if m["ts"] == thread]
+    assert "stays in Slack's history" in text_of(message)
+    slack.sender.direct_message("U0PRIYA", "Meeting moved to Thursday.", thread_ts=thread)
+    (said,) = ephemerals_to(slack, "U0PRIYA", 1)
+    assert said["text"] == "Filed as your comment on Ava Stone's plan."
+
+    def notes():
+        with slack.sessions() as session:
+            return [
+                (e.summary, e.author_id, e.shared_with_family)
+                for e in session.scalars(
+                    select(TimelineEntry).where(
+                        TimelineEntry.plan_id == slack.ids["ava_plan"],
+                        TimelineEntry.summary.like("Meeting%"),
+                    )
+                )
+            ]
+
+    assert notes() == [("Meeting moved to Thursday.", slack.ids["priya"], False)]  # staff only
+    assert audited(slack) == [("update", "reply in chat filed as a note on the timeline")]
+    reply_id = buttons_of(said)[0]["value"]
+    # Lee is not Priya: her Undo does nothing for him.
+    assert "isn't yours" in text_of(slack.click("U0LEE", "chat_reply_undo", reply_id))
+    assert notes() != []
+    slack.click("U0PRIYA", "chat_reply_undo", reply_id)
+    assert notes() == []
+
+
+def test_a_message_outside_a_thread_asks_which_pupil(slack, tick):
+    tick("2026-11-23T10:00:00+00:00")
+    slack.sender.direct_message("U0PRIYA", "Spoke to mum today, all fine.")
+    (asked,) = ephemerals_to(slack, "U0PRIYA", 1)
+    assert "Which pupil is this about?" in text_of(asked)
+    choices = {b["text"]["text"]: b["value"] for b in buttons_of(asked)}
+    assert set(choices) == {"Ava Stone", "Ben Stone"}  # her pupils with review prompts
+    assert all("mum" not in value for value in choices.values())  # the text stays with us
+    # Lee clicking Priya's choice: refused, nothing filed.
+    assert "isn't yours" in text_of(
+        slack.click("U0LEE", "chat_reply_pupil_0", choices["Ben Stone"])
+    )
+    filed = slack.click("U0PRIYA", "chat_reply_pupil_1", choices["Ben Stone"])
+    assert text_of(filed).startswith("Filed as your comment on Ben Stone's plan.")
+    with slack.sessions() as session:
+        (entry,) = session.scalars(
+            select(TimelineEntry).where(TimelineEntry.summary == "Spoke to mum today, all fine.")
+        )
+        assert session.get(Plan, entry.plan_id).pupil_id == slack.ids["ben"]
+    # Chosen once: a second click files nothing more.
+    again = slack.click("U0PRIYA", "chat_reply_pupil_0", choices["Ava Stone"])
+    assert "already filed" in text_of(again)
+
+    # Someone with no open requests gets the usual hint.
+    slack.sender.direct_message("U0LEE", "hello?")
+    (hint,) = ephemerals_to(slack, "U0LEE", 1)
+    assert "Type `/ssp help`" in hint["text"]
+
+
+def test_a_reply_in_someone_elses_thread_files_nothing(slack):
+    request = ask_lee(slack)
+    # Forged: the SENDCo's event naming Lee's DM and request thread.
+    slack.sender.direct_message(
+        "U0SENDCO", "Overwrite", thread_ts=request["ts"], channel=request["channel"]
+    )
+    # Forged: another school's workspace.
+    slack.sender.direct_message(
+        "U0OTHER",
+        "Overwrite",
+        thread_ts=request["ts"],
+        channel=request["channel"],
+        team_id="T0OTHERSCH",
+    )
+    settle(slack)
+    assert comment(slack) is None
+    with slack.sessions() as session:
+        assert session.scalars(select(ChatReply)).all() == []
+    (said,) = ephemerals_to(slack, "U0SENDCO", 1)
+    assert said["text"].startswith("I couldn't file that")
+
+
+def test_a_teacher_who_no_longer_teaches_the_pupil_is_told_without_details(slack):
+    request = ask_lee(slack)
+    with slack.sessions.begin() as session:
+        for link in session.scalars(
+            select(TeachingGroupTeacher).where(TeachingGroupTeacher.staff_id == slack.ids["lee"])
+        ):
+            link.is_active = False
+    slack.sender.direct_message("U0LEE", "Still in my class?", thread_ts=request["ts"])
+    (said,) = ephemerals_to(slack, "U0LEE", 1)
+    assert said["text"].startswith("I couldn't file that") and "Cara" not in said["text"]
+    assert comment(slack) is None
+    assert audited(slack) == [("refused", "reply in a thread not filed")]
