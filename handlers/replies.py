@@ -113,12 +113,12 @@ def open_edit(
 ) -> None:
     reply_id = as_int(action.get("value"))
     with runtime.unit_of_work() as session:
-        text = chat_replies.text_of(session, viewer, reply_id, runtime.now())
-    if text is None:
+        shown = chat_replies.text_of(session, viewer, reply_id, runtime.now())
+    if shown.refused:
         ack()
-        respond(text=chat_replies.NOT_YOURS, response_type="ephemeral", replace_original=False)
+        respond(text=shown.refused, response_type="ephemeral", replace_original=False)
         return
-    open_modal(client, body["trigger_id"], _edit_form(reply_id, text), "the Edit form")
+    open_modal(client, body["trigger_id"], _edit_form(reply_id, shown.text or ""), "the Edit form")
     ack()
 
 

@@ -72,6 +72,7 @@ class Outcome:
     choices: tuple[Target, ...] = ()
     refused: str | None = None
     already: bool = False  # the same Slack message seen before: nothing done again
+    text: str | None = None  # what it says, for its author's Edit form
 
 
 # --- where a reply can go ---------------------------------------------------------------------
@@ -284,10 +285,15 @@ def edit(session: Session, viewer: Viewer, reply_id: int, text: str, now: dateti
     return _change(session, viewer, reply, text, now)
 
 
-def text_of(session: Session, viewer: Viewer, reply_id: int, now: datetime) -> str | None:
-    """What a filed reply says, for its author's Edit form; None (audited) for anyone else."""
+def text_of(session: Session, viewer: Viewer, reply_id: int, now: datetime) -> Outcome:
+    """What a filed reply says (in `refused`'s place, `text`), for its author's Edit form;
+    refused (and audited) for anyone else."""
     reply = _own_reply(session, viewer, reply_id, now, "edit")
-    return reply.text if reply is not None and reply.status == FILED else None
+    if reply is None:
+        return Outcome(refused=NOT_YOURS)
+    if reply.status != FILED:
+        return Outcome(refused="That reply was removed, so there is nothing to edit.")
+    return Outcome(reply_id=reply.id, text=reply.text)
 
 
 def edited_in_slack(
