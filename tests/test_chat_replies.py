@@ -8,6 +8,9 @@ her plan; Priya Shah holds Ava Stone's plan, whose review is overdue.
 
 from __future__ import annotations
 
+import time
+from datetime import date
+
 from sqlalchemy import select
 
 from models import (
@@ -15,6 +18,7 @@ from models import (
     ChatReply,
     MonitoringRequest,
     Plan,
+    PlanStatus,
     Prompt,
     PromptKind,
     TeachingGroupTeacher,
@@ -38,10 +42,16 @@ def ephemerals_to(slack, user: str, count: int) -> list[dict]:
     return [e for e in slack.emulator.ephemerals if e["user"] == user]
 
 
-def comment(slack) -> str | None:
+def comment(slack, pupil: str = "cara") -> str | None:
+    """Lee's comment on his request about the pupil."""
     with slack.sessions() as session:
         request = session.scalar(
-            select(MonitoringRequest).where(MonitoringRequest.teacher_id == slack.ids["lee"])
+            select(MonitoringRequest)
+            .join(Plan, Plan.id == MonitoringRequest.plan_id)
+            .where(
+                MonitoringRequest.teacher_id == slack.ids["lee"],
+                Plan.pupil_id == slack.ids[pupil],
+            )
         )
         return request.comment
 
@@ -266,3 +276,68 @@ def test_a_teacher_who_no_longer_teaches_the_pupil_is_told_without_details(slack
     assert said["text"].startswith("I couldn't file that") and "Cara" not in said["text"]
     assert comment(slack) is None
     assert audited(slack) == [("refused", "reply in a thread not filed")]
+
+
+def test_a_reply_to_the_daily_monitoring_message_asks_which_pupil(slack, tick):
+    # Cara's and Dev's reviews are on Tuesday 1 December: Lee is asked about both in one
+    # message on Monday 23 November.
+    with slack.sessions.begin() as session:
+        cara = session.scalar(select(Plan).where(Plan.pupil_id == slack.ids["cara"]))
+        cara.review_date = date(2026, 12, 1)
+        session.add(
+            Plan(
+                school_id=slack.ids["school"],
+                pupil_id=slack.ids["dev"],
+                case_holder_id=slack.ids["tom"],
+                status=PlanStatus.ACTIVE,
+                cycle_number=1,
+                review_date=date(2026, 12, 1),
+            )
+        )
+    tick("2026-11-23T10:00:00+00:00")
+    (digest,) = [m for m in slack.emulator.messages_to("U0LEE") if "Cara Lin" in text_of(m)]
+    assert "Dev Patel" in text_of(digest)
+    assert text_of(digest).count("stays in Slack's history") == 1
+    slack.sender.direct_message(
+        "U0LEE", "Dev settles well with a seat by the door.", thread_ts=digest["ts"]
+    )
+    (asked,) = ephemerals_to(slack, "U0LEE", 1)
+    assert asked["thread_ts"] == digest["ts"] and "Which pupil" in text_of(asked)
+    choices = {b["text"]["text"]: b for b in buttons_of(asked)}
+    assert set(choices) == {"Cara Lin", "Dev Patel"}
+    assert comment(slack, "dev") is None  # nothing filed until Lee chooses
+    dev = choices["Dev Patel"]
+    filed = slack.click("U0LEE", dev["action_id"], dev["value"])
+    assert text_of(filed).startswith("Filed as your comment on Dev Patel's plan.")
+    assert comment(slack, "dev") == "Dev settles well with a seat by the door."
+    assert comment(slack, "cara") is None
+
+
+def test_the_bots_own_messages_and_other_subtypes_are_ignored(slack):
+    request = ask_lee(slack)
+    channel = request["channel"]
+    for event in (
+        # The bot's own message in the thread (Slack sends it to message.im too).
+        {"bot_id": slack.emulator.bot_id, "user": slack.emulator.bot_user_id, "text": "Hi"},
+        {"subtype": "bot_message", "bot_id": "B0OTHER", "text": "Hi"},
+        {"subtype": "channel_join", "user": "U0LEE", "text": "joined"},
+        {"subtype": "thread_broadcast", "user": "U0LEE", "text": "Also to the channel"},
+    ):
+        now = f"{time.time():.6f}"
+        assert (
+            slack.sender._event(
+                {
+                    "type": "message",
+                    "channel": channel,
+                    "ts": now,
+                    "event_ts": now,
+                    "thread_ts": request["ts"],
+                    "channel_type": "im",
+                    **event,
+                }
+            ).status
+            == 200
+        )
+    settle(slack)
+    assert slack.emulator.ephemerals == []
+    assert comment(slack) is None
