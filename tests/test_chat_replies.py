@@ -21,6 +21,7 @@ from models import (
     PlanStatus,
     Prompt,
     PromptKind,
+    Staff,
     TeachingGroupTeacher,
     TimelineEntry,
 )
@@ -56,12 +57,21 @@ def comment(slack, pupil: str = "cara") -> str | None:
         return request.comment
 
 
-def audited(slack, via: str = "reply in chat") -> list[tuple[str, str]]:
+def audited(slack, school: str = "school") -> list[tuple[str, str]]:
+    """The audit log's "reply in chat" events of Brookside High (or, by the id of a person of
+    Hillside School, that school's)."""
     with slack.sessions() as session:
+        school_id = (
+            slack.ids["school"]
+            if school == "school"
+            else session.get(Staff, slack.ids[school]).school_id
+        )
         return [
             (e.action, e.detail)
             for e in session.scalars(
-                select(AuditEvent).where(AuditEvent.via == via).order_by(AuditEvent.id)
+                select(AuditEvent)
+                .where(AuditEvent.via == "reply in chat", AuditEvent.school_id == school_id)
+                .order_by(AuditEvent.id)
             )
         ]
 
@@ -236,6 +246,21 @@ def test_a_message_outside_a_thread_asks_which_pupil(slack, tick):
     again = slack.click("U0PRIYA", "chat_reply_pupil_0", choices["Ava Stone"])
     assert "already filed" in text_of(again)
 
+    # A message deleted before its pupil is chosen: nothing to file.
+    slack.sender.direct_message("U0PRIYA", "Wrong window, sorry.")
+    (_, second) = ephemerals_to(slack, "U0PRIYA", 2)
+    slack.sender.message_deleted("U0PRIYA", slack.sender.last_ts)
+    settle(slack)
+    late = slack.click("U0PRIYA", "chat_reply_pupil_0", buttons_of(second)[0]["value"])
+    assert "You deleted that message" in text_of(late)
+    with slack.sessions() as session:
+        assert (
+            session.scalars(
+                select(TimelineEntry).where(TimelineEntry.summary.like("Wrong window%"))
+            ).all()
+            == []
+        )
+
     # Someone with no open requests gets the usual hint.
     slack.sender.direct_message("U0LEE", "hello?")
     (hint,) = ephemerals_to(slack, "U0LEE", 1)
@@ -262,6 +287,8 @@ def test_a_reply_in_someone_elses_thread_files_nothing(slack):
         assert session.scalars(select(ChatReply)).all() == []
     (said,) = ephemerals_to(slack, "U0SENDCO", 1)
     assert said["text"].startswith("I couldn't file that")
+    assert audited(slack) == [("refused", "reply in a thread not filed")]  # the SENDCo's
+    assert audited(slack, "other_sendco") == [("refused", "reply in a thread not filed")]
 
 
 def test_a_teacher_who_no_longer_teaches_the_pupil_is_told_without_details(slack):

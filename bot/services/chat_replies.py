@@ -216,8 +216,12 @@ def receive(
 def choose(session: Session, viewer: Viewer, reply_id: int, value: str, now: datetime) -> Outcome:
     """The author chose which pupil a waiting reply is about (a button: ids only)."""
     reply = _own_reply(session, viewer, reply_id, now, "choose a pupil for")
-    if reply is None or reply.status != WAITING:
-        return Outcome(refused=NOT_YOURS if reply is None else "That reply is already filed.")
+    if reply is None:
+        return Outcome(refused=NOT_YOURS)
+    if reply.status == REMOVED:
+        return Outcome(refused="You deleted that message, so there is nothing to file.")
+    if reply.status != WAITING:
+        return Outcome(refused="That reply is already filed.")
     kind, _, raw = value.partition(":")
     target = next((t for t in _all_targets(session, viewer) if t.value == f"{kind}:{raw}"), None)
     if target is None:
