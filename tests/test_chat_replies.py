@@ -17,8 +17,10 @@ from models import (
     AuditEvent,
     ChatReply,
     MonitoringRequest,
+    MonitoringStatus,
     Plan,
     PlanStatus,
+    ProcessedEvent,
     Prompt,
     PromptKind,
     Staff,
@@ -77,10 +79,27 @@ def audited(slack, school: str = "school") -> list[tuple[str, str]]:
 
 
 def settle(slack) -> None:
-    """Waits until the app has answered every request sent (listeners run after the ack)."""
+    """Gives the app time to act on events sent (Bolt runs listeners after the ack, on its own
+    threads): for asserting that nothing happened. Where something does happen, tests wait for
+    it instead."""
     from handlers.context import wait_for_background_work
 
+    time.sleep(1.5)
     wait_for_background_work()
+
+
+def until(slack, condition) -> None:
+    slack.emulator.wait_for(lambda calls: condition(), timeout=20)
+
+
+def events_seen(slack) -> int:
+    with slack.sessions() as session:
+        return len(session.scalars(select(ProcessedEvent)).all())
+
+
+def reply_statuses(slack) -> list[str]:
+    with slack.sessions() as session:
+        return [r.status for r in session.scalars(select(ChatReply).order_by(ChatReply.id))]
 
 
 def test_a_reply_in_a_monitoring_requests_thread_is_the_teachers_comment(slack):
@@ -106,6 +125,7 @@ def test_a_reply_in_a_monitoring_requests_thread_is_the_teachers_comment(slack):
         thread_ts=request["ts"],
         ts=slack.sender.last_ts,
     )
+    until(slack, lambda: events_seen(slack) >= 2)  # the first, and the redelivery
     settle(slack)
     assert comment(slack) == "Using the visual timetable daily; calmer starts."
     assert len(ephemerals_to(slack, "U0LEE", 1)) == 1
@@ -182,6 +202,20 @@ def test_a_reply_keeps_what_the_form_said(slack):
     slack.sender.direct_message("U0LEE", "From chat.", thread_ts=request["ts"])
     (said,) = ephemerals_to(slack, "U0LEE", 1)
     assert comment(slack) == "From the form.\n\nFrom chat."
+    # Once the review has closed the request, what it used stays as it was.
+    with slack.sessions.begin() as session:
+        row = session.scalar(
+            select(MonitoringRequest).where(MonitoringRequest.teacher_id == slack.ids["lee"])
+        )
+        row.status = MonitoringStatus.CLOSED
+    closed = slack.click("U0LEE", "chat_reply_undo", buttons_of(said)[0]["value"])
+    assert "can't be changed now" in text_of(closed)
+    slack.sender.message_deleted("U0LEE", slack.sender.last_ts)
+    refused = ("refused", "reply in chat no longer open to change")
+    until(slack, lambda: audited(slack)[-2:] == [refused] * 2)
+    assert comment(slack) == "From the form.\n\nFrom chat."
+    with slack.sessions.begin() as session:
+        session.get(MonitoringRequest, row.id).status = MonitoringStatus.OPEN
     slack.click("U0LEE", "chat_reply_undo", buttons_of(said)[0]["value"])
     assert comment(slack) == "From the form."
 
@@ -250,7 +284,7 @@ def test_a_message_outside_a_thread_asks_which_pupil(slack, tick):
     slack.sender.direct_message("U0PRIYA", "Wrong window, sorry.")
     (_, second) = ephemerals_to(slack, "U0PRIYA", 2)
     slack.sender.message_deleted("U0PRIYA", slack.sender.last_ts)
-    settle(slack)
+    until(slack, lambda: reply_statuses(slack)[-1] == "removed")
     late = slack.click("U0PRIYA", "chat_reply_pupil_0", buttons_of(second)[0]["value"])
     assert "You deleted that message" in text_of(late)
     with slack.sessions() as session:
@@ -281,7 +315,7 @@ def test_a_reply_in_someone_elses_thread_files_nothing(slack):
         channel=request["channel"],
         team_id="T0OTHERSCH",
     )
-    settle(slack)
+    until(slack, lambda: audited(slack, "other_sendco") and audited(slack))
     assert comment(slack) is None
     with slack.sessions() as session:
         assert session.scalars(select(ChatReply)).all() == []

@@ -278,6 +278,8 @@ def undo(session: Session, viewer: Viewer, reply_id: int, now: datetime) -> Outc
     reply = _own_reply(session, viewer, reply_id, now, "undo")
     if reply is None:
         return Outcome(refused=NOT_YOURS)
+    if not _still_open(session, viewer, reply, now):
+        return Outcome(refused=CLOSED_NOW)
     return _remove(session, viewer, reply, now, "undone")
 
 
@@ -286,6 +288,8 @@ def edit(session: Session, viewer: Viewer, reply_id: int, text: str, now: dateti
     reply = _own_reply(session, viewer, reply_id, now, "edit")
     if reply is None:
         return Outcome(refused=NOT_YOURS)
+    if not _still_open(session, viewer, reply, now):
+        return Outcome(refused=CLOSED_NOW)
     return _change(session, viewer, reply, text, now)
 
 
@@ -307,6 +311,8 @@ def edited_in_slack(
     reply = _by_message(session, viewer, channel, ts)
     if reply is None:
         return None
+    if not _still_open(session, viewer, reply, now):
+        return Outcome(refused=CLOSED_NOW)
     return _change(session, viewer, reply, text, now)
 
 
@@ -317,6 +323,8 @@ def deleted_in_slack(
     reply = _by_message(session, viewer, channel, ts)
     if reply is None:
         return None
+    if not _still_open(session, viewer, reply, now):
+        return Outcome(refused=CLOSED_NOW)  # what the review used stays as it was
     return _remove(session, viewer, reply, now, "deleted in Slack")
 
 
@@ -378,6 +386,33 @@ def _remove(session: Session, viewer: Viewer, reply: ChatReply, now: datetime, h
         )
     session.flush()
     return Outcome(reply_id=reply.id, pupil_name=_pupil_name(session, reply) if was_filed else None)
+
+
+CLOSED_NOW = (
+    "That comment can't be changed now: the request it answered is closed (the review has "
+    "used it), or is no longer open to you. Nothing was changed."
+)
+
+
+def _still_open(session: Session, viewer: Viewer, reply: ChatReply, now: datetime) -> bool:
+    """Whether what this filed reply went to is still open to its author (access re-checked:
+    the request not closed by the review, the pupil still theirs). Audited when not."""
+    if reply.status != FILED:
+        return True
+    if reply.monitoring_request_id is not None:
+        still = _monitoring_targets(session, viewer, reply.monitoring_request_id)
+    else:
+        still = _review_targets(session, viewer, reply.plan_id)
+    if not still:
+        audit.record_refusal(
+            session,
+            viewer,
+            via=VIA,
+            now=now,
+            detail="reply in chat no longer open to change",
+            plan=_plan(session, reply),
+        )
+    return bool(still)
 
 
 # --- helpers ------------------------------------------------------------------------------------
