@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.access import Viewer
-from bot.render import escape_mrkdwn
+from bot.render import escape_mrkdwn, render_json
 from bot.services import chat_replies
 from bot.services.chat_replies import MAX_TEXT, Outcome
 from handlers.context import Runtime
@@ -161,75 +161,21 @@ def _private(client: WebClient, channel: str, viewer: Viewer, thread_ts: str | N
 
 def _filed(outcome: Outcome) -> dict:
     said = f"Filed as your comment on {escape_mrkdwn(outcome.pupil_name)}'s plan."
-    return {
-        "text": said,
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": said}},
-            {
-                "type": "actions",
-                "block_id": "chat_reply",
-                "elements": [
-                    _button(UNDO, "Undo", str(outcome.reply_id)),
-                    _button(EDIT, "Edit", str(outcome.reply_id)),
-                ],
-            },
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": KEPT}]},
-        ],
-    }
+    return render_json("chat_reply_filed.json.j2", said=said, reply_id=outcome.reply_id, kept=KEPT)
 
 
 def _which_pupil(outcome: Outcome) -> dict:
-    ask = "Which pupil is this about? I'll file it as your comment on their plan."
-    return {
-        "text": ask,
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": ask}},
-            {
-                "type": "actions",
-                "block_id": "chat_reply_pupils",
-                "elements": [
-                    # Ids only: the text waits in the database for the author's choice.
-                    _button(f"{PUPIL}_{n}", t.pupil_name, f"{outcome.reply_id}:{t.value}")
-                    for n, t in enumerate(outcome.choices)
-                ],
-            },
-        ],
-    }
-
-
-def _button(action_id: str, label: str, value: str) -> dict:
-    return {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": label[:75]},
-        "value": value,
-    }
+    return render_json(
+        "chat_reply_which.json.j2",
+        ask="Which pupil is this about? I'll file it as your comment on their plan.",
+        choices=[(t.pupil_name, f"{outcome.reply_id}:{t.value}") for t in outcome.choices],
+    )
 
 
 def _edit_form(reply_id: int, text: str) -> dict:
-    return {
-        "type": "modal",
-        "callback_id": FORM,
-        "title": {"type": "plain_text", "text": "Edit your comment"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": meta_json(reply=reply_id),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": FIELD,
-                "label": {"type": "plain_text", "text": "Your comment"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": MAX_TEXT,
-                    "initial_value": text,
-                },
-            },
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": "Only you can change or remove it."}],
-            },
-        ],
-    }
+    return render_json(
+        "chat_reply_edit_modal.json.j2",
+        meta=meta_json(reply=reply_id),
+        text=text,
+        max_length=MAX_TEXT,
+    )
