@@ -402,3 +402,24 @@ def test_the_bots_own_messages_and_other_subtypes_are_ignored(slack):
     settle(slack)
     assert slack.emulator.ephemerals == []
     assert comment(slack) is None
+
+
+def test_an_edit_saved_while_the_database_is_down_stays_in_the_open_form(slack, monkeypatch):
+    from bot import db
+    from bot.services import chat_replies
+
+    request = ask_lee(slack)
+    slack.sender.direct_message("U0LEE", "Settled.", thread_ts=request["ts"])
+    (said,) = ephemerals_to(slack, "U0LEE", 1)
+    slack.sender.button("U0LEE", "chat_reply_edit", buttons_of(said)[0]["value"])
+    (form,) = slack.emulator.wait_for(lambda calls: slack.emulator.open_views("U0LEE"))
+
+    def down(*args, **kwargs):
+        raise db.DatabaseUnavailable("no answer")
+
+    monkeypatch.setattr(chat_replies, "edit", down)
+    typed = {"reply_text": {"type": "plain_text_input", "value": "Settled, mostly."}}
+    answer = slack.sender.submit("U0LEE", form, typed).json()
+    assert answer["response_action"] == "errors"
+    assert "Nothing was saved" in answer["errors"]["reply_text"]
+    assert comment(slack) == "Settled."
