@@ -1,6 +1,7 @@
 """Events: the App Home shows each person what is theirs to do; a message written to the bot
-is answered with how to file it on a plan (nobody reads the bot's direct messages); uninstalling
-the app, or revoking its token, forgets that workspace's install."""
+is filed on a plan when it replies to one of the bot's requests (handlers.replies), and otherwise
+answered with how to file it (nobody reads the bot's direct messages); uninstalling the app, or
+revoking its token, forgets that workspace's install."""
 
 from __future__ import annotations
 
