@@ -3,6 +3,7 @@
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import Base, UTCDateTime, utcnow
 from models.calendar import SchoolCalendarEntry
+from models.chat_replies import ChatReply
 from models.codes import (
     AdjustmentKind,
     AgreementDecision,
@@ -34,7 +35,6 @@ from models.codes import (
     TimelineKind,
 )
 from models.downloads import DownloadLink
-from models.chat_replies import ChatReply
 from models.events import ProcessedEvent
 from models.family import Contribution, Invitation, PlanAgreement
 from models.meeting import MeetingReply, ReviewMeeting
