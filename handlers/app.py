@@ -28,6 +28,7 @@ from handlers import (
     passport,
     plan_editor,
     qa,
+    replies,
     review_forward,
     reviews,
     team,
@@ -167,3 +168,4 @@ def register_listeners(app: App) -> None:
     monitoring.register(app)
     passport.register(app)
     observations.register(app)
+    replies.register(app)

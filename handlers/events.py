@@ -1,6 +1,7 @@
 """Events: the App Home shows each person what is theirs to do; a message written to the bot
-is answered with how to file it on a plan (nobody reads the bot's direct messages); uninstalling
-the app, or revoking its token, forgets that workspace's install."""
+is filed on a plan when it replies to one of the bot's requests (handlers.replies), and otherwise
+answered with how to file it (nobody reads the bot's direct messages); uninstalling the app, or
+revoking its token, forgets that workspace's install."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.render import escape_mrkdwn, render_json, uk_date
 from bot.services import audit, processed_events
 from bot.services.caseload import school_caseload, viewer_home
 from bot.services.passport import audit_classes, classes_of
+from handlers import replies
 from handlers.context import Runtime
 from handlers.passport import class_line
 from handlers.presenters import leaving, plural, pupil_line, review_when
@@ -23,6 +25,7 @@ from handlers.workspaces import InstalledWorkspaces, Workspaces
 
 log = logging.getLogger(__name__)
 
+EDITS = (None, "message_changed", "message_deleted")
 EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 HOME_PLANS = 40  # plans listed on the App Home; `/ssp mine` pages through the rest
 HOME_CLASSES = 15  # classes under "Your classes"; `/ssp class` lists the rest
@@ -107,10 +110,18 @@ def answer_direct_message(
     runtime: Runtime,
     viewer: Viewer,
 ) -> None:
-    """Something a member of staff typed in their DM with the bot: say privately what to do."""
-    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-        return  # edits, deletions, joins and the bot's own messages need no answer
-    if not first_delivery(runtime, body):
+    """Something a member of staff typed in their DM with the bot: a reply to one of its
+    requests is filed on the pupil's plan (handlers.replies); otherwise say privately what to
+    do. Their edits and deletions follow what was filed."""
+    subtype = event.get("subtype")
+    if event.get("channel_type") != "im" or event.get("bot_id") or subtype not in EDITS:
+        return  # joins, the bot's own messages and other subtypes need no answer
+    if viewer is None or not first_delivery(runtime, body):
+        return
+    if subtype:
+        replies.changed(event, client, runtime, viewer)
+        return
+    if replies.received(event, client, runtime, viewer):
         return
     client.chat_postEphemeral(
         channel=event["channel"],

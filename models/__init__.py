@@ -3,6 +3,7 @@
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import Base, UTCDateTime, utcnow
 from models.calendar import SchoolCalendarEntry
+from models.chat_replies import ChatReply
 from models.codes import (
     AdjustmentKind,
     AgreementDecision,
@@ -132,6 +133,7 @@ __all__ = [
     "PlanVoice",
     "PriorityEntry",
     "ProcessedEvent",
+    "ChatReply",
     "Prompt",
     "ProvisionDecision",
     "ReviewForwardChange",

@@ -41,6 +41,7 @@ class SlackSender:
         self.signing_secret = signing_secret
         self.emulator = emulator
         self.last_request: tuple[bytes, dict[str, str]] | None = None
+        self.last_ts: str | None = None
 
     def command(
         self,
@@ -426,18 +427,74 @@ class SlackSender:
             **signing,
         )
 
-    def direct_message(self, user_id: str, text: str, **signing) -> Reply:
-        """`user_id` writes `text` in their DM with the bot: a message.im event."""
+    def direct_message(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        channel: str | None = None,
+        team_id: str | None = None,
+        ts: str | None = None,
+        **signing,
+    ) -> Reply:
+        """`user_id` writes `text` in their DM with the bot (in the thread of the message
+        `thread_ts`, if given): a message.im event. `channel`/`team_id` forge another DM or
+        workspace. The event's `ts` is in `self.last_ts`."""
+        channel = channel or self.emulator.dm_channel_id(user_id)
+        now = ts or f"{time.time():.6f}"
+        self.last_ts = now
+        event = {
+            "type": "message",
+            "channel": channel,
+            "user": user_id,
+            "text": text,
+            "ts": now,
+            "event_ts": now,
+            "channel_type": "im",
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return self._event(event, team_id=team_id, **signing)
+
+    def message_changed(
+        self, user_id: str, ts: str, text: str, *, thread_ts: str | None = None, **signing
+    ) -> Reply:
+        """`user_id` edited their message `ts` in the DM: Slack's message_changed event."""
         channel = self.emulator.dm_channel_id(user_id)
-        now = time.time()
+        now = f"{time.time():.6f}"
+        message = {"type": "message", "user": user_id, "text": text, "ts": ts}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
         return self._event(
             {
                 "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
                 "channel": channel,
-                "user": user_id,
-                "text": text,
-                "ts": f"{now:.6f}",
-                "event_ts": f"{now:.6f}",
+                "message": {**message, "edited": {"user": user_id, "ts": now}},
+                "previous_message": {**message, "text": "(before)"},
+                "ts": now,
+                "event_ts": now,
+                "channel_type": "im",
+            },
+            **signing,
+        )
+
+    def message_deleted(self, user_id: str, ts: str, **signing) -> Reply:
+        """`user_id` deleted their message `ts` in the DM: Slack's message_deleted event."""
+        channel = self.emulator.dm_channel_id(user_id)
+        now = f"{time.time():.6f}"
+        return self._event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "hidden": True,
+                "channel": channel,
+                "deleted_ts": ts,
+                "previous_message": {"type": "message", "user": user_id, "text": "", "ts": ts},
+                "ts": now,
+                "event_ts": now,
                 "channel_type": "im",
             },
             **signing,
