@@ -423,3 +423,30 @@ def test_an_edit_saved_while_the_database_is_down_stays_in_the_open_form(slack, 
     assert answer["response_action"] == "errors"
     assert "Nothing was saved" in answer["errors"]["reply_text"]
     assert comment(slack) == "Settled."
+
+
+def test_a_reply_to_the_observation_summary_asks_which_pupil_and_is_a_note(slack, tick):
+    from tests.test_observations import add_as, summaries_to
+
+    add_as(slack, "U0SENDCO", "Ava Stone", "Calmer after the movement break.")
+    add_as(slack, "U0SENDCO", "Ben Stone", "Used the word bank unprompted.")
+    tick("2026-11-23T11:00:00+00:00")
+    [summary] = summaries_to(slack, "U0PRIYA")
+    slack.sender.direct_message(
+        "U0PRIYA", "Will add the break to the plan.", thread_ts=summary["ts"]
+    )
+    (asked,) = ephemerals_to(slack, "U0PRIYA", 1)
+    choices = {b["text"]["text"]: b for b in buttons_of(asked)}
+    assert set(choices) == {"Ava Stone", "Ben Stone"}
+    ava = choices["Ava Stone"]
+    # Lee may not choose for Priya's reply.
+    assert "isn't yours" in text_of(slack.click("U0LEE", ava["action_id"], ava["value"]))
+    filed = slack.click("U0PRIYA", ava["action_id"], ava["value"])
+    assert text_of(filed).startswith("Filed as your comment on Ava Stone's plan.")
+    with slack.sessions() as session:
+        notes = session.scalars(
+            select(TimelineEntry.plan_id).where(
+                TimelineEntry.summary == "Will add the break to the plan."
+            )
+        ).all()
+    assert notes == [slack.ids["ava_plan"]]

@@ -23,6 +23,7 @@ from bot.services.review_schedule import REVIEWABLE
 from models import (
     ChatReply,
     MonitoringRequest,
+    Observation,
     Plan,
     Prompt,
     PromptKind,
@@ -87,11 +88,13 @@ def thread_targets(session: Session, viewer: Viewer, channel: str, thread_ts: st
             Prompt.recipient_id == viewer.staff_id,
             Prompt.slack_channel == channel,
             Prompt.slack_ts == thread_ts,
-            Prompt.kind.in_(MONITORING_KINDS + REVIEW_KINDS),
+            Prompt.kind.in_(MONITORING_KINDS + REVIEW_KINDS + (PromptKind.OBSERVATION_SUMMARY,)),
         )
     )
     if prompt is None:
         return []
+    if prompt.kind == PromptKind.OBSERVATION_SUMMARY:
+        return _summary_targets(session, viewer, prompt)
     if prompt.kind == PromptKind.MONITORING_REQUEST:
         return _monitoring_targets(session, viewer, prompt.monitoring_request_id)
     if prompt.kind == PromptKind.MONITORING_DIGEST:
@@ -161,6 +164,39 @@ def _review_targets(session: Session, viewer: Viewer, plan_id: int | None = None
     ]
 
 
+def _summary_targets(session: Session, viewer: Viewer, prompt: Prompt) -> list[Target]:
+    """The plans a daily summary of observations was about (its observations carry its key):
+    a reply in its thread is a note on one of them, as on a review prompt."""
+    summarised = select(Observation.plan_id).where(
+        Observation.school_id == viewer.school_id,
+        Observation.summary_key == prompt.dedupe_key,
+    )
+    return _held_plan_targets(session, viewer, summarised)
+
+
+def _held_plan_targets(session: Session, viewer: Viewer, plan_ids) -> list[Target]:
+    """Those of `plan_ids` (an id, or a select of ids) the viewer holds (any, for a SENDCo),
+    open and on roll: a note in chat may go on them."""
+    ids = [plan_ids] if isinstance(plan_ids, int) else plan_ids
+    query = (
+        select(Plan.id, Pupil.first_name, Pupil.last_name, Pupil.preferred_name)
+        .join(Pupil, Pupil.id == Plan.pupil_id)
+        .where(
+            Plan.school_id == viewer.school_id,
+            Plan.id.in_(ids),
+            Plan.status.in_(REVIEWABLE),
+            visible_pupils(viewer),
+        )
+        .order_by(Pupil.last_name, Pupil.first_name, Plan.id)
+    )
+    if not viewer.is_sendco:
+        query = query.where(Plan.case_holder_id == viewer.staff_id)
+    return [
+        Target(REVIEW, pid, _known_as(first, last, preferred))
+        for pid, first, last, preferred in session.execute(query).all()
+    ]
+
+
 def _known_as(first: str, last: str, preferred: str | None) -> str:
     return f"{preferred or first} {last}"
 
@@ -224,6 +260,9 @@ def choose(session: Session, viewer: Viewer, reply_id: int, value: str, now: dat
         return Outcome(refused="That reply is already filed.")
     kind, _, raw = value.partition(":")
     target = next((t for t in _all_targets(session, viewer) if t.value == f"{kind}:{raw}"), None)
+    if target is None and kind == REVIEW and raw.isdigit():
+        # Offered from a daily summary of observations: any plan they hold still takes a note.
+        target = next(iter(_held_plan_targets(session, viewer, int(raw))), None)
     if target is None:
         audit.record_refusal(session, viewer, via=VIA, now=now, detail="pupil not open to them")
         return Outcome(refused=NOT_FILED)
