@@ -201,7 +201,7 @@ def submit(
     # The copy they read, at the version they read, with their answer on it.
     document = load_family_copy(session, plan.id, via=VIA_WEB, now=now, today=today)
     agreement.family_copy = plan_html(document)
-    prompt = family._tell(
+    prompt = family.tell(
         session, plan, plan.case_holder_id or link.created_by_id, PromptKind.PLAN_AGREED,
         f"plan_agreed:{agreement.id}", now,
     )  # fmt: skip
@@ -280,7 +280,7 @@ def arrived(session: Session, prompt: Prompt) -> Arrived | None:
     plan = session.get(Plan, agreement.plan_id)
     return Arrived(
         agreement.id,
-        family._message_name(session, plan),
+        family.message_name(session, plan),
         agreement.decision == AgreementDecision.AGREED,
     )
 
@@ -307,7 +307,7 @@ def read(session: Session, viewer: Viewer, agreement_id: int, now: datetime) -> 
     )
     if agreement is None:
         raise UserError(family.GONE)
-    plan = family._plan_for(session, viewer, agreement.plan_id, now, "read agreement")
+    plan = family.plan_for(session, viewer, agreement.plan_id, now, "read agreement")
     school = session.get(School, plan.school_id)
     audit.record_by(
         session, viewer, action="read", via=family.VIA_SLACK, now=now, plan=plan,

@@ -180,7 +180,7 @@ class Created:
     max_submissions: int
 
 
-def _plan_for(session: Session, viewer: Viewer, plan_id: int, now: datetime, doing: str) -> Plan:
+def plan_for(session: Session, viewer: Viewer, plan_id: int, now: datetime, doing: str) -> Plan:
     # The school is the verified request's: a plan id from another school is not found.
     plan = session.scalar(
         select(Plan).where(Plan.id == plan_id, Plan.school_id == viewer.school_id)
@@ -206,7 +206,7 @@ def ask_form(
 ) -> AskForm:
     """What the "Ask the family/pupil" form starts from, with the links still open.
     Raises NotAllowed (audited as a refusal; the caller commits) or UserError."""
-    plan = _plan_for(session, viewer, plan_id, now, "ask form")
+    plan = plan_for(session, viewer, plan_id, now, "ask form")
     school = session.get(School, plan.school_id)
     links = session.scalars(
         select(Invitation)
@@ -251,7 +251,7 @@ def create_link(
 ) -> Created:
     """A new link; its token is returned once and never stored. A link for views asks the
     questions chosen (at least one); a link about the meeting or the agreement asks none."""
-    plan = _plan_for(session, viewer, plan_id, now, "link")
+    plan = plan_for(session, viewer, plan_id, now, "link")
     known = [q.key for q in QUESTIONS.get(purpose, ())]
     chosen = [key for key in known if key in set(question_keys)]
     if purpose in QUESTIONS and not chosen:
@@ -298,7 +298,7 @@ def revoke_link(session: Session, viewer: Viewer, invitation_id: int, now: datet
     )
     if link is None:
         raise UserError(GONE)
-    plan = _plan_for(session, viewer, link.plan_id, now, "revoke link")
+    plan = plan_for(session, viewer, link.plan_id, now, "revoke link")
     if link.revoked_at is None:
         link.revoked_at = now
         link.revoked_by_id = viewer.staff_id
@@ -397,7 +397,7 @@ def check_birth_date(session: Session, link: Invitation, given: date, now: datet
     audit_page(session, link, now, REFUSED, "wrong date of birth three times: link locked")
     plan = session.get(Plan, link.plan_id)
     recipient = plan.case_holder_id or link.created_by_id
-    link.lock_prompt_id = _tell(session, plan, recipient, PromptKind.INVITATION_LOCKED,
+    link.lock_prompt_id = tell(session, plan, recipient, PromptKind.INVITATION_LOCKED,
                                 f"invitation_locked:{link.id}", now).id  # fmt: skip
     return 0
 
@@ -460,7 +460,7 @@ def submit(
     session.add(contribution)
     session.flush()
     recipient = plan.case_holder_id or link.created_by_id
-    prompt = _tell(
+    prompt = tell(
         session, plan, recipient, PromptKind.FAMILY_CONTRIBUTION,
         f"family_contribution:{contribution.id}", now,
     )  # fmt: skip
@@ -469,7 +469,7 @@ def submit(
     return contribution
 
 
-def _tell(
+def tell(
     session: Session, plan: Plan, recipient_id: int, kind: PromptKind, key: str, now: datetime
 ) -> Prompt:
     # At once, whatever the hour: the case holder asked for this, and it is one short DM.
@@ -506,7 +506,7 @@ def arrived(session: Session, prompt: Prompt) -> Arrived | None:
         return None
     plan = session.get(Plan, contribution.plan_id)
     return Arrived(
-        contribution.id, _message_name(session, plan), WHO[contribution.purpose],
+        contribution.id, message_name(session, plan), WHO[contribution.purpose],
         contribution.purpose, plan.pupil_id,
     )  # fmt: skip
 
@@ -521,10 +521,10 @@ def locked(session: Session, prompt: Prompt) -> Locked | None:
     link = session.scalar(select(Invitation).where(Invitation.lock_prompt_id == prompt.id))
     if link is None:
         return None
-    return Locked(_message_name(session, session.get(Plan, link.plan_id)), link.purpose)
+    return Locked(message_name(session, session.get(Plan, link.plan_id)), link.purpose)
 
 
-def _message_name(session: Session, plan: Plan) -> str:
+def message_name(session: Session, plan: Plan) -> str:
     school = session.get(School, plan.school_id)
     pupil = plan.pupil
     return pupil.initials if school.pupil_display == PupilDisplay.INITIALS else pupil.known_as
@@ -570,7 +570,7 @@ def _contribution_for(
     )
     if contribution is None:
         raise UserError(GONE)
-    plan = _plan_for(session, viewer, contribution.plan_id, now, doing)
+    plan = plan_for(session, viewer, contribution.plan_id, now, doing)
     return contribution, plan, session.get(School, plan.school_id)
 
 

@@ -150,7 +150,7 @@ def set_and_link(
     """Saves the meeting's details for the plan's cycle (a change counts a revision, with its
     timeline entry and audit; the same details again change nothing) and makes a link for it.
     Raises NotAllowed (audited) or UserError."""
-    plan = family._plan_for(session, viewer, plan_id, now, "set meeting")
+    plan = family.plan_for(session, viewer, plan_id, now, "set meeting")
     school = session.get(School, plan.school_id)
     errors = validate(typed, school.local_date(now), load_calendar(session, school.id))
     if errors:
@@ -284,7 +284,7 @@ def reply(session: Session, link: Invitation, answer: Reply, now: datetime) -> M
     session.add(stored)
     session.flush()
     recipient = plan.case_holder_id or link.created_by_id
-    stored.prompt_id = family._tell(
+    stored.prompt_id = family.tell(
         session, plan, recipient, PromptKind.MEETING_REPLY, f"meeting_reply:{stored.id}", now
     ).id
     family.audit_page(session, link, now, "create", f"sent meeting reply {stored.id}")
@@ -323,7 +323,7 @@ def arrived(session: Session, prompt: Prompt) -> Arrived | None:
     if sent is None:
         return None
     plan = session.get(Plan, sent.plan_id)
-    return Arrived(sent.id, family._message_name(session, plan), plan.pupil_id)
+    return Arrived(sent.id, family.message_name(session, plan), plan.pupil_id)
 
 
 @dataclass(frozen=True)
@@ -351,7 +351,7 @@ def read_reply(session: Session, viewer: Viewer, reply_id: int, now: datetime) -
     )
     if sent is None:
         raise UserError(family.GONE)
-    plan = family._plan_for(session, viewer, sent.plan_id, now, "read meeting reply")
+    plan = family.plan_for(session, viewer, sent.plan_id, now, "read meeting reply")
     school = session.get(School, plan.school_id)
     audit.record_by(
         session, viewer, action="read", via=family.VIA_SLACK, now=now, plan=plan,

@@ -25,7 +25,7 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, outbox
 from bot.services.calendar import SchoolCalendar, load_calendar
-from bot.services.passport import _points
+from bot.services.passport import points
 from models import (
     AdjustmentKind,
     Helped,
@@ -121,7 +121,7 @@ def strategies_of(session: Session, plan: Plan) -> tuple[Strategy, ...]:
     chosen = [Strategy(f"a{i}", _clip(text)) for i, text in adjustments if text and text.strip()]
     how = plan.voice.how_to_support_me if plan.voice else None
     if how:
-        chosen += [Strategy(f"s{n}", _clip(point)) for n, point in enumerate(_points(how))]
+        chosen += [Strategy(f"s{n}", _clip(point)) for n, point in enumerate(points(how))]
     return tuple(chosen[:STRATEGIES_OFFERED])
 
 

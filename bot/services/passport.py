@@ -430,7 +430,7 @@ def key_strategies(
         if kind == AdjustmentKind.IN_CLASS and text.strip()
     ][:KEY_STRATEGIES]
     if len(chosen) < KEY_STRATEGIES and how_to_support:
-        for point in _points(how_to_support):
+        for point in points(how_to_support):
             if len(chosen) >= KEY_STRATEGIES:
                 break
             chosen.append(_clip(point))
@@ -441,7 +441,7 @@ _BULLET = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
-def _points(text: str) -> list[str]:
+def points(text: str) -> list[str]:
     """A free text as points: its lines (without bullets), or its sentences when it is one line."""
     lines = [_BULLET.sub("", line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line]

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from bot import db
 from bot.services import agreements, family
-from handlers.web.family import _confirmed, _not_available, _runtime, limit_rate
+from handlers.web.family import confirmed, limit_rate, not_available, web_runtime
 from models import AgreementDecision, InvitationPurpose, SharingChoice
 
 pages = Blueprint("agreement", __name__)
@@ -116,19 +116,19 @@ def _date_typed(form: AgreementForm, today: date) -> tuple[date | None, str | No
 
 @pages.route("/f/<token>/agreement", methods=["GET", "POST"])
 def agreement(token: str):
-    runtime = _runtime()
+    runtime = web_runtime()
     errors: list[tuple[str, str]] = []
     with db.unit_of_work(runtime.sessions) as s:
         link = family.usable(s, token, runtime.now(), used_up_ok=True)
         if link is None or link.purpose != InvitationPurpose.AGREEMENT:
-            return _not_available()
-        if not _confirmed(link.id):
+            return not_available()
+        if not confirmed(link.id):
             if link.submissions >= link.max_submissions:
-                return _not_available()
+                return not_available()
             return redirect(url_for("family.check", token=token), 303)
         shown = agreements.page(s, link, runtime.now())
         if shown is None:
-            return _not_available()
+            return not_available()
         form = AgreementForm()
         form.agencies.choices = [SelectChoice(a.value, a.name) for a in shown.agencies]
         if request.method == "GET":
@@ -136,7 +136,7 @@ def agreement(token: str):
             form.day.data, form.month.data = str(shown.today.day), str(shown.today.month)
             form.year.data = str(shown.today.year)
         elif not shown.may_answer:
-            return _not_available()
+            return not_available()
         else:
             errors = _check(form, shown)
             if not errors:
@@ -156,7 +156,7 @@ def agreement(token: str):
                         now=runtime.now(),
                     )
                 except family.UsedUp:
-                    return _not_available()
+                    return not_available()
                 except agreements.PlanMoved as moved:
                     # Shown the plan as it is now, with what they typed kept.
                     form.version.data = str(shown.plan_version)
@@ -219,30 +219,30 @@ def _check(form: AgreementForm, shown: agreements.AgreementPage) -> list[tuple[s
 
 @pages.route("/f/<token>/agreement/sent")
 def sent(token: str):
-    runtime = _runtime()
+    runtime = web_runtime()
     with db.unit_of_work(runtime.sessions) as s:
         link = family.usable(s, token, runtime.now(), used_up_ok=True)
-        if link is None or not _confirmed(link.id):
-            return _not_available()
+        if link is None or not confirmed(link.id):
+            return not_available()
         agreed = agreements.agreed_by_link(s, link) is not None
     return render_template("agreement_sent.html", agreed=agreed, token=token)
 
 
 @pages.route("/f/<token>/plan.pdf")
 def plan_pdf(token: str):
-    runtime = _runtime()
+    runtime = web_runtime()
     with db.unit_of_work(runtime.sessions) as s:
         link = family.usable(s, token, runtime.now(), used_up_ok=True)
         if link is None or link.purpose != InvitationPurpose.AGREEMENT:
-            return _not_available()
-        if not _confirmed(link.id):
+            return not_available()
+        if not confirmed(link.id):
             family.audit_page(s, link, runtime.now(), family.REFUSED,
                               "plan PDF refused: date of birth not confirmed")  # fmt: skip
             pdf = None
         else:
             pdf = agreements.family_pdf(s, link, runtime.now())
     if pdf is None:
-        return _not_available()
+        return not_available()
     response = Response(pdf.body, status=200, content_type="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
     response.headers["Cache-Control"] = "no-store"

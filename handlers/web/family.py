@@ -81,7 +81,7 @@ PER_LINK = RateLimit(limit=30, window=600)
 PER_ADDRESS = RateLimit(limit=60, window=600)
 
 
-def _runtime() -> Runtime:
+def web_runtime() -> Runtime:
     return current_app.extensions["sspbot_runtime"]
 
 
@@ -96,7 +96,7 @@ def limit_rate():
     return None
 
 
-def _not_available():
+def not_available():
     return render_template("not_available.html"), 404
 
 
@@ -170,7 +170,7 @@ def answers_form(page: family.Page):
     return AnswersForm()
 
 
-def _errors(form: Form) -> list[tuple[str, str]]:
+def form_errors(form: Form) -> list[tuple[str, str]]:
     """(field id, message) for the error summary, in the order of the page."""
     return [(field.id, field.errors[0]) for field in form if field.errors]
 
@@ -178,18 +178,18 @@ def _errors(form: Form) -> list[tuple[str, str]]:
 # --- pages -------------------------------------------------------------------------------------
 
 
-def _confirmed(invitation_id: int) -> bool:
+def confirmed(invitation_id: int) -> bool:
     return session.get("link") == invitation_id
 
 
 @pages.route("/f/<token>", methods=["GET", "POST"])
 def check(token: str):
-    runtime = _runtime()
+    runtime = web_runtime()
     form = BirthDateForm()
     with db.unit_of_work(runtime.sessions) as s:
         link = family.usable(s, token, runtime.now())
         if link is None or link.purpose not in NEXT_PAGE:
-            return _not_available()
+            return not_available()
         page = family.page_of(s, link)
         if request.method == "GET":
             family.audit_page(s, link, runtime.now(), family.OPENED, "opened the family page")
@@ -215,7 +215,7 @@ def check(token: str):
         # Locked by the third wrong date: the same plain page as any link that does not work;
         # the case holder's DM goes now.
         runtime.deliver_soon(None)
-        return _not_available()
+        return not_available()
     getattr(form, box).errors = [error]
     return (
         render_template("check.html", school=page.school_name, form=form, errors=[(box, error)]),
@@ -225,16 +225,16 @@ def check(token: str):
 
 @pages.route("/f/<token>/form", methods=["GET", "POST"])
 def questions(token: str):
-    runtime = _runtime()
+    runtime = web_runtime()
     with db.unit_of_work(runtime.sessions) as s:
         link = family.usable(s, token, runtime.now())
         if link is None:
-            return _not_available()
-        if not _confirmed(link.id):
+            return not_available()
+        if not confirmed(link.id):
             return redirect(url_for("family.check", token=token), 303)
         if link.purpose not in family.QUESTIONS:  # a link about the meeting or the agreement
             if link.purpose not in NEXT_PAGE:
-                return _not_available()
+                return not_available()
             return redirect(url_for(NEXT_PAGE[link.purpose], token=token), 303)
         page = family.page_of(s, link)
         form = answers_form(page)
@@ -255,7 +255,7 @@ def questions(token: str):
                         now=runtime.now(),
                     )
                 except family.UsedUp:
-                    return _not_available()
+                    return not_available()
                 session["sent"] = link.id
                 sent = True
         else:
@@ -271,7 +271,7 @@ def questions(token: str):
             "questions.html",
             page=page,
             form=form,
-            errors=_errors(form),
+            errors=form_errors(form),
             questions=[(q, getattr(form, f"q_{q.key}")) for q in page.questions],
             family_views=page.purpose == InvitationPurpose.FAMILY_VIEWS,
             scale_emoji=family.SCALE_EMOJI,

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from bot import db
 from bot.services import family, meeting
-from handlers.web.family import _confirmed, _errors, _not_available, _runtime, limit_rate
+from handlers.web.family import confirmed, form_errors, limit_rate, not_available, web_runtime
 from models import InvitationPurpose, MeetingJoin
 
 pages = Blueprint("meeting", __name__)
@@ -98,18 +98,18 @@ class MeetingForm(FlaskForm):
 
 @pages.route("/f/<token>/meeting", methods=["GET", "POST"])
 def meeting_page(token: str):
-    runtime = _runtime()
+    runtime = web_runtime()
     form = MeetingForm()
     sent = False
     with db.unit_of_work(runtime.sessions) as s:
         link = family.usable(s, token, runtime.now())
         if link is None or link.purpose != InvitationPurpose.MEETING:
-            return _not_available()
-        if not _confirmed(link.id):
+            return not_available()
+        if not confirmed(link.id):
             return redirect(url_for("family.check", token=token), 303)
         page = meeting.page_of(s, link)
         if page is None:
-            return _not_available()
+            return not_available()
         if request.method == "POST":
             valid = form.validate()
             if form.check_choices() and valid:
@@ -128,7 +128,7 @@ def meeting_page(token: str):
                         runtime.now(),
                     )
                 except family.UsedUp:
-                    return _not_available()
+                    return not_available()
                 session["meeting_sent"] = [link.id, stored.id]
                 sent = True
         else:
@@ -142,7 +142,7 @@ def meeting_page(token: str):
             "meeting.html",
             page=page,
             form=form,
-            errors=_errors(form),
+            errors=form_errors(form),
             can_come=CAN_COME,
             joins=[(j.value, j.label) for j in MeetingJoin],
         ),
@@ -154,12 +154,12 @@ def meeting_page(token: str):
 def thanks(token: str):
     """The thank-you page, repeating the meeting: for the reply this browser just sent (the
     signed session names it), even when that reply used the link's last submission."""
-    runtime = _runtime()
+    runtime = web_runtime()
     sent = session.get("meeting_sent")
     if not (isinstance(sent, list) and len(sent) == 2):
-        return _not_available()
+        return not_available()
     with db.unit_of_work(runtime.sessions) as s:
         page = meeting.thanks_page(s, token, reply_id=sent[1], invitation_id=sent[0])
         if page is None:
-            return _not_available()
+            return not_available()
     return render_template("meeting_sent.html", page=page, errors=[])
