@@ -40,7 +40,15 @@ from handlers.toolkit import (
     selected_value,
     text_value,
 )
-from models import Impact, PromptKind, School, StrategiesInPlace
+from models import (
+    Impact,
+    MonitoringRole,
+    PromptKind,
+    PupilResponse,
+    School,
+    SessionAsPlanned,
+    StrategiesInPlace,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +63,22 @@ NOT_YOURS_TO_ASK = (
 LIST_LIMIT = 15
 MONITORING_MESSAGES = (PromptKind.MONITORING_DIGEST, PromptKind.MONITORING_REQUEST)
 NOTES = ("comment", "evidence", "to_change")
+# Each answer's select in the message: the question it answers (teachers' two, then support
+# staff's two). The service refuses a question the request does not ask.
+ANSWERS = {
+    "monitoring_strategies": ("strategies", StrategiesInPlace),
+    "monitoring_impact": ("impact", Impact),
+    "monitoring_session": ("session_as_planned", SessionAsPlanned),
+    "monitoring_responding": ("responding", PupilResponse),
+}
 ASK = PupilButton("monitoring_ask", "Ask")
 
 
 def register(app: App) -> None:
     app.action("monitoring_strategies")(answer_in_message)
     app.action("monitoring_impact")(answer_in_message)
+    app.action("monitoring_session")(answer_in_message)
+    app.action("monitoring_responding")(answer_in_message)
     app.action("monitoring_not_taught")(not_taught)
     app.action("monitoring_open")(open_form)
     app.view("monitoring_answer")(save_form)
@@ -121,6 +139,10 @@ def monitoring_command(ask: Ask) -> dict:
                     summary.partly_in_place,
                     summary.concerns,
                     summary.not_taught,
+                    summary.sessions_not_as_planned,
+                    summary.sessions_sometimes,
+                    summary.not_responding,
+                    summary.support_to_check,
                 )
             ),
         )
@@ -149,11 +171,9 @@ def answer_in_message(
 ) -> None:
     ack()
     request_id, _, value = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+    question, kind = ANSWERS[action["action_id"]]
     try:
-        if action["action_id"] == "monitoring_strategies":
-            choice = {"strategies": StrategiesInPlace(value)}
-        else:
-            choice = {"impact": Impact(value)}
+        choice = {question: kind(value)}
     except ValueError:
         respond(**notice("That answer wasn't one I know; please choose again."))
         return
@@ -195,13 +215,20 @@ def open_form(
 
 def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
     values = view["state"]["values"]
+    support = "session" in values  # support staff's form asks its own two questions
     strategies = _choice(values, "strategies", StrategiesInPlace)
     impact = _choice(values, "impact", Impact)
+    planned = _choice(values, "session", SessionAsPlanned)
+    responding = _choice(values, "responding", PupilResponse)
     notes = {name: text_value(values, name) for name in NOTES}
     errors = {}
     if impact == Impact.CONCERN and not notes["comment"]:
         errors["comment"] = "Say what concerns you, so the case holder can act on it."
-    if strategies is None and impact is None and not any(notes.values()):
+    if responding == PupilResponse.NOT_WELL and not notes["comment"]:
+        errors["comment"] = "Say what you're seeing, so the case holder can act on it."
+    if support and planned is None and responding is None and not notes["comment"]:
+        errors["session"] = "Choose an answer, or write a comment."
+    if not support and strategies is None and impact is None and not any(notes.values()):
         errors["strategies"] = "Choose an answer, or write a comment."
     if errors:
         ack(response_action="errors", errors=errors)
@@ -216,6 +243,8 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
                 now=runtime.now(),
                 strategies=strategies,
                 impact=impact,
+                session_as_planned=planned,
+                responding=responding,
                 notes=notes,
             )
             name = escape_mrkdwn(request.plan.pupil.known_as)  # the notice below is mrkdwn
@@ -269,8 +298,11 @@ def _answer_view(request, shown: dict, container: dict) -> dict:
         targets="*Targets*\n"
         + (escape_mrkdwn("\n".join(t[0] for t in shown["targets"])) or "_None open._"),
         acronyms=escape_mrkdwn(acronyms) if acronyms else None,
+        support_staff=request.role == MonitoringRole.SUPPORT,
         strategies=_options(StrategiesInPlace, request.strategies),
         impact=_options(Impact, request.impact),
+        session=_options(SessionAsPlanned, request.session_as_planned),
+        responding=_options(PupilResponse, request.responding),
         notes={name: getattr(request, name) for name in NOTES},
         meta=meta,
     )
@@ -286,7 +318,7 @@ def _school_words(m: monitoring.SchoolMonitoring) -> dict:
     return dict(
         summary=f"Monitoring: {m.answered} of {m.asked} requests answered",
         rate=(
-            f"*Teachers' feedback this cycle:* {m.answered} of {m.asked} requests answered "
+            f"*Staff feedback this cycle:* {m.answered} of {m.asked} requests answered "
             f"({m.percent}%)"
         ),
         sections=[
@@ -309,8 +341,38 @@ def _school_words(m: monitoring.SchoolMonitoring) -> dict:
                 if m.not_taught
                 else []
             ),
+            *_support_words(m),
         ],
     )
+
+
+def _support_words(m: monitoring.SchoolMonitoring) -> list[str]:
+    """What support staff said: only when some were asked or said something."""
+    said = [
+        m.sessions_not_as_planned,
+        m.sessions_sometimes,
+        m.not_responding,
+        m.support_to_check,
+    ]
+    if not any(said) and not any(r.name.endswith("(support staff)") for r in m.by_teacher):
+        return []
+    sessions = (
+        f"*Support sessions not happening as planned* ({len(m.sessions_not_as_planned)})\n"
+        + (_flags(m.sessions_not_as_planned) or "_None reported._")
+    )
+    if m.sessions_sometimes:
+        sessions += f"\n_Happening sometimes: {len(m.sessions_sometimes)}_"
+    words = [
+        sessions,
+        f"*Support staff say the pupil is not responding well* ({len(m.not_responding)})\n"
+        + (_flags(m.not_responding) or "_None reported._"),
+    ]
+    if m.support_to_check:
+        words.append(
+            "*Who delivers the plan, to check* (support staff say they don't work with the "
+            "pupil)\n" + _flags(m.support_to_check)
+        )
+    return words
 
 
 @dataclass(frozen=True)
