@@ -185,6 +185,7 @@ def answer_in_message(
             said = f":white_check_mark: Saved for {_named(session, viewer, request_id)}. Thank you."
     except UserError as refusal:
         said = str(refusal)
+        _audit_refusal(runtime, viewer, request_id, refusal)
     respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
@@ -193,29 +194,38 @@ def not_taught(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewe
     # A refusal is said in the redrawn message, in place of the row it was about.
     try:
         with runtime.unit_of_work() as session:
-            monitoring.not_teaching(session, viewer, as_int(action.get("value")), runtime.now())
+            _, support = monitoring.not_teaching(
+                session, viewer, as_int(action.get("value")), runtime.now()
+            )
             name = _named(session, viewer, action.get("value"))
-        said = f"Removed {name}. The SENDCo will check the class list. Thank you for saying."
+            checked = "who delivers their plan" if support else "the class list"
+        said = f"Removed {name}. The SENDCo will check {checked}. Thank you for saying."
     except UserError as refusal:
         said = str(refusal)
+        _audit_refusal(runtime, viewer, action.get("value"), refusal)
     respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
 def open_form(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    with runtime.unit_of_work() as session:
-        request, shown = monitoring.request_for_modal(
-            session, viewer, as_int(action.get("value")), runtime.now()
-        )
-        view = _answer_view(request, shown, body.get("container") or {})
+    try:
+        with runtime.unit_of_work() as session:
+            request, shown = monitoring.request_for_modal(
+                session, viewer, as_int(action.get("value")), runtime.now()
+            )
+            view = _answer_view(request, shown, body.get("container") or {})
+    except UserError as refusal:
+        _audit_refusal(runtime, viewer, action.get("value"), refusal)
+        raise
     open_modal(client, body["trigger_id"], view)
     ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
     values = view["state"]["values"]
-    support = "session" in values  # support staff's form asks its own two questions
+    # Support staff's form asks its own two questions (the service refuses a mismatch).
+    support = any(block.get("block_id") == "session" for block in view.get("blocks") or [])
     strategies = _choice(values, "strategies", StrategiesInPlace)
     impact = _choice(values, "impact", Impact)
     planned = _choice(values, "session", SessionAsPlanned)
@@ -248,7 +258,8 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
                 notes=notes,
             )
             name = escape_mrkdwn(request.plan.pupil.known_as)  # the notice below is mrkdwn
-    except UserError:
+    except UserError as refusal:
+        _audit_refusal(runtime, viewer, meta.get("request_id"), refusal)
         # Said in place of the form by toolkit.answer_error; the teacher's message is redrawn
         # all the same, as a refusal can mean its row has gone (the review closed). After the
         # answer: chat.update may wait out a rate limit, and the form must be answered in 3 s.
@@ -437,6 +448,11 @@ def _redraw(runtime: Runtime, viewer: Viewer, client: WebClient, meta: dict) -> 
         client.chat_update(channel=channel, ts=ts, **redrawn)
     except SlackApiError as error:  # a deleted message: nothing to redraw
         log.info("could not redraw a monitoring message: %s", error.response.get("error"))
+
+
+def _audit_refusal(runtime: Runtime, viewer: Viewer, request_id, refusal: UserError) -> None:
+    with runtime.unit_of_work() as session:
+        monitoring.record_refusal(session, viewer, as_int(request_id), runtime.now(), str(refusal))
 
 
 def _named(session, viewer: Viewer, request_id) -> str:

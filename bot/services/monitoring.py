@@ -601,9 +601,12 @@ def answer(
     return request
 
 
-def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetime) -> str:
-    """ "I don't teach this pupil": the request goes, and the class list is flagged to the
-    SENDCo in `/ssp monitoring`. Returns the pupil's name."""
+def not_teaching(
+    session: Session, viewer: Viewer, request_id: int, now: datetime
+) -> tuple[str, bool]:
+    """ "I don't teach this pupil" (support staff: "I don't work with this pupil"): the request
+    goes, and the class list (or who delivers the plan) is flagged to the SENDCo in
+    `/ssp monitoring`. Returns the pupil's name, and whether they were asked as support staff."""
     request = _own_request(session, viewer, request_id)
     # Once, whatever the clicks: the second finds it withdrawn and is told so.
     claimed = session.execute(
@@ -633,7 +636,7 @@ def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetim
         if request.role == MonitoringRole.SUPPORT
         else "teacher says they don't teach the pupil",
     )
-    return request.plan.pupil.known_as
+    return request.plan.pupil.known_as, request.role == MonitoringRole.SUPPORT
 
 
 def request_for_modal(
@@ -1049,6 +1052,32 @@ _NOT_LINKED = (
     "You're no longer named as delivering this pupil's plan, so this request was withdrawn "
     "and your answer isn't needed. Thank you."
 )
+
+
+def record_refusal(
+    session: Session, viewer: Viewer, request_id: int | None, now: datetime, why: str
+) -> None:
+    """A click or form on a monitoring request that was refused (someone else's request, one
+    withdrawn or closed): audited in its own transaction, as the refused one rolled back. The
+    plan is linked only when the request is in the viewer's school."""
+    plan_id = (
+        session.scalar(
+            select(MonitoringRequest.plan_id).where(
+                MonitoringRequest.id == request_id,
+                MonitoringRequest.school_id == viewer.school_id,
+            )
+        )
+        if request_id is not None
+        else None
+    )
+    audit.record_refusal(
+        session,
+        viewer,
+        via="monitoring request",
+        now=now,
+        plan=session.get(Plan, plan_id) if plan_id else None,
+        detail=f"monitoring answer refused: {why}"[:200],
+    )
 
 
 def _audit_answer(
