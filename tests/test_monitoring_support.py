@@ -11,7 +11,6 @@ does: he is asked once per pupil, in one digest.
 from __future__ import annotations
 
 import json
-
 from datetime import UTC, date, datetime
 
 import pytest
