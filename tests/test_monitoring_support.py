@@ -363,3 +363,44 @@ def test_support_staff_no_longer_linked_are_refused_then_withdrawn(slack, tick):
     )
     school = text_of(slack.ask("U0SENDCO", "monitoring"))
     assert "to check" not in school  # withdrawn by the sweep: nothing for the SENDCo to do
+
+
+# --- the plan's People: linking a person to the staff list --------------------------------------
+
+
+def test_the_plan_editor_links_a_person_who_delivers_to_a_member_of_staff(slack):
+    from tests.test_plan_editor import click, form_state, open_plan, submit
+
+    overview = open_plan(slack, "U0PRIYA", "plan Kit05")
+    entries = click(slack, "U0PRIYA", overview, "plan_open_section", "people")
+    form = click(slack, "U0PRIYA", entries, "plan_add_item", "people")
+    block = next(b for b in form["blocks"] if b.get("block_id") == "staff_id")
+    options = {o["text"]["text"]: o["value"] for o in block["element"]["options"]}
+    assert options["Sam Jones"] == str(slack.ids["ta"])
+    assert "Old Teacher" not in options  # staff who have left are not offered
+    assert block["optional"] is True
+    # A staff id not offered (another school's, or someone who left): refused beside the field.
+    state = form_state(form, {"role": "delivers", "name": "Sam Jones"})
+    state["staff_id"] = {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "X"}, "value": "999999"},
+    }
+    forged = slack.sender.submit("U0PRIYA", form, state).json()
+    assert forged["errors"] == {"staff_id": "Please choose again: that choice is no longer there."}
+    saved = submit(
+        slack,
+        "U0PRIYA",
+        form,
+        role="delivers",
+        name="Sam Jones",
+        relationship_to_cyp="Teaching assistant",
+        staff_id=str(slack.ids["ta"]),
+    )
+    assert saved is None or saved["response_action"] == "update"
+    with slack.sessions() as session:
+        (person,) = session.scalars(
+            select(PlanPerson).join(Plan).join(Pupil).where(Pupil.first_name == "Kit05")
+        )
+        assert (person.role, person.staff_id) == (PlanPersonRole.DELIVERS, slack.ids["ta"])
+    asked = text_of(slack.ask("U0PRIYA", "feedback Kit05"))
+    assert "Sam Jones" in asked
