@@ -30,9 +30,11 @@ from models import (
     PupilResponse,
     SenStage,
     SessionAsPlanned,
+    Staff,
 )
 from tests.slack_harness import buttons_of, text_of
 from tests.test_monitoring import maths_class, request_of_row, requests
+from tests.test_supporting_roles_demo import demo  # noqa: F401 (the demo school fixture)
 
 
 def support_school(session, ids):
@@ -404,3 +406,31 @@ def test_the_plan_editor_links_a_person_who_delivers_to_a_member_of_staff(slack)
         assert (person.role, person.staff_id) == (PlanPersonRole.DELIVERS, slack.ids["ta"])
     asked = text_of(slack.ask("U0PRIYA", "feedback Kit05"))
     assert "Sam Jones" in asked
+
+
+# --- the synthetic school --------------------------------------------------------------------
+
+
+def test_the_demo_schools_teaching_assistant_is_asked_about_the_plans_they_deliver(demo):  # noqa: F811
+    app, users = demo
+    with app.sessions() as session:
+        ta = session.scalar(select(Staff).where(Staff.slack_user_id == users["Teaching assistant"]))
+        upn = session.scalar(
+            select(Pupil.upn)
+            .join(Plan, Plan.pupil_id == Pupil.id)
+            .join(PlanPerson, PlanPerson.plan_id == Plan.id)
+            .where(
+                PlanPerson.staff_id == ta.id,
+                PlanPerson.role == PlanPersonRole.DELIVERS,
+                Plan.status == PlanStatus.ACTIVE,
+                Pupil.is_active,
+            )
+            .order_by(Pupil.id)
+            .limit(1)
+        )
+    asked = text_of(app.ask(users["SENDCo"], f"feedback {upn}"))
+    assert ta.display_name in asked
+    (message,) = app.emulator.wait_for(
+        lambda calls: app.emulator.messages_to(users["Teaching assistant"])
+    )
+    assert set(selects_of(message)) == {"monitoring_session", "monitoring_responding"}
