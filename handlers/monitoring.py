@@ -1,7 +1,7 @@
-"""Teachers' monitoring feedback: one-click answers in the message, details in a modal,
-`/ssp feedback` to ask now and `/ssp monitoring` for the school's picture.
+"""Monitoring feedback from teachers and support staff: one-click answers in the message,
+details in a modal, `/ssp feedback` to ask now and `/ssp monitoring` for the school's picture.
 
-Who may do what: a request is answered by the teacher it was sent to, whatever their roles, so
+Who may do what: a request is answered by the member of staff it was sent to, whatever their roles, so
 the answering listeners have no role check of their own: the services find the request only
 among the viewer's. Asking for feedback is for the plans' writers (role middleware), the
 school's picture for the SENDCo and senior leaders (the `/ssp` table).
@@ -483,8 +483,9 @@ SUBCOMMANDS = (
         monitoring_command,
         help=(
             Usage(
-                "`/ssp monitoring` — how plans are implemented: teachers' response rates by "
-                "department and teacher, strategies not in place, concerns, class lists to check",
+                "`/ssp monitoring` — how plans are implemented: staff's response rates by "
+                "department and teacher, strategies not in place, concerns, class lists to check, "
+                "support sessions not as planned",
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),
@@ -497,8 +498,8 @@ SUBCOMMANDS = (
         feedback_command,
         help=(
             Usage(
-                "`/ssp feedback <UPN or name> [@teacher]` — ask the pupil's teachers (or one of "
-                "them) for monitoring feedback now",
+                "`/ssp feedback <UPN or name> [@teacher]` — ask the pupil's teachers and the "
+                "support staff who deliver their plan (or one of them) for monitoring feedback now",
                 lambda viewer: viewer.writes_plans,
             ),
         ),
