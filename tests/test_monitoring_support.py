@@ -50,6 +50,10 @@ def support_school(session, ids):
     plans["Kit00"].people.append(
         PlanPerson(role=PlanPersonRole.DELIVERS, name="Mo Khan", staff_id=found["mo"])
     )
+    # The case holder delivers Kit01's plan too: not asked (they write the review).
+    plans["Kit01"].people.append(
+        PlanPerson(role=PlanPersonRole.DELIVERS, name="Priya Shah", staff_id=ids["priya"])
+    )
     # Named without a staff link: not asked (nobody to ask).
     plans["Kit03"].people.append(PlanPerson(role=PlanPersonRole.DELIVERS, name="Visiting SALT"))
     session.add(
@@ -144,7 +148,8 @@ def test_support_staff_who_deliver_are_asked_in_the_same_daily_digest(slack, tic
     assert sorted((r.teacher_id, r.group_id) for r in support) == sorted(
         [(slack.ids["ta"], None)] * 3 + [(slack.ids["mo"], None)]
     )
-    # Mo teaches Kit00 and delivers it too: asked once, as a teacher.
+    # Mo teaches Kit00 and delivers it too: asked once, as a teacher. Priya holds Kit01's plan.
+    assert not requests(slack, teacher_id=slack.ids["priya"])
     assert len(requests(slack, teacher_id=slack.ids["mo"])) == 25
 
     sam = text_of(to_sam)

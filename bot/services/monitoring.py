@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot import db
@@ -118,38 +118,40 @@ def teachers_of(
 
 def supporters_of(session: Session, school_id: int, plans: list) -> dict[int, list[int]]:
     """Each plan's support staff who deliver its provision (two queries): active staff named in
-    the plan's People as delivering it, and the pupil's key adult. Plans are rows with `id` and
-    `pupil_id`."""
+    the plan's People as delivering it, and the pupil's key adult. Not the plan's case holder,
+    who writes the review the feedback is for. Plans are rows with an `id`."""
     if not plans:
         return {}
-    by_pupil = defaultdict(list)
-    for plan in plans:
-        by_pupil[plan.pupil_id].append(plan.id)
-    found: dict[int, list[int]] = defaultdict(list)
+    ids = [p.id for p in plans]
+    not_holder = or_(Plan.case_holder_id.is_(None), Plan.case_holder_id != Staff.id)
     named = session.execute(
         select(PlanPerson.plan_id, PlanPerson.staff_id)
+        .join(Plan, Plan.id == PlanPerson.plan_id)
         .join(Staff, Staff.id == PlanPerson.staff_id)
         .where(
-            PlanPerson.plan_id.in_([p.id for p in plans]),
+            PlanPerson.plan_id.in_(ids),
             PlanPerson.role == PlanPersonRole.DELIVERS,
             Staff.school_id == school_id,
             Staff.is_active.is_(True),
+            not_holder,
         )
         .order_by(PlanPerson.plan_id, PlanPerson.staff_id)
     ).all()
     keys = session.execute(
-        select(KeyAdult.pupil_id, KeyAdult.staff_id)
+        select(Plan.id, KeyAdult.staff_id)
+        .join(KeyAdult, KeyAdult.pupil_id == Plan.pupil_id)
         .join(Staff, Staff.id == KeyAdult.staff_id)
         .where(
+            Plan.id.in_(ids),
             KeyAdult.school_id == school_id,
-            KeyAdult.pupil_id.in_(list(by_pupil)),
             KeyAdult.ended_at.is_(None),
             Staff.is_active.is_(True),
+            not_holder,
         )
-        .order_by(KeyAdult.pupil_id, KeyAdult.staff_id)
+        .order_by(Plan.id, KeyAdult.staff_id)
     ).all()
-    pairs = [*named, *((plan_id, s) for pupil, s in keys for plan_id in by_pupil[pupil])]
-    for plan_id, staff_id in pairs:
+    found: dict[int, list[int]] = defaultdict(list)
+    for plan_id, staff_id in [*named, *keys]:
         if staff_id not in found[plan_id]:
             found[plan_id].append(staff_id)
     return found
