@@ -321,9 +321,10 @@ def sendco_digest(session: Session, prompt: Prompt) -> Context | None:
     ]
     if feedback.asked:
         lines.append(
-            f"*Teachers' monitoring feedback:* {feedback.answered} of {feedback.asked} requests "
-            f"answered ({feedback.percent}%); {len(feedback.concerns)} concern(s), strategies "
-            f"not in place in {len(feedback.not_in_place)} (see `/ssp monitoring`)"
+            "*Staff monitoring feedback (teachers and support staff):* "
+            f"{feedback.answered} of {feedback.asked} requests answered ({feedback.percent}%); "
+            f"{len(feedback.concerns)} concern(s), strategies not in place in "
+            f"{len(feedback.not_in_place)} (see `/ssp monitoring`)"
         )
     if digest.awaiting_qa:
         lines.append(f"*Awaiting your quality assurance:* {digest.awaiting_qa}")

@@ -1,9 +1,9 @@
 """Monitoring feedback from teachers and support staff: one-click answers in the message,
 details in a modal, `/ssp feedback` to ask now and `/ssp monitoring` for the school's picture.
 
-Who may do what: a request is answered by the member of staff it was sent to, whatever their roles, so
-the answering listeners have no role check of their own: the services find the request only
-among the viewer's. Asking for feedback is for the plans' writers (role middleware), the
+Who may do what: a request is answered by the member of staff it was sent to, whatever their
+roles, so the answering listeners have no role check of their own: the services find the request
+only among the viewer's. Asking for feedback is for the plans' writers (role middleware), the
 school's picture for the SENDCo and senior leaders (the `/ssp` table).
 """
 
