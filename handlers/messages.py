@@ -25,10 +25,13 @@ from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAs
 from models import (
     Impact,
     InvitationPurpose,
+    MonitoringRole,
     Prompt,
     PromptKind,
     PupilDisplay,
+    PupilResponse,
     School,
+    SessionAsPlanned,
     StrategiesInPlace,
 )
 
@@ -331,9 +334,10 @@ def sendco_digest(session: Session, prompt: Prompt) -> Context | None:
     ]
     if feedback.asked:
         lines.append(
-            f"*Teachers' monitoring feedback:* {feedback.answered} of {feedback.asked} requests "
-            f"answered ({feedback.percent}%); {len(feedback.concerns)} concern(s), strategies "
-            f"not in place in {len(feedback.not_in_place)} (see `/ssp monitoring`)"
+            "*Staff monitoring feedback (teachers and support staff):* "
+            f"{feedback.answered} of {feedback.asked} requests answered ({feedback.percent}%); "
+            f"{len(feedback.concerns)} concern(s), strategies not in place in "
+            f"{len(feedback.not_in_place)} (see `/ssp monitoring`)"
         )
     if digest.awaiting_qa:
         lines.append(f"*Awaiting your quality assurance:* {digest.awaiting_qa}")
@@ -447,13 +451,16 @@ def _review(review: ReviewAsk | None, wording: str, *, fallback: str) -> Context
     ask = wording.format(name=name, due=_due(review))
     if review.draft_saved:
         ask += " Your draft is saved."
-    if review.feedback.asked:
+    feedback = review.feedback
+    if feedback.asked or feedback.support_asked:
         # How many answered, not what they said: the answers belong in the form, not in Slack's
         # message history.
-        ask += (
-            f" {review.feedback.answered} of {review.feedback.asked} teachers have sent "
-            "feedback; it is in the review notes form."
-        )
+        sent = []
+        if feedback.asked:
+            sent.append(f"{feedback.answered} of {feedback.asked} teachers")
+        if feedback.support_asked:
+            sent.append(f"{feedback.support_answered} of {feedback.support_asked} support staff")
+        ask += f" {' and '.join(sent)} have sent feedback; it is in the review notes form."
     return dict(
         ask=ask,
         fallback=fallback.format(name=name),
@@ -482,8 +489,9 @@ def _monitoring(
         intro = f"{escape_mrkdwn(asked_by)} would like your feedback on this pupil's plan."
         fallback = "A request for your feedback on a pupil's plan"
     elif waiting:
+        support = any(r.role == MonitoringRole.SUPPORT for r in rows)
         intro = (
-            f"*How are these plans going in your lessons?* {waiting} "
+            f"*How are these plans going{'' if support else ' in your lessons'}?* {waiting} "
             f"{'pupil is' if waiting == 1 else 'pupils are'} waiting for your feedback."
         )
         fallback = f"Monitoring: {waiting} pupil(s) waiting for your feedback"
@@ -492,7 +500,20 @@ def _monitoring(
         fallback = "Monitoring: all answered"
     initials = school.pupil_display == PupilDisplay.INITIALS
     limit = monitoring.DIGEST_ROWS
+    roles = {r.role for r in rows[:limit]}
+    helps = []
+    if MonitoringRole.TEACHER in roles:
+        helps.append(
+            "Two clicks: are the strategies in place, and what impact are you seeing? Add a "
+            "comment or evidence with *See the plan's strategies*."
+        )
+    if MonitoringRole.SUPPORT in roles:
+        helps.append(
+            "For the support you deliver: is the session happening as planned, and how is the "
+            "pupil responding? Add a comment with *See the plan*."
+        )
     return dict(
+        help=" ".join([*helps, "You can change an answer until the review."]),
         rows=[_request_line(r, initials) for r in rows[:limit]],
         more=f"…and {total - limit} more: they appear here as you answer these."
         if total > limit
@@ -518,12 +539,45 @@ class RequestLine:
     strategy_options: list[tuple[str, str]]
     """(label, value): the value carries the request, so the answer needs no other state."""
     impact_options: list[tuple[str, str]]
+    first_action: str = "monitoring_strategies"
+    """Teachers' questions, or support staff's (monitoring_session, monitoring_responding)."""
+    second_action: str = "monitoring_impact"
+    open_label: str = "See the plan's strategies"
+    not_mine: str = "I don't teach this pupil"
 
 
 def _request_line(row: monitoring.RequestRow, initials: bool) -> RequestLine:
     who = _named(row.initials if initials else row.pupil_name, row.year_group)
     if row.group:
         who += f" · {escape_mrkdwn(row.group)}"
+    if row.role == MonitoringRole.SUPPORT:
+        return RequestLine(
+            request_id=row.request_id,
+            block_id=f"request:{row.request_id}",
+            who=(
+                f"*{who}* · your support · answered :white_check_mark:"
+                if row.answered
+                else f"*{who}* · your support"
+            ),
+            answered=row.answered,
+            strategies="Session as planned: answered"
+            if row.strategies_answered
+            else "Session happening as planned?",
+            impact="Responding: answered"
+            if row.impact_answered
+            else "How is the pupil responding?",
+            strategy_options=[
+                (f"Session as planned: {s.label}", f"{row.request_id}:{s.value}")
+                for s in SessionAsPlanned
+            ],
+            impact_options=[
+                (f"Responding: {r.label}", f"{row.request_id}:{r.value}") for r in PupilResponse
+            ],
+            first_action="monitoring_session",
+            second_action="monitoring_responding",
+            open_label="See the plan",
+            not_mine="I don't work with this pupil",
+        )
     return RequestLine(
         request_id=row.request_id,
         block_id=f"request:{row.request_id}",

@@ -1,9 +1,9 @@
-"""Teachers' monitoring feedback: one-click answers in the message, details in a modal,
-`/ssp feedback` to ask now and `/ssp monitoring` for the school's picture.
+"""Monitoring feedback from teachers and support staff: one-click answers in the message,
+details in a modal, `/ssp feedback` to ask now and `/ssp monitoring` for the school's picture.
 
-Who may do what: a request is answered by the teacher it was sent to, whatever their roles, so
-the answering listeners have no role check of their own: the services find the request only
-among the viewer's. Asking for feedback is for the plans' writers (role middleware), the
+Who may do what: a request is answered by the member of staff it was sent to, whatever their
+roles, so the answering listeners have no role check of their own: the services find the request
+only among the viewer's. Asking for feedback is for the plans' writers (role middleware), the
 school's picture for the SENDCo and senior leaders (the `/ssp` table).
 """
 
@@ -40,7 +40,15 @@ from handlers.toolkit import (
     selected_value,
     text_value,
 )
-from models import Impact, PromptKind, School, StrategiesInPlace
+from models import (
+    Impact,
+    MonitoringRole,
+    PromptKind,
+    PupilResponse,
+    School,
+    SessionAsPlanned,
+    StrategiesInPlace,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +63,22 @@ NOT_YOURS_TO_ASK = (
 LIST_LIMIT = 15
 MONITORING_MESSAGES = (PromptKind.MONITORING_DIGEST, PromptKind.MONITORING_REQUEST)
 NOTES = ("comment", "evidence", "to_change")
+# Each answer's select in the message: the question it answers (teachers' two, then support
+# staff's two). The service refuses a question the request does not ask.
+ANSWERS = {
+    "monitoring_strategies": ("strategies", StrategiesInPlace),
+    "monitoring_impact": ("impact", Impact),
+    "monitoring_session": ("session_as_planned", SessionAsPlanned),
+    "monitoring_responding": ("responding", PupilResponse),
+}
 ASK = PupilButton("monitoring_ask", "Ask")
 
 
 def register(app: App) -> None:
     app.action("monitoring_strategies")(answer_in_message)
     app.action("monitoring_impact")(answer_in_message)
+    app.action("monitoring_session")(answer_in_message)
+    app.action("monitoring_responding")(answer_in_message)
     app.action("monitoring_not_taught")(not_taught)
     app.action("monitoring_open")(open_form)
     app.view("monitoring_answer")(save_form)
@@ -121,6 +139,10 @@ def monitoring_command(ask: Ask) -> dict:
                     summary.partly_in_place,
                     summary.concerns,
                     summary.not_taught,
+                    summary.sessions_not_as_planned,
+                    summary.sessions_sometimes,
+                    summary.not_responding,
+                    summary.support_to_check,
                 )
             ),
         )
@@ -149,11 +171,9 @@ def answer_in_message(
 ) -> None:
     ack()
     request_id, _, value = ((action.get("selected_option") or {}).get("value") or "").partition(":")
+    question, kind = ANSWERS[action["action_id"]]
     try:
-        if action["action_id"] == "monitoring_strategies":
-            choice = {"strategies": StrategiesInPlace(value)}
-        else:
-            choice = {"impact": Impact(value)}
+        choice = {question: kind(value)}
     except ValueError:
         respond(**notice("That answer wasn't one I know; please choose again."))
         return
@@ -165,6 +185,7 @@ def answer_in_message(
             said = f":white_check_mark: Saved for {_named(session, viewer, request_id)}. Thank you."
     except UserError as refusal:
         said = str(refusal)
+        _audit_refusal(runtime, viewer, request_id, refusal)
     respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
@@ -173,35 +194,51 @@ def not_taught(ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewe
     # A refusal is said in the redrawn message, in place of the row it was about.
     try:
         with runtime.unit_of_work() as session:
-            monitoring.not_teaching(session, viewer, as_int(action.get("value")), runtime.now())
+            _, support = monitoring.not_teaching(
+                session, viewer, as_int(action.get("value")), runtime.now()
+            )
             name = _named(session, viewer, action.get("value"))
-        said = f"Removed {name}. The SENDCo will check the class list. Thank you for saying."
+            checked = "who delivers their plan" if support else "the class list"
+        said = f"Removed {name}. The SENDCo will check {checked}. Thank you for saying."
     except UserError as refusal:
         said = str(refusal)
+        _audit_refusal(runtime, viewer, action.get("value"), refusal)
     respond(replace_original=True, **_redrawn(runtime, viewer, said))
 
 
 def open_form(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
-    with runtime.unit_of_work() as session:
-        request, shown = monitoring.request_for_modal(
-            session, viewer, as_int(action.get("value")), runtime.now()
-        )
-        view = _answer_view(request, shown, body.get("container") or {})
+    try:
+        with runtime.unit_of_work() as session:
+            request, shown = monitoring.request_for_modal(
+                session, viewer, as_int(action.get("value")), runtime.now()
+            )
+            view = _answer_view(request, shown, body.get("container") or {})
+    except UserError as refusal:
+        _audit_refusal(runtime, viewer, action.get("value"), refusal)
+        raise
     open_modal(client, body["trigger_id"], view)
     ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
     values = view["state"]["values"]
+    # Support staff's form asks its own two questions (the service refuses a mismatch).
+    support = any(block.get("block_id") == "session" for block in view.get("blocks") or [])
     strategies = _choice(values, "strategies", StrategiesInPlace)
     impact = _choice(values, "impact", Impact)
+    planned = _choice(values, "session", SessionAsPlanned)
+    responding = _choice(values, "responding", PupilResponse)
     notes = {name: text_value(values, name) for name in NOTES}
     errors = {}
     if impact == Impact.CONCERN and not notes["comment"]:
         errors["comment"] = "Say what concerns you, so the case holder can act on it."
-    if strategies is None and impact is None and not any(notes.values()):
+    if responding == PupilResponse.NOT_WELL and not notes["comment"]:
+        errors["comment"] = "Say what you're seeing, so the case holder can act on it."
+    if support and planned is None and responding is None and not notes["comment"]:
+        errors["session"] = "Choose an answer, or write a comment."
+    if not support and strategies is None and impact is None and not any(notes.values()):
         errors["strategies"] = "Choose an answer, or write a comment."
     if errors:
         ack(response_action="errors", errors=errors)
@@ -216,10 +253,13 @@ def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer:
                 now=runtime.now(),
                 strategies=strategies,
                 impact=impact,
+                session_as_planned=planned,
+                responding=responding,
                 notes=notes,
             )
             name = escape_mrkdwn(request.plan.pupil.known_as)  # the notice below is mrkdwn
-    except UserError:
+    except UserError as refusal:
+        _audit_refusal(runtime, viewer, meta.get("request_id"), refusal)
         # Said in place of the form by toolkit.answer_error; the teacher's message is redrawn
         # all the same, as a refusal can mean its row has gone (the review closed). After the
         # answer: chat.update may wait out a rate limit, and the form must be answered in 3 s.
@@ -269,8 +309,11 @@ def _answer_view(request, shown: dict, container: dict) -> dict:
         targets="*Targets*\n"
         + (escape_mrkdwn("\n".join(t[0] for t in shown["targets"])) or "_None open._"),
         acronyms=escape_mrkdwn(acronyms) if acronyms else None,
+        support_staff=request.role == MonitoringRole.SUPPORT,
         strategies=_options(StrategiesInPlace, request.strategies),
         impact=_options(Impact, request.impact),
+        session=_options(SessionAsPlanned, request.session_as_planned),
+        responding=_options(PupilResponse, request.responding),
         notes={name: getattr(request, name) for name in NOTES},
         meta=meta,
     )
@@ -286,7 +329,7 @@ def _school_words(m: monitoring.SchoolMonitoring) -> dict:
     return dict(
         summary=f"Monitoring: {m.answered} of {m.asked} requests answered",
         rate=(
-            f"*Teachers' feedback this cycle:* {m.answered} of {m.asked} requests answered "
+            f"*Staff feedback this cycle:* {m.answered} of {m.asked} requests answered "
             f"({m.percent}%)"
         ),
         sections=[
@@ -309,8 +352,38 @@ def _school_words(m: monitoring.SchoolMonitoring) -> dict:
                 if m.not_taught
                 else []
             ),
+            *_support_words(m),
         ],
     )
+
+
+def _support_words(m: monitoring.SchoolMonitoring) -> list[str]:
+    """What support staff said: only when some were asked or said something."""
+    said = [
+        m.sessions_not_as_planned,
+        m.sessions_sometimes,
+        m.not_responding,
+        m.support_to_check,
+    ]
+    if not any(said) and not any(r.name.endswith("(support staff)") for r in m.by_teacher):
+        return []
+    sessions = (
+        f"*Support sessions not happening as planned* ({len(m.sessions_not_as_planned)})\n"
+        + (_flags(m.sessions_not_as_planned) or "_None reported._")
+    )
+    if m.sessions_sometimes:
+        sessions += f"\n_Happening sometimes: {len(m.sessions_sometimes)}_"
+    words = [
+        sessions,
+        f"*Support staff say the pupil is not responding well* ({len(m.not_responding)})\n"
+        + (_flags(m.not_responding) or "_None reported._"),
+    ]
+    if m.support_to_check:
+        words.append(
+            "*Who delivers the plan, to check* (support staff say they don't work with the "
+            "pupil)\n" + _flags(m.support_to_check)
+        )
+    return words
 
 
 @dataclass(frozen=True)
@@ -377,6 +450,11 @@ def _redraw(runtime: Runtime, viewer: Viewer, client: WebClient, meta: dict) -> 
         log.info("could not redraw a monitoring message: %s", error.response.get("error"))
 
 
+def _audit_refusal(runtime: Runtime, viewer: Viewer, request_id, refusal: UserError) -> None:
+    with runtime.unit_of_work() as session:
+        monitoring.record_refusal(session, viewer, as_int(request_id), runtime.now(), str(refusal))
+
+
 def _named(session, viewer: Viewer, request_id) -> str:
     """The pupil of the viewer's request as a message names them (name or initials)."""
     pupil = prompts.request_pupil(session, viewer.school_id, as_int(request_id))
@@ -405,8 +483,9 @@ SUBCOMMANDS = (
         monitoring_command,
         help=(
             Usage(
-                "`/ssp monitoring` — how plans are implemented: teachers' response rates by "
-                "department and teacher, strategies not in place, concerns, class lists to check",
+                "`/ssp monitoring` — how plans are implemented: staff's response rates by "
+                "department and teacher, strategies not in place, concerns, class lists to check, "
+                "support sessions not as planned",
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),
@@ -419,8 +498,8 @@ SUBCOMMANDS = (
         feedback_command,
         help=(
             Usage(
-                "`/ssp feedback <UPN or name> [@teacher]` — ask the pupil's teachers (or one of "
-                "them) for monitoring feedback now",
+                "`/ssp feedback <UPN or name> [@teacher]` — ask the pupil's teachers and the "
+                "support staff who deliver their plan (or one of them) for monitoring feedback now",
                 lambda viewer: viewer.writes_plans,
             ),
         ),

@@ -246,7 +246,7 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
                     [escape_mrkdwn(linked_plan_summary(link)) for link in plan.linked_plans],
                 )
             )
-    if feedback is not None and feedback.asked:
+    if feedback is not None and (feedback.asked or feedback.support_asked):
         paragraphs.append(
             listed(
                 f"*Teachers' feedback this cycle:* {escape_mrkdwn(feedback.summary)}",

@@ -393,6 +393,44 @@ class MonitoringStatus(enum.StrEnum):
     """The teacher said they don't teach the pupil."""
 
 
+class MonitoringRole(enum.StrEnum):
+    """Who a monitoring request asks: a teacher of the pupil, or support staff who deliver the
+    pupil's provision (a teaching assistant named in the plan's People, or the key adult)."""
+
+    TEACHER = "teacher"
+    SUPPORT = "support"
+
+
+class SessionAsPlanned(enum.StrEnum):
+    """Support staff: is the session happening as planned?"""
+
+    YES = "yes"
+    SOMETIMES = "sometimes"
+    NO = "no"
+
+    @property
+    def label(self) -> str:
+        return {"yes": "Yes", "sometimes": "Sometimes", "no": "No"}[self.value]
+
+
+class PupilResponse(enum.StrEnum):
+    """Support staff: how is the pupil responding?"""
+
+    WELL = "well"
+    MIXED = "mixed"
+    NOT_WELL = "not_well"
+    TOO_EARLY = "too_early"
+
+    @property
+    def label(self) -> str:
+        return {
+            "well": "Well",
+            "mixed": "Mixed",
+            "not_well": "Not well",
+            "too_early": "Too early to say",
+        }[self.value]
+
+
 class StrategiesInPlace(enum.StrEnum):
     YES = "yes"
     PARTLY = "partly"

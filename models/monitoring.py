@@ -1,4 +1,5 @@
-"""Teachers' monitoring of a plan in their classroom: one request per teacher per APDR cycle."""
+"""Monitoring of a plan by the staff who carry it out: one request per member of staff per APDR
+cycle (its teachers, and support staff who deliver its provision)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
-from models.codes import Impact, MonitoringStatus, StrategiesInPlace
+from models.codes import (
+    Impact,
+    MonitoringRole,
+    MonitoringStatus,
+    PupilResponse,
+    SessionAsPlanned,
+    StrategiesInPlace,
+)
 from models.people import Staff, TeachingGroup
 from models.plans import Plan
 
@@ -30,7 +38,14 @@ class MonitoringRequest(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     cycle_number: Mapped[int] = mapped_column(Integer)
+    # Whoever is asked: a teacher, or (role "support") a member of support staff.
     teacher_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # Teachers answer strategies and impact; support staff answer session and responding.
+    role: Mapped[MonitoringRole] = mapped_column(
+        str_enum(MonitoringRole, "monitoring_role"),
+        default=MonitoringRole.TEACHER,
+        server_default=MonitoringRole.TEACHER.value,
+    )
     # The class in which the teacher teaches the pupil (the first, if several).
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("teaching_groups.id", ondelete="SET NULL")
@@ -43,6 +58,12 @@ class MonitoringRequest(Base):
         str_enum(StrategiesInPlace, "strategies_in_place")
     )
     impact: Mapped[Impact | None] = mapped_column(str_enum(Impact, "impact"))
+    session_as_planned: Mapped[SessionAsPlanned | None] = mapped_column(
+        str_enum(SessionAsPlanned, "session_as_planned")
+    )
+    responding: Mapped[PupilResponse | None] = mapped_column(
+        str_enum(PupilResponse, "pupil_response")
+    )
     comment: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)
     to_change: Mapped[str | None] = mapped_column(Text)

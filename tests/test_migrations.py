@@ -205,12 +205,29 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
         assignment = models.CaseHolderAssignment(plan_id=plan.id, staff_id=staff.id)
         session.add(assignment)
         session.flush()
-        request = models.MonitoringRequest(
-            school_id=school.id, plan_id=plan.id, cycle_number=1, teacher_id=staff.id
+        # A monitoring request with the columns of 0008 (0032 added its role and answers).
+        old_requests = table(
+            "monitoring_requests",
+            *(
+                column(name, Integer)
+                for name in ("id", "school_id", "plan_id", "cycle_number", "teacher_id")
+            ),
+            column("status", String),
+            column("created_at", models.UTCDateTime),
         )
-        session.add(request)
-        session.flush()
-        ids = (school.id, staff.id, plan.id, assignment.id, request.id)
+        request_id = session.execute(
+            insert(old_requests)
+            .values(
+                school_id=school.id,
+                plan_id=plan.id,
+                cycle_number=1,
+                teacher_id=staff.id,
+                status="open",
+                created_at=now,
+            )
+            .returning(column("id", Integer))
+        ).scalar_one()
+        ids = (school.id, staff.id, plan.id, assignment.id, request_id)
     school_id, staff_id, plan_id, assignment_id, request_id = ids
     old_prompts = table(
         "prompts",

@@ -149,7 +149,10 @@ def test_every_teacher_of_the_pupil_is_asked_in_one_digest(slack, tick):
     assert len(slack.emulator.messages_to("U0MATHS")) == 1  # one digest a day
     assert slack.emulator.messages_to("U0LEE") == []  # Lee teaches none of these pupils
     (weekly,) = [m for m in slack.emulator.messages_to("U0SENDCO") if "SSP week" in text_of(m)]
-    assert "Teachers' monitoring feedback: 0 of 24 requests answered (0%)" in text_of(weekly)
+    assert (
+        "Staff monitoring feedback (teachers and support staff): 0 of 24 requests answered (0%)"
+        in text_of(weekly)
+    )
 
 
 def test_feedback_now_asks_current_teachers_only(slack, tick):

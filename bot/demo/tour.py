@@ -305,7 +305,8 @@ class _Tour:
         self.out.flush()
 
     def scheduler(self, sessions, clock: Callable[[], datetime]) -> None:
-        """The scheduler's sweep: review prompts, teachers' monitoring digests, SENDCo digest."""
+        """The scheduler's sweep: review prompts, teachers' and support staff's monitoring
+        digests, SENDCo digest."""
         from bot.services.calendar import load_calendar
         from handlers.scheduler import sweep
         from handlers.slack_api import make_client
@@ -329,13 +330,16 @@ class _Tour:
         emulator = self.sender.emulator
         client = make_client(emulator.bot_token, emulator.api_url)
         holder, teacher = self.cast["holder"], self.cast["teacher"]
+        # A teaching assistant who delivers pupils' plans gets their own digest, with support
+        # staff's questions (when one of their pupils' reviews is near).
+        shown = [(holder, "review prompt"), (teacher, "monitoring digest")]
+        if self.cast.get("assistant"):
+            shown.append((self.cast["assistant"], "monitoring digest for support staff"))
         # What the sweep sends, not what came earlier in the tour (the family's answers).
-        before = {
-            p["slack_id"]: len(emulator.messages_to(p["slack_id"])) for p in (holder, teacher)
-        }
+        before = {p["slack_id"]: len(emulator.messages_to(p["slack_id"])) for p, _ in shown}
         for line in sweep(sessions, client, when):
             self.out.write(f"   │ {line}\n")
-        for person, what in ((holder, "review prompt"), (teacher, "monitoring digest")):
+        for person, what in shown:
             received = emulator.messages_to(person["slack_id"])[before[person["slack_id"]] :]
             if received:
                 self._heading(person, f"gets a direct message: a {what}")

@@ -7,6 +7,16 @@ teachers in one digest a day listing everything they have pending (a secondary t
 40 pupils with plans), with one reminder after 3 school days. Answers can be changed until the
 review is submitted, which closes the requests.
 
+Support staff are asked too: whoever delivers the pupil's provision, which here means a member of
+staff named in the plan's People as delivering it (PlanPerson "delivers" with a staff link) and
+the pupil's key adult (`/ssp support`, while the link is open). Support staff named on a class
+(the classes CSV's `support_staff_emails`) support the class, not this pupil's provision, so
+they are not asked. Their questions fit them: is the session happening as planned, and how is
+the pupil responding. They are in the same daily digest as teachers' requests (one message a
+day whatever the roles), and a teacher of the pupil who also delivers is asked once, as a
+teacher. Support staff no longer linked (the plan's People changed, the key adult link ended,
+they left) have their requests withdrawn by the next sweep, and are refused meanwhile.
+
 Who sees answers: the SENDCo, senior leaders and the plan's case holder. A teacher sees only
 their own.
 """
@@ -19,7 +29,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot import db
@@ -33,16 +43,22 @@ from bot.services.review_schedule import CURRENT_REVIEW
 from models import (
     AdjustmentKind,
     Impact,
+    KeyAdult,
     MonitoringRequest,
+    MonitoringRole,
     MonitoringStatus,
     Plan,
+    PlanPerson,
+    PlanPersonRole,
     PlanStatus,
     Prompt,
     PromptKind,
     Pupil,
+    PupilResponse,
     Review,
     ReviewStatus,
     School,
+    SessionAsPlanned,
     Staff,
     StrategiesInPlace,
     TargetStatus,
@@ -57,6 +73,8 @@ DIGEST_ROWS = 20  # a Slack message holds 50 blocks; each pupil takes two
 PENDING = (MonitoringStatus.OPEN, MonitoringStatus.ANSWERED)
 RUNNING = (PlanStatus.ACTIVE, PlanStatus.IN_REVIEW)
 CLOSED_MESSAGE = "Thank you, but this review has closed: the case holder has submitted it."
+NO_LONGER_LINKED = "no longer delivers the pupil's provision"
+SUPPORT_SAYS_NOT = "support staff say they don't work with this pupil"
 
 
 class MonitoringRefused(UserError):
@@ -96,6 +114,65 @@ def teachers_of(
         if all(staff_id != s for s, _ in found[pupil_id]):
             found[pupil_id].append((staff_id, group_id))
     return found
+
+
+def supporters_of(session: Session, school_id: int, plans: list) -> dict[int, list[int]]:
+    """Each plan's support staff who deliver its provision (two queries): active staff named in
+    the plan's People as delivering it, and the pupil's key adult. Not the plan's case holder,
+    who writes the review the feedback is for. Plans are rows with an `id`."""
+    if not plans:
+        return {}
+    ids = [p.id for p in plans]
+    not_holder = or_(Plan.case_holder_id.is_(None), Plan.case_holder_id != Staff.id)
+    named = session.execute(
+        select(PlanPerson.plan_id, PlanPerson.staff_id)
+        .join(Plan, Plan.id == PlanPerson.plan_id)
+        .join(Staff, Staff.id == PlanPerson.staff_id)
+        .where(
+            PlanPerson.plan_id.in_(ids),
+            PlanPerson.role == PlanPersonRole.DELIVERS,
+            Staff.school_id == school_id,
+            Staff.is_active.is_(True),
+            not_holder,
+        )
+        .order_by(PlanPerson.plan_id, PlanPerson.staff_id)
+    ).all()
+    keys = session.execute(
+        select(Plan.id, KeyAdult.staff_id)
+        .join(KeyAdult, KeyAdult.pupil_id == Plan.pupil_id)
+        .join(Staff, Staff.id == KeyAdult.staff_id)
+        .where(
+            Plan.id.in_(ids),
+            KeyAdult.school_id == school_id,
+            KeyAdult.ended_at.is_(None),
+            Staff.is_active.is_(True),
+            not_holder,
+        )
+        .order_by(Plan.id, KeyAdult.staff_id)
+    ).all()
+    found: dict[int, list[int]] = defaultdict(list)
+    for plan_id, staff_id in [*named, *keys]:
+        if staff_id not in found[plan_id]:
+            found[plan_id].append(staff_id)
+    return found
+
+
+def _everyone(
+    session: Session, school_id: int, plans: list
+) -> dict[int, list[tuple[int, int | None, MonitoringRole]]]:
+    """Whom each plan's monitoring asks, as (staff id, class, role): its pupil's teachers, then
+    support staff who deliver it and do not also teach the pupil."""
+    teachers = teachers_of(session, school_id, [p.pupil_id for p in plans])
+    support = supporters_of(session, school_id, plans)
+    asked: dict[int, list[tuple[int, int | None, MonitoringRole]]] = {}
+    for plan in plans:
+        theirs = [(s, g, MonitoringRole.TEACHER) for s, g in teachers.get(plan.pupil_id, [])]
+        teaching = {s for s, _, _ in theirs}
+        theirs += [(s, None, MonitoringRole.SUPPORT) for s in support.get(plan.id, [])]
+        asked[plan.id] = [
+            t for t in theirs if t[2] == MonitoringRole.TEACHER or t[0] not in teaching
+        ]
+    return asked
 
 
 def create_due_requests(
@@ -147,18 +224,20 @@ def request_now(
             "I couldn't find an active plan for that pupil among the plans you hold. Feedback "
             "is requested by the plan's case holder or the SENDCo."
         )
-    teachers = teachers_of(session, viewer.school_id, [plan.pupil_id]).get(plan.pupil_id, [])
+    row = _PlanRow(plan.id, plan.pupil_id, plan.cycle_number)
+    teachers = _everyone(session, viewer.school_id, [row])[plan.id]
     if teacher_id is not None:
         teachers = [t for t in teachers if t[0] == teacher_id]
         if not teachers:
             raise MonitoringRefused(
-                f"That teacher doesn't teach {plan.pupil.known_as} in any current class, so "
-                "they can't be asked. Check the class lists (`sspbot import classes`)."
+                f"That member of staff doesn't teach {plan.pupil.known_as} in any current class "
+                "or deliver their provision, so they can't be asked. Check the class lists "
+                "(`sspbot import classes`) and the plan's People."
             )
     if not teachers:
         raise MonitoringRefused(
-            f"No current class lists show who teaches {plan.pupil.known_as}. Import them with "
-            "`sspbot import classes`."
+            f"No current class lists show who teaches {plan.pupil.known_as}, and nobody is "
+            "named as delivering their plan. Import them with `sspbot import classes`."
         )
     # Two `/ssp feedback` for one pupil at once (a double Enter, or the SENDCo and the case
     # holder): the plan's row is taken for the rest of this transaction, so the second reads
@@ -170,14 +249,13 @@ def request_now(
         .values(updated_at=Plan.updated_at)
         .execution_options(synchronize_session=False)
     )
-    row = _PlanRow(plan.id, plan.pupil_id, plan.cycle_number)
     _ask(session, viewer.school_id, [row], now, requested_by=viewer.staff_id, only=teachers)
     requests = session.scalars(
         select(MonitoringRequest)
         .where(
             MonitoringRequest.plan_id == plan.id,
             MonitoringRequest.cycle_number == plan.cycle_number,
-            MonitoringRequest.teacher_id.in_([t for t, _ in teachers]),
+            MonitoringRequest.teacher_id.in_([t for t, _, _ in teachers]),
         )
         .options(selectinload(MonitoringRequest.teacher))
     ).all()
@@ -232,7 +310,7 @@ def request_now(
         via="/ssp feedback",
         now=now,
         plan=plan,
-        detail=f"monitoring feedback requested from {len(requests)} teacher(s)",
+        detail=f"monitoring feedback requested from {len(requests)} member(s) of staff",
     )
     session.flush()
     return plan.pupil.known_as, sorted(r.teacher.display_name for r in told) + sorted(
@@ -295,6 +373,7 @@ def create_due_digests(
     remind_before = school.at_school_start(
         calendar.school_days_before(today, REMIND_AFTER_SCHOOL_DAYS - 1)
     )
+    withdraw_unlinked(session, school.id, now)
     rows = session.execute(
         select(
             MonitoringRequest.id, MonitoringRequest.teacher_id, MonitoringRequest.notified_at
@@ -352,6 +431,36 @@ def create_due_digests(
     return len(queued)
 
 
+def withdraw_unlinked(session: Session, school_id: int, now: datetime) -> int:
+    """Support staff's pending requests whose member of staff no longer delivers the plan (the
+    People changed, the key adult link ended, they left) are withdrawn (bounded: four
+    statements)."""
+    pending = session.execute(
+        select(MonitoringRequest.id, MonitoringRequest.teacher_id, Plan.id, Plan.pupil_id)
+        .join(Plan, Plan.id == MonitoringRequest.plan_id)
+        .where(
+            MonitoringRequest.school_id == school_id,
+            MonitoringRequest.role == MonitoringRole.SUPPORT,
+            MonitoringRequest.status.in_(PENDING),
+        )
+    ).all()
+    if not pending:
+        return 0
+    plans = {_PlanRow(plan_id, pupil_id, 0) for _, _, plan_id, pupil_id in pending}
+    linked = supporters_of(session, school_id, list(plans))
+    gone = [r for r, staff_id, plan_id, _ in pending if staff_id not in linked.get(plan_id, [])]
+    if gone:
+        session.execute(
+            update(MonitoringRequest)
+            .where(MonitoringRequest.id.in_(gone), MonitoringRequest.status.in_(PENDING))
+            .values(
+                status=MonitoringStatus.WITHDRAWN, withdrawn_reason=NO_LONGER_LINKED, closed_at=now
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return len(gone)
+
+
 # --- answering ------------------------------------------------------------------------------
 
 
@@ -366,6 +475,7 @@ class RequestRow:
     answered: bool
     strategies_answered: bool
     impact_answered: bool
+    role: MonitoringRole = MonitoringRole.TEACHER
 
 
 def requests_for(
@@ -407,8 +517,17 @@ def requests_for(
             year_group=pupil.year_group,
             group=_group_name(group),
             answered=request.status == MonitoringStatus.ANSWERED,
-            strategies_answered=request.strategies is not None,
-            impact_answered=request.impact is not None,
+            strategies_answered=(
+                request.session_as_planned
+                if request.role == MonitoringRole.SUPPORT
+                else request.strategies
+            )
+            is not None,
+            impact_answered=(
+                request.responding if request.role == MonitoringRole.SUPPORT else request.impact
+            )
+            is not None,
+            role=request.role,
         )
         for request, pupil, group in session.execute(query).all()
     ]
@@ -440,13 +559,23 @@ def answer(
     strategies: StrategiesInPlace | None = None,
     impact: Impact | None = None,
     notes: dict[str, str | None] | None = None,
+    session_as_planned: SessionAsPlanned | None = None,
+    responding: PupilResponse | None = None,
 ) -> MonitoringRequest:
-    """Records (or changes) the teacher's answer. Only their own request, while it is open."""
+    """Records (or changes) the answer of the teacher or support staff asked. Only their own
+    request, while it is open, and only the questions their role is asked."""
     request = _own_request(session, viewer, request_id)
+    support = request.role == MonitoringRole.SUPPORT
+    if (support and (strategies or impact)) or (not support and (session_as_planned or responding)):
+        raise MonitoringRefused("That question isn't one this request asks; please choose again.")
     if strategies is not None:
         request.strategies = strategies
     if impact is not None:
         request.impact = impact
+    if session_as_planned is not None:
+        request.session_as_planned = session_as_planned
+    if responding is not None:
+        request.responding = responding
     if notes is not None:
         for name in ("comment", "evidence", "to_change"):
             value = (notes.get(name) or "").strip()
@@ -460,8 +589,11 @@ def answer(
         .where(
             MonitoringRequest.id == request.id,
             MonitoringRequest.status.in_(PENDING),
-            MonitoringRequest.strategies.is_not(None),
-            MonitoringRequest.impact.is_not(None),
+            (MonitoringRequest.strategies.is_not(None) & MonitoringRequest.impact.is_not(None))
+            | (
+                MonitoringRequest.session_as_planned.is_not(None)
+                & MonitoringRequest.responding.is_not(None)
+            ),
         )
         .values(status=MonitoringStatus.ANSWERED, answered_at=now)
         .execution_options(synchronize_session=False)
@@ -471,9 +603,12 @@ def answer(
     return request
 
 
-def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetime) -> str:
-    """ "I don't teach this pupil": the request goes, and the class list is flagged to the
-    SENDCo in `/ssp monitoring`. Returns the pupil's name."""
+def not_teaching(
+    session: Session, viewer: Viewer, request_id: int, now: datetime
+) -> tuple[str, bool]:
+    """ "I don't teach this pupil" (support staff: "I don't work with this pupil"): the request
+    goes, and the class list (or who delivers the plan) is flagged to the SENDCo in
+    `/ssp monitoring`. Returns the pupil's name, and whether they were asked as support staff."""
     request = _own_request(session, viewer, request_id)
     # Once, whatever the clicks: the second finds it withdrawn and is told so.
     claimed = session.execute(
@@ -481,7 +616,11 @@ def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetim
         .where(MonitoringRequest.id == request.id, MonitoringRequest.status.in_(PENDING))
         .values(
             status=MonitoringStatus.WITHDRAWN,
-            withdrawn_reason="the teacher says they don't teach this pupil",
+            withdrawn_reason=(
+                SUPPORT_SAYS_NOT
+                if request.role == MonitoringRole.SUPPORT
+                else "the teacher says they don't teach this pupil"
+            ),
             closed_at=now,
         )
         .execution_options(synchronize_session=False)
@@ -490,8 +629,16 @@ def not_teaching(session: Session, viewer: Viewer, request_id: int, now: datetim
     if claimed != 1:
         _own_request(session, viewer, request_id)  # says what became of it
         raise MonitoringRefused("This request has already been answered or closed.")
-    _audit_answer(session, viewer, request, now, "teacher says they don't teach the pupil")
-    return request.plan.pupil.known_as
+    _audit_answer(
+        session,
+        viewer,
+        request,
+        now,
+        "support staff say they don't work with the pupil"
+        if request.role == MonitoringRole.SUPPORT
+        else "teacher says they don't teach the pupil",
+    )
+    return request.plan.pupil.known_as, request.role == MonitoringRole.SUPPORT
 
 
 def request_for_modal(
@@ -575,13 +722,17 @@ class Feedback:
     strategies: Counter = field(default_factory=Counter)
     impact: Counter = field(default_factory=Counter)
     comments: list[tuple[str, str | None, str]] = field(default_factory=list)
-    """(teacher, subject, what they wrote)."""
+    """(teacher, subject, what they wrote); support staff's subject is "support staff"."""
+    support_asked: int = 0
+    support_answered: int = 0
+    sessions: Counter = field(default_factory=Counter)
+    responding: Counter = field(default_factory=Counter)
 
     @property
     def summary(self) -> str:
-        if not self.asked:
+        if not self.asked and not self.support_asked:
             return "No teachers asked yet."
-        parts = [f"{self.answered} of {self.asked} teachers answered"]
+        parts = [f"{self.answered} of {self.asked} teachers answered"] if self.asked else []
         if self.strategies:
             parts.append(
                 "strategies in place: "
@@ -595,6 +746,26 @@ class Feedback:
             parts.append(
                 "impact: "
                 + ", ".join(f"{self.impact[i]} {i.label.lower()}" for i in Impact if self.impact[i])
+            )
+        if self.support_asked:
+            parts.append(f"support staff: {self.support_answered} of {self.support_asked} answered")
+        if self.sessions:
+            parts.append(
+                "sessions as planned: "
+                + ", ".join(
+                    f"{self.sessions[s]} {s.label.lower()}"
+                    for s in SessionAsPlanned
+                    if self.sessions[s]
+                )
+            )
+        if self.responding:
+            parts.append(
+                "pupil responding: "
+                + ", ".join(
+                    f"{self.responding[r]} {r.label.lower()}"
+                    for r in PupilResponse
+                    if self.responding[r]
+                )
             )
         return "; ".join(parts) + "."
 
@@ -613,6 +784,17 @@ def feedback_for(session: Session, plan_id: int, cycle: int) -> Feedback:
     ).all()
     feedback = Feedback()
     for request, teacher, group in rows:
+        if request.role == MonitoringRole.SUPPORT:
+            feedback.support_asked += 1
+            if request.session_as_planned is not None or request.responding is not None:
+                feedback.support_answered += 1
+            if request.session_as_planned is not None:
+                feedback.sessions[request.session_as_planned] += 1
+            if request.responding is not None:
+                feedback.responding[request.responding] += 1
+            if request.comment:
+                feedback.comments.append((teacher.display_name, "support staff", request.comment))
+            continue
         feedback.asked += 1
         if request.strategies is not None or request.impact is not None:
             feedback.answered += 1
@@ -680,6 +862,12 @@ class SchoolMonitoring:
     partly_in_place: list[Flag] = field(default_factory=list)
     concerns: list[Flag] = field(default_factory=list)
     not_taught: list[Flag] = field(default_factory=list)
+    # Support staff's answers: sessions not happening as planned (and sometimes), pupils not
+    # responding well, and support staff who say they don't work with the pupil.
+    sessions_not_as_planned: list[Flag] = field(default_factory=list)
+    sessions_sometimes: list[Flag] = field(default_factory=list)
+    not_responding: list[Flag] = field(default_factory=list)
+    support_to_check: list[Flag] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
@@ -695,6 +883,10 @@ def school_monitoring(session: Session, school_id: int) -> SchoolMonitoring:
             MonitoringRequest.strategies,
             MonitoringRequest.impact,
             MonitoringRequest.answered_at,
+            MonitoringRequest.role,
+            MonitoringRequest.session_as_planned,
+            MonitoringRequest.responding,
+            MonitoringRequest.withdrawn_reason,
             teacher.first_name,
             teacher.last_name,
             teacher.department,
@@ -721,12 +913,19 @@ def school_monitoring(session: Session, school_id: int) -> SchoolMonitoring:
     departments: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     teachers: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
-        (status, strategies, impact, answered_at, t_first, t_last, department) = row[:7]
-        (p_pref, p_first, p_last, code, subject) = row[7:]
+        (status, strategies, impact, answered_at, role, planned, responding, reason) = row[:8]
+        (t_first, t_last, department, p_pref, p_first, p_last, code, subject) = row[8:]
         name = f"{t_first} {t_last}"
+        support = role == MonitoringRole.SUPPORT
+        if support:
+            name += " (support staff)"
+            department = "Support staff"
         flag = Flag(f"{p_pref or p_first} {p_last}", name, _group_label(code, subject))
         if status == MonitoringStatus.WITHDRAWN:
-            result.not_taught.append(flag)
+            if reason == SUPPORT_SAYS_NOT:
+                result.support_to_check.append(flag)
+            elif not support:
+                result.not_taught.append(flag)
             continue
         answered = answered_at is not None
         result.asked += 1
@@ -740,6 +939,12 @@ def school_monitoring(session: Session, school_id: int) -> SchoolMonitoring:
             result.partly_in_place.append(flag)
         if impact == Impact.CONCERN:
             result.concerns.append(flag)
+        if planned == SessionAsPlanned.NO:
+            result.sessions_not_as_planned.append(flag)
+        elif planned == SessionAsPlanned.SOMETIMES:
+            result.sessions_sometimes.append(flag)
+        if responding == PupilResponse.NOT_WELL:
+            result.not_responding.append(flag)
     result.by_department = sorted(
         (Rate(name, a, b) for name, (a, b) in departments.items()),
         key=lambda r: (r.percent, r.name),
@@ -768,11 +973,11 @@ def _ask(
     now: datetime,
     *,
     requested_by: int | None,
-    only: list[tuple[int, int]] | None = None,
+    only: list[tuple[int, int | None, MonitoringRole]] | None = None,
 ) -> int:
     if not plans:
         return 0
-    teachers = teachers_of(session, school_id, [p.pupil_id for p in plans])
+    asked = _everyone(session, school_id, plans) if only is None else {}
     existing = set(
         session.execute(
             select(MonitoringRequest.plan_id, MonitoringRequest.teacher_id).where(
@@ -784,7 +989,7 @@ def _ask(
     cycles = {p.id: p.cycle_number for p in plans}
     rows = []
     for plan in plans:
-        for staff_id, group_id in only or teachers.get(plan.pupil_id, []):
+        for staff_id, group_id, role in only if only is not None else asked[plan.id]:
             if (plan.id, staff_id) in existing:
                 continue
             rows.append(
@@ -793,6 +998,7 @@ def _ask(
                     plan_id=plan.id,
                     cycle_number=cycles[plan.id],
                     teacher_id=staff_id,
+                    role=role,
                     group_id=group_id,
                     requested_by_id=requested_by,
                     status=MonitoringStatus.OPEN,
@@ -825,11 +1031,55 @@ def _own_request(session: Session, viewer: Viewer, request_id: int) -> Monitorin
     if request.status == MonitoringStatus.CLOSED:
         raise MonitoringRefused(CLOSED_MESSAGE)
     if request.status == MonitoringStatus.WITHDRAWN:
+        if request.withdrawn_reason == NO_LONGER_LINKED:
+            raise MonitoringRefused(_NOT_LINKED)
+        if request.role == MonitoringRole.SUPPORT:
+            raise MonitoringRefused(
+                "You told us you don't work with this pupil, so this request was removed; the "
+                "SENDCo is checking who delivers their plan."
+            )
         raise MonitoringRefused(
             "You told us you don't teach this pupil, so this request was removed; the SENDCo "
             "is checking the class list."
         )
+    if request.role == MonitoringRole.SUPPORT and viewer.staff_id not in supporters_of(
+        session, viewer.school_id, [request.plan]
+    ).get(request.plan_id, []):
+        # Linked when asked, not now: refused at once; the next sweep withdraws the request.
+        raise MonitoringRefused(_NOT_LINKED)
     return request
+
+
+_NOT_LINKED = (
+    "You're no longer named as delivering this pupil's plan, so this request was withdrawn "
+    "and your answer isn't needed. Thank you."
+)
+
+
+def record_refusal(
+    session: Session, viewer: Viewer, request_id: int | None, now: datetime, why: str
+) -> None:
+    """A click or form on a monitoring request that was refused (someone else's request, one
+    withdrawn or closed): audited in its own transaction, as the refused one rolled back. The
+    plan is linked only when the request is in the viewer's school."""
+    plan_id = (
+        session.scalar(
+            select(MonitoringRequest.plan_id).where(
+                MonitoringRequest.id == request_id,
+                MonitoringRequest.school_id == viewer.school_id,
+            )
+        )
+        if request_id is not None
+        else None
+    )
+    audit.record_refusal(
+        session,
+        viewer,
+        via="monitoring request",
+        now=now,
+        plan=session.get(Plan, plan_id) if plan_id else None,
+        detail=f"monitoring answer refused: {why}"[:200],
+    )
 
 
 def _audit_answer(

@@ -67,7 +67,8 @@ class Field:
     label: str
     kind: str = "text"
     required: bool = False
-    choices: tuple[tuple[str, str], ...] | str | None = None  # or "outcomes" / "targets"
+    # or "outcomes" / "targets" / "staff" (the school's active staff)
+    choices: tuple[tuple[str, str], ...] | str | None = None
     hint: str | None = None
     max_length: int = SHORT_TEXT
 
@@ -400,6 +401,17 @@ SECTIONS: dict[str, Section] = {
                 Field("name", "Name", required=True),
                 Field(
                     "relationship_to_cyp", "Role or relationship", hint="e.g. Mum, maths teacher"
+                ),
+                # The staff link makes "delivers" mean something to the bot: that member of
+                # staff sees the pupil (bot.access) and is asked for monitoring feedback.
+                Field(
+                    "staff_id",
+                    "Member of staff",
+                    "select",
+                    False,
+                    "staff",
+                    hint="If they are on the staff list and deliver the plan: they can then see "
+                    "the pupil and are asked for monitoring feedback",
                 ),
             ),
             "people",
@@ -743,6 +755,16 @@ def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:
         return tuple((str(o.id), _short(o.description)) for o in plan.outcomes)
     if f.choices == "targets":
         return tuple((str(t.id), _short(t.description)) for t in plan.targets)
+    if f.choices == "staff":
+        # The school's current staff, read with the plan's own session (one query).
+        return tuple(
+            (str(staff_id), f"{first} {last}")
+            for staff_id, first, last in object_session(plan).execute(
+                select(Staff.id, Staff.first_name, Staff.last_name)
+                .where(Staff.school_id == plan.school_id, Staff.is_active.is_(True))
+                .order_by(Staff.last_name, Staff.first_name, Staff.id)
+            )
+        )
     return f.choices or ()
 
 
