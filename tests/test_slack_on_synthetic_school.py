@@ -172,3 +172,60 @@ def test_monitoring_figures_match_a_direct_count(school, sessions):
         assert "Class lists to check" in shown
     departments = re.findall(r"• ([^:\n]+): (\d+) of (\d+) \(\d+%\)", shown.split("By teacher")[0])
     assert departments and sum(int(a) for _, _, a in departments) == asked
+
+
+def test_class_view_statements_do_not_grow_with_the_class(school, engine, sessions):
+    """`/ssp class <code>` for the synthetic school's teacher whose classes hold the most and
+    the fewest plans: the same statements either way (no query per pupil), and the counts
+    `/ssp class` shows are the database's."""
+    from sqlalchemy import event
+
+    from models import TeachingGroup, TeachingGroupPupil, TeachingGroupTeacher
+
+    app, _ = school
+    with sessions() as session:
+        plans = (
+            select(
+                TeachingGroupTeacher.staff_id,
+                TeachingGroup.code,
+                func.count(Plan.id).label("plans"),
+            )
+            .join(TeachingGroup, TeachingGroup.id == TeachingGroupTeacher.group_id)
+            .join(TeachingGroupPupil, TeachingGroupPupil.group_id == TeachingGroup.id)
+            .join(
+                Plan,
+                (Plan.pupil_id == TeachingGroupPupil.pupil_id) & (Plan.status != PlanStatus.CLOSED),
+            )
+            .group_by(TeachingGroupTeacher.staff_id, TeachingGroup.code)
+            .order_by(func.count(Plan.id).desc(), TeachingGroup.code)
+        )
+        rows = session.execute(plans).all()
+        teacher_id = rows[0].staff_id
+        theirs = [r for r in rows if r.staff_id == teacher_id]
+        teacher = session.get(Staff, teacher_id)
+    assert len(theirs) >= 2 and theirs[0].plans > theirs[-1].plans
+    slack_id = teacher.slack_user_id or "U0TEACHER"
+    app.emulator.add_user(slack_id, email=teacher.email)
+
+    def statements(typed: str) -> tuple[int, str]:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            reply = app.ask(slack_id, typed)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen), text_of(reply)
+
+    app.ask(slack_id, "class")  # the first request links the Slack user: not counted
+    biggest, big_text = statements(f"class {theirs[0].code}")
+    smallest, _ = statements(f"class {theirs[-1].code}")
+    assert biggest == smallest and biggest <= 12, (biggest, smallest)
+    counted, listing = statements("class")
+    assert counted <= 8
+    assert f"{theirs[0].plans} pupils with a SEN Support Plan" in big_text
+    assert f"{theirs[0].code} · " in listing
+    assert f"{theirs[0].plans} of " in listing.split(f"{theirs[0].code} · ", 1)[1].split("\n")[1]
