@@ -134,6 +134,9 @@ class _Tour:
         self.home(holder)
         if self.cast.get("taught_pupil"):
             self.command(teacher, f"pupil {self.cast['taught_pupil']}")
+            # Before a lesson: their classes, and one pupil's passport.
+            self.command(teacher, "class")
+            self.command(teacher, f"passport {self.cast['taught_pupil']}")
         if self.cast.get("untaught_pupil"):
             self.command(teacher, f"pupil {self.cast['untaught_pupil']}")
         if self.cast.get("assistant") and self.cast.get("assistant_pupil"):
