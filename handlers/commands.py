@@ -118,8 +118,23 @@ def help_reply(viewer: Viewer, problem: str | None = None) -> dict:
         "ssp_help.json.j2",
         summary=f"{problem} Here's what /ssp can do." if problem else "Here's what /ssp can do.",
         problem=problem,
-        can_do="\n".join(["*What `/ssp` can do for you*", *lines]),
+        can_do=_in_sections(["*What `/ssp` can do for you*", *lines]),
     )
+
+
+HELP_SECTION = 2900  # Slack takes 3,000 characters of text in a section block
+
+
+def _in_sections(lines: list[str]) -> list[str]:
+    """The lines as few section texts as fit Slack's limit, never breaking a line: the SENDCo's
+    help is longer than one section holds, and a cut line would hide the commands after it."""
+    sections: list[str] = []
+    for line in lines:
+        if sections and len(sections[-1]) + 1 + len(line) <= HELP_SECTION:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line)
+    return sections
 
 
 def _ask(asked, runtime, viewer, today, client, respond, trigger_id, page=1) -> Ask:

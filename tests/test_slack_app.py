@@ -325,3 +325,18 @@ def test_a_slack_server_error_is_retried(slack):
     slack.sender.app_home_opened("U0PRIYA")
     slack.emulator.wait_for(lambda calls: "U0PRIYA" in slack.emulator.home_views, timeout=8)
     assert [c.http_status for c in slack.emulator.calls_to("views.publish")] == [500, 200]
+
+
+def test_the_sendcos_help_is_whole_however_long_it_grows(slack):
+    # The SENDCo's help is longer than one section block takes: every line is there, uncut.
+    from handlers.commands import TABLE
+
+    reply = slack.ask("U0SENDCO", "help")
+    said = text_of(reply)
+    # A cut section ends in "…"; the help's own lines may hold one (`add ELSA "…"`).
+    assert not any(
+        b["text"]["text"].endswith("…") for b in reply["blocks"] if b["type"] == "section"
+    )
+    for name in ("glossary history", "support", "observe", "passport", "class", "priority"):
+        assert f"`/ssp {name}" in said, name
+    assert len(TABLE) > 20 and sum(b["type"] == "section" for b in reply["blocks"]) > 1
