@@ -300,14 +300,9 @@ class Reading:
 def read(session: Session, viewer: Viewer, agreement_id: int, now: datetime) -> Reading:
     """The family's answer, for the plan's case holder or a SENDCo (audited; anyone else is
     refused with NotAllowed, audited too, and another school's id is not found)."""
-    agreement = session.scalar(
-        select(PlanAgreement).where(
-            PlanAgreement.id == agreement_id, PlanAgreement.school_id == viewer.school_id
-        )
+    agreement, plan = family.answer_for(
+        session, viewer, PlanAgreement, agreement_id, now, "read agreement"
     )
-    if agreement is None:
-        raise UserError(family.GONE)
-    plan = family.plan_for(session, viewer, agreement.plan_id, now, "read agreement")
     school = session.get(School, plan.school_id)
     audit.record_by(
         session, viewer, action="read", via=family.VIA_SLACK, now=now, plan=plan,

@@ -560,17 +560,22 @@ def contributed_by(contribution: Contribution, school: School) -> str:
     return f"contributed by {who}{f' ({named})' if named else ''} on {day}"
 
 
+def answer_for(session: Session, viewer: Viewer, model, answer_id: int, now: datetime, doing: str):
+    """What a family sent (a contribution, a meeting reply, an agreement: `model`), by its id
+    within the verified request's school, and its plan: for the plan's case holder or a SENDCo.
+    Raises NotAllowed (audited) or UserError (not found, as another school's id is)."""
+    answer = session.scalar(
+        select(model).where(model.id == answer_id, model.school_id == viewer.school_id)
+    )
+    if answer is None:
+        raise UserError(GONE)
+    return answer, plan_for(session, viewer, answer.plan_id, now, doing)
+
+
 def _contribution_for(
     session: Session, viewer: Viewer, contribution_id: int, now: datetime, doing: str
 ) -> tuple[Contribution, Plan, School]:
-    contribution = session.scalar(
-        select(Contribution).where(
-            Contribution.id == contribution_id, Contribution.school_id == viewer.school_id
-        )
-    )
-    if contribution is None:
-        raise UserError(GONE)
-    plan = plan_for(session, viewer, contribution.plan_id, now, doing)
+    contribution, plan = answer_for(session, viewer, Contribution, contribution_id, now, doing)
     return contribution, plan, session.get(School, plan.school_id)
 
 

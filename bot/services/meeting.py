@@ -344,14 +344,9 @@ class Reading:
 def read_reply(session: Session, viewer: Viewer, reply_id: int, now: datetime) -> Reading:
     """A family's reply about the meeting, for the plan's case holder or a SENDCo (audited).
     Raises NotAllowed (audited) or UserError."""
-    sent = session.scalar(
-        select(MeetingReply).where(
-            MeetingReply.id == reply_id, MeetingReply.school_id == viewer.school_id
-        )
+    sent, plan = family.answer_for(
+        session, viewer, MeetingReply, reply_id, now, "read meeting reply"
     )
-    if sent is None:
-        raise UserError(family.GONE)
-    plan = family.plan_for(session, viewer, sent.plan_id, now, "read meeting reply")
     school = session.get(School, plan.school_id)
     audit.record_by(
         session, viewer, action="read", via=family.VIA_SLACK, now=now, plan=plan,

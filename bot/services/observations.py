@@ -130,6 +130,18 @@ def subject(
 ) -> Subject | None:
     """The pupil and their plan's strategies, if the viewer may add an observation; None (and
     the refusal audited) when not. Raises NoPlan when they see the pupil but there is no plan."""
+    found = _pupil_and_plan(session, viewer, pupil_id, via=via, now=now)
+    if found is None:
+        return None
+    pupil, plan = found
+    return Subject(pupil.id, plan.id, pupil_name(pupil), strategies_of(session, plan))
+
+
+def _pupil_and_plan(
+    session: Session, viewer: Viewer, pupil_id: int, *, via: str, now: datetime
+) -> tuple[Pupil, Plan] | None:
+    """The pupil and their open plan, if the viewer may see the pupil; None (the refusal
+    audited) when not. Raises NoPlan when they see the pupil but there is no plan."""
     pupil = _visible(session, viewer, pupil_id)
     if pupil is None:
         audit.record_refusal(
@@ -139,7 +151,7 @@ def subject(
     plan = _open_plan(session, pupil)
     if plan is None:
         raise NoPlan(pupil_name(pupil))
-    return Subject(pupil.id, plan.id, pupil_name(pupil), strategies_of(session, plan))
+    return pupil, plan
 
 
 def add(
@@ -158,15 +170,10 @@ def add(
 ) -> Subject | None:
     """Saves an observation; None (refusal audited) when the viewer may not see the pupil.
     Raises FormError(block_id=…) for what the form must show beside a field."""
-    pupil = _visible(session, viewer, pupil_id)
-    if pupil is None:
-        audit.record_refusal(
-            session, viewer, via=via, now=now, pupil_id=pupil_id, detail="observation refused"
-        )
+    found = _pupil_and_plan(session, viewer, pupil_id, via=via, now=now)
+    if found is None:
         return None
-    plan = _open_plan(session, pupil)
-    if plan is None:
-        raise NoPlan(pupil_name(pupil))
+    pupil, plan = found
     offered = strategies_of(session, plan)
     text = (what_happened or "").strip()
     if not text:
