@@ -43,6 +43,31 @@ def pytest_configure(config: pytest.Config) -> None:
     from handlers import pacing
 
     pacing.configure(time_scale=1000)
+    _patient_bolt()
+
+
+# How long Bolt waits for a listener's ack before it answers 404 "unhandled request".
+ACK_WAIT_IN_TESTS = 30
+
+
+def _patient_bolt() -> None:
+    """Bolt gives a listener 3 seconds to ack, then answers 404: Slack's deadline in production.
+    Here that turned a busy CI machine (Chromium, PostgreSQL and the app's threads on two cores)
+    into failures about time, not behaviour, and the standards keep timing out of tests: how
+    fast SSP Bot acks is measured by the benchmarks under bench/. So the tests' Bolt waits
+    longer; what each listener answers is asserted as before."""
+    from slack_bolt.listener.custom_listener import CustomListener
+
+    original = CustomListener.__init__
+    if getattr(original, "patient", False):
+        return
+
+    def patient_init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        self.ack_timeout = max(self.ack_timeout, ACK_WAIT_IN_TESTS)
+
+    patient_init.patient = True
+    CustomListener.__init__ = patient_init
 
 
 @pytest.fixture(scope="session")
