@@ -275,6 +275,8 @@ class PromptKind(enum.StrEnum):
     """The case holder told that the family agreed to the plan, or said what they disagree with."""
     OBSERVATION_SUMMARY = "observation_summary"
     """The case holder's daily summary of new observations on the plans they hold."""
+    SESSION_LOG = "session_log"
+    """Someone who runs intervention groups asked, after the day's sessions, which happened."""
 
 
 class InvitationPurpose(enum.StrEnum):
@@ -454,4 +456,66 @@ class Impact(enum.StrEnum):
             "some_progress": "Some progress",
             "no_change": "No change",
             "concern": "Concern",
+        }[self.value]
+
+
+class ProvisionTier(enum.StrEnum):
+    """The graduated response's tiers of provision."""
+
+    ORDINARILY_AVAILABLE = "ordinarily_available"
+    TARGETED = "targeted"
+    SPECIALIST = "specialist"
+
+    @property
+    def label(self) -> str:
+        return {
+            "ordinarily_available": "Ordinarily available",
+            "targeted": "Targeted",
+            "specialist": "Specialist",
+        }[self.value]
+
+
+class SessionStatus(enum.StrEnum):
+    """A due session: not yet logged, delivered, or not delivered (with why)."""
+
+    AWAITING = "awaiting"
+    DELIVERED = "delivered"
+    NOT_DELIVERED = "not_delivered"
+
+
+class MeasureKind(enum.StrEnum):
+    """What a provision's entry and exit measures are in. A reading age is kept in months."""
+
+    SCORE = "score"
+    READING_AGE = "reading_age"
+    STANDARDISED = "standardised"
+    ATTENDANCE = "attendance"
+    SCALE = "scale"
+
+    @property
+    def label(self) -> str:
+        return {
+            "score": "Score",
+            "reading_age": "Reading age",
+            "standardised": "Standardised score",
+            "attendance": "Attendance %",
+            "scale": "Scale (1 to 10)",
+        }[self.value]
+
+
+class Effectiveness(enum.StrEnum):
+    """How well a provision worked, as a review rated it."""
+
+    NOT_EFFECTIVE = "not_effective"
+    PARTLY = "partly"
+    EFFECTIVE = "effective"
+    VERY_EFFECTIVE = "very_effective"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_effective": "Not effective",
+            "partly": "Partly effective",
+            "effective": "Effective",
+            "very_effective": "Very effective",
         }[self.value]

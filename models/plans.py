@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +27,7 @@ from models.codes import (
     BroadArea,
     ClosureReason,
     LinkedPlanKind,
+    MeasureKind,
     NeedCode,
     NeedSource,
     PlanPersonRole,
@@ -33,6 +36,9 @@ from models.codes import (
     TimelineKind,
 )
 from models.people import Pupil, School, Staff
+
+if TYPE_CHECKING:
+    from models.provision import LibraryProvision
 
 
 class Plan(Base):
@@ -276,9 +282,27 @@ class PlanProvision(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # From the school's provision library (None: written in free text).
+    # No foreign key in the schema: SQLite adds a column with one only by copying the table,
+    # which the rows referring to plan_provisions would not survive. Library entries are retired,
+    # never deleted, so the reference cannot dangle.
+    library_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A provision that ends is ended, not deleted: "what has been tried" survives.
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    ended_reason: Mapped[str | None] = mapped_column(String(300))
+    # Impact: an entry and an exit measure, in the unit `measure_kind` says (reading age: months).
+    measure_kind: Mapped[MeasureKind | None] = mapped_column(str_enum(MeasureKind, "measure_kind"))
+    measure_name: Mapped[str | None] = mapped_column(String(200))
+    entry_value: Mapped[float | None] = mapped_column(Float)
+    entry_on: Mapped[date | None] = mapped_column(Date)
+    exit_value: Mapped[float | None] = mapped_column(Float)
+    exit_on: Mapped[date | None] = mapped_column(Date)
 
     plan: Mapped[Plan] = relationship(back_populates="provisions")
     target: Mapped[PlanTarget | None] = relationship()
+    library: Mapped[LibraryProvision | None] = relationship(
+        primaryjoin="foreign(PlanProvision.library_id) == LibraryProvision.id", viewonly=True
+    )
 
 
 class AgencyInvolvement(Base):

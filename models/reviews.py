@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
-from models.codes import ReviewStatus, TargetResult
+from models.codes import Effectiveness, ReviewStatus, TargetResult
 from models.people import Staff
 from models.plans import Plan, PlanProvision, PlanTarget
 
@@ -123,6 +123,14 @@ class ReviewProvisionDecision(Base):
         str_enum(ProvisionDecision, "provision_decision")
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # How well it worked, as the review rated it (issue 19: impact).
+    effectiveness: Mapped[Effectiveness | None] = mapped_column(
+        str_enum(Effectiveness, "effectiveness")
+    )
+    # How much of it was delivered this cycle, as the reviewer saw it: kept with the decision so
+    # the record still says what the review was judging when later sessions are logged.
+    sessions_planned: Mapped[int | None] = mapped_column(Integer)
+    sessions_delivered: Mapped[int | None] = mapped_column(Integer)
 
     review: Mapped[Review] = relationship(back_populates="provision_decisions")
     provision: Mapped[PlanProvision | None] = relationship()

@@ -1,0 +1,251 @@
+"""Whether planned provision happened: intervention sessions due, and delivery rates.
+
+A session exists as a row from the day it was due (`materialise`): "planned" is a count of the
+pupils' rows in due sessions, "delivered" the count of those whose session was logged as
+delivered with the pupil there. Every figure here is one aggregate query, however many pupils,
+groups or interventions it covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.services.calendar import SchoolCalendar
+from models import (
+    GroupMember,
+    InterventionGroup,
+    InterventionSession,
+    SessionPupil,
+    SessionStatus,
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Sessions planned for a pupil (or a group, or an intervention), and what became of them.
+
+    `awaiting`: due but not yet logged either way; they count as planned, not delivered.
+    """
+
+    planned: int = 0
+    delivered: int = 0
+    awaiting: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Delivered ÷ planned; None when nothing was planned yet."""
+        return self.delivered / self.planned if self.planned else None
+
+    def describe(self) -> str:
+        """In words, for the person writing a review: "9 of 12 sessions delivered (75%)"."""
+        if not self.planned:
+            return "no sessions due yet"
+        words = f"{self.delivered} of {self.planned} sessions delivered ({self.rate:.0%})"
+        if self.awaiting:
+            words += f", {self.awaiting} not yet logged"
+        return words
+
+
+# Per pupil row: delivered = the session delivered and the pupil there.
+_DELIVERED = func.sum(
+    case(
+        (
+            and_(
+                InterventionSession.status == SessionStatus.DELIVERED,
+                SessionPupil.absent.is_(False),
+            ),
+            1,
+        ),
+        else_=0,
+    )
+)
+_AWAITING = func.sum(case((InterventionSession.status == SessionStatus.AWAITING, 1), else_=0))
+
+
+def _pupil_rows(school_id: int, since: date | None, until: date | None):
+    conditions = [InterventionSession.school_id == school_id]
+    if since is not None:
+        conditions.append(InterventionSession.held_on >= since)
+    if until is not None:
+        conditions.append(InterventionSession.held_on <= until)
+    return conditions
+
+
+def _figures(rows) -> dict:
+    return {
+        key: Delivery(planned, delivered or 0, awaiting or 0)
+        for key, planned, delivered, awaiting in rows
+    }
+
+
+def by_provision(
+    session: Session,
+    school_id: int,
+    provision_ids: Iterable[int],
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[int, Delivery]:
+    """Delivery of plan provision rows (a pupil's place in a group), by provision id."""
+    ids = list(provision_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(SessionPupil.provision_id, func.count(), _DELIVERED, _AWAITING)
+        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
+        .where(SessionPupil.provision_id.in_(ids), *_pupil_rows(school_id, since, until))
+        .group_by(SessionPupil.provision_id)
+    )
+    return _figures(rows)
+
+
+def by_pupil(
+    session: Session,
+    school_id: int,
+    pupil_ids: Iterable[int] | None = None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[int, Delivery]:
+    """Delivery to each pupil across every group they are in, by pupil id (all pupils: None)."""
+    query = (
+        select(SessionPupil.pupil_id, func.count(), _DELIVERED, _AWAITING)
+        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
+        .where(*_pupil_rows(school_id, since, until))
+        .group_by(SessionPupil.pupil_id)
+    )
+    if pupil_ids is not None:
+        query = query.where(SessionPupil.pupil_id.in_(list(pupil_ids)))
+    return _figures(session.execute(query))
+
+
+def by_group(
+    session: Session,
+    school_id: int,
+    group_ids: Iterable[int] | None = None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[int, Delivery]:
+    """Delivery per group, counted per pupil place (a session for 4 pupils plans 4)."""
+    query = (
+        select(InterventionSession.group_id, func.count(), _DELIVERED, _AWAITING)
+        .join(SessionPupil, SessionPupil.session_id == InterventionSession.id)
+        .where(*_pupil_rows(school_id, since, until))
+        .group_by(InterventionSession.group_id)
+    )
+    if group_ids is not None:
+        query = query.where(InterventionSession.group_id.in_(list(group_ids)))
+    return _figures(session.execute(query))
+
+
+def by_library(
+    session: Session,
+    school_id: int,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[int, Delivery]:
+    """Delivery per library intervention, across all its groups, counted per pupil place."""
+    query = (
+        select(InterventionGroup.library_id, func.count(), _DELIVERED, _AWAITING)
+        .select_from(SessionPupil)
+        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
+        .join(InterventionGroup, InterventionGroup.id == InterventionSession.group_id)
+        .where(*_pupil_rows(school_id, since, until))
+        .group_by(InterventionGroup.library_id)
+    )
+    return _figures(session.execute(query))
+
+
+def session_counts(
+    session: Session,
+    school_id: int,
+    group_ids: Iterable[int] | None = None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[int, Delivery]:
+    """Sessions (not pupil places) per group: planned, delivered, awaiting. For costs."""
+    query = (
+        select(
+            InterventionSession.group_id,
+            func.count(),
+            func.sum(case((InterventionSession.status == SessionStatus.DELIVERED, 1), else_=0)),
+            _AWAITING,
+        )
+        .where(*_pupil_rows(school_id, since, until))
+        .group_by(InterventionSession.group_id)
+    )
+    if group_ids is not None:
+        query = query.where(InterventionSession.group_id.in_(list(group_ids)))
+    return _figures(session.execute(query))
+
+
+def due_days(
+    group: InterventionGroup, calendar: SchoolCalendar, start: date, end: date
+) -> list[date]:
+    """The school days from `start` to `end` (inclusive) on which the group meets."""
+    last = min(end, group.ends_on) if group.ends_on else end
+    day, days, weekdays = max(start, group.starts_on), [], set(group.weekday_numbers)
+    while day <= last:
+        if day.isoweekday() in weekdays and calendar.counts_as_school_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def materialise(
+    session: Session, school_id: int, calendar: SchoolCalendar, through: date
+) -> list[InterventionSession]:
+    """Every session due by `through` (inclusive) and not yet a row, made a row, with a pupil row
+    for each member of the group that day. Returns the new sessions; idempotent.
+
+    Catches up after days the bot did not run: a group's sessions start the day after its latest
+    row (or its first day). Three queries and one insert, however many groups.
+    """
+    groups = session.scalars(
+        select(InterventionGroup)
+        .where(
+            InterventionGroup.school_id == school_id,
+            InterventionGroup.starts_on <= through,
+        )
+        .options(selectinload(InterventionGroup.members))
+    ).all()
+    latest = dict(
+        session.execute(
+            select(InterventionSession.group_id, func.max(InterventionSession.held_on))
+            .where(InterventionSession.school_id == school_id)
+            .group_by(InterventionSession.group_id)
+        ).all()
+    )
+    made = []
+    for group in groups:
+        start = latest[group.id] + timedelta(days=1) if group.id in latest else group.starts_on
+        for day in due_days(group, calendar, start, through):
+            members = [m for m in group.members if _member_on(m, day)]
+            sitting = InterventionSession(
+                school_id=school_id,
+                group_id=group.id,
+                held_on=day,
+                starts_at=group.starts_at,
+                minutes=group.minutes,
+                staff_id=group.staff_id,
+                status=SessionStatus.AWAITING,
+                pupils=[
+                    SessionPupil(pupil_id=m.pupil_id, provision_id=m.provision_id) for m in members
+                ],
+            )
+            session.add(sitting)
+            made.append(sitting)
+    session.flush()
+    return made
+
+
+def _member_on(member: GroupMember, day: date) -> bool:
+    return member.joined_on <= day and (member.left_on is None or day < member.left_on)
