@@ -31,6 +31,7 @@ from models.codes import (
     PupilResponse,
     QaReviews,
     ReviewStatus,
+    SenChangeSource,
     SenStage,
     SessionAsPlanned,
     SessionStatus,
@@ -44,6 +45,7 @@ from models.codes import (
 from models.downloads import DownloadLink
 from models.events import ProcessedEvent
 from models.family import Contribution, Invitation, PlanAgreement
+from models.history import SenHistory
 from models.meeting import MeetingReply, ReviewMeeting
 from models.monitoring import MonitoringRequest
 from models.observations import Helped, Observation
@@ -196,5 +198,7 @@ __all__ = [
     "InterventionSession",
     "LibraryProvision",
     "SessionPupil",
+    "SenChangeSource",
+    "SenHistory",
     "utcnow",
 ]

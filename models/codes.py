@@ -519,3 +519,22 @@ class Effectiveness(enum.StrEnum):
             "effective": "Effective",
             "very_effective": "Very effective",
         }[self.value]
+
+
+class SenChangeSource(enum.StrEnum):
+    """Where a change of a pupil's SEN stage or census needs came from."""
+
+    HISTORY_BEGAN = "history_began"
+    """The pupil's record as it stood when SSP Bot began keeping this history (migration 0039)."""
+    CSV_IMPORT = "csv_import"
+    M365_SYNC = "m365_sync"
+    STAFF = "staff"
+
+    @property
+    def label(self) -> str:
+        return {
+            "history_began": "as recorded when the history began",
+            "csv_import": "the school's roster import",
+            "m365_sync": "the Microsoft 365 roster sync",
+            "staff": "a member of staff",
+        }[self.value]

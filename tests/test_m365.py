@@ -36,6 +36,8 @@ from handlers.slack_api import link_synced_staff
 from models import (
     Pupil,
     School,
+    SenChangeSource,
+    SenHistory,
     SenStage,
     Staff,
     StaffRole,
@@ -946,6 +948,12 @@ def test_the_csv_import_and_the_sync_share_one_roster(
             "7X",
         )
         assert pip.primary_need.value == "SpLD"
+        # The SEN history keeps the CSV's record; the sync, which has no SEN fields, adds none
+        # (nor for Alex, new from Graph with no SEN recorded).
+        history = session.scalars(select(SenHistory)).all()
+        assert [(h.pupil_id, h.source, h.sen_stage) for h in history] == [
+            (pip.id, SenChangeSource.CSV_IMPORT, SenStage.SEN_SUPPORT)
+        ]
 
 
 # --- sign-in and settings ---

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import UserError
-from bot.services import closure, review_forward
+from bot.services import closure, review_forward, sen_history
 from bot.services.csv_import import (
     BadValue,
     Column,
@@ -39,11 +39,13 @@ from bot.services.csv_import import (
     required_text,
     squash,
 )
+from bot.services.sen_history import SenState
 from bot.services.team import release_plans_of_leavers
 from models import (
     NeedCode,
     Pupil,
     School,
+    SenChangeSource,
     SenStage,
     Staff,
     StaffRole,
@@ -428,6 +430,7 @@ def apply_pupils(
     today: date,
     *,
     fields: Collection[str] | None = None,
+    source: SenChangeSource = SenChangeSource.CSV_IMPORT,
 ) -> ImportResult:
     """Makes the school's pupils match `records`, which must hold every pupil on roll.
 
@@ -447,12 +450,16 @@ def apply_pupils(
     returning: list[Pupil] = []
     no_longer_sen: list[Pupil] = []
     gained_needs: dict[int, list[NeedCode]] = {}
+    sen_changes: list[tuple[Pupil, SenState | None]] = []
     for record in records:
         pupil = existing.get(record.upn)
         if pupil is None:
-            session.add(Pupil(school_id=school.id, upn=record.upn, **_values(record, PUPIL_FIELDS)))
+            pupil = Pupil(school_id=school.id, upn=record.upn, **_values(record, PUPIL_FIELDS))
+            session.add(pupil)
+            sen_changes.append((pupil, None))
             result.created += 1
             continue
+        sen_changes.append((pupil, SenState.of(pupil)))
         stage_before = pupil.sen_stage
         needs_before = {pupil.primary_need, pupil.secondary_need}
         differs = _assign(pupil, record, [f for f in PUPIL_FIELDS if f in supplied])
@@ -486,6 +493,8 @@ def apply_pupils(
     review_forward.roster_needs(
         session, school, gained_needs, datetime.combine(today, time.min, tzinfo=UTC)
     )
+    # Kept, not overwritten: each change of stage or needs, with its day and source.
+    sen_history.record(session, sen_changes, source=source, on=today)
     _tally(result, existing, listed, changed, returning)
     return result
 

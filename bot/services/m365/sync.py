@@ -47,6 +47,7 @@ from bot.services.schools import find_school
 from models import (
     Pupil,
     School,
+    SenChangeSource,
     Staff,
     StaffRole,
     StaffRoleGrant,
@@ -256,7 +257,14 @@ def apply_roster(
     if sample is not None:
         event.listen(session, "before_flush", _describe_changes(sample))
     staff = apply_staff(session, school, staff_records, today, fields=STAFF_SYNCED)
-    pupils = apply_pupils(session, school, mapped.pupils, today, fields=PUPILS_SYNCED)
+    pupils = apply_pupils(
+        session,
+        school,
+        mapped.pupils,
+        today,
+        fields=PUPILS_SYNCED,
+        source=SenChangeSource.M365_SYNC,
+    )
     session.flush()
     classes = apply_classes(session, school, mapped.classes, today, fields=CLASSES_SYNCED)
     session.flush()
