@@ -122,6 +122,10 @@ def school_set(args: argparse.Namespace, ctx: Context) -> int:
             school_day_starts=starts,
             school_day_ends=ends,
         )
+        if args.retention_years is not None:
+            from bot.services.retention import set_years
+
+            set_years(school, args.retention_years)
         print(
             f"{school.name}: time zone {school.timezone}, Slack workspace "
             f"{school.slack_team_id or 'not yet linked'}, pupils named in Slack messages by "
@@ -129,9 +133,52 @@ def school_set(args: argparse.Namespace, ctx: Context) -> int:
             f"School hours {clock(school.school_day_starts)} to {clock(school.school_day_ends)}; "
             f"review prompt {school.review_notice_school_days} school days before the review "
             f"date; next review proposed {school.review_interval_school_days} school days after "
-            "a review."
+            f"a review. Records destroyed at date of birth + {school.retention_years} years, "
+            "once the pupil has left (`sspbot retention`)."
         )
     return 0
+
+
+def retention(args: argparse.Namespace, ctx: Context) -> int:
+    from datetime import UTC, datetime
+
+    from bot.services import retention as rules
+    from bot.services.schools import find_school
+
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    with ctx.unit_of_work() as session:
+        school = find_school(session, args.school)
+        if args.hold or args.release:
+            if args.hold and args.release:
+                raise UserError("Use --hold or --release, not both.")
+            if args.release:
+                pupil = rules.release(session, school, args.release)
+                print(f"UPN {pupil.upn}: legal hold lifted; the retention rule applies again.")
+            else:
+                pupil = rules.hold(session, school, args.hold, args.reason or "", today)
+                print(f"UPN {pupil.upn}: under legal hold; retention will skip these records.")
+            return 0
+        if args.apply:
+            report = rules.apply(
+                session,
+                school,
+                today,
+                now=datetime.now(UTC),
+                run_by=f"cli:{_who()}",
+            )
+        else:
+            report = rules.review(session, school, today)
+        print("\n".join(report.lines()))
+    return 0
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def school_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -410,6 +457,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HH:MM-HH:MM",
         help="when prompts may go out on school days, local time, e.g. 08:30-16:00",
     )
+    settings.add_argument(
+        "--retention-years",
+        type=int,
+        metavar="N",
+        help="destroy a pupil's records at date of birth + N years, once left (default 31)",
+    )
 
     imports = _group(
         commands, "import", "Import a roster CSV exported from the school MIS, or term dates."
@@ -474,6 +527,20 @@ def _parser() -> argparse.ArgumentParser:
         "One sweep: queue reminders that are due and send the prompts owed (for cron).",
     )
     tick_parser.add_argument("--now", metavar="ISO-8601", help="pretend it is this time")
+
+    keep = _command(
+        commands,
+        "retention",
+        retention,
+        "List the pupils' records due for destruction under the school's retention rule "
+        "(a dry run); --apply destroys them.",
+    )
+    keep.add_argument("--school", metavar="NAME", help="which school (if there are several)")
+    keep.add_argument("--apply", action="store_true", help="destroy what is due (not a dry run)")
+    keep.add_argument("--hold", metavar="UPN", help="put a pupil's records under legal hold")
+    keep.add_argument("--reason", help="why they are held (with --hold)")
+    keep.add_argument("--release", metavar="UPN", help="lift a pupil's legal hold")
+    keep.add_argument("--today", metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
 
     _command(commands, "config", show_config, "Show the settings in use (secrets hidden).")
     return parser

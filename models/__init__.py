@@ -91,6 +91,7 @@ from models.provision import (
     LibraryProvision,
     SessionPupil,
 )
+from models.retention import DestructionRecord
 from models.review_forward import ReviewForwardChange
 from models.reviews import (
     ProvisionDecision,
@@ -200,5 +201,6 @@ __all__ = [
     "SessionPupil",
     "SenChangeSource",
     "SenHistory",
+    "DestructionRecord",
     "utcnow",
 ]

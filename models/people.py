@@ -66,6 +66,9 @@ class School(Base):
     # What Microsoft Graph last said (its delta links, and the ids and fields of the users and
     # classes it listed), so the next sync reads only changes. Loaded only by the sync.
     m365_sync_state: Mapped[dict | None] = mapped_column(JSON, deferred=True)
+    # Retention (bot.services.retention): a pupil's SEN records are destroyed this many years
+    # after their date of birth, once they have left (the IRMS schools toolkit: DOB + 31 years).
+    retention_years: Mapped[int] = mapped_column(Integer, default=31, server_default="31")
 
     staff: Mapped[list[Staff]] = relationship(back_populates="school")
     pupils: Mapped[list[Pupil]] = relationship(back_populates="school")
@@ -238,6 +241,10 @@ class Pupil(Base):
     other_information: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_on: Mapped[date | None] = mapped_column(Date)
+    # A legal hold keeps the pupil's records past their retention date (litigation, an
+    # inquiry, a safeguarding review): `sspbot retention hold`.
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(300))
+    legal_hold_since: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -121,7 +121,7 @@ def test_every_prompt_kind_the_models_know_is_allowed_by_the_migrated_schema(ses
 def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_db_url):
     from datetime import UTC, date, datetime
 
-    from sqlalchemy import Boolean, Integer, String, column, insert, select, table
+    from sqlalchemy import Boolean, Date, Integer, String, column, insert, select, table
     from sqlalchemy.orm import Session, defer
 
     engine = db.make_engine(empty_db_url)
@@ -130,7 +130,8 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
     with Session(engine) as session, session.begin():
         # Tables the models describe as they were at 0008, but for prompts and staff (0014 gave
         # staff its DM channel): a member of staff is inserted with the columns of 0008.
-        # The school too, with the columns of 0008 (0017 gave schools their QA setting).
+        # The school too, with the columns of 0008 (0017 gave schools their QA setting, 0041
+        # their retention rule).
         old_schools = table(
             "schools",
             *(column(name, String) for name in ("name", "timezone", "pupil_display")),
@@ -146,7 +147,11 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
             )
             .returning(column("id", Integer))
         ).scalar_one()
-        school = session.get(models.School, school_id, options=[defer(models.School.qa_reviews)])
+        school = session.get(
+            models.School,
+            school_id,
+            options=[defer(models.School.qa_reviews), defer(models.School.retention_years)],
+        )
         old_staff = table(
             "staff",
             column("school_id", Integer),
@@ -169,16 +174,51 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
                 .returning(column("id", Integer))
             ).scalar_one()
         )
-        pupil = models.Pupil(
-            school=school,
-            upn="A123456789013",
-            first_name="Ava",
-            last_name="Stone",
-            date_of_birth=date(2012, 1, 1),
-            year_group=7,
+        # The pupil with the columns of 0008 (0041 gave pupils their legal hold).
+        old_pupils = table(
+            "pupils",
+            column("school_id", Integer),
+            *(column(name, String) for name in ("upn", "first_name", "last_name", "sen_stage")),
+            column("date_of_birth", Date),
+            column("year_group", Integer),
+            *(
+                column(name, Boolean)
+                for name in (
+                    "taught_in_year_group",
+                    "eal",
+                    "pupil_premium",
+                    "child_in_care",
+                    "young_carer",
+                    "medical_need",
+                    "is_active",
+                )
+            ),
+            *(column(name, models.UTCDateTime) for name in ("created_at", "updated_at")),
         )
-        session.add(pupil)
-        session.flush()
+        pupil = models.Pupil(
+            id=session.execute(
+                insert(old_pupils)
+                .values(
+                    school_id=school.id,
+                    upn="A123456789013",
+                    first_name="Ava",
+                    last_name="Stone",
+                    sen_stage="K",
+                    date_of_birth=date(2012, 1, 1),
+                    year_group=7,
+                    taught_in_year_group=True,
+                    eal=False,
+                    pupil_premium=False,
+                    child_in_care=False,
+                    young_carer=False,
+                    medical_need=False,
+                    is_active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(column("id", Integer))
+            ).scalar_one()
+        )
         # Plans too are inserted with the columns of 0008 (0018 gave them their closure).
         old_plans = table(
             "plans",

@@ -1,0 +1,249 @@
+"""Retention: destroying a pupil's records when the school's retention schedule says so.
+
+The rule (School.retention_years, default 31: the IRMS schools toolkit keeps SEN files, reviews
+and plans until the pupil's date of birth + 31 years) applies to pupils who have left. A pupil
+under legal hold is skipped and named. Destroying removes every row about the pupil from every
+table — found by following the schema's foreign keys from the pupil, so a table added later is
+covered without being listed here — except the audit log, whose rows stay (who looked, when)
+with the pupil and plan unlinked. One DestructionRecord, with no personal data, says it was done.
+Running it again finds nothing more to do.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Table, delete, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from bot.errors import UserError
+from models import AuditEvent, Base, DestructionRecord, Pupil, School
+
+# Rows here are kept, with their links to the destroyed pupil and plans set to NULL.
+UNLINKED_NOT_DELETED = {AuditEvent.__tablename__}
+MIN_YEARS, MAX_YEARS = 1, 100
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class DuePupil:
+    pupil_id: int
+    upn: str
+    left_on: date | None
+    due_on: date
+    legal_hold: str | None = None
+
+
+@dataclass
+class RetentionReport:
+    school: str
+    rule: str
+    due: list[DuePupil] = field(default_factory=list)
+    held: list[DuePupil] = field(default_factory=list)
+    rows: dict[int, dict[str, int]] = field(default_factory=dict)
+    applied: bool = False
+
+    def lines(self) -> list[str]:
+        verb = "Destroyed" if self.applied else "Due for destruction"
+        out = [f"{self.school}: {self.rule}."]
+        if not self.due and not self.held:
+            out.append("Nothing is due for destruction.")
+        for pupil in self.due:
+            counts = self.rows.get(pupil.pupil_id, {})
+            tables = ", ".join(f"{table} {n}" for table, n in sorted(counts.items()))
+            out.append(
+                f"{verb}: record {pupil.pupil_id}, UPN {pupil.upn}, left "
+                f"{_day(pupil.left_on)}, due {_day(pupil.due_on)}"
+                + (f" ({sum(counts.values())} rows: {tables})" if counts else "")
+            )
+        for pupil in self.held:
+            out.append(
+                f"Kept under legal hold: record {pupil.pupil_id}, UPN {pupil.upn}, due "
+                f"{_day(pupil.due_on)} — {pupil.legal_hold}"
+            )
+        if self.due and not self.applied:
+            out.append("Nothing was destroyed: run again with --apply to destroy these records.")
+        return out
+
+
+def rule_of(school: School) -> str:
+    return f"records are destroyed at date of birth + {school.retention_years} years, once left"
+
+
+def due_on(date_of_birth: date, years: int) -> date:
+    try:
+        return date_of_birth.replace(year=date_of_birth.year + years)
+    except ValueError:  # 29 February, in a year that has none
+        return date(date_of_birth.year + years, 3, 1)
+
+
+def review(session: Session, school: School, today: date) -> RetentionReport:
+    """What is due (dry run): pupils who have left whose retention date has passed, and those
+    held; with the rows each would lose, table by table. Changes nothing."""
+    report = RetentionReport(school.name, rule_of(school))
+    for pupil in session.scalars(
+        select(Pupil)
+        .where(Pupil.school_id == school.id, Pupil.is_active.is_(False))
+        .order_by(Pupil.left_on, Pupil.id)
+    ):
+        when = due_on(pupil.date_of_birth, school.retention_years)
+        if when > today:
+            continue
+        entry = DuePupil(pupil.id, pupil.upn, pupil.left_on, when, pupil.legal_hold_reason)
+        (report.held if pupil.legal_hold_reason else report.due).append(entry)
+    for pupil in report.due:
+        owned = _rows_of(session, pupil.pupil_id)
+        report.rows[pupil.pupil_id] = {t: len(ids) for t, ids in owned.items() if ids}
+    return report
+
+
+def apply(
+    session: Session, school: School, today: date, *, now: datetime, run_by: str
+) -> RetentionReport:
+    """Destroys what `review` lists, in the caller's transaction (all of it, or nothing)."""
+    report = review(session, school, today)
+    for pupil in report.due:
+        owned = _rows_of(session, pupil.pupil_id)
+        _unlink_audit(session, owned)
+        _delete(session, owned)
+        session.add(
+            DestructionRecord(
+                school_id=school.id,
+                record_number=pupil.pupil_id,
+                destroyed_at=now,
+                due_on=pupil.due_on,
+                rule=report.rule,
+                run_by=run_by[:100],
+                rows=report.rows[pupil.pupil_id],
+            )
+        )
+    session.flush()
+    report.applied = True
+    return report
+
+
+def hold(session: Session, school: School, upn: str, reason: str, today: date) -> Pupil:
+    pupil = _pupil(session, school, upn)
+    if not reason.strip():
+        raise UserError("Say why the records are held (--reason), for the destruction review.")
+    pupil.legal_hold_reason, pupil.legal_hold_since = reason.strip()[:300], today
+    return pupil
+
+
+def release(session: Session, school: School, upn: str) -> Pupil:
+    pupil = _pupil(session, school, upn)
+    pupil.legal_hold_reason = pupil.legal_hold_since = None
+    return pupil
+
+
+def set_years(school: School, years: int) -> None:
+    if not MIN_YEARS <= years <= MAX_YEARS:
+        raise UserError(f"--retention-years must be between {MIN_YEARS} and {MAX_YEARS}.")
+    school.retention_years = years
+
+
+def _pupil(session: Session, school: School, upn: str) -> Pupil:
+    pupil = session.scalar(
+        select(Pupil).where(Pupil.school_id == school.id, Pupil.upn == upn.strip().upper())
+    )
+    if pupil is None:
+        raise UserError(f"No pupil with UPN {upn.strip()} at {school.name}.")
+    return pupil
+
+
+# --- following the schema from the pupil --------------------------------------------------
+
+
+def _rows_of(session: Session, pupil_id: int) -> dict[str, set]:
+    """Every row about the pupil, by table name: the pupil's row, and every row that refers to
+    a row already found, followed until nothing new is found. The audit log is left out (its
+    rows are unlinked, not deleted)."""
+    tables = Base.metadata.tables
+    owned: dict[str, set] = defaultdict(set)
+    owned[Pupil.__tablename__].add(pupil_id)
+    grew = True
+    while grew:
+        grew = False
+        for table in tables.values():
+            if table.name in UNLINKED_NOT_DELETED:
+                continue
+            key = _key(table)
+            for column, target in _references(table):
+                ids = owned.get(target)
+                if not ids:
+                    continue
+                found = _select_in(session, key, column, ids)
+                if not found <= owned[table.name]:
+                    owned[table.name] |= found
+                    grew = True
+    return owned
+
+
+def _key(table: Table):
+    """The table's primary key as one expression (a tuple for a link table's pair of ids)."""
+    columns = list(table.primary_key.columns)
+    return columns[0] if len(columns) == 1 else tuple_(*columns)
+
+
+def _references(table: Table):
+    for fk in table.foreign_keys:
+        yield fk.parent, fk.column.table.name
+
+
+def _select_in(session: Session, key, column, ids: set) -> set:
+    found: set = set()
+    values = list(ids)
+    for start in range(0, len(values), CHUNK):
+        query = select(*(key.clauses if hasattr(key, "clauses") else [key]))
+        found |= {
+            row[0] if len(row) == 1 else tuple(row)
+            for row in session.execute(query.where(column.in_(values[start : start + CHUNK])))
+        }
+    return found
+
+
+def _unlink_audit(session: Session, owned: dict[str, set]) -> None:
+    # The audit log's ORM guard refuses changes to its rows; retention is the one sanctioned
+    # change, made in SQL: the access stays recorded, the pupil it was about does not.
+    audit = AuditEvent.__table__
+    for column, target in _references(audit):
+        ids = owned.get(target)
+        if ids and target != "schools" and target != "staff":
+            values = list(ids)
+            for start in range(0, len(values), CHUNK):
+                session.execute(
+                    update(audit)
+                    .where(column.in_(values[start : start + CHUNK]))
+                    .values({column.name: None})
+                )
+
+
+def _delete(session: Session, owned: dict[str, set]) -> None:
+    tables = Base.metadata.tables
+    # Links between rows being deleted are cut first, so the order of deletion can't trip over
+    # a cycle (a prompt and the invitation that locked it).
+    for name, ids in owned.items():
+        table = tables[name]
+        key = _key(table)
+        for column, target in _references(table):
+            if column.nullable and owned.get(target):
+                for chunk in _chunks(ids):
+                    session.execute(update(table).where(key.in_(chunk)).values({column.name: None}))
+    for table in reversed(Base.metadata.sorted_tables):
+        ids = owned.get(table.name)
+        if not ids:
+            continue
+        key = _key(table)
+        for chunk in _chunks(ids):
+            session.execute(delete(table).where(key.in_(chunk)))
+
+
+def _chunks(ids: set) -> list[list]:
+    values = list(ids)
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+def _day(day: date | None) -> str:
+    return f"{day:%-d %B %Y}" if day else "(date not recorded)"

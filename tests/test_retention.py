@@ -1,0 +1,227 @@
+"""`sspbot retention`: a pupil's records are destroyed at date of birth + the school's years,
+once they have left; nothing of them is left in any table; legal holds are respected; a second
+run changes nothing; a destruction record without personal data says it was done."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import JSON, Enum, String, Text, cast, func, select, text
+
+from bot.demo.school import create_demo_school
+from bot.services import delivery, retention
+from bot.services.calendar import SchoolCalendar
+from models import (
+    AuditEvent,
+    Base,
+    DestructionRecord,
+    Helped,
+    Observation,
+    Plan,
+    Prompt,
+    PromptKind,
+    Pupil,
+    School,
+    SenChangeSource,
+    SenHistory,
+    SenStage,
+    Staff,
+)
+from tests import factories
+
+TODAY = date(2026, 12, 6)
+NOW = datetime(2026, 12, 6, 9, tzinfo=UTC)
+NAME = ("Zephyrine", "Quillfeather")  # no other synthetic pupil is called this
+
+
+def snapshot(session) -> dict[str, list[tuple]]:
+    return {
+        table.name: sorted(
+            (tuple(map(repr, row)) for row in session.execute(select(table)).all()),
+        )
+        for table in Base.metadata.sorted_tables
+    }
+
+
+@pytest.fixture
+def school_with_a_leaver(session):
+    """The synthetic school, with one pupil who has a plan, reviews, an intervention group,
+    sessions, an observation, a prompt, SEN history and audit events, who left long ago."""
+    create_demo_school(session, name="Retention High", seed=7, pupils=150, today=TODAY)
+    school = session.scalar(select(School).where(School.name == "Retention High"))
+    plan = session.scalars(
+        select(Plan).where(Plan.school_id == school.id).order_by(Plan.cycle_number.desc())
+    ).first()
+    pupil = plan.pupil
+    pupil.first_name, pupil.last_name = NAME
+    pupil.date_of_birth, pupil.is_active, pupil.left_on = date(1990, 3, 4), False, date(2007, 7, 20)
+    holder = session.scalar(select(Staff).where(Staff.school_id == school.id))
+    session.add(
+        AuditEvent(
+            school_id=school.id,
+            actor_staff_id=holder.id,
+            actor="slack:U1",
+            action="read",
+            via="/ssp plan",
+            plan_id=plan.id,
+            pupil_id=pupil.id,
+            occurred_at=NOW,
+        )
+    )
+    session.add(
+        SenHistory(
+            school_id=school.id,
+            pupil=pupil,
+            changed_on=date(2001, 9, 3),
+            source=SenChangeSource.CSV_IMPORT,
+            sen_stage=SenStage.SEN_SUPPORT,
+        )
+    )
+    session.add(
+        Observation(
+            school_id=school.id,
+            plan_id=plan.id,
+            pupil_id=pupil.id,
+            cycle_number=plan.cycle_number,
+            author_id=holder.id,
+            observed_on=date(2006, 5, 5),
+            what_happened=f"{NAME[0]} settled well with the visual timetable.",
+            strategy="Visual timetable",
+            helped=Helped.YES,
+        )
+    )
+    session.add(
+        Prompt(
+            school_id=school.id,
+            recipient_id=holder.id,
+            kind=PromptKind.REVIEW_DUE,
+            plan_id=plan.id,
+            dedupe_key=f"review_due:{plan.id}",
+            due_at=NOW,
+        )
+    )
+    other = session.scalars(
+        select(Pupil).where(Pupil.school_id == school.id, Pupil.id != pupil.id)
+    ).first()
+    lexia = factories.library_item(session, school, name="Lexia (retention test)")
+    factories.group(session, school, lexia, holder, pupil, other)
+    delivery.materialise(session, school.id, SchoolCalendar(), date(2026, 9, 10))
+    session.flush()
+    return school, pupil, plan
+
+
+def test_the_dry_run_lists_what_is_due_and_changes_nothing(session, school_with_a_leaver):
+    school, pupil, _ = school_with_a_leaver
+    before = snapshot(session)
+
+    report = retention.review(session, school, TODAY)
+
+    assert [p.pupil_id for p in report.due] == [pupil.id]
+    assert report.due[0].due_on == date(2021, 3, 4)  # born 4 March 1990, + 31 years
+    lines = "\n".join(report.lines())
+    assert f"Due for destruction: record {pupil.id}, UPN {pupil.upn}" in lines
+    assert "run again with --apply" in lines
+    assert NAME[0] not in lines and NAME[1] not in lines
+    assert report.rows[pupil.id]["pupils"] == 1 and report.rows[pupil.id]["plans"] >= 1
+    assert snapshot(session) == before
+
+
+def test_apply_leaves_nothing_of_the_pupil_in_any_table_and_a_rerun_changes_nothing(
+    session, school_with_a_leaver
+):
+    school, pupil, plan = school_with_a_leaver
+    pupil_id, plan_id, upn = pupil.id, plan.id, pupil.upn
+    others = session.scalar(select(func.count()).select_from(Pupil)) - 1
+    audit_rows = session.scalar(select(func.count()).select_from(AuditEvent))
+
+    report = retention.apply(session, school, TODAY, now=NOW, run_by="cli:dpo")
+    session.expire_all()
+
+    # Table by table: no row refers to the pupil or their plans, and no text names them.
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            for fk in column.foreign_keys:
+                target = fk.column.table.name
+                wanted = {"pupils": pupil_id, "plans": plan_id}.get(target)
+                if wanted is not None:
+                    found = session.scalar(
+                        select(func.count()).select_from(table).where(column == wanted)
+                    )
+                    assert found == 0, f"{table.name}.{column.name} still refers to them"
+            if isinstance(column.type, (String, Text, JSON)) and not isinstance(column.type, Enum):
+                for words in (upn, *NAME):
+                    found = session.scalar(
+                        select(func.count())
+                        .select_from(table)
+                        .where(cast(column, Text).contains(words))
+                    )
+                    assert found == 0, f"{table.name}.{column.name} still names them"
+    # Everyone else is untouched; the audit log keeps its rows, unlinked from the pupil.
+    assert session.scalar(select(func.count()).select_from(Pupil)) == others
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_rows
+    # One destruction record, with no personal data.
+    record = session.scalars(select(DestructionRecord)).one()
+    assert (record.record_number, record.due_on, record.run_by) == (
+        pupil_id,
+        date(2021, 3, 4),
+        "cli:dpo",
+    )
+    assert record.rows["pupils"] == 1 and record.rows["intervention_session_pupils"] >= 1
+    assert upn not in repr(record.rows) and "Destroyed: record" in "\n".join(report.lines())
+
+    before = snapshot(session)
+    again = retention.apply(session, school, TODAY, now=NOW, run_by="cli:dpo")
+    assert again.due == [] and snapshot(session) == before
+    assert "Nothing is due for destruction." in again.lines()
+
+
+def test_a_pupil_under_legal_hold_is_skipped_and_named(session, school_with_a_leaver):
+    school, pupil, _ = school_with_a_leaver
+    retention.hold(session, school, pupil.upn, "Safeguarding review (ref 2026/14)", TODAY)
+
+    report = retention.apply(session, school, TODAY, now=NOW, run_by="cli:dpo")
+
+    assert report.due == [] and [p.pupil_id for p in report.held] == [pupil.id]
+    assert (
+        f"Kept under legal hold: record {pupil.id}, UPN {pupil.upn}, due 4 March 2021 — "
+        "Safeguarding review (ref 2026/14)"
+    ) in report.lines()
+    assert session.get(Pupil, pupil.id) is not None
+    assert session.scalar(select(func.count()).select_from(DestructionRecord)) == 0
+    retention.release(session, school, pupil.upn)
+    assert [p.pupil_id for p in retention.review(session, school, TODAY).due] == [pupil.id]
+
+
+def test_a_pupil_still_on_roll_or_not_yet_due_is_kept(session, school_with_a_leaver):
+    school, pupil, _ = school_with_a_leaver
+    school.retention_years = 40  # due 4 March 2030
+    assert retention.review(session, school, TODAY).due == []
+    school.retention_years = 31
+    pupil.is_active, pupil.left_on = True, None
+    assert retention.review(session, school, TODAY).due == []
+
+
+def test_the_cli_dry_run_then_apply(run_cli, sessions):
+    assert run_cli("school", "add", "Oakfield Academy").code == 0
+    with sessions.begin() as session:
+        school = session.scalar(select(School))
+        child = factories.pupil(session, school, date_of_birth=date(1980, 1, 1))
+        child.is_active, child.left_on = False, date(1996, 7, 19)
+        upn = child.upn
+
+    dry = run_cli("retention")
+    assert dry.code == 0 and "Due for destruction: record" in dry.out and upn in dry.out
+    assert run_cli("retention", "--hold", upn).code == 1  # no reason given
+    assert run_cli("retention", "--hold", upn, "--reason", "Claim pending").code == 0
+    assert "Kept under legal hold" in run_cli("retention", "--apply").out
+    assert run_cli("retention", "--release", upn).code == 0
+    applied = run_cli("retention", "--apply")
+    assert applied.code == 0 and "Destroyed: record" in applied.out
+    assert "Nothing is due for destruction." in run_cli("retention", "--apply").out
+    assert run_cli("school", "set", "Oakfield Academy", "--retention-years", "0").code == 1
+    changed = run_cli("school", "set", "Oakfield Academy", "--retention-years", "25")
+    assert changed.code == 0 and "date of birth + 25 years" in changed.out
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Pupil)) == 0
+        assert session.execute(text("SELECT COUNT(*) FROM destruction_records")).scalar() == 1
