@@ -172,6 +172,25 @@ def retention(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def subject_access(args: argparse.Namespace, ctx: Context) -> int:
+    from datetime import UTC, datetime
+
+    from bot.services import sar
+    from bot.services.schools import find_school
+
+    if bool(args.upn) == bool(args.staff):
+        raise UserError("Give a pupil's UPN, or --staff EMAIL for a member of staff (one of them).")
+    with ctx.unit_of_work() as session:
+        school = find_school(session, args.school)
+        out, now = Path(args.out).expanduser(), datetime.now(UTC)
+        if args.staff:
+            result = sar.staff_archive(session, school, args.staff, out, now=now)
+        else:
+            result = sar.pupil_archive(session, school, args.upn, out, now=now)
+        print("\n".join(result.lines()))
+    return 0
+
+
 def _who() -> str:
     import getpass
 
@@ -541,6 +560,18 @@ def _parser() -> argparse.ArgumentParser:
     keep.add_argument("--reason", help="why they are held (with --hold)")
     keep.add_argument("--release", metavar="UPN", help="lift a pupil's legal hold")
     keep.add_argument("--today", metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
+
+    sar = _command(
+        commands,
+        "sar",
+        subject_access,
+        "Answer a subject access request: write everything held about a pupil (by UPN) or a "
+        "member of staff (--staff EMAIL) as one archive.",
+    )
+    sar.add_argument("upn", metavar="UPN", nargs="?", help="the pupil's UPN")
+    sar.add_argument("--staff", metavar="EMAIL", help="a member of staff instead of a pupil")
+    sar.add_argument("--out", metavar="FILE", required=True, help="the archive to write (.zip)")
+    sar.add_argument("--school", metavar="NAME", help="which school (if there are several)")
 
     _command(commands, "config", show_config, "Show the settings in use (secrets hidden).")
     return parser

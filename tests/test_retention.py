@@ -4,35 +4,21 @@ run changes nothing; a destruction record without personal data says it was done
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import JSON, Enum, String, Text, cast, func, select, text
 
-from bot.demo.school import create_demo_school
-from bot.services import delivery, retention
-from bot.services.calendar import SchoolCalendar
+from bot.services import retention
 from models import (
     AuditEvent,
     Base,
     DestructionRecord,
-    Helped,
-    Observation,
-    Plan,
-    Prompt,
-    PromptKind,
     Pupil,
     School,
-    SenChangeSource,
-    SenHistory,
-    SenStage,
-    Staff,
 )
-from tests import factories
-
-TODAY = date(2026, 12, 6)
-NOW = datetime(2026, 12, 6, 9, tzinfo=UTC)
-NAME = ("Zephyrine", "Quillfeather")  # no other synthetic pupil is called this
+from tests import factories, leaver
+from tests.leaver import NAME, NOW, TODAY
 
 
 def snapshot(session) -> dict[str, list[tuple]]:
@@ -46,69 +32,7 @@ def snapshot(session) -> dict[str, list[tuple]]:
 
 @pytest.fixture
 def school_with_a_leaver(session):
-    """The synthetic school, with one pupil who has a plan, reviews, an intervention group,
-    sessions, an observation, a prompt, SEN history and audit events, who left long ago."""
-    create_demo_school(session, name="Retention High", seed=7, pupils=150, today=TODAY)
-    school = session.scalar(select(School).where(School.name == "Retention High"))
-    plan = session.scalars(
-        select(Plan).where(Plan.school_id == school.id).order_by(Plan.cycle_number.desc())
-    ).first()
-    pupil = plan.pupil
-    pupil.first_name, pupil.last_name = NAME
-    pupil.date_of_birth, pupil.is_active, pupil.left_on = date(1990, 3, 4), False, date(2007, 7, 20)
-    holder = session.scalar(select(Staff).where(Staff.school_id == school.id))
-    session.add(
-        AuditEvent(
-            school_id=school.id,
-            actor_staff_id=holder.id,
-            actor="slack:U1",
-            action="read",
-            via="/ssp plan",
-            plan_id=plan.id,
-            pupil_id=pupil.id,
-            occurred_at=NOW,
-        )
-    )
-    session.add(
-        SenHistory(
-            school_id=school.id,
-            pupil=pupil,
-            changed_on=date(2001, 9, 3),
-            source=SenChangeSource.CSV_IMPORT,
-            sen_stage=SenStage.SEN_SUPPORT,
-        )
-    )
-    session.add(
-        Observation(
-            school_id=school.id,
-            plan_id=plan.id,
-            pupil_id=pupil.id,
-            cycle_number=plan.cycle_number,
-            author_id=holder.id,
-            observed_on=date(2006, 5, 5),
-            what_happened=f"{NAME[0]} settled well with the visual timetable.",
-            strategy="Visual timetable",
-            helped=Helped.YES,
-        )
-    )
-    session.add(
-        Prompt(
-            school_id=school.id,
-            recipient_id=holder.id,
-            kind=PromptKind.REVIEW_DUE,
-            plan_id=plan.id,
-            dedupe_key=f"review_due:{plan.id}",
-            due_at=NOW,
-        )
-    )
-    other = session.scalars(
-        select(Pupil).where(Pupil.school_id == school.id, Pupil.id != pupil.id)
-    ).first()
-    lexia = factories.library_item(session, school, name="Lexia (retention test)")
-    factories.group(session, school, lexia, holder, pupil, other)
-    delivery.materialise(session, school.id, SchoolCalendar(), date(2026, 9, 10))
-    session.flush()
-    return school, pupil, plan
+    return leaver.school_with_a_leaver(session)
 
 
 def test_the_dry_run_lists_what_is_due_and_changes_nothing(session, school_with_a_leaver):

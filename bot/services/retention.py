@@ -11,20 +11,18 @@ Running it again finds nothing more to do.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Table, delete, select, tuple_, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
+from bot.services import records
+from bot.services.records import references
 from models import AuditEvent, Base, DestructionRecord, Pupil, School
 
-# Rows here are kept, with their links to the destroyed pupil and plans set to NULL.
-UNLINKED_NOT_DELETED = {AuditEvent.__tablename__}
 MIN_YEARS, MAX_YEARS = 1, 100
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def review(session: Session, school: School, today: date) -> RetentionReport:
         entry = DuePupil(pupil.id, pupil.upn, pupil.left_on, when, pupil.legal_hold_reason)
         (report.held if pupil.legal_hold_reason else report.due).append(entry)
     for pupil in report.due:
-        owned = _rows_of(session, pupil.pupil_id)
+        owned = records.rows_about_pupil(session, pupil.pupil_id)
         report.rows[pupil.pupil_id] = {t: len(ids) for t, ids in owned.items() if ids}
     return report
 
@@ -105,7 +103,7 @@ def apply(
     """Destroys what `review` lists, in the caller's transaction (all of it, or nothing)."""
     report = review(session, school, today)
     for pupil in report.due:
-        owned = _rows_of(session, pupil.pupil_id)
+        owned = records.rows_about_pupil(session, pupil.pupil_id)
         _unlink_audit(session, owned)
         _delete(session, owned)
         session.add(
@@ -153,71 +151,15 @@ def _pupil(session: Session, school: School, upn: str) -> Pupil:
     return pupil
 
 
-# --- following the schema from the pupil --------------------------------------------------
-
-
-def _rows_of(session: Session, pupil_id: int) -> dict[str, set]:
-    """Every row about the pupil, by table name: the pupil's row, and every row that refers to
-    a row already found, followed until nothing new is found. The audit log is left out (its
-    rows are unlinked, not deleted)."""
-    tables = Base.metadata.tables
-    owned: dict[str, set] = defaultdict(set)
-    owned[Pupil.__tablename__].add(pupil_id)
-    grew = True
-    while grew:
-        grew = False
-        for table in tables.values():
-            if table.name in UNLINKED_NOT_DELETED:
-                continue
-            key = _key(table)
-            for column, target in _references(table):
-                ids = owned.get(target)
-                if not ids:
-                    continue
-                found = _select_in(session, key, column, ids)
-                if not found <= owned[table.name]:
-                    owned[table.name] |= found
-                    grew = True
-    return owned
-
-
-def _key(table: Table):
-    """The table's primary key as one expression (a tuple for a link table's pair of ids)."""
-    columns = list(table.primary_key.columns)
-    return columns[0] if len(columns) == 1 else tuple_(*columns)
-
-
-def _references(table: Table):
-    for fk in table.foreign_keys:
-        yield fk.parent, fk.column.table.name
-
-
-def _select_in(session: Session, key, column, ids: set) -> set:
-    found: set = set()
-    values = list(ids)
-    for start in range(0, len(values), CHUNK):
-        query = select(*(key.clauses if hasattr(key, "clauses") else [key]))
-        found |= {
-            row[0] if len(row) == 1 else tuple(row)
-            for row in session.execute(query.where(column.in_(values[start : start + CHUNK])))
-        }
-    return found
-
-
 def _unlink_audit(session: Session, owned: dict[str, set]) -> None:
     # The audit log's ORM guard refuses changes to its rows; retention is the one sanctioned
     # change, made in SQL: the access stays recorded, the pupil it was about does not.
     audit = AuditEvent.__table__
-    for column, target in _references(audit):
+    for column, target in references(audit):
         ids = owned.get(target)
-        if ids and target != "schools" and target != "staff":
-            values = list(ids)
-            for start in range(0, len(values), CHUNK):
-                session.execute(
-                    update(audit)
-                    .where(column.in_(values[start : start + CHUNK]))
-                    .values({column.name: None})
-                )
+        if ids and target in (Pupil.__tablename__, "plans"):
+            for chunk in records.chunks(ids):
+                session.execute(update(audit).where(column.in_(chunk)).values({column.name: None}))
 
 
 def _delete(session: Session, owned: dict[str, set]) -> None:
@@ -226,23 +168,18 @@ def _delete(session: Session, owned: dict[str, set]) -> None:
     # a cycle (a prompt and the invitation that locked it).
     for name, ids in owned.items():
         table = tables[name]
-        key = _key(table)
-        for column, target in _references(table):
+        key = records.key_of(table)
+        for column, target in references(table):
             if column.nullable and owned.get(target):
-                for chunk in _chunks(ids):
+                for chunk in records.chunks(ids):
                     session.execute(update(table).where(key.in_(chunk)).values({column.name: None}))
     for table in reversed(Base.metadata.sorted_tables):
         ids = owned.get(table.name)
         if not ids:
             continue
-        key = _key(table)
-        for chunk in _chunks(ids):
+        key = records.key_of(table)
+        for chunk in records.chunks(ids):
             session.execute(delete(table).where(key.in_(chunk)))
-
-
-def _chunks(ids: set) -> list[list]:
-    values = list(ids)
-    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
 
 
 def _day(day: date | None) -> str:
