@@ -116,7 +116,7 @@ def _line_text(line: groups.GroupLine) -> str:
     return (
         f"*{escape_mrkdwn(line.name)}* · {escape_mrkdwn(line.intervention)}\n"
         f"{line.schedule} · {mention(line.staff_slack_user_id, line.staff_name)} · {pupils}\n"
-        f"Delivery: {line.delivery.describe()}"
+        f"Delivery: {line.delivery.describe()}" + (" · _ended today_" if line.ended else "")
     )
 
 
@@ -437,7 +437,7 @@ def _group_view(runtime: Runtime, viewer: Viewer, group_id: int, today: date) ->
     if shown.location:
         about.insert(1, f"Where: {escape_mrkdwn(shown.location)}")
     if line.ended:
-        about.append("_This group has ended._")
+        about.append("_This group has ended: its last day was today._")
     blocks: list[dict] = [
         {"type": "header", "text": _plain(line.name[:150])},
         {"type": "section", "block_id": "about", "text": _mrkdwn("\n".join(about))},

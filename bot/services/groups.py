@@ -135,7 +135,8 @@ def may_change_members(viewer: Viewer, group: InterventionGroup) -> bool:
 
 
 def current(group: InterventionGroup, today: date) -> bool:
-    return group.ends_on is None or group.ends_on >= today
+    """Still open to change: not ended (a group ended today has had its last day)."""
+    return group.ends_on is None or group.ends_on > today
 
 
 def _in_group(member: GroupMember, today: date) -> bool:
@@ -166,6 +167,7 @@ def list_groups(session: Session, viewer: Viewer, today: date) -> list[GroupLine
         .join(Staff, Staff.id == InterventionGroup.staff_id)
         .where(
             *_visible(viewer),
+            # Ended today: still listed (today was its last day), marked as ended.
             or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= today),
         )
         .order_by(InterventionGroup.name, InterventionGroup.id)
@@ -269,7 +271,7 @@ def current_groups(session: Session, school_id: int, today: date) -> list[tuple[
         select(InterventionGroup)
         .where(
             InterventionGroup.school_id == school_id,
-            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= today),
+            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on > today),
         )
         .order_by(InterventionGroup.name)
     ).all()
