@@ -569,25 +569,39 @@ def _join(
     via: str,
     now: datetime,
 ) -> list[Pupil]:
-    """Each pupil not already in the group joins it `on` that day, linked to their plan's
-    provision row of this intervention (made when there is none). Two queries for them all."""
+    """Each pupil not already in the group joins it `on` that day (`place`), audited against
+    their plan, with a line on its timeline."""
+    placed = place(session, group, pupils, on=on)
+    for pupil, plan in placed:
+        _record(session, viewer, plan, pupil, group, joined=True, via=via, now=now)
+    session.flush()
+    return [pupil for pupil, _ in placed]
+
+
+def place(
+    session: Session, group: InterventionGroup, pupils: Sequence[Pupil], *, on: date
+) -> list[tuple[Pupil, Plan | None]]:
+    """Each pupil not already in the group joins it `on` that day, linked to their open plan's
+    provision row of this intervention (made when there is none). Two queries for them all.
+    Not audited: for the callers above and the synthetic school."""
     inside = {m.pupil_id for m in group.members if _in_group(m, on)}
     joining = [p for p in pupils if p.id not in inside]
-    plans = _open_plans(session, viewer.school_id, [p.id for p in joining])
+    plans = _open_plans(session, group.school_id, [p.id for p in joining])
     rows = {
         pupil.id: _provision_row(plans[pupil.id], group, on)
         for pupil in joining
         if pupil.id in plans
     }
     session.flush()  # the new provision rows get their ids
+    placed = []
     for pupil in joining:
         row = rows.get(pupil.id)
         member = GroupMember(pupil_id=pupil.id, provision_id=row.id if row else None, joined_on=on)
         member.pupil = pupil
         group.members.append(member)
-        _record(session, viewer, plans.get(pupil.id), pupil, group, joined=True, via=via, now=now)
+        placed.append((pupil, plans.get(pupil.id)))
     session.flush()
-    return joining
+    return placed
 
 
 def _provision_row(plan: Plan, group: InterventionGroup, on: date) -> PlanProvision:
