@@ -128,7 +128,7 @@ def add_intervention_groups(
     plans = session.scalars(
         select(Plan)
         .where(Plan.school_id == school.id, Plan.status != PlanStatus.CLOSED)
-        .options(selectinload(Plan.pupil), selectinload(Plan.needs))
+        .options(selectinload(Plan.pupil), selectinload(Plan.needs), selectinload(Plan.targets))
         .order_by(Plan.id)
     ).all()
     by_area: dict[BroadArea, list] = {}
@@ -166,9 +166,21 @@ def add_intervention_groups(
         group.provision, group.staff = item, runner
         session.add(group)
         session.flush()
-        groups.place(session, group, pupils, on=start)
+        for _, plan in groups.place(session, group, pupils, on=start):
+            _towards_a_target(plan, group)
         made.append(group)
     return made
+
+
+def _towards_a_target(plan: Plan | None, group: InterventionGroup) -> None:
+    """The plan's row of this intervention works towards one of its current targets, as every
+    provision in the demo's plans does."""
+    if plan is None:
+        return
+    current = [t for t in plan.targets if t.cycle_number == plan.cycle_number]
+    for row in plan.provisions:
+        if row.library_id == group.library_id and row.target_id is None and current:
+            row.target = current[0]
 
 
 def _autumn_start(today: date) -> date:
