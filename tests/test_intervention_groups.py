@@ -578,3 +578,23 @@ def test_when_the_database_is_down_the_new_group_form_stays_open(emulator, sessi
             engine.dispose()
     with sessions() as session:
         assert session.scalars(select(InterventionGroup)).all() == []
+
+
+def test_the_sendco_changes_a_group_from_its_view(slack):
+    view = open_group(slack, "U0SENDCO", "lexia_group")
+    press(slack, "U0SENDCO", view, "ssp_group_edit", str(slack.ids["lexia_group"]))
+    form = slack.emulator.open_views()[-1]
+    assert form["callback_id"] == "ssp_group_form"
+    assert "pupils" not in [b.get("block_id") for b in form["blocks"]]  # changed from the view
+    wrong = submit(slack, "U0SENDCO", form, minutes="241")
+    assert list(wrong["errors"]) == ["minutes"]
+    assert submit(slack, "U0SENDCO", form, minutes="40", staff="U0PRIYA", days=["1"]) is None
+    slack.emulator.wait_for(
+        lambda calls: "Mon 08:40, 40 min" in modal_text(slack.emulator.open_views()[-1])
+    )
+    with slack.sessions() as session:
+        group = session.get(InterventionGroup, slack.ids["lexia_group"])
+        assert (group.minutes, group.weekdays, group.staff_id, group.name) == (
+            40, "1", slack.ids["priya"], "Lexia, Year 9")  # fmt: skip
+    # Sam no longer runs it, so no longer sees it.
+    assert text_of(slack.ask("U0TA", "groups")) == groups_handler_none_run()
