@@ -256,6 +256,7 @@ def test_the_sendco_sets_up_a_group_and_bad_input_is_answered_beside_the_field(s
         ({"minutes": "lots"}, "minutes", "from 5 to 240"),
         ({"library": None}, "library", "Choose the intervention"),
         ({"ends": TODAY.isoformat()}, "ends", "after the first"),
+        ({"starts": (TODAY - timedelta(days=1)).isoformat()}, "starts", "can't be in the past"),
         ({"pupils": [slack.ids["zed"]]}, "pupils", "among the pupils you can see"),
     ):
         answer = submit(slack, "U0SENDCO", form, **{**good, **wrong})

@@ -380,6 +380,12 @@ def create(
     if not viewer.is_sendco:
         raise UserError(ONLY_SENDCO)
     values = _checked(session, viewer, form)
+    if values["starts_on"] < today:
+        # Sessions are planned from a group's first day: one set up today starts today or later.
+        raise UserError(
+            "A new group's first session can't be in the past: choose today or a later day.",
+            block_id="starts",
+        )
     pupils = _pupils(session, viewer, form.pupil_ids)
     library, staff = values.pop("library"), values.pop("staff")
     name = values.pop("name")
