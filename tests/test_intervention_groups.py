@@ -599,3 +599,28 @@ def test_the_sendco_changes_a_group_from_its_view(slack):
             40, "1", slack.ids["priya"], "Lexia, Year 9")  # fmt: skip
     # Sam no longer runs it, so no longer sees it.
     assert text_of(slack.ask("U0TA", "groups")) == groups_handler_none_run()
+
+
+def test_leaving_ends_the_plan_row_and_a_name_is_shown_as_typed(slack):
+    from tests.slack_harness import raw_mrkdwn_in
+
+    form = open_plan(slack, "U0SENDCO", "group new")
+    typed = "<!channel> *Lexia* & <https://x.example|friends>"
+    answer = submit(slack, "U0SENDCO", form, library=slack.ids["lexia"], staff="U0TA",
+                    days=["5"], name=typed, pupils=[slack.ids["ben"]])  # fmt: skip
+    assert answer["response_action"] == "update"
+    listed = slack.ask("U0SENDCO", "groups")
+    assert "<!channel> Lexia & <https://x.example|friends>" in text_of(listed)
+    assert raw_mrkdwn_in(listed) == []
+    [row] = provisions(slack, "ben")
+    assert (row.what, row.ended_on) == ("Lexia", None)
+    with slack.sessions() as session:
+        group_id = session.scalar(
+            select(InterventionGroup.id).where(InterventionGroup.name == typed)
+        )
+    slack.ids["new_group"] = group_id
+    view = open_group(slack, "U0SENDCO", "new_group")
+    member = next(b for b in view["blocks"] if (b.get("block_id") or "").startswith("member-"))
+    press(slack, "U0SENDCO", view, member["accessory"]["action_id"], member["accessory"]["value"])
+    [row] = provisions(slack, "ben")
+    assert (row.ended_on, row.ended_reason) == (TODAY, "Left the group")
