@@ -273,6 +273,9 @@ def test_the_sendco_sets_up_a_group_and_bad_input_is_answered_beside_the_field(s
 
     answer = submit(slack, "U0SENDCO", form, **good)
     assert answer["response_action"] == "update"
+    # The same group sent again (another form, the same answers) makes nothing new.
+    again = submit(slack, "U0SENDCO", open_plan(slack, "U0SENDCO", "group new"), **good)
+    assert "already set up" in again["errors"]["name"]
     assert "*Talkabout, Year 9* is set up, run by <@U0TA>" in json.dumps(answer["view"])
     with slack.sessions() as session:
         made = session.scalar(

@@ -392,11 +392,29 @@ def create(
     if not name:
         years = sorted({p.year_group for p in pupils})
         name = f"{library.name}, Year {years[0]}" if len(years) == 1 else library.name
+    name = name[:NAME_LENGTH]
+    twin = session.scalar(
+        select(InterventionGroup.id).where(
+            InterventionGroup.school_id == viewer.school_id,
+            InterventionGroup.name == name,
+            InterventionGroup.staff_id == staff.id,
+            InterventionGroup.weekdays == values["weekdays"],
+            InterventionGroup.starts_at == values["starts_at"],
+            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on > today),
+        )
+    )
+    if twin is not None:
+        # The same group twice (a form sent again): nothing new is made.
+        raise UserError(
+            "That group is already set up, with the same name, staff, days and time: "
+            "`/ssp groups` shows it.",
+            block_id="name",
+        )
     group = InterventionGroup(
         school_id=viewer.school_id,
         library_id=library.id,
         staff_id=staff.id,
-        name=name[:NAME_LENGTH],
+        name=name,
         created_by_id=viewer.staff_id,
         **values,
     )
