@@ -21,6 +21,7 @@ from handlers import (
     commands,
     events,
     family,
+    groups,
     meeting,
     monitoring,
     observations,
@@ -168,4 +169,5 @@ def register_listeners(app: App) -> None:
     monitoring.register(app)
     passport.register(app)
     observations.register(app)
+    groups.register(app)
     replies.register(app)

@@ -436,9 +436,17 @@ def _digest(session: Session) -> list[tuple]:
         "plan_provisions": lambda r: (keys["plans"][r["plan_id"]], r["position"]),
         "agency_involvements": lambda r: (keys["plans"][r["plan_id"]], r["agency"]),
         "reviews": lambda r: (keys["plans"][r["plan_id"]], r["cycle_number"]),
+        "provision_library": lambda r: r["name"],
+        "intervention_groups": lambda r: (r["name"], r["weekdays"], str(r["starts_at"])),
     }
     # Set by the clock on purpose: when the school row and the audit event were written.
-    clock = {("schools", "created_at"), ("audit_events", "occurred_at")}
+    clock = {
+        ("schools", "created_at"),
+        ("audit_events", "occurred_at"),
+        ("provision_library", "created_at"),
+        ("provision_library", "updated_at"),
+        ("intervention_groups", "created_at"),
+    }
     rows = []
     for table in models.Base.metadata.sorted_tables:
         refers = {fk.parent.name: fk.column.table.name for fk in table.foreign_keys}

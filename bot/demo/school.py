@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from bot.demo.intervention_groups import add_intervention_groups
 from bot.demo.names import (
     HERITAGES,
     PREFERRED_NAMES,
@@ -217,6 +218,7 @@ def create_demo_school(
     school = add_school(session, cleaned, timezone="Europe/London")
     demo = DemoSchool(school, seed=seed, pupil_count=pupils, today=today)
     demo.build(session)
+    add_intervention_groups(session, school, today=today, seed=seed)
     return demo.summary(session)
 
 

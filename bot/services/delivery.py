@@ -249,3 +249,21 @@ def materialise(
 
 def _member_on(member: GroupMember, day: date) -> bool:
     return member.joined_on <= day and (member.left_on is None or day < member.left_on)
+
+
+def by_group_pupil(
+    session: Session,
+    school_id: int,
+    group_id: int,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[int, Delivery]:
+    """Delivery to each pupil in one group (their sessions of this group only), by pupil id."""
+    query = (
+        select(SessionPupil.pupil_id, func.count(), _DELIVERED, _AWAITING)
+        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
+        .where(InterventionSession.group_id == group_id, *_pupil_rows(school_id, since, until))
+        .group_by(SessionPupil.pupil_id)
+    )
+    return _figures(session.execute(query))

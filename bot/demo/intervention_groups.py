@@ -1,0 +1,191 @@
+"""The synthetic school's intervention groups: about ten groups of its library's interventions,
+run by its teaching assistants since the start of the autumn term, for pupils with open plans
+(each linked to a provision row of their plan, as joining from Slack does).
+
+The library entries are looked up by name and made when the school has none of that name, so
+this works whether or not the demo's provision library was made first. Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.demo.term_dates import demo_calendar
+from bot.services import groups
+from models import (
+    BroadArea,
+    InterventionGroup,
+    LibraryProvision,
+    Plan,
+    PlanStatus,
+    ProvisionTier,
+    School,
+    Staff,
+    StaffRole,
+)
+
+
+@dataclass(frozen=True)
+class Intervention:
+    name: str
+    area: BroadArea
+    tier: ProvisionTier
+    per_week: int
+    minutes: int
+    size: int
+    description: str
+
+
+INTERVENTIONS = (
+    Intervention("Lexia", BroadArea.COGNITION_AND_LEARNING, ProvisionTier.TARGETED, 3, 30, 6,
+                 "Reading practice on a computer programme that adapts to each pupil."),
+    Intervention("Toe by Toe", BroadArea.COGNITION_AND_LEARNING, ProvisionTier.TARGETED, 3, 20,
+                 1, "A step-by-step phonics reading programme, one to one with an adult."),
+    Intervention("Precision teaching", BroadArea.COGNITION_AND_LEARNING,
+                 ProvisionTier.TARGETED, 5, 10, 1,
+                 "Short daily practice of a few words or facts until they are fluent."),
+    Intervention("Talkabout", BroadArea.COMMUNICATION_AND_INTERACTION, ProvisionTier.TARGETED,
+                 1, 45, 6, "A small group that builds social and communication skills."),
+    Intervention("ELSA", BroadArea.SEMH, ProvisionTier.TARGETED, 1, 30, 1,
+                 "Time with an Emotional Literacy Support Assistant to talk through feelings."),
+    Intervention("Sensory circuits", BroadArea.SENSORY_AND_PHYSICAL, ProvisionTier.TARGETED, 5,
+                 15, 6, "A short circuit of movement activities to start the day ready to learn."),
+    Intervention("Catch Up Numeracy", BroadArea.COGNITION_AND_LEARNING,
+                 ProvisionTier.TARGETED, 2, 15, 1,
+                 "Short one-to-one sessions on the number skills a pupil finds hard."),
+    Intervention("Lego-based therapy", BroadArea.COMMUNICATION_AND_INTERACTION,
+                 ProvisionTier.TARGETED, 1, 45, 3,
+                 "Building together in roles, to practise turn-taking and talking with others."),
+)  # fmt: skip
+
+# (intervention, days, start): the groups the school runs.
+GROUPS = (
+    ("Lexia", (2, 4), time(8, 40)),
+    ("Lexia", (1, 3), time(8, 40)),
+    ("Toe by Toe", (1, 3, 5), time(8, 45)),
+    ("Precision teaching", (1, 2, 3, 4, 5), time(8, 50)),
+    ("Talkabout", (3,), time(13, 15)),
+    ("ELSA", (2,), time(10, 50)),
+    ("Sensory circuits", (1, 2, 3, 4, 5), time(8, 35)),
+    ("Catch Up Numeracy", (2, 4), time(13, 20)),
+    ("Lego-based therapy", (4,), time(13, 15)),
+    ("Talkabout", (5,), time(13, 15)),
+)
+PLACES = ("Learning Support base", "Library", "Room S4", "The Hive", "Sports hall")
+
+
+def library_items(session: Session, school: School) -> dict[str, LibraryProvision]:
+    """The school's library entries of these names, made when missing."""
+    have = {
+        item.name: item
+        for item in session.scalars(
+            select(LibraryProvision).where(LibraryProvision.school_id == school.id)
+        )
+    }
+    for spec in INTERVENTIONS:
+        if spec.name not in have:
+            item = LibraryProvision(
+                school_id=school.id,
+                name=spec.name,
+                area_of_need=spec.area,
+                tier=spec.tier,
+                group_size=spec.size,
+                sessions_per_week=spec.per_week,
+                session_minutes=spec.minutes,
+                weeks=12,
+                staff_role="Teaching assistant",
+                description=spec.description,
+            )
+            session.add(item)
+            have[spec.name] = item
+    session.flush()
+    return have
+
+
+def add_intervention_groups(
+    session: Session, school: School, *, today: date, seed: int = 2026
+) -> list[InterventionGroup]:
+    """About ten groups run by the school's teaching assistants from the first day of the
+    autumn term, each with pupils whose open plan's needs fit it."""
+    rng = random.Random(f"sspbot-demo:{seed}:intervention-groups")
+    library = library_items(session, school)
+    tas = [
+        s
+        for s in session.scalars(
+            select(Staff)
+            .where(Staff.school_id == school.id, Staff.is_active.is_(True))
+            .order_by(Staff.id)
+        )
+        if StaffRole.TEACHING_ASSISTANT in s.roles
+    ]
+    if not tas:
+        return []
+    plans = session.scalars(
+        select(Plan)
+        .where(Plan.school_id == school.id, Plan.status != PlanStatus.CLOSED)
+        .options(selectinload(Plan.pupil), selectinload(Plan.needs), selectinload(Plan.targets))
+        .order_by(Plan.id)
+    ).all()
+    by_area: dict[BroadArea, list] = {}
+    for plan in plans:
+        if not plan.pupil.is_active:
+            continue
+        areas = {need.broad_area for need in plan.needs} or {BroadArea.COGNITION_AND_LEARNING}
+        for area in areas:
+            by_area.setdefault(area, []).append(plan.pupil)
+    start = _autumn_start(today)
+    made, used = [], set()
+    for number, (name, days, starts_at) in enumerate(GROUPS):
+        item = library[name]
+        spec = next(s for s in INTERVENTIONS if s.name == name)
+        candidates = [p for p in by_area.get(item.area_of_need, []) if p.id not in used]
+        if not candidates:
+            continue
+        year = rng.choice(sorted({p.year_group for p in candidates}))
+        same_year = [p for p in candidates if p.year_group == year]
+        size = max(2, min(spec.size, 6)) if spec.size > 1 else rng.randint(2, 3)
+        pupils = rng.sample(same_year, min(size, len(same_year)))
+        used.update(p.id for p in pupils)
+        runner = tas[number % len(tas)]
+        group = InterventionGroup(
+            school_id=school.id,
+            library_id=item.id,
+            staff_id=runner.id,
+            name=f"{name}, Year {year}",
+            weekdays=",".join(str(d) for d in days),
+            starts_at=starts_at,
+            minutes=spec.minutes,
+            location=PLACES[number % len(PLACES)],
+            starts_on=start,
+        )
+        group.provision, group.staff = item, runner
+        session.add(group)
+        session.flush()
+        for _, plan in groups.place(session, group, pupils, on=start):
+            _towards_a_target(plan, group)
+        made.append(group)
+    return made
+
+
+def _towards_a_target(plan: Plan | None, group: InterventionGroup) -> None:
+    """The plan's row of this intervention works towards one of its current targets, as every
+    provision in the demo's plans does."""
+    if plan is None:
+        return
+    current = [t for t in plan.targets if t.cycle_number == plan.cycle_number]
+    for row in plan.provisions:
+        if row.library_id == group.library_id and row.target_id is None and current:
+            row.target = current[0]
+
+
+def _autumn_start(today: date) -> date:
+    year = today.year if today.month >= 9 else today.year - 1
+    autumn = [
+        t.start for t in demo_calendar(year).terms if t.start.year == year and t.start.month == 9
+    ]
+    return min(autumn[0], today) if autumn else today
