@@ -27,6 +27,7 @@ from handlers import (
     pages,
     passport,
     plan_editor,
+    provision_library,
     qa,
     replies,
     review_forward,
@@ -168,4 +169,5 @@ def register_listeners(app: App) -> None:
     monitoring.register(app)
     passport.register(app)
     observations.register(app)
+    provision_library.register(app)
     replies.register(app)

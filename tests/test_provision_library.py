@@ -1,0 +1,380 @@
+"""The school's provision library (`/ssp provision library`, `sspbot import provision`) and plan
+provision rows chosen from it, ended rather than deleted, through the signed endpoint and the
+emulator on SQLite and PostgreSQL.
+
+Brookside High (tests/slack_harness.py): Morgan Reed is the SENDCo (U0SENDCO), Dana Fox a senior
+leader (U0SLT), Priya Shah a case holder and teacher (U0PRIYA, holds Ava Stone's plan), Lee Chan a
+teacher (U0LEE), Sam Jones a teaching assistant (U0TA); Olly Other is the SENDCo of another school
+(U0OTHER).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.errors import UserError
+from bot.services import provision_library as library
+from bot.services.csv_import import ImportRejected
+from models import AuditEvent, BroadArea, LibraryProvision, MeasureKind, ProvisionTier, School
+from tests.factories import library_item
+from tests.slack_harness import text_of
+from tests.test_plan_editor import form_state, submit
+
+
+@pytest.fixture
+def school_extras():
+    def extras(session, ids):
+        school = session.get(School, ids["school"])
+        lexia = library_item(session, school, "Lexia")
+        elsa = library_item(
+            session,
+            school,
+            "ELSA",
+            area_of_need=BroadArea.SEMH,
+            tier=ProvisionTier.TARGETED,
+            group_size=1,
+            sessions_per_week=1,
+            session_minutes=30,
+            weeks=6,
+            staff_role="ELSA",
+            cost_per_session_pence=1800,
+            description="Weekly time with a trained assistant to talk about feelings.",
+        )
+        old = library_item(session, school, "Old phonics scheme", is_active=False)
+        return {"lexia": lexia.id, "elsa": elsa.id, "old": old.id}
+
+    return extras
+
+
+def entries(slack, school_id=None) -> list[LibraryProvision]:
+    with slack.sessions() as session:
+        return list(
+            session.scalars(
+                select(LibraryProvision)
+                .where(LibraryProvision.school_id == (school_id or slack.ids["school"]))
+                .order_by(LibraryProvision.id)
+            )
+        )
+
+
+def by_name(slack, name: str) -> LibraryProvision:
+    return next(e for e in entries(slack) if e.name == name)
+
+
+def audit_rows(slack, via=library.VIA) -> list[AuditEvent]:
+    with slack.sessions() as session:
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.via == via).order_by(AuditEvent.id))
+        )
+
+
+def open_form(slack, user: str, action_id: str, value: str, *, choose: bool = False) -> dict:
+    opened = len(slack.emulator.calls_to("views.open"))
+    if choose:
+        reply = slack.sender.choose(user, action_id, value)
+    else:
+        reply = slack.sender.button(user, action_id, value)
+    assert reply.status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    return slack.emulator.open_views()[-1]
+
+
+def menu_of(reply: dict) -> dict[str, list[str]]:
+    """Each entry's first line (its name in bold) and its overflow menu's values."""
+    found = {}
+    for block in reply["blocks"]:
+        accessory = block.get("accessory") or {}
+        if accessory.get("type") == "overflow":
+            assert accessory["action_id"] == "provlib_item"
+            name = block["text"]["text"].split("*")[1]
+            found[name] = [o["value"] for o in accessory["options"]]
+    return found
+
+
+def add_button(reply: dict) -> dict | None:
+    return next(
+        (
+            e
+            for b in reply["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "provlib_add"
+        ),
+        None,
+    )
+
+
+def choose_and_wait(slack, user: str, value: str) -> dict:
+    before = len(slack.emulator.responses_to(user))
+    assert slack.sender.choose(user, "provlib_item", value).status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.responses_to(user)) > before)
+    return slack.emulator.responses_to(user)[-1]
+
+
+# --- the library in Slack -----------------------------------------------------------------------
+
+
+def test_the_sendco_sees_the_library_with_add_and_a_menu_per_entry(slack):
+    reply = slack.ask("U0SENDCO", "provision library")
+    text = text_of(reply)
+    assert "ELSA" in text and "Lexia" in text
+    assert "1 × 30 minutes a week for 6 weeks, one to one, by ELSA" in text
+    assert "£18.00 a session" in text
+    assert "Old phonics scheme" not in text
+    assert "1 retired entry not shown" in text
+    assert add_button(reply) is not None
+    menus = menu_of(reply)
+    assert menus["ELSA"] == [f"edit:{slack.ids['elsa']}", f"retire:{slack.ids['elsa']}"]
+    everything = slack.ask("U0SENDCO", "provision library all")
+    assert "Old phonics scheme (retired)" in text_of(everything)
+    assert menu_of(everything)["Old phonics scheme"][1] == f"restore:{slack.ids['old']}"
+
+
+@pytest.mark.parametrize("user", ["U0SLT", "U0PRIYA", "U0LEE", "U0TA"])
+def test_other_staff_read_the_library_but_are_offered_no_changes(slack, user):
+    reply = slack.ask(user, "provision library")
+    assert "Lexia" in text_of(reply) and "ELSA" in text_of(reply)
+    assert add_button(reply) is None
+    assert menu_of(reply) == {}
+    assert "only the SENDCo changes the library" in text_of(reply)
+
+
+def test_the_sendco_adds_an_entry_and_bad_input_is_answered_beside_the_fields(slack):
+    form = open_form(slack, "U0SENDCO", "provlib_add", "new")
+    assert form["callback_id"] == "provlib_form"
+    good = dict(
+        name="Talkabout",
+        area_of_need=BroadArea.COMMUNICATION_AND_INTERACTION.value,
+        tier=ProvisionTier.TARGETED.value,
+        group_size="6",
+        sessions_per_week="1",
+        session_minutes="45",
+        weeks="10",
+        staff_role="Teaching assistant",
+        cost_per_session="12.50",
+        cost_per_pupil="£3",
+        description="A small group that practises talking and listening.",
+    )
+    bad = submit(
+        slack,
+        "U0SENDCO",
+        form,
+        **dict(good, name="elsa", group_size="0", weeks="two", cost_per_session="12.505"),
+    )
+    assert bad["response_action"] == "errors"
+    assert set(bad["errors"]) == {"name", "group_size", "weeks", "cost_per_session"}
+    assert "already has an entry with this name" in bad["errors"]["name"]
+    assert "above 0" in bad["errors"]["group_size"]
+    assert "pounds" in bad["errors"]["cost_per_session"]
+    unnamed = submit(slack, "U0SENDCO", form, **dict(good, name=""))
+    assert list(unnamed["errors"]) == ["name"]
+    assert len(entries(slack)) == 3
+    answer = submit(slack, "U0SENDCO", form, **good)
+    assert answer["response_action"] == "update"
+    assert "*Talkabout* is added to the school's provision library" in json.dumps(answer["view"])
+    saved = by_name(slack, "Talkabout")
+    assert (saved.cost_per_session_pence, saved.cost_per_pupil_pence) == (1250, 300)
+    assert (saved.group_size, saved.session_minutes, saved.weeks) == (6, 45, 10)
+    assert saved.area_of_need is BroadArea.COMMUNICATION_AND_INTERACTION and saved.is_active
+    [row] = audit_rows(slack)
+    assert (row.action, row.actor_staff_id, row.pupil_id, row.plan_id) == (
+        "create",
+        slack.ids["sendco"],
+        None,
+        None,
+    )
+    assert row.detail == "provision library: added Talkabout"
+
+
+def test_the_sendco_edits_and_retires_an_entry_which_is_kept(slack):
+    form = open_form(slack, "U0SENDCO", "provlib_item", f"edit:{slack.ids['elsa']}", choose=True)
+    assert form["callback_id"] == "provlib_form"
+    assert "Weekly time with a trained assistant" in json.dumps(form)
+    shown = {b["block_id"]: b["element"] for b in form["blocks"] if b["type"] == "input"}
+    assert shown["cost_per_session"]["initial_value"] == "18.00"
+    assert shown["area_of_need"]["initial_option"]["value"] == "semh"
+    answer = submit(slack, "U0SENDCO", form, cost_per_session="20", weeks="8")
+    assert answer["response_action"] == "update"
+    elsa = by_name(slack, "ELSA")
+    assert (elsa.cost_per_session_pence, elsa.weeks) == (2000, 8)
+    # Renaming it to its own name again is not a clash.
+    assert submit(slack, "U0SENDCO", form, name="ELSA")["response_action"] == "update"
+
+    reply = choose_and_wait(slack, "U0SENDCO", f"retire:{slack.ids['elsa']}")
+    assert "ELSA is retired" in text_of(reply)
+    assert "ELSA" not in text_of(reply).split("is retired")[1].split("retired entr")[0]
+    assert "2 retired entries not shown" in text_of(reply)
+    assert by_name(slack, "ELSA").is_active is False
+    back = choose_and_wait(slack, "U0SENDCO", f"restore:{slack.ids['elsa']}")
+    assert "ELSA is back in the library" in text_of(back)
+    assert by_name(slack, "ELSA").is_active is True
+    assert [r.detail for r in audit_rows(slack)] == [
+        "provision library: changed ELSA",
+        "provision library: changed ELSA",
+        "provision library: retired ELSA",
+        "provision library: brought back ELSA",
+    ]
+
+
+@pytest.mark.parametrize("user", ["U0SLT", "U0PRIYA", "U0LEE", "U0TA"])
+def test_only_the_sendco_may_change_it_whatever_is_clicked_or_submitted(slack, user):
+    before = [(e.name, e.is_active, e.weeks) for e in entries(slack)]
+    opened = len(slack.emulator.calls_to("views.open"))
+    for action_id, value in (("provlib_add", "new"),):
+        assert slack.sender.button(user, action_id, value).status == 200
+    for value in (f"edit:{slack.ids['elsa']}", f"retire:{slack.ids['elsa']}"):
+        assert slack.sender.choose(user, "provlib_item", value).status == 200
+    slack.emulator.wait_for(
+        lambda calls: (
+            len([r for r in slack.emulator.responses_to(user) if "Only the SENDCo" in str(r)]) >= 3
+        )
+    )
+    assert len(slack.emulator.calls_to("views.open")) == opened  # no form opened
+    # A form kept from the SENDCo's session, submitted by someone else: refused, not saved.
+    form = open_form(slack, "U0SENDCO", "provlib_item", f"edit:{slack.ids['elsa']}", choose=True)
+    answer = submit(slack, user, form, weeks="99")
+    assert answer["response_action"] == "update"
+    assert "Only the SENDCo changes the school's provision library" in json.dumps(answer["view"])
+    assert [(e.name, e.is_active, e.weeks) for e in entries(slack)] == before
+    assert audit_rows(slack) == []
+
+
+def test_another_school_sees_nothing_of_ours_and_cannot_touch_it(slack):
+    reply = slack.ask("U0OTHER", "provision library", team_id="T0OTHERSCH")
+    assert "Lexia" not in text_of(reply) and "ELSA" not in text_of(reply)
+    # Olly is a SENDCo, but of another school: our entry reads as not there.
+    elsa = slack.ids["elsa"]
+    slack.sender.choose("U0OTHER", "provlib_item", f"retire:{elsa}", user_team_id="T0OTHERSCH")
+    form = open_form(slack, "U0SENDCO", "provlib_item", f"edit:{elsa}", choose=True)
+    payload = slack.sender._interaction(
+        "view_submission",
+        "U0OTHER",
+        "T0OTHERSCH",
+        slack.emulator.new_trigger_id(view_id=form["id"]),
+        view=dict(form, state={"values": {}}),
+        response_urls=[],
+    )
+    payload["view"]["state"] = {
+        "values": {
+            block: {"value": state} for block, state in form_state(form, {"weeks": "99"}).items()
+        }
+    }
+    assert slack.sender._post_interaction(payload).status == 200
+    assert by_name(slack, "ELSA").is_active and by_name(slack, "ELSA").weeks == 6
+    assert audit_rows(slack) == []
+
+
+def test_the_help_lists_it(slack):
+    assert "/ssp provision library" in text_of(slack.ask("U0TA", "help"))
+
+
+# --- the CSV import -----------------------------------------------------------------------------
+
+GOOD_CSV = (
+    "name,area_of_need,tier,group_size,sessions_per_week,session_minutes,weeks,staff_role,"
+    "cost_per_session,cost_per_pupil,description,active\n"
+    "Lexia,Cognition and learning,targeted,4,3,20,12,Teaching assistant,15.00,40.00,"
+    "Reading practice on a computer.,yes\n"
+    "Zones of Regulation,semh,Ordinarily available,30,1,60,,Class teacher,,,"
+    "Learning to name feelings.,\n"
+    "Sensory circuits,Sensory and physical,targeted,6,5,15,,Teaching assistant,5,,"
+    '"Movement activities, before school.",no\n'
+)
+
+
+def test_a_csv_imports_and_reimporting_updates_by_name(sessions, tmp_path: Path):
+    with sessions.begin() as session:
+        school = School(name="Brookside High")
+        session.add(school)
+        session.flush()
+        library_item(session, school, "lexia", weeks=6)
+        school_id = school.id
+    path = tmp_path / "provision.csv"
+    path.write_text(GOOD_CSV)
+    with sessions.begin() as session:
+        result = library.import_provision_csv(
+            session, session.get(School, school_id), path, today=None
+        )
+    assert (result.added, result.updated, result.retired) == (2, 1, 1)
+    with sessions() as session:
+        rows = {r.name: r for r in session.scalars(select(LibraryProvision))}
+    assert set(rows) == {"Lexia", "Zones of Regulation", "Sensory circuits"}
+    lexia = rows["Lexia"]
+    assert (lexia.weeks, lexia.sessions_per_week, lexia.cost_per_pupil_pence) == (12, 3, 4000)
+    assert rows["Zones of Regulation"].tier is ProvisionTier.ORDINARILY_AVAILABLE
+    assert rows["Zones of Regulation"].weeks is None
+    assert rows["Sensory circuits"].area_of_need is BroadArea.SENSORY_AND_PHYSICAL
+    assert rows["Sensory circuits"].is_active is False
+    path.write_text(GOOD_CSV.replace("12,Teaching assistant,15.00", "10,Teaching assistant,16.50"))
+    with sessions.begin() as session:
+        again = library.import_provision_csv(
+            session, session.get(School, school_id), path, today=None
+        )
+    assert (again.added, again.updated) == (0, 3)
+    with sessions() as session:
+        lexia = session.scalar(select(LibraryProvision).where(LibraryProvision.name == "Lexia"))
+        assert (lexia.weeks, lexia.cost_per_session_pence) == (10, 1650)
+        assert session.query(LibraryProvision).count() == 3
+
+
+def test_a_bad_row_rejects_the_whole_file_with_its_line_and_reason(sessions, tmp_path: Path):
+    with sessions.begin() as session:
+        school = School(name="Brookside High")
+        session.add(school)
+        session.flush()
+        school_id = school.id
+    bad = (
+        GOOD_CSV
+        + "Toe by Toe,literacy,targeted,1,5,10,,TA,,,,\n"
+        + "Precision teaching,Cognition and learning,targeted,-2,5,10,,TA,ten,,,\n"
+        + "lexia,cl,targeted,,,,,,,,,\n"
+    )
+    path = tmp_path / "provision.csv"
+    path.write_text(bad)
+    with sessions.begin() as session, pytest.raises(ImportRejected) as rejected:
+        library.import_provision_csv(session, session.get(School, school_id), path, today=None)
+    message = str(rejected.value)
+    assert "nothing was changed" in message
+    assert "line 5: area_of_need is not one of the four areas of need" in message
+    assert "line 6: group_size must be a whole number above 0" in message
+    assert "line 6: cost_per_session is not an amount in pounds" in message
+    assert "line 7: names 'lexia' again (first on line 2)" in message
+    with sessions() as session:
+        assert session.scalars(select(LibraryProvision)).all() == []
+
+
+def test_the_cli_imports_a_file_and_says_what_it_did(run_cli, sessions, tmp_path: Path):
+    assert run_cli("school", "add", "Brookside High").code == 0
+    path = tmp_path / "provision.csv"
+    path.write_text(GOOD_CSV)
+    result = run_cli("import", "provision", str(path), "--school", "Brookside High")
+    assert result.code == 0, result
+    assert "3 added and 0 updated (1 marked retired in the file)" in result.out
+    path.write_text(GOOD_CSV + "Broken,nowhere,targeted,,,,,,,,,\n")
+    rejected = run_cli("import", "provision", str(path))
+    assert rejected.code != 0
+    assert "line 5: area_of_need is not one of the four areas" in rejected.out + rejected.err
+    with sessions() as session:
+        assert session.query(LibraryProvision).count() == 3
+
+
+# --- measures -----------------------------------------------------------------------------------
+
+
+def test_reading_ages_are_typed_in_years_and_months_and_shown_back_so():
+    for typed in ("8y 6m", "8:6", "8 years 6 months", "8y6m", "8.6"):
+        assert library.parse_measure(MeasureKind.READING_AGE, typed) == 102, typed
+    assert library.parse_measure(MeasureKind.READING_AGE, "9") == 108
+    assert library.show_measure(MeasureKind.READING_AGE, 102) == "8y 6m"
+    assert library.show_measure(MeasureKind.ATTENDANCE, 92.5) == "92.5%"
+    assert library.show_measure(MeasureKind.STANDARDISED, 85.0) == "85"
+    for bad in ("eight", "8y 13m"):
+        with pytest.raises(Exception):  # noqa: B017 - BadValue, a reason for the form
+            library.parse_measure(MeasureKind.READING_AGE, bad)
+    with pytest.raises(Exception):  # noqa: B017
+        library.parse_measure(MeasureKind.ATTENDANCE, "120")
+    assert UserError  # the module's refusals are UserErrors (imported for the reader)
