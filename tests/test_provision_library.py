@@ -378,3 +378,24 @@ def test_reading_ages_are_typed_in_years_and_months_and_shown_back_so():
     with pytest.raises(Exception):  # noqa: B017
         library.parse_measure(MeasureKind.ATTENDANCE, "120")
     assert UserError  # the module's refusals are UserErrors (imported for the reader)
+
+
+# --- the synthetic school ---------------------------------------------------------------------
+
+
+def test_the_demo_school_ships_a_library_across_areas_and_tiers(sessions):
+    from datetime import date
+
+    from bot.demo.provision_library import NAMES
+    from bot.demo.school import create_demo_school
+
+    with sessions.begin() as session:
+        create_demo_school(session, name="Demo High", pupils=60, today=date(2026, 11, 23))
+    with sessions() as session:
+        rows = session.scalars(select(LibraryProvision)).all()
+    assert len(rows) >= 15 and {r.name for r in rows} == set(NAMES)
+    assert {r.area_of_need for r in rows} == set(BroadArea)
+    assert {r.tier for r in rows} == set(ProvisionTier)
+    assert all(r.description and r.is_active for r in rows)
+    lexia = next(r for r in rows if r.name.startswith("Lexia"))
+    assert lexia.cost_per_session_pence == 1000
