@@ -19,7 +19,9 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, glossary, review_forward
 from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.csv_import import BadValue
 from bot.services.plans import edit_plan, new_draft_plan
+from bot.services.provision_library import parse_measure, show_measure
 from bot.services.pupils import MATCH_COLUMNS, MAX_MATCHES, PupilMatch, matching
 from models import (
     AdjustmentKind,
@@ -29,8 +31,10 @@ from models import (
     BroadArea,
     CaseHolderAssignment,
     CircleMember,
+    LibraryProvision,
     LinkedPlan,
     LinkedPlanKind,
+    MeasureKind,
     NeedCode,
     NeedSource,
     Plan,
@@ -327,7 +331,17 @@ SECTIONS: dict[str, Section] = {
             "provision",
             "Provision",
             (
-                _long("what", "What support (additional to and different from)", required=True),
+                Field(
+                    "library_id",
+                    "From the school's provision library",
+                    "select",
+                    False,
+                    "library",
+                    hint="Choose what the school offers, or leave it and describe the support "
+                    "below. With one chosen, “What support” may stay empty: it takes the "
+                    "library's name.",
+                ),
+                _long("what", "What support (additional to and different from)"),
                 Field("who", "Who delivers it"),
                 _long("how", "How"),
                 Field("how_often", "How often", hint="e.g. 3 x 20 minutes a week"),
@@ -335,6 +349,27 @@ SECTIONS: dict[str, Section] = {
                 Field("start_date", "Start", "date"),
                 Field("end_date", "End", "date"),
                 Field("target_id", "Towards which target", "select", False, "targets"),
+                Field(
+                    "measure_kind",
+                    "Impact measure: kind",
+                    "select",
+                    False,
+                    tuple((kind.value, kind.label) for kind in MeasureKind),
+                ),
+                Field(
+                    "measure_name",
+                    "Impact measure: what",
+                    hint="e.g. YARC reading accuracy, Boxall profile, attendance",
+                ),
+                Field(
+                    "entry_value",
+                    "Entry measure",
+                    "measure",
+                    hint="Before it starts. A reading age as years and months: 8y 6m or 8:6",
+                ),
+                Field("entry_on", "Entry measure taken on", "date"),
+                Field("exit_value", "Exit measure", "measure", hint="When it ends or is reviewed"),
+                Field("exit_on", "Exit measure taken on", "date"),
             ),
             "provisions",
             PlanProvision,
@@ -524,7 +559,14 @@ def _audit_open(
 
 
 def items(plan: Plan, section: Section) -> list:
+    """A list section's entries as the writer edits them: for provision, the current ones (an
+    ended provision is kept, under "Tried before", and no longer edited)."""
+    if section.key == "provision":
+        return plan.current_provisions
     return list(getattr(plan, section.collection)) if section.collection else []
+
+
+ENDED_BY_DEFAULT = "ended in the plan"
 
 
 def current_values(plan: Plan, section: Section, item_id: int | None) -> dict[str, Any]:
@@ -544,6 +586,8 @@ def current_values(plan: Plan, section: Section, item_id: int | None) -> dict[st
         value = getattr(source, f.name)
         if hasattr(value, "value"):
             value = value.value
+        if f.kind == "measure":
+            value = show_measure(getattr(source, "measure_kind", None), value)
         values[f.name] = str(value) if f.kind == "select" and value is not None else value
     return values
 
@@ -755,6 +799,8 @@ def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:
         return tuple((str(o.id), _short(o.description)) for o in plan.outcomes)
     if f.choices == "targets":
         return tuple((str(t.id), _short(t.description)) for t in plan.targets)
+    if f.choices == "library":
+        return _library_choices(plan)
     if f.choices == "staff":
         # The school's current staff, read with the plan's own session (one query).
         return tuple(
@@ -766,6 +812,23 @@ def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:
             )
         )
     return f.choices or ()
+
+
+def _library_choices(plan: Plan) -> tuple[tuple[str, str], ...]:
+    """The school's active library entries, and any retired one this plan's provision still
+    names (so editing that row keeps its link), read with the plan's own session (one query)."""
+    linked = {p.library_id for p in plan.provisions if p.library_id is not None}
+    rows = object_session(plan).execute(
+        select(LibraryProvision.id, LibraryProvision.name, LibraryProvision.is_active)
+        .where(
+            LibraryProvision.school_id == plan.school_id,
+            LibraryProvision.is_active.is_(True) | LibraryProvision.id.in_(linked or {-1}),
+        )
+        .order_by(LibraryProvision.name, LibraryProvision.id)
+    )
+    return tuple(
+        (str(item_id), name if active else f"{name} (retired)") for item_id, name, active in rows
+    )
 
 
 def calendar_for(session: Session, plan: Plan, section: Section) -> SchoolCalendar | None:
@@ -795,8 +858,22 @@ def validate(
             )
         elif f.kind == "select" and value and value not in {v for v, _ in choices_for(plan, f)}:
             problems[f.name] = "Please choose again: that choice is no longer there."
+    if section.key == "provision":
+        if not values.get("what") and not values.get("library_id"):
+            problems.setdefault(
+                "what",
+                "Please describe the support, or choose it from the school's provision library.",
+            )
+        kind = values.get("measure_kind")
+        kind = MeasureKind(kind) if kind in {k.value for k in MeasureKind} else None
+        for name in ("entry_value", "exit_value"):
+            try:
+                parse_measure(kind, values.get(name))
+            except BadValue as bad:
+                problems[name] = str(bad)
     for start, end in (
         ("start_date", "end_date"),
+        ("entry_on", "exit_on"),
         ("started_on", "ended_on"),
         ("given_on", "withdrawn_on"),
     ):
@@ -831,8 +908,12 @@ def save(
     values: dict[str, Any] | None,
     via: str,
     now: datetime,
+    ended_on: date | None = None,
+    ended_reason: str | None = None,
 ) -> SaveResult:
-    """Saves one section (or one item of a list section); `values` None removes the item.
+    """Saves one section (or one item of a list section); `values` None removes the item, or,
+    for provision, ends it (`ended_on`, default today; `ended_reason`, default "ended in the
+    plan"): it is kept, shown under "Tried before".
 
     Raises PlanChanged when someone saved the plan since `expected_version` (nothing is
     applied), PlanNotFound or NotAllowedToEdit. A case holder changing targets or provision of
@@ -865,12 +946,19 @@ def save(
             if target is None:
                 raise UserError("That entry has been removed by someone else. Reload the plan.")
             verb = "changed"
-        if values is None:
+        if values is None and section.key == "provision":
+            # Ended, not deleted: "what has been tried" survives, under "Tried before".
+            target.ended_on = ended_on or now.date()
+            target.ended_reason = (ended_reason or "").strip()[:300] or ENDED_BY_DEFAULT
+            verb = "ended in"
+        elif values is None:
             getattr(plan, section.collection).remove(target)
             verb = "removed from"
         else:
             for f in section.fields:
                 setattr(target, f.name, _convert(type(target), f, values.get(f.name)))
+            if section.key == "provision":
+                _fill_from_library(session, plan, target)
             if section.key == "needs" and values.get("is_primary"):
                 for other in plan.needs:
                     if other is not target:
@@ -1012,10 +1100,35 @@ def _convert(model: type, f: Field, value: Any) -> Any:
         return None
     if f.kind == "date":
         return value if isinstance(value, date) else date.fromisoformat(value)
+    if f.kind == "measure":
+        return value  # parsed with its kind by _fill_from_library's caller, save()
     if f.kind == "select":
         enum_class = getattr(getattr(model, f.name).type, "enum_class", None)
         return enum_class(value) if enum_class else int(value)
     return value
+
+
+def _fill_from_library(session: Session, plan: Plan, provision: PlanProvision) -> None:
+    """A provision chosen from the library: "what" empty takes the library's name (so the plan
+    reads the same whatever happens to the library later); the measures are kept in the unit
+    their kind says (a reading age in months)."""
+    if provision.library_id is not None:
+        item = session.scalar(
+            select(LibraryProvision).where(
+                LibraryProvision.id == provision.library_id,
+                LibraryProvision.school_id == plan.school_id,
+            )
+        )
+        if item is None:
+            provision.library_id = None
+        elif not (provision.what or "").strip():
+            provision.what = item.name
+    for name in ("entry_value", "exit_value"):
+        typed = getattr(provision, name)
+        if isinstance(typed, str):
+            setattr(provision, name, parse_measure(provision.measure_kind, typed))
+    if not (provision.what or "").strip():
+        raise UserError("Please describe the support, or choose it from the provision library.")
 
 
 def _short(text: str) -> str:

@@ -528,3 +528,29 @@ def show_measure(kind: MeasureKind | None, value: float | None) -> str | None:
         return f"{months // 12}y {months % 12}m"
     number = f"{value:g}"
     return f"{number}%" if kind is MeasureKind.ATTENDANCE else number
+
+
+def measure_summary(provision: Any) -> str | None:
+    """A plan provision's impact measure in words: "YARC reading accuracy (reading age): 7y 2m
+    on 3 Sep 2026 → 8y 6m on 2 Dec 2026"; None when it has none."""
+    kind = provision.measure_kind
+    entry_shown = show_measure(kind, provision.entry_value)
+    exit_shown = show_measure(kind, provision.exit_value)
+    if not (provision.measure_name or kind or entry_shown or exit_shown):
+        return None
+    name = provision.measure_name or (kind.label if kind else "Measure")
+    if kind and provision.measure_name:
+        name += f" ({kind.label.lower()})"
+
+    def at(shown: str | None, on: date | None) -> str:
+        if shown is None:
+            return "not yet measured"
+        return f"{shown} on {on:%-d %b %Y}" if on else shown
+
+    return f"{name}: {at(entry_shown, provision.entry_on)} → {at(exit_shown, provision.exit_on)}"
+
+
+def ended_summary(provision: Any) -> str:
+    """When a plan provision ran and ended: "3 Sep 2026 to 20 Nov 2026"."""
+    start = f"{provision.start_date:%-d %b %Y}" if provision.start_date else "start not recorded"
+    return f"{start} to {provision.ended_on:%-d %b %Y}"
