@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.errors import UserError
 from bot.services import provision_library as library
 from bot.services.csv_import import ImportRejected
 from models import AuditEvent, BroadArea, LibraryProvision, MeasureKind, ProvisionTier, School
 from tests.factories import library_item
-from tests.slack_harness import text_of
-from tests.test_plan_editor import form_state, submit
+from tests.slack_harness import build_school, start_app, text_of
+from tests.test_plan_editor import click, form_state, modal_text, open_plan, submit
 
 
 @pytest.fixture
@@ -377,7 +376,6 @@ def test_reading_ages_are_typed_in_years_and_months_and_shown_back_so():
             library.parse_measure(MeasureKind.READING_AGE, bad)
     with pytest.raises(Exception):  # noqa: B017
         library.parse_measure(MeasureKind.ATTENDANCE, "120")
-    assert UserError  # the module's refusals are UserErrors (imported for the reader)
 
 
 # --- the synthetic school ---------------------------------------------------------------------
@@ -399,3 +397,183 @@ def test_the_demo_school_ships_a_library_across_areas_and_tiers(sessions):
     assert all(r.description and r.is_active for r in rows)
     lexia = next(r for r in rows if r.name.startswith("Lexia"))
     assert lexia.cost_per_session_pence == 1000
+
+
+# --- plan provision from the library, ended rather than deleted -------------------------------
+
+
+def provisions_of(slack, pupil: str = "ava") -> list:
+    from models import Plan, PlanProvision
+
+    with slack.sessions() as session:
+        return list(
+            session.scalars(
+                select(PlanProvision)
+                .join(Plan, Plan.id == PlanProvision.plan_id)
+                .where(Plan.pupil_id == slack.ids[pupil])
+                .order_by(PlanProvision.id)
+            )
+        )
+
+
+def provision_section(slack, user: str = "U0SENDCO") -> tuple[dict, dict]:
+    overview = open_plan(slack, user, "plan Ava Stone")
+    return overview, click(slack, user, overview, "plan_open_section", "provision")
+
+
+def test_a_plan_provision_is_chosen_from_the_library_with_its_measures(slack):
+    _, listed = provision_section(slack)
+    form = click(slack, "U0SENDCO", listed, "plan_add_item", "provision")
+    menu = next(b for b in form["blocks"] if b.get("block_id") == "library_id")
+    labels = [o["text"]["text"] for o in menu["element"]["options"]]
+    assert labels == ["ELSA", "Lexia"]  # active entries only, by name
+    bad = submit(
+        slack,
+        "U0SENDCO",
+        form,
+        library_id=str(slack.ids["elsa"]),
+        measure_kind=MeasureKind.READING_AGE.value,
+        entry_value="seven",
+    )
+    assert bad["response_action"] == "errors"
+    assert bad["errors"] == {
+        "entry_value": "Type a reading age as years and months, like 8y 6m or 8:6."
+    }
+    answer = submit(
+        slack,
+        "U0SENDCO",
+        form,
+        library_id=str(slack.ids["elsa"]),
+        who="Mrs Patel (ELSA)",
+        measure_kind=MeasureKind.READING_AGE.value,
+        measure_name="YARC reading accuracy",
+        entry_value="7y 2m",
+        entry_on="2026-11-02",
+    )
+    assert answer is None or answer["response_action"] == "update"
+    chosen = provisions_of(slack)[-1]
+    assert (chosen.what, chosen.library_id, chosen.who) == (
+        "ELSA",
+        slack.ids["elsa"],
+        "Mrs Patel (ELSA)",
+    )
+    assert (chosen.measure_kind, chosen.entry_value) == (MeasureKind.READING_AGE, 86.0)
+    # Shown back as it was typed, in the form and in "Read all".
+    _, listed = provision_section(slack)
+    edit = click(slack, "U0SENDCO", listed, "plan_edit_item", str(chosen.id))
+    shown = {b["block_id"]: b["element"] for b in edit["blocks"] if b["type"] == "input"}
+    assert shown["entry_value"]["initial_value"] == "7y 2m"
+    assert shown["library_id"]["initial_option"]["text"]["text"] == "ELSA"
+    # Free text stays possible: no library entry, "what" typed.
+    _, listed = provision_section(slack)
+    free = click(slack, "U0SENDCO", listed, "plan_add_item", "provision")
+    assert "library_id" not in json.dumps(free.get("state") or {})
+    saved = submit(slack, "U0SENDCO", free, **{"what--0": "Lunchtime club"})
+    assert saved is None or saved["response_action"] == "update"
+    assert provisions_of(slack)[-1].what == "Lunchtime club"
+    assert provisions_of(slack)[-1].library_id is None
+    assert [p.what for p in provisions_of(slack)] == [
+        "Lexia reading programme",
+        "ELSA",
+        "Lunchtime club",
+    ]
+
+
+def test_ending_a_provision_keeps_it_as_tried_before(slack):
+    with slack.sessions.begin() as session:
+        from models import MeasureKind as Kind
+
+        lexia = provisions_of(slack)[0]
+        row = session.get(type(lexia), lexia.id)
+        row.library_id = slack.ids["lexia"]
+        row.measure_kind = Kind.STANDARDISED
+        row.measure_name = "NGRT"
+        row.entry_value = 82
+    [lexia] = provisions_of(slack)
+    _, listed = provision_section(slack)
+    form = click(slack, "U0SENDCO", listed, "plan_edit_item", str(lexia.id))
+    assert "End this provision today" in json.dumps(form)
+    answer = submit(
+        slack, "U0SENDCO", form, remove=True, ended_reason="ENDEDSECRET moved to Toe by Toe"
+    )
+    assert answer is None or answer["response_action"] == "update"
+    [kept] = provisions_of(slack)  # not deleted
+    assert kept.ended_on is not None
+    assert kept.ended_reason == "ENDEDSECRET moved to Toe by Toe"
+    with slack.sessions() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.plan_id == slack.ids["ava_plan"])
+        ).all()
+    assert "ended in provision" in [e.detail for e in events]
+    assert not any("ENDEDSECRET" in (e.detail or "") for e in events)
+
+    overview = open_plan(slack, "U0SENDCO", "plan Ava Stone")
+    text = modal_text(overview)
+    current, _, tried = text.partition("Tried before")
+    assert tried and "Lexia reading programme" in tried
+    assert "Lexia reading programme" not in current.split("Provision", 1)[1]
+    # Ended without a reason: the default.
+    _, listed = provision_section(slack)
+    assert "Nothing yet" in modal_text(listed)
+
+    staff = slack.export("U0SENDCO", "Ava Stone")
+    assert staff.status == 200
+    assert b"Tried before" in staff.body and b"ENDEDSECRET" in staff.body
+    assert b"NGRT (standardised score): 82 on" not in staff.body  # no date: just the value
+    assert b"NGRT (standardised score): 82 \xe2\x86\x92 not yet measured" in staff.body
+    family = slack.export("U0SENDCO", "Ava Stone --for family")
+    assert family.status == 200
+    assert b"Tried before" in family.body and b"Lexia reading programme" in family.body
+    assert b"ENDEDSECRET" not in family.body
+    assert b"Reading practice on a computer programme" in family.body  # for families
+    assert b"Reading practice on a computer programme" not in staff.body
+
+
+def test_an_ended_provision_is_not_in_the_review_notes(slack):
+    with slack.sessions.begin() as session:
+        from datetime import date
+
+        from models import PlanProvision
+
+        for row in session.scalars(select(PlanProvision)):
+            row.ended_on = date(2026, 11, 1)
+            row.ended_reason = "ended in the plan"
+    opened = len(slack.emulator.calls_to("views.open"))
+    slack.sender.command("U0PRIYA", "review Ava")
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    review = slack.emulator.open_views()[-1]
+    assert "Lexia reading programme" not in json.dumps(review)
+    assert "Read 20 high-frequency words" in json.dumps(review)
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_when_the_database_is_down_the_library_form_stays_open(emulator, sessions, db_url):
+    from sqlalchemy.engine import make_url
+
+    from bot import db
+    from handlers.context import wait_for_background_work
+    from tests.db_proxy import DbProxy
+
+    emulator.reset()
+    with sessions.begin() as session:
+        build_school(session, emulator)
+    url = make_url(db_url)
+    with DbProxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+        engine = db.make_engine(proxy.url(db_url))
+        slack = start_app(emulator, db.make_session_factory(engine))
+        try:
+            form = open_form(slack, "U0SENDCO", "provlib_add", "new")
+            proxy.cut()
+            answer = submit(
+                slack, "U0SENDCO", form, name="Kept", area_of_need="semh", tier="targeted"
+            )
+            assert answer["response_action"] == "errors"
+            assert "Nothing was saved" in answer["errors"]["name"]
+        finally:
+            proxy.passes()
+            slack.server.stop()
+            wait_for_background_work()
+            engine.dispose()
+    with sessions() as session:
+        assert session.scalars(select(LibraryProvision)).all() == []

@@ -475,6 +475,7 @@ SECTIONS: dict[str, Section] = {
     )
 }
 
+_MEASURE_KIND = next(f for f in SECTIONS["provision"].fields if f.name == "measure_kind")
 MODELS_FOR_CHILD = {s.model: s for s in SECTIONS.values() if s.model}
 
 
@@ -956,7 +957,11 @@ def save(
             verb = "removed from"
         else:
             for f in section.fields:
-                setattr(target, f.name, _convert(type(target), f, values.get(f.name)))
+                if f.kind == "measure":  # in the unit its kind says (a reading age in months)
+                    kind = _convert(type(target), _MEASURE_KIND, values.get("measure_kind"))
+                    setattr(target, f.name, parse_measure(kind, values.get(f.name)))
+                else:
+                    setattr(target, f.name, _convert(type(target), f, values.get(f.name)))
             if section.key == "provision":
                 _fill_from_library(session, plan, target)
             if section.key == "needs" and values.get("is_primary"):
@@ -1100,8 +1105,6 @@ def _convert(model: type, f: Field, value: Any) -> Any:
         return None
     if f.kind == "date":
         return value if isinstance(value, date) else date.fromisoformat(value)
-    if f.kind == "measure":
-        return value  # parsed with its kind by _fill_from_library's caller, save()
     if f.kind == "select":
         enum_class = getattr(getattr(model, f.name).type, "enum_class", None)
         return enum_class(value) if enum_class else int(value)
@@ -1110,25 +1113,24 @@ def _convert(model: type, f: Field, value: Any) -> Any:
 
 def _fill_from_library(session: Session, plan: Plan, provision: PlanProvision) -> None:
     """A provision chosen from the library: "what" empty takes the library's name (so the plan
-    reads the same whatever happens to the library later); the measures are kept in the unit
-    their kind says (a reading age in months)."""
+    reads the same whatever happens to the library later)."""
     if provision.library_id is not None:
-        item = session.scalar(
-            select(LibraryProvision).where(
-                LibraryProvision.id == provision.library_id,
-                LibraryProvision.school_id == plan.school_id,
-            )
-        )
+        with session.no_autoflush:  # "what" may be empty until it is filled in here
+            item = _library_item(session, plan, provision.library_id)
         if item is None:
             provision.library_id = None
         elif not (provision.what or "").strip():
             provision.what = item.name
-    for name in ("entry_value", "exit_value"):
-        typed = getattr(provision, name)
-        if isinstance(typed, str):
-            setattr(provision, name, parse_measure(provision.measure_kind, typed))
     if not (provision.what or "").strip():
         raise UserError("Please describe the support, or choose it from the provision library.")
+
+
+def _library_item(session: Session, plan: Plan, item_id: int) -> LibraryProvision | None:
+    return session.scalar(
+        select(LibraryProvision).where(
+            LibraryProvision.id == item_id, LibraryProvision.school_id == plan.school_id
+        )
+    )
 
 
 def _short(text: str) -> str:
