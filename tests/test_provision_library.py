@@ -577,3 +577,25 @@ def test_when_the_database_is_down_the_library_form_stays_open(emulator, session
             engine.dispose()
     with sessions() as session:
         assert session.scalars(select(LibraryProvision)).all() == []
+
+
+def test_what_the_sendco_types_is_shown_as_typed_never_as_markup(slack):
+    from tests.slack_harness import raw_mrkdwn_in
+
+    form = open_form(slack, "U0SENDCO", "provlib_add", "new")
+    answer = submit(
+        slack,
+        "U0SENDCO",
+        form,
+        name="<!channel> *Nurture* & <https://x.example|click>",
+        area_of_need="semh",
+        tier="specialist",
+        staff_role="<@U0LEE>",
+        description="_Calm_ space <!here>",
+    )
+    assert answer["response_action"] == "update"
+    reply = slack.ask("U0SENDCO", "provision library")
+    assert raw_mrkdwn_in(reply) == []
+    shown = json.dumps(reply)
+    assert "<!channel>" not in shown and "<!here>" not in shown and "<@U0LEE>" not in shown
+    assert "&lt;!channel&gt;" in shown

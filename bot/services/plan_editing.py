@@ -939,7 +939,7 @@ def save(
         elif item_id is None:
             target = section.model()
             if hasattr(target, "position"):
-                target.position = len(items(plan, section))
+                target.position = len(getattr(plan, section.collection))
             getattr(plan, section.collection).append(target)
             verb = "added to"
         else:
