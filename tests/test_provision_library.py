@@ -397,6 +397,17 @@ def test_the_demo_school_ships_a_library_across_areas_and_tiers(sessions):
     assert all(r.description and r.is_active for r in rows)
     lexia = next(r for r in rows if r.name.startswith("Lexia"))
     assert lexia.cost_per_session_pence == 1000
+    # Plans' provision that is one of the library's entries is linked to it.
+    from models import PlanProvision
+
+    with sessions() as session:
+        linked = session.execute(
+            select(PlanProvision.what, LibraryProvision.name).join(
+                LibraryProvision, LibraryProvision.id == PlanProvision.library_id
+            )
+        ).all()
+    assert linked and all(what.split()[0] in name for what, name in linked if "Lexia" in what)
+    assert {name for _, name in linked} <= set(NAMES)
 
 
 # --- plan provision from the library, ended rather than deleted -------------------------------

@@ -251,3 +251,19 @@ LIBRARY: tuple[DemoProvision, ...] = (
 )
 
 NAMES: tuple[str, ...] = tuple(entry.name for entry in LIBRARY)
+
+# The demo plans' provision (bot.demo.plan_text.PROVISIONS, by key) that is one of the library's
+# entries: those plan rows are linked to it, as if chosen from the library, so the school's
+# provision map has pupils under its interventions.
+FROM_PLAN_TEXT: dict[str, str] = {
+    "lexia": "Lexia reading programme",
+    "fresh_start": "Read Write Inc Fresh Start",
+    "precision_spelling": "Precision teaching",
+    "catch_up_numeracy": "Catch Up Numeracy (with Numicon)",
+    "salt_programme": "Speech and language programme",
+    "lego": "Lego-based therapy",
+    "zones": "Zones of Regulation",
+    "elsa": "ELSA sessions",
+    "sensory_circuit": "Sensory circuits",
+    "speed_up": "Handwriting and fine motor (Clever Hands)",
+}

@@ -324,6 +324,8 @@ class DemoSchool:
         self.specs: list[PlanSpec] = []
         self.closed_specs: list[PlanSpec] = []
         self.demo_users: list[DemoUser] = []
+        # The provision library's ids by name, once it is in the database (plans link to it).
+        self.library_ids: dict[str, int] = {}
 
     def rng(self, phase: str) -> random.Random:
         # One stream per phase, so changing how staff are made does not reshuffle the pupils.
@@ -392,6 +394,15 @@ class DemoSchool:
             )
             for entry in LIBRARY
         )
+        session.flush()
+        self.library_ids = {
+            name: item_id
+            for name, item_id in session.execute(
+                select(LibraryProvision.name, LibraryProvision.id).where(
+                    LibraryProvision.school_id == self.school.id
+                )
+            )
+        }
         writer = PlanWriter(self, self.rng("plan-text"))
         plans, reviews = self._make_plans(writer)
         session.add_all(plans)
