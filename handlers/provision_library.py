@@ -87,8 +87,8 @@ def library_reply(
     if shown.pages > 1:
         about += f" · page {shown.page} of {shown.pages}"
     about += (
-        ". Add one with *Add*; change or retire one with the menu beside it. Plans choose their "
-        "provision from here."
+        ". Press *Add* to add one; change or retire one with the menu beside it. Plans "
+        "choose their provision from here."
         if manage
         else ". Plans choose their provision from here; only the SENDCo changes the library."
     )

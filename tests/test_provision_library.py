@@ -515,7 +515,7 @@ def test_ending_a_provision_keeps_it_as_tried_before(slack):
         events = session.scalars(
             select(AuditEvent).where(AuditEvent.plan_id == slack.ids["ava_plan"])
         ).all()
-    assert "ended in provision" in [e.detail for e in events]
+    assert "ended a provision" in [e.detail for e in events]
     assert not any("ENDEDSECRET" in (e.detail or "") for e in events)
 
     overview = open_plan(slack, "U0SENDCO", "plan Ava Stone")

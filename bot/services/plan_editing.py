@@ -951,7 +951,7 @@ def save(
             # Ended, not deleted: "what has been tried" survives, under "Tried before".
             target.ended_on = ended_on or now.date()
             target.ended_reason = (ended_reason or "").strip()[:300] or ENDED_BY_DEFAULT
-            verb = "ended in"
+            verb = "ended"
         elif values is None:
             getattr(plan, section.collection).remove(target)
             verb = "removed from"
@@ -973,7 +973,7 @@ def save(
         if section.needs_qa and not viewer.is_sendco and plan_state_before == PlanStatus.ACTIVE:
             plan.status = PlanStatus.AWAITING_QA
             sent_for_qa = True
-        change = f"{verb} {section.title.lower()}"
+        change = "ended a provision" if verb == "ended" else f"{verb} {section.title.lower()}"
         return change + (" (sent for quality assurance)" if sent_for_qa else "")
 
     plan = edit_plan(
