@@ -580,6 +580,9 @@ def _section_list(plan, section, page: int) -> dict:
     )
     if shown.pages > 1:
         heading += f" · page {shown.page} of {shown.pages}"
+    if section.key == "provision" and plan.ended_provisions:
+        ended = len(plan.ended_provisions)
+        heading += f" · {ended} ended, kept under “Tried before” on the plan"
     return render_json(
         "plan_section_list.json.j2",
         section=section,

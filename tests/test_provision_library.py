@@ -523,9 +523,9 @@ def test_ending_a_provision_keeps_it_as_tried_before(slack):
     current, _, tried = text.partition("Tried before")
     assert tried and "Lexia reading programme" in tried
     assert "Lexia reading programme" not in current.split("Provision", 1)[1]
-    # Ended without a reason: the default.
     _, listed = provision_section(slack)
     assert "Nothing yet" in modal_text(listed)
+    assert "1 ended, kept under “Tried before” on the plan" in modal_text(listed)
 
     staff = slack.export("U0SENDCO", "Ava Stone")
     assert staff.status == 200
@@ -610,3 +610,22 @@ def test_what_the_sendco_types_is_shown_as_typed_never_as_markup(slack):
     shown = json.dumps(reply)
     assert "<!channel>" not in shown and "<!here>" not in shown and "<@U0LEE>" not in shown
     assert "&lt;!channel&gt;" in shown
+
+
+def test_a_long_library_pages_twenty_at_a_time(slack):
+    with slack.sessions.begin() as session:
+        school = session.get(School, slack.ids["school"])
+        for n in range(25):
+            library_item(session, school, f"Group {n:02d}")
+    first = slack.ask("U0LEE", "provision library")
+    assert "27 entries the school offers · page 1 of 2" in text_of(first)
+    [pager] = [
+        e
+        for b in first["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "ssp_page_next"
+    ]
+    second = slack.click("U0LEE", "ssp_page_next", pager["value"])
+    assert "page 2 of 2" in text_of(second)
+    assert len([b for b in second["blocks"] if b["type"] == "section"]) == 7
