@@ -450,6 +450,15 @@ def test_a_plan_provision_is_chosen_from_the_library_with_its_measures(slack):
     assert bad["errors"] == {
         "entry_value": "Type a reading age as years and months, like 8y 6m or 8:6."
     }
+    backwards = submit(
+        slack,
+        "U0SENDCO",
+        form,
+        library_id=str(slack.ids["elsa"]),
+        entry_on="2026-11-02",
+        exit_on="2026-10-01",
+    )
+    assert backwards["errors"] == {"exit_on": "This is before the entry measure was taken."}
     answer = submit(
         slack,
         "U0SENDCO",

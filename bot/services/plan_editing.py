@@ -879,7 +879,11 @@ def validate(
         ("given_on", "withdrawn_on"),
     ):
         if values.get(start) and values.get(end) and values[end] < values[start]:
-            problems[end] = "This is before the start date."
+            problems[end] = (
+                "This is before the entry measure was taken."
+                if start == "entry_on"
+                else "This is before the start date."
+            )
     if (
         section.key == "details"
         and values.get("review_date")
