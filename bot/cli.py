@@ -225,6 +225,12 @@ def import_terms(args: argparse.Namespace, ctx: Context) -> int:
     return _import_file(args, ctx, import_terms_csv)
 
 
+def import_provision(args: argparse.Namespace, ctx: Context) -> int:
+    from bot.services.provision_library import import_provision_csv
+
+    return _import_file(args, ctx, import_provision_csv)
+
+
 def _import_file(args: argparse.Namespace, ctx: Context, run: Callable) -> int:
     """Imports the file `args.file` into `args.school` with `run(session, school, path=...,
     today=...)`, in one transaction, and prints the result's summary."""
@@ -500,6 +506,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     terms.add_argument("file", metavar="FILE", help="kind,name,start_date,end_date (see README)")
     terms.add_argument("--school", metavar="NAME", help="which school (if there are several)")
+    provision = _command(
+        imports,
+        "provision",
+        import_provision,
+        "Import the school's provision library (adds, or updates by name).",
+    )
+    provision.add_argument(
+        "file", metavar="FILE", help="name,area_of_need,tier,... (see README for the columns)"
+    )
+    provision.add_argument("--school", metavar="NAME", help="which school (if there are several)")
 
     sync = _group(commands, "sync", "Sync the roster from elsewhere.")
     m365 = _command(

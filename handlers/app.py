@@ -28,6 +28,7 @@ from handlers import (
     pages,
     passport,
     plan_editor,
+    provision_library,
     qa,
     replies,
     review_forward,
@@ -170,4 +171,5 @@ def register_listeners(app: App) -> None:
     passport.register(app)
     observations.register(app)
     groups.register(app)
+    provision_library.register(app)
     replies.register(app)

@@ -29,6 +29,7 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
 from bot.services import agreement_status, meeting, qa
 from bot.services import plan_editing as editing
+from bot.services import provision_library as library
 from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
@@ -403,6 +404,8 @@ def save_form(
                 values=None if remove else values,
                 via=VIA,
                 now=runtime.now(),
+                ended_on=today,
+                ended_reason=_value(state, "ended_reason", "text"),
             )
             pupil_id = result.plan.pupil_id
     except PlanChanged as changed:
@@ -530,6 +533,8 @@ def _status(plan) -> str:
 def _section_row(plan, section, cycles: editing.TargetCycles, editable: bool) -> SectionRow:
     summary, cut = _summary(plan, section, cycles)
     earlier, earlier_cut = _earlier_cycles(cycles) if section.key == "targets" else (None, False)
+    if section.key == "provision":
+        earlier, earlier_cut = _tried_before(plan)
     text = f"*{section.title}*\n{summary or '_Nothing yet._'}"
     if section.key == "needs" and not plan.needs:
         roster = _roster_needs(plan, editable)
@@ -575,6 +580,9 @@ def _section_list(plan, section, page: int) -> dict:
     )
     if shown.pages > 1:
         heading += f" · page {shown.page} of {shown.pages}"
+    if section.key == "provision" and plan.ended_provisions:
+        ended = len(plan.ended_provisions)
+        heading += f" · {ended} ended, kept under “Tried before” on the plan"
     return render_json(
         "plan_section_list.json.j2",
         section=section,
@@ -623,7 +631,10 @@ def _whole_section(plan, section) -> list[str]:
             for f in section.fields
             if values.get(f.name)
         ]
-    return [_whole_entry(plan, section, entry) for entry in editing.items(plan, section)]
+    entries = [_whole_entry(plan, section, entry) for entry in editing.items(plan, section)]
+    if section.key == "provision":
+        entries += _tried_before_whole(plan)
+    return entries
 
 
 def _whole_targets(plan, section) -> list[str]:
@@ -688,7 +699,26 @@ def _blocks_of(paragraphs: list[str]) -> list[str]:
 def _form(plan, section, *, item_id: int | None, list_page: int | None) -> dict:
     values = editing.current_values(plan, section, item_id)
     inputs = [i for f in section.fields for i in _inputs_for(plan, f, values.get(f.name))]
-    if item_id is not None:
+    if item_id is not None and section.key == "provision":
+        # Ended, not deleted: it stays on the plan under "Tried before".
+        inputs.append(
+            FormInput(
+                "remove",
+                "End it",
+                "checkbox",
+                option_label="End this provision today (it is kept under “Tried before”)",
+            )
+        )
+        inputs.append(
+            FormInput(
+                "ended_reason",
+                "If you end it: why",
+                "text",
+                hint="e.g. target achieved, moved to a different intervention. Staff only.",
+                max_length=300,
+            )
+        )
+    elif item_id is not None:
         inputs.append(
             FormInput("remove", "Remove", "checkbox", option_label="Remove this from the plan")
         )
@@ -750,7 +780,7 @@ def _inputs_for(plan, f, value) -> list[FormInput]:
         FormInput(
             block_id=f.name,
             label=f.label,
-            kind=f.kind,
+            kind="text" if f.kind == "measure" else f.kind,
             required=f.required,
             hint=hint,
             initial=value.isoformat() if isinstance(value, date) else value,
@@ -957,6 +987,35 @@ def _earlier_cycles(cycles: editing.TargetCycles) -> tuple[str | None, bool]:
     if len(cycles.earlier) > SHOWN_CYCLES:
         lines.append(f"…and {len(cycles.earlier) - SHOWN_CYCLES} earlier plans")
     return "\n".join(lines), True
+
+
+def _tried_before(plan) -> tuple[str | None, bool]:
+    """Provision that has ended, under its own heading: kept, so "what has been tried" stays
+    on the plan. "Read all" shows why each ended and its measures."""
+    ended = plan.ended_provisions
+    if not ended:
+        return None, False
+    lines = ["*Tried before*"]
+    lines += [f"• {_clip(p.what)} — _{library.ended_summary(p)}_" for p in ended[:SHOWN_ENTRIES]]
+    if len(ended) > SHOWN_ENTRIES:
+        lines.append(f"…and {len(ended) - SHOWN_ENTRIES} more")
+    return "\n".join(lines), True
+
+
+def _tried_before_whole(plan) -> list[str]:
+    paragraphs = []
+    for p in plan.ended_provisions:
+        lines = [f"• {escape_mrkdwn(p.what)} — _{library.ended_summary(p)}_"]
+        if p.ended_reason:
+            lines.append(f"*Why it ended:* {escape_mrkdwn(p.ended_reason)}")
+        for label, value in (("Who delivered it", p.who), ("How often", p.how_often)):
+            if value:
+                lines.append(f"*{label}:* {escape_mrkdwn(value)}")
+        measure = library.measure_summary(p)
+        if measure:
+            lines.append(f"*Impact:* {escape_mrkdwn(measure)}")
+        paragraphs.append("\n".join(lines))
+    return ["*Tried before*", *paragraphs] if paragraphs else []
 
 
 def _ended_target(ended: editing.EndedTarget, *, whole: bool) -> str:

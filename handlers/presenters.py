@@ -234,7 +234,7 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
                     escape_mrkdwn(p.what)
                     + (f" — {escape_mrkdwn(p.who)}" if p.who else "")
                     + "".join(f", {escape_mrkdwn(v)}" for v in (p.how_often, p.how_long) if v)
-                    for p in plan.provisions
+                    for p in plan.current_provisions
                 ],
                 empty="No provision recorded yet.",
             )

@@ -136,6 +136,17 @@ class Plan(Base):
         back_populates="plan", cascade="all, delete-orphan", order_by="TimelineEntry.occurred_at"
     )
 
+    @property
+    def current_provisions(self) -> list[PlanProvision]:
+        """The provision in place now: a provision that ends is kept ("tried before"), ended."""
+        return [p for p in self.provisions if p.ended_on is None]
+
+    @property
+    def ended_provisions(self) -> list[PlanProvision]:
+        """What has been tried before, the latest ended first."""
+        ended = [p for p in self.provisions if p.ended_on is not None]
+        return sorted(ended, key=lambda p: (p.ended_on, p.id), reverse=True)
+
     def __repr__(self) -> str:
         return f"<Plan {self.id} v{self.version} {self.status}>"
 

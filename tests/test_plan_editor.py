@@ -432,6 +432,8 @@ def minimal_answers(form: dict, section) -> dict:
         elif f.kind == "select":
             block = next(b for b in form["blocks"] if b.get("block_id") == f.name)
             typed[f.name] = block["element"]["options"][0]["value"]
+    if section.key == "provision":  # "what", or an entry of the provision library
+        typed["what--0"] = "A plain what for the test"
     return typed
 
 
@@ -456,6 +458,8 @@ def test_every_section_has_a_form_that_validates_and_saves(slack, key):
         if section.key == "needs":  # a new need starts from the roster's code (Ben: SEMH)
             expected.discard("broad_area")
         assert set(empty["errors"]) == expected
+    if section.key == "provision":  # no field required alone: "what" or a library entry
+        assert set(submit(slack, "U0SENDCO", form)["errors"]) == {"what--0"}
 
     version = plan_of(slack, "ben").version
     answer = submit(slack, "U0SENDCO", form, **minimal_answers(form, section))

@@ -56,6 +56,7 @@ from bot.demo.plan_text import (
     STRENGTHS,
     TARGET_STATUS_FOR,
 )
+from bot.demo.provision_library import FROM_PLAN_TEXT
 from bot.demo.shape import CYCLE
 from models import (
     AdjustmentKind,
@@ -426,6 +427,7 @@ class PlanWriter:
                     start_date=start,
                     end_date=end,
                     position=len(provisions),
+                    library_id=self.demo.library_ids.get(FROM_PLAN_TEXT.get(key, "")),
                 )
             )
         return provisions

@@ -36,6 +36,7 @@ from bot.demo.names import (
     unique_email,
 )
 from bot.demo.plan_writer import PlanWriter
+from bot.demo.provision_library import LIBRARY
 from bot.demo.shape import (
     AREA_EXAMPLES,
     ATTAINMENT_DROP,
@@ -67,6 +68,7 @@ from models import (
     BroadArea,
     CalendarKind,
     KeyAdult,
+    LibraryProvision,
     NeedCode,
     Plan,
     PlanStatus,
@@ -324,6 +326,8 @@ class DemoSchool:
         self.specs: list[PlanSpec] = []
         self.closed_specs: list[PlanSpec] = []
         self.demo_users: list[DemoUser] = []
+        # The provision library's ids by name, once it is in the database (plans link to it).
+        self.library_ids: dict[str, int] = {}
 
     def rng(self, phase: str) -> random.Random:
         # One stream per phase, so changing how staff are made does not reshuffle the pupils.
@@ -371,6 +375,36 @@ class DemoSchool:
             ],
         )
         session.add_all(self._key_adults())
+        # The school's offer (bot.demo.provision_library), which plans and groups choose from.
+        session.add_all(
+            LibraryProvision(
+                school_id=self.school.id,
+                name=entry.name,
+                area_of_need=entry.area_of_need,
+                tier=entry.tier,
+                group_size=entry.group_size,
+                sessions_per_week=entry.sessions_per_week,
+                session_minutes=entry.session_minutes,
+                weeks=entry.weeks,
+                staff_role=entry.staff_role,
+                cost_per_session_pence=entry.cost_per_session_pence,
+                cost_per_pupil_pence=entry.cost_per_pupil_pence,
+                description=entry.description,
+                is_active=True,
+                created_at=self.at(self.today, 8),
+                updated_at=self.at(self.today, 8),
+            )
+            for entry in LIBRARY
+        )
+        session.flush()
+        self.library_ids = {
+            name: item_id
+            for name, item_id in session.execute(
+                select(LibraryProvision.name, LibraryProvision.id).where(
+                    LibraryProvision.school_id == self.school.id
+                )
+            )
+        }
         writer = PlanWriter(self, self.rng("plan-text"))
         plans, reviews = self._make_plans(writer)
         session.add_all(plans)

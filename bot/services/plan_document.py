@@ -34,11 +34,13 @@ from bot.services import audit
 from bot.services.agreement_status import AgreementStatus
 from bot.services.agreement_status import latest as latest_agreement
 from bot.services.glossary import acronyms_in, explain, glossary
+from bot.services.provision_library import ended_summary, measure_summary
 from bot.services.quality import provision_texts, target_texts
 from models import (
     AgencyInvolvement,
     AuditEvent,
     Plan,
+    PlanProvision,
     PlanStatus,
     PlanVoice,
     ProvisionDecision,
@@ -67,6 +69,8 @@ STAFF_ONLY_FIELDS: frozenset[tuple[type, str]] = frozenset(
         (AgencyInvolvement, "contact"),
         (Pupil, "other_information"),
         (Review, "family_views_missing_reason"),
+        # Why a provision ended: written for colleagues ("TA left", "poor engagement").
+        (PlanProvision, "ended_reason"),
     }
 )
 # The timeline entries meant for the family: meetings and communications with them, and reviews.
@@ -279,6 +283,21 @@ class PlanDocument:
             raise ValueError(f"{type(row).__name__}.{name} is not a staff-only field")
         return getattr(row, name) if self.is_staff_copy else None
 
+    def measure(self, provision: PlanProvision) -> str | None:
+        """A provision's impact measure, entry to exit, in words."""
+        return measure_summary(provision)
+
+    def ran(self, provision: PlanProvision) -> str:
+        """When an ended provision ran."""
+        return ended_summary(provision)
+
+    def for_families(self, provision: PlanProvision) -> str | None:
+        """The library's description of a provision, written for families: in the family's
+        (and an agency's) copy, where staff shorthand would not be understood."""
+        if self.is_staff_copy or provision.library is None:
+            return None
+        return provision.library.description
+
     def decision_words(self, decision: ProvisionDecision | None) -> str | None:
         """What a review decided about a provision, in the family's words."""
         return DECISION_WORDS.get(decision) if decision else None
@@ -379,7 +398,7 @@ _WHOLE_DOCUMENT = (
     selectinload(Plan.adjustments),
     selectinload(Plan.outcomes),
     selectinload(Plan.targets),
-    selectinload(Plan.provisions),
+    selectinload(Plan.provisions).selectinload(PlanProvision.library),
     selectinload(Plan.agencies),
     selectinload(Plan.reports),
     selectinload(Plan.linked_plans),
@@ -501,6 +520,10 @@ def _texts(document: PlanDocument) -> Iterator[str | None]:
         yield from target_texts(target)
     for provision in plan.provisions:
         yield from provision_texts(provision)
+        yield document.for_families(provision)
+        yield provision.measure_name
+        if provision.ended_on is not None:
+            yield document.staff_note(provision, "ended_reason")
     for agency in plan.agencies:
         yield agency.agency
         yield agency.involvement

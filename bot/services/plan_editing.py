@@ -19,7 +19,9 @@ from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit, glossary, review_forward
 from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.csv_import import BadValue
 from bot.services.plans import edit_plan, new_draft_plan
+from bot.services.provision_library import parse_measure, show_measure
 from bot.services.pupils import MATCH_COLUMNS, MAX_MATCHES, PupilMatch, matching
 from models import (
     AdjustmentKind,
@@ -29,8 +31,10 @@ from models import (
     BroadArea,
     CaseHolderAssignment,
     CircleMember,
+    LibraryProvision,
     LinkedPlan,
     LinkedPlanKind,
+    MeasureKind,
     NeedCode,
     NeedSource,
     Plan,
@@ -327,7 +331,17 @@ SECTIONS: dict[str, Section] = {
             "provision",
             "Provision",
             (
-                _long("what", "What support (additional to and different from)", required=True),
+                Field(
+                    "library_id",
+                    "From the school's provision library",
+                    "select",
+                    False,
+                    "library",
+                    hint="Choose what the school offers, or leave it and describe the support "
+                    "below. With one chosen, “What support” may stay empty: it takes the "
+                    "library's name.",
+                ),
+                _long("what", "What support (additional to and different from)"),
                 Field("who", "Who delivers it"),
                 _long("how", "How"),
                 Field("how_often", "How often", hint="e.g. 3 x 20 minutes a week"),
@@ -335,6 +349,27 @@ SECTIONS: dict[str, Section] = {
                 Field("start_date", "Start", "date"),
                 Field("end_date", "End", "date"),
                 Field("target_id", "Towards which target", "select", False, "targets"),
+                Field(
+                    "measure_kind",
+                    "Impact measure: kind",
+                    "select",
+                    False,
+                    tuple((kind.value, kind.label) for kind in MeasureKind),
+                ),
+                Field(
+                    "measure_name",
+                    "Impact measure: what",
+                    hint="e.g. YARC reading accuracy, Boxall profile, attendance",
+                ),
+                Field(
+                    "entry_value",
+                    "Entry measure",
+                    "measure",
+                    hint="Before it starts. A reading age as years and months: 8y 6m or 8:6",
+                ),
+                Field("entry_on", "Entry measure taken on", "date"),
+                Field("exit_value", "Exit measure", "measure", hint="When it ends or is reviewed"),
+                Field("exit_on", "Exit measure taken on", "date"),
             ),
             "provisions",
             PlanProvision,
@@ -440,6 +475,7 @@ SECTIONS: dict[str, Section] = {
     )
 }
 
+_MEASURE_KIND = next(f for f in SECTIONS["provision"].fields if f.name == "measure_kind")
 MODELS_FOR_CHILD = {s.model: s for s in SECTIONS.values() if s.model}
 
 
@@ -524,7 +560,14 @@ def _audit_open(
 
 
 def items(plan: Plan, section: Section) -> list:
+    """A list section's entries as the writer edits them: for provision, the current ones (an
+    ended provision is kept, under "Tried before", and no longer edited)."""
+    if section.key == "provision":
+        return plan.current_provisions
     return list(getattr(plan, section.collection)) if section.collection else []
+
+
+ENDED_BY_DEFAULT = "ended in the plan"
 
 
 def current_values(plan: Plan, section: Section, item_id: int | None) -> dict[str, Any]:
@@ -544,6 +587,8 @@ def current_values(plan: Plan, section: Section, item_id: int | None) -> dict[st
         value = getattr(source, f.name)
         if hasattr(value, "value"):
             value = value.value
+        if f.kind == "measure":
+            value = show_measure(getattr(source, "measure_kind", None), value)
         values[f.name] = str(value) if f.kind == "select" and value is not None else value
     return values
 
@@ -755,6 +800,8 @@ def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:
         return tuple((str(o.id), _short(o.description)) for o in plan.outcomes)
     if f.choices == "targets":
         return tuple((str(t.id), _short(t.description)) for t in plan.targets)
+    if f.choices == "library":
+        return _library_choices(plan)
     if f.choices == "staff":
         # The school's current staff, read with the plan's own session (one query).
         return tuple(
@@ -766,6 +813,23 @@ def choices_for(plan: Plan, f: Field) -> tuple[tuple[str, str], ...]:
             )
         )
     return f.choices or ()
+
+
+def _library_choices(plan: Plan) -> tuple[tuple[str, str], ...]:
+    """The school's active library entries, and any retired one this plan's provision still
+    names (so editing that row keeps its link), read with the plan's own session (one query)."""
+    linked = {p.library_id for p in plan.provisions if p.library_id is not None}
+    rows = object_session(plan).execute(
+        select(LibraryProvision.id, LibraryProvision.name, LibraryProvision.is_active)
+        .where(
+            LibraryProvision.school_id == plan.school_id,
+            LibraryProvision.is_active.is_(True) | LibraryProvision.id.in_(linked or {-1}),
+        )
+        .order_by(LibraryProvision.name, LibraryProvision.id)
+    )
+    return tuple(
+        (str(item_id), name if active else f"{name} (retired)") for item_id, name, active in rows
+    )
 
 
 def calendar_for(session: Session, plan: Plan, section: Section) -> SchoolCalendar | None:
@@ -795,13 +859,31 @@ def validate(
             )
         elif f.kind == "select" and value and value not in {v for v, _ in choices_for(plan, f)}:
             problems[f.name] = "Please choose again: that choice is no longer there."
+    if section.key == "provision":
+        if not values.get("what") and not values.get("library_id"):
+            problems.setdefault(
+                "what",
+                "Please describe the support, or choose it from the school's provision library.",
+            )
+        kind = values.get("measure_kind")
+        kind = MeasureKind(kind) if kind in {k.value for k in MeasureKind} else None
+        for name in ("entry_value", "exit_value"):
+            try:
+                parse_measure(kind, values.get(name))
+            except BadValue as bad:
+                problems[name] = str(bad)
     for start, end in (
         ("start_date", "end_date"),
+        ("entry_on", "exit_on"),
         ("started_on", "ended_on"),
         ("given_on", "withdrawn_on"),
     ):
         if values.get(start) and values.get(end) and values[end] < values[start]:
-            problems[end] = "This is before the start date."
+            problems[end] = (
+                "This is before the entry measure was taken."
+                if start == "entry_on"
+                else "This is before the start date."
+            )
     if (
         section.key == "details"
         and values.get("review_date")
@@ -831,8 +913,12 @@ def save(
     values: dict[str, Any] | None,
     via: str,
     now: datetime,
+    ended_on: date | None = None,
+    ended_reason: str | None = None,
 ) -> SaveResult:
-    """Saves one section (or one item of a list section); `values` None removes the item.
+    """Saves one section (or one item of a list section); `values` None removes the item, or,
+    for provision, ends it (`ended_on`, default today; `ended_reason`, default "ended in the
+    plan"): it is kept, shown under "Tried before".
 
     Raises PlanChanged when someone saved the plan since `expected_version` (nothing is
     applied), PlanNotFound or NotAllowedToEdit. A case holder changing targets or provision of
@@ -857,7 +943,7 @@ def save(
         elif item_id is None:
             target = section.model()
             if hasattr(target, "position"):
-                target.position = len(items(plan, section))
+                target.position = len(getattr(plan, section.collection))
             getattr(plan, section.collection).append(target)
             verb = "added to"
         else:
@@ -865,12 +951,23 @@ def save(
             if target is None:
                 raise UserError("That entry has been removed by someone else. Reload the plan.")
             verb = "changed"
-        if values is None:
+        if values is None and section.key == "provision":
+            # Ended, not deleted: "what has been tried" survives, under "Tried before".
+            target.ended_on = ended_on or now.date()
+            target.ended_reason = (ended_reason or "").strip()[:300] or ENDED_BY_DEFAULT
+            verb = "ended"
+        elif values is None:
             getattr(plan, section.collection).remove(target)
             verb = "removed from"
         else:
             for f in section.fields:
-                setattr(target, f.name, _convert(type(target), f, values.get(f.name)))
+                if f.kind == "measure":  # in the unit its kind says (a reading age in months)
+                    kind = _convert(type(target), _MEASURE_KIND, values.get("measure_kind"))
+                    setattr(target, f.name, parse_measure(kind, values.get(f.name)))
+                else:
+                    setattr(target, f.name, _convert(type(target), f, values.get(f.name)))
+            if section.key == "provision":
+                _fill_from_library(session, plan, target)
             if section.key == "needs" and values.get("is_primary"):
                 for other in plan.needs:
                     if other is not target:
@@ -880,7 +977,7 @@ def save(
         if section.needs_qa and not viewer.is_sendco and plan_state_before == PlanStatus.ACTIVE:
             plan.status = PlanStatus.AWAITING_QA
             sent_for_qa = True
-        change = f"{verb} {section.title.lower()}"
+        change = "ended a provision" if verb == "ended" else f"{verb} {section.title.lower()}"
         return change + (" (sent for quality assurance)" if sent_for_qa else "")
 
     plan = edit_plan(
@@ -1016,6 +1113,28 @@ def _convert(model: type, f: Field, value: Any) -> Any:
         enum_class = getattr(getattr(model, f.name).type, "enum_class", None)
         return enum_class(value) if enum_class else int(value)
     return value
+
+
+def _fill_from_library(session: Session, plan: Plan, provision: PlanProvision) -> None:
+    """A provision chosen from the library: "what" empty takes the library's name (so the plan
+    reads the same whatever happens to the library later)."""
+    if provision.library_id is not None:
+        with session.no_autoflush:  # "what" may be empty until it is filled in here
+            item = _library_item(session, plan, provision.library_id)
+        if item is None:
+            provision.library_id = None
+        elif not (provision.what or "").strip():
+            provision.what = item.name
+    if not (provision.what or "").strip():
+        raise UserError("Please describe the support, or choose it from the provision library.")
+
+
+def _library_item(session: Session, plan: Plan, item_id: int) -> LibraryProvision | None:
+    return session.scalar(
+        select(LibraryProvision).where(
+            LibraryProvision.id == item_id, LibraryProvision.school_id == plan.school_id
+        )
+    )
 
 
 def _short(text: str) -> str:

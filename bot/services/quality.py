@@ -205,13 +205,13 @@ def _targets_smart(plan: Plan) -> list[str]:
 
 
 def _provision_quantified(plan: Plan) -> list[str]:
-    if not plan.provisions:
+    if not plan.current_provisions:
         return [
             "There is no provision yet: add the support that is additional to and different "
             "from what the class has."
         ]
     problems = []
-    for number, provision in enumerate(plan.provisions, 1):
+    for number, provision in enumerate(plan.current_provisions, 1):
         name = _name("Provision", provision.what, number)
         missing = [
             words

@@ -350,7 +350,7 @@ def save_review(
             "Open them again with `/ssp review`."
         )
     targets = _open_targets(plan)
-    provisions, listed, _ = _provisions_asked(plan.provisions, len(targets))
+    provisions, listed, _ = _provisions_asked(plan.current_provisions, len(targets))
     errors = validate(
         answers,
         [t.id for t in targets],
@@ -420,7 +420,7 @@ def save_review(
                     position=position,
                 )
                 plan.targets.append(copy)
-                for provision in plan.provisions:
+                for provision in plan.current_provisions:
                     if provision.target_id == target.id:
                         provision.target = copy
             else:
@@ -865,7 +865,7 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
     review = _review(session, plan.id, plan.cycle_number)
     targets = _open_targets(plan)
     saved = {r.target_id: r for r in review.target_results} if review else {}
-    provisions, listed, more = _provisions_asked(plan.provisions, len(targets))
+    provisions, listed, more = _provisions_asked(plan.current_provisions, len(targets))
     decided = {d.provision_id: d.decision for d in review.provision_decisions} if review else {}
     calendar = load_calendar(session, school.id)
     proposed = review_schedule.next_review_date(
