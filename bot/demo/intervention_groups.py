@@ -2,8 +2,8 @@
 run by its teaching assistants since the start of the autumn term, for pupils with open plans
 (each linked to a provision row of their plan, as joining from Slack does).
 
-The library entries are looked up by name and made when the school has none of that name, so
-this works whether or not the demo's provision library was made first. Deterministic for a seed.
+The library entries are looked up by name (the names of bot.demo.provision_library) and made when
+the school has none of that name, so this works whether or not the demo's library was made first. Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -42,20 +42,20 @@ class Intervention:
 
 
 INTERVENTIONS = (
-    Intervention("Lexia", BroadArea.COGNITION_AND_LEARNING, ProvisionTier.TARGETED, 3, 30, 6,
+    Intervention("Lexia reading programme", BroadArea.COGNITION_AND_LEARNING, ProvisionTier.TARGETED, 3, 30, 6,
                  "Reading practice on a computer programme that adapts to each pupil."),
     Intervention("Toe by Toe", BroadArea.COGNITION_AND_LEARNING, ProvisionTier.TARGETED, 3, 20,
                  1, "A step-by-step phonics reading programme, one to one with an adult."),
     Intervention("Precision teaching", BroadArea.COGNITION_AND_LEARNING,
                  ProvisionTier.TARGETED, 5, 10, 1,
                  "Short daily practice of a few words or facts until they are fluent."),
-    Intervention("Talkabout", BroadArea.COMMUNICATION_AND_INTERACTION, ProvisionTier.TARGETED,
+    Intervention("Talkabout social communication group", BroadArea.COMMUNICATION_AND_INTERACTION, ProvisionTier.TARGETED,
                  1, 45, 6, "A small group that builds social and communication skills."),
-    Intervention("ELSA", BroadArea.SEMH, ProvisionTier.TARGETED, 1, 30, 1,
+    Intervention("ELSA sessions", BroadArea.SEMH, ProvisionTier.TARGETED, 1, 30, 1,
                  "Time with an Emotional Literacy Support Assistant to talk through feelings."),
     Intervention("Sensory circuits", BroadArea.SENSORY_AND_PHYSICAL, ProvisionTier.TARGETED, 5,
                  15, 6, "A short circuit of movement activities to start the day ready to learn."),
-    Intervention("Catch Up Numeracy", BroadArea.COGNITION_AND_LEARNING,
+    Intervention("Catch Up Numeracy (with Numicon)", BroadArea.COGNITION_AND_LEARNING,
                  ProvisionTier.TARGETED, 2, 15, 1,
                  "Short one-to-one sessions on the number skills a pupil finds hard."),
     Intervention("Lego-based therapy", BroadArea.COMMUNICATION_AND_INTERACTION,
@@ -65,16 +65,16 @@ INTERVENTIONS = (
 
 # (intervention, days, start): the groups the school runs.
 GROUPS = (
-    ("Lexia", (2, 4), time(8, 40)),
-    ("Lexia", (1, 3), time(8, 40)),
+    ("Lexia reading programme", (2, 4), time(8, 40)),
+    ("Lexia reading programme", (1, 3), time(8, 40)),
     ("Toe by Toe", (1, 3, 5), time(8, 45)),
     ("Precision teaching", (1, 2, 3, 4, 5), time(8, 50)),
-    ("Talkabout", (3,), time(13, 15)),
-    ("ELSA", (2,), time(10, 50)),
+    ("Talkabout social communication group", (3,), time(13, 15)),
+    ("ELSA sessions", (2,), time(10, 50)),
     ("Sensory circuits", (1, 2, 3, 4, 5), time(8, 35)),
-    ("Catch Up Numeracy", (2, 4), time(13, 20)),
+    ("Catch Up Numeracy (with Numicon)", (2, 4), time(13, 20)),
     ("Lego-based therapy", (4,), time(13, 15)),
-    ("Talkabout", (5,), time(13, 15)),
+    ("Talkabout social communication group", (5,), time(13, 15)),
 )
 PLACES = ("Learning Support base", "Library", "Room S4", "The Hive", "Sports hall")
 
