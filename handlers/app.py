@@ -27,6 +27,7 @@ from handlers import (
     pages,
     passport,
     plan_editor,
+    provision_map,
     qa,
     replies,
     review_forward,
@@ -166,6 +167,7 @@ def register_listeners(app: App) -> None:
     agreement.register(app)
     closure.register(app)
     monitoring.register(app)
+    provision_map.register(app)
     passport.register(app)
     observations.register(app)
     replies.register(app)
