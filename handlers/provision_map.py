@@ -98,8 +98,9 @@ def map_words(found: ProvisionMap) -> dict:
     total = found.sessions
     if found.interventions:
         summary = (
-            f"*{len(found.interventions)} interventions* · {found.groups} groups · "
-            f"{found.pupils} pupils in groups · {_sessions(total)} · "
+            f"*{_count(len(found.interventions), 'intervention')}* · "
+            f"{_count(found.groups, 'group')} · {_count(found.pupils, 'pupil')} in groups · "
+            f"{_sessions(total)} · "
             f"cost {pounds(found.cost_pence)}"
         )
     else:
@@ -133,16 +134,18 @@ def map_words(found: ProvisionMap) -> dict:
 
 
 def _sessions(d) -> str:
-    if not d.planned:
-        return "no sessions due yet"
-    return f"{d.delivered} of {d.planned} sessions delivered ({d.rate:.0%})"
+    return d.describe()  # "10 of 12 sessions delivered (83%), 1 not yet logged"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _intervention_text(i: Intervention) -> str:
     retired = " (retired)" if not i.is_active else ""
     lines = [
         f"*{escape_mrkdwn(i.name)}*{retired} · {i.area.label} · {i.tier.label}",
-        f"{i.pupils} pupils · {i.groups} groups · {_sessions(i.sessions)} · "
+        f"{_count(i.pupils, 'pupil')} · {_count(i.groups, 'group')} · {_sessions(i.sessions)} · "
         f"cost {pounds(i.cost_pence)}",
         "Progress: "
         + ("; ".join(p.describe() for p in i.progress) if i.progress else "no measures yet"),
@@ -162,7 +165,7 @@ def _breakdown(title: str, rows) -> str:
     if not rows:
         return f"*{title}*\nNo pupils in intervention groups yet."
     return f"*{title}*\n" + "\n".join(
-        f"• {escape_mrkdwn(b.label)}: {b.pupils} pupils · "
+        f"• {escape_mrkdwn(b.label)}: {_count(b.pupils, 'pupil')} · "
         f"{b.sessions.delivered} of {b.sessions.planned} pupil sessions delivered · "
         f"cost {pounds(b.cost_pence)}"
         for b in rows
