@@ -430,7 +430,11 @@ def test_an_export_link_is_checked_again_at_download_and_runs_out(slack, clock):
                 AuditEvent.action == "refused", AuditEvent.via == "download link"
             )
         ).all()
-    assert len(refusals) == 3
+    assert sorted(r.detail for r in refusals) == [
+        "provision_map copy CSV refused: link used up",
+        "provision_map copy HTML refused: no longer the SENDCo or a senior leader (provision map)",
+        "provision_map copy PDF refused: link expired",
+    ]
 
 
 def test_the_map_takes_the_same_statements_for_a_bigger_school(slack, engine):

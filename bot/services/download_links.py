@@ -61,7 +61,8 @@ class Refusal(enum.Enum):
     UNKNOWN = "unknown link"  # no such token: guessed, mistyped or deleted
     EXPIRED = "link expired"
     USED_UP = "link used up"
-    NO_LONGER_ALLOWED = "no longer allowed to read the plan (or the provision map)"
+    NO_LONGER_ALLOWED = "no longer allowed to read the plan"
+    NOT_WHOLE_SCHOOL = "no longer the SENDCo or a senior leader (provision map)"
     PLAN_CHANGED = "plan changed since the link was made"
 
 
@@ -345,7 +346,7 @@ def _passport(
 def _map(session: Session, staff: Staff | None, now: datetime) -> ProvisionMap | Refusal:
     """The map, made now, if its owner is still the SENDCo or a senior leader of the school."""
     if staff is None:
-        return Refusal.NO_LONGER_ALLOWED
+        return Refusal.NOT_WHOLE_SCHOOL
     viewer = Viewer(
         school_id=staff.school_id,
         staff_id=staff.id,
@@ -354,7 +355,7 @@ def _map(session: Session, staff: Staff | None, now: datetime) -> ProvisionMap |
         slack_user_id=staff.slack_user_id,
     )
     if not viewer.sees_whole_school:
-        return Refusal.NO_LONGER_ALLOWED
+        return Refusal.NOT_WHOLE_SCHOOL
     today = now.astimezone(ZoneInfo(staff.school.timezone)).date()
     found = provision_map(session, staff.school_id, today)
     return dataclasses.replace(found, school_name=staff.school.name)
