@@ -482,3 +482,36 @@ def test_the_map_takes_the_same_statements_for_a_bigger_school(slack, engine):
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == MAP_STATEMENTS
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_when_the_database_is_down_the_map_and_its_export_say_so(emulator, sessions, db_url):
+    from sqlalchemy.engine import make_url
+
+    from bot import db
+    from handlers.context import wait_for_background_work
+    from tests.db_proxy import DbProxy
+    from tests.slack_harness import build_school, start_app
+
+    emulator.reset()
+    with sessions.begin() as session:
+        ids = build_school(session, emulator)
+        ids.update(map_school(session, ids))
+    url = make_url(db_url)
+    with DbProxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+        engine = db.make_engine(proxy.url(db_url))
+        slack = start_app(emulator, db.make_session_factory(engine))
+        try:
+            assert "Lexia" in text_of(slack.ask("U0SENDCO", "provision"))
+            proxy.cut()
+            for typed in ("provision", "provision export"):
+                answer = text_of(slack.ask("U0SENDCO", typed))
+                assert "can't reach its database" in answer and "download" not in answer
+        finally:
+            proxy.passes()
+            slack.server.stop()
+            wait_for_background_work()
+            engine.dispose()
+    with sessions() as session:
+        assert session.scalar(select(DownloadLink.id)) is None
