@@ -59,7 +59,7 @@ EFFECTIVENESS_SCORE = {
     Effectiveness.VERY_EFFECTIVE: 4,
 }
 # The statements `provision_map` issues, whatever the school's size (tests hold it to this).
-MAP_STATEMENTS = 9
+MAP_STATEMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -330,8 +330,9 @@ def provision_map(session: Session, school_id: int, today: date) -> ProvisionMap
         )
     interventions.sort(key=lambda i: (-i.pupils, -i.sessions.planned, i.name.lower()))
 
-    by_year = _breakdown(session, school_id, today, Pupil.year_group)
-    by_area = _breakdown(session, school_id, today, LibraryProvision.area_of_need)
+    by_year = _pupils_by(session, school_id, today, Pupil.year_group)
+    by_area = _pupils_by(session, school_id, today, LibraryProvision.area_of_need)
+    _add_sessions(session, school_id, by_year, by_area)
     return ProvisionMap(
         today=today,
         interventions=tuple(interventions),
@@ -350,9 +351,10 @@ def _year(year: int) -> str:
     return "Reception" if year == 0 else f"Year {year}"
 
 
-def _breakdown(session: Session, school_id: int, today: date, column) -> dict:
-    """{key: (pupils, pupil sessions, cost in pence)} by `column` (a pupil's year group, or the
-    intervention's area of need): two statements."""
+def _pupils_by(session: Session, school_id: int, today: date, column) -> dict:
+    """{key: [pupils, pupil sessions (filled by _add_sessions), cost in pence]} by `column` (a
+    pupil's year group, or the intervention's area of need), pupils and their cost per pupil
+    only: one statement."""
     # Current memberships, one per (pupil, intervention), with the intervention's cost per pupil.
     places = (
         select(
@@ -377,8 +379,13 @@ def _breakdown(session: Session, school_id: int, today: date, column) -> dict:
     ):
         figures[key][0] = pupils
         figures[key][2] += int(per_pupil or 0)
+    return figures
 
-    # How many pupils each session was planned for: a delivered session's cost is shared.
+
+def _add_sessions(session: Session, school_id: int, by_year: dict, by_area: dict) -> None:
+    """Adds pupil sessions and each delivered session's cost, shared equally among the pupils it
+    was planned for, to the year groups' and areas' figures: one statement, grouped by both (at
+    most 15 years × 4 areas rows), summed each way here."""
     seats = (
         select(SessionPupil.session_id, func.count().label("seats"))
         .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
@@ -393,9 +400,12 @@ def _breakdown(session: Session, school_id: int, today: date, column) -> dict:
         ),
         else_=literal(0.0),
     )
-    for key, planned, delivered, awaiting, cost in session.execute(
+    years: dict = defaultdict(lambda: [0, 0, 0, 0.0])
+    areas: dict = defaultdict(lambda: [0, 0, 0, 0.0])
+    for year, area, planned, delivered, awaiting, cost in session.execute(
         select(
-            column,
+            Pupil.year_group,
+            LibraryProvision.area_of_need,
             func.count(),
             func.sum(_DELIVERED_PLACE),
             func.sum(_AWAITING_SESSION),
@@ -408,11 +418,17 @@ def _breakdown(session: Session, school_id: int, today: date, column) -> dict:
         .join(LibraryProvision, LibraryProvision.id == InterventionGroup.library_id)
         .join(Pupil, Pupil.id == SessionPupil.pupil_id)
         .where(InterventionSession.school_id == school_id)
-        .group_by(column)
+        .group_by(Pupil.year_group, LibraryProvision.area_of_need)
     ):
-        figures[key][1] = Delivery(planned, delivered or 0, awaiting or 0)
-        figures[key][2] += round(cost or 0)
-    return {key: tuple(values) for key, values in figures.items()}
+        for sums in (years[year], areas[area]):
+            sums[0] += planned
+            sums[1] += delivered or 0
+            sums[2] += awaiting or 0
+            sums[3] += cost or 0.0
+    for figures, sums_by_key in ((by_year, years), (by_area, areas)):
+        for key, (planned, delivered, awaiting, cost) in sums_by_key.items():
+            figures[key][1] = Delivery(planned, delivered, awaiting)
+            figures[key][2] += round(cost)
 
 
 def intervention_pupils(
