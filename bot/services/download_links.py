@@ -11,6 +11,10 @@ with the same rules as `/ssp export` (bot.access, bot.services.plan_document): a
 who no longer holds the plan, someone who left the staff list, a plan that closed or changed,
 or an agency copy whose consent was withdrawn since, all get the refusal. Each download, and
 each refusal of a link we know, leaves an audit row. The token never reaches a log or the audit.
+
+A link to the school's provision map (`/ssp provision export`, audience "provision_map") has no
+plan: it gives the map (CSV, PDF or HTML) made at the download, while its owner is still the
+SENDCo or a senior leader of the school.
 """
 
 from __future__ import annotations
