@@ -29,6 +29,7 @@ from handlers import (
     passport,
     plan_editor,
     provision_library,
+    provision_map,
     qa,
     replies,
     review_forward,
@@ -168,6 +169,7 @@ def register_listeners(app: App) -> None:
     agreement.register(app)
     closure.register(app)
     monitoring.register(app)
+    provision_map.register(app)
     passport.register(app)
     observations.register(app)
     groups.register(app)

@@ -25,6 +25,7 @@ from handlers import (
     passport,
     plan_editor,
     provision_library,
+    provision_map,
     qa,
     reviews,
     settings,
@@ -174,6 +175,7 @@ HELP_ORDER = (
     "caseload",
     "overdue",
     "monitoring",
+    "provision",
     "feedback",
     "team",
     "priority",
@@ -181,7 +183,6 @@ HELP_ORDER = (
     "support",
     "groups",
     "group",
-    "provision",
     "qa",
     "pupil",
     "passport",
@@ -196,6 +197,30 @@ HELP_ORDER = (
     "settings",
     "glossary",
     "help",
+)
+
+
+# `/ssp provision` is two features: the map (the SENDCo's and senior leaders') and, with
+# `library`, the school's provision library (read by everyone who supports pupils). Each keeps
+# its own rule of who may use it.
+(_MAP,) = provision_map.SUBCOMMANDS
+(_LIBRARY,) = provision_library.SUBCOMMANDS
+
+
+def _provision(ask: Ask) -> dict | None:
+    part = _LIBRARY if [w.lower() for w in ask.words[:1]] == ["library"] else _MAP
+    if part.allowed is not None and not part.allowed(ask.viewer):
+        return notice(escape_unescaped(part.refusal))
+    return part.run(ask)
+
+
+_PROVISION = Subcommand(
+    "provision",
+    _provision,
+    help=_MAP.help + _LIBRARY.help,
+    allowed=lambda viewer: _MAP.allowed(viewer) or _LIBRARY.allowed(viewer),
+    refusal=_LIBRARY.refusal,
+    pages=True,
 )
 
 
@@ -224,12 +249,12 @@ TABLE: dict[str, Subcommand] = _table(
     *passport.SUBCOMMANDS,
     *observations.SUBCOMMANDS,
     *monitoring.SUBCOMMANDS,
+    _PROVISION,
     *team.SUBCOMMANDS,
     *support.SUBCOMMANDS,
     *groups.SUBCOMMANDS,
     *qa.SUBCOMMANDS,
     *plan_editor.SUBCOMMANDS,
-    *provision_library.SUBCOMMANDS,
     *export.SUBCOMMANDS,
     *reviews.SUBCOMMANDS,
     *closure.SUBCOMMANDS,

@@ -20,9 +20,13 @@ from models.base import Base, UTCDateTime, utcnow
 class DownloadLink(Base):
     __tablename__ = "download_links"
     __table_args__ = (
-        CheckConstraint("file_format IN ('pdf', 'html')", name="file_format"),
+        CheckConstraint("file_format IN ('pdf', 'html', 'csv')", name="file_format"),
         # "passport": the pupil passport (bot.services.passport), not a copy of the whole plan.
-        CheckConstraint("audience IN ('staff', 'family', 'agency', 'passport')", name="audience"),
+        # "provision_map": the school's provision map (bot.services.provision_map), no plan.
+        CheckConstraint(
+            "audience IN ('staff', 'family', 'agency', 'passport', 'provision_map')",
+            name="audience",
+        ),
         CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses"),
     )
 
@@ -30,9 +34,12 @@ class DownloadLink(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     # Who asked for it: the download is made as this person, with their access at that moment.
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    # None for the provision map's links: aggregates across the school, no one plan.
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), index=True
+    )
     # Plan.version when the link was made: a plan changed since is not what was asked for.
-    plan_version: Mapped[int] = mapped_column(Integer)
+    plan_version: Mapped[int | None] = mapped_column(Integer)
     audience: Mapped[str] = mapped_column(String(16))
     file_format: Mapped[str] = mapped_column(String(8))
     # hex SHA-256 of the token; the token itself is never stored or logged.

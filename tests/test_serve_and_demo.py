@@ -54,6 +54,8 @@ def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
         "review prompt(s)",
         "teacher digest(s) queued",
         "How plans are implemented",
+        "(SENDCo) types  /ssp provision",
+        "Provision map",
         "That's the tour.",
     ):
         assert expected in out, expected

@@ -348,6 +348,20 @@ class _Tour:
                 self._heading(person, f"gets a direct message: a {what}")
                 self._show(received[0])
         self.command(self.cast["sendco"], "monitoring")
+        self.provision_map()
+
+    def provision_map(self) -> None:
+        """The SENDCo's provision map (`/ssp provision`), and one intervention's pupils when the
+        school has intervention groups (with none, the map says so)."""
+        sendco = self.cast["sendco"]
+        shown = self.command(sendco, "provision")
+        pupils = [
+            b["accessory"]
+            for b in shown.get("blocks", [])
+            if (b.get("accessory") or {}).get("action_id", "").startswith("provision_pupils_")
+        ]
+        if pupils:
+            self.click(sendco, pupils[0], "Pupils")
 
     def command(self, person: dict, text: str) -> dict:
         self._heading(person, f"types  /ssp {text}")

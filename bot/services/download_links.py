@@ -11,10 +11,15 @@ with the same rules as `/ssp export` (bot.access, bot.services.plan_document): a
 who no longer holds the plan, someone who left the staff list, a plan that closed or changed,
 or an agency copy whose consent was withdrawn since, all get the refusal. Each download, and
 each refusal of a link we know, leaves an audit row. The token never reaches a log or the audit.
+
+A link to the school's provision map (`/ssp provision export`, audience "provision_map") has no
+plan: it gives the map (CSV, PDF or HTML) made at the download, while its owner is still the
+SENDCo or a senior leader of the school.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from dataclasses import dataclass
@@ -30,6 +35,7 @@ from bot.services import audit
 from bot.services.link_tokens import new_token, token_hash
 from bot.services.passport import NoPassport, Passport, passport_for
 from bot.services.plan_document import PlanDocument, load_plan_document
+from bot.services.provision_map import ProvisionMap, provision_map
 from models import DownloadLink, Plan, Staff
 
 # How long a link works. Long enough to click it from Slack, short enough that a link copied
@@ -41,6 +47,8 @@ MAX_DOWNLOADS = 3
 VIA = "download link"
 # The audience of a link to the printable pupil passport (bot.services.passport), not a plan copy.
 PASSPORT = "passport"
+# The audience of a link to the school's provision map (bot.services.provision_map): no plan.
+PROVISION_MAP = "provision_map"
 # What a token looks like (token_urlsafe(32) is 43 characters); anything else is not looked up.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
@@ -48,6 +56,7 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 class FileFormat(enum.StrEnum):
     PDF = "pdf"
     HTML = "html"
+    CSV = "csv"  # the provision map only
 
 
 class Refusal(enum.Enum):
@@ -57,6 +66,7 @@ class Refusal(enum.Enum):
     EXPIRED = "link expired"
     USED_UP = "link used up"
     NO_LONGER_ALLOWED = "no longer allowed to read the plan"
+    NOT_WHOLE_SCHOOL = "no longer the SENDCo or a senior leader (provision map)"
     PLAN_CHANGED = "plan changed since the link was made"
 
 
@@ -65,7 +75,7 @@ class Download:
     """A link that may be used now: the document (a plan's copy, or a pupil passport), its
     format, and the file name to give it."""
 
-    document: PlanDocument | Passport
+    document: PlanDocument | Passport | ProvisionMap
     file_format: FileFormat
     filename: str
 
@@ -154,6 +164,47 @@ def create_passport_link(
     return token
 
 
+def create_map_links(
+    session: Session, viewer: Viewer, now: datetime, *, via: str
+) -> dict[FileFormat, str]:
+    """CSV, PDF and HTML links to the school's provision map, for the viewer (the SENDCo or a
+    senior leader). Returns the tokens (never stored); audits the making of them in one row.
+    At download the person must still be on the staff list as SENDCo or senior leader, and the
+    map is made then, from the figures as they are then. The caller commits."""
+    tokens: dict[FileFormat, str] = {}
+    for file_format in (FileFormat.CSV, FileFormat.PDF, FileFormat.HTML):
+        token = new_token()
+        session.add(
+            DownloadLink(
+                school_id=viewer.school_id,
+                staff_id=viewer.staff_id,
+                plan_id=None,
+                plan_version=None,
+                audience=PROVISION_MAP,
+                file_format=str(file_format),
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+                uses=0,
+                max_uses=MAX_DOWNLOADS,
+            )
+        )
+        tokens[file_format] = token
+    audit.record_by(
+        session,
+        viewer,
+        action="export_link",
+        via=via,
+        now=now,
+        detail=(
+            f"provision map (figures only): CSV, PDF and HTML download links for staff "
+            f"{viewer.staff_id}, {int(LINK_LIFETIME.total_seconds() // 60)} minutes, "
+            f"{MAX_DOWNLOADS} downloads each"
+        ),
+    )
+    return tokens
+
+
 def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
     """Uses a link once: the document to send, or why not. Audits either way when the link is
     ours (the token is not: only its hash is looked up). The caller commits."""
@@ -177,11 +228,25 @@ def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
             now=now,
             school_id=link.school_id,
             staff_id=link.staff_id,
-            plan=session.get(Plan, link.plan_id),
+            plan=session.get(Plan, link.plan_id) if link.plan_id is not None else None,
             detail=f"{link.audience} copy {link.file_format.upper()} refused: {refusal.value}",
         )
         return refusal
     file_format = FileFormat(link.file_format)
+    if isinstance(document, ProvisionMap):
+        audit.record(
+            session,
+            action="export",
+            via=VIA,
+            now=now,
+            school_id=link.school_id,
+            staff_id=link.staff_id,
+            detail=(
+                f"provision map (figures only) sent to staff {link.staff_id} as "
+                f"{file_format.upper()} by download link ({link.uses} of {link.max_uses})"
+            ),
+        )
+        return Download(document, file_format, map_filename(document, file_format))
     passport = isinstance(document, Passport)
     audit.record(
         session,
@@ -221,9 +286,9 @@ def _still_valid(session: Session, link: DownloadLink, now: datetime) -> Refusal
 
 def _document(
     session: Session, link: DownloadLink, now: datetime
-) -> PlanDocument | Passport | Refusal:
-    """The plan document (or the pupil passport) as the link's owner may have it now, with their
-    access as it is now."""
+) -> PlanDocument | Passport | ProvisionMap | Refusal:
+    """The plan document (or the pupil passport, or the provision map) as the link's owner may
+    have it now, with their access as it is now."""
     staff = session.scalar(
         select(Staff).where(
             Staff.id == link.staff_id,
@@ -231,6 +296,8 @@ def _document(
             Staff.is_active.is_(True),
         )
     )
+    if link.audience == PROVISION_MAP:
+        return _map(session, staff, now)
     plan = session.get(Plan, link.plan_id)
     if staff is None or plan is None or plan.school_id != link.school_id:
         return Refusal.NO_LONGER_ALLOWED
@@ -278,6 +345,28 @@ def _passport(
     if passport.plan_version != link.plan_version:
         return Refusal.PLAN_CHANGED
     return passport
+
+
+def _map(session: Session, staff: Staff | None, now: datetime) -> ProvisionMap | Refusal:
+    """The map, made now, if its owner is still the SENDCo or a senior leader of the school."""
+    if staff is None:
+        return Refusal.NOT_WHOLE_SCHOOL
+    viewer = Viewer(
+        school_id=staff.school_id,
+        staff_id=staff.id,
+        name=staff.display_name,
+        roles=staff.roles,
+        slack_user_id=staff.slack_user_id,
+    )
+    if not viewer.sees_whole_school:
+        return Refusal.NOT_WHOLE_SCHOOL
+    today = now.astimezone(ZoneInfo(staff.school.timezone)).date()
+    found = provision_map(session, staff.school_id, today)
+    return dataclasses.replace(found, school_name=staff.school.name)
+
+
+def map_filename(document: ProvisionMap, file_format: FileFormat) -> str:
+    return f"Provision-map-{document.today.isoformat()}.{file_format}"
 
 
 def passport_filename(passport: Passport) -> str:

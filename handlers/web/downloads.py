@@ -1,5 +1,6 @@
-"""`/download/<token>`: the plan document behind a link `/ssp export` gave a member of staff, or
-the printable pupil passport behind one `/ssp passport` gave.
+"""`/download/<token>`: the plan document behind a link `/ssp export` gave a member of staff, the
+printable pupil passport behind one `/ssp passport` gave, or the provision map (CSV, PDF, HTML)
+behind one `/ssp provision export` gave.
 
 A Flask Blueprint (`downloads_blueprint(runtime)`), mounted by the web app beside Slack's
 endpoint. The token is looked up only as its hash (bot.services.download_links), and never
@@ -22,6 +23,8 @@ from bot.services.download_links import Download, FileFormat, Refusal, redeem
 from bot.services.passport import Passport
 from bot.services.passport_document import passport_pdf
 from bot.services.plan_pdf import plan_html, plan_pdf
+from bot.services.provision_map import ProvisionMap
+from bot.services.provision_map_document import map_csv, map_html, map_pdf
 from handlers.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,7 @@ HEADERS = {
 CONTENT_TYPES = {
     FileFormat.PDF: "application/pdf",
     FileFormat.HTML: "text/html; charset=utf-8",
+    FileFormat.CSV: "text/csv; charset=utf-8",
 }
 REFUSED_PAGE = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -99,6 +103,10 @@ def downloads_blueprint(runtime: Runtime) -> Blueprint:
 
 
 def _body(download: Download) -> bytes:
+    if isinstance(download.document, ProvisionMap):
+        return {FileFormat.CSV: map_csv, FileFormat.PDF: map_pdf}.get(
+            download.file_format, lambda m: map_html(m).encode("utf-8")
+        )(download.document)
     if isinstance(download.document, Passport):
         return passport_pdf(download.document)
     if download.file_format == FileFormat.PDF:
