@@ -31,6 +31,7 @@ from handlers import (
     replies,
     review_forward,
     reviews,
+    sessions,
     team,
 )
 from handlers.context import Runtime, identify, remember_runtime
@@ -168,4 +169,5 @@ def register_listeners(app: App) -> None:
     monitoring.register(app)
     passport.register(app)
     observations.register(app)
+    sessions.register(app)
     replies.register(app)
