@@ -71,8 +71,8 @@ def create_due_prompts(
 ) -> int:
     """Makes today's due sessions rows, then queues one DM per member of staff whose sessions
     today have all ended (with any earlier ones not yet asked about). School days only.
-    Bounded statements: materialise's, one read, one insert, one read of the prompts made, one
-    update per member of staff asked."""
+    Bounded statements, however many staff and sessions: materialise's, two reads, one insert
+    and one update."""
     calendar = calendar or load_calendar(session, school.id)
     today = school.local_date(now)
     if not calendar.is_school_day(today):
@@ -137,26 +137,26 @@ def create_due_prompts(
         ],
         now=now,
     )
-    made = dict(
-        session.execute(
-            select(Prompt.dedupe_key, Prompt.id).where(
-                Prompt.school_id == school.id, Prompt.dedupe_key.in_(list(keys.values()))
-            )
-        ).all()
-    )
-    asked = 0
-    for staff_id, ids in due.items():
-        prompt_id = made.get(keys[staff_id])
-        if prompt_id is None:
-            continue
-        session.execute(
-            update(InterventionSession)
-            .where(InterventionSession.id.in_(ids), InterventionSession.prompt_id.is_(None))
-            .values(prompt_id=prompt_id)
-            .execution_options(synchronize_session=False)
+    # Each session asked about points at its DM: one statement for every member of staff.
+    theirs = (
+        select(Prompt.id)
+        .where(
+            Prompt.school_id == school.id,
+            Prompt.recipient_id == InterventionSession.staff_id,
+            Prompt.dedupe_key.in_(list(keys.values())),
         )
-        asked += 1
-    return asked
+        .scalar_subquery()
+    )
+    session.execute(
+        update(InterventionSession)
+        .where(
+            InterventionSession.id.in_([i for ids in due.values() for i in ids]),
+            InterventionSession.prompt_id.is_(None),
+        )
+        .values(prompt_id=theirs)
+        .execution_options(synchronize_session=False)
+    )
+    return len(active)
 
 
 def _ends_row(r) -> time:
