@@ -356,10 +356,12 @@ def session_context(
     notice: str | None = None,
 ) -> Context:
     days = {s.held_on for s in facts.shown}
-    only_today = days == {facts.today}
+    waiting = any(s.status == SessionStatus.AWAITING for s in facts.shown)
     if not facts.shown:
         intro = "Nothing left to log: every session in the last four weeks is logged. Thank you."
-    elif only_today:
+    elif not waiting:
+        intro = "*Your sessions* — all logged, thank you. Tap *Change* if something is wrong."
+    elif days == {facts.today}:
         intro = "*Your sessions today* — tap what happened. Nothing else to type."
     else:
         intro = "*Your sessions not yet logged* — tap what happened. Nothing else to type."

@@ -54,6 +54,11 @@ def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
         "review prompt(s)",
         "teacher digest(s) queued",
         "How plans are implemented",
+        "session log message(s) queued",
+        "(teaching assistant) gets a direct message after their session",
+        "Your sessions today",
+        "taps [Delivered, someone absent]",
+        "Delivered — absent:",
         "That's the tour.",
     ):
         assert expected in out, expected
