@@ -215,6 +215,21 @@ def test_sessions_missed_while_the_bot_was_down_are_caught_up(slack, tick):
     assert len(session_prompts(slack)) == 2  # Sam and Lee: one each
 
 
+def test_a_slack_error_posting_the_dm_is_retried_and_it_goes_once(slack, tick):
+    add_groups(slack)
+    tick("2026-11-23T10:00:00+00:00")  # the morning's other messages, and Lee's DM
+    # Slack fails Sam's DM (a server error): it stays pending, to be tried again.
+    slack.emulator.fail_next("chat.postMessage", "internal_error", status=503)
+    tick("2026-11-23T13:30:00+00:00")
+    [sam] = [p for p in session_prompts(slack) if p.recipient_id == slack.ids["ta"]]
+    assert (sam.status, sam.attempts) == (PromptStatus.PENDING, 1)
+    assert session_dms(slack, "U0TA") == []
+    tick("2026-11-23T13:40:00+00:00")
+    tick("2026-11-23T14:40:00+00:00")
+    assert len(session_dms(slack, "U0TA")) == 1 and len(session_dms(slack, "U0LEE")) == 1
+    assert {p.status for p in session_prompts(slack)} == {PromptStatus.SENT}
+
+
 def test_two_sweeps_at_once_make_each_session_and_dm_once(slack, db_url):
     from bot import db
 
