@@ -44,7 +44,6 @@ from handlers.toolkit import (
     tell,
     text_value,
 )
-from models import School
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +174,7 @@ def open_absent(
             session, viewer, session_id, via=VIA_BUTTON, now=runtime.now()
         )
         if sitting is not None:
-            initials = session.get(School, viewer.school_id).pupil_display.value == "initials"
-            pupils = [
-                (p.pupil.initials if initials else p.pupil.known_as, str(p.pupil_id), p.absent)
-                for p in sitting.pupils
-            ]
+            pupils = session_log.pupil_choices(session, viewer.school_id, sitting)
             about = _about(sitting)
     if sitting is None:
         ack()

@@ -347,6 +347,18 @@ def session_for(
     return _theirs(session, viewer, session_id, via, now)
 
 
+def pupil_choices(
+    session: Session, school_id: int, sitting: InterventionSession
+) -> list[tuple[str, str, bool]]:
+    """(name or initials, pupil id, marked absent) of each pupil the session was for."""
+    school = session.get(School, school_id)
+    initials = school.pupil_display == PupilDisplay.INITIALS
+    return [
+        (p.pupil.initials if initials else p.pupil.known_as, str(p.pupil_id), p.absent)
+        for p in sitting.pupils
+    ]
+
+
 def log_delivered(
     session: Session,
     viewer: Viewer,
