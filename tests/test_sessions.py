@@ -215,6 +215,27 @@ def test_sessions_missed_while_the_bot_was_down_are_caught_up(slack, tick):
     assert len(session_prompts(slack)) == 2  # Sam and Lee: one each
 
 
+def test_a_group_added_after_todays_dm_is_asked_about_the_next_school_day(slack, tick):
+    add_groups(slack)
+    tick("2026-11-23T10:00:00+00:00")
+    [first] = session_dms(slack, "U0LEE")
+    with slack.sessions.begin() as session:
+        school = session.get(School, slack.ids["school"])
+        item = factories.library_item(session, school, "Spelling")
+        lee = session.get(factories.Staff, slack.ids["lee"])
+        factories.group(
+            session, school, item, lee, session.get(factories.Pupil, slack.ids["cara"]),
+            name="Spelling club", weekdays="1", starts_at=time(9, 30), starts_on=MONDAY,
+        )  # fmt: skip
+    tick("2026-11-23T11:00:00+00:00")
+    assert len(session_dms(slack, "U0LEE")) == 1
+    assert "Spelling club" not in text_of(first)
+    tick("2026-11-24T08:35:00+00:00")
+    [_, later] = session_dms(slack, "U0LEE")
+    assert "Spelling club (Mon 23 Nov 2026, 09:30)" in text_of(later)
+    assert "Maths catch-up" not in text_of(later)
+
+
 def test_a_slack_error_posting_the_dm_is_retried_and_it_goes_once(slack, tick):
     add_groups(slack)
     tick("2026-11-23T10:00:00+00:00")  # the morning's other messages, and Lee's DM

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -33,6 +33,7 @@ from models import (
     InterventionSession,
     Prompt,
     PromptKind,
+    PromptStatus,
     Pupil,
     PupilDisplay,
     School,
@@ -71,8 +72,8 @@ def create_due_prompts(
 ) -> int:
     """Makes today's due sessions rows, then queues one DM per member of staff whose sessions
     today have all ended (with any earlier ones not yet asked about). School days only.
-    Bounded statements, however many staff and sessions: materialise's, two reads, one insert
-    and one update."""
+    Bounded statements, however many staff and sessions: materialise's, three reads, one
+    insert and one update."""
     calendar = calendar or load_calendar(session, school.id)
     today = school.local_date(now)
     if not calendar.is_school_day(today):
@@ -97,6 +98,14 @@ def create_due_prompts(
             InterventionSession.school_id == school.id,
             InterventionSession.held_on >= today - timedelta(days=LOOKBACK_DAYS),
             InterventionSession.held_on <= today,
+            # Today's (when does the last end?) and those not yet asked about.
+            or_(
+                InterventionSession.held_on == today,
+                and_(
+                    InterventionSession.status == SessionStatus.AWAITING,
+                    InterventionSession.prompt_id.is_(None),
+                ),
+            ),
         )
     ).all()
     local_now = now.astimezone(ZoneInfo(school.timezone)).time()
@@ -122,6 +131,14 @@ def create_due_prompts(
             )
         )
     )
+    asked_already = set(
+        session.scalars(
+            select(Prompt.recipient_id).where(
+                Prompt.school_id == school.id, Prompt.dedupe_key.in_(list(keys.values()))
+            )
+        )
+    )
+    queued = sorted(active - asked_already)
     outbox.enqueue_many(
         session,
         [
@@ -132,8 +149,7 @@ def create_due_prompts(
                 dedupe_key=keys[staff_id],
                 due_at=send_at,
             )
-            for staff_id in sorted(due)
-            if staff_id in active
+            for staff_id in queued
         ],
         now=now,
     )
@@ -144,6 +160,9 @@ def create_due_prompts(
             Prompt.school_id == school.id,
             Prompt.recipient_id == InterventionSession.staff_id,
             Prompt.dedupe_key.in_(list(keys.values())),
+            # A DM already sent today can't show a session made since (a group added after
+            # it): that one waits for the next school day's DM.
+            Prompt.status == PromptStatus.PENDING,
         )
         .scalar_subquery()
     )
@@ -156,7 +175,7 @@ def create_due_prompts(
         .values(prompt_id=theirs)
         .execution_options(synchronize_session=False)
     )
-    return len(active)
+    return len(queued)
 
 
 def _ends_row(r) -> time:
