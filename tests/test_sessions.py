@@ -340,6 +340,33 @@ def test_some_pupils_absent(slack, asked):
     assert "Delivered — absent: Ava Stone" in text_of(stored(slack, dm))
 
 
+def test_a_big_group_ticks_absences_from_a_menu(slack, tick):
+    with slack.sessions.begin() as session:
+        school = session.get(School, slack.ids["school"])
+        pupils = [
+            factories.Pupil(
+                school_id=school.id, upn=f"A82012345{n:04d}", first_name=f"Pupil{n}",
+                last_name="Big", date_of_birth=date(2012, 1, 1), year_group=9,
+                sen_stage=factories.SenStage.SEN_SUPPORT,
+            )
+            for n in range(12)
+        ]  # fmt: skip
+        session.add_all(pupils)
+        session.flush()
+        item = factories.library_item(session, school, "Reading club")
+        ta = session.get(factories.Staff, slack.ids["ta"])
+        factories.group(session, school, item, ta, *pupils, weekdays="1", starts_on=MONDAY)
+    tick("2026-11-23T10:00:00+00:00")
+    [dm] = session_dms(slack, "U0TA")
+    form = open_form(slack, "U0TA", button(dm, "Delivered, someone absent"), dm)
+    field = next(b for b in form["blocks"] if b.get("block_id") == "absent")
+    assert field["element"]["type"] == "multi_static_select"  # checkboxes hold 10 at most
+    done = slack.sender.submit("U0TA", form, absent_state(form, "Pupil3 Big", "Pupil11 Big"))
+    assert done.json()["response_action"] == "update"
+    [sitting] = sittings(slack)
+    assert sum(p.absent for p in sitting.pupils) == 2
+
+
 def test_not_delivered_needs_a_reason(slack, asked):
     dm = asked["sam"]
     form = open_form(slack, "U0TA", button(dm, "Not delivered", 1), dm)
