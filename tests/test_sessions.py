@@ -315,6 +315,17 @@ def test_delivered_in_one_tap_then_changed(slack, asked):
     with slack.sessions() as session:
         assert session.get(Prompt, lexia.prompt_id).answered_at is not None
 
+    # A second tap (or Slack's retry) changes nothing: the first answer's time and audit stand.
+    logged_at = lexia.logged_at
+    tap(slack, "U0TA", {**button(dm, "Delivered"), "value": f"{lexia.id}:p{lexia.prompt_id}",
+                        "action_id": f"ssp_session_delivered:{lexia.id}"}, dm)  # fmt: skip
+    assert sittings(slack, asked["lexia"])[0].logged_at == logged_at
+    with slack.sessions() as session:
+        logged = session.scalars(
+            select(AuditEvent).where(AuditEvent.detail == "session logged: delivered")
+        ).all()
+    assert len(logged) == 1
+
     tap(slack, "U0TA", button(now, "Change"), now)
     again = stored(slack, dm)
     assert [b["text"]["text"] for b in buttons_of(again)][:3] == [

@@ -393,6 +393,10 @@ def log_delivered(
     if sitting is None:
         return None
     absent = absent or set()
+    if sitting.status == SessionStatus.DELIVERED and absent == {
+        p.pupil_id for p in sitting.pupils if p.absent
+    }:
+        return sitting  # a double tap, or Slack's retry: already so, nothing to change
     sitting.status = SessionStatus.DELIVERED
     sitting.not_delivered_reason = None
     for pupil in sitting.pupils:
@@ -423,8 +427,11 @@ def log_not_delivered(
     sitting = _theirs(session, viewer, session_id, via, now)
     if sitting is None:
         return None
+    why = f"Other: {other}" if reason == OTHER else REASONS[reason]
+    if sitting.status == SessionStatus.NOT_DELIVERED and sitting.not_delivered_reason == why:
+        return sitting  # submitted twice: already so
     sitting.status = SessionStatus.NOT_DELIVERED
-    sitting.not_delivered_reason = f"Other: {other}" if reason == OTHER else REASONS[reason]
+    sitting.not_delivered_reason = why
     for pupil in sitting.pupils:
         pupil.absent = False
     _logged(session, viewer, sitting, via, now, "session logged: not delivered")
