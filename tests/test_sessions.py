@@ -405,8 +405,11 @@ def test_not_delivered_needs_a_reason(slack, asked):
 def test_delivery_rates_afterwards_match_direct_counts(slack, asked):
     dm = asked["sam"]
     form = open_form(slack, "U0TA", button(dm, "Delivered, someone absent"), dm)
+    updates = len(slack.emulator.calls_to("chat.update"))
     slack.sender.submit("U0TA", form, absent_state(form, "Ava Stone", "Cara Lin"))
-    form = open_form(slack, "U0TA", button(dm, "Not delivered", 1), dm)
+    # The DM is redrawn after the form's answer: Lexia's buttons give way to "Change".
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("chat.update")) > updates)
+    form = open_form(slack, "U0TA", button(dm, "Not delivered"), dm)
     slack.sender.submit("U0TA", form, reason_state(form, "other", "Fire drill"))
     with slack.sessions() as session:
         school = slack.ids["school"]
