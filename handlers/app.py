@@ -34,6 +34,7 @@ from handlers import (
     replies,
     review_forward,
     reviews,
+    sessions,
     team,
 )
 from handlers.context import Runtime, identify, remember_runtime
@@ -174,4 +175,5 @@ def register_listeners(app: App) -> None:
     observations.register(app)
     groups.register(app)
     provision_library.register(app)
+    sessions.register(app)
     replies.register(app)

@@ -19,7 +19,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import agreements, closure, family, meeting, monitoring, observations, prompts
+from bot.services import (
+    agreements,
+    closure,
+    family,
+    meeting,
+    monitoring,
+    observations,
+    prompts,
+    session_log,
+)
 from bot.services.calendar import long_day, short_date
 from bot.services.prompts import AssignmentAsk, Handover, MessagePupil, ReviewAsk
 from models import (
@@ -32,6 +41,7 @@ from models import (
     PupilResponse,
     School,
     SessionAsPlanned,
+    SessionStatus,
     StrategiesInPlace,
 )
 
@@ -305,6 +315,105 @@ def observation_summary(session: Session, prompt: Prompt) -> Context | None:
     new = "1 new observation" if told.count == 1 else f"{told.count} new observations"
     plans = "plan" if len(names) == 1 else "plans"
     return {"text": f"{new} on {whose} {plans}", "prompt_id": told.prompt_id}
+
+
+# --- intervention sessions ---------------------------------------------------------------------
+
+SESSION_DELIVERED = "ssp_session_delivered"
+SESSION_ABSENT = "ssp_session_absent"
+SESSION_NOT_DELIVERED = "ssp_session_not_delivered"
+SESSION_CHANGE = "ssp_session_change"
+
+
+@renders(PromptKind.SESSION_LOG, "session_log.json.j2")
+def session_prompt(session: Session, prompt: Prompt) -> Context | None:
+    facts = session_log.asked(session, prompt, prompts.delivery_day(session, prompt))
+    if facts is None:
+        return None  # all logged meanwhile (`/ssp sessions`, the SENDCo): nothing to ask
+    return session_context(facts, f"p{prompt.id}")
+
+
+def session_message(
+    facts: session_log.Sessions,
+    surface: str,
+    *,
+    editing: frozenset[int] = frozenset(),
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """The sessions as a message (the DM, or `/ssp sessions`' reply), redrawn after an answer.
+    `surface` goes in each button's value ("p<prompt id>" or "s<staff id>"), so an answer
+    redraws the same list; `editing`: sessions shown with their buttons again ("Change")."""
+    return render_json(
+        "session_log.json.j2", **session_context(facts, surface, editing=editing, notice=notice)
+    )
+
+
+def session_context(
+    facts: session_log.Sessions,
+    surface: str,
+    *,
+    editing: frozenset[int] = frozenset(),
+    notice: str | None = None,
+) -> Context:
+    days = {s.held_on for s in facts.shown}
+    waiting = any(s.status == SessionStatus.AWAITING for s in facts.shown)
+    if not facts.shown:
+        intro = "Nothing left to log: every session in the last four weeks is logged. Thank you."
+    elif not waiting:
+        intro = "*Your sessions* — all logged, thank you. Tap *Change* if something is wrong."
+    elif days == {facts.today}:
+        intro = "*Your sessions today* — tap what happened. Nothing else to type."
+    else:
+        intro = "*Your sessions not yet logged* — tap what happened. Nothing else to type."
+    if notice:
+        intro = f"{notice}\n{intro}"
+    rows = [_session_row(s, facts.today, surface, s.id in editing) for s in facts.shown]
+    summary = ", ".join(f"{escape_mrkdwn(s.group)} ({s.starts_at:%H:%M})" for s in facts.shown[:5])
+    more = (
+        f"{facts.more} earlier session(s) not shown: log these first, then `/ssp sessions`."
+        if facts.more
+        else None
+    )
+    return {
+        "text": f"Your sessions: {summary}" if summary else "Your sessions",
+        "intro": intro,
+        "sessions": rows,
+        "more": more,
+        "footer": "Only your SENDCo and you can log these. Missed one? `/ssp sessions` "
+        "lists those not yet logged from the last four weeks.",
+    }
+
+
+def _session_row(s: session_log.Shown, today, surface: str, editing: bool) -> dict:
+    when = f"{s.starts_at:%H:%M}"
+    if s.held_on != today:
+        when = f"{short_date(s.held_on)}, {when}"
+    count = f"{len(s.pupils)} pupil" + ("" if len(s.pupils) == 1 else "s")
+    names = ", ".join(escape_mrkdwn(name) for _, name in s.pupils)
+    text = f"*{escape_mrkdwn(s.group)}* ({when}) — {count}" + (f": {names}" if names else "")
+    if s.status == SessionStatus.DELIVERED:
+        away = ", ".join(escape_mrkdwn(name) for name in s.absent)
+        text += "\n:white_check_mark: *Delivered*" + (
+            f" — absent: {away}" if away else " — everyone there"
+        )
+    elif s.status == SessionStatus.NOT_DELIVERED:
+        text += f"\n:x: *Not delivered* — {escape_mrkdwn(s.reason or '')}"
+    if s.logged_by and s.status != SessionStatus.AWAITING:
+        text += f" (logged by {escape_mrkdwn(s.logged_by)})"
+    value = f"{s.id}:{surface}"
+    if s.status == SessionStatus.AWAITING or editing:
+        buttons = [
+            dict(action_id=f"{SESSION_DELIVERED}:{s.id}", label="Delivered", value=value,
+                 style="primary"),
+            dict(action_id=f"{SESSION_ABSENT}:{s.id}", label="Delivered, someone absent",
+                 value=value, style=None),
+            dict(action_id=f"{SESSION_NOT_DELIVERED}:{s.id}", label="Not delivered",
+                 value=value, style=None),
+        ]  # fmt: skip
+    else:
+        buttons = [dict(action_id=f"{SESSION_CHANGE}:{s.id}", label="Change", value=value,
+                        style=None)]  # fmt: skip
+    return {"id": s.id, "text": text, "buttons": buttons}
 
 
 @renders(PromptKind.INVITATION_LOCKED, "notice.json.j2")

@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.services import assignments, closure, monitoring, observations, qa, review_schedule
+from bot.services import (
+    assignments,
+    closure,
+    monitoring,
+    observations,
+    qa,
+    review_schedule,
+    session_log,
+)
 from bot.services.calendar import load_calendar
 from handlers import sender
 from handlers.messages import render_prompt
@@ -102,6 +110,9 @@ def sweep_report(
             told = observations.create_due_summaries(session, school, now, calendar)
             if told:
                 done.append(f"{school.name}: {told} observation summary(ies) queued.")
+            logs = session_log.create_due_prompts(session, school, now, calendar)
+            if logs:
+                done.append(f"{school.name}: {logs} session log message(s) queued.")
             if qa.create_due_summaries(session, school, now, calendar):
                 done.append(f"{school.name}: quality assurance summary queued.")
         skipped = [

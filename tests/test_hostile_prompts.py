@@ -35,6 +35,7 @@ from models import (
     PromptStatus,
     Pupil,
     ReviewMeeting,
+    School,
     SenStage,
     SharingChoice,
     Staff,
@@ -42,6 +43,7 @@ from models import (
     TeachingGroup,
     TeachingGroupPupil,
 )
+from tests import factories
 from tests.slack_harness import NOW, buttons_of, text_of
 from tests.test_assignment_messages import decline_form
 from tests.test_plan_editor import click, open_plan, submit
@@ -309,6 +311,15 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
             strategy=LONG[: observations.STRATEGY_LENGTH], helped=Helped.NOT_SURE,
             created_at=clock.now,
         ))  # fmt: skip
+        # And Lee runs an intervention group, with the longest name, for every pupil: after
+        # Wednesday's session at 08:40 he is asked whether it happened.
+        school = session.get(School, slack.ids["school"])
+        item = factories.library_item(session, school, hostile_name("Lexia")[:200])
+        lee = session.get(Staff, slack.ids["lee"])
+        factories.group(
+            session, school, item, lee, *(session.get(Pupil, slack.ids[p]) for p in PUPILS),
+            name=(f"Lexia {HOSTILE} " + LONG)[:200], weekdays="3", starts_on=date(2026, 11, 25),
+        )  # fmt: skip
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)

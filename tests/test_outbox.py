@@ -819,3 +819,114 @@ def test_every_kind_of_prompt_the_services_queue_has_one_renderer() -> None:
     assert set(messages._RENDERERS) == set(PromptKind) - never_queued
     with pytest.raises(ValueError):
         messages.renders(PromptKind.REVIEW_DUE, "notice.json.j2")(lambda session, prompt: None)
+
+
+# --------------------------------------------------------------------- intervention session prompts
+# A SESSION_LOG prompt (bot.services.session_log) goes through the same outbox: the same crash and
+# concurrency guarantees, with its real message, rendered from the rows when it is sent.
+
+SESSION_DAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, after the sessions
+
+
+def add_session_groups(sessions: sessionmaker[Session], school: dict) -> None:
+    from datetime import date as day
+
+    from models import Pupil
+    from tests import factories
+
+    with sessions.begin() as session:
+        home = session.get(School, school["school"])
+        item = factories.library_item(session, home, "Lexia")
+        for who in ("ta", "lee"):
+            factories.group(
+                session, home, item, session.get(Staff, school[who]),
+                session.get(Pupil, school["ava"]), name=f"Lexia {who}", weekdays="1",
+                starts_on=day(2026, 11, 23),
+            )  # fmt: skip
+
+
+def queue_session_prompts(sessions: sessionmaker[Session], school: dict) -> list[int]:
+    from bot.services import session_log
+
+    with sessions.begin() as session:
+        home = session.get(School, school["school"])
+        assert session_log.create_due_prompts(session, home, SESSION_DAY) == 2
+        return list(session.scalars(select(Prompt.id).where(Prompt.kind == PromptKind.SESSION_LOG)))
+
+
+def test_a_session_prompt_crashing_after_its_claim_is_sent_once_later(
+    sessions, school, emulator, client
+) -> None:
+    from handlers.messages import render_prompt
+
+    add_session_groups(sessions, school)
+    ids = queue_session_prompts(sessions, school)
+    crashes = iter([True])
+
+    def render_that_dies_once(session, prompt):
+        if next(crashes, False):
+            raise Crash
+        return render_prompt(session, prompt)
+
+    with pytest.raises(Crash):
+        deliver_due(sessions, client, now=SESSION_DAY, render=render_that_dies_once)
+    assert emulator.messages == []
+    deliver_due(sessions, client, now=SESSION_DAY + CLAIM_LEASE, render=render_that_dies_once)
+    deliver_due(sessions, client, now=SESSION_DAY + 2 * CLAIM_LEASE, render=render_prompt)
+    assert sorted(m["metadata"]["event_payload"]["prompt_id"] for m in emulator.messages) == ids
+    assert all("Your sessions today" in m["blocks"][0]["text"]["text"] for m in emulator.messages)
+    assert {load(sessions, i).status for i in ids} == {PromptStatus.SENT}
+
+
+def test_a_session_prompt_all_logged_before_it_is_sent_is_cancelled(
+    sessions, school, emulator, client
+) -> None:
+    from handlers.messages import render_prompt
+    from models import InterventionSession, SessionStatus
+
+    add_session_groups(sessions, school)
+    ids = queue_session_prompts(sessions, school)
+    with sessions.begin() as session:
+        for sitting in session.scalars(select(InterventionSession)):
+            sitting.status = SessionStatus.DELIVERED  # logged with `/ssp sessions` meanwhile
+    report = deliver_due(sessions, client, now=SESSION_DAY, render=render_prompt)
+    assert emulator.messages == [] and len(report.cancelled) == 2
+    assert {load(sessions, i).status for i in ids} == {PromptStatus.CANCELLED}
+
+
+def test_two_sweeps_at_once_send_each_session_prompt_exactly_once(
+    db_url, sessions, school, emulator
+) -> None:
+    if is_sqlite(db_url):
+        pytest.skip("SQLite has no row locks: run one sender at a time (bot.services.outbox)")
+    from handlers import scheduler
+
+    add_session_groups(sessions, school)
+    barrier, errors = threading.Barrier(2), []
+
+    def sweeper() -> None:
+        engine = db.make_engine(db_url)
+        try:
+            own_sessions = db.make_session_factory(engine)
+            client = make_client(emulator.bot_token, emulator.api_url)
+            barrier.wait()
+            scheduler.sweep(own_sessions, client, SESSION_DAY)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with sessions() as session:
+        ids = sorted(
+            session.scalars(select(Prompt.id).where(Prompt.kind == PromptKind.SESSION_LOG))
+        )
+    assert len(ids) == 2
+    sent = [m["metadata"]["event_payload"]["prompt_id"] for m in emulator.messages]
+    assert len(sent) == len(set(sent))  # every prompt once, the others the sweep sent too
+    assert sorted(i for i in sent if i in ids) == ids

@@ -56,6 +56,11 @@ def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
         "How plans are implemented",
         "(SENDCo) types  /ssp provision",
         "Provision map",
+        "session log message(s) queued",
+        "(teaching assistant) gets a direct message after their session",
+        "Your sessions today",
+        "taps [Delivered, someone absent]",
+        "Delivered — absent:",
         "That's the tour.",
     ):
         assert expected in out, expected

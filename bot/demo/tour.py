@@ -91,6 +91,9 @@ def run_tour(
             tour.family(sessions)
             tour.meeting(sessions, today)
             tour.scheduler(sessions, clock)
+            tour.session_log(sessions, clock)
+            # After the teaching assistant's session: the SENDCo's map counts it.
+            tour.provision_map()
         finally:
             server.stop()
         with sessions() as session:
@@ -348,7 +351,6 @@ class _Tour:
                 self._heading(person, f"gets a direct message: a {what}")
                 self._show(received[0])
         self.command(self.cast["sendco"], "monitoring")
-        self.provision_map()
 
     def provision_map(self) -> None:
         """The SENDCo's provision map (`/ssp provision`), and one intervention's pupils when the
@@ -362,6 +364,73 @@ class _Tour:
         ]
         if pupils:
             self.click(sendco, pupils[0], "Pupils")
+
+    def session_log(self, sessions, clock: Callable[[], datetime]) -> None:
+        """A teaching assistant's intervention session: the DM after it, and "Delivered" with
+        one pupil absent, as they see it."""
+        from handlers.scheduler import sweep
+        from handlers.slack_api import make_client
+
+        emulator = self.sender.emulator
+        with db.unit_of_work(sessions) as session:
+            found = _intervention_group(session, clock())
+            if found is None:
+                return
+            runner, at = found
+        slack_id = next(
+            (
+                uid
+                for uid, user in emulator.users.items()
+                if (user.get("profile") or {}).get("email") == runner.email
+            ),
+            None,
+        )
+        if slack_id is None:
+            return
+        person = {"name": runner.display_name, "role": "teaching assistant", "slack_id": slack_id}
+        before = len(emulator.messages_to(slack_id))
+        client = make_client(emulator.bot_token, emulator.api_url)
+        self.step += 1
+        _say(self.out, RULE)
+        _say(
+            self.out,
+            f"{self.step}. The sweep after the group's session, at {at:%H:%M on %A %-d %B}",
+        )
+        _say(self.out, "")
+        for line in sweep(sessions, client, at):
+            if "session" in line:
+                self.out.write(f"   │ {line}\n")
+        received = [
+            m
+            for m in emulator.messages_to(slack_id)[before:]
+            if "sessions" in (m.get("text") or "").lower()
+        ]
+        if not received:
+            return
+        dm = received[0]
+        self._heading(person, "gets a direct message after their session")
+        self._show(dm)
+        absent = next(
+            b
+            for block in dm["blocks"]
+            if block["type"] == "actions"
+            for b in block["elements"]
+            if b["text"]["text"] == "Delivered, someone absent"
+        )
+        self._heading(person, "taps [Delivered, someone absent], ticks one pupil, taps [Delivered]")
+        opened = len(emulator.calls_to("views.open"))
+        self.sender.button(slack_id, absent["action_id"], absent["value"], message=dm)
+        emulator.wait_for(lambda calls: len(emulator.calls_to("views.open")) > opened)
+        form = emulator.open_views(slack_id)[-1]
+        self._show(form)
+        field = next(b for b in form["blocks"] if b.get("block_id") == "absent")
+        away = field["element"]["options"][:1]
+        updates = len(emulator.calls_to("chat.update"))
+        state = {"absent": {"type": field["element"]["type"], "selected_options": away}}
+        self.sender.submit(slack_id, form, state)
+        emulator.wait_for(lambda calls: len(emulator.calls_to("chat.update")) > updates)
+        self._heading(person, "sees their message, as it now stands")
+        self._show(next(m for m in emulator.messages if m["ts"] == dm["ts"]))
 
     def command(self, person: dict, text: str) -> dict:
         self._heading(person, f"types  /ssp {text}")
@@ -545,6 +614,104 @@ def _cast(session, slack: SlackEmulator, today: date) -> dict:
         ),
         "assistant_pupil": _called(key_adult) if key_adult else None,
     }
+
+
+def _intervention_group(session, now: datetime):
+    """(the member of staff, the moment after their session) for a teaching assistant's
+    intervention group: the synthetic school's own, or, if it has none, one made here for the
+    key adult the tour already shows (Lexia, every weekday, for four pupils they support)."""
+    from bot.services.calendar import load_calendar
+    from models import (
+        BroadArea,
+        GroupMember,
+        InterventionGroup,
+        LibraryProvision,
+        ProvisionTier,
+        School,
+    )
+
+    school = session.scalars(select(School)).first()
+    calendar = load_calendar(session, school.id)
+    start = calendar.next_sending_time(
+        now, school.timezone, school.school_day_starts, school.school_day_ends
+    )
+    day = start.astimezone(ZoneInfo(school.timezone)).date()
+    group = session.scalar(
+        select(InterventionGroup)
+        .join(StaffRoleGrant, StaffRoleGrant.staff_id == InterventionGroup.staff_id)
+        .where(
+            InterventionGroup.school_id == school.id,
+            StaffRoleGrant.role == StaffRole.TEACHING_ASSISTANT,
+            InterventionGroup.members.any(),
+        )
+        .order_by(InterventionGroup.id)
+        .limit(1)
+    )
+    if group is None:
+        helper = session.scalar(
+            select(KeyAdult).where(KeyAdult.ended_at.is_(None)).order_by(KeyAdult.id).limit(1)
+        )
+        if helper is None:
+            return None
+        pupils = list(
+            session.scalars(
+                select(Pupil.id)
+                .where(Pupil.school_id == school.id, Pupil.is_active.is_(True))
+                .where(
+                    Pupil.id.in_(
+                        select(KeyAdult.pupil_id).where(KeyAdult.staff_id == helper.staff_id)
+                    )
+                )
+                .limit(4)
+            )
+        )
+        pupils += list(
+            session.scalars(
+                select(Pupil.id)
+                .where(
+                    Pupil.school_id == school.id, Pupil.is_active.is_(True), Pupil.id.not_in(pupils)
+                )
+                .order_by(Pupil.year_group, Pupil.id)
+                .limit(4 - len(pupils))
+            )
+        )
+        item = session.scalar(
+            select(LibraryProvision).where(
+                LibraryProvision.school_id == school.id, LibraryProvision.name == "Lexia"
+            )
+        ) or LibraryProvision(
+            school_id=school.id,
+            name="Lexia",
+            area_of_need=BroadArea.COGNITION_AND_LEARNING,
+            tier=ProvisionTier.TARGETED,
+            group_size=4,
+            session_minutes=30,
+        )
+        session.add(item)
+        session.flush()
+        group = InterventionGroup(
+            school_id=school.id,
+            library_id=item.id,
+            name="Lexia, small group",
+            staff_id=helper.staff_id,
+            weekdays="1,2,3,4,5",
+            starts_at=school.school_day_starts,
+            minutes=30,
+            starts_on=day,
+            members=[GroupMember(pupil_id=p, joined_on=day) for p in pupils],
+        )
+        session.add(group)
+        session.flush()
+    else:
+        day = max(day, group.starts_on)
+        while not (
+            day.isoweekday() in group.weekday_numbers and calendar.counts_as_school_day(day)
+        ):
+            day += timedelta(days=1)
+    ends = datetime.combine(day, group.starts_at, tzinfo=ZoneInfo(school.timezone)) + timedelta(
+        minutes=group.minutes + 5
+    )
+    return session.get(Staff, group.staff_id), ends.astimezone(UTC)
 
 
 def _free_port() -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.services.calendar import SchoolCalendar
@@ -207,7 +207,7 @@ def materialise(
     for each member of the group that day. Returns the new sessions; idempotent.
 
     Catches up after days the bot did not run: a group's sessions start the day after its latest
-    row (or its first day). Three queries and one insert, however many groups.
+    row (or its first day). Four queries and two inserts, however many groups and sessions.
     """
     groups = session.scalars(
         select(InterventionGroup)
@@ -224,12 +224,19 @@ def materialise(
             .group_by(InterventionSession.group_id)
         ).all()
     )
-    made = []
+    due: list[tuple[InterventionGroup, date]] = []
     for group in groups:
         start = latest[group.id] + timedelta(days=1) if group.id in latest else group.starts_on
-        for day in due_days(group, calendar, start, through):
-            members = [m for m in group.members if _member_on(m, day)]
-            sitting = InterventionSession(
+        due += [(group, day) for day in due_days(group, calendar, start, through)]
+    if not due:
+        return []
+    # Core inserts, each one statement however many rows (the ORM would insert the sessions
+    # one by one on SQLite, to learn each id for its pupils): the sessions, their ids read back
+    # by (group, day), then the pupils.
+    session.execute(
+        insert(InterventionSession),
+        [
+            dict(
                 school_id=school_id,
                 group_id=group.id,
                 held_on=day,
@@ -237,14 +244,42 @@ def materialise(
                 minutes=group.minutes,
                 staff_id=group.staff_id,
                 status=SessionStatus.AWAITING,
-                pupils=[
-                    SessionPupil(pupil_id=m.pupil_id, provision_id=m.provision_id) for m in members
-                ],
             )
-            session.add(sitting)
-            made.append(sitting)
-    session.flush()
-    return made
+            for group, day in due
+        ],
+    )
+    first = min(day for _, day in due)
+    ids = {
+        (group_id, held_on): session_id
+        for session_id, group_id, held_on in session.execute(
+            select(
+                InterventionSession.id, InterventionSession.group_id, InterventionSession.held_on
+            ).where(
+                InterventionSession.school_id == school_id,
+                InterventionSession.group_id.in_({group.id for group, _ in due}),
+                InterventionSession.held_on >= first,
+            )
+        )
+    }
+    pupils = [
+        dict(
+            session_id=ids[(group.id, day)],
+            pupil_id=m.pupil_id,
+            provision_id=m.provision_id,
+            absent=False,
+        )
+        for group, day in due
+        for m in group.members
+        if _member_on(m, day)
+    ]
+    if pupils:
+        session.execute(insert(SessionPupil), pupils)
+    made = session.scalars(
+        select(InterventionSession)
+        .where(InterventionSession.id.in_([ids[(group.id, day)] for group, day in due]))
+        .order_by(InterventionSession.group_id, InterventionSession.held_on)
+    ).all()
+    return list(made)
 
 
 def _member_on(member: GroupMember, day: date) -> bool:
