@@ -2,8 +2,9 @@
 run by its teaching assistants since the start of the autumn term, for pupils with open plans
 (each linked to a provision row of their plan, as joining from Slack does).
 
-The library entries are looked up by name (the names of bot.demo.provision_library) and made when
-the school has none of that name, so this works whether or not the demo's library was made first. Deterministic for a seed.
+The library entries are looked up by name (the names of bot.demo.provision_library) and made
+when the school has none of that name, so this works whether or not the demo's library was made
+first. Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -42,15 +43,17 @@ class Intervention:
 
 
 INTERVENTIONS = (
-    Intervention("Lexia reading programme", BroadArea.COGNITION_AND_LEARNING, ProvisionTier.TARGETED, 3, 30, 6,
+    Intervention("Lexia reading programme", BroadArea.COGNITION_AND_LEARNING,
+                 ProvisionTier.TARGETED, 3, 30, 6,
                  "Reading practice on a computer programme that adapts to each pupil."),
     Intervention("Toe by Toe", BroadArea.COGNITION_AND_LEARNING, ProvisionTier.TARGETED, 3, 20,
                  1, "A step-by-step phonics reading programme, one to one with an adult."),
     Intervention("Precision teaching", BroadArea.COGNITION_AND_LEARNING,
                  ProvisionTier.TARGETED, 5, 10, 1,
                  "Short daily practice of a few words or facts until they are fluent."),
-    Intervention("Talkabout social communication group", BroadArea.COMMUNICATION_AND_INTERACTION, ProvisionTier.TARGETED,
-                 1, 45, 6, "A small group that builds social and communication skills."),
+    Intervention("Talkabout social communication group",
+                 BroadArea.COMMUNICATION_AND_INTERACTION, ProvisionTier.TARGETED, 1, 45, 6,
+                  "A small group that builds social and communication skills."),
     Intervention("ELSA sessions", BroadArea.SEMH, ProvisionTier.TARGETED, 1, 30, 1,
                  "Time with an Emotional Literacy Support Assistant to talk through feelings."),
     Intervention("Sensory circuits", BroadArea.SENSORY_AND_PHYSICAL, ProvisionTier.TARGETED, 5,
