@@ -53,7 +53,7 @@ INTERVENTIONS = (
                  "Short daily practice of a few words or facts until they are fluent."),
     Intervention("Talkabout social communication group",
                  BroadArea.COMMUNICATION_AND_INTERACTION, ProvisionTier.TARGETED, 1, 45, 6,
-                  "A small group that builds social and communication skills."),
+                 "A small group that builds social and communication skills."),
     Intervention("ELSA sessions", BroadArea.SEMH, ProvisionTier.TARGETED, 1, 30, 1,
                  "Time with an Emotional Literacy Support Assistant to talk through feelings."),
     Intervention("Sensory circuits", BroadArea.SENSORY_AND_PHYSICAL, ProvisionTier.TARGETED, 5,
