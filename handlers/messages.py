@@ -389,12 +389,20 @@ def _session_row(s: session_log.Shown, today, surface: str, editing: bool) -> di
     if s.held_on != today:
         when = f"{short_date(s.held_on)}, {when}"
     count = f"{len(s.pupils)} pupil" + ("" if len(s.pupils) == 1 else "s")
-    names = ", ".join(escape_mrkdwn(name) for _, name in s.pupils)
+    # The DM stays in Slack's history: a pupil named beside an intervention says what support
+    # they get, so it counts them and the "someone absent" form (not kept) names them. The
+    # reply to `/ssp sessions`, seen only by its asker, names them.
+    kept = surface.startswith("p")
+    names = "" if kept else ", ".join(escape_mrkdwn(name) for _, name in s.pupils)
     text = f"*{escape_mrkdwn(s.group)}* ({when}) — {count}" + (f": {names}" if names else "")
     if s.status == SessionStatus.DELIVERED:
-        away = ", ".join(escape_mrkdwn(name) for name in s.absent)
+        away = (
+            f"{len(s.absent)} absent"
+            if kept
+            else "absent: " + ", ".join(escape_mrkdwn(name) for name in s.absent)
+        )
         text += "\n:white_check_mark: *Delivered*" + (
-            f" — absent: {away}" if away else " — everyone there"
+            f" — {away}" if s.absent else " — everyone there"
         )
     elif s.status == SessionStatus.NOT_DELIVERED:
         text += f"\n:x: *Not delivered* — {escape_mrkdwn(s.reason or '')}"

@@ -438,6 +438,10 @@ def _digest(session: Session) -> list[tuple]:
         "reviews": lambda r: (keys["plans"][r["plan_id"]], r["cycle_number"]),
         "provision_library": lambda r: r["name"],
         "intervention_groups": lambda r: (r["name"], r["weekdays"], str(r["starts_at"])),
+        "intervention_sessions": lambda r: (
+            keys["intervention_groups"][r["group_id"]],
+            r["held_on"],
+        ),
     }
     # Set by the clock on purpose: when the school row and the audit event were written.
     clock = {

@@ -58,9 +58,9 @@ def test_demo_runs_the_tour_to_the_end(capsys, tmp_path, monkeypatch):
         "Provision map",
         "session log message(s) queued",
         "(teaching assistant) gets a direct message after their session",
-        "Your sessions today",
+        "Your sessions not yet logged",
         "taps [Delivered, someone absent]",
-        "Delivered — absent:",
+        "Delivered — 1 absent",
         "That's the tour.",
     ):
         assert expected in out, expected

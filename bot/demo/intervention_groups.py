@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.demo.term_dates import demo_calendar
-from bot.services import groups
+from bot.services import delivery, groups, session_log
+from bot.services.calendar import load_calendar
 from models import (
     BroadArea,
     InterventionGroup,
@@ -26,6 +27,7 @@ from models import (
     PlanStatus,
     ProvisionTier,
     School,
+    SessionStatus,
     Staff,
     StaffRole,
 )
@@ -172,7 +174,30 @@ def add_intervention_groups(
         for _, plan in groups.place(session, group, pupils, on=start):
             _towards_a_target(plan, group)
         made.append(group)
+    if made:
+        _log_history(session, school, today, rng)
     return made
+
+
+def _log_history(session: Session, school: School, today: date, rng: random.Random) -> None:
+    """The sessions due before today, logged as a school's staff would have: most delivered,
+    a pupil absent now and then, a few not delivered (and why), so the map and the review
+    notes have a term's record to show. Today's sessions are left for the tour to log."""
+    through = today - timedelta(days=1)
+    reasons = [why for key, why in session_log.REASONS.items() if key != session_log.OTHER]
+    for sitting in delivery.materialise(
+        session, school.id, load_calendar(session, school.id), through
+    ):
+        sitting.logged_by_id = sitting.staff_id
+        sitting.logged_at = datetime.combine(sitting.held_on, time(12, 0), tzinfo=UTC)
+        if rng.random() < 0.9:
+            sitting.status = SessionStatus.DELIVERED
+            for place in sitting.pupils:
+                place.absent = rng.random() < 0.06
+        else:
+            sitting.status = SessionStatus.NOT_DELIVERED
+            sitting.not_delivered_reason = rng.choice(reasons)
+    session.flush()
 
 
 def _towards_a_target(plan: Plan | None, group: InterventionGroup) -> None:

@@ -410,13 +410,18 @@ class _Tour:
         dm = received[0]
         self._heading(person, "gets a direct message after their session")
         self._show(dm)
-        absent = next(
-            b
-            for block in dm["blocks"]
-            if block["type"] == "actions"
-            for b in block["elements"]
-            if b["text"]["text"] == "Delivered, someone absent"
-        )
+        # A session of two pupils or more: one of them away, the others there.
+        buttons, about = [], ""
+        for block in dm["blocks"]:
+            if block["type"] == "section":
+                about = (block.get("text") or {}).get("text", "")
+            elif block["type"] == "actions":
+                buttons += [
+                    (" pupils:" in about, b)
+                    for b in block["elements"]
+                    if b["text"]["text"] == "Delivered, someone absent"
+                ]
+        absent = next((b for several, b in buttons if several), buttons[0][1])
         self._heading(person, "taps [Delivered, someone absent], ticks one pupil, taps [Delivered]")
         opened = len(emulator.calls_to("views.open"))
         self.sender.button(slack_id, absent["action_id"], absent["value"], message=dm)

@@ -35,7 +35,6 @@ from models import (
     PromptKind,
     PromptStatus,
     Pupil,
-    PupilDisplay,
     School,
     SessionPupil,
     SessionStatus,
@@ -196,7 +195,7 @@ class Shown:
     held_on: date
     starts_at: time
     pupils: tuple[tuple[int, str], ...]
-    """(pupil id, name or initials), in the group's order."""
+    """(pupil id, name), in the group's order."""
     status: SessionStatus
     absent: tuple[str, ...]
     reason: str | None
@@ -299,8 +298,6 @@ def _load(session: Session, query) -> list[InterventionSession]:
 
 
 def _sessions(session: Session, school_id: int, staff_id: int, today: date, sittings) -> Sessions:
-    school = session.get(School, school_id)
-    initials = school.pupil_display == PupilDisplay.INITIALS
     staff = session.get(Staff, staff_id)
     loggers = {s.logged_by_id for s in sittings if s.logged_by_id}
     names = (
@@ -315,8 +312,10 @@ def _sessions(session: Session, school_id: int, staff_id: int, today: date, sitt
         else {}
     )
 
+    # Named in full: only what Slack does not keep shows names (the reply to `/ssp sessions`
+    # and the forms); the DM counts pupils (handlers.messages).
     def named(pupil: Pupil) -> str:
-        return pupil.initials if initials else pupil.known_as
+        return pupil.known_as
 
     # The latest SHOWN: older ones are in `/ssp sessions` once these are logged.
     kept = sittings[-SHOWN:]
@@ -369,11 +368,10 @@ def session_for(
 def pupil_choices(
     session: Session, school_id: int, sitting: InterventionSession
 ) -> list[tuple[str, str, bool]]:
-    """(name or initials, pupil id, marked absent) of each pupil the session was for."""
-    school = session.get(School, school_id)
-    initials = school.pupil_display == PupilDisplay.INITIALS
+    """(name, pupil id, marked absent) of each pupil the session was for: for the form, which
+    Slack does not keep."""
     return [
-        (p.pupil.initials if initials else p.pupil.known_as, str(p.pupil_id), p.absent)
+        (p.pupil.known_as, str(p.pupil_id), p.absent)
         for p in sitting.pupils
     ]
 
