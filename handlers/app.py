@@ -17,6 +17,7 @@ from bot.config import ConfigError, Settings
 from handlers import (
     agreement,
     assignments,
+    attachments,
     closure,
     commands,
     events,
@@ -168,4 +169,5 @@ def register_listeners(app: App) -> None:
     monitoring.register(app)
     passport.register(app)
     observations.register(app)
+    attachments.register(app)
     replies.register(app)

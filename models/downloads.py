@@ -20,9 +20,13 @@ from models.base import Base, UTCDateTime, utcnow
 class DownloadLink(Base):
     __tablename__ = "download_links"
     __table_args__ = (
-        CheckConstraint("file_format IN ('pdf', 'html')", name="file_format"),
-        # "passport": the pupil passport (bot.services.passport), not a copy of the whole plan.
-        CheckConstraint("audience IN ('staff', 'family', 'agency', 'passport')", name="audience"),
+        # "file": an attached file as it was attached (its type is the attachment's own).
+        CheckConstraint("file_format IN ('pdf', 'html', 'file')", name="file_format"),
+        # "passport": the pupil passport (bot.services.passport), not a copy of the whole plan;
+        # "attachment": a report or evidence attached to the plan (models.attachments).
+        CheckConstraint(
+            "audience IN ('staff', 'family', 'agency', 'passport', 'attachment')", name="audience"
+        ),
         CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses"),
     )
 
@@ -34,6 +38,10 @@ class DownloadLink(Base):
     # Plan.version when the link was made: a plan changed since is not what was asked for.
     plan_version: Mapped[int] = mapped_column(Integer)
     audience: Mapped[str] = mapped_column(String(16))
+    # The attached file, for an "attachment" link only.
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), index=True
+    )
     file_format: Mapped[str] = mapped_column(String(8))
     # hex SHA-256 of the token; the token itself is never stored or logged.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
