@@ -165,12 +165,8 @@ def _form(
 ) -> dict | None:
     """The form for this pupil's plan, or None (the refusal audited) when it isn't theirs."""
     with runtime.unit_of_work() as session:
-        plan = attachments.editable_plan(session, viewer, pupil_id)
-        if plan is None:
-            attachments.refuse(session, viewer, pupil_id=pupil_id, via=via, now=runtime.now())
-            found = None
-        else:
-            found = (plan.pupil.known_as, plan.id, attachments.reports_of(session, plan.id))
+        opened = attachments.open_form(session, viewer, pupil_id, via=via, now=runtime.now())
+        found = None if opened is None else (opened[0].pupil.known_as, opened[0].id, opened[1])
     if found is None:
         return None
     name, plan_id, reports = found

@@ -167,6 +167,7 @@ def test_a_case_holder_attaches_a_report_from_a_message_and_it_is_kept_encrypted
     [fetched] = app.emulator.calls_to(FILE_DOWNLOAD)
     assert info.token == fetched.token == app.emulator.bot_token
     assert fetched.http_status == 200
+    assert audit_rows(app, action="read", via=listeners.VIA_SHORTCUT, plan_id=app.ids["ava_plan"])
     [row] = audit_rows(app, action="attach")
     assert (row.actor_staff_id, row.plan_id, row.via) == (
         app.ids["priya"],
@@ -499,3 +500,49 @@ def test_when_the_database_is_down_the_form_stays_open(emulator, sessions, db_ur
             engine.dispose()
     with sessions() as session:
         assert session.scalars(select(Attachment)).all() == []
+
+
+# --- the emulator's file flow, as Slack documents it ---------------------------------------------
+
+
+def test_the_emulator_serves_a_file_only_with_a_token_of_its_workspace(app):
+    import urllib.error
+    import urllib.request
+
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    message = share(app, "U0PRIYA")
+    [file] = message["files"]
+    assert "content" not in file and file["size"] == len(PDF)
+    client = WebClient(token=app.emulator.bot_token, base_url=app.emulator.api_url)
+    assert client.files_info(file=file["id"])["file"]["name"] == FILENAME
+    with pytest.raises(SlackApiError) as unknown:
+        client.files_info(file="F0NOSUCH")
+    assert unknown.value.response["error"] == "file_not_found"
+    app.emulator.add_workspace("T0OTHERSCH", "xoxb-other-school")
+    other = WebClient(token="xoxb-other-school", base_url=app.emulator.api_url)
+    with pytest.raises(SlackApiError) as elsewhere:
+        other.files_info(file=file["id"])
+    assert elsewhere.value.response["error"] == "file_not_found"
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(Stay)
+
+    def fetch(token: str | None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(file["url_private_download"], headers=headers)
+        try:
+            with opener.open(request, timeout=10) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, b""
+
+    assert fetch(app.emulator.bot_token) == (200, PDF)
+    assert fetch(None)[0] == 302  # to the sign-in page, as Slack answers
+    assert fetch("xoxb-other-school")[0] == 302
+    app.emulator.delete_file(file["id"])
+    assert fetch(app.emulator.bot_token)[0] == 404

@@ -21,6 +21,13 @@ for a bot token of that workspace, with a refresh token and expiry when token ro
 A response URL made for a message in history (`new_response_url(..., message_ts=...)`) edits
 that message when the app answers with `replace_original` (or deletes it), as Slack does.
 
+Files members share: `add_file` (a member's upload), `post_file_message` (a message with files,
+as a message shortcut's payload carries it) and `choose_files` (a modal's file_input, checked
+against its `filetypes` and `max_files`). files.info describes a file to a token of its
+workspace (`missing_scope` when `set_scopes` left out files:read); its url_private_download
+serves the bytes to such a token only, and redirects anyone else to the sign-in page, as Slack
+does.
+
 Rate limits are off unless a test or bench turns them on with `enforce_tiers()`: then a workspace
 going past a method's documented tier is answered 429 with `Retry-After`, as Slack does.
 

@@ -183,6 +183,29 @@ def editable_plan(session: Session, viewer: Viewer, pupil_id: int | None) -> Pla
     return plan
 
 
+def open_form(
+    session: Session, viewer: Viewer, pupil_id: int | None, *, via: str, now: datetime
+) -> tuple[Plan, list[tuple[int, str]]] | None:
+    """The plan a file may be attached to, with its report rows (id, title) for the form; None
+    when there is none the viewer may change. Audited either way: a read of the plan (the form
+    shows its reports), or the refusal."""
+    plan = editable_plan(session, viewer, pupil_id)
+    if plan is None:
+        refuse(session, viewer, pupil_id=pupil_id, via=via, now=now)
+        return None
+    audit.record_by(
+        session,
+        viewer,
+        action="read",
+        via=via,
+        now=now,
+        plan=plan,
+        pupil=plan.pupil,
+        detail="attach form: the plan's reports",
+    )
+    return plan, reports_of(session, plan.id)
+
+
 def reports_of(session: Session, plan_id: int) -> list[tuple[int, str]]:
     """The plan's report rows (id, title), for "which report is this?"."""
     rows = session.execute(
