@@ -546,3 +546,17 @@ def test_the_emulator_serves_a_file_only_with_a_token_of_its_workspace(app):
     assert fetch("xoxb-other-school")[0] == 302
     app.emulator.delete_file(file["id"])
     assert fetch(app.emulator.bot_token)[0] == 404
+
+
+def test_the_attach_button_is_refused_to_anyone_who_may_not_change_the_plan(app):
+    for user, refusal in (
+        ("U0LEE", listeners.NOT_A_WRITER),
+        ("U0TA", listeners.NOT_A_WRITER),
+        ("U0TOM", service.NOT_YOURS),
+    ):
+        section = reports_list(app, "U0SENDCO")  # a click on the SENDCo's, naming Ava
+        told = click(app, user, section, listeners.OPEN_ACTION, "reports")
+        assert refusal in modal_text(told), user
+        assert not [b for b in told["blocks"] if b.get("block_id") == "file"]
+    assert audit_rows(app, action="refused", actor_staff_id=app.ids["tom"])
+    assert stored(app) == [] and app.emulator.calls_to("files.info") == []
