@@ -243,6 +243,17 @@ def test_the_file_input_is_checked_as_slack_checks_it(app):
         client.chat_postMessage(channel="U0SENDCO", text="x", blocks=in_message)
 
 
+def test_the_key_is_checked_at_start_up_and_never_shown():
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError) as bad:
+        Settings.from_env({"ATTACHMENT_KEY": KEY[:-4]}, env_file=None)
+    assert str(bad.value).startswith("ATTACHMENT_KEY is not a Fernet key")
+    assert "Fernet.generate_key()" in str(bad.value) and "\n" not in str(bad.value)
+    shown = dict(Settings.from_env({"ATTACHMENT_KEY": KEY}, env_file=None).describe())
+    assert shown["ATTACHMENT_KEY"] == "(set, hidden)"
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 
