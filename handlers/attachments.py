@@ -15,6 +15,7 @@ file's name, its title, its bytes, a token or a pupil.
 from __future__ import annotations
 
 import logging
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -23,13 +24,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import db
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
 from bot.services import attachments
 from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS
 from bot.services.pupils import find_pupils
-from handlers.context import Runtime
+from handlers.context import Runtime, after_the_ack
 from handlers.review_presenters import not_one_pupil
 from handlers.slack_api import quick_client
 from handlers.toolkit import (
@@ -59,6 +61,7 @@ VIAS = (VIA_SHORTCUT, VIA_BUTTON)
 DOWNLOAD_PATH = "/download/"
 FILES_IN_MESSAGE = 10  # Slack shows at most ten files on a message
 FETCH_SECONDS = 20  # a 10 MB file from Slack's file servers
+SHOW_OUTCOME_AFTER = 1.0  # seconds after "Attaching…" at the earliest (see `save`)
 # The hosts a file may be fetched from with the bot token: Slack's file server, and the Slack
 # API's own host (an emulator on this machine). Never another host: the token would go with it.
 SLACK_FILE_HOSTS = frozenset({"files.slack.com"})
@@ -87,6 +90,15 @@ SAVED = (
     "*{title}* is attached to *{name}*'s plan, encrypted. It is listed under the plan's "
     "Reports for the SENDCo, senior leaders and the case holder, who can get a download link "
     "there. It is never part of the family's copy."
+)
+WORKING = "Attaching the file: copying it from Slack and keeping it safe. This takes a moment."
+NOT_KEPT_DATABASE = (
+    "Nothing was saved: SSP Bot can't reach its database just now. Please attach the file "
+    "again in a few minutes."
+)
+NOT_KEPT = (
+    "Sorry, something went wrong on our side and the file was not attached. Please try again; "
+    "if it keeps happening, let your SENDCo know."
 )
 TERMS = (
     "Up to {mb} MB: {allowed}. The file is kept by SSP Bot, encrypted, and can be downloaded "
@@ -191,6 +203,10 @@ def _form(
 
 
 def save(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
+    """Checks what can be checked within Slack's three seconds (the key, the form, whose plan,
+    and Slack's description of the file: its name and size), answering a problem beside its
+    field; then says "Attaching…" and fetches, checks and keeps the file on a thread of its own,
+    showing the outcome in the same modal (a 10 MB file may take longer than three seconds)."""
     values = view["state"]["values"]
     meta = meta_of(view)
     attachments.require_key(runtime.settings.attachment_key)
@@ -203,35 +219,57 @@ def save(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: View
     # Whether it is theirs to attach to is checked before anything is fetched, and again when
     # it is saved (the plan may change hands in between).
     via = meta.get("via") if meta.get("via") in VIAS else VIA_BUTTON
+    pupil_id = as_int(meta.get("pupil_id"))
     with runtime.unit_of_work() as session:
-        allowed = attachments.editable_plan(session, viewer, as_int(meta.get("pupil_id")))
+        allowed = attachments.editable_plan(session, viewer, pupil_id)
         if allowed is None:
-            pupil_id = as_int(meta.get("pupil_id"))
             attachments.refuse(session, viewer, pupil_id=pupil_id, via=via, now=runtime.now())
     if allowed is None:  # raised once the unit of work is over: the refusal stays audited
         raise UserError(attachments.NOT_YOURS)
-    filename, data = _fetch(client, file_id, runtime.settings.slack_api_url)
+    filename, url = _describe(client, file_id, runtime.settings.slack_api_url)
     report = selected_value(values, "report")
-    with runtime.unit_of_work() as session:
-        attached = attachments.attach(
-            session,
-            viewer,
-            as_int(meta.get("pupil_id")),
-            key=runtime.settings.attachment_key,
-            kind=selected_value(values, "kind") or EVIDENCE,
-            title=title,
-            report_id=as_int(report) if report else None,
-            filename=filename,
-            data=data,
-            slack_file_id=file_id,
-            via=via,
-            now=runtime.now(),
-        )
-    done = done_modal(
-        TITLE,
-        SAVED.format(title=escape_mrkdwn(attached.title), name=escape_mrkdwn(attached.pupil_name)),
-    )
-    ack(response_action="update", view=done)
+    ack(response_action="update", view=done_modal(TITLE, WORKING))
+    acked = time.monotonic()
+
+    def keep() -> None:
+        try:
+            data = _download(url, client.token)
+            with runtime.unit_of_work() as session:
+                attached = attachments.attach(
+                    session,
+                    viewer,
+                    pupil_id,
+                    key=runtime.settings.attachment_key,
+                    kind=selected_value(values, "kind") or EVIDENCE,
+                    title=title,
+                    report_id=as_int(report) if report else None,
+                    filename=filename,
+                    data=data,
+                    slack_file_id=file_id,
+                    via=via,
+                    now=runtime.now(),
+                )
+            outcome = SAVED.format(
+                title=escape_mrkdwn(attached.title), name=escape_mrkdwn(attached.pupil_name)
+            )
+        except UserError as refused:
+            outcome = str(refused)
+        except Exception as error:  # noqa: BLE001 - the person is told; the log has its kind
+            if db.is_unavailable(error):
+                log.warning("attaching a file: database unavailable (%s)", type(error).__name__)
+                outcome = NOT_KEPT_DATABASE
+            else:
+                log.error("attaching a file failed: %s", type(error).__name__)
+                outcome = NOT_KEPT
+        # Slack applies the "Attaching…" answer when the HTTP answer reaches it; an update that
+        # arrived first would be replaced by it, and the outcome never shown.
+        time.sleep(max(0.0, SHOW_OUTCOME_AFTER - (time.monotonic() - acked)))
+        try:
+            client.views_update(view_id=view["id"], view=done_modal(TITLE, outcome))
+        except (SlackApiError, OSError):  # closed, or Slack away: the outcome stands
+            log.info("could not show the outcome of attaching a file")
+
+    after_the_ack(keep, "attach-file")
 
 
 def _chosen_file(values: dict, meta: dict) -> str | None:
@@ -246,9 +284,9 @@ def _chosen_file(values: dict, meta: dict) -> str | None:
     return chosen if chosen in offered else None
 
 
-def _fetch(client: WebClient, file_id: str, api_url: str) -> tuple[str, bytes]:
-    """The file's name and bytes, from Slack, with the bot token. UserError (at the file field)
-    with a calm answer when Slack refuses or the file is refused before it is fetched."""
+def _describe(client: WebClient, file_id: str, api_url: str) -> tuple[str, str]:
+    """The file's name and its download address, from files.info (bot token). UserError (at
+    the file field) with a calm answer when Slack refuses, or the name or size rule it out."""
     try:
         info = quick_client(client).files_info(file=file_id)
     except SlackApiError as error:
@@ -270,7 +308,7 @@ def _fetch(client: WebClient, file_id: str, api_url: str) -> tuple[str, bytes]:
     if not _is_slack_file_url(url, api_url):
         log.warning("a file's download address is not Slack's: not fetched")
         raise UserError(SLACK_FAILED, block_id="file")
-    return filename, _download(url, client.token)
+    return filename, url
 
 
 def _is_slack_file_url(url: str, api_url: str) -> bool:
@@ -300,14 +338,12 @@ def _download(url: str, token: str | None) -> bytes:
             data = answer.read(attachments.MAX_BYTES + 1)
     except urllib.error.HTTPError as error:
         log.warning("downloading a file from Slack failed: HTTP %s", error.code)
-        raise UserError(SLACK_FAILED, block_id="file") from None
+        raise UserError(SLACK_FAILED) from None
     except OSError as error:
         log.warning("downloading a file from Slack failed: %s", type(error).__name__)
-        raise UserError(SLACK_FAILED, block_id="file") from None
+        raise UserError(SLACK_FAILED) from None
     if attachments.too_big(len(data)):
-        raise UserError(
-            attachments.TOO_BIG.format(mb=attachments.MAX_MB), block_id="file"
-        ) from None
+        raise UserError(attachments.TOO_BIG.format(mb=attachments.MAX_MB))
     return data
 
 
