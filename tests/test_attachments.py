@@ -525,6 +525,12 @@ def test_when_the_database_is_down_the_form_stays_open(emulator, sessions, db_ur
             answer = submit(app, "U0PRIYA", form, title=TITLE, kind="report")
             assert answer["response_action"] == "errors"
             assert "Nothing was saved" in json.dumps(answer["errors"])
+            # Away once the file is being fetched (after "Attaching…"): told in the same modal.
+            proxy.passes()
+            emulator.on_call(FILE_DOWNLOAD, lambda params: proxy.cut())
+            assert attach(app, "U0PRIYA", form, title=TITLE, kind="report") == (
+                listeners.NOT_KEPT_DATABASE
+            )
         finally:
             proxy.passes()
             app.server.stop()

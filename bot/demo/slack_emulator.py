@@ -1385,7 +1385,10 @@ class SlackEmulator:
     def _serve_file(self, path: str, token: str | None) -> _Answer:
         """GET of a file's url_private(_download). As Slack: the bytes to a bot or user token
         of the file's workspace; without one (or with another's), a redirect to the sign-in
-        page; a deleted or unknown file, 404."""
+        page; a deleted or unknown file, 404. An `on_call(FILE_DOWNLOAD, hook)` runs first."""
+        hook = self._hooks.get(FILE_DOWNLOAD)
+        if hook is not None:
+            hook({"path": path})
         with self._lock:
             answer = self._take_failure(FILE_DOWNLOAD)
             file_id = path.split("/", 1)[0].rsplit("-", 1)[-1]
