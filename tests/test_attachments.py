@@ -313,6 +313,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_fetched(app):
     ("trouble", "expected"),
     [
         ("deleted", listeners.SLACK_CANT_FIND),
+        ("channel_without_the_bot", listeners.SLACK_CANT_FIND),
         ("not_found", listeners.SLACK_CANT_FIND),
         ("no_scope", listeners.SLACK_NOT_ALLOWED),
         ("download_fails", listeners.SLACK_FAILED),
@@ -321,7 +322,12 @@ def test_a_file_over_the_limit_is_refused_before_it_is_fetched(app):
 def test_slack_errors_get_a_calm_answer_and_nothing_is_kept(app, trouble, expected):
     message = share(app, "U0PRIYA")
     form = form_for(app, "U0PRIYA", "Ava Stone", message)
-    if trouble == "deleted":
+    if trouble == "channel_without_the_bot":
+        app.emulator.add_channel("C0STAFF01", name="staffroom", members=["U0PRIYA"])
+        file = app.emulator.add_file("U0PRIYA", FILENAME, PDF)
+        message = app.emulator.post_file_message("U0PRIYA", "C0STAFF01", [file])
+        form = form_for(app, "U0PRIYA", "Ava Stone", message)
+    elif trouble == "deleted":
         app.emulator.delete_file(message["files"][0]["id"])
     elif trouble == "not_found":
         app.emulator.fail_next("files.info", "file_not_found")

@@ -24,7 +24,9 @@ that message when the app answers with `replace_original` (or deletes it), as Sl
 Files members share: `add_file` (a member's upload), `post_file_message` (a message with files,
 as a message shortcut's payload carries it) and `choose_files` (a modal's file_input, checked
 against its `filetypes` and `max_files`). files.info describes a file to a token of its
-workspace (`missing_scope` when `set_scopes` left out files:read); its url_private_download
+workspace when the file is shared where the bot is (its DMs, a channel it is a member of) or was
+put in its modal's file input; else `file_not_found` (`missing_scope` when `set_scopes` left out
+files:read). Its url_private_download
 serves the bytes to such a token only, and redirects anyone else to the sign-in page, as Slack
 does.
 
@@ -585,12 +587,16 @@ class SlackEmulator:
             extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
             if allowed and extension not in allowed:
                 raise ValueError(f"a .{extension} file is not among the input's filetypes")
-            chosen.append(self.add_file(user_id, name, content))
+            added = self.add_file(user_id, name, content)
+            with self._lock:
+                self.user_files[added["id"]]["_app_upload"] = True
+            chosen.append(added)
         return {"type": "file_input", "files": chosen}
 
     def _described(self, file: dict[str, Any]) -> dict[str, Any]:
-        """Slack's file object: a copy, without the bytes."""
-        return json.loads(json.dumps({k: v for k, v in file.items() if k != "content"}))
+        """Slack's file object: a copy, without the bytes (nor the emulator's own notes)."""
+        shown = {k: v for k, v in file.items() if k != "content" and not k.startswith("_")}
+        return json.loads(json.dumps(shown))
 
     def new_trigger_id(self, view_id: str | None = None) -> str:
         """A fresh trigger id, as Slack puts in an interaction payload.
@@ -1367,7 +1373,7 @@ class SlackEmulator:
         """files.info: the file object, if the caller's workspace can see it (files:read)."""
         self._require_scope("files:read")
         file = self.user_files.get(str(params.get("file") or ""))
-        if file is None or file["team"] != self._caller_team:
+        if file is None or file["team"] != self._caller_team or not self._bot_sees(file):
             raise _Refusal("file_not_found")
         if file["mode"] == "tombstone":
             raise _Refusal("file_deleted")
@@ -1376,6 +1382,16 @@ class SlackEmulator:
             "comments": [],
             "response_metadata": {"next_cursor": ""},
         }
+
+    def _bot_sees(self, file: dict[str, Any]) -> bool:
+        """A bot token reads a file shared where the bot is (its DMs, a channel it is a member
+        of) or put in one of its own modals' file inputs; not a file in a channel without it."""
+        if file.get("_app_upload") or file["ims"]:
+            return True
+        return any(
+            self.bot_user_id in (self.channels.get(c) or {}).get("members", [])
+            for c in file["channels"]
+        )
 
     def _require_scope(self, scope: str) -> None:
         granted = self._token_scopes.get(self._caller_token or "")
