@@ -87,9 +87,9 @@ SLACK_FAILED = (
     "Slack didn't hand the file over just then. Please try again in a minute. Nothing was saved."
 )
 SAVED = (
-    "*{title}* is attached to *{name}*'s plan, encrypted. It is listed under the plan's "
-    "Reports for the SENDCo, senior leaders and the case holder, who can get a download link "
-    "there. It is never part of the family's copy."
+    "*{title}* is attached to *{name}*'s plan, encrypted. Open the plan's Reports again to see "
+    "it listed, with a download link for the SENDCo, senior leaders and the case holder. It is "
+    "never part of the family's copy."
 )
 WORKING = "Attaching the file: copying it from Slack and keeping it safe. This takes a moment."
 NOT_KEPT_DATABASE = (
