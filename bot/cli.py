@@ -183,10 +183,13 @@ def subject_access(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.unit_of_work() as session:
         school = find_school(session, args.school)
         out, now = Path(args.out).expanduser(), datetime.now(UTC)
+        key = ctx.settings.attachment_key
         if args.staff:
-            result = sar.staff_archive(session, school, args.staff, out, now=now)
+            result = sar.staff_archive(
+                session, school, args.staff, out, now=now, attachment_key=key
+            )
         else:
-            result = sar.pupil_archive(session, school, args.upn, out, now=now)
+            result = sar.pupil_archive(session, school, args.upn, out, now=now, attachment_key=key)
         print("\n".join(result.lines()))
     return 0
 

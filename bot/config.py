@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
+from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -105,6 +106,12 @@ WHERE_TO_GET = {
         "the address SSP Bot's emails to families come from, e.g. office@oakfield.example "
         "(the school's name is shown beside it); needed when SMTP_URL is set"
     ),
+    "ATTACHMENT_KEY": (
+        "the key reports and evidence attached to plans are encrypted with: a Fernet key made "
+        'once with python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())" and kept safe (a file encrypted with a lost key '
+        "cannot be read); unset: no files can be attached"
+    ),
     "SSPBOT_SCHEDULER": "on (default) or off",
     "SSPBOT_LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR",
 }
@@ -116,6 +123,7 @@ SECRETS = frozenset(
         "SLACK_APP_TOKEN",
         "SLACK_CLIENT_SECRET",
         "M365_CLIENT_SECRET",
+        "ATTACHMENT_KEY",
     }
 )
 
@@ -152,6 +160,8 @@ class Settings:
     # The mail server that emails families their links (`smtp`), and its From address.
     smtp_url: str | None = None
     smtp_from: str | None = None
+    # The Fernet key attached files are encrypted with (bot.services.attachments); unset: none.
+    attachment_key: str | None = None
     scheduler: bool = True
     log_level: str = "INFO"
 
@@ -193,6 +203,7 @@ class Settings:
             trusted_proxy_hops=_hops(get("TRUSTED_PROXY_HOPS") or "0"),
             smtp_url=_smtp_url(get("SMTP_URL")),
             smtp_from=_smtp_from(get("SMTP_URL"), get("SMTP_FROM")),
+            attachment_key=_attachment_key(get("ATTACHMENT_KEY")),
             m365_tenant_id=get("M365_TENANT_ID"),
             m365_client_id=get("M365_CLIENT_ID"),
             m365_client_secret=get("M365_CLIENT_SECRET"),
@@ -419,6 +430,20 @@ def _smtp_from(smtp_url: str | None, raw: str | None) -> str | None:
         )
     # The school's name is put beside it in each email: keep the address alone.
     return address
+
+
+def _attachment_key(raw: str | None) -> str | None:
+    """A Fernet key (32 bytes, url-safe base64), checked at start-up: a key that cannot encrypt
+    would only be found out when someone attaches a file."""
+    if raw is None:
+        return None
+    try:
+        Fernet(raw.encode())
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"ATTACHMENT_KEY is not a Fernet key: it is {WHERE_TO_GET['ATTACHMENT_KEY']}."
+        ) from None
+    return raw
 
 
 def _port(raw: str) -> int:

@@ -68,6 +68,7 @@ MAX_GROUP_OPTIONS = 100  # objects/option-group-object: options "Maximum of 100 
 OVERFLOW_OPTIONS = (2, 5)  # elements/overflow-menu: "Maximum number of options is 5, minimum is 2"
 MAX_CHECKBOX_OPTIONS = 10  # elements/checkboxes: options "A maximum of 10 options are allowed"
 MAX_RADIO_OPTIONS = 10  # elements/radio-buttons: options "A maximum of 10 options are allowed"
+MAX_FILES = 10  # elements/file-input: max_files "Maximum number of files ... Max 10"
 MAX_INPUT_LENGTH = 3000  # elements/plain-text-input: min_length 0–3000, max_length 1–3000
 # elements/plain-text-input gives initial_value no limit of its own, but one longer than the
 # input's max_length is a form that cannot be saved as shown: we refuse it like an overlong text.
@@ -275,6 +276,9 @@ def _block_problems(block: dict[str, Any], surface: str, where: str) -> list[str
             problems.append(f"missing required field: element [json-pointer:{where}]")
         else:
             problems += _element(block["element"], f"{where}/element")
+            if block["element"].get("type") == "file_input" and surface != "modal":
+                # elements/file-input: "Works with block types: Input" in modals only
+                problems.append(f"file_input is only allowed in modals [json-pointer:{where}]")
     return problems
 
 
@@ -339,8 +343,31 @@ def _element(element: Any, where: str) -> list[str]:
                 )
     elif kind == "plain_text_input":
         problems += _text_input(element, where)
+    elif kind == "file_input":
+        if not where.endswith("/element"):
+            problems.append(f"file_input is only allowed in an input block [json-pointer:{where}]")
+        problems += _file_input(element, where)
     elif kind == "datepicker" and not _is_date(element.get("initial_date")):
         problems.append(f"must be YYYY-MM-DD [json-pointer:{where}/initial_date]")
+    return problems
+
+
+def _file_input(element: dict[str, Any], where: str) -> list[str]:
+    """elements/file-input: `filetypes` an array of file extensions; `max_files` 1 to 10."""
+    problems = []
+    filetypes = element.get("filetypes")
+    if filetypes is not None and (
+        not isinstance(filetypes, list)
+        or not all(isinstance(t, str) and t and "." not in t for t in filetypes)
+    ):
+        problems.append(f"must be an array of file extensions [json-pointer:{where}/filetypes]")
+    max_files = element.get("max_files")
+    if max_files is not None and (
+        not isinstance(max_files, int)
+        or isinstance(max_files, bool)
+        or not 1 <= max_files <= MAX_FILES
+    ):
+        problems.append(f"must be between 1 and {MAX_FILES} [json-pointer:{where}/max_files]")
     return problems
 
 

@@ -17,6 +17,7 @@ from bot.config import ConfigError, Settings
 from handlers import (
     agreement,
     assignments,
+    attachments,
     closure,
     commands,
     events,
@@ -176,4 +177,5 @@ def register_listeners(app: App) -> None:
     groups.register(app)
     provision_library.register(app)
     sessions.register(app)
+    attachments.register(app)
     replies.register(app)

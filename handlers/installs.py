@@ -47,6 +47,7 @@ BOT_SCOPES = (
     "im:history",
     "users:read",
     "users:read.email",
+    "files:read",
 )
 STATE_EXPIRES_SECONDS = 600
 

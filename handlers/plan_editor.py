@@ -23,11 +23,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import agreement_status, meeting, qa
+from bot.services import agreement_status, attachments, meeting, qa
 from bot.services import plan_editing as editing
 from bot.services import provision_library as library
 from bot.services import team as team_service
@@ -91,6 +92,7 @@ READ_BLOCKS_PER_PAGE = 40  # far within Slack's 100 blocks a modal
 OPEN_PLAN = PupilButton("ssp_open_plan", "Open plan")
 START_PLAN = PupilButton("ssp_start_plan", "Start plan")
 VIA = "/ssp plan"
+ATTACHMENTS_SHOWN = 40  # attached files listed under Reports (a modal holds 100 blocks)
 
 
 def register(app: App) -> None:
@@ -583,8 +585,10 @@ def _section_list(plan, section, page: int) -> dict:
     if section.key == "provision" and plan.ended_provisions:
         ended = len(plan.ended_provisions)
         heading += f" · {ended} ended, kept under “Tried before” on the plan"
+    extra = {"attached": _attached(plan)} if section.key == "reports" else {}
     return render_json(
         "plan_section_list.json.j2",
+        **extra,
         section=section,
         heading=heading,
         entries=[(str(e.id), text) for e, text in shown.items],
@@ -598,6 +602,22 @@ def _section_list(plan, section, page: int) -> dict:
             page=shown.page,
         ),
     )
+
+
+def _attached(plan) -> list[tuple[str, str]]:
+    """The files attached to the plan (bot.services.attachments): title, kind, who, when. Their
+    buttons ("Get a download link") are handlers.attachments'."""
+    rows = []
+    for entry in attachments.listed(object_session(plan), plan.id)[:ATTACHMENTS_SHOWN]:
+        about = f" · for _{escape_mrkdwn(entry.report_title)}_" if entry.report_title else ""
+        rows.append(
+            (
+                str(entry.attachment_id),
+                f":paperclip: *{escape_mrkdwn(entry.title)}* · {entry.kind_label}{about}\n"
+                f"Attached by {escape_mrkdwn(entry.by)}, {uk_date(entry.uploaded_at.date())}",
+            )
+        )
+    return rows
 
 
 def _whole_section_view(plan, section, page: int) -> dict:

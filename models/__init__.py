@@ -1,5 +1,6 @@
 """Every model, importable from one place: `from models import Plan, Pupil`."""
 
+from models.attachments import Attachment
 from models.audit import AuditEvent, AuditLogIsAppendOnly
 from models.base import Base, UTCDateTime, utcnow
 from models.calendar import SchoolCalendarEntry
@@ -118,6 +119,7 @@ __all__ = [
     "CircleMember",
     "Contribution",
     "DownloadLink",
+    "Attachment",
     "GlossaryChange",
     "GlossaryTerm",
     "KeyAdult",

@@ -20,11 +20,13 @@ from models.base import Base, UTCDateTime, utcnow
 class DownloadLink(Base):
     __tablename__ = "download_links"
     __table_args__ = (
-        CheckConstraint("file_format IN ('pdf', 'html', 'csv')", name="file_format"),
+        # "file": an attached file as it was attached (its type is the attachment's own).
+        CheckConstraint("file_format IN ('pdf', 'html', 'csv', 'file')", name="file_format"),
         # "passport": the pupil passport (bot.services.passport), not a copy of the whole plan.
         # "provision_map": the school's provision map (bot.services.provision_map), no plan.
+        # "attachment": a report or evidence attached to the plan (models.attachments).
         CheckConstraint(
-            "audience IN ('staff', 'family', 'agency', 'passport', 'provision_map')",
+            "audience IN ('staff', 'family', 'agency', 'passport', 'provision_map', 'attachment')",
             name="audience",
         ),
         CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses"),
@@ -41,6 +43,10 @@ class DownloadLink(Base):
     # Plan.version when the link was made: a plan changed since is not what was asked for.
     plan_version: Mapped[int | None] = mapped_column(Integer)
     audience: Mapped[str] = mapped_column(String(16))
+    # The attached file, for an "attachment" link only.
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), index=True
+    )
     file_format: Mapped[str] = mapped_column(String(8))
     # hex SHA-256 of the token; the token itself is never stored or logged.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -42,6 +42,7 @@ def test_a_missing_required_setting_names_the_variable_and_where_to_get_it():
         ("PORT", "70000", "PORT must be a number"),
         ("SLACK_API_URL", "localhost:8080", "SLACK_API_URL must start with https://"),
         ("SSPBOT_SCHEDULER", "sometimes", "SSPBOT_SCHEDULER must be on or off"),
+        ("ATTACHMENT_KEY", "not-a-fernet-key", "ATTACHMENT_KEY is not a Fernet key"),
     ],
 )
 def test_a_malformed_setting_is_one_line_naming_it(name, value, expected):

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from handlers import commands, events, observations, reviews
+from handlers import attachments, commands, events, observations, reviews
 from tests.slack_harness import build_school, start_app
 
 MANIFEST = yaml.safe_load((Path(__file__).parent.parent / "manifest.yaml").read_text())
@@ -198,7 +198,7 @@ def test_declared_commands_and_events_are_exactly_those_with_listeners():
     assert declared_commands == set(commands.COMMANDS)
     assert declared_events == set(events.EVENTS)
     declared_shortcuts = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]}
-    assert declared_shortcuts == {reviews.SHORTCUT, observations.SHORTCUT}
+    assert declared_shortcuts == {reviews.SHORTCUT, observations.SHORTCUT, attachments.SHORTCUT}
 
 
 @pytest.fixture

@@ -21,6 +21,15 @@ for a bot token of that workspace, with a refresh token and expiry when token ro
 A response URL made for a message in history (`new_response_url(..., message_ts=...)`) edits
 that message when the app answers with `replace_original` (or deletes it), as Slack does.
 
+Files members share: `add_file` (a member's upload), `post_file_message` (a message with files,
+as a message shortcut's payload carries it) and `choose_files` (a modal's file_input, checked
+against its `filetypes` and `max_files`). files.info describes a file to a token of its
+workspace when the file is shared where the bot is (its DMs, a channel it is a member of) or was
+put in its modal's file input; else `file_not_found` (`missing_scope` when `set_scopes` left out
+files:read). Its url_private_download
+serves the bytes to such a token only, and redirects anyone else to the sign-in page, as Slack
+does.
+
 Rate limits are off unless a test or bench turns them on with `enforce_tiers()`: then a workspace
 going past a method's documented tier is answered 429 with `Retry-After`, as Slack does.
 
@@ -44,7 +53,7 @@ from email import policy as email_policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from bot.slack_limits import (  # MAX_*_BLOCKS: kept importable from here, as before
     MAX_MESSAGE_BLOCKS,  # noqa: F401
@@ -63,6 +72,8 @@ RESPONSE_URL = (
 )
 RESPONSE_URL_USES = 5  # Slack accepts up to five responses per response_url
 """The `Call.method` (and `fail_next` name) of a POST of file bytes to an upload URL."""
+FILE_DOWNLOAD = "file_download"
+"""The `Call.method` (and `fail_next` name) of a GET of a file's url_private(_download)."""
 
 # What Slack refuses in a message or a view is decided by bot.slack_limits, shared with the product.
 MAX_VIEW_BYTES = 250_000
@@ -126,7 +137,7 @@ class _Upload:
 @dataclass
 class _Answer:
     status: int
-    body: dict[str, Any] | str
+    body: dict[str, Any] | str | bytes
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     """Close the connection without answering (the call was performed; its answer is lost)."""
@@ -202,6 +213,11 @@ class SlackEmulator:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self.files: list[dict[str, Any]] = []
+        # Files members shared (add_file, a file input): file id -> Slack's file object, with
+        # its bytes under "content" (never sent by files.info). Their messages: user_messages.
+        self.user_files: dict[str, dict[str, Any]] = {}
+        self.user_messages: list[dict[str, Any]] = []
+        self._token_scopes: dict[str, frozenset[str]] = {}  # set_scopes(); unset: all granted
         self.responses: list[dict[str, Any]] = []
         self._response_urls: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
@@ -232,6 +248,7 @@ class SlackEmulator:
             "users.list": self._users_list,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.info": self._files_info,
             "apps.connections.open": self._apps_connections_open,
             "oauth.v2.access": self._oauth_v2_access,
             "auth.revoke": self._auth_revoke,
@@ -454,6 +471,133 @@ class SlackEmulator:
             channel = self._dm_by_members.get(frozenset([user_id]))
             return [m for m in self.messages if channel and m["channel"] == channel]
 
+    # ------------------------------------------------------------------ files members share
+
+    def set_scopes(self, token: str, scopes: list[str] | None) -> None:
+        """The bot scopes `token` was granted (None: every scope, the default). A method needing
+        a scope the token lacks answers `missing_scope` with `needed` and `provided`, as Slack
+        does (files.info needs files:read)."""
+        with self._lock:
+            if scopes is None:
+                self._token_scopes.pop(token, None)
+            else:
+                self._token_scopes[token] = frozenset(scopes)
+
+    def add_file(
+        self,
+        user_id: str,
+        filename: str,
+        content: bytes,
+        *,
+        mimetype: str = "application/octet-stream",
+        title: str | None = None,
+        team_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A file `user_id` uploaded to Slack (not yet in any message): Slack's file object as
+        files.info describes it. Its bytes are served at url_private_download, to a request
+        with a token of its workspace only."""
+        with self._lock:
+            if user_id not in self.users:
+                raise KeyError(f"{user_id} is not a member: add_user() first")
+            file_id = self._new_id("F")
+            team = team_id or self.users[user_id].get("team_id") or self.team_id
+            url = f"{self.base_url}/files-pri/{team}-{file_id}/{quote(filename)}"
+            file = {
+                "id": file_id,
+                "created": int(time.time()),
+                "timestamp": int(time.time()),
+                "name": filename,
+                "title": title or filename,
+                "mimetype": mimetype,
+                "filetype": filename.rsplit(".", 1)[-1].lower() if "." in filename else "",
+                "pretty_type": mimetype,
+                "user": user_id,
+                "user_team": team,
+                "mode": "hosted",
+                "editable": False,
+                "is_external": False,
+                "external_type": "",
+                "size": len(content),
+                "url_private": url,
+                "url_private_download": (
+                    f"{self.base_url}/files-pri/{team}-{file_id}/download/{quote(filename)}"
+                ),
+                "permalink": f"https://emulated.slack.com/files/{user_id}/{file_id}/",
+                "is_public": False,
+                "channels": [],
+                "groups": [],
+                "ims": [],
+                "team": team,
+                "content": content,
+            }
+            self.user_files[file_id] = file
+            return self._described(file)
+
+    def delete_file(self, file_id: str) -> None:
+        """The member deleted the file: files.info answers file_deleted, its URL 404."""
+        with self._lock:
+            file = self.user_files.get(file_id)
+            if file is not None:
+                file["mode"] = "tombstone"
+                file["content"] = None
+
+    def post_file_message(
+        self, user_id: str, channel_id: str, files: list[dict[str, Any]], text: str = ""
+    ) -> dict[str, Any]:
+        """A message `user_id` posted in `channel_id` (a channel, or their DM with the bot) with
+        these files (from add_file): the message as a message shortcut's payload carries it,
+        with `files`. Kept in `user_messages`."""
+        with self._lock:
+            if len(files) > 10:
+                raise ValueError("Slack puts at most 10 files on a message")
+            ts = self._next_ts()
+            shared = [self.user_files[f["id"]] for f in files]
+            for file in shared:
+                key = "ims" if channel_id.startswith("D") else "channels"
+                file[key].append(channel_id)
+            message = {
+                "type": "message",
+                "user": user_id,
+                "text": text,
+                "ts": ts,
+                "team": self.team_id,
+                "files": [self._described(file) for file in shared],
+                "upload": True,
+                "display_as_bot": False,
+            }
+            self.user_messages.append({**message, "channel": channel_id})
+            return message
+
+    def choose_files(
+        self, user_id: str, view: dict[str, Any], block_id: str, files: list[tuple[str, bytes]]
+    ) -> dict[str, Any]:
+        """`user_id` puts these (name, bytes) in the view's file input `block_id`, as Slack's
+        file picker does: refused (ValueError) when the block holds no file_input, a file's
+        type is not among its `filetypes`, or there are more than its `max_files`. Returns the
+        element's state for a view_submission (SlackSender.submit's `values`)."""
+        block = next((b for b in view.get("blocks", []) if b.get("block_id") == block_id), None)
+        element = (block or {}).get("element") or {}
+        if element.get("type") != "file_input":
+            raise ValueError(f"block {block_id!r} holds no file_input")
+        if len(files) > int(element.get("max_files", 10)):
+            raise ValueError("more files than the file input's max_files")
+        allowed = element.get("filetypes")
+        chosen = []
+        for name, content in files:
+            extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if allowed and extension not in allowed:
+                raise ValueError(f"a .{extension} file is not among the input's filetypes")
+            added = self.add_file(user_id, name, content)
+            with self._lock:
+                self.user_files[added["id"]]["_app_upload"] = True
+            chosen.append(added)
+        return {"type": "file_input", "files": chosen}
+
+    def _described(self, file: dict[str, Any]) -> dict[str, Any]:
+        """Slack's file object: a copy, without the bytes (nor the emulator's own notes)."""
+        shown = {k: v for k, v in file.items() if k != "content" and not k.startswith("_")}
+        return json.loads(json.dumps(shown))
+
     def new_trigger_id(self, view_id: str | None = None) -> str:
         """A fresh trigger id, as Slack puts in an interaction payload.
 
@@ -502,11 +646,12 @@ class SlackEmulator:
         `RESPONSE_URL`, for the app's next answers to any response URL (answered as Slack does,
         with `status` and the error as a plain word, e.g. 400 `invalid_blocks`).
         """
-        if method not in self._methods and method not in (UPLOAD, RESPONSE_URL):
+        raw = (UPLOAD, RESPONSE_URL, FILE_DOWNLOAD)
+        if method not in self._methods and method not in raw:
             raise ValueError(f"the Slack emulator does not serve {method!r}")
-        if method in (UPLOAD, RESPONSE_URL) and status == 200:
+        if method in raw and status == 200:
             raise ValueError(f"a failed {method} is answered with a non-200 status: pass status=")
-        if after_performing and method in (UPLOAD, RESPONSE_URL):
+        if after_performing and method in raw:
             raise ValueError("after_performing is for Web API methods")
         if error == "ratelimited" and status == 200:
             status = 429
@@ -648,6 +793,9 @@ class SlackEmulator:
             self.views.clear()
             self.home_views.clear()
             self.files.clear()
+            self.user_files.clear()
+            self.user_messages.clear()
+            self._token_scopes.clear()
             self._uploads.clear()
             self._used_triggers.clear()
             self._trigger_views.clear()
@@ -1221,6 +1369,69 @@ class SlackEmulator:
             completed.append({"id": upload.file_id, "title": title})
         return {"files": completed}
 
+    def _files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """files.info: the file object, if the caller's workspace can see it (files:read)."""
+        self._require_scope("files:read")
+        file = self.user_files.get(str(params.get("file") or ""))
+        if file is None or file["team"] != self._caller_team or not self._bot_sees(file):
+            raise _Refusal("file_not_found")
+        if file["mode"] == "tombstone":
+            raise _Refusal("file_deleted")
+        return {
+            "file": self._described(file),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _bot_sees(self, file: dict[str, Any]) -> bool:
+        """A bot token reads a file shared where the bot is (its DMs, a channel it is a member
+        of) or put in one of its own modals' file inputs; not a file in a channel without it."""
+        if file.get("_app_upload") or file["ims"]:
+            return True
+        return any(
+            self.bot_user_id in (self.channels.get(c) or {}).get("members", [])
+            for c in file["channels"]
+        )
+
+    def _require_scope(self, scope: str) -> None:
+        granted = self._token_scopes.get(self._caller_token or "")
+        if granted is not None and scope not in granted:
+            raise _Refusal("missing_scope", needed=scope, provided=",".join(sorted(granted)))
+
+    def _serve_file(self, path: str, token: str | None) -> _Answer:
+        """GET of a file's url_private(_download). As Slack: the bytes to a bot or user token
+        of the file's workspace; without one (or with another's), a redirect to the sign-in
+        page; a deleted or unknown file, 404. An `on_call(FILE_DOWNLOAD, hook)` runs first."""
+        hook = self._hooks.get(FILE_DOWNLOAD)
+        if hook is not None:
+            hook({"path": path})
+        with self._lock:
+            answer = self._take_failure(FILE_DOWNLOAD)
+            file_id = path.split("/", 1)[0].rsplit("-", 1)[-1]
+            file = self.user_files.get(file_id)
+            if answer is not None:
+                answer = _Answer(answer.status, answer.body["error"], answer.headers)
+            elif (
+                token is None
+                or self._workspaces.get(token) is None
+                or (file is not None and self._workspaces.get(token) != file["team"])
+            ):
+                login = f"{self.base_url}/?redir={path}"
+                answer = _Answer(302, "Found", {"Location": login})
+            elif file is None or file["content"] is None:
+                answer = _Answer(404, "Not Found")
+            else:
+                answer = _Answer(
+                    200,
+                    file["content"],
+                    {
+                        "Content-Type": file["mimetype"],
+                        "Content-Disposition": f'attachment; filename="{file["name"]}"',
+                    },
+                )
+            self.calls.append(Call(FILE_DOWNLOAD, {"file_id": file_id}, token, answer.status, ""))
+            return answer
+
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.socket_mode_url is None:
             # The emulator's own word (a test forgot use_socket_mode), not Slack's.
@@ -1480,6 +1691,7 @@ TIER_LIMITS: dict[str, tuple[float, int]] = {
     "views.publish": TIER_4,
     "files.getUploadURLExternal": TIER_4,
     "files.completeUploadExternal": TIER_4,
+    "files.info": TIER_4,
 }
 POST_PER_CHANNEL = (60, 6)  # "1 message per second to a specific channel", short bursts
 
@@ -1591,6 +1803,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self.emulator._serve_authorize(dict(parse_qsl(url.query)))
         if url.path.startswith("/response/"):
             return self.emulator._serve_response_url(url.path[len("/response/") :].strip("/"), body)
+        if url.path.startswith("/files-pri/") and self.command == "GET":
+            return self.emulator._serve_file(url.path[len("/files-pri/") :], token)
         if url.path.startswith("/upload/"):
             file_id = url.path[len("/upload/") :].strip("/")
             content = _uploaded_bytes(body, self.headers.get("Content-Type"))
@@ -1601,16 +1815,20 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.drop:  # performed; the answer is lost on the way: no bytes, connection closed
             self.close_connection = True
             return
+        headers = dict(answer.headers)
         if isinstance(answer.body, dict):
             payload = json.dumps(answer.body).encode()
             content_type = "application/json; charset=utf-8"
+        elif isinstance(answer.body, bytes):
+            payload = answer.body
+            content_type = headers.pop("Content-Type", "application/octet-stream")
         else:
             payload = answer.body.encode()
             content_type = "text/plain; charset=utf-8"
         self.send_response(answer.status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in answer.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)

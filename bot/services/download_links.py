@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.services import audit
+from bot.services import attachments, audit
 from bot.services.link_tokens import new_token, token_hash
 from bot.services.passport import NoPassport, Passport, passport_for
 from bot.services.plan_document import PlanDocument, load_plan_document
@@ -75,8 +75,8 @@ class Download:
     """A link that may be used now: the document (a plan's copy, or a pupil passport), its
     format, and the file name to give it."""
 
-    document: PlanDocument | Passport | ProvisionMap
-    file_format: FileFormat
+    document: PlanDocument | Passport | ProvisionMap | attachments.File
+    file_format: FileFormat | None  # None: an attached file, of its own type
     filename: str
 
 
@@ -205,15 +205,21 @@ def create_map_links(
     return tokens
 
 
-def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
+def redeem(
+    session: Session, token: str, now: datetime, *, attachment_key: str | None = None
+) -> Download | Refusal:
     """Uses a link once: the document to send, or why not. Audits either way when the link is
-    ours (the token is not: only its hash is looked up). The caller commits."""
+    ours (the token is not: only its hash is looked up). The caller commits.
+
+    An attached file's link (audience "attachment") needs `attachment_key` to decrypt it."""
     if not TOKEN_SHAPE.fullmatch(token):
         return Refusal.UNKNOWN
     link = session.scalar(select(DownloadLink).where(DownloadLink.token_hash == token_hash(token)))
     if link is None:
         return Refusal.UNKNOWN
     refusal = _still_valid(session, link, now)
+    if link.audience == attachments.ATTACHMENT:
+        return _attached_file(session, link, refusal, now, attachment_key)
     if refusal is None:
         document_or_refusal = _document(session, link, now)
         if isinstance(document_or_refusal, Refusal):
@@ -265,6 +271,43 @@ def redeem(session: Session, token: str, now: datetime) -> Download | Refusal:
     )
     name = passport_filename(document) if passport else filename(document, file_format)
     return Download(document, file_format, name)
+
+
+def _attached_file(
+    session: Session, link: DownloadLink, refusal: Refusal | None, now: datetime, key: str | None
+) -> Download | Refusal:
+    """An attached file's link: the file, if its owner may still have it; audited either way."""
+    found = attachments.file_for(session, link, key) if refusal is None else None
+    if refusal is None and found is None:
+        refusal = Refusal.NO_LONGER_ALLOWED
+    plan = found.plan if found is not None else session.get(Plan, link.plan_id)
+    if refusal is not None:
+        audit.record(
+            session,
+            action=audit.REFUSED,
+            via=VIA,
+            now=now,
+            school_id=link.school_id,
+            staff_id=link.staff_id,
+            plan=plan,
+            detail=f"attachment {link.attachment_id} refused: {refusal.value}",
+        )
+        return refusal
+    audit.record(
+        session,
+        action="download",
+        via=VIA,
+        now=now,
+        school_id=link.school_id,
+        staff_id=link.staff_id,
+        plan=plan,
+        pupil=plan.pupil,
+        detail=(
+            f"attachment {found.attachment_id} sent to staff {link.staff_id} by download link "
+            f"({link.uses} of {link.max_uses})"
+        ),
+    )
+    return Download(found, None, found.filename)
 
 
 def _still_valid(session: Session, link: DownloadLink, now: datetime) -> Refusal | None:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.render import render_html
-from bot.services import delivery, sen_history
+from bot.services import attachments, delivery, sen_history
 from bot.services.monitoring import feedback_for
 from bot.services.plan_pdf import html_to_pdf
 from models import (
@@ -184,6 +184,13 @@ def build(
         reports=[_report(plan, report) for plan in plans for report in plan.reports],
         generated_on=today,
         transfer=transfer,
+        attachments=[
+            f"{a.title} ({a.kind_label.lower()}"
+            + (f", with the report “{a.report_title}”" if a.report_title else "")
+            + f"), attached by {a.by} on {a.uploaded_at:%-d %B %Y}"
+            for plan in plans
+            for a in attachments.listed(session, plan.id)
+        ],
     )
 
 

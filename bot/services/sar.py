@@ -25,18 +25,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import Enum, LargeBinary, String, Text, select
 from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.render import render_html
-from bot.services import audit, records
+from bot.services import attachments, audit, records
 from models import AuditEvent, Base, Pupil, School, Staff
 
-# Tables whose stored bytes need the bot to turn them back into the file (attachments are
-# encrypted at rest): table name -> (row -> (file name, bytes)). Others' bytes are written as
-# they are stored.
-FILE_READERS: dict[str, Callable[[dict[str, Any]], tuple[str, bytes]]] = {}
+Readers = dict[str, Callable[[dict[str, Any]], tuple[str, bytes]]]
 EXCERPT = 160
 
 
@@ -60,6 +58,7 @@ class SarResult:
     access_events: int = 0
     files: int = 0
     to_review: list[Passage] = field(default_factory=list)
+    unreadable: int = 0
 
     def lines(self) -> list[str]:
         total = sum(self.rows.values())
@@ -75,11 +74,25 @@ class SarResult:
             ),
             "The archive holds special category data about a child: keep it as securely as "
             "the records themselves, and delete it once the request is answered.",
-        ]
+        ] + (
+            [
+                f"{self.unreadable} attached file(s) could not be decrypted, so they are listed "
+                "but not included: set ATTACHMENT_KEY (the key they were stored with) and run "
+                "it again."
+            ]
+            if self.unreadable
+            else []
+        )
 
 
 def pupil_archive(
-    session: Session, school: School, upn: str, out: Path, *, now: datetime
+    session: Session,
+    school: School,
+    upn: str,
+    out: Path,
+    *,
+    now: datetime,
+    attachment_key: str | None = None,
 ) -> SarResult:
     """The archive of everything held about the pupil with this UPN at the school."""
     pupil = session.scalar(
@@ -103,6 +116,7 @@ def pupil_archive(
         others=others,
         school=school,
         now=now,
+        readers=_readers(attachment_key),
     )
     audit.record(
         session,
@@ -119,7 +133,13 @@ def pupil_archive(
 
 
 def staff_archive(
-    session: Session, school: School, email: str, out: Path, *, now: datetime
+    session: Session,
+    school: School,
+    email: str,
+    out: Path,
+    *,
+    now: datetime,
+    attachment_key: str | None = None,
 ) -> SarResult:
     """The archive of everything held about the member of staff with this email."""
     member = session.scalar(
@@ -164,6 +184,7 @@ def staff_archive(
         school=school,
         now=now,
         access_heading="What they did with pupils' records (the audit log)",
+        readers=_readers(attachment_key),
     )
     result.subject = subject
     return result
@@ -279,6 +300,7 @@ def _write(
     school: School,
     now: datetime,
     access_heading: str = "Who looked at the record, and when (the audit log)",
+    readers: Readers,
 ) -> SarResult:
     binary = {
         name: [
@@ -287,10 +309,17 @@ def _write(
         for name in tables
     }
     files: list[tuple[str, bytes]] = []
+    unreadable = 0
     for name, rows in tables.items():
         for row in rows:
-            if name in FILE_READERS:
-                file_name, content = FILE_READERS[name](row)
+            if name in readers:
+                try:
+                    file_name, content = readers[name](row)
+                except (UserError, InvalidToken):
+                    unreadable += 1
+                    for column in binary[name]:
+                        row[column] = {"file": None, "not_included": "could not be decrypted"}
+                    continue
                 path = f"files/{name}-{row.get('id')}-{_safe(file_name)}"
                 files.append((path, content))
                 for column in binary[name]:
@@ -365,7 +394,15 @@ def _write(
         access_events=len(log),
         files=len(files),
         to_review=passages,
+        unreadable=unreadable,
     )
+
+
+def _readers(key: str | None) -> Readers:
+    """Attached files are stored encrypted: the archive holds them as they were attached."""
+    return {
+        "attachments": lambda row: (row["filename"], attachments.decrypt(key, row["ciphertext"]))
+    }
 
 
 def _json(value: Any) -> Any:
@@ -385,7 +422,9 @@ def _json(value: Any) -> Any:
 def _show(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, dict) and set(value) == {"file"}:
+    if isinstance(value, dict) and "file" in value:
+        if value["file"] is None:
+            return "(a stored file that could not be decrypted: not included)"
         return f"(stored file: {value['file']})"
     if isinstance(value, (dict, list)):
         return json.dumps(value, default=_json, ensure_ascii=False)

@@ -370,10 +370,7 @@ def pupil_choices(
 ) -> list[tuple[str, str, bool]]:
     """(name, pupil id, marked absent) of each pupil the session was for: for the form, which
     Slack does not keep."""
-    return [
-        (p.pupil.known_as, str(p.pupil_id), p.absent)
-        for p in sitting.pupils
-    ]
+    return [(p.pupil.known_as, str(p.pupil_id), p.absent) for p in sitting.pupils]
 
 
 def log_delivered(

@@ -1,6 +1,7 @@
 """`/download/<token>`: the plan document behind a link `/ssp export` gave a member of staff, the
-printable pupil passport behind one `/ssp passport` gave, or the provision map (CSV, PDF, HTML)
-behind one `/ssp provision export` gave.
+printable pupil passport behind one `/ssp passport` gave, the provision map (CSV, PDF, HTML)
+behind one `/ssp provision export` gave, or a report or piece of evidence attached to a plan (its
+"Get a download link" button).
 
 A Flask Blueprint (`downloads_blueprint(runtime)`), mounted by the web app beside Slack's
 endpoint. The token is looked up only as its hash (bot.services.download_links), and never
@@ -19,6 +20,7 @@ import logging
 from flask import Blueprint, Response, request
 
 from bot import db
+from bot.services.attachments import File
 from bot.services.download_links import Download, FileFormat, Refusal, redeem
 from bot.services.passport import Passport
 from bot.services.passport_document import passport_pdf
@@ -85,7 +87,12 @@ def downloads_blueprint(runtime: Runtime) -> Blueprint:
         try:
             # A person is waiting in a browser: a hung database is given up on in seconds.
             with db.unit_of_work(runtime.sessions, db.FOR_REQUESTS) as session:
-                outcome = redeem(session, token, runtime.now())
+                outcome = redeem(
+                    session,
+                    token,
+                    runtime.now(),
+                    attachment_key=runtime.settings.attachment_key,
+                )
                 if isinstance(outcome, Download):
                     body = _body(outcome)
         except Exception as error:  # noqa: BLE001 - the path holds the token: log no traceback
@@ -94,7 +101,12 @@ def downloads_blueprint(runtime: Runtime) -> Blueprint:
         if isinstance(outcome, Refusal):
             log.info("refused a plan download: %s", outcome.value)
             return _page(REFUSED_PAGE, 404 if outcome is Refusal.UNKNOWN else 410)
-        response = Response(body, status=200, content_type=CONTENT_TYPES[outcome.file_format])
+        content_type = (
+            outcome.document.content_type
+            if isinstance(outcome.document, File)
+            else CONTENT_TYPES[outcome.file_format]
+        )
+        response = Response(body, status=200, content_type=content_type)
         response.headers.update(HEADERS)
         response.headers["Content-Disposition"] = f'attachment; filename="{outcome.filename}"'
         return response
@@ -107,6 +119,8 @@ def _body(download: Download) -> bytes:
         return {FileFormat.CSV: map_csv, FileFormat.PDF: map_pdf}.get(
             download.file_format, lambda m: map_html(m).encode("utf-8")
         )(download.document)
+    if isinstance(download.document, File):  # an attached file, as it was attached
+        return download.document.data
     if isinstance(download.document, Passport):
         return passport_pdf(download.document)
     if download.file_format == FileFormat.PDF:
