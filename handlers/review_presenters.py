@@ -142,7 +142,9 @@ def saved_text(result, amend: bool) -> str:
 
 
 def _to_change(result) -> str:
-    """The provision the review decided to change: the plan itself is changed in `/ssp plan`."""
+    """The provision the review decided to change: a stopped one is ended now (kept in the
+    plan's record, its intervention group places ended); an adapted one is changed in
+    `/ssp plan`."""
     parts = []
     if result.adapted:
         parts.append(f"{_count(result.adapted, 'provision')} to adapt")
@@ -150,7 +152,15 @@ def _to_change(result) -> str:
         parts.append(f"{_count(result.stopped, 'provision')} to stop")
     if not parts:
         return ""
-    return f" You decided {' and '.join(parts)}: change the plan's provision in `/ssp plan`."
+    said = f" You decided {' and '.join(parts)}."
+    if result.stopped:
+        said += (
+            " What you stopped has ended today: it stays in the plan's record as tried, and "
+            "the pupil has left its intervention group."
+        )
+    if result.adapted:
+        said += " Change what you adapt in the plan's provision with `/ssp plan`."
+    return said
 
 
 def _heading(form) -> str:

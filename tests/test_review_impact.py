@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.services import delivery
+from bot.services import delivery, impact
 from bot.services.calendar import CalendarPeriod, SchoolCalendar
 from models import (
     Effectiveness,
@@ -228,7 +228,9 @@ def test_rating_is_required_the_exit_measure_is_kept_and_stop_ends_the_provision
     )
     done = slack.sender.submit("U0PRIYA", view, notes).json()
     assert done["response_action"] == "update"
-    assert "1 provision to stop" in text_of(done["view"])
+    said = " ".join(text_of(done["view"]).split())
+    assert "You decided 1 provision to adapt and 1 provision to stop." in said
+    assert "What you stopped has ended today" in said
 
     with slack.sessions() as session:
         decisions = {
@@ -448,3 +450,55 @@ def test_when_the_database_is_down_on_submit_the_form_stays_open(emulator, sessi
     with sessions() as session:
         assert session.scalars(select(Review)).all() == []
         assert session.get(PlanProvision, provisions["recovery"]).ended_on is None
+
+
+# --- measures and progress (bot.services.impact, pure) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "months"),
+    [
+        ("8y 9m", 105),
+        ("8:09", 105),
+        ("8.9", 105),
+        ("8 years 9 months", 105),
+        ("9", 108),
+        ("9y", 108),
+    ],
+)
+def test_a_reading_age_is_typed_in_years_and_months_and_kept_in_months(typed, months):
+    assert impact.parse(MeasureKind.READING_AGE, typed) == months
+    assert impact.describe(MeasureKind.READING_AGE, months) == f"{months // 12}y {months % 12}m"
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "problem"),
+    [
+        (MeasureKind.READING_AGE, "8y 14m", "0 to 11 months"),
+        (MeasureKind.READING_AGE, "105", "years and months"),
+        (MeasureKind.READING_AGE, "8y 9m 2d", "years and months"),
+        (MeasureKind.ATTENDANCE, "104%", "outside what"),
+        (MeasureKind.SCALE, "0", "outside what"),
+        (MeasureKind.STANDARDISED, "ninety", "Type a number"),
+        (MeasureKind.SCORE, "nan", "Type a number"),
+    ],
+)
+def test_a_measure_that_cannot_be_right_is_refused_in_words(kind, typed, problem):
+    with pytest.raises(impact.MeasureError, match=problem):
+        impact.parse(kind, typed)
+
+
+def test_progress_is_exit_minus_entry_in_the_kinds_unit():
+    reading = impact.progress(MeasureKind.READING_AGE, 98, 105)
+    assert reading.change == 7
+    assert reading.describe() == "Reading age 8y 2m → 8y 9m (+7 months)"
+    attendance = impact.progress(MeasureKind.ATTENDANCE, 91.5, 88, "Attendance this term")
+    assert attendance.describe() == "Attendance this term 91.5% → 88% (−3.5 points)"
+    waiting = impact.progress(MeasureKind.STANDARDISED, 85, None)
+    assert (
+        waiting.change is None and waiting.describe() == "Standardised score 85 → not yet measured"
+    )
+    assert (
+        impact.progress(None, 1, 2) is None
+        and impact.progress(MeasureKind.SCORE, None, None) is None
+    )

@@ -33,11 +33,13 @@ EXAMPLES = {
     MeasureKind.SCALE: "a number from 1 to 10",
 }
 
+# Years, then months after a unit or a separator ("8y 9m", "8:09", "8.9"); or years alone ("9y").
 _READING_AGE = re.compile(
-    r"^\s*(?P<years>\d{1,2})\s*(?:y|yr|yrs|years?)?\s*[:.,\s]?\s*"
-    r"(?:(?P<months>\d{1,2})\s*(?:m|mo|mths?|months?)?)?\s*$",
+    r"^(?P<years>\d{1,2})\s*(?:(?:y|yrs?|years?)\s*[:.,]?|[:.,]|\s)\s*"
+    r"(?P<months>\d{1,2})\s*(?:m|mo|mths?|months?)?$",
     re.IGNORECASE,
 )
+_YEARS_ONLY = re.compile(r"^(?P<years>\d{1,2})\s*(?:y|yrs?|years?)?$", re.IGNORECASE)
 
 
 class MeasureError(ValueError):
@@ -52,10 +54,10 @@ def parse(kind: MeasureKind, typed: str) -> float:
     """
     words = typed.strip()
     if kind == MeasureKind.READING_AGE:
-        match = _READING_AGE.match(words)
+        match = _READING_AGE.match(words) or _YEARS_ONLY.match(words)
         if match is None:
             raise MeasureError(f"Type the reading age in {EXAMPLES[kind]}.")
-        months = int(match["months"] or 0)
+        months = int(match.groupdict().get("months") or 0)
         if months > 11:
             raise MeasureError(f"A reading age has 0 to 11 months: type {EXAMPLES[kind]}.")
         value = float(int(match["years"]) * 12 + months)
