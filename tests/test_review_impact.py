@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 
 from bot.services import delivery, impact
 from bot.services.calendar import CalendarPeriod, SchoolCalendar
+from bot.slack_limits import problems_of, unescaped_mrkdwn
 from models import (
     Effectiveness,
     GroupMember,
@@ -362,9 +363,11 @@ def test_a_teacher_who_is_not_the_case_holder_can_neither_open_nor_send_it(slack
 def test_many_provisions_are_rated_in_lists_within_slacks_limits(slack):
     ids = run_groups(slack)
     add_targets(slack, 17)  # eighteen open targets: a full form
-    add_provisions(slack, *(f"Provision number {n}" for n in range(27)))
+    long = "Paired *reading* with a <b>sixth-former</b> & a TA " * 40  # 2,000 characters
+    add_provisions(slack, *(f"Provision number {n}" for n in range(26)), long)
     view = open_by_command(slack, "U0PRIYA", "review Ava")  # the emulator checks Slack's limits
     asked = blocks(view)
+    assert problems_of(view) == [] and unescaped_mrkdwn(view) == []
     assert len(view["blocks"]) <= 100
     assert len(asked) == len([b for b in view["blocks"] if "block_id" in b])  # unique ids
     assert not any(b.startswith(("provision:", "effectiveness:", "exit:")) for b in asked)
