@@ -235,6 +235,7 @@ def plan_at_a_glance(s: PlanSummary, today: date, feedback: Feedback | None) -> 
                     + (f" — {escape_mrkdwn(p.who)}" if p.who else "")
                     + "".join(f", {escape_mrkdwn(v)}" for v in (p.how_often, p.how_long) if v)
                     for p in plan.provisions
+                    if p.ended_on is None  # ended (e.g. stopped at a review): no longer given
                 ],
                 empty="No provision recorded yet.",
             )

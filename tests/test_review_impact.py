@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.services import delivery, impact
+from bot.services import delivery, impact, reviews
 from bot.services.calendar import CalendarPeriod, SchoolCalendar
 from bot.slack_limits import problems_of, unescaped_mrkdwn
 from models import (
@@ -271,6 +271,10 @@ def test_rating_is_required_the_exit_measure_is_kept_and_stop_ends_the_provision
     homework_row = [tr.text for tr in document.all("tr") if "Homework club" in tr.text][-1]
     assert "No sessions recorded" in homework_row
 
+    # /ssp pupil lists the provision given now: not the stopped one.
+    glance = text_of(slack.ask("U0PRIYA", "pupil Ava Stone"))
+    assert "Lexia reading programme" in glance and "Reading Recovery" not in glance
+
     # The next review does not ask about the stopped provision again.
     with slack.sessions.begin() as session:
         session.get(Plan, slack.ids["ava_plan"]).status = PlanStatus.ACTIVE
@@ -361,6 +365,8 @@ def test_a_teacher_who_is_not_the_case_holder_can_neither_open_nor_send_it(slack
 
 
 def test_many_provisions_are_rated_in_lists_within_slacks_limits(slack):
+    # The lists fit the fullest form, whatever else it shows.
+    assert reviews.FORM_ROWS + 4 * reviews.MAX_TARGETS + reviews.LISTED_ROWS <= 100
     ids = run_groups(slack)
     add_targets(slack, 17)  # eighteen open targets: a full form
     long = "Paired *reading* with a <b>sixth-former</b> & a TA " * 40  # 2,000 characters

@@ -173,16 +173,7 @@ class ProvisionLine:
     @property
     def rating_optional(self) -> bool:
         """Sessions were planned and none happened: there is nothing to rate."""
-        return (
-            self.delivered is not None
-            and self.delivered.planned > 0
-            and (self.delivered.delivered == 0)
-        )
-
-    @property
-    def rows(self) -> int:
-        """The form's rows it takes when asked a row each."""
-        return PROVISION_ROWS + (1 if self.measure is not None else 0)
+        return _all_missed(self.delivered)
 
 
 @dataclass(frozen=True)
