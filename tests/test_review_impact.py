@@ -282,6 +282,9 @@ def test_rating_is_required_the_exit_measure_is_kept_and_stop_ends_the_provision
     later = open_by_command(slack, "U0PRIYA", "review Ava")
     assert f"provision:{ids['recovery']}" not in blocks(later)
     assert f"provision:{ids['lexia']}" in blocks(later)
+    # A new cycle: Lexia runs in a group, none of this cycle's sessions is due yet.
+    assert delivered_line(later, ids["lexia"]) == "Delivered: no sessions were due yet."
+    assert delivered_line(later, ids["homework"]) == NO_SESSIONS
 
 
 def test_a_provision_none_of_whose_sessions_happened_need_not_be_rated(slack):
@@ -326,6 +329,34 @@ def test_a_draft_keeps_the_rating_and_the_exit_measure(slack):
     assert reopened[f"exit:{ids['recovery']}"]["element"]["initial_value"] == "8y 7m"
     with slack.sessions() as session:
         assert session.get(PlanProvision, ids["recovery"]).exit_value == 103
+
+
+def test_an_amendment_shows_the_delivery_kept_and_changes_the_rating(slack):
+    ids = run_groups(slack)
+    view = open_by_command(slack, "U0PRIYA", "review Ava")
+    slack.sender.submit("U0PRIYA", view, full_notes(view))
+    planned, delivered, _ = counted(slack, ids["recovery"])
+    with slack.sessions.begin() as session:  # sessions logged after the review change nothing
+        session.execute(text("UPDATE intervention_sessions SET status = 'delivered'"))
+    amend = open_by_command(slack, "U0PRIYA", "review Ava")
+    assert amend["title"]["text"] == "Amend review notes"
+    with slack.sessions() as session:
+        key = session.scalar(
+            select(ReviewProvisionDecision.id).where(
+                ReviewProvisionDecision.provision_id == ids["recovery"]
+            )
+        )
+    assert delivered_line(amend, key).startswith(
+        f"Delivered: {delivered} of {planned} sessions ({delivered / planned:.0%})."
+    )
+    rating = blocks(amend)[f"effectiveness:{key}"]
+    assert rating["element"]["initial_option"]["value"] == "effective"
+    changed = full_notes(amend, **{f"effectiveness:{key}": choose("not_effective")})
+    assert "amendment" in text_of(slack.sender.submit("U0PRIYA", amend, changed).json()["view"])
+    with slack.sessions() as session:
+        row = session.get(ReviewProvisionDecision, key)
+        assert row.effectiveness == Effectiveness.NOT_EFFECTIVE
+        assert (row.sessions_planned, row.sessions_delivered) == (planned, delivered)
 
 
 # --- who may ---------------------------------------------------------------------------------

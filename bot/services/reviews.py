@@ -396,9 +396,7 @@ def save_review(
     provisions, listed, _ = _provisions_asked(plan.provisions, len(targets))
     since = cycle_start(session, plan)
     # The delivery the reviewer saw, recomputed now for the record: one query for all.
-    delivered = delivery.by_provision(
-        session, plan.school_id, [p.id for p in provisions], since=since, until=today
-    )
+    delivered = _delivery(session, plan.school_id, provisions, since, today)
     errors = validate(
         answers,
         [t.id for t in targets],
@@ -884,6 +882,25 @@ def cycle_start(session: Session, plan: Plan) -> date | None:
     return plan.start_date
 
 
+def _delivery(
+    session: Session,
+    school_id: int,
+    provisions: list[PlanProvision],
+    since: date | None,
+    today: date,
+) -> dict[int, Delivery]:
+    """Each provision's delivery this cycle, by id, for those run through an intervention group
+    (one with no session yet this cycle: nothing planned). Two queries, however many."""
+    ids = [p.id for p in provisions]
+    if not ids:
+        return {}
+    figures = delivery.by_provision(session, school_id, ids, since=since, until=today)
+    grouped = session.scalars(
+        select(GroupMember.provision_id).where(GroupMember.provision_id.in_(ids)).distinct()
+    )
+    return {key: figures.get(key, Delivery()) for key in {*figures, *grouped}}
+
+
 def _all_missed(figures: Delivery | None) -> bool:
     """Sessions were planned this cycle and none was delivered: nothing there to rate."""
     return figures is not None and figures.planned > 0 and figures.delivered == 0
@@ -1026,9 +1043,7 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
     since = cycle_start(session, plan)
     running = [p for p in plan.provisions if p.ended_on is None]
     # How much of each was delivered this cycle: one query for every provision of the plan.
-    delivered = delivery.by_provision(
-        session, plan.school_id, [p.id for p in running], since=since, until=today
-    )
+    delivered = _delivery(session, plan.school_id, running, since, today)
     calendar = load_calendar(session, school.id)
     proposed = review_schedule.next_review_date(
         calendar, today, plan.review_date, school.review_interval_school_days
