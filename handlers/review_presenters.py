@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 
 from bot.render import escape_mrkdwn, render_json, uk_date, year_label
-from bot.services import reviews
+from bot.services import impact, reviews
 from bot.services.plan_editing import MAX_TEXT, split_long
 from bot.services.pupils import PupilMatch
 
@@ -18,6 +18,9 @@ MAX_NOTE_BOXES = 10
 RESULTS = tuple((label, result.value) for result, label in reviews.RESULT_LABELS.items())
 CARRY, CLOSE = ("Carry forward", "carry"), ("Close this target", "close")
 DECISIONS = tuple((label, decision.value) for decision, label in reviews.DECISION_LABELS.items())
+RATINGS = tuple((label, rating.value) for rating, label in reviews.EFFECTIVENESS_LABELS.items())
+NO_SESSIONS = "Not run through an intervention group: no sessions recorded."
+SECTION_TEXT = 2900  # what ui.section keeps of a text (Slack holds 3,000)
 YES, NO = ("Yes", "yes"), ("No", "no")
 # A provision's row is labelled with what it is; a long one is cut so the form stays readable.
 PROVISION_LABEL = 300
@@ -44,6 +47,13 @@ class ProvisionRow:
     label: str
     option: str  # the shorter words for the lists (Slack cuts an option at 75 characters)
     decision: tuple[str, str] | None
+    delivered: str = ""  # how much was delivered this cycle (mrkdwn), and a flag if little
+    effectiveness: tuple[str, str] | None = None
+    rating_hint: str = ""
+    rating_optional: bool = False
+    exit_label: str | None = None  # asked only with an entry measure
+    exit_hint: str = ""
+    exit_value: str | None = None
 
 
 # --- the review notes -----------------------------------------------------------------------
@@ -78,6 +88,11 @@ def review_view(form: reviews.ReviewForm, status: str | None = None) -> dict:
         provisions_intro=_provisions_intro(form),
         listed=form.provisions_listed,
         decisions=DECISIONS,
+        ratings=RATINGS,
+        effect_lists=[
+            (block_id, f"Rated {label.lower()}", _rated(form, rating))
+            for block_id, (label, rating) in zip(reviews.EFFECT_LISTS, RATINGS, strict=True)
+        ],
         adapt_chosen=_chosen(form, reviews.ProvisionDecision.ADAPT),
         stop_chosen=_chosen(form, reviews.ProvisionDecision.STOP),
         yes=YES,
@@ -127,7 +142,9 @@ def saved_text(result, amend: bool) -> str:
 
 
 def _to_change(result) -> str:
-    """The provision the review decided to change: the plan itself is changed in `/ssp plan`."""
+    """The provision the review decided to change: a stopped one is ended now (kept in the
+    plan's record, its intervention group places ended); an adapted one is changed in
+    `/ssp plan`."""
     parts = []
     if result.adapted:
         parts.append(f"{_count(result.adapted, 'provision')} to adapt")
@@ -135,7 +152,15 @@ def _to_change(result) -> str:
         parts.append(f"{_count(result.stopped, 'provision')} to stop")
     if not parts:
         return ""
-    return f" You decided {' and '.join(parts)}: change the plan's provision in `/ssp plan`."
+    said = f" You decided {' and '.join(parts)}."
+    if result.stopped:
+        said += (
+            " What you stopped has ended today: it stays in the plan's record as tried, and "
+            "the pupil has left its intervention group."
+        )
+    if result.adapted:
+        said += " Change what you adapt in the plan's provision with `/ssp plan`."
+    return said
 
 
 def _heading(form) -> str:
@@ -210,6 +235,14 @@ def _target(number: int, t: reviews.TargetLine) -> TargetRow:
         [f"*Target {number}:* {escape_mrkdwn(t.description)}"]
         + [escape_mrkdwn(d) for d in details if d]
     )
+    if t.provided:
+        # Was the provision towards it delivered, before its result is judged?
+        lines = [
+            f"• {escape_mrkdwn(_clip(what, 120))}: {delivered_words(figures)}"
+            for what, figures in t.provided
+        ]
+        text += "\n_Provision towards this target, this cycle:_\n" + "\n".join(lines)
+    text = _clip_lines(text, SECTION_TEXT)
     carry = None
     if t.carry_forward is not None:
         carry = CARRY if t.carry_forward else CLOSE
@@ -225,9 +258,34 @@ def _target(number: int, t: reviews.TargetLine) -> TargetRow:
     )
 
 
+def delivered_words(figures, *, flag: bool = False) -> str:
+    """How much of a provision was delivered, for the person judging it (mrkdwn):
+    "Delivered: 9 of 12 sessions (75%)", with a calm flag below FAIR_CHANCE when `flag`."""
+    if figures is None:
+        return NO_SESSIONS
+    if not figures.planned:
+        return "Delivered: no sessions were due yet."
+    words = f"Delivered: {figures.delivered} of {figures.planned} sessions ({figures.rate:.0%})"
+    if figures.awaiting:
+        words += f", {figures.awaiting} not yet logged"
+    words += "."
+    if flag and figures.rate < reviews.FAIR_CHANCE:
+        words += (
+            f" Only {figures.delivered} of {figures.planned} sessions happened: consider "
+            "whether it had a fair chance."
+        )
+    return words
+
+
 def _provision(number: int, line: reviews.ProvisionLine) -> ProvisionRow:
     words = " ".join(line.what.split())
     label = f"{number}. {words}" + (f" ({line.details})" if line.details else "")
+    exit_label = exit_hint = None
+    if line.measure is not None:
+        kind = line.measure.kind
+        exit_label = _clip(f"Exit measure: {line.measure.name or kind.label}", 150)
+        entry = impact.describe(kind, line.measure.entry)
+        exit_hint = f"At the start: {entry}. Type {impact.EXAMPLES[kind]}."
     return ProvisionRow(
         key=line.key,
         label=_clip(label, PROVISION_LABEL),
@@ -235,7 +293,51 @@ def _provision(number: int, line: reviews.ProvisionLine) -> ProvisionRow:
         decision=(reviews.DECISION_LABELS[line.decision], line.decision.value)
         if line.decision
         else None,
+        delivered=delivered_words(line.delivered, flag=True),
+        effectiveness=(
+            (reviews.EFFECTIVENESS_LABELS[line.effectiveness], line.effectiveness.value)
+            if line.effectiveness
+            else None
+        ),
+        rating_optional=line.rating_optional,
+        rating_hint=(
+            "None of its sessions happened this cycle: rate it only if you can."
+            if line.rating_optional
+            else "Judge it beside how much of it was delivered."
+        ),
+        exit_label=exit_label,
+        exit_hint=exit_hint or "",
+        exit_value=line.exit_typed,
     )
+
+
+def _listed_delivery(form: reviews.ReviewForm) -> str:
+    """With the provisions asked as lists: how much of each was delivered, in one section's
+    worth of lines (those run through intervention groups; the rest are counted)."""
+    lines, untracked = [], 0
+    for number, line in enumerate(form.provisions, start=1):
+        if line.delivered is None:
+            untracked += 1
+            continue
+        what = escape_mrkdwn(_clip(" ".join(line.what.split()), 60))
+        lines.append(f"• {number}. {what}: {delivered_words(line.delivered, flag=True)}")
+    if untracked:
+        lines.append(f"• {_count(untracked, 'other')}: {NO_SESSIONS}")
+    return "\n".join(lines)
+
+
+def _clip_lines(text: str, limit: int) -> str:
+    """Text cut at a line's end to fit `limit` characters, saying how many lines were left out."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    kept: list[str] = []
+    for n, line in enumerate(lines):
+        more = f"\n…and {len(lines) - n} more."
+        if len("\n".join([*kept, line])) + len(more) + 20 > limit:
+            return "\n".join(kept) + more
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def _provisions_intro(form: reviews.ReviewForm) -> str | None:
@@ -257,7 +359,22 @@ def _provisions_intro(form: reviews.ReviewForm) -> str | None:
             f" The lists hold the first {len(form.provisions)}: the other "
             f"{form.more_provisions} continue unchanged (change them in `/ssp plan`)."
         )
+    if form.provisions_listed:
+        intro += (
+            " Rate how effective each was in the lists below it (optional with this many)."
+            "\n*Delivered this cycle*\n" + _listed_delivery(form)
+        )
+        intro = _clip_lines(intro, SECTION_TEXT)
     return intro
+
+
+def _rated(form: reviews.ReviewForm, rating: str) -> list[tuple[str, str]]:
+    """The options already chosen in one effectiveness list (a reopened draft, an amendment)."""
+    return [
+        (_provision(n, p).option, str(p.key))
+        for n, p in enumerate(form.provisions, start=1)
+        if p.effectiveness is not None and p.effectiveness.value == rating
+    ]
 
 
 def _chosen(form: reviews.ReviewForm, decision) -> list[tuple[str, str]]:

@@ -41,7 +41,7 @@ from handlers.toolkit import (
     selected_value,
     text_value,
 )
-from models import ProvisionDecision, Pupil, TargetResult, TimelineKind
+from models import Effectiveness, ProvisionDecision, Pupil, TargetResult, TimelineKind
 
 log = logging.getLogger(__name__)
 
@@ -370,6 +370,12 @@ def _answers(values: dict) -> reviews.ReviewAnswers:
             chosen = selected_value(values, block_id)
             if chosen in _DECISIONS:
                 answers.decisions[target_id] = ProvisionDecision(chosen)
+        elif kind == "effectiveness":  # a provision's rating, by its key
+            chosen = selected_value(values, block_id)
+            if chosen in _EFFECTIVENESS:
+                answers.effectiveness[target_id] = Effectiveness(chosen)
+        elif kind == "exit":  # a provision's exit measure, by its id
+            answers.exits[target_id] = text_value(values, block_id)
         elif kind == "result":
             chosen = selected_value(values, block_id)
             answers.results[target_id] = TargetResult(chosen) if chosen in _RESULTS else None
@@ -387,6 +393,14 @@ def _answers(values: dict) -> reviews.ReviewAnswers:
     for key in stop:
         answers.decisions[key] = ProvisionDecision.STOP
     answers.adapt_and_stop = adapt & stop
+    # And one list per effectiveness rating: a provision in none is left unrated.
+    seen: set[int] = set()
+    for block_id, rating in zip(reviews.EFFECT_LISTS, Effectiveness, strict=True):
+        for key in _picked(values, block_id):
+            if key in seen:
+                answers.rated_twice.add(key)
+            seen.add(key)
+            answers.effectiveness[key] = rating
     needed = selected_value(values, "new_outcomes_needed")
     answers.new_outcomes_needed = {"yes": True, "no": False}.get(needed or "")
     answers.texts = {name: text_value(values, name) for name in reviews.TEXT_FIELDS}
@@ -397,6 +411,7 @@ def _answers(values: dict) -> reviews.ReviewAnswers:
 
 _RESULTS = {r.value for r in TargetResult}
 _DECISIONS = {d.value for d in ProvisionDecision}
+_EFFECTIVENESS = {e.value for e in Effectiveness}
 
 
 def _picked(values: dict, block_id: str) -> set[int]:

@@ -76,8 +76,7 @@ def secrets(session: Session) -> list[Secret]:
     # about a pupil: a plan row chosen from the library carries one, and so may the name of an
     # intervention group in a message that names no pupil (the session DM).
     offered = {
-        " ".join(name.split())
-        for name in session.scalars(select(models.LibraryProvision.name))
+        " ".join(name.split()) for name in session.scalars(select(models.LibraryProvision.name))
     }
     for table in models.Base.metadata.sorted_tables:
         if table.name not in PUPIL_TEXT_TABLES:

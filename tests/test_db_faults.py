@@ -152,6 +152,11 @@ def test_review_notes_submitted_while_the_database_is_cut_stay_in_the_open_form(
             for b in view["blocks"]
             if b.get("block_id", "").startswith("provision:")
         },
+        **{
+            b["block_id"]: _choose("effective")
+            for b in view["blocks"]
+            if b.get("block_id", "").startswith("effectiveness:")
+        },
     }
     proxy.cut()
     reply = app.sender.submit("U0PRIYA", view, notes)

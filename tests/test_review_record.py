@@ -274,7 +274,7 @@ def test_amending_keeps_the_new_answers_and_what_they_were(slack):
         (revision,) = session.scalars(select(ReviewRevision)).all()
         assert revision.content["recommendations"] == "Keep Lexia"
         assert list(revision.content["provisions"].values()) == [
-            ["Lexia reading programme", "continue"]
+            ["Lexia reading programme", "continue", "effective"]
         ]
 
 
@@ -333,34 +333,37 @@ def test_with_qa_only_for_changes_new_outcomes_are_a_change(slack):
 # --- many provisions -------------------------------------------------------------------------
 
 
-def test_thirty_provisions_get_a_row_each_within_the_form(slack):
-    add_provisions(slack, *(f"Provision number {n}" for n in range(29)))
+def test_twenty_four_provisions_get_rows_each_within_the_form(slack):
+    # Three rows each (the decision, how much was delivered, how effective it was).
+    add_provisions(slack, *(f"Provision number {n}" for n in range(23)))
     view = open_by_command(slack, "U0PRIYA", "review Ava")  # the emulator checks Slack's limits
     assert len(view["blocks"]) <= 100
-    assert len(provision_rows(view)) == 30
+    assert len(provision_rows(view)) == 24
     done = slack.sender.submit("U0PRIYA", view, full_notes(view)).json()
     assert done["response_action"] == "update"
     with slack.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(ReviewProvisionDecision)) == 30
+        assert session.scalar(select(func.count()).select_from(ReviewProvisionDecision)) == 24
 
 
 def test_the_fullest_form_is_within_slacks_hundred_blocks(slack):
     """Every part the form can show at once: a draft's line, teachers' feedback, a note, the
     most targets a form holds (and a line on the rest), and a provision per row."""
     add_targets(slack, 20)  # 21 open targets: 18 in the form, 3 left for the next plan
-    add_provisions(slack, *(f"Provision number {n}" for n in range(5)))
     note = open_by_command(slack, "U0PRIYA", "note Ava")
     slack.sender.submit("U0PRIYA", note, {"kind": choose("note"), "text--0": text("Read well")})
     save_draft(slack, "U0PRIYA", open_by_command(slack, "U0PRIYA", "review Ava"), {})
     view = open_by_command(slack, "U0PRIYA", "review Ava")
     shown = text_of({"blocks": view["blocks"]})
     assert "You have a draft" in shown and "Read well" in shown and "3 more open targets" in shown
-    assert len(target_ids(view)) == 18 and len(provision_rows(view)) == 6
-    assert len(view["blocks"]) == 100
+    # The form's most, 100, less a part this plan has nothing for (observations) and the two
+    # rows a second provision would need.
+    assert len(target_ids(view)) == 18 and len(provision_rows(view)) == 1
+    assert len(view["blocks"]) == 97
     add_provisions(slack, "One provision too many for a row each")
     view = open_by_command(slack, "U0PRIYA", "review Ava")
     assert provision_rows(view) == {} and "provisions_stop" in blocks(view)
-    assert len(view["blocks"]) == 96
+    assert "effective_very_effective" in blocks(view)
+    assert len(view["blocks"]) == 99  # lists, one per effectiveness rating too; no divider
 
 
 def test_too_many_provisions_for_a_row_each_are_asked_as_two_lists(slack):

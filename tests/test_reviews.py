@@ -84,6 +84,8 @@ def full_notes(view: dict, **overrides) -> dict:
     for block in view["blocks"]:  # every provision continues, no new outcomes: no change
         if block.get("block_id", "").startswith("provision:"):
             values[block["block_id"]] = choose("continue")
+        if block.get("block_id", "").startswith("effectiveness:"):
+            values[block["block_id"]] = choose("effective")
     values.update(
         new_outcomes_needed=choose("no"),
         what_is_working=text("Daily Lexia sessions"),

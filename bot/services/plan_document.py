@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.access import Viewer, visible_pupils
 from bot.document import label
 from bot.errors import UserError
-from bot.services import audit
+from bot.services import audit, impact
 from bot.services.agreement_status import AgreementStatus
 from bot.services.agreement_status import latest as latest_agreement
 from bot.services.glossary import acronyms_in, explain, glossary
@@ -46,6 +46,7 @@ from models import (
     ProvisionDecision,
     Pupil,
     Review,
+    ReviewProvisionDecision,
     ReviewStatus,
     ReviewTargetResult,
     SharingConsent,
@@ -301,6 +302,26 @@ class PlanDocument:
     def decision_words(self, decision: ProvisionDecision | None) -> str | None:
         """What a review decided about a provision, in the family's words."""
         return DECISION_WORDS.get(decision) if decision else None
+
+    def decision_rating(self, decision: ReviewProvisionDecision) -> str | None:
+        """How effective the review found a provision ("Partly effective")."""
+        return decision.effectiveness.label if decision.effectiveness else None
+
+    def decision_delivery(self, decision: ReviewProvisionDecision) -> str:
+        """How much of it was delivered in the cycle the review judged, as the review saw it."""
+        planned, delivered = decision.sessions_planned, decision.sessions_delivered or 0
+        if planned is None:
+            return "No sessions recorded"
+        if not planned:
+            return "No sessions due"
+        return f"{delivered} of {planned} sessions ({delivered / planned:.0%})"
+
+    def decision_progress(self, decision: ReviewProvisionDecision) -> str | None:
+        """The provision's entry and exit measures and the change, e.g. "Reading age 8y 2m →
+        8y 9m (+7 months)" (None: no measure, or the provision is no longer in the plan)."""
+        provision = next((p for p in self.plan.provisions if p.id == decision.provision_id), None)
+        measured = impact.of_provision(provision) if provision is not None else None
+        return measured.describe() if measured else None
 
     def local_date(self, moment: datetime) -> date:
         """The date of a stored (UTC) moment where the school is."""

@@ -21,23 +21,26 @@ import enum
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, meeting, monitoring, observations, review_schedule
+from bot.services import audit, delivery, impact, meeting, monitoring, observations, review_schedule
 from bot.services.calendar import SchoolCalendar, load_calendar
+from bot.services.delivery import Delivery
 from bot.services.family import latest_views
 from bot.services.plans import PlanChanged, edit_plan
 from bot.services.qa_policy import review_needs_qa
 from bot.services.review_schedule import REVIEWABLE
 from models import (
+    Effectiveness,
+    GroupMember,
     Plan,
     PlanProvision,
     PlanStatus,
@@ -59,13 +62,20 @@ from models import (
 
 SNOOZE_CHOICES = (1, 3, 5)
 # A form holds 100 rows (Slack's blocks in a modal). Each target takes four; everything else
-# the form always asks takes FORM_ROWS (templates/review_modal.json.j2, counted at its fullest).
-# Provisions take a row each when they fit; otherwise they are asked as two lists ("adapt",
-# "stop": the rest continue) in two rows, each list holding at most MAX_LISTED provisions.
+# the form always asks takes FORM_ROWS (templates/review_modal.json.j2, counted at its fullest,
+# the provisions' introduction included). Provisions take PROVISION_ROWS each when they fit
+# (the decision, a line on how much was delivered, the effectiveness rating) and one more for
+# the exit measure of one with an entry measure; otherwise they are asked as lists
+# (LISTED_ROWS: "adapt" and "stop", the rest continue; and one list per effectiveness rating,
+# the form's divider left out to make room), each list holding at most MAX_LISTED provisions.
 FORM_LIMIT = 100
-FORM_ROWS = 22
+FORM_ROWS = 23
+PROVISION_ROWS = 3
+LISTED_ROWS = 2 + 4 - 1
 MAX_TARGETS = 18
 MAX_LISTED = 100
+# Delivery below this share of the sessions planned is pointed out beside the rating.
+FAIR_CHANCE = 0.7
 
 RESULT_STATUS = {
     TargetResult.ACHIEVED: TargetStatus.ACHIEVED,
@@ -101,6 +111,9 @@ REQUIRED_TEXTS = {
 NO_FAMILY_VIEWS = (
     "Record the family's views, or say below why they could not be gathered for this review."
 )
+EFFECTIVENESS_LABELS = {e: e.label for e in Effectiveness}
+# With the provisions asked as lists: one list per rating, by block id.
+EFFECT_LISTS = tuple(f"effective_{e.value}" for e in Effectiveness)
 DECISION_LABELS = {
     ProvisionDecision.CONTINUE: "Continue",
     ProvisionDecision.ADAPT: "Adapt",
@@ -134,6 +147,9 @@ class TargetLine:
     result: TargetResult | None
     evidence: str | None
     carry_forward: bool | None
+    provided: tuple[tuple[str, Delivery | None], ...] = ()
+    """The provision towards this target and how much of it was delivered this cycle (None:
+    not run through an intervention group, so no sessions recorded)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,18 @@ class ProvisionLine:
     what: str
     details: str | None
     decision: ProvisionDecision | None
+    effectiveness: Effectiveness | None = None
+    delivered: Delivery | None = None
+    """Its sessions this cycle (None: not run through an intervention group)."""
+    measure: impact.Progress | None = None
+    """Its entry measure, asked for its exit measure (the notes only; None: no entry measure)."""
+    exit_typed: str | None = None
+    """The exit measure recorded this cycle, as the form shows it."""
+
+    @property
+    def rating_optional(self) -> bool:
+        """Sessions were planned and none happened: there is nothing to rate."""
+        return _all_missed(self.delivered)
 
 
 @dataclass(frozen=True)
@@ -208,6 +236,12 @@ class ReviewAnswers:
     """By ProvisionLine.key; with the lists, only the provisions picked to adapt or stop."""
     adapt_and_stop: set[int] = field(default_factory=set)
     """Keys picked in both lists (a provision can't be adapted and stopped)."""
+    effectiveness: dict[int, Effectiveness] = field(default_factory=dict)
+    """By ProvisionLine.key; with the lists, only the provisions picked in one."""
+    rated_twice: set[int] = field(default_factory=set)
+    """Keys picked in two effectiveness lists."""
+    exits: dict[int, str | None] = field(default_factory=dict)
+    """Exit measures as typed, by provision id (asked only for one with an entry measure)."""
 
 
 class ReviewRefused(UserError):
@@ -264,11 +298,14 @@ def validate(
     provision_keys: Sequence[int] = (),
     listed: bool = False,
     calendar: SchoolCalendar | None = None,
+    unrated: Sequence[int] = (),
 ) -> dict[str, str]:
     """Problems keyed by field ("result:12", "provision:7", "next_steps", "meeting_date", ...).
 
     `listed`: the provisions were asked as lists ("provisions_adapt", "provisions_stop"), so one
-    not picked continues; asked a row each, every provision needs a decision to submit.
+    not picked continues and is left unrated; asked a row each, every provision needs a decision
+    and an effectiveness rating to submit, but for the `unrated` keys: provision whose sessions
+    were all missed this cycle, where there is nothing to rate.
     """
     errors: dict[str, str] = {}
     if answers.meeting_date and answers.meeting_date > today:
@@ -283,6 +320,10 @@ def validate(
         errors["provisions_stop"] = (
             "A provision can't be both adapted and stopped: take it out of one of the lists."
         )
+    if answers.rated_twice & set(provision_keys):
+        errors[EFFECT_LISTS[-1]] = (
+            "A provision can have one effectiveness rating only: take it out of all lists but one."
+        )
     if not submitting:
         return errors
     for target_id in target_ids:
@@ -292,6 +333,8 @@ def validate(
         for key in provision_keys:
             if answers.decisions.get(key) is None:
                 errors[f"provision:{key}"] = "Choose whether this continues, is adapted or stops."
+            if key not in unrated and answers.effectiveness.get(key) is None:
+                errors[f"effectiveness:{key}"] = "Choose how effective this provision was."
     for name, problem in REQUIRED_TEXTS.items():
         if not (answers.texts.get(name) or "").strip():
             errors[name] = problem
@@ -351,6 +394,9 @@ def save_review(
         )
     targets = _open_targets(plan)
     provisions, listed, _ = _provisions_asked(plan.current_provisions, len(targets))
+    since = cycle_start(session, plan)
+    # The delivery the reviewer saw, recomputed now for the record: one query for all.
+    delivered = _delivery(session, plan.school_id, provisions, since, today)
     errors = validate(
         answers,
         [t.id for t in targets],
@@ -359,7 +405,9 @@ def save_review(
         provision_keys=[p.id for p in provisions],
         listed=listed,
         calendar=load_calendar(session, plan.school_id) if answers.next_review_date else None,
+        unrated=[p.id for p in provisions if _all_missed(delivered.get(p.id))],
     )
+    exits = {} if listed else _exit_measures(answers, provisions, errors)
     if errors:
         return errors
     if review is None:
@@ -367,6 +415,12 @@ def save_review(
         session.add(review)
     _write(review, answers, targets)
     _write_decisions(review, answers, provisions, fill=submit and listed)
+    _write_exits(provisions, exits, since, today)
+    if submit:
+        for row in review.provision_decisions:
+            figures = delivered.get(row.provision_id)
+            row.sessions_planned = figures.planned if figures else None
+            row.sessions_delivered = figures.delivered if figures else None
     if not submit:
         detail = "review notes saved as a draft"
         if plan.status == PlanStatus.ACTIVE:
@@ -425,6 +479,7 @@ def save_review(
                         provision.target = copy
             else:
                 closed += 1
+        stopped = _end_stopped(session, plan, review, cycle, today)
         plan.cycle_number = next_cycle
         plan.review_date = answers.next_review_date
         plan.status = PlanStatus.AWAITING_QA if to_qa else PlanStatus.ACTIVE
@@ -432,6 +487,7 @@ def save_review(
             f"review of plan {cycle} submitted; plan {next_cycle} started, review due "
             f"{answers.next_review_date:%-d %B %Y}, "
             + ("sent for quality assurance" if to_qa else "not sent for quality assurance")
+            + (f"; {stopped} provision(s) ended" if stopped else "")
         )
 
     try:
@@ -513,7 +569,7 @@ def amend_review(
         )
     target_ids = [r.target_id for r in review.target_results]
     decisions = review.provision_decisions
-    listed = _listed(len(target_ids), len(decisions))
+    listed = _listed(len(target_ids), PROVISION_ROWS * len(decisions))
     answers.next_review_date = None
     errors = validate(
         answers,
@@ -522,6 +578,7 @@ def amend_review(
         submitting=True,
         provision_keys=[d.id for d in decisions[:MAX_LISTED]],
         listed=listed,
+        unrated=[d.id for d in decisions if _all_missed(_snapshot(d))],
     )
     errors.pop("next_review_date", None)
     if errors:
@@ -533,6 +590,7 @@ def amend_review(
         decision.decision = answers.decisions.get(decision.id) or (
             ProvisionDecision.CONTINUE if listed else decision.decision
         )
+        decision.effectiveness = answers.effectiveness.get(decision.id)
     if _content(review) == before:
         return Saved(plan.pupil.known_as, submitted=True, changed=False)
     review.revisions.append(
@@ -765,17 +823,20 @@ def _open_targets(plan: Plan) -> list[PlanTarget]:
     )[:MAX_TARGETS]
 
 
-def _listed(targets: int, provisions: int) -> bool:
-    """Whether the provisions are asked as two lists: a row each would overfill the form."""
-    return FORM_ROWS + 4 * targets + provisions > FORM_LIMIT
+def _listed(targets: int, rows: int) -> bool:
+    """Whether the provisions are asked as lists: `rows`, a row each, would overfill the form."""
+    return FORM_ROWS + 4 * targets + rows > FORM_LIMIT
 
 
 def _provisions_asked(
     provisions: list[PlanProvision], targets: int
 ) -> tuple[list[PlanProvision], bool, int]:
-    """The provisions the form asks about, whether as lists, and how many it leaves out."""
-    ordered = sorted(provisions, key=lambda p: (p.position, p.id))
-    if not _listed(targets, len(ordered)):
+    """The provisions the form asks about (those still running), whether as lists, and how
+    many it leaves out."""
+    ordered = sorted(
+        (p for p in provisions if p.ended_on is None), key=lambda p: (p.position, p.id)
+    )
+    if not _listed(targets, sum(_rows(p) for p in ordered)):
         return ordered, False, 0
     return ordered[:MAX_LISTED], True, max(0, len(ordered) - MAX_LISTED)
 
@@ -800,6 +861,114 @@ def _write_decisions(
         row.decision = answers.decisions.get(provision.id) or (
             ProvisionDecision.CONTINUE if fill else None
         )
+        row.effectiveness = answers.effectiveness.get(provision.id)
+
+
+def cycle_start(session: Session, plan: Plan) -> date | None:
+    """The first day of the plan's current cycle: the day after its last review was submitted,
+    or the plan's start date before its first review (None: not known, so since the start)."""
+    last = session.scalar(
+        select(Review.submitted_at)
+        .where(
+            Review.plan_id == plan.id,
+            Review.cycle_number < plan.cycle_number,
+            Review.submitted_at.is_not(None),
+        )
+        .order_by(Review.cycle_number.desc())
+        .limit(1)
+    )
+    if last is not None:
+        return last.date() + timedelta(days=1)
+    return plan.start_date
+
+
+def _delivery(
+    session: Session,
+    school_id: int,
+    provisions: list[PlanProvision],
+    since: date | None,
+    today: date,
+) -> dict[int, Delivery]:
+    """Each provision's delivery this cycle, by id, for those run through an intervention group
+    (one with no session yet this cycle: nothing planned). Two queries, however many."""
+    ids = [p.id for p in provisions]
+    if not ids:
+        return {}
+    figures = delivery.by_provision(session, school_id, ids, since=since, until=today)
+    grouped = session.scalars(
+        select(GroupMember.provision_id).where(GroupMember.provision_id.in_(ids)).distinct()
+    )
+    return {key: figures.get(key, Delivery()) for key in {*figures, *grouped}}
+
+
+def _all_missed(figures: Delivery | None) -> bool:
+    """Sessions were planned this cycle and none was delivered: nothing there to rate."""
+    return figures is not None and figures.planned > 0 and figures.delivered == 0
+
+
+def _has_entry(provision: PlanProvision) -> bool:
+    return provision.measure_kind is not None and provision.entry_value is not None
+
+
+def _rows(provision: PlanProvision) -> int:
+    return PROVISION_ROWS + (1 if _has_entry(provision) else 0)
+
+
+def _exit_measures(
+    answers: ReviewAnswers, provisions: list[PlanProvision], errors: dict[str, str]
+) -> dict[int, float | None]:
+    """The exit measures typed for provisions with an entry measure, read as numbers (an empty
+    box: None); what can't be read is added to `errors`."""
+    read: dict[int, float | None] = {}
+    for provision in provisions:
+        if not _has_entry(provision) or provision.id not in answers.exits:
+            continue
+        typed = (answers.exits[provision.id] or "").strip()
+        try:
+            read[provision.id] = impact.parse(provision.measure_kind, typed) if typed else None
+        except impact.MeasureError as problem:
+            errors[f"exit:{provision.id}"] = str(problem)
+    return read
+
+
+def _write_exits(
+    provisions: list[PlanProvision], exits: dict[int, float | None], since: date | None, today: date
+) -> None:
+    """An exit measure typed is recorded on the provision, dated today; a box emptied takes
+    away one recorded this cycle (one from an earlier cycle stays)."""
+    for provision in provisions:
+        if provision.id not in exits:
+            continue
+        value = exits[provision.id]
+        if value is not None:
+            if value != provision.exit_value:
+                provision.exit_value, provision.exit_on = value, today
+        elif provision.exit_on is not None and (since is None or provision.exit_on >= since):
+            provision.exit_value = provision.exit_on = None
+
+
+def _end_stopped(session: Session, plan: Plan, review: Review, cycle: int, today: date) -> int:
+    """A provision the review stopped is ended (kept, not deleted: what has been tried), and the
+    pupil leaves the intervention groups that delivered it. Returns how many ended."""
+    stopped = {
+        d.provision_id
+        for d in review.provision_decisions
+        if d.decision == ProvisionDecision.STOP and d.provision_id is not None
+    }
+    ended = 0
+    for provision in plan.provisions:
+        if provision.id in stopped and provision.ended_on is None:
+            provision.ended_on = today
+            provision.ended_reason = f"stopped at the review of plan {cycle}"
+            ended += 1
+    if stopped:
+        session.execute(
+            update(GroupMember)
+            .where(GroupMember.provision_id.in_(stopped), GroupMember.left_on.is_(None))
+            .values(left_on=today)
+            .execution_options(synchronize_session=False)
+        )
+    return ended
 
 
 def _decided(review: Review) -> dict[str, int]:
@@ -837,7 +1006,11 @@ def _content(review: Review) -> dict[str, Any]:
         "meeting_date": review.meeting_date.isoformat() if review.meeting_date else None,
         "new_outcomes_needed": review.new_outcomes_needed,
         "provisions": {
-            str(d.id): [d.provision_what, d.decision.value if d.decision else None]
+            str(d.id): [
+                d.provision_what,
+                d.decision.value if d.decision else None,
+                d.effectiveness.value if d.effectiveness else None,
+            ]
             for d in review.provision_decisions
         },
         "targets": {
@@ -866,7 +1039,11 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
     targets = _open_targets(plan)
     saved = {r.target_id: r for r in review.target_results} if review else {}
     provisions, listed, more = _provisions_asked(plan.current_provisions, len(targets))
-    decided = {d.provision_id: d.decision for d in review.provision_decisions} if review else {}
+    decided = {d.provision_id: d for d in review.provision_decisions} if review else {}
+    since = cycle_start(session, plan)
+    running = plan.current_provisions
+    # How much of each was delivered this cycle: one query for every provision of the plan.
+    delivered = _delivery(session, plan.school_id, running, since, today)
     calendar = load_calendar(session, school.id)
     proposed = review_schedule.next_review_date(
         calendar, today, plan.review_date, school.review_interval_school_days
@@ -878,7 +1055,9 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         review_date=plan.review_date,
         review_version=review.version if review else 0,
         status=review.status if review else None,
-        targets=[_target_line(t, saved.get(t.id)) for t in targets],
+        targets=[
+            _target_line(t, saved.get(t.id), _towards(t, running, delivered)) for t in targets
+        ],
         texts=_with_contributions(
             session,
             plan,
@@ -891,7 +1070,8 @@ def _notes_form(session: Session, school: School, plan: Plan, today: date) -> Re
         observations=observations.for_review(session, plan),
         more_targets=sum(1 for t in plan.targets if t.status == TargetStatus.OPEN) - len(targets),
         provisions=[
-            ProvisionLine(p.id, p.what, _details(p), decided.get(p.id)) for p in provisions
+            _provision_line(p, decided.get(p.id), delivered.get(p.id), since, listed)
+            for p in provisions
         ],
         provisions_listed=listed,
         more_provisions=more,
@@ -933,10 +1113,17 @@ def _amend_form(session: Session, plan: Plan, review: Review) -> ReviewForm:
         submitted_at=review.submitted_at,
         amendments=len(review.revisions),
         provisions=[
-            ProvisionLine(d.id, d.provision_what, None, d.decision)
+            ProvisionLine(
+                d.id,
+                d.provision_what,
+                None,
+                d.decision,
+                effectiveness=d.effectiveness,
+                delivered=_snapshot(d),
+            )
             for d in review.provision_decisions[:MAX_LISTED]
         ],
-        provisions_listed=_listed(len(results), len(review.provision_decisions)),
+        provisions_listed=_listed(len(results), PROVISION_ROWS * len(review.provision_decisions)),
         more_provisions=max(0, len(review.provision_decisions) - MAX_LISTED),
         new_outcomes_needed=review.new_outcomes_needed,
     )
@@ -960,8 +1147,57 @@ def _details(provision: PlanProvision) -> str | None:
     return " · ".join(p for p in parts if p) or None
 
 
-def _target_line(target: PlanTarget, saved: ReviewTargetResult | None) -> TargetLine:
+def _snapshot(decision: ReviewProvisionDecision) -> Delivery | None:
+    """The delivery a submitted review recorded for a provision (None: no sessions recorded)."""
+    if decision.sessions_planned is None:
+        return None
+    return Delivery(decision.sessions_planned, decision.sessions_delivered or 0)
+
+
+def _provision_line(
+    provision: PlanProvision,
+    decided: ReviewProvisionDecision | None,
+    delivered: Delivery | None,
+    since: date | None,
+    listed: bool,
+) -> ProvisionLine:
+    measure = None if listed or not _has_entry(provision) else impact.of_provision(provision)
+    recent = provision.exit_value is not None and (
+        since is None or (provision.exit_on is not None and provision.exit_on >= since)
+    )
+    return ProvisionLine(
+        provision.id,
+        provision.what,
+        _details(provision),
+        decided.decision if decided else None,
+        effectiveness=decided.effectiveness if decided else None,
+        delivered=delivered,
+        measure=measure,
+        exit_typed=(
+            impact.describe(provision.measure_kind, provision.exit_value)
+            if measure is not None and recent
+            else None
+        ),
+    )
+
+
+def _towards(
+    target: PlanTarget, provisions: list[PlanProvision], delivered: dict[int, Delivery]
+) -> tuple[tuple[str, Delivery | None], ...]:
+    return tuple(
+        (p.what, delivered.get(p.id))
+        for p in sorted(provisions, key=lambda p: (p.position, p.id))
+        if p.target_id == target.id
+    )
+
+
+def _target_line(
+    target: PlanTarget,
+    saved: ReviewTargetResult | None,
+    provided: tuple[tuple[str, Delivery | None], ...] = (),
+) -> TargetLine:
     return TargetLine(
+        provided=provided,
         target_id=target.id,
         description=target.description,
         measure=target.measure,
