@@ -431,6 +431,24 @@ def test_the_sendco_ends_a_group(slack, clock):
     assert "Talkabout" not in text_of(slack.ask("U0SENDCO", "groups"))
 
 
+def test_ending_a_group_ends_its_places_and_the_plan_rows_it_delivered(slack):
+    view = open_group(slack, "U0SENDCO", "lexia_group")
+    press(slack, "U0SENDCO", view, "ssp_group_end", str(slack.ids["lexia_group"]))
+    slack.emulator.wait_for(
+        lambda calls: "This group has ended" in modal_text(slack.emulator.open_views()[-1])
+    )
+    # Today was its last day: from tomorrow nobody is in it, and Ava's plan no longer says she
+    # has Lexia (kept, ended, under "Tried before"); Cara has no plan row to end.
+    assert [m.left_on for m in members(slack, "lexia_group")] == [TODAY + timedelta(days=1)] * 2
+    [row] = [r for r in provisions(slack, "ava") if r.library_id == slack.ids["lexia"]]
+    assert (row.ended_on, row.ended_reason) == (TODAY, "The group ended")
+    with slack.sessions() as session:
+        entries = session.scalars(
+            select(TimelineEntry).where(TimelineEntry.plan_id == slack.ids["ava_plan"])
+        ).all()
+        assert any("left the intervention group Lexia, Year 9" in e.summary for e in entries)
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 

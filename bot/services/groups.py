@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -47,6 +47,7 @@ NAME_LENGTH = 200
 LOCATION_LENGTH = 200
 MAX_PUPILS = 30  # pupils added at once (a menu holds what Slack allows; groups are small)
 LEFT_REASON = "Left the group"
+ENDED_REASON = "The group ended"
 
 NOT_FOUND = "I couldn't find that group among the groups you can see. `/ssp groups` lists them."
 ONLY_SENDCO = "Only the SENDCo sets up, changes and ends intervention groups."
@@ -464,9 +465,24 @@ def end(
         raise UserError(NOT_FOUND)
     if current(group, today):
         group.ends_on = max(today, group.starts_on)
+        # Its pupils leave after its last day, and the plan rows it delivered end with it: a
+        # plan must not go on saying the pupil has an intervention that no longer runs.
+        staying = [m for m in group.members if _in_group(m, group.ends_on)]
+        plans = _open_plans(session, viewer.school_id, [m.pupil_id for m in staying])
+        for member in staying:
+            member.left_on = group.ends_on + timedelta(days=1)
+            plan = plans.get(member.pupil_id)
+            row = next(
+                (p for p in (plan.provisions if plan else []) if p.id == member.provision_id),
+                None,
+            )
+            if row is not None and row.ended_on is None:
+                row.ended_on, row.ended_reason = group.ends_on, ENDED_REASON
+            _record(session, viewer, plan, member.pupil, group, joined=False, via=via, now=now)
         audit.record_by(
             session, viewer, action="change", via=via, now=now, detail="ended intervention group"
         )
+        session.flush()
     return group
 
 
