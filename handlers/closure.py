@@ -13,7 +13,13 @@ from slack_sdk import WebClient
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import closure, pupils
+from bot.services import closure, evidence, outbox, pupils
+from bot.services.download_links import (
+    LINK_LIFETIME,
+    MAX_DOWNLOADS,
+    FileFormat,
+    create_pack_links,
+)
 from handlers.context import Ask, Runtime, Subcommand, Usage
 from handlers.toolkit import (
     PupilButton,
@@ -31,6 +37,7 @@ from handlers.toolkit import (
 from models import ClosureReason
 
 CLOSE_PICK = PupilButton("ssp_close_pick", "Close plan")
+LEAVERS_VIA = "leavers message"
 TITLE = "Close plan"
 REASONS = [
     ("Needs met", ClosureReason.NEEDS_MET),
@@ -46,6 +53,7 @@ def register(app: App) -> None:
     app.action(CLOSE_PICK.action_id, middleware=sendco)(close_from_choice)
     app.view("ssp_close_plan", middleware=sendco)(submit_close)
     app.action("ssp_leavers_close", middleware=sendco)(close_leavers)
+    app.action("ssp_leavers_transfer", middleware=sendco)(transfer_leavers)
 
 
 def close_command(ask: Ask) -> dict | None:
@@ -138,6 +146,61 @@ def close_leavers(
         else "Those plans are closed already."
     )
     respond(replace_original=True, text=text)
+
+
+def transfer_leavers(
+    ack: Ack, action: dict, body: dict, runtime: Runtime, viewer: Viewer, respond
+) -> None:
+    """ "Transfer records" in the leavers message: for each leaver it named whose plan is still
+    open, the transfer record for their next school (download links, in a reply only the SENDCo
+    sees), and their plan closes."""
+    ack()
+    now = runtime.now()
+    made: list[tuple[str, dict]] = []
+    with runtime.unit_of_work() as session:
+        prompt, plans = closure.leavers_of(session, viewer, as_int(action.get("value")))
+        for plan in plans:
+            plan, _ = evidence.prepare(
+                session, viewer, plan.pupil_id, transfer=True, now=now, via=LEAVERS_VIA
+            )
+            tokens = create_pack_links(
+                session, viewer, plan, transfer=True, now=now, via=LEAVERS_VIA
+            )
+            made.append((plan.pupil.known_as, tokens))
+        if made:
+            outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
+    if not made:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="Their plans are closed already. `/ssp export <pupil> --transfer` makes the "
+            "transfer record of any of them.",
+        )
+        return
+    base = runtime.settings.link_base.rstrip("/") + "/download/"
+    lines = [
+        f"• {escape_mrkdwn(name)}: <{base + tokens[FileFormat.PDF]}|PDF> · "
+        f"<{base + tokens[FileFormat.HTML]}|web page (HTML)>"
+        for name, tokens in made
+    ]
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    respond(
+        response_type="ephemeral",
+        replace_original=False,
+        **render_json(
+            "export_links.json.j2",
+            text="Transfer records for their next schools are ready to download.",
+            links=(
+                "Transfer records for their next schools (their plans are now closed, left the "
+                "school, and kept in their history):\n" + "\n".join(lines)
+            ),
+            terms=(
+                f"Only you can see this. The links work for {minutes} minutes and "
+                f"{MAX_DOWNLOADS} downloads each; `/ssp export <pupil> --transfer` makes new "
+                "ones."
+            ),
+        ),
+    )
 
 
 def _form(runtime: Runtime, viewer: Viewer, pupil_id: int) -> dict:

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from bot.errors import UserError
 from bot.render import escape_mrkdwn
-from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS, FileFormat, create_links
+from bot.services import audit, evidence, pupils
+from bot.services.download_links import (
+    LINK_LIFETIME,
+    MAX_DOWNLOADS,
+    FileFormat,
+    create_links,
+    create_pack_links,
+)
 from bot.services.plan_document import (
     Audience,
     load_plan_document,
@@ -27,10 +34,15 @@ VIA = "/ssp export"
 USAGE = (
     "Say which pupil: `/ssp export &lt;UPN or name&gt;`, and add `--for family` for the copy "
     "to give the family (it leaves out staff-only notes), or `--for agency` for the copy for "
-    "professionals outside the school (the same, and only with the family's recorded consent)."
+    "professionals outside the school (the same, and only with the family's recorded consent). "
+    "`--evidence` gives the evidence pack for an EHC needs assessment request (every reviewed "
+    "cycle, provision delivered, reports), and `--transfer` (the SENDCo) the same as a "
+    "transfer record for the pupil's next school."
 )
 # What `--for …` (or `--family`, `--agency`) may name.
 AUDIENCES = {"family": Audience.FAMILY, "agency": Audience.AGENCY}
+# `--evidence`, `--transfer`: the pupil's whole record of SEN Support (bot.services.evidence).
+PACKS = (evidence.EVIDENCE, evidence.TRANSFER)
 # Slack turns a typed "--" into a dash on some keyboards.
 DASHES = ("—", "–")
 DOWNLOAD_PATH = "/download/"
@@ -43,6 +55,8 @@ def export_command(ask: Ask) -> dict:
         raise UsageError(USAGE)
     query, audience = request
     runtime, viewer = ask.runtime, ask.viewer
+    if audience in PACKS:
+        return _pack(runtime, viewer, query, transfer=audience == evidence.TRANSFER)
     choice = find_one_pupil(runtime, viewer, query, None, via=VIA)
     with runtime.unit_of_work() as session:
         document = load_plan_document(
@@ -88,7 +102,62 @@ def export_command(ask: Ask) -> dict:
     )
 
 
-def _parse(words: list[str]) -> tuple[str, Audience] | None:
+def _pack(runtime, viewer, query: str, *, transfer: bool) -> dict:
+    """`--evidence` or `--transfer`: download links to the pupil's evidence pack, or the
+    transfer record for their next school (which closes the plan of a pupil who has left)."""
+    choice = find_one_pupil(runtime, viewer, query, None, via=VIA, find=pupils.find_pupil_records)
+    refused = None
+    with runtime.unit_of_work() as session:
+        try:
+            plan, closed = evidence.prepare(
+                session, viewer, choice.pupil_id, transfer=transfer, now=runtime.now()
+            )
+        except UserError as refusal:
+            refused = str(refusal)
+            audit.record_refusal(
+                session,
+                viewer,
+                via=VIA,
+                now=runtime.now(),
+                pupil_id=choice.pupil_id,
+                detail=f"{'transfer record' if transfer else 'evidence pack'} refused",
+            )
+        else:
+            tokens = create_pack_links(
+                session, viewer, plan, transfer=transfer, now=runtime.now(), via=VIA
+            )
+            name, on_roll = escape_mrkdwn(plan.pupil.known_as), plan.pupil.is_active
+    # Raised outside the unit of work, which would roll the refusal's audit row back.
+    if refused is not None:
+        raise UserError(escape_mrkdwn(refused))
+    base = runtime.settings.link_base.rstrip("/") + DOWNLOAD_PATH
+    pdf, html = base + tokens[FileFormat.PDF], base + tokens[FileFormat.HTML]
+    what = "transfer record" if transfer else "evidence of SEN Support"
+    after = ""
+    if transfer and closed:
+        after = " Their plan is now closed (left the school), and kept in their history."
+    elif transfer and on_roll:
+        after = (
+            " They are still on roll, so their plan stays open: it closes when the roster marks "
+            "them as left, or with `/ssp close`."
+        )
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    return message(
+        "export_links.json.j2",
+        text=f"{name}'s {what} is ready to download.",
+        links=(
+            f"{name}'s {what} is ready: <{pdf}|Download the PDF> · "
+            f"<{html}|Download it as a web page (HTML)>.{after}"
+        ),
+        terms=(
+            f"Only you can see this message. The links work for {minutes} minutes and "
+            f"{MAX_DOWNLOADS} downloads each, and only while you may still have it; it is made "
+            "from the records as they are when you download it. Please don't pass the links on."
+        ),
+    )
+
+
+def _parse(words: list[str]) -> tuple[str, Audience | str] | None:
     """(the pupil query, the audience), or None when the words need the usage answer."""
     audience = Audience.STAFF
     query: list[str] = []
@@ -100,6 +169,8 @@ def _parse(words: list[str]) -> tuple[str, Audience] | None:
         option = word.lower()
         if option.startswith("--") and option[2:] in AUDIENCES:
             audience = AUDIENCES[option[2:]]
+        elif option.startswith("--") and option[2:] in PACKS:
+            audience = option[2:]
         elif option == "--for":
             audience = AUDIENCES.get(next(rest, "").lower())
             if audience is None:
@@ -126,7 +197,9 @@ SUBCOMMANDS = (
         help=(
             Usage(
                 "`/ssp export <UPN or name> [--for family|agency]` — the plan as a printable "
-                "document (PDF or HTML), by a download link only you see",
+                "document (PDF or HTML), by a download link only you see; `--evidence` for the "
+                "evidence pack (EHC needs assessment request), `--transfer` for the transfer "
+                "record when a pupil leaves",
                 lambda viewer: (
                     viewer.is_sendco or viewer.is_case_holder or viewer.sees_whole_school
                 ),

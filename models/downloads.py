@@ -25,8 +25,11 @@ class DownloadLink(Base):
         # "passport": the pupil passport (bot.services.passport), not a copy of the whole plan.
         # "provision_map": the school's provision map (bot.services.provision_map), no plan.
         # "attachment": a report or evidence attached to the plan (models.attachments).
+        # "evidence", "transfer": the pupil's evidence pack or transfer record
+        # (bot.services.evidence), made from the records at download.
         CheckConstraint(
-            "audience IN ('staff', 'family', 'agency', 'passport', 'provision_map', 'attachment')",
+            "audience IN ('staff', 'family', 'agency', 'passport', 'provision_map', "
+            "'attachment', 'evidence', 'transfer')",
             name="audience",
         ),
         CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses"),

@@ -137,7 +137,7 @@ def test_once_the_plan_is_closed_the_sendco_still_finds_the_leaver_and_the_case_
     import_pupils_without(slack, run_cli, tmp_path, "ava")
     tick("2026-11-23T10:00:00+00:00")
     (message,) = leavers_messages(slack)
-    (button,) = buttons_of(message)
+    button, _transfer = buttons_of(message)  # Close their plans, Transfer records
     slack.click("U0SENDCO", "ssp_leavers_close", button["value"])
     assert plan_status(slack) == PlanStatus.CLOSED
 
@@ -176,7 +176,7 @@ def test_each_imports_message_names_only_that_imports_pupils(slack, tick, run_cl
     assert "1 pupil with an open plan" in text_of(second)
 
     # The second message's button closes the pupils it named, not Ava's plan.
-    (button,) = buttons_of(second)
+    button, _transfer = buttons_of(second)  # Close their plans, Transfer records
     done = slack.click("U0SENDCO", "ssp_leavers_close", button["value"])
     assert "Closed (left the school): Cara Lin." in text_of(done)
     with slack.sessions() as session:
@@ -184,7 +184,7 @@ def test_each_imports_message_names_only_that_imports_pupils(slack, tick, run_cl
         assert plans[slack.ids["cara"]].closure_reason == ClosureReason.LEFT_SCHOOL
         assert plans[slack.ids["ava"]].status == PlanStatus.ACTIVE
         assert plans[slack.ids["ben"]].status == PlanStatus.ACTIVE  # the SENDCo decides
-    (button,) = buttons_of(first)
+    button, _transfer = buttons_of(first)  # Close their plans, Transfer records
     done = slack.click("U0SENDCO", "ssp_leavers_close", button["value"])
     assert "Closed (left the school): Ava Stone." in text_of(done)
 

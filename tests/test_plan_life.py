@@ -257,7 +257,7 @@ def test_a_leaver_from_an_import_stops_their_prompts_and_the_sendco_closes_the_p
     assert pending_prompts(slack) == 0
     assert "Ava Stone" not in text_of(slack.ask("U0SENDCO", "overdue"))
 
-    (button,) = buttons_of(leavers)
+    button, _transfer = buttons_of(leavers)  # Close their plans, Transfer records
     # Only the SENDCo: the case holder, a teacher and a senior leader clicking it are refused.
     for user in ("U0PRIYA", "U0LEE", "U0SLT"):
         assert slack.sender.button(user, "ssp_leavers_close", button["value"]).status == 200

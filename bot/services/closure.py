@@ -333,19 +333,25 @@ def confirm_leavers(
 ) -> list[str]:
     """The SENDCo confirms the leavers' message: their plans close ("left the school").
     Returns the pupils' names; raises ClosureRefused if the message is not theirs."""
+    prompt, plans = leavers_of(session, viewer, prompt_id)
+    editor = session.get(Staff, viewer.staff_id)
+    names = []
+    for plan in plans:
+        close_for_leaver(session, plan, editor=editor, now=now, via="leavers message")
+        names.append(plan.pupil.known_as)
+    outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
+    return names
+
+
+def leavers_of(session: Session, viewer: Viewer, prompt_id: int) -> tuple[Prompt, list[Plan]]:
+    """The SENDCo's leavers message and the open plans of the leavers it named (a later
+    import's leavers have their own message); ClosureRefused if the message is not theirs."""
     if not viewer.is_sendco:
         raise ClosureRefused(ONLY_SENDCO)
     prompt = session.get(Prompt, prompt_id)
     if prompt is None or prompt.school_id != viewer.school_id or prompt.kind != PromptKind.LEAVERS:
         raise ClosureRefused("That message could not be found.")
-    editor = session.get(Staff, viewer.staff_id)
-    names = []
-    # The pupils this message named: a later import's leavers have their own message.
-    for plan in named_in(session, prompt)[0]:
-        close_for_leaver(session, plan, editor=editor, now=now, via="leavers message")
-        names.append(plan.pupil.known_as)
-    outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
-    return names
+    return prompt, named_in(session, prompt)[0]
 
 
 def close_leavers_after_wait(

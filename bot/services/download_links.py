@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.services import attachments, audit
+from bot.services import attachments, audit, evidence
+from bot.services.evidence import EvidencePack
 from bot.services.link_tokens import new_token, token_hash
 from bot.services.passport import NoPassport, Passport, passport_for
 from bot.services.plan_document import PlanDocument, load_plan_document
@@ -75,7 +76,7 @@ class Download:
     """A link that may be used now: the document (a plan's copy, or a pupil passport), its
     format, and the file name to give it."""
 
-    document: PlanDocument | Passport | ProvisionMap | attachments.File
+    document: PlanDocument | Passport | ProvisionMap | EvidencePack | attachments.File
     file_format: FileFormat | None  # None: an attached file, of its own type
     filename: str
 
@@ -205,6 +206,50 @@ def create_map_links(
     return tokens
 
 
+def create_pack_links(
+    session: Session, viewer: Viewer, plan: Plan, *, transfer: bool, now: datetime, via: str
+) -> dict[FileFormat, str]:
+    """PDF and HTML links to the pupil's evidence pack (or transfer record), for the viewer.
+    Returns the tokens (never stored); audits the making of them. At download the person must
+    still be allowed the pack (bot.services.evidence.may_have), and it is made then, from the
+    records as they are then. The caller commits."""
+    audience = evidence.TRANSFER if transfer else evidence.EVIDENCE
+    tokens: dict[FileFormat, str] = {}
+    for file_format in (FileFormat.PDF, FileFormat.HTML):
+        token = new_token()
+        session.add(
+            DownloadLink(
+                school_id=viewer.school_id,
+                staff_id=viewer.staff_id,
+                plan_id=plan.id,
+                plan_version=plan.version,
+                audience=audience,
+                file_format=str(file_format),
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+                uses=0,
+                max_uses=MAX_DOWNLOADS,
+            )
+        )
+        tokens[file_format] = token
+    audit.record_by(
+        session,
+        viewer,
+        action="export_link",
+        via=via,
+        now=now,
+        plan=plan,
+        pupil=plan.pupil,
+        detail=(
+            f"{'transfer record' if transfer else 'evidence pack'}: PDF and HTML download links "
+            f"for staff {viewer.staff_id}, {int(LINK_LIFETIME.total_seconds() // 60)} minutes, "
+            f"{MAX_DOWNLOADS} downloads each"
+        ),
+    )
+    return tokens
+
+
 def redeem(
     session: Session, token: str, now: datetime, *, attachment_key: str | None = None
 ) -> Download | Refusal:
@@ -239,6 +284,25 @@ def redeem(
         )
         return refusal
     file_format = FileFormat(link.file_format)
+    if isinstance(document, EvidencePack):
+        plan = session.get(Plan, link.plan_id)
+        audit.record(
+            session,
+            action="export",
+            via=VIA,
+            now=now,
+            school_id=link.school_id,
+            staff_id=link.staff_id,
+            plan=plan,
+            pupil=plan.pupil,
+            detail=(
+                f"{link.audience} {'record' if document.transfer else 'pack'} sent to staff "
+                f"{link.staff_id} as {file_format.upper()} by download link "
+                f"({link.uses} of {link.max_uses})"
+            ),
+        )
+        name = evidence.filename(document, plan.pupil.initials, plan.id, str(file_format))
+        return Download(document, file_format, name)
     if isinstance(document, ProvisionMap):
         audit.record(
             session,
@@ -329,7 +393,7 @@ def _still_valid(session: Session, link: DownloadLink, now: datetime) -> Refusal
 
 def _document(
     session: Session, link: DownloadLink, now: datetime
-) -> PlanDocument | Passport | ProvisionMap | Refusal:
+) -> PlanDocument | Passport | ProvisionMap | EvidencePack | Refusal:
     """The plan document (or the pupil passport, or the provision map) as the link's owner may
     have it now, with their access as it is now."""
     staff = session.scalar(
@@ -352,6 +416,11 @@ def _document(
         slack_user_id=staff.slack_user_id,
     )
     today = now.astimezone(ZoneInfo(plan.school.timezone)).date()
+    if link.audience in (evidence.EVIDENCE, evidence.TRANSFER):
+        transfer = link.audience == evidence.TRANSFER
+        if not evidence.may_have(viewer, plan, transfer=transfer):
+            return Refusal.NO_LONGER_ALLOWED
+        return evidence.build(session, plan.school, plan.pupil_id, today, transfer=transfer)
     if link.audience == PASSPORT:
         return _passport(session, viewer, plan, link, today)
     try:

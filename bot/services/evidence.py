@@ -20,14 +20,18 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.access import Viewer
+from bot.errors import UserError
 from bot.render import render_html
-from bot.services import attachments, delivery, sen_history
+from bot.services import attachments, closure, delivery, sen_history
 from bot.services.monitoring import feedback_for
 from bot.services.plan_pdf import html_to_pdf
 from models import (
+    ClosureReason,
     Contribution,
     Plan,
     PlanProvision,
+    PlanStatus,
     Pupil,
     Review,
     ReviewStatus,
@@ -35,6 +39,18 @@ from models import (
 )
 
 MIN_CYCLES = 2
+# The audiences of a download link to the pack (bot.services.download_links).
+EVIDENCE, TRANSFER = "evidence", "transfer"
+VIA = "/ssp export"
+NO_PLAN = "{name} has never had a plan, so there is no record of SEN Support to put in a pack yet."
+ONLY_SENDCO_TRANSFERS = (
+    "Only the SENDCo makes a transfer record: it closes the plan. Ask them, or use "
+    "`/ssp export <pupil> --evidence` for the evidence pack."
+)
+NOT_YOURS = (
+    "The evidence pack is for the SENDCo, senior leaders and the pupil's case holder. "
+    "`/ssp pupil` shows you what you need."
+)
 RESULT_WORDS = {"achieved": "Achieved", "partly": "Partly achieved", "not_yet": "Not yet achieved"}
 DECISION_WORDS = {"continue": "Continue", "adapt": "Adapt", "stop": "Stop"}
 
@@ -357,3 +373,63 @@ def pack_html(pack: EvidencePack) -> str:
 def pack_pdf(pack: EvidencePack) -> bytes:
     footer = "Transfer record" if pack.transfer else "Evidence of SEN Support"
     return html_to_pdf(pack_html(pack), footer)
+
+
+def may_have(viewer: Viewer, plan: Plan, *, transfer: bool) -> bool:
+    """The evidence pack: the SENDCo, senior leaders, and the case holder of the open plan. The
+    transfer record: the SENDCo, who closes the plan."""
+    if plan.school_id != viewer.school_id:
+        return False
+    if transfer:
+        return viewer.is_sendco
+    return viewer.sees_whole_school or (
+        viewer.is_case_holder
+        and plan.case_holder_id == viewer.staff_id
+        and plan.status != PlanStatus.CLOSED
+    )
+
+
+def latest_plan(session: Session, school_id: int, pupil_id: int) -> Plan | None:
+    """The pupil's open plan, or else their latest closed one."""
+    return session.scalars(
+        select(Plan)
+        .where(Plan.school_id == school_id, Plan.pupil_id == pupil_id)
+        .order_by(
+            (Plan.status == PlanStatus.CLOSED).asc(), Plan.cycle_number.desc(), Plan.id.desc()
+        )
+    ).first()
+
+
+def prepare(
+    session: Session, viewer: Viewer, pupil_id: int, *, transfer: bool, now, via: str = VIA
+) -> tuple[Plan, bool]:
+    """The plan a pack is made for, once the viewer may have it; for a transfer record of a
+    pupil who has left, their open plan is closed ("left the school") first. Returns the plan
+    and whether it was closed now. UserError (nothing changed) otherwise."""
+    plan = latest_plan(session, viewer.school_id, pupil_id)
+    pupil = session.get(Pupil, pupil_id)
+    if plan is None:
+        raise UserError(NO_PLAN.format(name=pupil.known_as if pupil else "That pupil"))
+    if not may_have(viewer, plan, transfer=transfer):
+        raise UserError(ONLY_SENDCO_TRANSFERS if transfer else NOT_YOURS)
+    closed = False
+    if transfer and plan.status != PlanStatus.CLOSED and not plan.pupil.is_active:
+        plan = closure.close_plan(
+            session,
+            viewer,
+            plan_id=plan.id,
+            expected_version=None,
+            reason=ClosureReason.LEFT_SCHOOL,
+            note=None,
+            now=now,
+            via=via,
+        )
+        closed = True
+    return plan, closed
+
+
+def filename(pack: EvidencePack, initials: str, plan_id: int, file_format: str) -> str:
+    """As the plan's file names: initials and the plan's reference, never the pupil's name."""
+    kind = "Transfer-record" if pack.transfer else "SEN-evidence"
+    letters = "".join(c for c in initials if c.isalnum()) or "pupil"
+    return f"{kind}-{letters}-ref{plan_id}-{pack.generated_on.isoformat()}.{file_format}"

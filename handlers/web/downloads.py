@@ -22,6 +22,7 @@ from flask import Blueprint, Response, request
 from bot import db
 from bot.services.attachments import File
 from bot.services.download_links import Download, FileFormat, Refusal, redeem
+from bot.services.evidence import EvidencePack, pack_html, pack_pdf
 from bot.services.passport import Passport
 from bot.services.passport_document import passport_pdf
 from bot.services.plan_pdf import plan_html, plan_pdf
@@ -119,6 +120,10 @@ def _body(download: Download) -> bytes:
         return {FileFormat.CSV: map_csv, FileFormat.PDF: map_pdf}.get(
             download.file_format, lambda m: map_html(m).encode("utf-8")
         )(download.document)
+    if isinstance(download.document, EvidencePack):
+        if download.file_format == FileFormat.PDF:
+            return pack_pdf(download.document)
+        return pack_html(download.document).encode("utf-8")
     if isinstance(download.document, File):  # an attached file, as it was attached
         return download.document.data
     if isinstance(download.document, Passport):
