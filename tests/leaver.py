@@ -3,14 +3,17 @@ what retention destroys and subject access exports (tests/test_retention.py, tes
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.demo.school import create_demo_school
 from bot.services import delivery
 from bot.services.calendar import SchoolCalendar
 from models import (
+    Attachment,
     AuditEvent,
     Helped,
     Observation,
@@ -29,11 +32,14 @@ from tests import factories
 TODAY = date(2026, 12, 6)
 NOW = datetime(2026, 12, 6, 9, tzinfo=UTC)
 NAME = ("Zephyrine", "Quillfeather")  # no other synthetic pupil is called this
+KEY = Fernet.generate_key().decode()  # ATTACHMENT_KEY, for this run only
+ATTACHED = b"Synthetic report: expressive language below age-related expectations.\n"
 
 
 def school_with_a_leaver(session):
     """The synthetic school, with one pupil who has a plan, reviews, an intervention group,
-    sessions, an observation, a prompt, SEN history and audit events, who left long ago."""
+    sessions, an observation, a prompt, SEN history, an attached report and audit events, who
+    left long ago."""
     create_demo_school(session, name="Retention High", seed=7, pupils=150, today=TODAY)
     school = session.scalar(select(School).where(School.name == "Retention High"))
     plan = session.scalars(
@@ -85,6 +91,22 @@ def school_with_a_leaver(session):
             plan_id=plan.id,
             dedupe_key=f"review_due:{plan.id}",
             due_at=NOW,
+        )
+    )
+    session.add(
+        Attachment(
+            school_id=school.id,
+            plan_id=plan.id,
+            pupil_id=pupil.id,
+            kind="report",
+            title="Speech and language therapy report",
+            filename="salt-report.txt",
+            content_type="text/plain; charset=utf-8",
+            size=len(ATTACHED),
+            sha256=hashlib.sha256(ATTACHED).hexdigest(),
+            ciphertext=Fernet(KEY.encode()).encrypt(ATTACHED),
+            uploaded_by_id=holder.id,
+            uploaded_at=NOW,
         )
     )
     other = session.scalars(

@@ -92,6 +92,7 @@ def test_apply_leaves_nothing_of_the_pupil_in_any_table_and_a_rerun_changes_noth
         "cli:dpo",
     )
     assert record.rows["pupils"] == 1 and record.rows["intervention_session_pupils"] >= 1
+    assert record.rows["attachments"] == 1  # the attached report, encrypted bytes and all
     assert upn not in repr(record.rows) and "Destroyed: record" in "\n".join(report.lines())
 
     before = snapshot(session)

@@ -46,9 +46,14 @@ def test_a_pupils_archive_holds_every_row_about_them_and_who_looked(
     session.flush()
     out = tmp_path / "sar.zip"
 
-    result = sar.pupil_archive(session, school, pupil.upn, out, now=NOW)
+    result = sar.pupil_archive(session, school, pupil.upn, out, now=NOW, attachment_key=leaver.KEY)
 
     data, index, names = read(out)
+    # The attached report as it was attached (stored encrypted), listed in data.json.
+    (attached,) = data["tables"]["attachments"]
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read(attached["ciphertext"]["file"]) == leaver.ATTACHED
+    assert result.files >= 1 and result.unreadable == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     # Every table holding rows about the pupil, with as many rows as the database has.
     owned = records.rows_about_pupil(session, pupil.id)
@@ -77,6 +82,20 @@ def test_a_pupils_archive_holds_every_row_about_them_and_who_looked(
     assert f"For the DPO: passages naming other people ({len(data['for_review'])})" in index
     assert f"{NAME[0]} settled well" in index and "index.html" in names
     assert any(f"{len(result.to_review)} passages name other" in line for line in result.lines())
+
+
+def test_without_the_key_attached_files_are_listed_and_said_to_be_missing(
+    session, school_with_a_leaver, tmp_path
+):
+    school, pupil, _ = school_with_a_leaver
+    result = sar.pupil_archive(session, school, pupil.upn, tmp_path / "a.zip", now=NOW)
+    data, index, names = read(tmp_path / "a.zip")
+    (attached,) = data["tables"]["attachments"]
+    assert attached["title"] == "Speech and language therapy report"
+    assert attached["ciphertext"] == {"file": None, "not_included": "could not be decrypted"}
+    assert not any(name.startswith("files/attachments") for name in names)
+    assert result.unreadable == 1
+    assert any("set ATTACHMENT_KEY" in line for line in result.lines())
 
 
 def test_an_archive_is_never_written_over_and_an_unknown_upn_is_refused(
