@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit
-from bot.services.link_tokens import new_token, token_hash
+from bot.services.link_tokens import issue_download
 from bot.services.plan_editing import can_edit
 from models import AgencyReport, Attachment, DownloadLink, Plan, PlanStatus, Pupil, Staff
 from models.attachments import EVIDENCE, KINDS, REPORT
@@ -376,22 +376,18 @@ def create_link(
             now=now,
         )
         raise UserError(NOT_READABLE)
-    token = new_token()
-    session.add(
-        DownloadLink(
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
-            plan_id=plan.id,
-            plan_version=plan.version,
-            audience=ATTACHMENT,
-            attachment_id=attachment.id,
-            file_format=FILE,
-            token_hash=token_hash(token),
-            created_at=now,
-            expires_at=now + lifetime,
-            uses=0,
-            max_uses=max_uses,
-        )
+    token = issue_download(
+        session,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan_id=plan.id,
+        plan_version=plan.version,
+        audience=ATTACHMENT,
+        attachment_id=attachment.id,
+        file_format=FILE,
+        now=now,
+        lifetime=lifetime,
+        max_uses=max_uses,
     )
     audit.record_by(
         session,

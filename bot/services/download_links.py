@@ -33,7 +33,7 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import attachments, audit, evidence
 from bot.services.evidence import EvidencePack
-from bot.services.link_tokens import new_token, token_hash
+from bot.services.link_tokens import issue_download, token_hash
 from bot.services.passport import NoPassport, Passport, passport_for
 from bot.services.plan_document import PlanDocument, load_plan_document
 from bot.services.provision_map import ProvisionMap, provision_map
@@ -91,21 +91,17 @@ def create_links(
     """
     tokens: dict[FileFormat, str] = {}
     for file_format in formats:
-        token = new_token()
-        session.add(
-            DownloadLink(
-                school_id=document.viewer_school_id,
-                staff_id=document.recipient_staff_id,
-                plan_id=document.plan.id,
-                plan_version=document.plan.version,
-                audience=str(document.audience),
-                file_format=str(file_format),
-                token_hash=token_hash(token),
-                created_at=now,
-                expires_at=now + LINK_LIFETIME,
-                uses=0,
-                max_uses=MAX_DOWNLOADS,
-            )
+        token = issue_download(
+            session,
+            school_id=document.viewer_school_id,
+            staff_id=document.recipient_staff_id,
+            plan_id=document.plan.id,
+            plan_version=document.plan.version,
+            audience=str(document.audience),
+            file_format=str(file_format),
+            now=now,
+            lifetime=LINK_LIFETIME,
+            max_uses=MAX_DOWNLOADS,
         )
         tokens[file_format] = token
     audit.record(
@@ -133,21 +129,17 @@ def create_passport_link(
     (never stored: give it to them and forget it); audits the making of it. The caller commits.
     At download the person's access is checked again as for the passport itself
     (bot.services.passport.passport_for), and the plan must not have changed since."""
-    token = new_token()
-    session.add(
-        DownloadLink(
-            school_id=viewer.school_id,
-            staff_id=viewer.staff_id,
-            plan_id=passport.plan_id,
-            plan_version=passport.plan_version,
-            audience=PASSPORT,
-            file_format=str(FileFormat.PDF),
-            token_hash=token_hash(token),
-            created_at=now,
-            expires_at=now + LINK_LIFETIME,
-            uses=0,
-            max_uses=MAX_DOWNLOADS,
-        )
+    token = issue_download(
+        session,
+        school_id=viewer.school_id,
+        staff_id=viewer.staff_id,
+        plan_id=passport.plan_id,
+        plan_version=passport.plan_version,
+        audience=PASSPORT,
+        file_format=str(FileFormat.PDF),
+        now=now,
+        lifetime=LINK_LIFETIME,
+        max_uses=MAX_DOWNLOADS,
     )
     audit.record(
         session,
@@ -174,21 +166,17 @@ def create_map_links(
     map is made then, from the figures as they are then. The caller commits."""
     tokens: dict[FileFormat, str] = {}
     for file_format in (FileFormat.CSV, FileFormat.PDF, FileFormat.HTML):
-        token = new_token()
-        session.add(
-            DownloadLink(
-                school_id=viewer.school_id,
-                staff_id=viewer.staff_id,
-                plan_id=None,
-                plan_version=None,
-                audience=PROVISION_MAP,
-                file_format=str(file_format),
-                token_hash=token_hash(token),
-                created_at=now,
-                expires_at=now + LINK_LIFETIME,
-                uses=0,
-                max_uses=MAX_DOWNLOADS,
-            )
+        token = issue_download(
+            session,
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            plan_id=None,
+            plan_version=None,
+            audience=PROVISION_MAP,
+            file_format=str(file_format),
+            now=now,
+            lifetime=LINK_LIFETIME,
+            max_uses=MAX_DOWNLOADS,
         )
         tokens[file_format] = token
     audit.record_by(
@@ -216,21 +204,17 @@ def create_pack_links(
     audience = evidence.TRANSFER if transfer else evidence.EVIDENCE
     tokens: dict[FileFormat, str] = {}
     for file_format in (FileFormat.PDF, FileFormat.HTML):
-        token = new_token()
-        session.add(
-            DownloadLink(
-                school_id=viewer.school_id,
-                staff_id=viewer.staff_id,
-                plan_id=plan.id,
-                plan_version=plan.version,
-                audience=audience,
-                file_format=str(file_format),
-                token_hash=token_hash(token),
-                created_at=now,
-                expires_at=now + LINK_LIFETIME,
-                uses=0,
-                max_uses=MAX_DOWNLOADS,
-            )
+        token = issue_download(
+            session,
+            school_id=viewer.school_id,
+            staff_id=viewer.staff_id,
+            plan_id=plan.id,
+            plan_version=plan.version,
+            audience=audience,
+            file_format=str(file_format),
+            now=now,
+            lifetime=LINK_LIFETIME,
+            max_uses=MAX_DOWNLOADS,
         )
         tokens[file_format] = token
     audit.record_by(

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from models import DownloadLink
 
 
 def new_token() -> str:
@@ -17,3 +22,39 @@ def new_token() -> str:
 def token_hash(token: str) -> str:
     """What is stored and looked up in place of the token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_download(
+    session: Session,
+    *,
+    school_id: int,
+    staff_id: int,
+    plan_id: int | None,
+    plan_version: int | None,
+    audience: str,
+    file_format: str,
+    now: datetime,
+    lifetime: timedelta,
+    max_uses: int,
+    attachment_id: int | None = None,
+) -> str:
+    """A staff download link (models.DownloadLink) added to the session, unused, working until
+    `now + lifetime`; returns its token, which is not stored."""
+    token = new_token()
+    session.add(
+        DownloadLink(
+            school_id=school_id,
+            staff_id=staff_id,
+            plan_id=plan_id,
+            plan_version=plan_version,
+            audience=audience,
+            attachment_id=attachment_id,
+            file_format=file_format,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + lifetime,
+            uses=0,
+            max_uses=max_uses,
+        )
+    )
+    return token
