@@ -146,7 +146,7 @@ def test_the_pack_has_every_reviewed_cycle_with_delivery_and_flags_fewer_than_tw
     text = document.text
     assert "Partly achieved" in text and "92% on 28 Nov" in text
     assert "Continue" in text and "Effective" in text
-    assert "Reading age (NGRT): 8y 2m → 8y 9m (+7 months)" in text
+    assert "Reading age (NGRT) 8y 2m → 8y 9m (+7 months)" in text
     assert "1 of 1 teachers answered" in text and "Uses the overlay in English." in text
     assert "I like the computer reading." in text and "Reading at home every night" in text
     assert "From 3 September 2025: SEN Support (SpLD)" in text

@@ -23,6 +23,7 @@ from models import (
     BroadArea,
     InterventionGroup,
     LibraryProvision,
+    MeasureKind,
     Plan,
     PlanStatus,
     ProvisionTier,
@@ -171,8 +172,9 @@ def add_intervention_groups(
         group.provision, group.staff = item, runner
         session.add(group)
         session.flush()
-        for _, plan in groups.place(session, group, pupils, on=start):
+        for pupil, plan in groups.place(session, group, pupils, on=start):
             _towards_a_target(plan, group)
+            _measured(plan, group, pupil, start, today, rng)
         made.append(group)
     if made:
         _log_history(session, school, today, rng)
@@ -198,6 +200,49 @@ def _log_history(session: Session, school: School, today: date, rng: random.Rand
             sitting.status = SessionStatus.NOT_DELIVERED
             sitting.not_delivered_reason = rng.choice(reasons)
     session.flush()
+
+
+# How the demo's interventions measure progress: (kind, what is measured, entry range, change
+# range). A reading age is in months, from the pupil's age: below it, as a pupil in a reading
+# intervention would be.
+MEASURES = {
+    "Lexia reading programme": (MeasureKind.READING_AGE, "Reading age (NGRT)", (-30, -14), (2, 9)),
+    "Toe by Toe": (MeasureKind.READING_AGE, "Reading age (Salford)", (-36, -18), (3, 10)),
+    "Precision teaching": (MeasureKind.SCORE, "Words read fluently", (8, 20), (4, 15)),
+    "Catch Up Numeracy (with Numicon)": (
+        MeasureKind.STANDARDISED,
+        "Standardised maths score",
+        (76, 86),
+        (0, 8),
+    ),
+    "ELSA sessions": (MeasureKind.SCALE, "How I feel about school (1 to 10)", (2, 5), (0, 3)),
+    "Talkabout social communication group": (
+        MeasureKind.SCALE,
+        "Talkabout assessment (1 to 10)",
+        (2, 5),
+        (0, 3),
+    ),
+}
+
+
+def _measured(plan, group, pupil, start: date, today: date, rng: random.Random) -> None:
+    """An entry measure on the plan's row of the intervention, taken when the pupil started, and
+    for about half of them an exit measure taken since: the map's progress, and the review's."""
+    spec = MEASURES.get(group.provision.name)
+    row = next(
+        (r for r in (plan.provisions if plan else []) if r.library_id == group.library_id), None
+    )
+    if spec is None or row is None:
+        return
+    kind, name, (low, high), (gain_low, gain_high) = spec
+    entry = rng.randint(low, high)
+    if kind == MeasureKind.READING_AGE:
+        months_old = (start.year - pupil.date_of_birth.year) * 12 + start.month
+        entry += months_old - pupil.date_of_birth.month
+    row.measure_kind, row.measure_name, row.entry_value, row.entry_on = kind, name, entry, start
+    if rng.random() < 0.5 and (today - start).days > 28:
+        row.exit_value = entry + rng.randint(gain_low, gain_high)
+        row.exit_on = today - timedelta(days=rng.randint(1, 14))
 
 
 def _towards_a_target(plan: Plan | None, group: InterventionGroup) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import render_html
-from bot.services import attachments, closure, delivery, sen_history
+from bot.services import attachments, closure, delivery, impact, sen_history
 from bot.services.monitoring import feedback_for
 from bot.services.plan_pdf import html_to_pdf
 from models import (
@@ -326,24 +326,8 @@ def _snapshot(decision) -> str | None:
 
 
 def _measure(p: PlanProvision) -> str | None:
-    if p.measure_kind is None or p.entry_value is None:
-        return None
-    name = p.measure_name or p.measure_kind.label
-    entry = _value(p.measure_kind.value, p.entry_value)
-    if p.exit_value is None:
-        return f"{name}: {entry} at the start"
-    change = p.exit_value - p.entry_value
-    unit = " months" if p.measure_kind.value == "reading_age" else ""
-    return f"{name}: {entry} → {_value(p.measure_kind.value, p.exit_value)} ({change:+g}{unit})"
-
-
-def _value(kind: str, value: float) -> str:
-    if kind == "reading_age":
-        years, months = divmod(round(value), 12)
-        return f"{years}y {months}m"
-    if kind == "attendance":
-        return f"{value:g}%"
-    return f"{value:g}"
+    found = impact.of_provision(p)
+    return found.describe() if found is not None else None
 
 
 def _report(plan: Plan, report) -> ReportLine:

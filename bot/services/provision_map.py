@@ -31,6 +31,7 @@ from datetime import date
 from sqlalchemy import Float, and_, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from bot.services import impact
 from bot.services.delivery import Delivery
 from models import (
     BroadArea,
@@ -530,9 +531,4 @@ def intervention_pupils(
 
 
 def _measure(kind: MeasureKind, entry: float, exit_: float | None) -> str:
-    def value(number: float) -> str:
-        return f"{number:g}"
-
-    if exit_ is None:
-        return f"{kind.label}: {value(entry)} at entry, no exit measure yet"
-    return f"{kind.label}: {value(entry)} → {value(exit_)} ({exit_ - entry:+g})"
+    return impact.progress(kind, entry, exit_).describe()
