@@ -525,7 +525,7 @@ class SenChangeSource(enum.StrEnum):
     """Where a change of a pupil's SEN stage or census needs came from."""
 
     HISTORY_BEGAN = "history_began"
-    """The pupil's record as it stood when SSP Bot began keeping this history (migration 0039)."""
+    """The pupil's record as it stood when SSP Bot began keeping this history (migration 0034)."""
     CSV_IMPORT = "csv_import"
     M365_SYNC = "m365_sync"
     STAFF = "staff"

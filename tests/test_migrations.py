@@ -130,7 +130,7 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
     with Session(engine) as session, session.begin():
         # Tables the models describe as they were at 0008, but for prompts and staff (0014 gave
         # staff its DM channel): a member of staff is inserted with the columns of 0008.
-        # The school too, with the columns of 0008 (0017 gave schools their QA setting, 0041
+        # The school too, with the columns of 0008 (0017 gave schools their QA setting, 0035
         # their retention rule).
         old_schools = table(
             "schools",
@@ -174,7 +174,7 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
                 .returning(column("id", Integer))
             ).scalar_one()
         )
-        # The pupil with the columns of 0008 (0041 gave pupils their legal hold).
+        # The pupil with the columns of 0008 (0035 gave pupils their legal hold).
         old_pupils = table(
             "pupils",
             column("school_id", Integer),

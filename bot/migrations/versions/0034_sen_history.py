@@ -5,7 +5,7 @@ each change is kept with its day and source. Every pupil with a stage other than
 need, starts with one row saying how their record stood when the history began, so the
 history has a beginning. Downgrading drops the history.
 
-Revision ID: 0039
+Revision ID: 0034
 Revises: 0033
 Create Date: 2026-12-06 05:10:00
 
@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0039"
+revision: str = "0034"
 down_revision: str | Sequence[str] | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

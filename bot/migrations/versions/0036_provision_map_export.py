@@ -5,8 +5,8 @@ bot.services.provision_map): it is for no one plan, so `plan_id` and `plan_versi
 empty, and it may be a CSV file (`file_format` "csv") as well as PDF or HTML. Downgrading
 deletes those links (they last 15 minutes anyway) and restores the constraints.
 
-Revision ID: 0038
-Revises: 0041
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-06 05:00:00
 
 """
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0038"
+revision: str = "0036"
 # Chained after 0033 on its branch; the lead re-chains it when merging.
-down_revision: str | Sequence[str] | None = "0041"
+down_revision: str | Sequence[str] | None = "0035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,8 +6,8 @@ personal data: the former record number, when, under which rule, rows per table)
 added in place (ALTER TABLE … ADD COLUMN): nearly every table refers to schools and pupils, and
 SQLite with foreign keys on would act on those rows if the tables were copied.
 
-Revision ID: 0041
-Revises: 0039
+Revision ID: 0035
+Revises: 0034
 Create Date: 2026-12-06 05:40:00
 
 """
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0041"
-down_revision: str | Sequence[str] | None = "0039"
+revision: str = "0035"
+down_revision: str | Sequence[str] | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ Each attached file is kept encrypted (Fernet, the ATTACHMENT_KEY setting) with i
 SHA-256 of its plain bytes. `download_links` gains `attachment_id`, its audience may be
 "attachment" and its format "file". Downgrading drops the attached files and their links.
 
-Revision ID: 0040
-Revises: 0038
+Revision ID: 0037
+Revises: 0036
 Create Date: 2026-12-06 05:30:00
 
 """
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0040"
-down_revision: str | Sequence[str] | None = "0038"
+revision: str = "0037"
+down_revision: str | Sequence[str] | None = "0036"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
