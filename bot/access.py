@@ -9,7 +9,8 @@ support them (a teacher's view, not the whole plan):
 - anyone in one of those roles or a teaching assistant: the pupils in classes they support
   (classes CSV `support_staff_emails`), the pupils whose open plan names them as delivering it
   (PlanPerson "delivers" with their staff link; provision itself names people only in free
-  text), and the pupils the SENDCo linked them to as key adult (`/ssp support`), while on roll.
+  text), the pupils the SENDCo linked them to as key adult (`/ssp support`), and the pupils in
+  the intervention groups they run (`/ssp groups`), while on roll.
 Anyone else sees nothing. A person with several roles sees the union. "Not allowed" and "not
 found" must look the same to the asker.
 """
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from models import (
+    GroupMember,
+    InterventionGroup,
     KeyAdult,
     Plan,
     PlanPerson,
@@ -131,6 +134,7 @@ def supports(viewer: Viewer) -> ColumnElement[bool]:
             Pupil.id.in_(supported_class_pupil_ids(viewer)),
             Pupil.id.in_(delivered_pupil_ids(viewer)),
             Pupil.id.in_(key_adult_pupil_ids(viewer)),
+            Pupil.id.in_(group_pupil_ids(viewer)),
         )
         reasons.append(Pupil.is_active.is_(True) & linked)
     if StaffRole.FORM_TUTOR in viewer.roles:
@@ -219,6 +223,21 @@ def delivered_pupil_ids(viewer: Viewer) -> Select:
             Plan.status != PlanStatus.CLOSED,
             PlanPerson.role == PlanPersonRole.DELIVERS,
             PlanPerson.staff_id == viewer.staff_id,
+        )
+    )
+
+
+def group_pupil_ids(viewer: Viewer) -> Select:
+    """Pupils in the intervention groups the viewer runs, until they leave: removing a pupil, or
+    the group's end (by the SENDCo, or its last day passing: bot.services.groups.close_ended),
+    sets `left_on`."""
+    return (
+        select(GroupMember.pupil_id)
+        .join(InterventionGroup, InterventionGroup.id == GroupMember.group_id)
+        .where(
+            InterventionGroup.school_id == viewer.school_id,
+            InterventionGroup.staff_id == viewer.staff_id,
+            GroupMember.left_on.is_(None),
         )
     )
 

@@ -371,8 +371,12 @@ def test_the_runner_adds_and_removes_pupils_and_a_leaver_is_no_longer_planned_fo
     press(slack, "U0TA", view, "ssp_group_add", str(slack.ids["lexia_group"]))
     adding = slack.emulator.open_views()[-1]
     assert adding["callback_id"] == "ssp_group_add_form"
-    # A TA finds only the pupils they may see (key adult to Ben and Dev), never Ava or Zed.
-    assert suggest(slack, "U0TA", adding, "Stone") == ["Ben Stone (Year 9, 9A)"]
+    # A TA finds only the pupils they may see (key adult to Ben and Dev, and the pupils of the
+    # groups they run, Ava among them), never Zed.
+    assert suggest(slack, "U0TA", adding, "Stone") == [
+        "Ava Stone (Year 9, 9A)",
+        "Ben Stone (Year 9, 9A)",
+    ]
     refused = submit(slack, "U0TA", adding, pupils=[slack.ids["zed"]])
     assert list(refused["errors"]) == ["pupils"]
     assert submit(slack, "U0TA", adding, pupils=[slack.ids["ben"]]) is None  # closes
@@ -447,6 +451,31 @@ def test_ending_a_group_ends_its_places_and_the_plan_rows_it_delivered(slack):
             select(TimelineEntry).where(TimelineEntry.plan_id == slack.ids["ava_plan"])
         ).all()
         assert any("left the intervention group Lexia, Year 9" in e.summary for e in entries)
+
+
+def test_the_runner_sees_their_groups_pupils_until_they_leave_or_the_group_ends(slack, tick):
+    # The TA's only link to Cara is the Lexia group they run: they see her passport, as the
+    # people who support a pupil do, and no more once she has left the group.
+    assert "Cara Lin: pupil passport" in text_of(slack.ask("U0TA", "passport Cara"))
+    with slack.sessions.begin() as session:
+        member = session.scalars(
+            select(GroupMember).where(GroupMember.pupil_id == slack.ids["cara"])
+        ).one()
+        member.left_on = TODAY
+    assert "I couldn't find" in text_of(slack.ask("U0TA", "passport Cara"))
+
+    # A group whose last day has passed lets its pupils go at the next sweep, and the plan row
+    # it delivered ends with it.
+    with slack.sessions.begin() as session:
+        lexia = session.get(InterventionGroup, slack.ids["lexia_group"])
+        lexia.ends_on = date(2026, 11, 13)
+    assert "Ava Stone: pupil passport" in text_of(slack.ask("U0TA", "passport Ava"))
+    tick("2026-11-23T10:00:00+00:00")
+    [ava] = [m for m in members(slack, "lexia_group") if m.pupil_id == slack.ids["ava"]]
+    assert ava.left_on == date(2026, 11, 14)
+    [row] = [r for r in provisions(slack, "ava") if r.id == ava.provision_id]
+    assert (row.ended_on, row.ended_reason) == (date(2026, 11, 13), "The group ended")
+    assert "I couldn't find" in text_of(slack.ask("U0TA", "passport Ava"))
 
 
 # --- refusals -----------------------------------------------------------------------------------

@@ -486,6 +486,37 @@ def end(
     return group
 
 
+def close_ended(session: Session, school_id: int, today: date) -> int:
+    """Groups whose last day has passed (an end date set when they were made): their pupils
+    leave after it and the plan rows they delivered end, as when the SENDCo ends a group.
+    Run by each sweep; two reads however many groups. Returns the places closed."""
+    open_places = session.execute(
+        select(GroupMember, InterventionGroup.ends_on)
+        .join(InterventionGroup, InterventionGroup.id == GroupMember.group_id)
+        .where(
+            InterventionGroup.school_id == school_id,
+            InterventionGroup.ends_on < today,
+            GroupMember.left_on.is_(None),
+        )
+    ).all()
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(PlanProvision).where(
+                PlanProvision.id.in_([m.provision_id for m, _ in open_places if m.provision_id]),
+                PlanProvision.ended_on.is_(None),
+            )
+        )
+    }
+    for member, last_day in open_places:
+        member.left_on = last_day + timedelta(days=1)
+        row = rows.get(member.provision_id)
+        if row is not None:
+            row.ended_on, row.ended_reason = last_day, ENDED_REASON
+    session.flush()
+    return len(open_places)
+
+
 # --- membership --------------------------------------------------------------------------------
 
 

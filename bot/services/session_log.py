@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.services import audit, delivery, outbox
+from bot.services import audit, delivery, groups, outbox
 from bot.services.calendar import SchoolCalendar, load_calendar
 from models import (
     InterventionGroup,
@@ -75,6 +75,9 @@ def create_due_prompts(
     insert and one update."""
     calendar = calendar or load_calendar(session, school.id)
     today = school.local_date(now)
+    # Who is in a group decides who sees its pupils (bot.access): a group past its last day
+    # lets them go, whether or not it is a school day.
+    groups.close_ended(session, school.id, today)
     if not calendar.is_school_day(today):
         return 0
     try:
