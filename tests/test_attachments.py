@@ -222,13 +222,17 @@ def test_the_sendco_attaches_evidence_with_the_file_input_in_the_plans_reports(a
     ).items()
 
 
-def test_the_family_copy_does_not_list_attachments(app):
+def test_the_staff_copy_lists_attachments_and_the_family_copy_does_not(app):
     form = form_for(app, "U0PRIYA", "Ava Stone")
     attach(app, "U0PRIYA", form, title=TITLE, kind="report")
     assert stored(app)
     family = app.export("U0SENDCO", "Ava Stone --for family")
     assert family.status == 200
     assert b"ZQXTITLE" not in family.body and b"ZQXFILENAME" not in family.body
+    # The staff copy lists it, by title, marked staff only (never its contents).
+    staff = app.export("U0SENDCO", "Ava Stone")
+    assert staff.status == 200 and b"Files attached to the plan" in staff.body
+    assert b"ZQXTITLE" in staff.body and b"ZQXFILENAME" not in staff.body
 
 
 def test_the_file_input_is_checked_as_slack_checks_it(app):

@@ -208,6 +208,8 @@ class PlanDocument:
     acronyms: list[Acronym] = field(default_factory=list)
     # The family's latest answer on the agreement page ("Agreed by Mrs Khan (mother) on …").
     agreement: AgreementStatus | None = None
+    # Files attached to the plan (title, kind, who, when): the staff copy only.
+    attached: list = field(default_factory=list)  # bot.services.attachments.Listed
 
     @property
     def is_staff_copy(self) -> bool:
@@ -467,11 +469,20 @@ def _document(
         viewer_staff_id=viewer_staff_id,
         sharing=sharing_of(plan.consents, today),
         agreement=latest_agreement(session, plan),
+        attached=_attached(session, plan) if audience == Audience.STAFF else [],
     )
     meanings = explain(glossary(session, plan.school_id), acronyms_in(_texts(document)))
     # In alphabetical order, like a glossary, so a reader can look one up.
     acronyms = [Acronym(a, meanings[a]) for a in sorted(meanings, key=str.casefold)]
     return replace(document, acronyms=acronyms)
+
+
+def _attached(session: Session, plan: Plan) -> list:
+    # Imported here: attachments checks who may edit a plan (plan_editing), which reaches this
+    # module through the pupils' lookups.
+    from bot.services import attachments
+
+    return attachments.listed(session, plan.id)
 
 
 def record_refusal(session: Session, document: PlanDocument) -> AuditEvent:
