@@ -478,6 +478,28 @@ def test_the_runner_sees_their_groups_pupils_until_they_leave_or_the_group_ends(
     assert "I couldn't find" in text_of(slack.ask("U0TA", "passport Ava"))
 
 
+def test_a_pupil_the_roster_marks_as_left_leaves_their_groups(
+    slack, run_cli, tmp_path, monkeypatch
+):
+    from tests.test_plan_life import Monday, import_pupils_without
+
+    monkeypatch.setattr("bot.cli.date", Monday)
+    assert "Cara Lin: pupil passport" in text_of(slack.ask("U0TA", "passport Cara"))
+    import_pupils_without(slack, run_cli, tmp_path, "cara")
+    [cara] = [m for m in members(slack, "lexia_group") if m.pupil_id == slack.ids["cara"]]
+    assert cara.left_on == date(2026, 11, 23)  # the import's day
+    with slack.sessions.begin() as session:
+        made = delivery.materialise(
+            session, slack.ids["school"], CALENDAR, TODAY + timedelta(days=3)
+        )
+        lexia = [s for s in made if s.group_id == slack.ids["lexia_group"]]
+        before = [s for s in lexia if s.held_on < TODAY]
+        after = [s for s in lexia if s.held_on >= TODAY]
+        assert all(slack.ids["cara"] in {p.pupil_id for p in s.pupils} for s in before)
+        assert after and all(slack.ids["cara"] not in {p.pupil_id for p in s.pupils} for s in after)
+    assert "I couldn't find" in text_of(slack.ask("U0TA", "passport Cara"))
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 

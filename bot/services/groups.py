@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer, visible_pupils
@@ -515,6 +516,21 @@ def close_ended(session: Session, school_id: int, today: date) -> int:
             row.ended_on, row.ended_reason = last_day, ENDED_REASON
     session.flush()
     return len(open_places)
+
+
+def pupils_left(session: Session, pupil_ids: Iterable[int], day: date) -> int:
+    """Pupils the roster has marked as left leave their groups that day: no session is planned
+    for them after it, and whoever runs the group no longer sees them. One statement."""
+    ids = list(pupil_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        sql_update(GroupMember)
+        .where(GroupMember.pupil_id.in_(ids), GroupMember.left_on.is_(None))
+        .values(left_on=day)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
 
 
 # --- membership --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.errors import UserError
-from bot.services import closure, review_forward, sen_history
+from bot.services import closure, groups, review_forward, sen_history
 from bot.services.csv_import import (
     BadValue,
     Column,
@@ -478,6 +478,7 @@ def apply_pupils(
 
     listed = {record.upn for record in records}
     leavers = _mark_leavers(existing, listed, today, result)
+    groups.pupils_left(session, [p.id for p in leavers], today)
     if leavers or no_longer_sen:
         # Leavers' prompts stop now; the SENDCo is asked (one message) to close the plans of
         # leavers and of pupils whose SEN stage is now N. From the import's own day (what
