@@ -11,6 +11,7 @@ from bot.access import Viewer, supported_pupil_ids
 from bot.demo.school import create_demo_school
 from bot.demo.slack_emulator import SlackEmulator
 from models import (
+    InterventionGroup,
     KeyAdult,
     Plan,
     PlanPerson,
@@ -47,6 +48,11 @@ def expected(session, member: Staff) -> set[int]:
     for link in session.scalars(select(KeyAdult).where(KeyAdult.staff_id == member.id)):
         if link.ended_at is None:
             found.add(link.pupil_id)
+    # The intervention groups they run: their pupils until they leave (or the group ends).
+    for group in session.scalars(
+        select(InterventionGroup).where(InterventionGroup.staff_id == member.id)
+    ):
+        found |= {m.pupil_id for m in group.members if m.left_on is None}
     forms = {s.form.lower() for s in member.scopes if s.form}
     years = {s.year_group for s in member.scopes if s.year_group is not None}
     houses = {s.house.lower() for s in member.scopes if s.house}
