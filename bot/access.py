@@ -30,6 +30,7 @@ from models import (
     PlanPersonRole,
     PlanStatus,
     Pupil,
+    Staff,
     StaffRole,
     StaffScope,
     TeachingGroup,
@@ -60,6 +61,17 @@ class Viewer:
     name: str
     roles: frozenset[StaffRole]
     slack_user_id: str | None = None
+
+    @classmethod
+    def of(cls, staff: Staff) -> Viewer:
+        """The member of staff as they are in the database now, in their school."""
+        return cls(
+            school_id=staff.school_id,
+            staff_id=staff.id,
+            name=staff.display_name,
+            roles=staff.roles,
+            slack_user_id=staff.slack_user_id,
+        )
 
     @property
     def sees_whole_school(self) -> bool:

@@ -165,13 +165,7 @@ def identify(runtime: Runtime):
                     return _refuse(context, body, client, UNKNOWN_USER, publish_home=True)
                 context["school_timezone"] = school.timezone
                 context["today"] = runtime.today(school.timezone)
-                context["viewer"] = Viewer(
-                    school_id=school.id,
-                    staff_id=staff.id,
-                    name=staff.display_name,
-                    roles=staff.roles,
-                    slack_user_id=staff.slack_user_id,
-                )
+                context["viewer"] = Viewer.of(staff)
         except Exception as error:
             if not db.is_unavailable(error):
                 raise

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
 from bot.services import audit
-from bot.services.link_tokens import issue_download
+from bot.services.link_tokens import issue_download, link_owner
 from bot.services.plan_editing import can_edit
 from models import AgencyReport, Attachment, DownloadLink, Plan, PlanStatus, Pupil, Staff
 from models.attachments import EVIDENCE, KINDS, REPORT
@@ -417,24 +417,11 @@ class File:
 def file_for(session: Session, link: DownloadLink, key: str | None) -> File | None:
     """The attached file behind a link, if the link's owner may still have it (checked against
     the database now) and it decrypts to what was attached; None otherwise."""
-    staff = session.scalar(
-        select(Staff).where(
-            Staff.id == link.staff_id,
-            Staff.school_id == link.school_id,
-            Staff.is_active.is_(True),
-        )
-    )
+    viewer = link_owner(session, link)
     attachment = session.get(Attachment, link.attachment_id) if link.attachment_id else None
     plan = session.get(Plan, attachment.plan_id) if attachment is not None else None
-    if staff is None or plan is None or plan.id != link.plan_id:
+    if viewer is None or plan is None or plan.id != link.plan_id:
         return None
-    viewer = Viewer(
-        school_id=staff.school_id,
-        staff_id=staff.id,
-        name=staff.display_name,
-        roles=staff.roles,
-        slack_user_id=staff.slack_user_id,
-    )
     if not may_read(viewer, plan) or not key:
         return None
     try:

@@ -83,6 +83,32 @@ def _figures(rows) -> dict:
     }
 
 
+def _per_place(
+    session: Session,
+    school_id: int,
+    key,
+    *where,
+    since: date | None,
+    until: date | None,
+) -> dict:
+    """Pupil places in the school's due sessions, counted by `key` (one query): planned,
+    delivered with the pupil there, and not yet logged."""
+    query = (
+        select(key, func.count(), _DELIVERED, _AWAITING)
+        .select_from(SessionPupil)
+        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
+        .where(*where, *_pupil_rows(school_id, since, until))
+        .group_by(key)
+    )
+    if key.table is InterventionGroup.__table__:
+        query = query.join(InterventionGroup, InterventionGroup.id == InterventionSession.group_id)
+    return _figures(session.execute(query))
+
+
+def _only(column, ids: Iterable[int] | None) -> tuple:
+    return () if ids is None else (column.in_(list(ids)),)
+
+
 def by_provision(
     session: Session,
     school_id: int,
@@ -95,13 +121,8 @@ def by_provision(
     ids = list(provision_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(SessionPupil.provision_id, func.count(), _DELIVERED, _AWAITING)
-        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
-        .where(SessionPupil.provision_id.in_(ids), *_pupil_rows(school_id, since, until))
-        .group_by(SessionPupil.provision_id)
-    )
-    return _figures(rows)
+    key = SessionPupil.provision_id
+    return _per_place(session, school_id, key, key.in_(ids), since=since, until=until)
 
 
 def by_pupil(
@@ -113,15 +134,8 @@ def by_pupil(
     until: date | None = None,
 ) -> dict[int, Delivery]:
     """Delivery to each pupil across every group they are in, by pupil id (all pupils: None)."""
-    query = (
-        select(SessionPupil.pupil_id, func.count(), _DELIVERED, _AWAITING)
-        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
-        .where(*_pupil_rows(school_id, since, until))
-        .group_by(SessionPupil.pupil_id)
-    )
-    if pupil_ids is not None:
-        query = query.where(SessionPupil.pupil_id.in_(list(pupil_ids)))
-    return _figures(session.execute(query))
+    key = SessionPupil.pupil_id
+    return _per_place(session, school_id, key, *_only(key, pupil_ids), since=since, until=until)
 
 
 def by_group(
@@ -133,15 +147,8 @@ def by_group(
     until: date | None = None,
 ) -> dict[int, Delivery]:
     """Delivery per group, counted per pupil place (a session for 4 pupils plans 4)."""
-    query = (
-        select(InterventionSession.group_id, func.count(), _DELIVERED, _AWAITING)
-        .join(SessionPupil, SessionPupil.session_id == InterventionSession.id)
-        .where(*_pupil_rows(school_id, since, until))
-        .group_by(InterventionSession.group_id)
-    )
-    if group_ids is not None:
-        query = query.where(InterventionSession.group_id.in_(list(group_ids)))
-    return _figures(session.execute(query))
+    key = InterventionSession.group_id
+    return _per_place(session, school_id, key, *_only(key, group_ids), since=since, until=until)
 
 
 def by_library(
@@ -152,15 +159,7 @@ def by_library(
     until: date | None = None,
 ) -> dict[int, Delivery]:
     """Delivery per library intervention, across all its groups, counted per pupil place."""
-    query = (
-        select(InterventionGroup.library_id, func.count(), _DELIVERED, _AWAITING)
-        .select_from(SessionPupil)
-        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
-        .join(InterventionGroup, InterventionGroup.id == InterventionSession.group_id)
-        .where(*_pupil_rows(school_id, since, until))
-        .group_by(InterventionGroup.library_id)
-    )
-    return _figures(session.execute(query))
+    return _per_place(session, school_id, InterventionGroup.library_id, since=since, until=until)
 
 
 def session_counts(
@@ -295,10 +294,11 @@ def by_group_pupil(
     until: date | None = None,
 ) -> dict[int, Delivery]:
     """Delivery to each pupil in one group (their sessions of this group only), by pupil id."""
-    query = (
-        select(SessionPupil.pupil_id, func.count(), _DELIVERED, _AWAITING)
-        .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
-        .where(InterventionSession.group_id == group_id, *_pupil_rows(school_id, since, until))
-        .group_by(SessionPupil.pupil_id)
+    return _per_place(
+        session,
+        school_id,
+        SessionPupil.pupil_id,
+        InterventionSession.group_id == group_id,
+        since=since,
+        until=until,
     )
-    return _figures(session.execute(query))

@@ -33,11 +33,11 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import attachments, audit, evidence
 from bot.services.evidence import EvidencePack
-from bot.services.link_tokens import issue_download, token_hash
+from bot.services.link_tokens import issue_download, link_owner, token_hash
 from bot.services.passport import NoPassport, Passport, passport_for
 from bot.services.plan_document import PlanDocument, load_plan_document
 from bot.services.provision_map import ProvisionMap, provision_map
-from models import DownloadLink, Plan, Staff
+from models import DownloadLink, Plan, School
 
 # How long a link works. Long enough to click it from Slack, short enough that a link copied
 # somewhere it should not be (a forwarded message, a screenshot) is dead by the time anyone
@@ -380,25 +380,12 @@ def _document(
 ) -> PlanDocument | Passport | ProvisionMap | EvidencePack | Refusal:
     """The plan document (or the pupil passport, or the provision map) as the link's owner may
     have it now, with their access as it is now."""
-    staff = session.scalar(
-        select(Staff).where(
-            Staff.id == link.staff_id,
-            Staff.school_id == link.school_id,
-            Staff.is_active.is_(True),
-        )
-    )
+    viewer = link_owner(session, link)
     if link.audience == PROVISION_MAP:
-        return _map(session, staff, now)
+        return _map(session, viewer, now)
     plan = session.get(Plan, link.plan_id)
-    if staff is None or plan is None or plan.school_id != link.school_id:
+    if viewer is None or plan is None or plan.school_id != link.school_id:
         return Refusal.NO_LONGER_ALLOWED
-    viewer = Viewer(
-        school_id=staff.school_id,
-        staff_id=staff.id,
-        name=staff.display_name,
-        roles=staff.roles,
-        slack_user_id=staff.slack_user_id,
-    )
     today = now.astimezone(ZoneInfo(plan.school.timezone)).date()
     if link.audience in (evidence.EVIDENCE, evidence.TRANSFER):
         transfer = link.audience == evidence.TRANSFER
@@ -413,7 +400,7 @@ def _document(
             viewer,
             plan.pupil_id,
             audience=link.audience,
-            recipient_staff_id=staff.id,
+            recipient_staff_id=viewer.staff_id,
             via=VIA,
             now=now,
             today=today,
@@ -443,22 +430,14 @@ def _passport(
     return passport
 
 
-def _map(session: Session, staff: Staff | None, now: datetime) -> ProvisionMap | Refusal:
+def _map(session: Session, viewer: Viewer | None, now: datetime) -> ProvisionMap | Refusal:
     """The map, made now, if its owner is still the SENDCo or a senior leader of the school."""
-    if staff is None:
+    if viewer is None or not viewer.sees_whole_school:
         return Refusal.NOT_WHOLE_SCHOOL
-    viewer = Viewer(
-        school_id=staff.school_id,
-        staff_id=staff.id,
-        name=staff.display_name,
-        roles=staff.roles,
-        slack_user_id=staff.slack_user_id,
-    )
-    if not viewer.sees_whole_school:
-        return Refusal.NOT_WHOLE_SCHOOL
-    today = now.astimezone(ZoneInfo(staff.school.timezone)).date()
-    found = provision_map(session, staff.school_id, today)
-    return dataclasses.replace(found, school_name=staff.school.name)
+    school = session.get(School, viewer.school_id)
+    today = now.astimezone(ZoneInfo(school.timezone)).date()
+    found = provision_map(session, school.id, today)
+    return dataclasses.replace(found, school_name=school.name)
 
 
 def map_filename(document: ProvisionMap, file_format: FileFormat) -> str:

@@ -9,9 +9,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import DownloadLink
+from bot.access import Viewer
+from models import DownloadLink, Staff
 
 
 def new_token() -> str:
@@ -58,3 +60,16 @@ def issue_download(
         )
     )
     return token
+
+
+def link_owner(session: Session, link: DownloadLink) -> Viewer | None:
+    """Who a staff download link was made for, with their roles as they are now; None once
+    they have left the school's staff list. Access is re-checked against this at every use."""
+    staff = session.scalar(
+        select(Staff).where(
+            Staff.id == link.staff_id,
+            Staff.school_id == link.school_id,
+            Staff.is_active.is_(True),
+        )
+    )
+    return Viewer.of(staff) if staff is not None else None

@@ -45,6 +45,21 @@ def rows_about_pupil(session: Session, pupil_id: int) -> dict[str, set]:
     return {name: ids for name, ids in owned.items() if ids}
 
 
+def rows_referring_to(session: Session, target: str, ids: set) -> dict[str, set]:
+    """The primary keys of the rows that refer directly to these rows of `target`, by table
+    name (one level, not followed further; the audit log left out)."""
+    found: dict[str, set] = {}
+    for table in Base.metadata.tables.values():
+        if table.name in NOT_FOLLOWED:
+            continue
+        for column, refers_to in references(table):
+            if refers_to == target:
+                keys = _select_in(session, key_of(table), column, ids)
+                if keys:
+                    found.setdefault(table.name, set()).update(keys)
+    return found
+
+
 def audit_rows(session: Session, pupil_id: int, plan_ids: set[int]) -> list[AuditEvent]:
     """The audit log's rows about the pupil or their plans, oldest first."""
     condition = AuditEvent.pupil_id == pupil_id

@@ -148,21 +148,10 @@ def staff_archive(
     if member is None:
         raise UserError(f"No member of staff with email {email.strip()} at {school.name}.")
     _check_out(out)
-    owned: dict[str, set] = {Staff.__tablename__: {member.id}}
-    for table in Base.metadata.sorted_tables:
-        if table.name == AuditEvent.__tablename__:
-            continue
-        key = records.key_of(table)
-        columns = key.clauses if hasattr(key, "clauses") else [key]
-        for column, target in records.references(table):
-            if target != Staff.__tablename__:
-                continue
-            found = {
-                row[0] if len(row) == 1 else tuple(row)
-                for row in session.execute(select(*columns).where(column == member.id))
-            }
-            if found:
-                owned.setdefault(table.name, set()).update(found)
+    owned = {
+        Staff.__tablename__: {member.id},
+        **records.rows_referring_to(session, Staff.__tablename__, {member.id}),
+    }
     tables = _load(session, owned)
     access = list(
         session.scalars(
