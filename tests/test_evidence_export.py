@@ -4,10 +4,11 @@ records at download; a transfer record closes a leaver's plan."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import AuditEvent, ClosureReason, Plan, PlanStatus, Pupil
+from models import AuditEvent, ClosureReason, DownloadLink, Plan, PlanStatus, Pupil
 from tests.slack_harness import buttons_of, download_links, text_of
+from tests.test_db_faults import app, on_postgresql, proxy  # noqa: F401 - fixtures
 from tests.test_export import parse
 from tests.test_export_links import assert_refused, pdf_text
 from tests.test_plan_life import import_on_monday, import_pupils_without  # noqa: F401
@@ -122,3 +123,22 @@ def test_the_leavers_message_makes_transfer_records_for_the_sendco_only(
     assert "pdf" in links and slack.get(links["pdf"]).status == 200
     with slack.sessions() as session:
         assert session.get(Plan, slack.ids["ava_plan"]).status == PlanStatus.CLOSED
+
+
+# --- the database down --------------------------------------------------------------------------
+
+
+@on_postgresql
+def test_asking_for_a_pack_while_the_database_is_cut_is_answered_calmly_and_makes_nothing(
+    app,  # noqa: F811 - the fixture imported from tests.test_db_faults
+    proxy,  # noqa: F811
+):
+    proxy.cut()
+    for typed in ("export Ava Stone --evidence", "export Ava Stone --transfer"):
+        reply = app.ask("U0SENDCO", typed)
+        assert "can't reach its database just now" in said(reply)
+        assert download_links(reply) == {}
+    proxy.passes()
+    with app.direct() as session:
+        assert session.scalar(select(func.count()).select_from(DownloadLink)) == 0
+        assert session.get(Plan, app.ids["ava_plan"]).status == PlanStatus.ACTIVE
