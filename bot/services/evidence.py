@@ -391,11 +391,18 @@ def prepare(
     pupil who has left, their open plan is closed ("left the school") first. Returns the plan
     and whether it was closed now. UserError (nothing changed) otherwise."""
     plan = latest_plan(session, viewer.school_id, pupil_id)
-    pupil = session.get(Pupil, pupil_id)
+    refusal = ONLY_SENDCO_TRANSFERS if transfer else NOT_YOURS
     if plan is None:
+        # Only those who see every pupil's SEN record hear that there is none: to anyone else
+        # "never had a plan" beside "not yours" for a pupil who has one would say who has SEN.
+        if not (viewer.is_sendco if transfer else viewer.sees_whole_school):
+            raise UserError(refusal)
+        pupil = session.scalar(
+            select(Pupil).where(Pupil.id == pupil_id, Pupil.school_id == viewer.school_id)
+        )
         raise UserError(NO_PLAN.format(name=pupil.known_as if pupil else "That pupil"))
     if not may_have(viewer, plan, transfer=transfer):
-        raise UserError(ONLY_SENDCO_TRANSFERS if transfer else NOT_YOURS)
+        raise UserError(refusal)
     closed = False
     if transfer and plan.status != PlanStatus.CLOSED and not plan.pupil.is_active:
         plan = closure.close_plan(
