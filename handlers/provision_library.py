@@ -210,6 +210,10 @@ def save_form(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
         for field in library.FIELDS
     }
     with runtime.unit_of_work() as session:
+        # Which entry first: a form naming one not in this school is answered as gone, not
+        # checked field by field against this school's names.
+        if item_id is not None and library.entry(session, viewer.school_id, item_id) is None:
+            raise UserError(library.GONE)
         checked = library.check(session, viewer.school_id, typed, item_id)
         if checked.problems:
             problems = checked.problems
