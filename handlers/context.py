@@ -301,9 +301,11 @@ def after_the_ack(work: Callable[[], None], name: str = "after-the-ack") -> None
                 _threads.discard(threading.current_thread())
 
     thread = threading.Thread(target=run, name=name, daemon=True)
+    # Started under the lock: wait_for_background_work must never see (and join) a thread
+    # that has not started yet, which raises.
     with _background_lock:
         _threads.add(thread)
-    thread.start()
+        thread.start()
 
 
 def wait_for_background_work(timeout: float = 30.0) -> None:
