@@ -230,7 +230,7 @@ def _pupils_words(found: InterventionPupils) -> dict:
     name = escape_mrkdwn(found.name)
     count = len(found.pupils)
     return dict(
-        text=f"Pupils in {found.name}",
+        text=f"Pupils in {name}",
         title=f"{name}: {count} pupil{'s' if count != 1 else ''} in its groups",
         chunks=chunks or ["Nobody is in this intervention's groups today."],
         about=(
