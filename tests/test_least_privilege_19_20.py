@@ -55,7 +55,7 @@ from tests.slack_harness import NOW, build_school, raw_mrkdwn, raw_mrkdwn_in, st
 KEY = Fernet.generate_key().decode()
 MONDAY = date(2026, 11, 23)
 # What people type, with every mrkdwn special: a channel ping, bold, a link and an entity.
-NASTY_LIBRARY = "Lexia <!channel> & *co* <https://x.example|y>"
+NASTY_LIBRARY = "Lexia <!channel> & *co* <https://x.example|y> <@U0SLT>"
 NASTY_GROUP = "Reading <!here> & *boost* <https://x.example|y>"
 NASTY_TITLE = "EP report <!channel> & *draft* <https://x.example|y>"
 NASTY_REASON = "Fire drill <!channel> & *all* <https://x.example|y>"
@@ -650,3 +650,68 @@ def test_the_least_privileged_sender_is_refused_politely_and_nothing_changes(sla
         assert hidden not in heard.text, hidden
     assert heard.raw_mrkdwn() == []
     assert everything(slack) == before
+
+
+# --- what people type reaches Slack as they typed it ------------------------------------------
+
+
+def _said(slack, user: str, post: Callable[[], object]) -> Heard:
+    heard = send(slack, post)
+    assert heard.raw_mrkdwn() == [], heard.raw_mrkdwn()
+    return heard
+
+
+def test_names_and_reasons_people_type_reach_slack_escaped_wherever_they_are_shown(slack):
+    from tests.test_attachments import attach
+
+    ids = slack.ids
+    # The library, the map and an intervention's pupils (the SENDCo).
+    for typed in ("provision library", "provision", "groups"):
+        heard = _said(slack, "U0SENDCO", lambda t=typed: slack.sender.command("U0SENDCO", t))
+        assert "&lt;!channel&gt;" in heard.text or "&lt;!here&gt;" in heard.text, typed
+    pupils = _said(slack, "U0SENDCO", _button("U0SENDCO", f"provision_pupils_{ids['lexia']}",
+                                              str(ids["lexia"]))(slack))  # fmt: skip
+    # A typed mention is words too, even in a notification's text (raw_mrkdwn allows the
+    # mentions the bot makes, so this is checked by itself).
+    said = [c.params for c in pupils.calls if c.method == "response_url"]
+    assert said and "<@U0SLT>" not in json.dumps(said) and "&lt;@U0SLT&gt;" in said[-1]["text"]
+    # A group's view, Add pupils over it, and its runner's list of sessions.
+    gid = ids["sams_group"]
+    _said(slack, "U0TA", lambda: slack.sender.button("U0TA", f"ssp_group_open_{gid}", str(gid)))
+    _said(slack, "U0TA", lambda: slack.sender.view_button(
+        "U0TA", slack.emulator.open_views()[-1], "ssp_group_add", str(gid)))  # fmt: skip
+    _said(slack, "U0TA", lambda: slack.sender.command("U0TA", "sessions"))
+    # "Not delivered (why)": Other, in the runner's words, then shown back in the list.
+    form = session_form(slack, "ssp_session_not_delivered")
+    assert "&lt;!here&gt;" in json.dumps(form["blocks"])
+    reason = next(b for b in form["blocks"] if b.get("block_id") == "reason")
+    other = next(o for o in reason["element"]["options"] if o["value"] == "other")
+    done = _said(slack, "U0TA", lambda: slack.sender.submit("U0TA", form, {
+        "reason": {"type": "radio_buttons", "selected_option": other},
+        "other": {"type": "plain_text_input", "value": NASTY_REASON}}))  # fmt: skip
+    assert "Logged: not delivered" in done.text
+    sid = ids["sams_session"]
+    listed = _said(slack, "U0TA", _button("U0TA", f"ssp_session_change:{sid}",
+                                          f"{sid}:s{ids['ta']}")(slack))  # fmt: skip
+    assert "Fire drill &lt;!channel&gt; &amp; *all* &lt;https://x.example|y&gt;" in listed.text
+    # The SENDCo retires and brings back the entry, and saves it from its form.
+    for change in ("retire", "restore"):
+        said = _said(slack, "U0SENDCO", lambda c=change: menu_choice(
+            slack, "U0SENDCO", "provlib_item", f"{c}:{ids['lexia']}"))  # fmt: skip
+        assert "Lexia &lt;!channel&gt; &amp; *co*" in said.text
+    saved = _said(slack, "U0SENDCO", submit_as(slack, "U0SENDCO", library_form(slack)))
+    assert "Lexia &lt;!channel&gt; &amp; *co*" in saved.text
+    # A case holder adds Ava to the group from her plan: the answer names the group.
+    joined = _said(slack, "U0PRIYA", submit_as(slack, "U0PRIYA", priyas_join_form(slack), {
+        "group": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "x"}, "value": str(gid)}}}))  # fmt: skip
+    assert "Reading &lt;!here&gt; &amp; *boost*" in joined.text
+    # An attached file's title: in the outcome, and listed in the plan's Reports.
+    outcome = attach(slack, "U0PRIYA", attach_form(slack), title=NASTY_TITLE)
+    # Read as Slack shows it: the ping and the link are words. (Slack has no escape for `*`:
+    # "*draft*" reads bold, which is formatting, not a ping or a link.)
+    assert "EP report <!channel> & draft <https://x.example|y> is attached" in outcome
+    listing = reports_view(slack)
+    assert "EP report &lt;!channel&gt; &amp; *draft*" in json.dumps(listing["blocks"])
+    # Nothing the app sent Slack in all of this holds a raw <, > or &.
+    assert raw_mrkdwn(slack.emulator.calls) == []
