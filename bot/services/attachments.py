@@ -348,9 +348,13 @@ def listed(session: Session, plan_id: int) -> list[Listed]:
 
 
 def may_read(viewer: Viewer, plan: Plan) -> bool:
-    return plan.school_id == viewer.school_id and (
-        viewer.sees_whole_school or can_edit(viewer, plan)
-    )
+    """The SENDCo and senior leaders; the case holder while the plan is open (as for the
+    evidence pack: once it closes, its record is the SENDCo's and senior leaders')."""
+    if plan.school_id != viewer.school_id:
+        return False
+    if viewer.sees_whole_school:
+        return True
+    return can_edit(viewer, plan) and plan.status != PlanStatus.CLOSED
 
 
 def create_link(
