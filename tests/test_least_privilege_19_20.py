@@ -408,6 +408,40 @@ def reports_view(slack) -> dict:
     )
 
 
+def avas_review(slack, user: str = "U0PRIYA") -> dict:
+    from tests.test_reviews import open_by_command
+
+    return open_by_command(slack, user, "review Ava")
+
+
+def review_notes(view: dict) -> dict:
+    """Every target achieved, every provision stopped and rated, an exit measure typed."""
+    from tests.test_reviews import choose, full_notes
+    from tests.test_reviews import text as typed
+
+    notes = full_notes(view)
+    for block in view["blocks"]:
+        block_id = block.get("block_id", "")
+        if block_id.startswith("provision:"):
+            notes[block_id] = choose("stop")
+        if block_id.startswith("exit:"):
+            notes[block_id] = typed("9y 0m")
+    return notes
+
+
+def _close_avas_plan(slack) -> None:
+    from models import ClosureReason, PlanStatus
+
+    with slack.sessions.begin() as session:
+        plan = session.get(Plan, slack.ids["ava_plan"])
+        plan.status, plan.closure_reason = PlanStatus.CLOSED, ClosureReason.NEEDS_MET
+
+
+def _after(slack, setup: Callable, post: Callable[[], object]) -> Callable[[], object]:
+    setup(slack)
+    return post
+
+
 # --- the table ----------------------------------------------------------------------------------
 
 
@@ -612,6 +646,18 @@ CASES = [
     Case("ssp_attach_link", "our SENDCo naming another school's file",
          _button("U0SENDCO", "ssp_attach_link", _ids("zeds_file")),
          attaching.NOT_READABLE, HILLSIDE),
+    Case("ssp_attach_link", "the case holder, once the plan is closed",
+         lambda s: _after(s, _close_avas_plan,
+                          _button("U0PRIYA", "ssp_attach_link", _ids("avas_file"))(s)),
+         attaching.NOT_READABLE, ("EP report",)),
+    # --- the review form's impact parts (handlers/reviews.py): rating, exit measure, decision
+    Case("ssp_review (impact)", "teacher, the case holder's form",
+         lambda s: submit_as(s, "U0LEE", avas_review(s), review_notes(avas_review(s))),
+         "couldn't find an open plan for that pupil", ("Lexia",)),
+    Case("ssp_review (impact)", "our SENDCo, the form naming another school's plan",
+         lambda s: _in(forged(avas_review(s, "U0SENDCO"), plan_id=s.ids["zed_plan"]),
+                       lambda v: s.sender.submit("U0SENDCO", v, review_notes(v))),
+         "couldn't find an open plan for that pupil", HILLSIDE),
     # --- the evidence pack and transfer record (handlers/export.py, handlers/closure.py)
     Case("/ssp export --evidence", "teacher, a pupil they teach with no plan",
          _command("U0LEE", "export Dev Patel --evidence"), evidence.NOT_YOURS.split(".")[0],
