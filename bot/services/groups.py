@@ -578,6 +578,8 @@ def remove_pupil(
         raise UserError(NOT_FOUND)
     if not may_change_members(viewer, group):
         raise UserError(NOT_YOURS)
+    if not current(group, today):  # a view left open since: its places ended with the group
+        raise UserError(ENDED)
     member = next((m for m in group.members if m.id == member_id and _in_group(m, today)), None)
     if member is None:
         return None
