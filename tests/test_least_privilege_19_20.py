@@ -429,6 +429,11 @@ def review_notes(view: dict) -> dict:
     return notes
 
 
+def _end_sams_group(slack) -> None:
+    with slack.sessions.begin() as session:
+        session.get(InterventionGroup, slack.ids["sams_group"]).ends_on = MONDAY
+
+
 def _close_avas_plan(slack) -> None:
     from models import ClosureReason, PlanStatus
 
@@ -543,6 +548,10 @@ CASES = [
                        lambda v: s.sender.view_button("U0TA", v, "ssp_group_remove_0",
                                                       str(s.ids["priyas_member"]))),
          "Cara", ("Ben", "Talkabout")),  # their own group redrawn, Ben untouched
+    Case("ssp_group_remove_<n>", "the runner, from a view left open since the group ended",
+         lambda s: (lambda v: _after(s, _end_sams_group, lambda: s.sender.view_button(
+             "U0TA", v, "ssp_group_remove_0", str(s.ids["sams_member"]))))(sams_group_view(s)),
+         group_rules.ENDED),
     Case("ssp_group_edit", "the teaching assistant who runs it",
          _button("U0TA", "ssp_group_edit", _ids("sams_group")), group_rules.ONLY_SENDCO),
     Case("ssp_group_end", "the teaching assistant who runs it",
