@@ -659,6 +659,14 @@ CASES = [
          lambda s: _after(s, _close_avas_plan,
                           _button("U0PRIYA", "ssp_attach_link", _ids("avas_file"))(s)),
          attaching.NOT_READABLE, ("EP report",)),
+    Case("ssp_attach_link", "someone not on the staff list",
+         _button("U0STRANGER", "ssp_attach_link", _ids("avas_file")),
+         UNKNOWN_USER.split(",")[0], ("EP report", "Ava")),
+    Case("ssp_attach_message (shortcut)", "someone not on the staff list",
+         lambda s: lambda: s.sender.message_shortcut("U0STRANGER", attach_listeners.SHORTCUT, {
+             "type": "message", "ts": "1700000000.000300", "text": "",
+             "files": [{"id": "F0NOTHERE", "name": "x.pdf"}]}),
+         UNKNOWN_USER.split(",")[0]),
     # --- the review form's impact parts (handlers/reviews.py): rating, exit measure, decision
     Case("ssp_review (impact)", "teacher, the case holder's form",
          lambda s: submit_as(s, "U0LEE", avas_review(s), review_notes(avas_review(s))),
@@ -679,6 +687,8 @@ CASES = [
     Case("/ssp export --evidence", "our SENDCo, another school's pupil by UPN",
          _command("U0SENDCO", "export A820123456005 --evidence"),
          NO_SUCH_PUPIL.split("“")[0], HILLSIDE),
+    Case("/ssp export --evidence", "someone not on the staff list",
+         _command("U0STRANGER", "export Ava Stone --evidence"), UNKNOWN_USER.split(",")[0]),
     Case("ssp_leavers_transfer", "case holder",
          _button("U0PRIYA", "ssp_leavers_transfer", _ids("their_leavers")), closure.ONLY_SENDCO),
     Case("ssp_leavers_transfer", "our SENDCo naming another school's leavers message",
