@@ -727,3 +727,49 @@ def test_read_all_of_the_reports_lists_the_files_under_the_reports(app):
     shown = modal_text(whole)
     assert shown.index("EP assessment") < shown.index("ZQXFILE00")
     assert link_buttons(whole) == [str(ids[0])]
+
+
+# --- the plan's views refreshed after attaching from them -------------------------------------
+
+
+def test_the_reports_list_and_overview_show_the_file_just_attached(app):
+    section = reports_list(app, "U0SENDCO")
+    [overview] = [v for v in app.emulator.open_views() if v["callback_id"] == "plan_overview"]
+    form = click(app, "U0SENDCO", section, listeners.OPEN_ACTION, "reports")
+    chosen = app.emulator.choose_files("U0SENDCO", form, "file", [("plan.txt", b"notes")])
+    done = attach(app, "U0SENDCO", form, title="ZQXNEW evidence", kind="evidence", file=chosen)
+    assert "is attached to" in done
+    [saved] = stored(app)
+    app.emulator.wait_for(lambda calls: "ZQXNEW" in modal_text(app.emulator.views[section["id"]]))
+    assert link_buttons(app.emulator.views[section["id"]]) == [str(saved.id)]
+    assert "No files attached yet" not in modal_text(app.emulator.views[section["id"]])
+    app.emulator.wait_for(lambda calls: "ZQXNEW" in modal_text(app.emulator.views[overview["id"]]))
+    # The stack is as it was: the plan, its Reports, the outcome on top.
+    assert [v["callback_id"] for v in app.emulator.open_views()][:2] == [
+        "plan_overview",
+        "plan_section_list",
+    ]
+
+
+def test_the_outcome_is_shown_even_when_slack_applies_attaching_late(app, monkeypatch):
+    """Slack may apply the "Attaching…" answer after the file is kept: the outcome must still
+    be what the person sees, never replaced by "Attaching…" (no fixed wait decides it)."""
+    section = reports_list(app, "U0SENDCO")
+    form = click(app, "U0SENDCO", section, listeners.OPEN_ACTION, "reports")
+    chosen = app.emulator.choose_files("U0SENDCO", form, "file", [("plan.txt", b"notes")])
+    applying = app.emulator.apply_view_response
+    updates = len(app.emulator.calls_to("views.update"))
+
+    def late(view_id, response):
+        # Slack gets round to "Attaching…" only after the app has written to the view.
+        app.emulator.wait_for(lambda calls: len(app.emulator.calls_to("views.update")) > updates)
+        applying(view_id, response)
+
+    monkeypatch.setattr(app.emulator, "apply_view_response", late)
+    monkeypatch.setattr(listeners, "OUTCOME_WAIT_SECONDS", 20.0)
+    done = attach(app, "U0SENDCO", form, title="ZQXLATE", kind="evidence", file=chosen)
+    assert "is attached to" in done
+    from handlers.context import wait_for_background_work
+
+    wait_for_background_work()
+    assert "is attached to" in modal_text(app.emulator.views[form["id"]])
