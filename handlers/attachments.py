@@ -18,6 +18,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App
@@ -31,6 +32,7 @@ from bot.render import escape_mrkdwn, render_json
 from bot.services import attachments
 from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS
 from bot.services.pupils import find_pupils
+from handlers import plan_views
 from handlers.context import Runtime, after_the_ack
 from handlers.review_presenters import not_one_pupil
 from handlers.slack_api import quick_client
@@ -61,7 +63,10 @@ VIAS = (VIA_SHORTCUT, VIA_BUTTON)
 DOWNLOAD_PATH = "/download/"
 FILES_IN_MESSAGE = 10  # Slack shows at most ten files on a message
 FETCH_SECONDS = 20  # a 10 MB file from Slack's file servers
-SHOW_OUTCOME_AFTER = 1.0  # seconds after "Attaching…" at the earliest (see `save`)
+# Showing the outcome only once Slack has applied "Attaching…" (see _show_outcome): how often
+# to look, and how long at most before showing it anyway.
+OUTCOME_POLL_SECONDS = 0.3  # views.update is Tier 4: far within its 100 a minute
+OUTCOME_WAIT_SECONDS = 10.0
 # The hosts a file may be fetched from with the bot token: Slack's file server, and the Slack
 # API's own host (an emulator on this machine). Never another host: the token would go with it.
 SLACK_FILE_HOSTS = frozenset({"files.slack.com"})
@@ -87,9 +92,9 @@ SLACK_FAILED = (
     "Slack didn't hand the file over just then. Please try again in a minute. Nothing was saved."
 )
 SAVED = (
-    "*{title}* is attached to *{name}*'s plan, encrypted. Open the plan's Reports again to see "
-    "it listed, with a download link for the SENDCo, senior leaders and the case holder. It is "
-    "never part of the family's copy."
+    "*{title}* is attached to *{name}*'s plan, encrypted. The plan's Reports list it, with a "
+    "download link for the SENDCo, senior leaders and the case holder. It is never part of the "
+    "family's copy."
 )
 WORKING = "Attaching the file: copying it from Slack and keeping it safe. This takes a moment."
 NOT_KEPT_DATABASE = (
@@ -149,7 +154,8 @@ def open_from_plan(
     if not runtime.settings.attachment_key:
         raise UserError(attachments.NO_KEY)
     pupil_id = as_int(meta_of(body.get("view") or {}).get("pupil_id"))
-    view = _form(runtime, viewer, pupil_id, via=VIA_BUTTON, files=None)
+    list_page = as_int(meta_of(body.get("view") or {}).get("page")) or 1
+    view = _form(runtime, viewer, pupil_id, via=VIA_BUTTON, files=None, list_page=list_page)
     if view is None:
         raise UserError(attachments.NOT_YOURS)
     open_modal(client, body["trigger_id"], view, push=True)
@@ -173,7 +179,13 @@ def choose_pupil(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None
 
 
 def _form(
-    runtime: Runtime, viewer: Viewer, pupil_id: int, *, via: str, files: list | None
+    runtime: Runtime,
+    viewer: Viewer,
+    pupil_id: int,
+    *,
+    via: str,
+    files: list | None,
+    list_page: int | None = None,
 ) -> dict | None:
     """The form for this pupil's plan, or None (the refusal audited) when it isn't theirs."""
     with runtime.unit_of_work() as session:
@@ -187,7 +199,9 @@ def _form(
         "attach_modal.json.j2",
         pupil_name=name,
         about=f"A professional report or a piece of evidence for *{escape_mrkdwn(name)}*'s plan.",
-        meta=meta_json(pupil_id=pupil_id, plan_id=plan_id, via=via, files=files or None),
+        meta=meta_json(
+            pupil_id=pupil_id, plan_id=plan_id, via=via, files=files or None, list_page=list_page
+        ),
         title=None,
         title_length=attachments.TITLE_LENGTH,
         kinds=[(attachments.KIND_LABELS[k], k) for k in (REPORT, EVIDENCE)],
@@ -202,11 +216,14 @@ def _form(
 # --- saving ---------------------------------------------------------------------------------
 
 
-def save(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
+def save(
+    ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer, today: date
+) -> None:
     """Checks what can be checked within Slack's three seconds (the key, the form, whose plan,
     and Slack's description of the file: its name and size), answering a problem beside its
     field; then says "Attaching…" and fetches, checks and keeps the file on a thread of its own,
-    showing the outcome in the same modal (a 10 MB file may take longer than three seconds)."""
+    showing the outcome in the same modal (a 10 MB file may take longer than three seconds),
+    and the file in the plan's views underneath when it was attached from the plan."""
     values = view["state"]["values"]
     meta = meta_of(view)
     attachments.require_key(runtime.settings.attachment_key)
@@ -228,10 +245,11 @@ def save(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: View
         raise UserError(attachments.NOT_YOURS)
     filename, url = _describe(client, file_id, runtime.settings.slack_api_url)
     report = selected_value(values, "report")
-    ack(response_action="update", view=done_modal(TITLE, WORKING))
-    acked = time.monotonic()
+    working = done_modal(TITLE, WORKING)
+    ack(response_action="update", view=working)
 
     def keep() -> None:
+        saved = False
         try:
             data = _download(url, client.token)
             with runtime.unit_of_work() as session:
@@ -252,6 +270,7 @@ def save(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: View
             outcome = SAVED.format(
                 title=escape_mrkdwn(attached.title), name=escape_mrkdwn(attached.pupil_name)
             )
+            saved = True
         except UserError as refused:
             outcome = str(refused)
         except Exception as error:  # noqa: BLE001 - the person is told; the log has its kind
@@ -261,15 +280,64 @@ def save(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: View
             else:
                 log.error("attaching a file failed: %s", type(error).__name__)
                 outcome = NOT_KEPT
-        # Slack applies the "Attaching…" answer when the HTTP answer reaches it; an update that
-        # arrived first would be replaced by it, and the outcome never shown.
-        time.sleep(max(0.0, SHOW_OUTCOME_AFTER - (time.monotonic() - acked)))
         try:
-            client.views_update(view_id=view["id"], view=done_modal(TITLE, outcome))
+            _show_outcome(client, view, working, done_modal(TITLE, outcome))
         except (SlackApiError, OSError):  # closed, or Slack away: the outcome stands
             log.info("could not show the outcome of attaching a file")
+        if saved and via == VIA_BUTTON:
+            _refresh_plan_views(runtime, client, viewer, view, pupil_id, meta, today)
 
     after_the_ack(keep, "attach-file")
+
+
+def _show_outcome(client: WebClient, view: dict, working: dict, outcome: dict) -> None:
+    """Replaces "Attaching…" by the outcome, once Slack has applied "Attaching…".
+
+    Slack applies the answer to the submission ("Attaching…") when the HTTP answer reaches it,
+    and an update that arrived first would be replaced by it, the outcome never shown. Whether
+    it has been applied is told by the view's `hash`: each change of a view gives it a new one,
+    and views.update with a hash that is no longer current is refused (hash_conflict). So, from
+    the hash the submission carried, "Attaching…" is written with the last hash known: accepted,
+    Slack had not applied the answer yet (the same words, so nothing changes for the person;
+    look again shortly, with the new hash); refused, the answer has been applied, and the
+    outcome follows. After OUTCOME_WAIT_SECONDS without Slack applying it, the outcome is shown
+    anyway."""
+    known = view.get("hash")
+    deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
+    while known and time.monotonic() < deadline:
+        try:
+            answer = client.views_update(view_id=view["id"], hash=known, view=working)
+        except SlackApiError as error:
+            if error.response.get("error") != "hash_conflict":
+                raise
+            break  # "Attaching…" is shown: the outcome can take its place
+        known = (answer.get("view") or {}).get("hash")
+        time.sleep(OUTCOME_POLL_SECONDS)
+    client.views_update(view_id=view["id"], view=outcome)
+
+
+def _refresh_plan_views(
+    runtime: Runtime, client: WebClient, viewer: Viewer, view: dict, pupil_id, meta, today
+) -> None:
+    """The plan's Reports list and overview underneath the form, with the new file listed."""
+    try:
+        fresh = plan_views.fresh_reports(
+            runtime, viewer, pupil_id, today, list_page=as_int(meta.get("list_page")) or 1
+        )
+    except Exception as error:  # noqa: BLE001 - the file is kept; reopening the plan shows it
+        log.warning("could not refresh the plan after attaching: %s", type(error).__name__)
+        return
+    if fresh is None:
+        return
+    overview, reports = fresh
+    root, previous = view.get("root_view_id"), view.get("previous_view_id")
+    for view_id, shown in ((previous, reports), (root, overview)):
+        if not view_id or view_id == view.get("id"):
+            continue
+        try:
+            client.views_update(view_id=view_id, view=shown)
+        except (SlackApiError, OSError):  # closed since, or Slack away: reopening shows it
+            log.info("could not refresh a view of the plan after attaching a file")
 
 
 def _chosen_file(values: dict, meta: dict) -> str | None:

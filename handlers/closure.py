@@ -1,19 +1,22 @@
 """Closing a plan: the SENDCo's "Close plan" button on the plan, and `/ssp close <pupil>`.
 
-Who may do what: every listener here is for the SENDCo (role middleware at registration), since
-Slack delivers a click from anyone who has the message or the modal; which plan is decided by
-the services from the signed request and the plan's version in private_metadata.
+Who may do what: every listener here is for the SENDCo (role middleware at registration, or, for
+"Transfer records", the service, which audits a refusal), since Slack delivers a click from
+anyone who has the message or the modal; which plan is decided by the services from the signed
+request and the plan's version in private_metadata.
 """
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App
+import logging
+
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, render_json
-from bot.services import closure, evidence, outbox, pupils
+from bot.services import audit, closure, evidence, outbox, pupils
 from bot.services.download_links import (
     LINK_LIFETIME,
     MAX_DOWNLOADS,
@@ -36,6 +39,8 @@ from handlers.toolkit import (
 )
 from models import ClosureReason
 
+log = logging.getLogger(__name__)
+
 CLOSE_PICK = PupilButton("ssp_close_pick", "Close plan")
 LEAVERS_VIA = "leavers message"
 TITLE = "Close plan"
@@ -53,7 +58,8 @@ def register(app: App) -> None:
     app.action(CLOSE_PICK.action_id, middleware=sendco)(close_from_choice)
     app.view("ssp_close_plan", middleware=sendco)(submit_close)
     app.action("ssp_leavers_close", middleware=sendco)(close_leavers)
-    app.action("ssp_leavers_transfer", middleware=sendco)(transfer_leavers)
+    # No role middleware: the listener refuses anyone but this school's SENDCo, and audits it.
+    app.action("ssp_leavers_transfer")(transfer_leavers)
 
 
 def close_command(ask: Ask) -> dict | None:
@@ -153,22 +159,46 @@ def transfer_leavers(
 ) -> None:
     """ "Transfer records" in the leavers message: for each leaver it named whose plan is still
     open, the transfer record for their next school (download links, in a reply only the SENDCo
-    sees), and their plan closes."""
-    ack()
+    sees), and their plan closes.
+
+    All of it or none of it: the links are shown before the unit of work ends, and when Slack
+    does not show them the links are not kept and no plan closes (a closed plan whose record
+    nobody received would be half-done); the SENDCo is told to press again. Who may is decided
+    here, not by role middleware, so that a click by anyone else (a teacher, another school's
+    staff) is refused and audited."""
     now = runtime.now()
-    made: list[tuple[str, dict]] = []
+    prompt_id = as_int(action.get("value"))
+    refused: UserError | None = None
     with runtime.unit_of_work() as session:
-        prompt, plans = closure.leavers_of(session, viewer, as_int(action.get("value")))
-        for plan in plans:
-            plan, _ = evidence.prepare(
-                session, viewer, plan.pupil_id, transfer=True, now=now, via=LEAVERS_VIA
+        try:
+            closure.leavers_of(session, viewer, prompt_id)
+        except closure.ClosureRefused as refusal:
+            audit.record_refusal(
+                session, viewer, via=LEAVERS_VIA, now=now, detail="transfer records refused"
             )
-            tokens = create_pack_links(
-                session, viewer, plan, transfer=True, now=now, via=LEAVERS_VIA
-            )
-            made.append((plan.pupil.known_as, tokens))
-        if made:
-            outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
+            refused = refusal
+    if refused is not None:  # raised before the ack, once the refusal's audit row is kept
+        raise refused
+    ack()
+    made: list[tuple[str, dict]] = []
+    try:
+        with runtime.unit_of_work() as session:
+            prompt, plans = closure.leavers_of(session, viewer, prompt_id)
+            for plan in plans:
+                plan, _ = evidence.prepare(
+                    session, viewer, plan.pupil_id, transfer=True, now=now, via=LEAVERS_VIA
+                )
+                tokens = create_pack_links(
+                    session, viewer, plan, transfer=True, now=now, via=LEAVERS_VIA
+                )
+                made.append((plan.pupil.known_as, tokens))
+            if made:
+                outbox.mark_answered(session, prompt.id, now, school_id=viewer.school_id)
+                _show_links(respond, runtime, made)  # NotShown: all of the above undone
+    except NotShown as failed:
+        log.warning("the transfer records' links were not shown: %s", failed.code)
+        respond(response_type="ephemeral", replace_original=False, text=TRANSFER_NOT_SHOWN)
+        return
     if not made:
         respond(
             response_type="ephemeral",
@@ -176,7 +206,24 @@ def transfer_leavers(
             text="Their plans are closed already. `/ssp export <pupil> --transfer` makes the "
             "transfer record of any of them.",
         )
-        return
+
+
+class NotShown(Exception):
+    """Slack did not show a reply (its answer, or none): what it was to show is not kept."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+TRANSFER_NOT_SHOWN = (
+    "Sorry, Slack didn't show the transfer records just then, so none were made and their "
+    "plans are still open. Press *Transfer records* again in a minute; if it keeps happening, "
+    "`/ssp export <pupil> --transfer` makes each one."
+)
+
+
+def _show_links(respond, runtime: Runtime, made: list[tuple[str, dict]]) -> None:
     base = runtime.settings.link_base.rstrip("/") + "/download/"
     lines = [
         f"• {escape_mrkdwn(name)}: <{base + tokens[FileFormat.PDF]}|PDF> · "
@@ -184,23 +231,29 @@ def transfer_leavers(
         for name, tokens in made
     ]
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
-    respond(
-        response_type="ephemeral",
-        replace_original=False,
-        **render_json(
-            "export_links.json.j2",
-            text="Transfer records for their next schools are ready to download.",
-            links=(
-                "Transfer records for their next schools (their plans are now closed, left the "
-                "school, and kept in their history):\n" + "\n".join(lines)
-            ),
-            terms=(
-                f"Only you can see this. The links work for {minutes} minutes and "
-                f"{MAX_DOWNLOADS} downloads each; `/ssp export <pupil> --transfer` makes new "
-                "ones."
-            ),
+    reply = render_json(
+        "export_links.json.j2",
+        text="Transfer records for their next schools are ready to download.",
+        links=(
+            "Transfer records for their next schools (their plans are now closed, left the "
+            "school, and kept in their history):\n" + "\n".join(lines)
+        ),
+        terms=(
+            f"Only you can see this. The links work for {minutes} minutes and "
+            f"{MAX_DOWNLOADS} downloads each; `/ssp export <pupil> --transfer` makes new ones."
         ),
     )
+    # Bolt's own respond, without toolkit.CheckedRespond's apology: the one said when Slack
+    # refuses these is TRANSFER_NOT_SHOWN.
+    send = respond
+    if isinstance(respond, Respond):
+        send = lambda **kw: Respond.__call__(respond, **kw)  # noqa: E731 - one line, one use
+    try:
+        answer = send(response_type="ephemeral", replace_original=False, **reply)
+    except OSError as error:
+        raise NotShown(type(error).__name__) from None
+    if answer.status_code != 200:
+        raise NotShown(str(answer.status_code))
 
 
 def _form(runtime: Runtime, viewer: Viewer, pupil_id: int) -> dict:

@@ -35,6 +35,7 @@ from bot.services import team as team_service
 from bot.services.plan_document import sharing_of
 from bot.services.plans import PlanChanged
 from bot.slack_limits import MAX_SELECT_OPTIONS
+from handlers import plan_views
 from handlers.context import Ask, Runtime, Subcommand, Usage, after_the_ack
 from handlers.presenters import consent_withdrawn, pupil_flags
 from handlers.toolkit import (
@@ -93,12 +94,14 @@ OPEN_PLAN = PupilButton("ssp_open_plan", "Open plan")
 START_PLAN = PupilButton("ssp_start_plan", "Start plan")
 VIA = "/ssp plan"
 ATTACHMENTS_SHOWN = 40  # attached files listed under Reports (a modal holds 100 blocks)
+ATTACHMENTS_ON_OVERVIEW = 5  # the newest attached files the overview lists; "Read all", all
 
 
 def register(app: App) -> None:
     opens = [requires(lambda viewer: viewer.opens_plans, READ_ONLY)]
     starts = [requires(lambda viewer: viewer.is_sendco, SENDCO_STARTS)]
     writes = [requires(lambda viewer: viewer.writes_plans, NOT_A_WRITER)]
+    plan_views.provide_reports(fresh_reports)
     app.action("ssp_open_plan", middleware=opens)(open_from_button)
     app.action("ssp_start_plan", middleware=starts)(start_from_button)
     app.action("plan_open_section", middleware=writes)(open_section)
@@ -311,7 +314,8 @@ def read_section(
                 session, viewer, plan_id, section_key=section.key, via=VIA, now=runtime.now()
             )
             if plan is not None:
-                view = _whole_section_view(plan, section, page)
+                files = _attached(plan) if attachments.may_read(viewer, plan) else []
+                view = _whole_section_view(plan, section, page, files=files)
         # Raised once the unit of work is over: the refusal stays on the audit log.
         if view is None:
             raise UserError(CANNOT_READ_WHOLE)
@@ -464,6 +468,10 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
     withdrawal = sharing_of(plan.consents, today).withdrawal
     qa_comments = qa.open_comments(plan)
     cycles = editing.targets_by_cycle(plan)
+    # Only staff who may have the files back see them listed (the overview is shown to no one
+    # else today; checked here too, so a wider overview could never list them).
+    files = _attached(plan) if attachments.may_read(viewer, plan) else []
+    more_files = max(0, len(files) - ATTACHMENTS_ON_OVERVIEW)
     return render_json(
         "plan_overview.json.j2",
         pupil_name=plan.pupil.known_as,
@@ -477,7 +485,12 @@ def _overview(plan, viewer: Viewer, today: date) -> dict:
         closable=viewer.is_sendco,
         pupil_id=str(plan.pupil_id),
         plan_id=str(plan.id),
-        sections=[_section_row(plan, s, cycles, editable) for s in editing.SECTIONS.values()],
+        sections=[
+            _section_row(plan, s, cycles, editable, files_not_shown=more_files)
+            for s in editing.SECTIONS.values()
+        ],
+        attached=files[:ATTACHMENTS_ON_OVERVIEW],
+        more_attached=more_files,
         qa_comments=escape_mrkdwn(qa_comments) if qa_comments else None,
         qa_sections=qa.sections_concerned(qa_comments),
         meeting=meeting_line(meeting.summary_of(plan, viewer)),
@@ -532,7 +545,9 @@ def _status(plan) -> str:
     )
 
 
-def _section_row(plan, section, cycles: editing.TargetCycles, editable: bool) -> SectionRow:
+def _section_row(
+    plan, section, cycles: editing.TargetCycles, editable: bool, files_not_shown: int = 0
+) -> SectionRow:
     summary, cut = _summary(plan, section, cycles)
     earlier, earlier_cut = _earlier_cycles(cycles) if section.key == "targets" else (None, False)
     if section.key == "provision":
@@ -546,7 +561,11 @@ def _section_row(plan, section, cycles: editing.TargetCycles, editable: bool) ->
         key=section.key,
         text=text,
         button="Edit" if summary else "Add",
-        read_value=f"{plan.id}:{section.key}" if cut or earlier_cut else None,
+        read_value=(
+            f"{plan.id}:{section.key}"
+            if cut or earlier_cut or (section.key == "reports" and files_not_shown)
+            else None
+        ),
         earlier=earlier,
     )
 
@@ -620,8 +639,9 @@ def _attached(plan) -> list[tuple[str, str]]:
     return rows
 
 
-def _whole_section_view(plan, section, page: int) -> dict:
-    """The section in full, in section blocks of at most READ_BLOCK characters, paged."""
+def _whole_section_view(plan, section, page: int, *, files: list[tuple[str, str]]) -> dict:
+    """The section in full, in section blocks of at most READ_BLOCK characters, paged. The
+    Reports' attached `files` (with their download buttons) follow on the last page."""
     shown = page_of(_blocks_of(_whole_section(plan, section)), page, READ_BLOCKS_PER_PAGE)
     heading = f"{escape_mrkdwn(plan.pupil.known_as)} · plan {plan.cycle_number} · read only"
     if shown.pages > 1:
@@ -632,6 +652,7 @@ def _whole_section_view(plan, section, page: int) -> dict:
         title=section.title,
         heading=heading,
         blocks=shown.items or ["_Nothing yet._"],
+        attached=files if section.key == "reports" and shown.page == shown.pages else None,
         previous_page=f"{value}:{shown.page - 1}" if shown.page > 1 else None,
         next_page=f"{value}:{shown.page + 1}" if shown.page < shown.pages else None,
         prefix=READ_ALL,
@@ -853,6 +874,23 @@ def _notice_modal(
         reload=reload,
         meta=json.dumps(meta or {}),
     )
+
+
+def fresh_reports(
+    runtime: Runtime, viewer: Viewer, pupil_id, today: date, *, list_page: int = 1
+) -> tuple[dict, dict] | None:
+    """The plan's overview and its Reports list as they are now (after a file was attached,
+    handlers.attachments), if the viewer may still change the plan; None otherwise."""
+    with runtime.unit_of_work() as session:
+        plan = editing.load_plan(
+            session, viewer, as_int(pupil_id), via=VIA, now=runtime.now(), audit_read=False
+        )
+        if plan is None or not editing.can_edit(viewer, plan):
+            return None
+        return (
+            _overview(plan, viewer, today),
+            _section_list(plan, editing.SECTIONS["reports"], list_page),
+        )
 
 
 def _refresh_parents(

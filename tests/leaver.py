@@ -115,5 +115,45 @@ def school_with_a_leaver(session):
     lexia = factories.library_item(session, school, name="Lexia (retention test)")
     factories.group(session, school, lexia, holder, pupil, other)
     delivery.materialise(session, school.id, SchoolCalendar(), date(2026, 9, 10))
+    # The Microsoft 365 sync's saved state (bot.services.m365.graph) keeps the pupil's Graph user
+    # in this school, and in another school the pupil moved to, beside a pupil who stays.
+    school.m365_sync_state = sync_state(pupil.upn, other.upn)
+    elsewhere = factories.school(session, "Moved-To Academy")
+    elsewhere.m365_sync_state = sync_state(pupil.upn.lower() + " ", other.upn)
     session.flush()
     return school, pupil, plan
+
+
+GRAPH_ID = "a1b2c3d4-0000-4000-8000-5eaf0a11e0e1"  # the leaver's Graph user id
+OTHER_GRAPH_ID = "a1b2c3d4-0000-4000-8000-000000000002"
+
+
+def sync_state(upn: str, other_upn: str) -> dict:
+    """A saved sync state (GraphRoster.state) holding the leaver, keyed by `upn` as Graph gave
+    it, and another pupil, both members of one class."""
+    return {
+        "version": 1,
+        "tenant_id": "tenant-1",
+        "users_delta": "https://graph.microsoft.com/v1.0/education/users/delta?$deltatoken=U1",
+        "classes_delta": "https://graph.microsoft.com/v1.0/education/classes/delta?$deltatoken=C1",
+        "users": {
+            GRAPH_ID: {
+                "primaryRole": "student",
+                "accountEnabled": False,
+                "mail": "z.quillfeather@pupils.example.org",
+                "givenName": NAME[0],
+                "surname": NAME[1],
+                "student": {"externalId": upn, "birthDate": "1990-03-04", "grade": "11"},
+            },
+            OTHER_GRAPH_ID: {
+                "primaryRole": "student",
+                "accountEnabled": True,
+                "givenName": "Other",
+                "surname": "Pupil",
+                "student": {"studentNumber": other_upn, "birthDate": "2012-01-01", "grade": "9"},
+            },
+        },
+        "classes": {
+            "class-1": {"classCode": "9X/En", "members": [GRAPH_ID, OTHER_GRAPH_ID], "teachers": []}
+        },
+    }

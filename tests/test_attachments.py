@@ -608,3 +608,168 @@ def test_the_attach_button_is_refused_to_anyone_who_may_not_change_the_plan(app)
         assert not [b for b in told["blocks"] if b.get("block_id") == "file"]
     assert audit_rows(app, action="refused", actor_staff_id=app.ids["tom"])
     assert stored(app) == [] and app.emulator.calls_to("files.info") == []
+
+
+# --- listed on the plan's overview and "Read all" ---------------------------------------------
+
+
+def seed_files(app, count: int) -> list[int]:
+    """`count` files attached to Ava's plan by the SENDCo, newest first: their ids."""
+    ids = []
+    with app.sessions.begin() as session:
+        for n in range(count):
+            data = f"file {n}".encode()
+            row = Attachment(
+                school_id=app.ids["school"],
+                plan_id=app.ids["ava_plan"],
+                pupil_id=app.ids["ava"],
+                kind="evidence" if n % 2 else "report",
+                title=f"ZQXFILE{n:02d} <b>&",
+                filename=f"file-{n}.txt",
+                content_type="text/plain; charset=utf-8",
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                ciphertext=Fernet(KEY.encode()).encrypt(data),
+                uploaded_by_id=app.ids["sendco"],
+                uploaded_at=NOW - timedelta(days=n),
+            )
+            session.add(row)
+            session.flush()
+            ids.append(row.id)
+    return ids
+
+
+def link_buttons(view: dict) -> list[str]:
+    """The values of the "Get a download link" buttons in a view, top first."""
+    return [
+        b["accessory"]["value"]
+        for b in view["blocks"]
+        if (b.get("accessory") or {}).get("action_id") == listeners.LINK_ACTION
+    ]
+
+
+def test_the_overview_lists_the_newest_files_with_a_download_button_that_makes_a_checked_link(
+    app,
+):
+    ids = seed_files(app, 2)
+    for user, key in (("U0SENDCO", "sendco"), ("U0PRIYA", "priya"), ("U0SLT", "slt")):
+        overview = open_plan(app, user, "plan Ava Stone")
+        shown = modal_text(overview)
+        assert "ZQXFILE00 <b>& · Professional report" in shown, user
+        assert "ZQXFILE01 <b>& · Evidence" in shown
+        assert "Attached by Morgan Reed, 23 Nov 2026" in shown
+        assert "Attached by Morgan Reed, 22 Nov 2026" in shown
+        assert link_buttons(overview) == [str(i) for i in ids]
+        assert "ZQXFILE00 &lt;b&gt;&amp;" in json.dumps(overview["blocks"])  # escaped
+        # The button gives the person a link of their own, audited, as from the Reports list.
+        url = link_from(app, user, overview, ids[1])
+        assert app.get(url).body == b"file 1"
+        assert audit_rows(app, action="export_link", actor_staff_id=app.ids[key])
+        assert audit_rows(app, action="download", actor_staff_id=app.ids[key])
+    assert not app.emulator.files  # never the file into Slack
+    # The family's copy never lists them.
+    family = app.export("U0SENDCO", "Ava Stone --for family")
+    assert family.status == 200 and b"ZQXFILE" not in family.body
+
+
+def test_a_teacher_never_sees_the_files_and_a_replayed_button_makes_no_link(app):
+    ids = seed_files(app, 1)
+    overview = open_plan(app, "U0SENDCO", "plan Ava Stone")
+    for user in ("U0LEE", "U0TA", "U0TOM"):
+        reply = app.sender.command(user, "plan Ava Stone")
+        assert reply.status == 200
+        assert "ZQXFILE" not in json.dumps(app.emulator.responses_to(user)) + json.dumps(
+            reply.json() if reply.body else {}
+        )
+        # The SENDCo's overview's button, clicked by them: refused, nothing made.
+        app.sender.view_button(user, overview, listeners.LINK_ACTION, str(ids[0]))
+    app.emulator.wait_for(
+        lambda calls: (
+            len(
+                [
+                    r
+                    for r in audit_rows(app, action="refused")
+                    if r.actor_staff_id in (app.ids["lee"], app.ids["ta"], app.ids["tom"])
+                ]
+            )
+            >= 3
+        )  # fmt: skip
+    )
+    assert links(app) == []
+    assert all("ZQXFILE" not in modal_text(v) for v in app.emulator.views.values()
+               if v["id"] != overview["id"])  # fmt: skip
+
+
+def test_more_files_than_the_overview_shows_are_all_listed_by_read_all(app):
+    ids = seed_files(app, 7)
+    overview = open_plan(app, "U0SLT", "plan Ava Stone")
+    assert link_buttons(overview) == [str(i) for i in ids[:5]]
+    assert "…and 2 more attached files: Read all lists them." in modal_text(overview)
+    [read] = [
+        b["elements"][0]["value"] for b in overview["blocks"] if b.get("block_id") == "read-reports"
+    ]
+    whole = click(app, "U0SLT", overview, "plan_read_section", read)
+    assert whole["callback_id"] == "plan_read_section"
+    assert link_buttons(whole) == [str(i) for i in ids]
+    assert "ZQXFILE06 <b>& · Professional report" in modal_text(whole)
+    assert audit_rows(app, action="read", actor_staff_id=app.ids["slt"])
+    url = link_from(app, "U0SLT", whole, ids[6])
+    assert app.get(url).body == b"file 6"
+
+
+def test_read_all_of_the_reports_lists_the_files_under_the_reports(app):
+    ids = seed_files(app, 1)
+    overview = open_plan(app, "U0PRIYA", "plan Ava Stone")  # Ava's plan has one report row
+    [read] = [
+        b["elements"][0]["value"] for b in overview["blocks"] if b.get("block_id") == "read-reports"
+    ]
+    whole = click(app, "U0PRIYA", overview, "plan_read_section", read)
+    shown = modal_text(whole)
+    assert shown.index("EP assessment") < shown.index("ZQXFILE00")
+    assert link_buttons(whole) == [str(ids[0])]
+
+
+# --- the plan's views refreshed after attaching from them -------------------------------------
+
+
+def test_the_reports_list_and_overview_show_the_file_just_attached(app):
+    section = reports_list(app, "U0SENDCO")
+    [overview] = [v for v in app.emulator.open_views() if v["callback_id"] == "plan_overview"]
+    form = click(app, "U0SENDCO", section, listeners.OPEN_ACTION, "reports")
+    chosen = app.emulator.choose_files("U0SENDCO", form, "file", [("plan.txt", b"notes")])
+    done = attach(app, "U0SENDCO", form, title="ZQXNEW evidence", kind="evidence", file=chosen)
+    assert "is attached to" in done
+    [saved] = stored(app)
+    app.emulator.wait_for(lambda calls: "ZQXNEW" in modal_text(app.emulator.views[section["id"]]))
+    assert link_buttons(app.emulator.views[section["id"]]) == [str(saved.id)]
+    assert "No files attached yet" not in modal_text(app.emulator.views[section["id"]])
+    app.emulator.wait_for(lambda calls: "ZQXNEW" in modal_text(app.emulator.views[overview["id"]]))
+    # The stack is as it was: the plan, its Reports, the outcome on top.
+    assert [v["callback_id"] for v in app.emulator.open_views()][:2] == [
+        "plan_overview",
+        "plan_section_list",
+    ]
+
+
+def test_the_outcome_is_shown_even_when_slack_applies_attaching_late(app, monkeypatch):
+    """Slack may apply the "Attaching…" answer after the file is kept: the outcome must still
+    be what the person sees, never replaced by "Attaching…" (no fixed wait decides it)."""
+    section = reports_list(app, "U0SENDCO")
+    form = click(app, "U0SENDCO", section, listeners.OPEN_ACTION, "reports")
+    chosen = app.emulator.choose_files("U0SENDCO", form, "file", [("plan.txt", b"notes")])
+    applying = app.emulator.apply_view_response
+    updates = len(app.emulator.calls_to("views.update"))
+
+    def late(view_id, response):
+        # Slack gets round to "Attaching…" only after the app has written to the view.
+        app.emulator.wait_for(lambda calls: len(app.emulator.calls_to("views.update")) > updates)
+        applying(view_id, response)
+
+    monkeypatch.setattr(app.emulator, "apply_view_response", late)
+    monkeypatch.setattr(listeners, "OUTCOME_WAIT_SECONDS", 20.0)
+    done = attach(app, "U0SENDCO", form, title="ZQXLATE", kind="evidence", file=chosen)
+    assert "is attached to" in done
+    from handlers.context import wait_for_background_work
+
+    wait_for_background_work()
+    assert "is attached to" in modal_text(app.emulator.views[form["id"]])

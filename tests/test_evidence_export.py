@@ -4,10 +4,20 @@ records at download; a transfer record closes a leaver's plan."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
-from models import AuditEvent, ClosureReason, DownloadLink, Plan, PlanStatus, Pupil
-from tests.slack_harness import buttons_of, download_links, text_of
+from models import (
+    AuditEvent,
+    ClosureReason,
+    DownloadLink,
+    Plan,
+    PlanStatus,
+    Prompt,
+    PromptKind,
+    Pupil,
+)
+from tests.slack_harness import RESPONSE_URL, buttons_of, download_links, text_of
 from tests.test_db_faults import app, on_postgresql, proxy  # noqa: F401 - fixtures
 from tests.test_export import parse
 from tests.test_export_links import assert_refused, pdf_text
@@ -142,3 +152,89 @@ def test_asking_for_a_pack_while_the_database_is_cut_is_answered_calmly_and_make
     with app.direct() as session:
         assert session.scalar(select(func.count()).select_from(DownloadLink)) == 0
         assert session.get(Plan, app.ids["ava_plan"]).status == PlanStatus.ACTIVE
+
+
+# --- "Transfer records" in the leavers message: refusals, the database cut, Slack failing ---------
+
+
+def leavers_prompt(running) -> str:
+    """The leavers message's prompt (what its buttons carry), after Ava left in an import."""
+    with running.sessions() as session:
+        leavers = select(Prompt.id).where(Prompt.kind == PromptKind.LEAVERS)
+        return str(session.scalars(leavers).one())
+
+
+def nothing_made(running, sessions) -> None:
+    """No link made, Ava's plan still open, the leavers message still unanswered."""
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DownloadLink)) == 0
+        assert session.get(Plan, running.ids["ava_plan"]).status == PlanStatus.ACTIVE
+        prompt = session.scalars(select(Prompt).where(Prompt.kind == PromptKind.LEAVERS)).one()
+        assert prompt.answered_at is None
+
+
+def test_transfer_records_clicked_by_anyone_but_this_schools_sendco_is_refused_and_audited(
+    slack, run_cli, tmp_path
+):
+    import_pupils_without(slack, run_cli, tmp_path, "ava")
+    value = leavers_prompt(slack)
+    for user, key, team, told in (
+        ("U0LEE", "lee", None, "Only the SENDCo"),  # a teacher who got hold of the payload
+        ("U0TA", "ta", None, "Only the SENDCo"),
+        # Another school's SENDCo, in their own workspace: a SENDCo, but not of this school.
+        ("U0OTHER", "other_sendco", "T0OTHERSCH", "That message could not be found."),
+    ):
+        slack.sender.button(user, "ssp_leavers_transfer", value, team_id=team)
+        answers = slack.emulator.wait_for(lambda calls, u=user: slack.emulator.responses_to(u))
+        assert told in said(answers[-1]) and download_links(answers[-1]) == {}, user
+        with slack.sessions() as session:
+            [refusal] = session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "refused", AuditEvent.actor_staff_id == slack.ids[key]
+                )
+            ).all()
+        assert refusal.detail == "transfer records refused" and refusal.via == "leavers message"
+        assert (refusal.pupil_id, refusal.plan_id) == (None, None)  # names nobody
+    nothing_made(slack, slack.sessions)
+    assert not any("Ava" in said(r) for u in ("U0LEE", "U0TA", "U0OTHER")
+                   for r in slack.emulator.responses_to(u))  # fmt: skip
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_when_slack_does_not_show_the_transfer_records_nothing_is_made_and_the_sendco_is_told(
+    slack, run_cli, tmp_path, status
+):
+    import_pupils_without(slack, run_cli, tmp_path, "ava")
+    value = leavers_prompt(slack)
+    slack.emulator.fail_next(RESPONSE_URL, "invalid_blocks", status=status)
+    slack.sender.button("U0SENDCO", "ssp_leavers_transfer", value)
+    answers = slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0SENDCO"))
+    [told] = answers  # one clear message, not an apology and then another
+    assert "didn't show the transfer records just then, so none were made" in said(told)
+    assert "plans are still open" in said(told) and download_links(told) == {}
+    nothing_made(slack, slack.sessions)
+    # Pressed again once Slack is back: the records, and then the plan closes.
+    slack.sender.button("U0SENDCO", "ssp_leavers_transfer", value)
+    done = slack.emulator.wait_for(lambda calls: slack.emulator.responses_to("U0SENDCO")[1:])
+    links = download_links(done[-1])
+    assert slack.get(links["pdf"]).status == 200
+    with slack.sessions() as session:
+        assert session.get(Plan, slack.ids["ava_plan"]).status == PlanStatus.CLOSED
+
+
+@on_postgresql
+def test_transfer_records_while_the_database_is_cut_is_answered_calmly_and_makes_nothing(
+    app,  # noqa: F811 - the fixture imported from tests.test_db_faults
+    proxy,  # noqa: F811
+    run_cli,
+    tmp_path,
+):
+    import_pupils_without(app, run_cli, tmp_path, "ava")
+    value = leavers_prompt(app)
+    proxy.cut()
+    app.sender.button("U0SENDCO", "ssp_leavers_transfer", value)
+    answers = app.emulator.wait_for(lambda calls: app.emulator.responses_to("U0SENDCO"))
+    assert "can't reach its database just now" in said(answers[-1])
+    assert download_links(answers[-1]) == {}
+    proxy.passes()
+    nothing_made(app, app.direct)

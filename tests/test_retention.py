@@ -4,6 +4,7 @@ run changes nothing; a destruction record without personal data says it was done
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -99,6 +100,39 @@ def test_apply_leaves_nothing_of_the_pupil_in_any_table_and_a_rerun_changes_noth
     again = retention.apply(session, school, TODAY, now=NOW, run_by="cli:dpo")
     assert again.due == [] and snapshot(session) == before
     assert "Nothing is due for destruction." in again.lines()
+
+
+def test_apply_takes_the_pupil_out_of_every_schools_microsoft_365_sync_state(
+    session, school_with_a_leaver
+):
+    school, pupil, _ = school_with_a_leaver
+    pupil_id, upn = pupil.id, pupil.upn
+    schools = list(session.scalars(select(School).where(School.m365_sync_state.is_not(None))))
+    assert len(schools) == 2
+    dry = retention.review(session, school, TODAY)
+    assert dry.rows[pupil_id][retention.SYNC_STATE] == 2  # the dry run counts them
+    assert all(leaver.GRAPH_ID in json.dumps(s.m365_sync_state) for s in schools)
+
+    retention.apply(session, school, TODAY, now=NOW, run_by="cli:dpo")
+    session.flush()
+    session.expire_all()
+
+    ids = [s.id for s in schools]
+    for kept in session.scalars(select(School.m365_sync_state).where(School.id.in_(ids))):
+        # Table-and-JSON: nothing of the pupil, their Graph id included, is left in the state.
+        words = json.dumps(kept)
+        for gone in (upn, *NAME, leaver.GRAPH_ID, "1990-03-04"):
+            assert gone not in words and gone.lower() not in words.lower(), gone
+        # The other pupil stays, in their class; the next sync reads everything again.
+        assert kept["users"][leaver.OTHER_GRAPH_ID]["surname"] == "Pupil"
+        assert kept["classes"]["class-1"]["members"] == [leaver.OTHER_GRAPH_ID]
+        assert (kept["users_delta"], kept["classes_delta"]) == (None, None)
+    record = session.scalars(select(DestructionRecord)).one()
+    assert record.rows[retention.SYNC_STATE] == 2
+    # Again: nothing more to do, and the states are left as they are.
+    states = [s.m365_sync_state for s in schools]
+    assert retention.apply(session, school, TODAY, now=NOW, run_by="cli:dpo").due == []
+    assert [s.m365_sync_state for s in schools] == states
 
 
 def test_a_pupil_under_legal_hold_is_skipped_and_named(session, school_with_a_leaver):

@@ -82,6 +82,13 @@ def test_a_pupils_archive_holds_every_row_about_them_and_who_looked(
     assert f"For the DPO: passages naming other people ({len(data['for_review'])})" in index
     assert f"{NAME[0]} settled well" in index and "index.html" in names
     assert any(f"{len(result.to_review)} passages name other" in line for line in result.lines())
+    # What the Microsoft 365 sync keeps about them in the school's saved state, and only them.
+    [synced] = data["microsoft_365_sync_state"]
+    assert synced["graph_user_id"] == leaver.GRAPH_ID
+    assert (synced["givenName"], synced["surname"]) == NAME
+    assert synced["student"]["externalId"] == pupil.upn and synced["classes"] == ["9X/En"]
+    assert leaver.OTHER_GRAPH_ID not in json.dumps(data)
+    assert "Kept by the Microsoft 365 roster sync" in index and leaver.GRAPH_ID in index
 
 
 def test_without_the_key_attached_files_are_listed_and_said_to_be_missing(

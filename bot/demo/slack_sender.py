@@ -260,6 +260,13 @@ class SlackSender:
         modal stack as Slack would apply it.
         """
         submitted = _typed_into(view, values)
+        # Slack sends the view's hash and place in the stack as it holds them now, whatever
+        # copy of the view the person's client had: an app may rely on them (views.update's
+        # `hash`, the views underneath).
+        current = self.emulator.views.get(view.get("id"))
+        if current is not None:
+            for key in ("hash", "root_view_id", "previous_view_id"):
+                submitted[key] = current.get(key)
         payload = self._interaction(
             "view_submission",
             user_id,

@@ -5,8 +5,9 @@ and plans until the pupil's date of birth + 31 years) applies to pupils who have
 under legal hold is skipped and named. Destroying removes every row about the pupil from every
 table — found by following the schema's foreign keys from the pupil, so a table added later is
 covered without being listed here — except the audit log, whose rows stay (who looked, when)
-with the pupil and plan unlinked. One DestructionRecord, with no personal data, says it was done.
-Running it again finds nothing more to do.
+with the pupil and plan unlinked; and the Graph users the Microsoft 365 sync keeps in each
+school's saved state (School.m365_sync_state) go too. One DestructionRecord, with no personal
+data, says it was done. Running it again finds nothing more to do.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserError
 from bot.services import records
+from bot.services.m365 import graph
 from bot.services.records import references
 from models import AuditEvent, Base, DestructionRecord, Pupil, School
 
 MIN_YEARS, MAX_YEARS = 1, 100
+SYNC_STATE = "schools.m365_sync_state"  # the count of Graph users kept there, in a report's rows
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ def review(session: Session, school: School, today: date) -> RetentionReport:
     for pupil in report.due:
         owned = records.rows_about_pupil(session, pupil.pupil_id)
         report.rows[pupil.pupil_id] = {t: len(ids) for t, ids in owned.items() if ids}
+        synced = _sync_state_entries(session, pupil.upn)
+        if synced:
+            report.rows[pupil.pupil_id][SYNC_STATE] = synced
     return report
 
 
@@ -106,6 +112,7 @@ def apply(
         owned = records.rows_about_pupil(session, pupil.pupil_id)
         _unlink_audit(session, owned)
         _delete(session, owned)
+        _forget_in_sync_states(session, pupil.upn)
         session.add(
             DestructionRecord(
                 school_id=school.id,
@@ -180,6 +187,26 @@ def _delete(session: Session, owned: dict[str, set]) -> None:
         key = records.key_of(table)
         for chunk in records.chunks(ids):
             session.execute(delete(table).where(key.in_(chunk)))
+
+
+def _states(session: Session) -> list[School]:
+    return list(session.scalars(select(School).where(School.m365_sync_state.is_not(None))))
+
+
+def _sync_state_entries(session: Session, upn: str) -> int:
+    """How many Graph users the schools' saved Microsoft 365 sync states keep for this pupil."""
+    return sum(len(graph.pupil_users(s.m365_sync_state, upn)) for s in _states(session))
+
+
+def _forget_in_sync_states(session: Session, upn: str) -> None:
+    # The Microsoft 365 sync keeps Graph's fields of each user between syncs (their names, date
+    # of birth, UPN: bot.services.m365.graph), in every school whose roster held them (a pupil
+    # may have moved school), outside any table's rows: taken out here, so nothing of the pupil
+    # is left.
+    for school in _states(session):
+        kept = graph.without_pupil(school.m365_sync_state, upn)
+        if kept is not school.m365_sync_state:
+            school.m365_sync_state = kept  # a new value: the JSON column sees the change
 
 
 def _day(day: date | None) -> str:

@@ -8,7 +8,8 @@ anything is released (third parties' data is not the requester's to have).
 A pupil's rows are found by following the schema from the pupil (bot.services.records), so a
 table added later is included without being listed here; the audit log gives who looked at the
 record and when. A member of staff's rows are those that refer to them directly, and the audit
-log of what they did.
+log of what they did. What the Microsoft 365 sync keeps about a pupil in the school's saved
+state (School.m365_sync_state, a JSON value, not rows) is added under its own heading.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from bot.errors import UserError
 from bot.render import render_html
 from bot.services import attachments, audit, records
+from bot.services.m365 import graph
 from models import AuditEvent, Base, Pupil, School, Staff
 
 Readers = dict[str, Callable[[dict[str, Any]], tuple[str, bytes]]]
@@ -117,6 +119,7 @@ def pupil_archive(
         school=school,
         now=now,
         readers=_readers(attachment_key),
+        sync_state=_sync_state(school, pupil.upn),
     )
     audit.record(
         session,
@@ -290,6 +293,7 @@ def _write(
     now: datetime,
     access_heading: str = "Who looked at the record, and when (the audit log)",
     readers: Readers,
+    sync_state: list[dict[str, Any]] | None = None,
 ) -> SarResult:
     binary = {
         name: [
@@ -345,6 +349,8 @@ def _write(
         "access_log": log,
         "for_review": [passage.__dict__ for passage in passages],
     }
+    if sync_state:
+        data["microsoft_365_sync_state"] = sync_state
     index = render_html(
         "sar_index.html.j2",
         title=title,
@@ -356,6 +362,7 @@ def _write(
         access_heading=access_heading,
         passages=passages,
         files=[path for path, _ in files],
+        sync_state=sync_state or [],
         show=_show,
     )
     # Written to a temporary name and renamed: a half-written archive is never left as FILE.
@@ -385,6 +392,26 @@ def _write(
         to_review=passages,
         unreadable=unreadable,
     )
+
+
+def _sync_state(school: School, upn: str) -> list[dict[str, Any]]:
+    """What the school's saved Microsoft 365 sync state keeps about the pupil (it is a JSON
+    value on the school, not rows about the pupil): each Graph user that is them, with the
+    fields kept and the classes they are a member of."""
+    state = school.m365_sync_state
+    classes = (state or {}).get("classes") or {}
+    return [
+        {
+            "graph_user_id": user_id,
+            **kept,
+            "classes": sorted(
+                str(c.get("classCode") or c.get("displayName") or class_id)
+                for class_id, c in classes.items()
+                if isinstance(c, dict) and user_id in (c.get("members") or [])
+            ),
+        }
+        for user_id, kept in graph.pupil_users(state, upn).items()
+    ]
 
 
 def _readers(key: str | None) -> Readers:

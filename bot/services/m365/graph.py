@@ -345,5 +345,48 @@ def _kept_class(group: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def pupil_users(state: dict[str, Any] | None, upn: str) -> dict[str, dict[str, Any]]:
+    """The saved state's education users that are this pupil (Graph user id -> the fields kept),
+    matched as the mapping (bot.services.m365.mapping) matches a pupil: `student.externalId` or
+    `student.studentNumber`, trimmed and in capitals, is the UPN."""
+    wanted = upn.strip().upper()
+    users = (state or {}).get("users") or {}
+    return {
+        user_id: kept
+        for user_id, kept in users.items()
+        if isinstance(kept, dict)
+        and wanted
+        in {
+            str(((kept.get("student") or {}).get(name)) or "").strip().upper()
+            for name in ("externalId", "studentNumber")
+        }
+    }
+
+
+def without_pupil(state: dict[str, Any] | None, upn: str) -> dict[str, Any] | None:
+    """The saved state with nothing of this pupil left: their users gone, and their Graph ids
+    gone from the classes' members. Its delta links are dropped when anything was taken out, so
+    the next sync reads everything again: changes since a state that was edited by hand could
+    not be trusted (a user left out would read as gone from Graph). The state unchanged when it
+    holds nothing of the pupil."""
+    found = pupil_users(state, upn)
+    if not found or state is None:
+        return state
+    classes = {
+        class_id: (
+            {
+                **kept,
+                "members": [m for m in kept.get("members") or [] if m not in found],
+                "teachers": [t for t in kept.get("teachers") or [] if t not in found],
+            }
+            if isinstance(kept, dict)
+            else kept
+        )
+        for class_id, kept in (state.get("classes") or {}).items()
+    }
+    users = {u: kept for u, kept in (state.get("users") or {}).items() if u not in found}
+    return {**state, "users": users, "classes": classes, "users_delta": None, "classes_delta": None}
+
+
 class _DeltaExpired(Exception):
     """Graph no longer knows a delta link (410 Gone, syncStateNotFound): read everything."""
