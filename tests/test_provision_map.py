@@ -368,9 +368,14 @@ def test_the_export_csv_neutralises_formulas_and_names_no_pupil(slack):
     got = slack.get(links["csv"])
     assert got.status == 200
     assert got.headers["Content-Type"].startswith("text/csv")
-    assert "Provision-map-2026-11-23.csv" in got.headers["Content-Disposition"]
+    assert "Provision-map-year-2026-11-23.csv" in got.headers["Content-Disposition"]
     body = got.body.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
+    # The export says which period it covers: by default, this school year.
+    assert (rows[0]["section"], rows[0]["name"]) == (
+        "period",
+        "This school year (1 September 2026 to 23 November 2026)",
+    )
     names = [r["name"] for r in rows if r["section"] == "intervention"]
     assert "'" + FORMULA in names
     assert FORMULA not in names
@@ -511,9 +516,17 @@ def test_when_the_database_is_down_the_map_and_its_export_say_so(emulator, sessi
         try:
             assert "Lexia" in text_of(slack.ask("U0SENDCO", "provision"))
             proxy.cut()
-            for typed in ("provision", "provision export"):
+            for typed in ("provision", "provision export", "provision all"):
                 answer = text_of(slack.ask("U0SENDCO", typed))
                 assert "can't reach its database" in answer and "download" not in answer
+            # The period buttons and the pager, pressed while it is cut, say so too.
+            for action_id, value in (
+                ("provision_period_term", "term"),
+                ("ssp_page_next", "provision year|2"),
+                ("provision_export", "all"),
+            ):
+                answer = text_of(slack.click("U0SENDCO", action_id, value))
+                assert "can't reach its database" in answer, action_id
         finally:
             proxy.passes()
             slack.server.stop()
