@@ -373,7 +373,10 @@ def test_only_the_sendco_and_senior_leaders_choose_the_period(slack, sessions_he
         refused = slack.click(user, "provision_period_all", "all")
         assert "for the SENDCo and senior leaders" in text_of(refused)
         assert "sessions delivered" not in text_of(refused)
-    assert "page 1 of" not in text_of(slack.ask("U0SENDCO", "provision nonsense"))
+    for typed in ("provision nonsense", "provision term all", "provision export please"):
+        answer = text_of(slack.ask("U0SENDCO", typed))
+        assert "this term, this school year (the default) or all time" in answer, typed
+        assert "Provision map" not in answer
 
 
 # --- the runner's day ----------------------------------------------------------------------

@@ -344,10 +344,11 @@ def test_teachers_tas_and_case_holders_are_refused_the_map_its_pupils_and_its_ex
 
 def test_a_senior_leader_sees_the_map_and_help_lists_it_for_them_only(slack):
     assert "Provision map" in text_of(slack.ask("U0SLT", "provision"))
-    assert "/ssp provision" in text_of(slack.ask("U0SLT", "help"))
+    usage = "/ssp provision [term|year|all] [export]"
+    assert usage in text_of(slack.ask("U0SLT", "help"))
     # A teacher is offered the library (the school's offer), not the map.
     teachers = text_of(slack.ask("U0LEE", "help"))
-    assert "/ssp provision [export]" not in teachers and "/ssp provision library" in teachers
+    assert usage not in teachers and "/ssp provision library" in teachers
     library = text_of(slack.ask("U0SENDCO", "provision library"))
     assert "provision library" in library and "Provision map" not in library
 
