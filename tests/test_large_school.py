@@ -147,6 +147,26 @@ def test_a_library_of_150_pages_and_every_long_name_fits_slack(slack):
     assert "page 1 of 8" in text_of(slack.ask("U0LEE", "provision library"))
 
 
+def test_a_200_character_name_typed_by_the_sendco_is_kept_whole_and_shown_where_it_fits(slack):
+    from tests.test_plan_editor import submit as submit_form
+    from tests.test_provision_library import open_form
+
+    typed = ("Speech & language <group> " + LONG)[:200]
+    form = open_form(slack, "U0SENDCO", "provlib_add", "new")
+    too_long = submit_form(slack, "U0SENDCO", form, name=typed + "!", area_of_need="semh",
+                           tier="targeted")  # fmt: skip
+    assert "200 characters" in too_long["errors"]["name"]
+    done = submit_form(slack, "U0SENDCO", form, name=typed, area_of_need="semh", tier="targeted")
+    assert done["response_action"] == "update"  # the confirmation, naming it, was taken
+    with slack.sessions() as session:
+        saved = session.scalar(select(LibraryProvision).where(LibraryProvision.name == typed))
+    assert saved is not None
+    # Its edit form shows it whole (within the input's 200), and Slack takes that.
+    edit = open_form(slack, "U0SENDCO", "provlib_item", f"edit:{saved.id}", choose=True)
+    name = next(b for b in edit["blocks"] if b.get("block_id") == "name")["element"]
+    assert name["initial_value"] == typed and name["max_length"] == 200
+
+
 def suggest_library(slack, user: str, view: dict, typed: str) -> list[dict]:
     payload = slack.sender._interaction(
         "block_suggestion", user, None, slack.emulator.new_trigger_id(),
@@ -491,3 +511,22 @@ def test_twenty_files_and_twelve_cycles_fit_the_reports_section_and_the_evidence
         assert f"Cycle {cycle}:" in body
     for n in (0, 19):
         assert f"File {n:02d}" in body
+
+
+def test_a_runners_weeks_of_unlogged_sessions_list_within_a_message(slack, sessions_held):
+    # None of Sam's 8 groups' sessions of Autumn 2 (4 Mondays) is logged yet: 32.
+    with slack.sessions.begin() as session:
+        session.execute(
+            InterventionSession.__table__.update()
+            .where(
+                InterventionSession.staff_id == slack.ids["ta"],
+                InterventionSession.held_on >= date(2026, 11, 2),
+            )
+            .values(status=SessionStatus.AWAITING)
+        )
+    assert held(slack, date(2026, 11, 2)) - held(slack, date(2026, 11, 2), True) >= 32
+    reply = slack.ask("U0TA", "sessions")
+    assert len(reply["blocks"]) <= 50  # and the emulator took it
+    assert "12 earlier session(s) not shown" in text_of(reply)
+    ids = action_ids(reply)
+    assert ids and len(ids) == len(set(ids))
