@@ -20,7 +20,9 @@ from bot.errors import UserError
 from bot.render import escape_mrkdwn, mention, uk_date
 from bot.services import groups
 from bot.services.pupils import find_pupils
+from bot.slack_limits import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS
 from handlers.context import Ask, Runtime, Subcommand, Usage
+from handlers.presenters import pager
 from handlers.slack_api import staff_for_slack_user
 from handlers.toolkit import (
     UsageError,
@@ -31,6 +33,7 @@ from handlers.toolkit import (
     meta_of,
     notice,
     open_modal,
+    page_of,
     update_modal,
 )
 
@@ -49,7 +52,9 @@ VIA_LIST = "/ssp groups"
 VIA_NEW = "/ssp group new"
 VIA_VIEW = "group view"
 VIA_PLAN = "Add to a group button"
-SHOWN_GROUPS = 40  # a message holds 50 blocks
+GROUPS_PER_PAGE = 20  # 20 sections and a few more blocks: far inside a message's 50
+FIND_LIBRARY = "ssp_group_library_find"
+FIND_GROUP = "ssp_group_join_find"
 SHOWN_MEMBERS = 40  # a modal holds 100 blocks
 NONE_RUN = (
     "You don't run any intervention groups. When the SENDCo sets one up with you running it, "
@@ -73,6 +78,8 @@ def register(app: App) -> None:
     app.view(ADD_FORM)(save_add)
     app.view(JOIN_FORM)(save_join)
     app.options(FIND_PUPILS)(suggest_pupils)
+    app.options(FIND_LIBRARY)(suggest_library)
+    app.options(FIND_GROUP)(suggest_groups)
 
 
 # --- /ssp groups -------------------------------------------------------------------------------
@@ -91,8 +98,11 @@ def groups_command(ask: Ask) -> dict:
             reply["blocks"].append(_actions("list-actions", [_button(NEW_ACTION, "New group")]))
         return reply
     title = "Your school's intervention groups" if viewer.sees_whole_school else "Groups you run"
+    shown = page_of(lines, ask.page, GROUPS_PER_PAGE)
     blocks: list[dict] = [{"type": "header", "text": _plain(title)}]
-    for line in lines[:SHOWN_GROUPS]:
+    if shown.pages > 1:
+        blocks.append(_context(f"{len(lines)} groups · page {shown.page} of {shown.pages}"))
+    for line in shown.items:
         blocks.append(
             {
                 "type": "section",
@@ -101,10 +111,16 @@ def groups_command(ask: Ask) -> dict:
                 "accessory": _button(f"ssp_group_open_{line.group_id}", "Open", line.group_id),
             }
         )
-    if len(lines) > SHOWN_GROUPS:
-        blocks.append(_context(f"And {len(lines) - SHOWN_GROUPS} more, not shown here."))
-    if viewer.is_sendco:
-        blocks.append(_actions("list-actions", [_button(NEW_ACTION, "New group", style=True)]))
+    # Previous and Next (their own action ids: Slack refuses a block that repeats one) come
+    # back to `/ssp groups` at their page, through handlers.commands.turn_page.
+    turn = pager("groups", shown)
+    elements = [_button(NEW_ACTION, "New group", style=True)] if viewer.is_sendco else []
+    if turn.previous_value:
+        elements.append(_button("ssp_page_previous", "Previous", turn.previous_value))
+    if turn.next_value:
+        elements.append(_button("ssp_page_next", "Next", turn.next_value))
+    if elements:
+        blocks.append(_actions("list-actions", elements))
     blocks.append(
         _context("Delivery: sessions delivered to each pupil there, of those due so far.")
     )
@@ -170,8 +186,16 @@ def _form(runtime: Runtime, viewer: Viewer, today: date, *, group_id: int | None
         runner = group.staff.slack_user_id if group else None
     if not library:
         raise UserError(groups.EMPTY_LIBRARY)
-    options = [_option(name, item_id) for item_id, name in library[:100]]
+    options = [_option(name, item_id) for item_id, name in library]
     chosen = next((o for o in options if group and o["value"] == str(group.library_id)), None)
+    # More than Slack's 100 options: the menu is searched as the SENDCo types (an external
+    # select answered by suggest_library), as Slack recommends for long lists.
+    searched = len(options) > MAX_SELECT_OPTIONS
+    menu = (
+        {"type": "external_select", "action_id": FIND_LIBRARY, "min_query_length": 1}
+        if searched
+        else {"type": "static_select", "action_id": "value", "options": options}
+    )
     days = [_option(name, number) for number, name in enumerate(groups.DAY_NAMES[:5], start=1)]
     ticked = [d for d in days if group and int(d["value"]) in group.weekday_numbers]
 
@@ -191,12 +215,13 @@ def _form(runtime: Runtime, viewer: Viewer, today: date, *, group_id: int | None
             "library",
             "Intervention",
             {
-                "type": "static_select",
-                "action_id": "value",
+                **menu,
                 "placeholder": _plain("From your provision library"),
-                "options": options,
                 **initial("initial_option", chosen),
             },
+            hint=f"Type a few letters of its name to find it among {len(options)}."
+            if searched
+            else None,
         ),
         field(
             "name",
@@ -308,6 +333,21 @@ def _pupil_picker(*, optional: bool) -> dict:
     if optional:
         block["optional"] = True
     return block
+
+
+def suggest_library(ack: Ack, payload: dict, runtime: Runtime, viewer: Viewer) -> None:
+    """The school's active library entries whose name holds what was typed (the SENDCo's
+    group form, when the library is longer than a menu's 100 options)."""
+    typed = " ".join(as_typed(str(payload.get("value") or "")).lower().split())
+    found: list[tuple[int, str]] = []
+    if typed and viewer.is_sendco:
+        try:
+            with runtime.unit_of_work() as session:
+                found = groups.library_choices(session, viewer.school_id)
+        except UserError:
+            found = []
+    matches = [(i, name) for i, name in found if typed in " ".join(name.lower().split())]
+    ack(options=[_option(name, item_id) for item_id, name in matches[:MAX_SELECT_OPTIONS]])
 
 
 def suggest_pupils(ack: Ack, payload: dict, runtime: Runtime, viewer: Viewer) -> None:
@@ -439,7 +479,7 @@ def _group_view(runtime: Runtime, viewer: Viewer, group_id: int, today: date) ->
     if line.ended:
         about.append("_This group has ended: its last day was today._")
     blocks: list[dict] = [
-        {"type": "header", "text": _plain(line.name[:150])},
+        {"type": "header", "text": _plain(cut(line.name, 150))},
         {"type": "section", "block_id": "about", "text": _mrkdwn("\n".join(about))},
         {
             "type": "section",
@@ -657,15 +697,45 @@ def open_join(
                 f"Which group should *{escape_mrkdwn(name)}* join? They join today, and their "
                 "plan lists it as provision.")},
             {"type": "input", "block_id": "group", "label": _plain("Group"),
-             "element": {"type": "static_select", "action_id": "value",
-                         "placeholder": _plain("Choose a group"),
-                         "options": [_option(f"{n} · {s}", i) for i, n, s in choices[:100]]}},
+             "element": {**_group_menu(choices), "placeholder": _plain("Choose a group")}},
         ],
     }  # fmt: skip
+    if len(choices) > MAX_SELECT_OPTIONS:
+        view["blocks"][-1]["hint"] = _plain(
+            f"Type a few letters of its name to find it among {len(choices)}."
+        )
     open_modal(
         client, body["trigger_id"], view, push=(body.get("view") or {}).get("type") == "modal"
     )
     ack()
+
+
+def _group_menu(choices: list[tuple[int, str, str]]) -> dict:
+    """The school's current groups as a menu; more than Slack's 100 options are searched as
+    the person types (suggest_groups)."""
+    if len(choices) > MAX_SELECT_OPTIONS:
+        return {"type": "external_select", "action_id": FIND_GROUP, "min_query_length": 1}
+    options = [_group_option(i, n, s) for i, n, s in choices]
+    return {"type": "static_select", "action_id": "value", "options": options}
+
+
+def suggest_groups(ack: Ack, payload: dict, runtime: Runtime, viewer: Viewer, today: date) -> None:
+    """The school's current groups whose name holds what was typed ("Add to a group")."""
+    typed = " ".join(as_typed(str(payload.get("value") or "")).lower().split())
+    found: list[tuple[int, str, str]] = []
+    if typed and viewer.sees_anything:
+        try:
+            with runtime.unit_of_work() as session:
+                found = groups.current_groups(session, viewer.school_id, today)
+        except UserError:
+            found = []
+    matches = [c for c in found if typed in " ".join(c[1].lower().split())]
+    ack(options=[_group_option(i, n, s) for i, n, s in matches[:MAX_SELECT_OPTIONS]])
+
+
+def _group_option(group_id: int, name: str, schedule: str) -> dict:
+    """A group as an option: its name, cut to leave its schedule whole within the 75."""
+    return _option(f"{cut(name, MAX_OPTION_TEXT - len(schedule) - 3)} · {schedule}", group_id)
 
 
 def save_join(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer, today: date) -> None:
@@ -716,13 +786,27 @@ def _actions(block_id: str, elements: list[dict]) -> dict:
 
 
 def _option(label: str, value) -> dict:
-    return {"text": _plain(label[:75]), "value": str(value)}
+    return {"text": _plain(cut(label, MAX_OPTION_TEXT)), "value": str(value)}
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: whole when it fits, else cut at a word where one
+    is near and ended with "…", so a 200-character name reads as a name, not a torn word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space >= limit * 2 // 3:
+        head = head[:space]
+    return head.rstrip(" ,;:-·") + "…"
 
 
 SUBCOMMANDS = (
     Subcommand(
         "groups",
         groups_command,
+        pages=True,
         help=(
             Usage(
                 "`/ssp groups` — the school's intervention groups (the groups you run, if you "

@@ -18,17 +18,23 @@ from bot.access import Viewer
 from bot.errors import UserError
 from bot.render import escape_mrkdwn, year_label
 from bot.services import audit
+from bot.services.calendar import load_calendar
 from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS, FileFormat, create_map_links
 from bot.services.provision_map import (
+    DEFAULT_PERIOD,
+    PERIODS,
     Intervention,
     InterventionPupils,
     ProvisionMap,
     intervention_pupils,
+    map_period,
     pounds,
     provision_map,
 )
+from bot.slack_limits import MAX_SECTION_TEXT
 from handlers.context import Ask, Runtime, Subcommand, Usage
-from handlers.toolkit import UsageError, as_int, message, notice, requires
+from handlers.presenters import pager
+from handlers.toolkit import UsageError, as_int, message, notice, page_of, requires
 
 MAP_ONLY = (
     "`/ssp provision` (the school's provision map) is for the SENDCo and senior leaders. "
@@ -40,8 +46,9 @@ NO_SUCH_INTERVENTION = (
     "to see the map as it is now."
 )
 USAGE = (
-    "`/ssp provision` shows the school's provision map; `/ssp provision export` gives it as "
-    "CSV, PDF and a web page for governors and the local authority."
+    "`/ssp provision [term|year|all]` shows the school's provision map for this term, this "
+    "school year (the default) or all time; `/ssp provision [term|year|all] export` gives it "
+    "as CSV, PDF and a web page for governors and the local authority."
 )
 LIBRARY_SOON = (
     "The provision library (`/ssp provision library`) isn't available here yet. "
@@ -49,22 +56,30 @@ LIBRARY_SOON = (
 )
 PUPILS_ACTION = "provision_pupils"
 EXPORT_ACTION = "provision_export"
+# One action id per period button: Slack refuses a block whose buttons repeat one.
+PERIOD_ACTION = "provision_period"
+PERIOD_BUTTONS = (("term", "This term"), ("year", "This school year"), ("all", "All time"))
 VIA = "/ssp provision"
 VIA_PUPILS = "provision map: pupils"
 VIA_EXPORT = "/ssp provision export"
 DOWNLOAD_PATH = "/download/"
-# Slack shows at most 50 blocks in a message: the header, the summary, the breakdowns, the
-# export button, the footer and "more" leave room for this many interventions.
-MAX_SHOWN = 40
+# Slack shows at most 50 blocks in a message: the header, the summary, the period buttons, the
+# pager, the breakdowns, the export button and the footer leave room for far more than this
+# many interventions a page; Previous/Next turn to the rest.
+MAP_PER_PAGE = 20
 # Pupils per section of the pupils reply (each section stays far below 3,000 characters).
 PUPILS_PER_SECTION = 12
-MAX_PUPILS_SHOWN = 40 * PUPILS_PER_SECTION
+MAX_PUPIL_SECTIONS = 40  # with the title and the footer, inside a message's 50 blocks
+MAX_PUPILS_SHOWN = MAX_PUPIL_SECTIONS * PUPILS_PER_SECTION
 
 
 def register(app: App) -> None:
     whole_school = [requires(lambda viewer: viewer.sees_whole_school, MAP_ONLY)]
     app.action(re.compile(rf"^{PUPILS_ACTION}_\d+$"), middleware=whole_school)(show_pupils)
     app.action(EXPORT_ACTION, middleware=whole_school)(export_from_button)
+    app.action(re.compile(rf"^{PERIOD_ACTION}_(term|year|all)$"), middleware=whole_school)(
+        choose_period
+    )
 
 
 # --- /ssp provision ---------------------------------------------------------------------------
@@ -74,27 +89,51 @@ def provision_command(ask: Ask) -> dict:
     words = [word.lower() for word in ask.words]
     if words[:1] == ["library"]:
         return notice(LIBRARY_SOON)
-    if words == ["export"]:
-        return _export(ask.runtime, ask.viewer)
-    if words:
+    periods = [w for w in words if w in PERIODS]
+    rest = [w for w in words if w not in PERIODS]
+    if len(periods) > 1 or rest not in ([], ["export"]):
         raise UsageError(USAGE)
-    with ask.runtime.unit_of_work() as session:
-        found = provision_map(session, ask.viewer.school_id, ask.today)
+    period = periods[0] if periods else DEFAULT_PERIOD
+    if rest == ["export"]:
+        return _export(ask.runtime, ask.viewer, period)
+    return map_reply(ask.runtime, ask.viewer, ask.today, period, page=ask.page)
+
+
+def map_reply(runtime: Runtime, viewer: Viewer, today: date, period: str, *, page: int = 1) -> dict:
+    """The map over `period` ("term", "year" or "all"), at `page` of its interventions."""
+    with runtime.unit_of_work() as session:
+        over = map_period(period, load_calendar(session, viewer.school_id), today)
+        found = provision_map(session, viewer.school_id, today, over)
         # Figures only: one row says who looked, and at what.
         audit.record_by(
             session,
-            ask.viewer,
+            viewer,
             action="list",
             via=VIA,
-            now=ask.runtime.now(),
-            detail=f"provision map (figures only): {len(found.interventions)} interventions",
+            now=runtime.now(),
+            detail=(
+                f"provision map (figures only, {over.key}): "
+                f"{len(found.interventions)} interventions"
+            ),
         )
-    return message("provision_map.json.j2", **map_words(found))
+    return message("provision_map.json.j2", **map_words(found, page=page))
 
 
-def map_words(found: ProvisionMap) -> dict:
+def choose_period(
+    ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer, today: date
+) -> None:
+    """This term / This school year / All time: the map again, over that period, in place."""
+    period = str(action.get("action_id", "")).rsplit("_", 1)[-1]
+    reply = map_reply(runtime, viewer, today, period if period in PERIODS else DEFAULT_PERIOD)
+    ack()
+    respond(replace_original=True, **reply)
+
+
+def map_words(found: ProvisionMap, *, page: int = 1) -> dict:
     """What the map says, as the template lays it out (also printed by the demo tour)."""
-    shown = found.interventions[:MAX_SHOWN]
+    period = found.period.key
+    turn = page_of(found.interventions, page, MAP_PER_PAGE)
+    shown = turn.items
     total = found.sessions
     if found.interventions:
         summary = (
@@ -109,13 +148,19 @@ def map_words(found: ProvisionMap) -> dict:
             "library, each intervention's pupils, sessions, cost and impact show here."
         )
     more = (
-        f"{len(found.interventions) - MAX_SHOWN} more interventions are in the export."
-        if len(found.interventions) > MAX_SHOWN
+        f"Interventions {(turn.page - 1) * MAP_PER_PAGE + 1}–"
+        f"{(turn.page - 1) * MAP_PER_PAGE + len(shown)} of {turn.total} · page {turn.page} of "
+        f"{turn.pages}"
+        if turn.pages > 1
         else ""
     )
     return dict(
         text="The school's provision map",
-        summary=summary,
+        summary=f"*{escape_mrkdwn(found.covers)}*\n{summary}",
+        periods=[
+            (f"{PERIOD_ACTION}_{key}", label, key, key == period) for key, label in PERIOD_BUTTONS
+        ],
+        pager=pager(f"provision {period}", turn),
         interventions=[
             (_intervention_text(i), f"{PUPILS_ACTION}_{i.library_id}", i.library_id) for i in shown
         ],
@@ -123,8 +168,11 @@ def map_words(found: ProvisionMap) -> dict:
         by_year=_breakdown("By year group", found.by_year),
         by_area=_breakdown("By area of need", found.by_area),
         export_action=EXPORT_ACTION,
+        export_value=period,
         about=(
-            "Only you can see this. Sessions: due so far, and logged as delivered. Cost: "
+            "Only you can see this. Sessions: due in the period so far, and logged as delivered; "
+            "review decisions: those of reviews held in the period; pupils: in groups today. "
+            "Cost: "
             "sessions delivered × cost per session + pupils × cost per pupil. Progress: exit − "
             "entry measure (reading age in months). By year and area, a session counts once per "
             "pupil it was planned for."
@@ -223,10 +271,8 @@ def _pupils_words(found: InterventionPupils) -> dict:
             f"{escape_mrkdwn(', '.join(p.groups))} · {rate} · {escape_mrkdwn(progress)}"
             + ("" if p.plan_id else " · no open plan")
         )
-    chunks = [
-        "\n".join(lines[start : start + PUPILS_PER_SECTION])
-        for start in range(0, len(lines), PUPILS_PER_SECTION)
-    ]
+    chunks = _chunks(lines)[:MAX_PUPIL_SECTIONS]
+    listed = sum(chunk.count("\n") + 1 for chunk in chunks)
     name = escape_mrkdwn(found.name)
     count = len(found.pupils)
     return dict(
@@ -236,23 +282,44 @@ def _pupils_words(found: InterventionPupils) -> dict:
         about=(
             "Only you can see this. Delivery: sessions delivered with the pupil there, of those "
             "planned for them. Progress: entry → exit measure on their plan."
-            + (f" The first {MAX_PUPILS_SHOWN} are listed." if count > MAX_PUPILS_SHOWN else "")
+            + (f" The first {listed} are listed." if count > listed else "")
         ),
     )
+
+
+def _chunks(lines: list[str]) -> list[str]:
+    """Lines in sections of at most PUPILS_PER_SECTION lines and Slack's 3,000 characters a
+    section (long group names make long lines); a line longer than a section is cut."""
+    limit = MAX_SECTION_TEXT - 100
+    chunks: list[list[str]] = []
+    size = 0
+    for line in lines:
+        line = line if len(line) <= limit else line[: limit - 1] + "…"
+        if not chunks or len(chunks[-1]) >= PUPILS_PER_SECTION or size + len(line) + 1 > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
+        size += len(line) + 1
+    return ["\n".join(chunk) for chunk in chunks]
 
 
 # --- the export -------------------------------------------------------------------------------
 
 
-def export_from_button(ack: Ack, respond: Respond, runtime: Runtime, viewer: Viewer) -> None:
-    reply = _export(runtime, viewer)
+def export_from_button(
+    ack: Ack, action: dict, respond: Respond, runtime: Runtime, viewer: Viewer
+) -> None:
+    # The value is only the period shown (an old button's "map": the default).
+    period = str(action.get("value") or "")
+    reply = _export(runtime, viewer, period if period in PERIODS else DEFAULT_PERIOD)
     ack()
     respond(replace_original=False, **reply)
 
 
-def _export(runtime: Runtime, viewer: Viewer) -> dict:
+def _export(runtime: Runtime, viewer: Viewer, period: str = DEFAULT_PERIOD) -> dict:
     with runtime.unit_of_work() as session:
-        tokens = create_map_links(session, viewer, runtime.now(), via=VIA_EXPORT)
+        tokens = create_map_links(session, viewer, runtime.now(), via=VIA_EXPORT, period=period)
+    covers = dict(PERIOD_BUTTONS)[period].lower()
     base = runtime.settings.link_base.rstrip("/") + DOWNLOAD_PATH
     csv, pdf, html = (base + tokens[f] for f in (FileFormat.CSV, FileFormat.PDF, FileFormat.HTML))
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
@@ -260,7 +327,7 @@ def _export(runtime: Runtime, viewer: Viewer) -> dict:
         "export_links.json.j2",
         text="The provision map is ready to download.",
         links=(
-            f"The provision map (figures only, no pupil named) is ready: "
+            f"The provision map for {covers} (figures only, no pupil named) is ready: "
             f"<{csv}|Download the CSV> · <{pdf}|Download the PDF> · "
             f"<{html}|Download it as a web page (HTML)>"
         ),
@@ -280,9 +347,10 @@ SUBCOMMANDS = (
         provision_command,
         help=(
             Usage(
-                "`/ssp provision [export]` — the school's provision map: each intervention's "
-                "pupils, sessions delivered, cost, progress and review decisions, by year group "
-                "and area of need; `export` for governors and the local authority (CSV, PDF)",
+                "`/ssp provision [term|year|all] [export]` — the school's provision map for this "
+                "term, this school year (the default) or all time: each intervention's pupils, "
+                "sessions delivered, cost, progress and review decisions, by year group and "
+                "area of need; `export` for governors and the local authority (CSV, PDF)",
                 lambda viewer: viewer.sees_whole_school,
             ),
         ),

@@ -51,6 +51,9 @@ class DownloadLink(Base):
         ForeignKey("attachments.id", ondelete="CASCADE"), index=True
     )
     file_format: Mapped[str] = mapped_column(String(8))
+    # The provision map's period ("term", "year", "all"), for a "provision_map" link only: the
+    # export covers the period the map showed when it was asked for.
+    map_period: Mapped[str | None] = mapped_column(String(8))
     # hex SHA-256 of the token; the token itself is never stored or logged.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -230,7 +230,9 @@ def test_the_running_app_answers_everything_the_manifest_declares(running):
     running.emulator.wait_for(lambda calls: running.emulator.ephemerals)
     for shortcut in MANIFEST["features"]["shortcuts"]:
         reply = running.sender.message_shortcut(
-            "U0SENDCO", shortcut["callback_id"], {"type": "message", "text": "hello", "ts": "1.0"}
+            "U0SENDCO",
+            shortcut["callback_id"],
+            {"type": "message", "text": "hello", "ts": "1.000100"},
         )
         assert reply.status == 200
     assert running.sender.command("U0SENDCO", "help", command="/undeclared").status == 404

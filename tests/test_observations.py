@@ -181,7 +181,9 @@ def test_the_passport_button_opens_the_form(slack):
 def test_the_message_shortcut_prefills_what_happened_and_asks_the_pupil(slack):
     opened = len(slack.emulator.calls_to("views.open"))
     reply = slack.sender.message_shortcut(
-        "U0LEE", "ssp_observe_message", {"type": "message", "text": "Cara read aloud", "ts": "1.0"}
+        "U0LEE",
+        "ssp_observe_message",
+        {"type": "message", "text": "Cara read aloud", "ts": "1.000100"},
     )
     assert reply.status == 200
     slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)

@@ -344,10 +344,11 @@ def test_teachers_tas_and_case_holders_are_refused_the_map_its_pupils_and_its_ex
 
 def test_a_senior_leader_sees_the_map_and_help_lists_it_for_them_only(slack):
     assert "Provision map" in text_of(slack.ask("U0SLT", "provision"))
-    assert "/ssp provision" in text_of(slack.ask("U0SLT", "help"))
+    usage = "/ssp provision [term|year|all] [export]"
+    assert usage in text_of(slack.ask("U0SLT", "help"))
     # A teacher is offered the library (the school's offer), not the map.
     teachers = text_of(slack.ask("U0LEE", "help"))
-    assert "/ssp provision [export]" not in teachers and "/ssp provision library" in teachers
+    assert usage not in teachers and "/ssp provision library" in teachers
     library = text_of(slack.ask("U0SENDCO", "provision library"))
     assert "provision library" in library and "Provision map" not in library
 
@@ -368,9 +369,14 @@ def test_the_export_csv_neutralises_formulas_and_names_no_pupil(slack):
     got = slack.get(links["csv"])
     assert got.status == 200
     assert got.headers["Content-Type"].startswith("text/csv")
-    assert "Provision-map-2026-11-23.csv" in got.headers["Content-Disposition"]
+    assert "Provision-map-year-2026-11-23.csv" in got.headers["Content-Disposition"]
     body = got.body.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
+    # The export says which period it covers: by default, this school year.
+    assert (rows[0]["section"], rows[0]["name"]) == (
+        "period",
+        "This school year (1 September 2026 to 23 November 2026)",
+    )
     names = [r["name"] for r in rows if r["section"] == "intervention"]
     assert "'" + FORMULA in names
     assert FORMULA not in names
@@ -511,9 +517,17 @@ def test_when_the_database_is_down_the_map_and_its_export_say_so(emulator, sessi
         try:
             assert "Lexia" in text_of(slack.ask("U0SENDCO", "provision"))
             proxy.cut()
-            for typed in ("provision", "provision export"):
+            for typed in ("provision", "provision export", "provision all"):
                 answer = text_of(slack.ask("U0SENDCO", typed))
                 assert "can't reach its database" in answer and "download" not in answer
+            # The period buttons and the pager, pressed while it is cut, say so too.
+            for action_id, value in (
+                ("provision_period_term", "term"),
+                ("ssp_page_next", "provision year|2"),
+                ("provision_export", "all"),
+            ):
+                answer = text_of(slack.click("U0SENDCO", action_id, value))
+                assert "can't reach its database" in answer, action_id
         finally:
             proxy.passes()
             slack.server.stop()

@@ -733,3 +733,157 @@ def test_a_response_url_refuses_repeated_action_ids_with_http_400(
     assert raised.value.code == 400
     assert raised.value.read() == b"invalid_blocks"
     assert [m["text"] for m in emulator.messages] == ["Please answer"]
+
+
+# ------------------------------------------------- Block Kit rules a large school reaches
+
+
+def plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
+
+
+def option(i: int, text: str = "Lexia") -> dict:
+    return {"text": plain(text), "value": str(i)}
+
+
+def picker(element: dict) -> dict:
+    return {"type": "input", "block_id": "pick", "label": plain("Pick"), "element": element}
+
+
+def form(*blocks: dict, **extra: object) -> dict:
+    return modal(*blocks, submit=plain("Save"), **extra)
+
+
+def test_a_menu_of_more_than_100_options_or_groups_is_refused(client: WebClient) -> None:
+    def menu(**choices) -> dict:
+        return picker({"type": "static_select", "action_id": "value", **choices})
+
+    hundred = [option(i) for i in range(100)]
+    assert client.views_open(trigger_id="1.1.a", view=form(menu(options=hundred)))["ok"]
+    one_more = form(menu(options=[*hundred, option(100)]))
+    assert error_of(client.views_open, trigger_id="2.1.a", view=one_more) == "invalid_arguments"
+    multi = picker({"type": "multi_static_select", "action_id": "v", "options": [*hundred] * 2})
+    assert error_of(client.views_open, trigger_id="3.1.a", view=form(multi)) == "invalid_arguments"
+    # option_groups: at most 100 groups, each of at most 100 options.
+    groups = [{"label": plain(f"Area {g}"), "options": [option(g)]} for g in range(100)]
+    assert client.views_open(trigger_id="4.1.a", view=form(menu(option_groups=groups)))["ok"]
+    too_many = groups + [{"label": plain("Area 100"), "options": [option(100)]}]
+    view = form(menu(option_groups=too_many))
+    error = refused(client.views_open, trigger_id="5.1.a", view=view).response
+    pointer = "/view/blocks/0/element/option_groups"
+    assert (
+        f"[ERROR] no more than 100 items allowed [json-pointer:{pointer}]"
+        in (error["response_metadata"]["messages"])
+    )
+
+
+def test_an_options_text_and_value_are_held_to_75_and_150(client: WebClient) -> None:
+    menu = {"type": "static_select", "action_id": "value"}
+    fits = {**menu, "options": [{"text": plain("L" * 75), "value": "v" * 150}]}
+    assert client.views_open(trigger_id="1.1.b", view=form(picker(fits)))["ok"]
+    for text, value in (("L" * 76, "1"), ("L", "v" * 151)):
+        long = {**menu, "options": [{"text": plain(text), "value": value}]}
+        assert error_of(client.views_open, trigger_id="2.1.b", view=form(picker(long))) == (
+            "invalid_arguments"
+        )
+
+
+def test_an_overflow_menu_has_2_to_5_options(client: WebClient) -> None:
+    def with_overflow(n: int) -> list[dict]:
+        more = {"type": "overflow", "action_id": "more", "options": [option(i) for i in range(n)]}
+        return [{"type": "section", "text": plain("Lexia"), "accessory": more}]
+
+    for n in (2, 5):
+        assert client.chat_postMessage(channel=SENCO, text="x", blocks=with_overflow(n))["ok"]
+    for n in (1, 6):
+        blocks = with_overflow(n)
+        assert error_of(client.chat_postMessage, channel=SENCO, text="x", blocks=blocks) == (
+            "invalid_blocks"
+        )
+
+
+def test_a_file_input_only_in_a_modals_input_block_with_1_to_10_files(client: WebClient) -> None:
+    def file_input(**fields) -> dict:
+        return {"type": "file_input", "action_id": "file", **fields}
+
+    good = form(picker(file_input(max_files=10, filetypes=["pdf", "docx"])))
+    assert client.views_open(trigger_id="1.1.c", view=good)["ok"]
+    for bad in (file_input(max_files=0), file_input(max_files=11), file_input(filetypes="pdf")):
+        view = form(picker(bad))
+        assert error_of(client.views_open, trigger_id="2.1.c", view=view) == "invalid_arguments"
+    as_accessory = {"type": "section", "text": plain("Report"), "accessory": file_input()}
+    view = form(as_accessory)
+    assert error_of(client.views_open, trigger_id="3.1.c", view=view) == "invalid_arguments"
+    in_message = [picker(file_input())]
+    assert error_of(client.chat_postMessage, channel=SENCO, text="x", blocks=in_message) == (
+        "invalid_blocks"
+    )
+    home = {"type": "home", "blocks": [picker(file_input())]}
+    assert error_of(client.views_publish, user_id=SENCO, view=home) == "invalid_arguments"
+
+
+def test_a_modals_title_submit_and_close_are_at_most_24(client: WebClient) -> None:
+    fits = form(picker({"type": "plain_text_input", "action_id": "v"}), close=plain("C" * 24))
+    fits["title"], fits["submit"] = plain("T" * 24), plain("S" * 24)
+    assert client.views_open(trigger_id="1.1.d", view=fits)["ok"]
+    for name in ("title", "submit", "close"):
+        view = dict(fits, **{name: plain("X" * 25)})
+        error = refused(client.views_open, trigger_id="2.1.d", view=view).response
+        assert (
+            f"[ERROR] must be less than 25 characters [json-pointer:/view/{name}/text]"
+            in (error["response_metadata"]["messages"])
+        )
+
+
+def test_ids_values_and_texts_are_held_to_slacks_lengths(client: WebClient) -> None:
+    def button(**fields) -> dict:
+        return {"type": "button", "text": plain("Open"), "action_id": "open", **fields}
+
+    def post(*blocks: dict) -> str | None:
+        try:
+            client.chat_postMessage(channel=SENCO, text="x", blocks=list(blocks))
+        except SlackApiError as error:
+            return error.response["error"]
+        return None
+
+    def actions(element: dict, **fields) -> dict:
+        return {"type": "actions", "elements": [element], **fields}
+
+    assert post(actions(button(value="v" * 2000, action_id="a" * 255), block_id="b" * 255)) is None
+    assert post(actions(button(value="v" * 2001))) == "invalid_blocks"
+    assert post(actions(button(action_id="a" * 256))) == "invalid_blocks"
+    assert post(actions(button(), block_id="b" * 256)) == "invalid_blocks"
+    assert post(*[section("s")] * 50) is None and post(*[section("s")] * 51) == "invalid_blocks"
+    assert post(section("s" * 3000)) is None and post(section("s" * 3001)) == "invalid_blocks"
+    fields = {"type": "section", "fields": [plain("f" * 2000)] * 10}
+    assert post(fields) is None
+    assert post(dict(fields, fields=[plain("f")] * 11)) == "invalid_blocks"
+    assert post(dict(fields, fields=[plain("f" * 2001)])) == "invalid_blocks"
+    assert post({"type": "header", "text": plain("h" * 150)}) is None
+    assert post({"type": "header", "text": plain("h" * 151)}) == "invalid_blocks"
+    context = {"type": "context", "elements": [plain("c")] * 10}
+    assert post(context) is None
+    assert post(dict(context, elements=[plain("c")] * 11)) == "invalid_blocks"
+    view = modal(*[section("s")] * 100)
+    assert client.views_open(trigger_id="1.1.e", view=view)["ok"]
+
+
+def test_a_message_shortcut_carries_a_message_as_slack_delivers_it(emulator: SlackEmulator):
+    from bot.demo.slack_sender import SlackSender, check_message_shortcut
+
+    file = emulator.add_file(SENCO, "report.pdf", b"%PDF-1.4")
+    posted = emulator.post_file_message(SENCO, emulator.dm_channel_id(SENCO), [file])
+    check_message_shortcut("ssp_attach", posted)  # what a member's message looks like: taken
+    for bad in (
+        {"text": "no type", "ts": "1700000000.000100"},
+        {"type": "message", "text": "no ts"},
+        {"type": "message", "text": "a ts Slack never makes", "ts": "1.0"},
+    ):
+        with pytest.raises(ValueError):
+            check_message_shortcut("ssp_attach", bad)
+    with pytest.raises(ValueError, match="callback_id"):
+        check_message_shortcut("c" * 256, posted)
+    # The sender refuses before anything is sent: no app needs to be listening.
+    sender = SlackSender("http://127.0.0.1:9/slack/events", "secret", emulator)
+    with pytest.raises(ValueError):
+        sender.message_shortcut(SENCO, "ssp_attach", {"type": "message", "ts": "1"})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -290,7 +291,14 @@ class SlackSender:
         channel_id: str | None = None,
         **signing,
     ) -> Reply:
-        """A message shortcut chosen on `message`, as Slack's `message_action` payload."""
+        """A message shortcut chosen on `message`, as Slack's `message_action` payload.
+
+        Refused (ValueError) unless `message` is shaped as Slack delivers one: `type` "message"
+        and a `ts` of seconds and six digits of microseconds ("1700000000.000100"), which the
+        payload's `message_ts` repeats; and `callback_id` at most 255 characters, as the
+        manifest's shortcut allows. A test inventing a message Slack could not send would pass
+        against a payload no app ever receives."""
+        check_message_shortcut(callback_id, message)
         channel_id = channel_id or self.emulator.dm_channel_id(user_id)
         payload = self._interaction(
             "message_action",
@@ -299,7 +307,7 @@ class SlackSender:
             self._trigger_id(),
             callback_id=callback_id,
             action_ts=f"{time.time():.6f}",
-            message_ts=message.get("ts", f"{time.time():.6f}"),
+            message_ts=message["ts"],
             message=message,
             channel={"id": channel_id, "name": "directmessage"},
             response_url=self.emulator.new_response_url(user_id=user_id, channel_id=channel_id),
@@ -547,6 +555,17 @@ class SlackSender:
 
     def _trigger_id(self) -> str:
         return self.emulator.new_trigger_id()
+
+
+def check_message_shortcut(callback_id: str, message: dict) -> None:
+    """The shape of a message_action payload's `message` (docs.slack.dev, Shortcuts payloads:
+    "message ... will include the full structure of the message")."""
+    if not isinstance(callback_id, str) or not 1 <= len(callback_id) <= 255:
+        raise ValueError("a shortcut's callback_id is 1 to 255 characters")
+    if not isinstance(message, dict) or message.get("type") != "message":
+        raise ValueError('a message shortcut\'s message has type "message"')
+    if not re.fullmatch(r"\d+\.\d{6}", str(message.get("ts", ""))):
+        raise ValueError("a message's ts is seconds and six digits, e.g. 1700000000.000100")
 
 
 def _has_action(block: dict, action_id: str) -> bool:

@@ -32,11 +32,18 @@ from sqlalchemy.orm import Session
 from bot.access import Viewer
 from bot.errors import UserError
 from bot.services import attachments, audit, evidence
+from bot.services.calendar import load_calendar
 from bot.services.evidence import EvidencePack
 from bot.services.link_tokens import issue_download, link_owner, token_hash
 from bot.services.passport import NoPassport, Passport, passport_for
 from bot.services.plan_document import PlanDocument, load_plan_document
-from bot.services.provision_map import ProvisionMap, provision_map
+from bot.services.provision_map import (
+    DEFAULT_PERIOD,
+    PERIODS,
+    ProvisionMap,
+    map_period,
+    provision_map,
+)
 from models import DownloadLink, Plan, School
 
 # How long a link works. Long enough to click it from Slack, short enough that a link copied
@@ -158,7 +165,7 @@ def create_passport_link(
 
 
 def create_map_links(
-    session: Session, viewer: Viewer, now: datetime, *, via: str
+    session: Session, viewer: Viewer, now: datetime, *, via: str, period: str = DEFAULT_PERIOD
 ) -> dict[FileFormat, str]:
     """CSV, PDF and HTML links to the school's provision map, for the viewer (the SENDCo or a
     senior leader). Returns the tokens (never stored); audits the making of them in one row.
@@ -174,6 +181,7 @@ def create_map_links(
             plan_version=None,
             audience=PROVISION_MAP,
             file_format=str(file_format),
+            map_period=period if period in PERIODS else DEFAULT_PERIOD,
             now=now,
             lifetime=LINK_LIFETIME,
             max_uses=MAX_DOWNLOADS,
@@ -382,7 +390,7 @@ def _document(
     have it now, with their access as it is now."""
     viewer = link_owner(session, link)
     if link.audience == PROVISION_MAP:
-        return _map(session, viewer, now)
+        return _map(session, viewer, now, link.map_period or "all")
     plan = session.get(Plan, link.plan_id)
     if viewer is None or plan is None or plan.school_id != link.school_id:
         return Refusal.NO_LONGER_ALLOWED
@@ -430,18 +438,23 @@ def _passport(
     return passport
 
 
-def _map(session: Session, viewer: Viewer | None, now: datetime) -> ProvisionMap | Refusal:
-    """The map, made now, if its owner is still the SENDCo or a senior leader of the school."""
+def _map(
+    session: Session, viewer: Viewer | None, now: datetime, period: str
+) -> ProvisionMap | Refusal:
+    """The map, made now over the period it was asked for, if its owner is still the SENDCo or
+    a senior leader of the school."""
     if viewer is None or not viewer.sees_whole_school:
         return Refusal.NOT_WHOLE_SCHOOL
     school = session.get(School, viewer.school_id)
     today = now.astimezone(ZoneInfo(school.timezone)).date()
-    found = provision_map(session, school.id, today)
+    over = map_period(period, load_calendar(session, school.id), today)
+    found = provision_map(session, school.id, today, over)
     return dataclasses.replace(found, school_name=school.name)
 
 
 def map_filename(document: ProvisionMap, file_format: FileFormat) -> str:
-    return f"Provision-map-{document.today.isoformat()}.{file_format}"
+    period = "" if document.period.key == "all" else f"{document.period.key}-"
+    return f"Provision-map-{period}{document.today.isoformat()}.{file_format}"
 
 
 def passport_filename(passport: Passport) -> str:

@@ -39,6 +39,7 @@ def issue_download(
     lifetime: timedelta,
     max_uses: int,
     attachment_id: int | None = None,
+    map_period: str | None = None,
 ) -> str:
     """A staff download link (models.DownloadLink) added to the session, unused, working until
     `now + lifetime`; returns its token, which is not stored."""
@@ -51,6 +52,7 @@ def issue_download(
             plan_version=plan_version,
             audience=audience,
             attachment_id=attachment_id,
+            map_period=map_period,
             file_format=file_format,
             token_hash=token_hash(token),
             created_at=now,

@@ -10,12 +10,14 @@ intervention), and its caller audits it as access to their plans.
 How each figure is counted (README "The provision map" says the same to the SENDCo):
 - pupils: distinct pupils who are members of one of its groups today;
 - groups: its groups, running or ended;
-- sessions planned / delivered: its groups' sessions due so far / logged as delivered;
-- cost: sessions delivered × cost per session + pupils × cost per pupil, in pence;
+- sessions planned / delivered: its groups' sessions due so far / logged as delivered, held in
+  the period asked for (MapPeriod: this term, this school year — the default — or all time);
+- cost: sessions delivered in the period × cost per session + pupils × cost per pupil, in pence;
 - progress: over the plan provision rows of that intervention with both an entry and an exit
   measure, per measure kind: how many (n measured) and the average of exit − entry;
 - continue / adapt / stop: the decisions reviews recorded on its plan provision rows, and the
-  average effectiveness they rated (1 not effective … 4 very effective);
+  average effectiveness they rated (1 not effective … 4 very effective), of the reviews held in
+  the period (the meeting's date; else the day it was submitted; else the day it was begun);
 - by year group and by area of need: pupils as above; sessions are pupil sessions (a session
   counts once for each pupil it was planned for, delivered when the pupil was there); cost is
   each delivered session's cost shared equally among the pupils it was planned for, plus each
@@ -26,12 +28,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Float, and_, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bot.services import impact
+from bot.services.calendar import SchoolCalendar
 from bot.services.delivery import Delivery
 from models import (
     BroadArea,
@@ -46,6 +49,7 @@ from models import (
     PlanStatus,
     ProvisionTier,
     Pupil,
+    Review,
     ReviewProvisionDecision,
     SessionPupil,
     SessionStatus,
@@ -59,6 +63,54 @@ EFFECTIVENESS_SCORE = {
     Effectiveness.EFFECTIVE: 3,
     Effectiveness.VERY_EFFECTIVE: 4,
 }
+# The periods the map counts over, as `/ssp provision <period>` names them; the school year is
+# the default (governors and the local authority ask about a year).
+PERIODS = ("term", "year", "all")
+DEFAULT_PERIOD = "year"
+
+
+@dataclass(frozen=True)
+class MapPeriod:
+    """What the map counts: sessions held, and reviews' decisions made, from `start` (None: all
+    time) up to the day the map is made."""
+
+    key: str
+    label: str
+    start: date | None = None
+
+    def describe(self, today: date) -> str:
+        """ "This school year (1 September 2026 to 6 December 2026)", for the map and export."""
+        if self.start is None:
+            return f"{self.label} (every session and review, to {_day(today)})"
+        return f"{self.label} ({_day(self.start)} to {_day(today)})"
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+ALL_TIME = MapPeriod("all", "All time")
+
+
+def map_period(key: str, calendar: SchoolCalendar, today: date) -> MapPeriod:
+    """The period `key` names, from the school's term dates (`sspbot import terms`); a school
+    that has imported none counts from the usual starts of England's terms (1 September,
+    1 January, the spring holiday taken as 1 April)."""
+    if key == "all":
+        return ALL_TIME
+    year_start = date(today.year if today.month >= 8 else today.year - 1, 8, 1)
+    started = [t for t in calendar.terms if t.start <= today]
+    if key == "term":
+        if started:
+            term = max(started, key=lambda t: t.start)
+            return MapPeriod("term", f"This term ({term.name})", term.start)
+        usual = date(today.year, 9 if today.month >= 9 else 4 if today.month >= 4 else 1, 1)
+        return MapPeriod("term", "This term", usual)
+    this_year = [t for t in started if t.start >= year_start]
+    start = min(t.start for t in this_year) if this_year else year_start.replace(month=9)
+    return MapPeriod("year", "This school year", start)
+
+
 # The statements `provision_map` issues, whatever the school's size (tests hold it to this).
 MAP_STATEMENTS = 8
 
@@ -138,6 +190,12 @@ class ProvisionMap:
     unused: int = 0
     """Library items with no group and no plan provision row: not listed."""
     school_name: str = ""
+    period: MapPeriod = ALL_TIME
+
+    @property
+    def covers(self) -> str:
+        """Which period the figures cover, in words (the map and every export say it)."""
+        return self.period.describe(self.today)
 
     @property
     def groups(self) -> int:
@@ -206,8 +264,38 @@ _DELIVERED_PLACE = case(
 )
 
 
-def provision_map(session: Session, school_id: int, today: date) -> ProvisionMap:
-    """The school's map as it is today: MAP_STATEMENTS aggregate queries."""
+def _held_in(period: MapPeriod):
+    """Sessions held in the period (all of them for all time)."""
+    if period.start is None:
+        return literal(True)
+    return InterventionSession.held_on >= period.start
+
+
+def _reviews_in(period: MapPeriod):
+    """The reviews held since the period began: by the meeting's date, else the day it was
+    submitted, else (a draft) the day it was started."""
+    if period.start is None:
+        return literal(True)
+    since = datetime.combine(period.start, time(), tzinfo=UTC)
+    return ReviewProvisionDecision.review_id.in_(
+        select(Review.id).where(
+            or_(
+                Review.meeting_date >= period.start,
+                and_(Review.meeting_date.is_(None), Review.submitted_at >= since),
+                and_(
+                    Review.meeting_date.is_(None),
+                    Review.submitted_at.is_(None),
+                    Review.created_at >= since,
+                ),
+            )
+        )
+    )
+
+
+def provision_map(
+    session: Session, school_id: int, today: date, period: MapPeriod = ALL_TIME
+) -> ProvisionMap:
+    """The school's map as it is today, over `period`: MAP_STATEMENTS aggregate queries."""
     items = session.execute(
         select(
             LibraryProvision.id,
@@ -244,7 +332,7 @@ def provision_map(session: Session, school_id: int, today: date) -> ProvisionMap
                 func.sum(_AWAITING_SESSION),
             )
             .join(InterventionGroup, InterventionGroup.id == InterventionSession.group_id)
-            .where(InterventionSession.school_id == school_id)
+            .where(InterventionSession.school_id == school_id, _held_in(period))
             .group_by(InterventionGroup.library_id)
         )
     }
@@ -288,7 +376,11 @@ def provision_map(session: Session, school_id: int, today: date) -> ProvisionMap
         )
         .join(Plan, Plan.id == PlanProvision.plan_id)
         .outerjoin(
-            ReviewProvisionDecision, ReviewProvisionDecision.provision_id == PlanProvision.id
+            ReviewProvisionDecision,
+            and_(
+                ReviewProvisionDecision.provision_id == PlanProvision.id,
+                _reviews_in(period),
+            ),
         )
         .where(Plan.school_id == school_id, PlanProvision.library_id.is_not(None))
         .group_by(PlanProvision.library_id, ReviewProvisionDecision.decision)
@@ -333,7 +425,7 @@ def provision_map(session: Session, school_id: int, today: date) -> ProvisionMap
 
     by_year = _pupils_by(session, school_id, today, Pupil.year_group)
     by_area = _pupils_by(session, school_id, today, LibraryProvision.area_of_need)
-    _add_sessions(session, school_id, by_year, by_area)
+    _add_sessions(session, school_id, by_year, by_area, period)
     return ProvisionMap(
         today=today,
         interventions=tuple(interventions),
@@ -345,6 +437,7 @@ def provision_map(session: Session, school_id: int, today: date) -> ProvisionMap
             for key, figures in sorted(by_area.items(), key=lambda kv: BroadArea(kv[0]).label)
         ),
         unused=unused,
+        period=period,
     )
 
 
@@ -383,14 +476,16 @@ def _pupils_by(session: Session, school_id: int, today: date, column) -> dict:
     return figures
 
 
-def _add_sessions(session: Session, school_id: int, by_year: dict, by_area: dict) -> None:
+def _add_sessions(
+    session: Session, school_id: int, by_year: dict, by_area: dict, period: MapPeriod = ALL_TIME
+) -> None:
     """Adds pupil sessions and each delivered session's cost, shared equally among the pupils it
     was planned for, to the year groups' and areas' figures: one statement, grouped by both (at
     most 15 years × 4 areas rows), summed each way here."""
     seats = (
         select(SessionPupil.session_id, func.count().label("seats"))
         .join(InterventionSession, InterventionSession.id == SessionPupil.session_id)
-        .where(InterventionSession.school_id == school_id)
+        .where(InterventionSession.school_id == school_id, _held_in(period))
         .group_by(SessionPupil.session_id)
         .subquery()
     )
@@ -418,7 +513,7 @@ def _add_sessions(session: Session, school_id: int, by_year: dict, by_area: dict
         .join(InterventionGroup, InterventionGroup.id == InterventionSession.group_id)
         .join(LibraryProvision, LibraryProvision.id == InterventionGroup.library_id)
         .join(Pupil, Pupil.id == SessionPupil.pupil_id)
-        .where(InterventionSession.school_id == school_id)
+        .where(InterventionSession.school_id == school_id, _held_in(period))
         .group_by(Pupil.year_group, LibraryProvision.area_of_need)
     ):
         for sums in (years[year], areas[area]):

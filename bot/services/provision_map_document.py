@@ -110,7 +110,9 @@ def map_csv(document: ProvisionMap) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    rows = [_intervention_row(i) for i in document.interventions]
+    # First, which period the figures cover, as its own row (the columns stay as they were).
+    rows = [["period", document.covers] + [""] * (len(COLUMNS) - 2)]
+    rows += [_intervention_row(i) for i in document.interventions]
     rows += [_breakdown_row("year_group", b) for b in document.by_year]
     rows += [_breakdown_row("area_of_need", b) for b in document.by_area]
     total = document.sessions
