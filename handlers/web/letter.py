@@ -18,7 +18,6 @@ import segno
 from flask import Blueprint, current_app, render_template
 from markupsafe import Markup
 
-from bot import db
 from bot.services import family, family_mail
 from handlers.context import Runtime
 from handlers.web import family as family_pages
@@ -37,7 +36,7 @@ def qr_svg(text: str) -> str:
 @letters.route("/f/<token>/letter")
 def letter(token: str):
     runtime: Runtime = current_app.extensions["sspbot_runtime"]
-    with db.unit_of_work(runtime.sessions) as session:
+    with family_pages.page_work(runtime) as session:
         link = family.usable(session, token, runtime.now())
         if link is None:
             return render_template("not_available.html"), 404
