@@ -41,7 +41,7 @@ from handlers import (
 from handlers.context import Runtime, identify, remember_runtime
 from handlers.installs import oauth_flow
 from handlers.slack_api import make_client
-from handlers.toolkit import answer_error, check_replies
+from handlers.toolkit import ack_first, answer_error, check_replies
 from handlers.workspaces import InstalledWorkspaces, SingleWorkspace, Workspaces
 
 # Slack's libraries log whole payloads: Bolt the request body when a signature fails (at INFO)
@@ -143,6 +143,7 @@ def create_app(
     )
     app.use(check_replies)  # a reply Slack refuses is noticed, and the person told
     app.use(identify(runtime))
+    app.use(ack_first)  # after identify: a refusal of who is asking is its own answer
     register_listeners(app)
     events.register_installs(app, workspaces)
     app.error(answer_error)

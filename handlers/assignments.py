@@ -58,7 +58,6 @@ def ask_why(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
     meta = {"assignment_id": _id(action)}
     view = render_json("decline_modal.json.j2", meta=json.dumps(meta))
     open_modal(client, body["trigger_id"], view)
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def decline(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:

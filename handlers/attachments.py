@@ -159,7 +159,6 @@ def open_from_plan(
     if view is None:
         raise UserError(attachments.NOT_YOURS)
     open_modal(client, body["trigger_id"], view, push=True)
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def choose_pupil(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:

@@ -117,7 +117,6 @@ def ask_from_button(
 ) -> None:
     """A pupil chosen from the list `/ssp feedback` offered when several matched."""
     asked = _ask_teachers(runtime, client, viewer, as_int(action.get("value")), None)
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
     respond(**asked)
 
 
@@ -219,7 +218,6 @@ def open_form(
         _audit_refusal(runtime, viewer, action.get("value"), refusal)
         raise
     open_modal(client, body["trigger_id"], view)
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def save_form(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:

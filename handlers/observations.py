@@ -103,7 +103,6 @@ def open_from_button(
         raise UserError(NOT_VISIBLE)
     shown_in = body.get("view") or {}
     open_modal(client, body["trigger_id"], view, push=shown_in.get("type") == "modal")
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def from_message(ack: Ack, shortcut: dict, client: WebClient) -> None:

@@ -151,7 +151,6 @@ def open_from_button(
 ) -> None:
     if action["value"].isdigit():
         _open_plan(runtime, client, viewer, int(action["value"]), body["trigger_id"], today)
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def start_from_button(
@@ -165,7 +164,6 @@ def start_from_button(
 ) -> None:
     if action["value"].isdigit():
         _start(runtime, client, viewer, int(action["value"]), body["trigger_id"], today)
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def _start_for_query(ask: Ask, query: str) -> dict | None:
@@ -239,7 +237,6 @@ def open_section(
                 )
     if view is not None:
         open_modal(client, body["trigger_id"], view, push=True)
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def add_item(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
@@ -251,7 +248,6 @@ def add_item(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: 
             view = _form(plan, section, item_id=None, list_page=meta.get("page", 1))
     if view is not None:
         open_modal(client, body["trigger_id"], view, push=True)
-    ack()  # last, as above
 
 
 def edit_item(
@@ -267,7 +263,6 @@ def edit_item(
             view = _form(plan, section, item_id=item_id, list_page=meta.get("page", 1))
     if view is not None:
         open_modal(client, body["trigger_id"], view, push=True)
-    ack()  # last, as above
 
 
 def turn_section_page(
@@ -281,7 +276,6 @@ def turn_section_page(
             view = _section_list(plan, editing.SECTIONS[meta["section"]], page=page)
     if view is not None:
         update_modal(client, body["view"], view)
-    ack()  # last, as above
 
 
 def reload_form(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
@@ -296,7 +290,6 @@ def reload_form(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewe
             view = _form(plan, section, item_id=item_id, list_page=meta.get("list_page"))
     if view is not None:
         update_modal(client, body["view"], view)
-    ack()  # last, as above
 
 
 def read_section(
@@ -323,7 +316,6 @@ def read_section(
             open_modal(client, body["trigger_id"], view, "the section", push=True)
         else:
             update_modal(client, body["view"], view)
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def _read_value(value) -> tuple[int, str, int]:

@@ -155,7 +155,6 @@ def _menu(item: LibraryProvision) -> tuple[tuple[str, str], ...]:
 
 def open_add(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:
     open_modal(client, body["trigger_id"], _form(None), "the form")
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def item_menu(

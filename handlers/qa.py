@@ -164,7 +164,6 @@ def open_review(
     if view is None:
         raise UserError("That plan can't be found.")
     open_modal(client, body["trigger_id"], view, "the plan's review")
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def _review_form(
@@ -246,7 +245,6 @@ def send_for_qa(ack: Ack, body: dict, client: WebClient, runtime: Runtime, viewe
         done_modal(TITLE, "Sent to the SENDCo for quality assurance."),
         push=True,
     )
-    ack()  # last, as above
 
 
 def _check(check: quality.Check) -> str:

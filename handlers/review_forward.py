@@ -74,7 +74,6 @@ def choose(
         meta=meta_json(prompt_id=found.prompt_id),
     )
     open_modal(client, body["trigger_id"], view)
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def submit_date(ack: Ack, view: dict, client: WebClient, runtime: Runtime, viewer: Viewer) -> None:

@@ -103,7 +103,6 @@ def open_from_button(
             plan_id = value
         view = _review_view(session, runtime, viewer, plan_id, today, "review prompt")
     open_modal(client, body["trigger_id"], view)
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def save_draft(
@@ -202,7 +201,6 @@ def open_snooze(
             today=today,
         )
     open_modal(client, body["trigger_id"], present.snooze_view(form))
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def submit_snooze(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
@@ -253,14 +251,12 @@ def note_from_button(
     ack: Ack, action: dict, body: dict, client: WebClient, runtime: Runtime, viewer: Viewer
 ) -> None:
     _open_note(runtime, client, viewer, as_int(action.get("value")), body["trigger_id"])
-    ack()  # last: a UserError raised before it is answered by toolkit.answer_error
 
 
 def note_from_message(ack: Ack, shortcut: dict, client: WebClient) -> None:
     """The message shortcut: file a message's text on a plan, after choosing the pupil."""
     text = as_typed((shortcut.get("message") or {}).get("text") or "")
     open_modal(client, shortcut["trigger_id"], present.note_to_place(text))
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def submit_note(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:

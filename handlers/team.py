@@ -281,7 +281,6 @@ def open_add_form(
             query = pupil.upn
         view = _add_form(session, viewer, query)
     open_modal(client, body["trigger_id"], view, "the form")
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def save_added(ack: Ack, view: dict, runtime: Runtime, viewer: Viewer) -> None:
@@ -387,7 +386,6 @@ def open_assign_modal(
             meta=json.dumps({"pupil_id": pupil.id}),
         )
     open_modal(client, body["trigger_id"], view)
-    ack()  # last: a refusal raised before it is answered by toolkit.answer_error
 
 
 def save_assignment(

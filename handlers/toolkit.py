@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from slack_bolt import BoltContext, BoltResponse, Respond
+from slack_bolt import Ack, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookResponse
@@ -318,7 +318,7 @@ def tell(body: dict, context: BoltContext, message: str) -> None:
             context.respond(text=message, response_type="ephemeral", replace_original=False)
         elif body.get("type") == "block_actions" and body.get("view") and body.get("trigger_id"):
             opened_from_modal = body["view"].get("type") == "modal"
-            # Often before the ack, and a trigger lasts three seconds: one quick try.
+            # A trigger lasts three seconds from the click: one quick try.
             client = quick_client(context.client)
             show = client.views_push if opened_from_modal else client.views_open
             show(trigger_id=body["trigger_id"], view=_notice_like(body, message))
@@ -421,10 +421,11 @@ def open_modal(
 ) -> None:
     """Opens `view` (or, with `push`, stacks it on the modal the click came from); if Slack
     refuses, a UserError says so: a trigger lasts three seconds, and a view Slack finds invalid
-    (bot.slack_limits) is named by its error code. Call it before `ack()`."""
+    (bot.slack_limits) is named by its error code, for answer_error to tell the person (a
+    click's ack has gone by then: toolkit.ack_first)."""
     try:
-        # Many listeners open their modal before the ack, and a trigger lasts three seconds
-        # anyway: one quick try, never a wait for a rate limit to pass.
+        # A trigger lasts three seconds from the click: one quick try, never a wait for a rate
+        # limit to pass.
         quick = quick_client(client)
         if push:
             quick.views_push(trigger_id=trigger_id, view=view)
@@ -451,7 +452,7 @@ def update_modal(client: WebClient, shown: dict, view: dict) -> bool:
 
     The view's `hash` goes with it, so an answer to an older click never overwrites a newer
     one: Slack answers hash_conflict, and the newer view simply stays (False). Any other refusal
-    is a UserError, for answer_error to tell the person: call it before `ack()`."""
+    is a UserError, for answer_error to tell the person."""
     try:
         client.views_update(view_id=shown["id"], hash=shown.get("hash"), view=view)
     except SlackApiError as error:
@@ -498,6 +499,27 @@ class CheckedRespond(Respond):
             except Exception:  # noqa: BLE001 - the apology failing must not hide the reply
                 log.warning("could not tell the person their answer was refused")
         return response
+
+
+# Requests whose acknowledgement carries nothing: a button, menu or date picked, and a message
+# shortcut. (A slash command's ack is its reply, a form's may carry errors, a menu's search
+# its options: those listeners ack when they know what to say.)
+ACK_CARRIES_NOTHING = ("block_actions", "message_action")
+
+
+def ack_first(body: dict, ack: Ack, next) -> BoltResponse | None:
+    """Global middleware: a click is acknowledged before its listener runs, so its HTTP 200
+    leaves as soon as the person is identified, however long the work after it takes. Slack
+    gives three seconds; a listener that read the database, or opened a modal, before its ack
+    could miss them under load, and Slack then showed the person an error even when the work
+    was done. The listener runs on after the ack: what it has to say, a refusal or a failure
+    (toolkit.answer_error, which is then given no response to fill) reaches the person through
+    `tell`, the response URL or a modal opened with the click's trigger_id, which lasts three
+    seconds from the click: open paths stay quick. The listeners' own ack() calls are then
+    no-ops."""
+    if body.get("type") in ACK_CARRIES_NOTHING:
+        ack()
+    return next()
 
 
 def check_replies(context: BoltContext, next) -> BoltResponse | None:

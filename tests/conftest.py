@@ -227,7 +227,7 @@ def slack(emulator, sessions, school_extras, clock):
 # busy waits keep their production values: tests of two writers at once depend on them.
 PATIENT_REQUESTS = dict(connect=20, statement=20.0, answer=20.0)
 # These measure the request limits themselves.
-REAL_REQUEST_LIMITS = {"test_db_faults"}
+REAL_REQUEST_LIMITS = {"test_db_faults", "test_family_db_faults"}
 
 
 @pytest.fixture(autouse=True)

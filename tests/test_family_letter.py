@@ -18,7 +18,13 @@ from sqlalchemy import select
 
 from handlers.web import family as web_family
 from models import AuditEvent, Invitation, Plan, PlanVoice
-from tests.family_harness import Family, latest_dm, make_link, start_public_app
+from tests.family_harness import (
+    Family,
+    latest_dm,
+    make_link,
+    start_public_app,
+    without_secrets,
+)
 from tests.slack_harness import build_school, buttons_of, text_of
 from tests.test_plan_editor import submit
 
@@ -54,13 +60,14 @@ def test_the_letter_has_the_link_its_qr_code_and_nothing_of_the_plan(slack):
     page = requests.get(link + "/letter", timeout=10)
     assert page.status_code == 200
     html = page.text
-    assert "For the parent or carer of Ava</h1>" in html
+    assert "For a parent or carer</h1>" in html
     assert "Brookside High" in html
-    assert "Brookside High would like to hear your views about Ava&#39;s support" in html
+    assert "Brookside High would like to hear your views about your child&#39;s support" in html
     assert f'<p class="letter-link">{link}</p>' in html
-    assert "You will be asked for Ava's date of birth" in html
+    assert "You will be asked for your child's date of birth first" in html
     assert "The link works until Monday 7 December 2026." in html
-    assert "Stone" not in html  # first name only
+    # Whoever has the link can open the letter: nothing of the pupil is on it.
+    assert "Ava" not in without_secrets(html) and "Stone" not in without_secrets(html)
     # The QR code is the link's: segno makes the same symbol from the link, and a different
     # one from any other text.
     drawn = svg_of(html)
@@ -81,6 +88,30 @@ def test_the_letter_has_the_link_its_qr_code_and_nothing_of_the_plan(slack):
     assert ("open", "family page", "letter opened") in events
     # Opening the letter is not a submission: the family's page still opens.
     assert Family(link).open().status_code == 200
+
+
+@pytest.mark.parametrize("purpose", ["family", "pupil", "meeting", "agreement"])
+def test_a_forwarded_link_reveals_nothing_of_the_pupil_before_the_date_of_birth(slack, purpose):
+    """Someone the link was forwarded to opens every page under it without the date of birth:
+    the letter, the check, the pages of each purpose; none names the pupil (first name, surname,
+    preferred name) or shows their date of birth, and the pages past the check send them back
+    to it or say the link does not work."""
+    from tests.test_family_agreement import agreement_link
+    from tests.test_family_meeting import meeting_link
+
+    makers = {"meeting": meeting_link, "agreement": agreement_link}
+    link = makers.get(purpose, lambda s: make_link(s, purpose=purpose))(slack)
+    stranger = Family(link)
+    paths = ["", "/letter", "/form", "/sent", "/meeting", "/meeting/sent", "/agreement",
+             "/agreement/sent", "/plan.pdf"]  # fmt: skip
+    for path in paths:
+        page = stranger.open(path)
+        shown = without_secrets(page.text)
+        for word in ("Ava", "Stone", "4 March 2012", "4 3 2012", "04/03/2012", "2012-03-04"):
+            assert word not in shown, (path, word)
+        assert page.status_code in (200, 404), path
+        if page.status_code == 200 and path != "/letter":
+            assert "What is your child's date of birth?" in shown, path
 
 
 def test_a_link_that_does_not_work_has_no_letter(slack, clock):

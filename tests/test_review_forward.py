@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bot.demo.slack_emulator import RESPONSE_URL
 from models import (
     AuditEvent,
     Plan,
@@ -88,7 +89,13 @@ def press(slack, user: str, message: dict, action_id: str) -> None:
         user, action_id, button(message, action_id)["value"], message=message
     )
     assert reply.status == 200
-    slack.emulator.wait_for(lambda calls: len(calls) > before)
+    # The click is acknowledged before its work: wait for the answer to the person itself (a
+    # message through the response URL, or a modal), not any call.
+    slack.emulator.wait_for(
+        lambda calls: any(
+            c.method == RESPONSE_URL or c.method.startswith("views.") for c in calls[before:]
+        )
+    )
 
 
 def refusals(slack, user: str) -> list[str]:

@@ -14,6 +14,7 @@ expiry and what they will be asked: nothing of the plan.
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.headerregistry import Address
@@ -72,6 +73,16 @@ class Letter:
     def ask(self) -> str:
         words = ASKS.get(self.purpose.value, DEFAULT_ASK)
         return words.format(school=self.school_name, name=self.first_name)
+
+    @property
+    def ask_without_name(self) -> str:
+        """What they are asked, with "your child" for the pupil's name: the printed letter's
+        words. The letter's page opens for whoever has the link, before any date-of-birth
+        check, so it may say nothing of the pupil (a forwarded link reveals nothing)."""
+        words = ASKS.get(self.purpose.value, DEFAULT_ASK)
+        said = words.format(school=self.school_name, name="your child")
+        # "{name} can ..." starts a sentence in some asks.
+        return re.sub(r"(^|\. )your child", lambda m: m.group(1) + "Your child", said)
 
     @property
     def expires(self) -> str:

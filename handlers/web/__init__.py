@@ -20,8 +20,11 @@ from pathlib import Path
 
 from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import templates
+from bot import db
 from handlers.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -119,5 +122,17 @@ def create_web_app(runtime: Runtime, *, secret_key: bytes | None = None) -> Flas
     @app.errorhandler(500)
     def failed(error):
         return render_template("problem.html"), 500
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    @app.errorhandler(db.DatabaseUnavailable)
+    def database_failed(error: Exception):
+        """The same calm page as any failure; 503 and Retry-After when the database is away
+        (nothing a page saves is committed then: the family is told to try again later)."""
+        if not db.is_unavailable(error):
+            app.log_exception((type(error), error, error.__traceback__))
+            return render_template("problem.html"), 500
+        log.warning("a web page could not reach the database: %s", type(error).__name__)
+        return render_template("problem.html"), 503, {"Retry-After": "120"}
 
     return app

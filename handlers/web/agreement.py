@@ -24,9 +24,8 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from bot import db
 from bot.services import agreements, family
-from handlers.web.family import confirmed, limit_rate, not_available, web_runtime
+from handlers.web.family import confirmed, limit_rate, not_available, page_work, web_runtime
 from models import AgreementDecision, InvitationPurpose, SharingChoice
 
 pages = Blueprint("agreement", __name__)
@@ -118,7 +117,7 @@ def _date_typed(form: AgreementForm, today: date) -> tuple[date | None, str | No
 def agreement(token: str):
     runtime = web_runtime()
     errors: list[tuple[str, str]] = []
-    with db.unit_of_work(runtime.sessions) as s:
+    with page_work(runtime) as s:
         link = family.usable(s, token, runtime.now(), used_up_ok=True)
         if link is None or link.purpose != InvitationPurpose.AGREEMENT:
             return not_available()
@@ -220,9 +219,11 @@ def _check(form: AgreementForm, shown: agreements.AgreementPage) -> list[tuple[s
 @pages.route("/f/<token>/agreement/sent")
 def sent(token: str):
     runtime = web_runtime()
-    with db.unit_of_work(runtime.sessions) as s:
+    with page_work(runtime) as s:
         link = family.usable(s, token, runtime.now(), used_up_ok=True)
-        if link is None or not confirmed(link.id):
+        # Nothing sent on this link yet (say the database was away when they pressed Send):
+        # no "thank you, your answer was sent".
+        if link is None or not confirmed(link.id) or link.submissions == 0:
             return not_available()
         agreed = agreements.agreed_by_link(s, link) is not None
     return render_template("agreement_sent.html", agreed=agreed, token=token)
@@ -231,7 +232,7 @@ def sent(token: str):
 @pages.route("/f/<token>/plan.pdf")
 def plan_pdf(token: str):
     runtime = web_runtime()
-    with db.unit_of_work(runtime.sessions) as s:
+    with page_work(runtime) as s:
         link = family.usable(s, token, runtime.now(), used_up_ok=True)
         if link is None or link.purpose != InvitationPurpose.AGREEMENT:
             return not_available()

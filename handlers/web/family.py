@@ -100,6 +100,15 @@ def not_available():
     return render_template("not_available.html"), 404
 
 
+def page_work(runtime: Runtime):
+    """The unit of work of one of the families' pages. A family is waiting in a browser: a
+    database that hangs is given up on within seconds (the limits Slack's requests have), and
+    the app's error handler (handlers.web.create_web_app) answers with the calm "something went
+    wrong" page. Everything a page saves is in this one unit of work, so a failure saves none of
+    it: the family is told nothing was sent, and sending again works once the database is back."""
+    return db.unit_of_work(runtime.sessions, db.FOR_REQUESTS)
+
+
 # --- forms -------------------------------------------------------------------------------------
 
 
@@ -186,7 +195,7 @@ def confirmed(invitation_id: int) -> bool:
 def check(token: str):
     runtime = web_runtime()
     form = BirthDateForm()
-    with db.unit_of_work(runtime.sessions) as s:
+    with page_work(runtime) as s:
         link = family.usable(s, token, runtime.now())
         if link is None or link.purpose not in NEXT_PAGE:
             return not_available()
@@ -226,7 +235,7 @@ def check(token: str):
 @pages.route("/f/<token>/form", methods=["GET", "POST"])
 def questions(token: str):
     runtime = web_runtime()
-    with db.unit_of_work(runtime.sessions) as s:
+    with page_work(runtime) as s:
         link = family.usable(s, token, runtime.now())
         if link is None:
             return not_available()
@@ -256,13 +265,14 @@ def questions(token: str):
                     )
                 except family.UsedUp:
                     return not_available()
-                session["sent"] = link.id
                 sent = True
         else:
             sent = False
         if request.method == "GET":
             family.audit_page(s, link, runtime.now(), "read", "opened the family form")
     if request.method == "POST" and sent:
+        # Only once the answer is committed: a failed commit leaves no "sent" in the cookie.
+        session["sent"] = link.id
         runtime.deliver_soon(None)
         return redirect(url_for("family.sent", token=token), 303)
     status = 400 if request.method == "POST" else 200

@@ -1,12 +1,15 @@
 """The printable letter for a family's link (issue 17): /f/<token>/letter, opened by the case
 holder from "Print a letter with a QR code" in Slack's "Link made" modal.
 
-It shows what a letter home needs and nothing of the plan: the school, "For the parent or carer
-of <first name>", what they are asked, the link in full and as a QR code, its expiry, and that
-they will be asked the pupil's date of birth. Only a link that still works has a letter (any
-other gets the same plain page as the family's page); opening it is audited ("letter opened")
-and is not a submission. The QR code is inline SVG from segno, drawn with SVG attributes only,
-so the page keeps the strict Content-Security-Policy (no inline styles, no data: images).
+It shows what a letter home needs and nothing of the pupil: the school, "For a parent or carer"
+with a line to write the child's name on by hand, what they are asked (of "your child"), the link
+in full and as a QR code, its expiry, and that they will be asked the child's date of birth. Like
+the family's own pages it opens for whoever has the link, before any date-of-birth check, so a
+forwarded link must reveal nothing: not even the pupil's first name is on it. Only a link that
+still works has a letter (any other gets the same plain page as the family's page); opening it
+is audited ("letter opened") and is not a submission. The QR code is inline SVG from segno,
+drawn with SVG attributes only, so the page keeps the strict Content-Security-Policy (no inline
+styles, no data: images).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import segno
 from flask import Blueprint, current_app, render_template
 from markupsafe import Markup
 
-from bot import db
 from bot.services import family, family_mail
 from handlers.context import Runtime
 from handlers.web import family as family_pages
@@ -34,7 +36,7 @@ def qr_svg(text: str) -> str:
 @letters.route("/f/<token>/letter")
 def letter(token: str):
     runtime: Runtime = current_app.extensions["sspbot_runtime"]
-    with db.unit_of_work(runtime.sessions) as session:
+    with family_pages.page_work(runtime) as session:
         link = family.usable(session, token, runtime.now())
         if link is None:
             return render_template("not_available.html"), 404

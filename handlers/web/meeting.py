@@ -16,9 +16,15 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from bot import db
 from bot.services import family, meeting
-from handlers.web.family import confirmed, form_errors, limit_rate, not_available, web_runtime
+from handlers.web.family import (
+    confirmed,
+    form_errors,
+    limit_rate,
+    not_available,
+    page_work,
+    web_runtime,
+)
 from models import InvitationPurpose, MeetingJoin
 
 pages = Blueprint("meeting", __name__)
@@ -101,7 +107,7 @@ def meeting_page(token: str):
     runtime = web_runtime()
     form = MeetingForm()
     sent = False
-    with db.unit_of_work(runtime.sessions) as s:
+    with page_work(runtime) as s:
         link = family.usable(s, token, runtime.now())
         if link is None or link.purpose != InvitationPurpose.MEETING:
             return not_available()
@@ -129,11 +135,12 @@ def meeting_page(token: str):
                     )
                 except family.UsedUp:
                     return not_available()
-                session["meeting_sent"] = [link.id, stored.id]
                 sent = True
         else:
             family.audit_page(s, link, runtime.now(), "read", "opened the meeting page")
     if sent:
+        # Only once the reply is committed: a failed commit leaves no "sent" in the cookie.
+        session["meeting_sent"] = [link.id, stored.id]
         runtime.deliver_soon(None)
         return redirect(url_for("meeting.thanks", token=token), 303)
     status = 400 if request.method == "POST" else 200
@@ -158,7 +165,7 @@ def thanks(token: str):
     sent = session.get("meeting_sent")
     if not (isinstance(sent, list) and len(sent) == 2):
         return not_available()
-    with db.unit_of_work(runtime.sessions) as s:
+    with page_work(runtime) as s:
         page = meeting.thanks_page(s, token, reply_id=sent[1], invitation_id=sent[0])
         if page is None:
             return not_available()
