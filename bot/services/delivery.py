@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.services.calendar import SchoolCalendar
@@ -279,6 +280,18 @@ def materialise(
         .order_by(InterventionSession.group_id, InterventionSession.held_on)
     ).all()
     return list(made)
+
+
+def catch_up(session: Session, school_id: int, calendar: SchoolCalendar, through: date) -> None:
+    """`materialise`, safe beside a concurrent sweep or a second reader doing the same: their
+    rows stand (the unique constraint on group and day), ours are undone, and what the caller
+    reads next is theirs. For anyone about to count delivery (the sweep, the review notes), so
+    the figures include every session due by `through` whether or not the sweep has run."""
+    try:
+        with session.begin_nested():
+            materialise(session, school_id, calendar, through)
+    except IntegrityError:
+        pass
 
 
 def _member_on(member: GroupMember, day: date) -> bool:

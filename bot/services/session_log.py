@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer
@@ -80,13 +79,7 @@ def create_due_prompts(
     groups.close_ended(session, school.id, today)
     if not calendar.is_school_day(today):
         return 0
-    try:
-        # A concurrent sweep making the same rows: its rows stand (the unique constraint on
-        # group and day), ours are undone, and what follows reads theirs.
-        with session.begin_nested():
-            delivery.materialise(session, school.id, calendar, today)
-    except IntegrityError:
-        pass
+    delivery.catch_up(session, school.id, calendar, today)
     rows = session.execute(
         select(
             InterventionSession.id,
