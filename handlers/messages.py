@@ -323,6 +323,10 @@ SESSION_DELIVERED = "ssp_session_delivered"
 SESSION_ABSENT = "ssp_session_absent"
 SESSION_NOT_DELIVERED = "ssp_session_not_delivered"
 SESSION_CHANGE = "ssp_session_change"
+SESSIONS_OLDER = "ssp_sessions_older"
+SESSIONS_NEWER = "ssp_sessions_newer"
+# A session this old or older says how long ago it was, beside its date.
+LONG_AGO_DAYS = 28
 
 
 @renders(PromptKind.SESSION_LOG, "session_log.json.j2")
@@ -357,14 +361,27 @@ def session_context(
 ) -> Context:
     days = {s.held_on for s in facts.shown}
     waiting = any(s.status == SessionStatus.AWAITING for s in facts.shown)
+    listing = surface.startswith("s")  # `/ssp sessions`, not the DM
     if not facts.shown:
-        intro = "Nothing left to log: every session in the last four weeks is logged. Thank you."
+        intro = "Nothing left to log: every session is logged. Thank you."
     elif not waiting:
         intro = "*Your sessions* — all logged, thank you. Tap *Change* if something is wrong."
     elif days == {facts.today}:
         intro = "*Your sessions today* — tap what happened. Nothing else to type."
     else:
         intro = "*Your sessions not yet logged* — tap what happened. Nothing else to type."
+    if listing and facts.for_someone_else:
+        intro = intro.replace("*Your sessions", f"*{escape_mrkdwn(facts.staff_name)}'s sessions")
+    if listing and facts.unlogged:
+        whose = f"{escape_mrkdwn(facts.staff_name)} has" if facts.for_someone_else else "You have"
+        count = f"{facts.unlogged} session" + ("" if facts.unlogged == 1 else "s")
+        intro += f"\n{whose} *{count} not yet logged*"
+        intro += f", the oldest on {short_date(facts.oldest)}." if facts.oldest else "."
+        if facts.pages > 1:
+            intro += (
+                f" Page {facts.page + 1} of {facts.pages}: the newest first, oldest at the "
+                "top of each page."
+            )
     if notice:
         intro = f"{notice}\n{intro}"
     rows = [_session_row(s, facts.today, surface, s.id in editing) for s in facts.shown]
@@ -374,13 +391,27 @@ def session_context(
         if facts.more
         else None
     )
+    pages = []
+    if listing and facts.pages > 1:
+        staff = surface[1:].partition(".")[0]
+        if facts.page + 1 < facts.pages:
+            pages.append(
+                dict(action_id=SESSIONS_OLDER, label="Older sessions",
+                     value=f"s{staff}.{facts.page + 1}", style=None)
+            )  # fmt: skip
+        if facts.page > 0:
+            pages.append(
+                dict(action_id=SESSIONS_NEWER, label="Newer sessions",
+                     value=f"s{staff}.{facts.page - 1}", style=None)
+            )  # fmt: skip
     return {
         "text": f"Your sessions: {summary}" if summary else "Your sessions",
         "intro": intro,
         "sessions": rows,
         "more": more,
+        "pages": pages,
         "footer": "Only your SENDCo and you can log these. Missed one? `/ssp sessions` "
-        "lists those not yet logged from the last four weeks.",
+        "lists every session not yet logged, however old.",
     }
 
 
@@ -388,6 +419,8 @@ def _session_row(s: session_log.Shown, today, surface: str, editing: bool) -> di
     when = f"{s.starts_at:%H:%M}"
     if s.held_on != today:
         when = f"{short_date(s.held_on)}, {when}"
+    if (today - s.held_on).days >= LONG_AGO_DAYS:
+        when += f", {(today - s.held_on).days // 7} weeks ago"
     count = f"{len(s.pupils)} pupil" + ("" if len(s.pupils) == 1 else "s")
     # The DM stays in Slack's history: a pupil named beside an intervention says what support
     # they get, so it counts them and the "someone absent" form (not kept) names them. The

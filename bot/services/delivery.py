@@ -23,6 +23,7 @@ from models import (
     InterventionSession,
     SessionPupil,
     SessionStatus,
+    Staff,
 )
 
 
@@ -315,3 +316,26 @@ def by_group_pupil(
         since=since,
         until=until,
     )
+
+
+def unlogged_by_staff(session: Session, school_id: int, today: date) -> list[tuple]:
+    """Who has sessions not yet logged, however old (`/ssp sessions` lists them all; the DM
+    stops asking after four weeks): (staff id, name, Slack user id, how many, the oldest's
+    day), most first. One statement."""
+    rows = session.execute(
+        select(
+            Staff.id,
+            Staff.first_name + " " + Staff.last_name,
+            Staff.slack_user_id,
+            func.count(),
+            func.min(InterventionSession.held_on),
+        )
+        .join(Staff, Staff.id == InterventionSession.staff_id)
+        .where(
+            InterventionSession.school_id == school_id,
+            InterventionSession.status == SessionStatus.AWAITING,
+            InterventionSession.held_on <= today,
+        )
+        .group_by(Staff.id, Staff.first_name, Staff.last_name, Staff.slack_user_id)
+    ).all()
+    return sorted((tuple(r) for r in rows), key=lambda r: (-r[3], r[1]))

@@ -11,6 +11,7 @@ How each figure is counted (README "The provision map" says the same to the SEND
 - pupils: distinct pupils who are members of one of its groups today;
 - groups: its groups, running or ended;
 - sessions planned / delivered: its groups' sessions due so far / logged as delivered;
+- not yet logged: sessions due so far that nobody has logged, per member of staff, however old;
 - cost: sessions delivered × cost per session + pupils × cost per pupil, in pence;
 - progress: over the plan provision rows of that intervention with both an entry and an exit
   measure, per measure kind: how many (n measured) and the average of exit − entry;
@@ -32,7 +33,7 @@ from sqlalchemy import Float, and_, case, cast, distinct, func, literal, or_, se
 from sqlalchemy.orm import Session
 
 from bot.services import impact
-from bot.services.delivery import Delivery
+from bot.services.delivery import Delivery, unlogged_by_staff
 from models import (
     BroadArea,
     Effectiveness,
@@ -60,7 +61,7 @@ EFFECTIVENESS_SCORE = {
     Effectiveness.VERY_EFFECTIVE: 4,
 }
 # The statements `provision_map` issues, whatever the school's size (tests hold it to this).
-MAP_STATEMENTS = 8
+MAP_STATEMENTS = 9
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,10 @@ class ProvisionMap:
     unused: int = 0
     """Library items with no group and no plan provision row: not listed."""
     school_name: str = ""
+    unlogged: tuple[tuple, ...] = ()
+    """Who has sessions not yet logged, however old: (staff id, name, Slack user id, how many,
+    the oldest's day), most first (delivery.unlogged_by_staff). For the SENDCo's map in Slack,
+    not the export (governors get figures, not names)."""
 
     @property
     def groups(self) -> int:
@@ -345,6 +350,7 @@ def provision_map(session: Session, school_id: int, today: date) -> ProvisionMap
             for key, figures in sorted(by_area.items(), key=lambda kv: BroadArea(kv[0]).label)
         ),
         unused=unused,
+        unlogged=tuple(unlogged_by_staff(session, school_id, today)),
     )
 
 
