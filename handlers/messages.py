@@ -23,6 +23,7 @@ from bot.services import (
     agreements,
     closure,
     family,
+    groups,
     meeting,
     monitoring,
     observations,
@@ -455,6 +456,62 @@ def _session_row(s: session_log.Shown, today, surface: str, editing: bool) -> di
         buttons = [dict(action_id=f"{SESSION_CHANGE}:{s.id}", label="Change", value=value,
                         style=None)]  # fmt: skip
     return {"id": s.id, "text": text, "buttons": buttons}
+
+
+# --- intervention groups' runners ----------------------------------------------------------------
+
+GROUP_OPEN = "ssp_group_open_{}"  # handlers.groups.OPEN_ACTION: the group's view, access checked
+RUNNERLESS_SHOWN = 20
+
+
+@renders(PromptKind.GROUP_RUNNER, "group_runner.json.j2")
+def group_runner(session: Session, prompt: Prompt) -> Context | None:
+    today = prompts.delivery_day(session, prompt)
+    news = groups.runner_news(session, prompt, today)
+    if news is None:
+        return None  # someone else runs it now, or it ended: nothing to tell
+    when = news.schedule
+    if news.starts_on >= today:
+        when += f", first session {short_date(news.starts_on)}"
+    if news.ends_on:
+        when += f", last day {short_date(news.ends_on)}"
+    where = f", in {escape_mrkdwn(news.location)}" if news.location else ""
+    # The group and when, never its pupils: Slack keeps this message.
+    return {
+        "text": f"You now run the intervention group {escape_mrkdwn(news.name)}",
+        "summary": f"You now run the intervention group *{escape_mrkdwn(news.name)}*: "
+        f"{when}{where}.",
+        "open_action": GROUP_OPEN.format(0),
+        "group_id": news.group_id,
+        "about": "After each day's sessions I'll send you one message to log them in a tap. "
+        "Its pupils are under “Open the group”.",
+    }
+
+
+@renders(PromptKind.GROUP_RUNNER_LEFT, "group_runner_left.json.j2")
+def group_runner_left(session: Session, prompt: Prompt) -> Context | None:
+    found = groups.without_runner(session, prompt.school_id, prompts.delivery_day(session, prompt))
+    if not found:
+        return None  # the SENDCo has chosen new runners meanwhile
+    count = f"{len(found)} intervention group" + ("" if len(found) == 1 else "s")
+    return {
+        "text": f"{count} no longer {'has' if len(found) == 1 else 'have'} a runner",
+        "intro": f"*{count} no longer {'has' if len(found) == 1 else 'have'} a runner*: "
+        "whoever ran them has left the staff list. Choose who runs each with *Edit*.",
+        "groups": [
+            (
+                f"*{escape_mrkdwn(name)}* · {schedule}\nNo runner: {escape_mrkdwn(left)} has left",
+                GROUP_OPEN.format(index),
+                group_id,
+            )
+            for index, (group_id, name, schedule, left) in enumerate(found[:RUNNERLESS_SHOWN])
+        ],
+        "more": f"And {len(found) - RUNNERLESS_SHOWN} more in `/ssp groups`."
+        if len(found) > RUNNERLESS_SHOWN
+        else None,
+        "about": "Until then no session messages go to anyone who has left; their sessions "
+        "not yet logged pass to the new runner. `/ssp groups` lists them.",
+    }
 
 
 @renders(PromptKind.INVITATION_LOCKED, "notice.json.j2")
