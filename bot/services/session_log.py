@@ -313,7 +313,7 @@ def to_log(
     return replace(
         found,
         unlogged=unlogged or 0,
-        oldest=oldest if isinstance(oldest, date) or oldest is None else date.fromisoformat(oldest),
+        oldest=oldest,
         page=page,
         pages=pages,
         for_someone_else=staff_id != viewer.staff_id,
