@@ -271,7 +271,7 @@ def to_log(
     page; with how many are unlogged in all and the oldest's day. With `also_logged_today`,
     those logged today too (the list redrawn after an answer keeps what was just logged, with
     "Change", and so keeps its pages). None when the viewer may not see them (someone else's,
-    unless the viewer is the SENDCo). Four statements, however many sessions."""
+    unless the viewer is the SENDCo). The same few statements, however many sessions."""
     if staff_id != viewer.staff_id and not viewer.is_sendco:
         return None
     staff = session.get(Staff, staff_id)
