@@ -673,3 +673,53 @@ def test_unlogged_sessions_however_old_can_be_found_and_logged_a_page_at_a_time(
     # A page past the last shows the last.
     last = slack.click("U0TA", "ssp_sessions_older", f"s{slack.ids['ta']}.999")
     assert f"Page {pages} of {pages}" in text_of(last)
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_when_the_database_is_down_a_page_of_old_sessions_is_answered_calmly(
+    emulator, sessions, db_url
+):
+    from sqlalchemy.engine import make_url
+
+    from bot import db
+    from handlers.context import wait_for_background_work
+    from tests.db_proxy import DbProxy
+    from tests.slack_harness import build_school
+
+    emulator.reset()
+    with sessions.begin() as session:
+        ids = build_school(session, emulator)
+        school = session.get(School, ids["school"])
+        item = factories.library_item(session, school, "Lexia")
+        ta = session.get(factories.Staff, ids["ta"])
+        factories.group(
+            session, school, item, ta, session.get(factories.Pupil, ids["ava"]),
+            weekdays="1,2,3,4,5", starts_on=date(2026, 9, 7),
+        )  # fmt: skip
+        delivery.materialise(session, school.id, load_calendar(session, school.id), MONDAY)
+    url = make_url(db_url)
+    with DbProxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+        engine = db.make_engine(proxy.url(db_url))
+        slack = start_app(emulator, db.make_session_factory(engine))
+        slack.ids = ids
+        try:
+            listing = slack.ask("U0TA", "sessions")
+            assert "Page 1 of" in text_of(listing)
+            proxy.cut()
+            before = len(emulator.responses_to("U0TA"))
+            reply = slack.sender.button(
+                "U0TA", "ssp_sessions_older", button(listing, "Older sessions")["value"]
+            )
+            assert reply.status == 200
+            said = json.dumps(reply.json()) if reply.body else ""
+            if not said:
+                emulator.wait_for(lambda calls: len(emulator.responses_to("U0TA")) > before)
+                said = json.dumps(emulator.responses_to("U0TA")[-1])
+            assert "can't reach its database" in said
+            assert "Lexia" not in said
+        finally:
+            proxy.passes()
+            slack.server.stop()
+            wait_for_background_work()
+            engine.dispose()
