@@ -131,9 +131,15 @@ def _line_text(line: groups.GroupLine) -> str:
     pupils = f"{line.pupils} pupil" + ("" if line.pupils == 1 else "s")
     return (
         f"*{escape_mrkdwn(line.name)}* · {escape_mrkdwn(line.intervention)}\n"
-        f"{line.schedule} · {mention(line.staff_slack_user_id, line.staff_name)} · {pupils}\n"
+        f"{line.schedule} · {_runner(line)} · {pupils}\n"
         f"Delivery: {line.delivery.describe()}" + (" · _ended today_" if line.ended else "")
     )
+
+
+def _runner(line: groups.GroupLine) -> str:
+    if line.runner_left:
+        return f":warning: *no runner: {escape_mrkdwn(line.staff_name)} has left*"
+    return mention(line.staff_slack_user_id, line.staff_name)
 
 
 # --- the form: new or changed group ----------------------------------------------------------
@@ -448,6 +454,7 @@ def save(
     if meta_of(view).get("group_id") is not None and view.get("previous_view_id"):
         _refresh(client, runtime, viewer, today, group_id, view["previous_view_id"])
         ack()
+        runtime.deliver_soon(client)  # the new runner's message, if the runner changed
         return
     ack(
         response_action="update",
@@ -457,6 +464,7 @@ def save(
             "as provision. `/ssp groups` shows it, with what has been delivered so far.",
         ),
     )
+    runtime.deliver_soon(client)  # the runner's message
 
 
 # --- a group's view ----------------------------------------------------------------------------
@@ -470,7 +478,7 @@ def _group_view(runtime: Runtime, viewer: Viewer, group_id: int, today: date) ->
     line = shown.line
     about = [
         f"*{escape_mrkdwn(line.intervention)}* · {line.schedule}",
-        f"Run by {mention(line.staff_slack_user_id, line.staff_name)}",
+        f"Run by {_runner(line)}",
         f"From {uk_date(shown.starts_on)}"
         + (f" to {uk_date(shown.ends_on)}" if shown.ends_on else ""),
     ]

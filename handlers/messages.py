@@ -23,6 +23,7 @@ from bot.services import (
     agreements,
     closure,
     family,
+    groups,
     meeting,
     monitoring,
     observations,
@@ -323,6 +324,10 @@ SESSION_DELIVERED = "ssp_session_delivered"
 SESSION_ABSENT = "ssp_session_absent"
 SESSION_NOT_DELIVERED = "ssp_session_not_delivered"
 SESSION_CHANGE = "ssp_session_change"
+SESSIONS_OLDER = "ssp_sessions_older"
+SESSIONS_NEWER = "ssp_sessions_newer"
+# A session this old or older says how long ago it was, beside its date.
+LONG_AGO_DAYS = 28
 
 
 @renders(PromptKind.SESSION_LOG, "session_log.json.j2")
@@ -357,14 +362,27 @@ def session_context(
 ) -> Context:
     days = {s.held_on for s in facts.shown}
     waiting = any(s.status == SessionStatus.AWAITING for s in facts.shown)
+    listing = surface.startswith("s")  # `/ssp sessions`, not the DM
     if not facts.shown:
-        intro = "Nothing left to log: every session in the last four weeks is logged. Thank you."
+        intro = "Nothing left to log: every session is logged. Thank you."
     elif not waiting:
         intro = "*Your sessions* — all logged, thank you. Tap *Change* if something is wrong."
     elif days == {facts.today}:
         intro = "*Your sessions today* — tap what happened. Nothing else to type."
     else:
         intro = "*Your sessions not yet logged* — tap what happened. Nothing else to type."
+    if listing and facts.for_someone_else:
+        intro = intro.replace("*Your sessions", f"*{escape_mrkdwn(facts.staff_name)}'s sessions")
+    if listing and facts.unlogged:
+        whose = f"{escape_mrkdwn(facts.staff_name)} has" if facts.for_someone_else else "You have"
+        count = f"{facts.unlogged} session" + ("" if facts.unlogged == 1 else "s")
+        intro += f"\n{whose} *{count} not yet logged*"
+        intro += f", the oldest on {short_date(facts.oldest)}." if facts.oldest else "."
+        if facts.pages > 1:
+            intro += (
+                f" Page {facts.page + 1} of {facts.pages}: the newest first, oldest at the "
+                "top of each page."
+            )
     if notice:
         intro = f"{notice}\n{intro}"
     rows = [_session_row(s, facts.today, surface, s.id in editing) for s in facts.shown]
@@ -374,13 +392,27 @@ def session_context(
         if facts.more
         else None
     )
+    pages = []
+    if listing and facts.pages > 1:
+        staff = surface[1:].partition(".")[0]
+        if facts.page + 1 < facts.pages:
+            pages.append(
+                dict(action_id=SESSIONS_OLDER, label="Older sessions",
+                     value=f"s{staff}.{facts.page + 1}", style=None)
+            )  # fmt: skip
+        if facts.page > 0:
+            pages.append(
+                dict(action_id=SESSIONS_NEWER, label="Newer sessions",
+                     value=f"s{staff}.{facts.page - 1}", style=None)
+            )  # fmt: skip
     return {
         "text": f"Your sessions: {summary}" if summary else "Your sessions",
         "intro": intro,
         "sessions": rows,
         "more": more,
+        "pages": pages,
         "footer": "Only your SENDCo and you can log these. Missed one? `/ssp sessions` "
-        "lists those not yet logged from the last four weeks.",
+        "lists every session not yet logged, however old.",
     }
 
 
@@ -388,6 +420,8 @@ def _session_row(s: session_log.Shown, today, surface: str, editing: bool) -> di
     when = f"{s.starts_at:%H:%M}"
     if s.held_on != today:
         when = f"{short_date(s.held_on)}, {when}"
+    if (today - s.held_on).days >= LONG_AGO_DAYS:
+        when += f", {(today - s.held_on).days // 7} weeks ago"
     count = f"{len(s.pupils)} pupil" + ("" if len(s.pupils) == 1 else "s")
     # The DM stays in Slack's history: a pupil named beside an intervention says what support
     # they get, so it counts them and the "someone absent" form (not kept) names them. The
@@ -422,6 +456,62 @@ def _session_row(s: session_log.Shown, today, surface: str, editing: bool) -> di
         buttons = [dict(action_id=f"{SESSION_CHANGE}:{s.id}", label="Change", value=value,
                         style=None)]  # fmt: skip
     return {"id": s.id, "text": text, "buttons": buttons}
+
+
+# --- intervention groups' runners ----------------------------------------------------------------
+
+GROUP_OPEN = "ssp_group_open_{}"  # handlers.groups.OPEN_ACTION: the group's view, access checked
+RUNNERLESS_SHOWN = 20
+
+
+@renders(PromptKind.GROUP_RUNNER, "group_runner.json.j2")
+def group_runner(session: Session, prompt: Prompt) -> Context | None:
+    today = prompts.delivery_day(session, prompt)
+    news = groups.runner_news(session, prompt, today)
+    if news is None:
+        return None  # someone else runs it now, or it ended: nothing to tell
+    when = news.schedule
+    if news.starts_on >= today:
+        when += f", first session {short_date(news.starts_on)}"
+    if news.ends_on:
+        when += f", last day {short_date(news.ends_on)}"
+    where = f", in {escape_mrkdwn(news.location)}" if news.location else ""
+    # The group and when, never its pupils: Slack keeps this message.
+    return {
+        "text": f"You now run the intervention group {escape_mrkdwn(news.name)}",
+        "summary": f"You now run the intervention group *{escape_mrkdwn(news.name)}*: "
+        f"{when}{where}.",
+        "open_action": GROUP_OPEN.format(0),
+        "group_id": news.group_id,
+        "about": "After each day's sessions I'll send you one message to log them in a tap. "
+        "Its pupils are under “Open the group”.",
+    }
+
+
+@renders(PromptKind.GROUP_RUNNER_LEFT, "group_runner_left.json.j2")
+def group_runner_left(session: Session, prompt: Prompt) -> Context | None:
+    found = groups.without_runner(session, prompt.school_id, prompts.delivery_day(session, prompt))
+    if not found:
+        return None  # the SENDCo has chosen new runners meanwhile
+    count = f"{len(found)} intervention group" + ("" if len(found) == 1 else "s")
+    return {
+        "text": f"{count} no longer {'has' if len(found) == 1 else 'have'} a runner",
+        "intro": f"*{count} no longer {'has' if len(found) == 1 else 'have'} a runner*: "
+        "whoever ran them has left the staff list. Choose who runs each with *Edit*.",
+        "groups": [
+            (
+                f"*{escape_mrkdwn(name)}* · {schedule}\nNo runner: {escape_mrkdwn(left)} has left",
+                GROUP_OPEN.format(index),
+                group_id,
+            )
+            for index, (group_id, name, schedule, left) in enumerate(found[:RUNNERLESS_SHOWN])
+        ],
+        "more": f"And {len(found) - RUNNERLESS_SHOWN} more in `/ssp groups`."
+        if len(found) > RUNNERLESS_SHOWN
+        else None,
+        "about": "Until then no session messages go to anyone who has left; their sessions "
+        "not yet logged pass to the new runner. `/ssp groups` lists them.",
+    }
 
 
 @renders(PromptKind.INVITATION_LOCKED, "notice.json.j2")

@@ -16,9 +16,9 @@ from slack_bolt import Ack, App, Respond
 
 from bot.access import Viewer
 from bot.errors import UserError
-from bot.render import escape_mrkdwn, year_label
+from bot.render import escape_mrkdwn, mention, year_label
 from bot.services import audit
-from bot.services.calendar import load_calendar
+from bot.services.calendar import load_calendar, short_date
 from bot.services.download_links import LINK_LIFETIME, MAX_DOWNLOADS, FileFormat, create_map_links
 from bot.services.provision_map import (
     DEFAULT_PERIOD,
@@ -154,6 +154,19 @@ def map_words(found: ProvisionMap, *, page: int = 1) -> dict:
         if turn.pages > 1
         else ""
     )
+    if found.unlogged:
+        total_unlogged = sum(n for *_, n, _ in found.unlogged)
+        oldest = min(day for *_, day in found.unlogged)
+        who = ", ".join(
+            f"{mention(slack_id, name)} {n}" for _, name, slack_id, n, _ in found.unlogged[:10]
+        )
+        others = len(found.unlogged) - 10
+        summary += (
+            f"\n*Sessions not yet logged:* {total_unlogged}, the oldest on {short_date(oldest)}"
+            f" — {who}"
+            + (f" and {others} more staff" if others > 0 else "")
+            + ". `/ssp sessions @someone` lists them to log."
+        )
     return dict(
         text="The school's provision map",
         summary=f"*{escape_mrkdwn(found.covers)}*\n{summary}",

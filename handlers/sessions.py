@@ -29,6 +29,8 @@ from handlers.messages import (
     SESSION_CHANGE,
     SESSION_DELIVERED,
     SESSION_NOT_DELIVERED,
+    SESSIONS_NEWER,
+    SESSIONS_OLDER,
     session_message,
 )
 from handlers.toolkit import (
@@ -53,8 +55,8 @@ ABSENT_VIEW = "ssp_session_absent"
 NOT_DELIVERED_VIEW = "ssp_session_not_delivered"
 TITLE = "Log a session"
 NOTHING = (
-    "Nothing to log: every session of yours in the last four weeks is logged (or you run no "
-    "intervention groups). Thank you."
+    "Nothing to log: every session of yours is logged (or you run no intervention groups). "
+    "Thank you."
 )
 ONLY_SENDCO = "Only the SENDCo can log someone else's sessions. Try `/ssp sessions` for your own."
 
@@ -68,15 +70,21 @@ def register(app: App) -> None:
     app.action(_pattern(SESSION_CHANGE))(change)
     app.action(_pattern(SESSION_ABSENT))(open_absent)
     app.action(_pattern(SESSION_NOT_DELIVERED))(open_not_delivered)
+    app.action(SESSIONS_OLDER)(turn_page)
+    app.action(SESSIONS_NEWER)(turn_page)
     app.view(ABSENT_VIEW)(save_absent)
     app.view(NOT_DELIVERED_VIEW)(save_not_delivered)
 
 
 def _parse(value: str | None) -> tuple[int, str]:
     """(session id, surface) from a button's value "12:p34"; surface "p<prompt id>" (the DM)
-    or "s<staff id>" (`/ssp sessions`). Only hints: every id is checked against the viewer."""
+    or "s<staff id>.<page>" (`/ssp sessions`). Only hints: every id is checked against the
+    viewer."""
     session_id, _, surface = (value or "").partition(":")
-    return as_int(session_id), surface if re.fullmatch(r"[ps]\d+", surface or "") else ""
+    return as_int(session_id), surface if _SURFACE.fullmatch(surface or "") else ""
+
+
+_SURFACE = re.compile(r"p\d+|s\d+(?:\.\d{1,4})?")
 
 
 def _redrawn(
@@ -93,14 +101,41 @@ def _redrawn(
         if surface.startswith("p"):
             facts = session_log.in_prompt(session, viewer, as_int(surface[1:]), today)
         elif surface.startswith("s"):
+            staff, _, page = surface[1:].partition(".")
             facts = session_log.to_log(
-                session, viewer, as_int(surface[1:]), today, also_logged_today=True
-            )
+                session, viewer, as_int(staff), today, also_logged_today=True,
+                page=as_int(page) if page else 0,
+            )  # fmt: skip
         else:
             facts = None
     if facts is None:
         return None
     return session_message(facts, surface, editing=editing, notice=said)
+
+
+def turn_page(
+    ack: Ack,
+    action: dict,
+    body: dict,
+    context: BoltContext,
+    respond: Respond,
+    runtime: Runtime,
+    viewer: Viewer,
+    today: date,
+) -> None:
+    """ "Older sessions" / "Newer sessions" under `/ssp sessions`: the same list, another page,
+    for whoever may see it (the value names whose and which page: checked like any other)."""
+    ack()
+    surface = action.get("value") or ""
+    redrawn = (
+        _redrawn(runtime, viewer, today, surface)
+        if re.fullmatch(r"s\d+\.\d{1,4}", surface)
+        else None
+    )
+    if redrawn is None:
+        tell(body, context, ONLY_SENDCO)
+        return
+    respond(replace_original=True, **redrawn)
 
 
 def _refuse(body: dict, context: BoltContext) -> None:
@@ -312,7 +347,7 @@ def sessions_command(ask: Ask) -> dict:
         raise UserError(ONLY_SENDCO)
     if not facts.shown:
         return notice(NOTHING)
-    return {"response_type": "ephemeral", **session_message(facts, f"s{staff_id}")}
+    return {"response_type": "ephemeral", **session_message(facts, f"s{staff_id}.0")}
 
 
 SUBCOMMANDS = (
@@ -322,10 +357,11 @@ SUBCOMMANDS = (
         help=(
             Usage(
                 "`/ssp sessions` — the intervention sessions you run that are not yet logged "
-                "(the last four weeks): tap Delivered or Not delivered"
+                "(however old, newest first): tap Delivered or Not delivered"
             ),
             Usage(
-                "`/ssp sessions @someone` — log a colleague's sessions for them",
+                "`/ssp sessions @someone` — how many of a colleague's sessions are not yet "
+                "logged, and log them for them",
                 lambda viewer: viewer.is_sendco,
             ),
         ),

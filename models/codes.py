@@ -277,6 +277,10 @@ class PromptKind(enum.StrEnum):
     """The case holder's daily summary of new observations on the plans they hold."""
     SESSION_LOG = "session_log"
     """Someone who runs intervention groups asked, after the day's sessions, which happened."""
+    GROUP_RUNNER = "group_runner"
+    """A member of staff told they now run an intervention group (its name, days and time)."""
+    GROUP_RUNNER_LEFT = "group_runner_left"
+    """The SENDCo told that intervention groups have no runner: the one who ran them left."""
 
 
 class InvitationPurpose(enum.StrEnum):

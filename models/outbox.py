@@ -27,6 +27,8 @@ PROMPTED_BY_ACTION = frozenset(
         PromptKind.FAMILY_CONTRIBUTION,
         PromptKind.INVITATION_LOCKED,
         PromptKind.MEETING_REPLY,
+        PromptKind.GROUP_RUNNER,
+        PromptKind.GROUP_RUNNER_LEFT,
     }
 )
 PRIORITY_NOW = 0
@@ -75,6 +77,10 @@ class Prompt(Base):
     )
     # A case holder's request to hold a plan (the SENDCo's question, the case holder's answer).
     plan_request_id: Mapped[int | None] = mapped_column(ForeignKey("plan_requests.id"), index=True)
+    # The intervention group a GROUP_RUNNER message is about (its new runner told).
+    intervention_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("intervention_groups.id"), index=True
+    )
     dedupe_key: Mapped[str] = mapped_column(String(200))
     status: Mapped[PromptStatus] = mapped_column(
         str_enum(PromptStatus, "prompt_status"), default=PromptStatus.PENDING

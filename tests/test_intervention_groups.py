@@ -651,6 +651,13 @@ def test_when_the_database_is_down_the_new_group_form_stays_open(emulator, sessi
             engine.dispose()
     with sessions() as session:
         assert session.scalars(select(InterventionGroup)).all() == []
+        # Nor is the runner told of a group that was not made.
+        from models import Prompt, PromptKind
+
+        assert (
+            session.scalars(select(Prompt).where(Prompt.kind == PromptKind.GROUP_RUNNER)).all()
+            == []
+        )
 
 
 def test_the_sendco_changes_a_group_from_its_view(slack):
@@ -696,3 +703,190 @@ def test_leaving_ends_the_plan_row_and_a_name_is_shown_as_typed(slack):
     press(slack, "U0SENDCO", view, member["accessory"]["action_id"], member["accessory"]["value"])
     [row] = provisions(slack, "ben")
     assert (row.ended_on, row.ended_reason) == (TODAY, "Left the group")
+
+
+# --- the runner told; a runner who leaves ---------------------------------------------------------
+
+
+def runner_messages(slack, user: str) -> list[dict]:
+    from handlers.scheduler import wait_for_deliveries
+
+    wait_for_deliveries()
+    return [m for m in slack.emulator.messages_to(user) if "now run" in m["text"]]
+
+
+def runner_prompts(slack, kind=None) -> list:
+    from models import Prompt, PromptKind
+
+    with slack.sessions() as session:
+        return list(
+            session.scalars(
+                select(Prompt)
+                .where(Prompt.kind == (kind or PromptKind.GROUP_RUNNER))
+                .order_by(Prompt.id)
+            )
+        )
+
+
+NEW_GROUP = dict(staff="U0TA", days=["1", "3"], time="13:10", minutes="45", location="Room 4")
+
+
+def test_the_runner_is_told_once_which_group_they_now_run_and_when_never_its_pupils(slack):
+    form = open_plan(slack, "U0SENDCO", "group new")
+    good = dict(NEW_GROUP, library=slack.ids["talkabout"],
+                pupils=[slack.ids["ava"], slack.ids["dev"]])  # fmt: skip
+    assert submit(slack, "U0SENDCO", form, **good)["response_action"] == "update"
+    [told] = runner_messages(slack, "U0TA")
+    said = text_of(told)
+    assert "You now run the intervention group Talkabout, Year 9: Mon, Wed 13:10, 45 min, " in said
+    assert "45 min, first session Mon 23 Nov 2026, in Room 4." in said
+    # Slack keeps the DM: no pupil, nothing of their needs.
+    for name in ("Ava", "Dev", "Stone", "Ray"):
+        assert name not in json.dumps(told)
+    [open_button] = [b for b in told["blocks"][1]["elements"]]
+    assert open_button["text"]["text"] == "Open the group"
+    # The same form sent again makes nothing new, and tells nobody twice.
+    submit(slack, "U0SENDCO", open_plan(slack, "U0SENDCO", "group new"), **good)
+    assert len(runner_messages(slack, "U0TA")) == 1 and len(runner_prompts(slack)) == 1
+
+    # Sam opens the group from the message; a teacher who does not run it, clicking the same
+    # button (the payload forwarded), is told it can't be found and sees no pupil.
+    opened = len(slack.emulator.calls_to("views.open"))
+    reply = slack.sender.button("U0TA", open_button["action_id"], open_button["value"],
+                                message=told)  # fmt: skip
+    assert reply.status == 200
+    slack.emulator.wait_for(lambda calls: len(slack.emulator.calls_to("views.open")) > opened)
+    assert "Ava Stone" in modal_text(slack.emulator.open_views()[-1])
+    before = len(slack.emulator.calls_to("views.open"))
+    refused = slack.sender.button("U0LEE", open_button["action_id"], open_button["value"],
+                                  message=told)  # fmt: skip
+    assert refused.status == 200
+    from handlers.context import wait_for_background_work
+
+    wait_for_background_work()
+    assert len(slack.emulator.calls_to("views.open")) == before
+    words = json.dumps(refused.json() if refused.body else slack.emulator.responses_to("U0LEE"))
+    assert "couldn't find that group" in words and "Ava" not in words
+
+
+def edit_form(slack) -> dict:
+    view = open_group(slack, "U0SENDCO", "lexia_group")
+    press(slack, "U0SENDCO", view, "ssp_group_edit", str(slack.ids["lexia_group"]))
+    return slack.emulator.open_views()[-1]
+
+
+def test_a_new_runner_chosen_by_edit_is_told_once(slack):
+    form = edit_form(slack)
+    assert submit(slack, "U0SENDCO", form, minutes="40") is None  # the same runner: no message
+    assert runner_messages(slack, "U0TA") == []
+    form = edit_form(slack)
+    assert submit(slack, "U0SENDCO", form, staff="U0PRIYA") is None
+    # Changed again to the same runner (the form opened twice): she is told once.
+    assert submit(slack, "U0SENDCO", edit_form(slack), staff="U0PRIYA") is None
+    [told] = runner_messages(slack, "U0PRIYA")
+    said = text_of(told)
+    assert "You now run the intervention group Lexia, Year 9: Tue, Thu 08:40, 40 min." in said
+    assert "Ava" not in json.dumps(told) and "Cara" not in json.dumps(told)
+    assert runner_messages(slack, "U0TA") == []
+
+
+def test_a_slack_error_on_the_runners_message_is_retried_and_it_goes_once(slack, tick):
+    from models import PromptStatus
+
+    slack.emulator.fail_next("chat.postMessage", "internal_error", status=503)
+    form = open_plan(slack, "U0SENDCO", "group new")
+    submit(slack, "U0SENDCO", form, **dict(NEW_GROUP, library=slack.ids["talkabout"]))
+    assert runner_messages(slack, "U0TA") == []
+    [queued] = runner_prompts(slack)
+    assert (queued.status, queued.attempts) == (PromptStatus.PENDING, 1)
+    tick("2026-11-23T10:10:00+00:00")
+    tick("2026-11-23T11:10:00+00:00")
+    assert len(runner_messages(slack, "U0TA")) == 1
+    assert [p.status for p in runner_prompts(slack)] == [PromptStatus.SENT]
+
+
+def import_staff_without(slack, run_cli, tmp_path, *leaving: str) -> None:
+    from models import Staff
+
+    with slack.sessions() as session:
+        staying = session.scalars(
+            select(Staff).where(
+                Staff.school_id == slack.ids["school"],
+                Staff.id.not_in([slack.ids[key] for key in leaving]),
+            )
+        ).all()
+        rows = [f"{s.email},{s.first_name},{s.last_name}" for s in staying]
+    path = tmp_path / "staff.csv"
+    path.write_text("Email,First Name,Last Name\n" + "\n".join(rows) + "\n")
+    result = run_cli("import", "staff", str(path), "--school", "Brookside High")
+    assert result.code == 0, result
+
+
+def test_when_a_runner_leaves_the_sendco_is_told_and_no_session_message_goes_to_them(
+    slack, tick, run_cli, tmp_path, monkeypatch
+):
+    from datetime import UTC, datetime
+
+    from bot.services import session_log
+    from handlers.scheduler import wait_for_deliveries
+    from models import InterventionSession, Prompt, PromptKind, PromptStatus, School
+    from tests.test_plan_life import Monday
+
+    # Tuesday 09:30: the sweep has queued Sam's session DM; it has not gone yet.
+    with slack.sessions.begin() as session:
+        school = session.get(School, slack.ids["school"])
+        session_log.create_due_prompts(session, school, datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    [pending] = [
+        p
+        for p in runner_prompts(slack, PromptKind.SESSION_LOG)
+        if p.recipient_id == slack.ids["ta"]
+    ]
+    assert pending.status == PromptStatus.PENDING
+    # The roster import that day no longer lists Sam.
+    monkeypatch.setattr("bot.cli.date", Monday)
+    import_staff_without(slack, run_cli, tmp_path, "ta")
+
+    listed = text_of(slack.ask("U0SENDCO", "groups"))
+    assert "no runner: Sam Jones has left" in listed
+    assert "Talkabout" in listed and listed.count("has left") == 1
+    tick("2026-11-24T10:00:00+00:00")
+    tick("2026-11-26T10:00:00+00:00")  # Thursday's session too
+    wait_for_deliveries()
+    # No session message to someone who has left; the one pending is cancelled, not sent.
+    assert [m for m in slack.emulator.messages_to("U0TA") if "sessions" in m["text"].lower()] == []
+    with slack.sessions() as session:
+        assert session.get(Prompt, pending.id).status == PromptStatus.CANCELLED
+    # The SENDCo is told once: the group, when, who left; no pupil.
+    told = [
+        m for m in slack.emulator.messages_to("U0SENDCO") if "no longer has a runner" in m["text"]
+    ]
+    assert len(told) == 1
+    said = text_of(told[0])
+    assert "Lexia, Year 9 · Tue, Thu 08:40, 30 min" in said
+    assert "No runner: Sam Jones has left" in said
+    assert "Ava" not in json.dumps(told[0]) and "Cara" not in json.dumps(told[0])
+    assert told[0]["blocks"][1]["accessory"]["text"]["text"] == "Open"
+
+    # The SENDCo chooses Priya: she is told, takes Sam's sessions not yet logged, and the flag
+    # goes.
+    view = open_group(slack, "U0SENDCO", "lexia_group")
+    press(slack, "U0SENDCO", view, "ssp_group_edit", str(slack.ids["lexia_group"]))
+    form = slack.emulator.open_views()[-1]
+    assert submit(slack, "U0SENDCO", form, staff="U0PRIYA") is None
+    assert len(runner_messages(slack, "U0PRIYA")) == 1
+    with slack.sessions() as session:
+        owners = set(
+            session.scalars(
+                select(InterventionSession.staff_id).where(
+                    InterventionSession.group_id == slack.ids["lexia_group"],
+                    InterventionSession.status == SessionStatus.AWAITING,
+                )
+            )
+        )
+        assert owners == {slack.ids["priya"]}
+        assert (
+            session.scalar(select(Prompt).where(Prompt.kind == PromptKind.GROUP_RUNNER_LEFT)).status
+            == PromptStatus.SENT
+        )
+    assert "has left" not in text_of(slack.ask("U0SENDCO", "groups"))
+    assert "Lexia, Year 9" in text_of(slack.ask("U0PRIYA", "sessions"))

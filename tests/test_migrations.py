@@ -331,3 +331,52 @@ def test_prompts_get_their_references_from_the_keys_they_had_before_0009(empty_d
     }
     assert schema_differences(engine) == []
     engine.dispose()
+
+
+def test_0039_keeps_a_schools_sessions_and_their_prompts_and_foreign_keys_stay_on(empty_db_url):
+    # 0039 rebuilds `prompts` on SQLite (batch mode): a school's sessions refer to their
+    # prompts, and with foreign keys enforced the rebuild used to fail on the DROP.
+    engine = db.make_engine(empty_db_url)
+    command.upgrade(db.alembic_config(engine), "0038")
+    stamp = "'2026-11-23 09:00:00'"
+    with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO schools (id, name, timezone, pupil_display, created_at, "
+            "school_day_starts, school_day_ends, review_notice_school_days, "
+            "review_interval_school_days, qa_reviews, retention_years) VALUES (1, 'S', "
+            f"'Europe/London', 'name', {stamp}, '08:00', '16:00', 10, 60, 'every', 31)",
+            "INSERT INTO staff (id, school_id, email, first_name, last_name, is_active, "
+            f"created_at, updated_at) VALUES (1, 1, 'a@example.org', 'A', 'B', true, {stamp}, "
+            f"{stamp})",
+            "INSERT INTO provision_library (id, school_id, name, area_of_need, tier, is_active, "
+            f"created_at, updated_at) VALUES (1, 1, 'L', 'semh', 'targeted', true, {stamp}, "
+            f"{stamp})",
+            "INSERT INTO intervention_groups (id, school_id, library_id, name, staff_id, "
+            "weekdays, starts_at, minutes, starts_on, created_at) VALUES (1, 1, 1, 'G', 1, '1', "
+            f"'08:40:00', 30, '2026-11-23', {stamp})",
+            "INSERT INTO prompts (id, school_id, recipient_id, kind, dedupe_key, status, due_at, "
+            "attempts, created_at, priority) VALUES (1, 1, 1, 'session_log', 'k', 'sent', "
+            f"{stamp}, 1, {stamp}, 1)",
+            "INSERT INTO intervention_sessions (id, school_id, group_id, held_on, starts_at, "
+            "minutes, staff_id, status, prompt_id) VALUES (1, 1, 1, '2026-11-23', '08:40:00', "
+            "30, 1, 'awaiting', 1)",
+        ):
+            connection.exec_driver_sql(statement)
+    command.upgrade(db.alembic_config(engine), "head")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT id, prompt_id FROM intervention_sessions"
+        ).all() == [(1, 1)]
+        assert connection.exec_driver_sql("SELECT id, kind FROM prompts").all() == [
+            (1, "session_log")
+        ]
+    command.downgrade(db.alembic_config(engine), "0038")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT prompt_id FROM intervention_sessions").all() == [
+            (1,)
+        ]
+    if engine.dialect.name == "sqlite":
+        # The app's connections still enforce foreign keys.
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

@@ -930,3 +930,121 @@ def test_two_sweeps_at_once_send_each_session_prompt_exactly_once(
     sent = [m["metadata"]["event_payload"]["prompt_id"] for m in emulator.messages]
     assert len(sent) == len(set(sent))  # every prompt once, the others the sweep sent too
     assert sorted(i for i in sent if i in ids) == ids
+
+
+# --------------------------------------------------------------------- a group's runner told
+# A GROUP_RUNNER prompt (bot.services.groups: the member of staff made to run a group) goes
+# through the same outbox: the same crash and concurrency guarantees, its message rendered from
+# the group when it is sent.
+
+RUNNER_DAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def queue_runner_prompts(sessions: sessionmaker[Session], school: dict) -> list[int]:
+    """The SENDCo sets up three groups, run by Sam, Lee and Priya: one message each."""
+    from datetime import date as day
+    from datetime import time as clock_time
+
+    from bot.access import Viewer
+    from bot.services import groups
+    from tests import factories
+
+    with sessions.begin() as session:
+        home = session.get(School, school["school"])
+        item = factories.library_item(session, home, "Lexia")
+        sendco = Viewer.of(session.get(Staff, school["sendco"]))
+        for who in ("ta", "lee", "priya"):
+            groups.create(
+                session, sendco,
+                groups.GroupInput(
+                    library_id=item.id, name=f"Lexia {who}", staff_id=school[who], weekdays=[2],
+                    starts_at=clock_time(8, 40), minutes="30", location=None,
+                    starts_on=day(2026, 11, 24), ends_on=None,
+                ),
+                via="test", now=RUNNER_DAY, today=day(2026, 11, 23),
+            )  # fmt: skip
+        return list(
+            session.scalars(
+                select(Prompt.id).where(Prompt.kind == PromptKind.GROUP_RUNNER).order_by(Prompt.id)
+            )
+        )
+
+
+def test_a_runner_prompt_crashing_after_its_claim_is_sent_once_later(
+    sessions, school, emulator, client
+) -> None:
+    from handlers.messages import render_prompt
+
+    ids = queue_runner_prompts(sessions, school)
+    assert len(ids) == 3
+    crashes = iter([True])
+
+    def render_that_dies_once(session, prompt):
+        if next(crashes, False):
+            raise Crash
+        return render_prompt(session, prompt)
+
+    with pytest.raises(Crash):
+        deliver_due(sessions, client, now=RUNNER_DAY, render=render_that_dies_once)
+    assert emulator.messages == []
+    deliver_due(sessions, client, now=RUNNER_DAY + CLAIM_LEASE, render=render_that_dies_once)
+    deliver_due(sessions, client, now=RUNNER_DAY + 2 * CLAIM_LEASE, render=render_prompt)
+    assert sorted(m["metadata"]["event_payload"]["prompt_id"] for m in emulator.messages) == ids
+    assert all("You now run" in m["blocks"][0]["text"]["text"] for m in emulator.messages)
+    assert {load(sessions, i).status for i in ids} == {PromptStatus.SENT}
+
+
+def test_a_runner_prompt_whose_group_changed_hands_before_it_went_is_cancelled(
+    sessions, school, emulator, client
+) -> None:
+    from handlers.messages import render_prompt
+    from models import InterventionGroup
+
+    ids = queue_runner_prompts(sessions, school)
+    with sessions.begin() as session:
+        group = session.scalar(
+            select(InterventionGroup).where(InterventionGroup.name == "Lexia ta")
+        )
+        group.staff_id = school["slt"]  # changed again before Sam's message went
+    report = deliver_due(sessions, client, now=RUNNER_DAY, render=render_prompt)
+    assert len(report.cancelled) == 1 and len(emulator.messages) == 2
+    assert [load(sessions, i).status for i in ids] == [
+        PromptStatus.CANCELLED,
+        PromptStatus.SENT,
+        PromptStatus.SENT,
+    ]
+
+
+def test_two_senders_at_once_send_each_runner_prompt_exactly_once(
+    db_url, sessions, school, emulator
+) -> None:
+    if is_sqlite(db_url):
+        pytest.skip("SQLite has no row locks: run one sender at a time (bot.services.outbox)")
+    from handlers.messages import render_prompt
+
+    ids = queue_runner_prompts(sessions, school)
+    barrier, errors = threading.Barrier(2), []
+
+    def sender() -> None:
+        engine = db.make_engine(db_url)
+        try:
+            own_sessions = db.make_session_factory(engine)
+            client = make_client(emulator.bot_token, emulator.api_url)
+            barrier.wait()
+            deliver_due(own_sessions, client, now=RUNNER_DAY, render=render_prompt)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    sent = [m["metadata"]["event_payload"]["prompt_id"] for m in emulator.messages]
+    assert sorted(sent) == ids
+    assert {(load(sessions, i).status, load(sessions, i).attempts) for i in ids} == {
+        (PromptStatus.SENT, 1)
+    }

@@ -69,3 +69,46 @@ def test_a_leaver_from_the_sync_stops_their_prompts_and_the_sendco_is_asked(
         # The plan waits for the SENDCo, and is the one the message names.
         assert session.get(Plan, ids["plan"]).status == PlanStatus.ACTIVE
         assert [p.id for p in leavers_plans(session, school)] == [ids["plan"]]
+
+
+def test_a_group_runner_the_sync_marks_as_left_leaves_the_group_flagged_to_the_sendco(
+    graph, sessions, db_url, school
+):
+    from bot.access import Viewer
+    from bot.services import groups
+    from models import InterventionGroup, School
+    from tests import factories
+
+    token_ok(graph)
+    serve_everything(graph)
+    sync(sessions, db_url)
+    with sessions.begin() as session:
+        bea = session.scalars(select(Staff).where(Staff.first_name == "Bea")).one()
+        bea.set_roles({StaffRole.SENDCO})
+        cal = session.scalars(select(Staff).where(Staff.first_name == "Cal")).one()
+        home = session.get(School, school)
+        item = factories.library_item(session, home, "Lexia")
+        factories.group(session, home, item, cal, name="Lexia, Year 7", weekdays="2,4")
+        ids = {"bea": bea.id, "cal": cal.id}
+
+    token_ok(graph)
+    serve_changes(
+        graph,
+        users=[{"id": "u-cal", "accountEnabled": False}],  # a disabled account is a leaver
+        class_ids=[MATHS["id"], CLUB["id"]],
+    )
+    sync(sessions, db_url)
+
+    with sessions() as session:
+        (told,) = session.scalars(
+            select(Prompt).where(Prompt.kind == PromptKind.GROUP_RUNNER_LEFT)
+        ).all()
+        assert (told.recipient_id, told.status) == (ids["bea"], PromptStatus.PENDING)
+        viewer = Viewer.of(session.get(Staff, ids["bea"]))
+        [line] = groups.list_groups(session, viewer, NOW.date())
+        assert (line.name, line.runner_left, line.staff_name) == (
+            "Lexia, Year 7",
+            True,
+            "Cal Assistant",
+        )
+        assert session.scalar(select(InterventionGroup.staff_id)) == ids["cal"]

@@ -589,3 +589,137 @@ def test_a_group_is_not_a_pupil_list_for_anyone_else(slack, asked):
     assert told == set()
     with slack.sessions() as session:
         assert session.scalar(select(func.count()).select_from(InterventionGroup)) == 3
+
+
+# --- sessions older than the DM asks about --------------------------------------------------------
+
+
+def unlogged_in_sql(slack, staff_id: int) -> tuple[int, date]:
+    with slack.sessions() as session:
+        count, oldest = session.execute(
+            select(func.count(), func.min(InterventionSession.held_on)).where(
+                InterventionSession.staff_id == staff_id,
+                InterventionSession.status == SessionStatus.AWAITING,
+            )
+        ).one()
+    return count, oldest if isinstance(oldest, date) else date.fromisoformat(oldest)
+
+
+def test_unlogged_sessions_however_old_can_be_found_and_logged_a_page_at_a_time(slack, tick, clock):
+    from bot.slack_limits import problems_of
+
+    # Sam's Lexia has met every school day since 7 September; nobody logged any, and the DMs
+    # stopped asking about those more than four weeks old.
+    with slack.sessions.begin() as session:
+        school = session.get(School, slack.ids["school"])
+        item = factories.library_item(session, school, "Lexia")
+        ta = session.get(factories.Staff, slack.ids["ta"])
+        factories.group(
+            session, school, item, ta, session.get(factories.Pupil, slack.ids["ava"]),
+            name="Lexia, Year 9", weekdays="1,2,3,4,5", starts_on=date(2026, 9, 7),
+        )  # fmt: skip
+    tick("2026-11-23T15:00:00+00:00")
+    [dm] = session_dms(slack, "U0TA")
+    assert "Mon 7 Sep 2026" not in text_of(dm)  # the DM still asks about recent ones only
+    clock.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    unlogged, oldest = unlogged_in_sql(slack, slack.ids["ta"])
+    assert oldest == date(2026, 9, 7) and unlogged > 2 * session_log.SHOWN
+    pages = -(-unlogged // session_log.SHOWN)
+
+    listing = slack.ask("U0TA", "sessions")
+    said = text_of(listing)
+    assert f"You have {unlogged} sessions not yet logged, the oldest on Mon 7 Sep 2026." in said
+    assert f"Page 1 of {pages}" in said
+    assert problems_of(listing) == []
+    labels = [b["text"]["text"] for b in buttons_of(listing)]
+    assert labels.count("Delivered") == session_log.SHOWN
+    assert "Older sessions" in labels and "Newer sessions" not in labels
+    # Paging back to the oldest: each page within Slack's limits, the old ones dated.
+    page = listing
+    for number in range(2, pages + 1):
+        page = tap(slack, "U0TA", button(page, "Older sessions"))
+        assert f"Page {number} of {pages}" in text_of(page)
+        assert problems_of(page) == []
+    assert "Older sessions" not in [b["text"]["text"] for b in buttons_of(page)]
+    assert "Lexia, Year 9 (Mon 7 Sep 2026, 08:40, 11 weeks ago)" in text_of(page)
+    # The oldest is logged from there; the same page is redrawn, with it logged.
+    answer = tap(slack, "U0TA", button(page, "Delivered"))
+    first = min(sittings(slack), key=lambda s: s.held_on)
+    assert (first.held_on, first.status) == (date(2026, 9, 7), SessionStatus.DELIVERED)
+    assert f"Page {pages} of {pages}" in text_of(answer)
+    assert "Delivered — everyone there" in text_of(answer)
+    assert f"You have {unlogged - 1} sessions not yet logged" in text_of(answer)
+
+    # The SENDCo sees how many a colleague has, from `/ssp sessions @someone` and the map.
+    theirs = text_of(slack.ask("U0SENDCO", "sessions <@U0TA>"))
+    assert f"Sam Jones has {unlogged - 1} sessions not yet logged" in theirs
+    assert "Sam Jones's sessions not yet logged" in theirs
+    mapped = text_of(slack.ask("U0SENDCO", "provision"))
+    assert f"Sessions not yet logged: {unlogged - 1}, the oldest on Tue 8 Sep 2026" in mapped
+    assert f"@U0TA {unlogged - 1}. `/ssp sessions @someone` lists them" in mapped
+
+    # A teacher clicking Sam's "Older sessions" (a forwarded list) sees nothing of it; nor does
+    # a page button whose value is not a list.
+    before = len(slack.emulator.responses_to("U0LEE"))
+    refused = tap(slack, "U0LEE", button(listing, "Older sessions"))
+    assert (
+        refused["text"]
+        == "Only the SENDCo can log someone else's sessions. Try `/ssp sessions` for your own."
+    )
+    assert "Lexia" not in json.dumps(refused) and not refused.get("replace_original")
+    assert len(slack.emulator.responses_to("U0LEE")) == before + 1
+    forged = slack.click("U0TA", "ssp_sessions_older", "p1")
+    assert "Lexia" not in json.dumps(forged)
+    # A page past the last shows the last.
+    last = slack.click("U0TA", "ssp_sessions_older", f"s{slack.ids['ta']}.999")
+    assert f"Page {pages} of {pages}" in text_of(last)
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_when_the_database_is_down_a_page_of_old_sessions_is_answered_calmly(
+    emulator, sessions, db_url
+):
+    from sqlalchemy.engine import make_url
+
+    from bot import db
+    from handlers.context import wait_for_background_work
+    from tests.db_proxy import DbProxy
+    from tests.slack_harness import build_school
+
+    emulator.reset()
+    with sessions.begin() as session:
+        ids = build_school(session, emulator)
+        school = session.get(School, ids["school"])
+        item = factories.library_item(session, school, "Lexia")
+        ta = session.get(factories.Staff, ids["ta"])
+        factories.group(
+            session, school, item, ta, session.get(factories.Pupil, ids["ava"]),
+            weekdays="1,2,3,4,5", starts_on=date(2026, 9, 7),
+        )  # fmt: skip
+        delivery.materialise(session, school.id, load_calendar(session, school.id), MONDAY)
+    url = make_url(db_url)
+    with DbProxy((url.host or "127.0.0.1", url.port or 5432)) as proxy:
+        engine = db.make_engine(proxy.url(db_url))
+        slack = start_app(emulator, db.make_session_factory(engine))
+        slack.ids = ids
+        try:
+            listing = slack.ask("U0TA", "sessions")
+            assert "Page 1 of" in text_of(listing)
+            proxy.cut()
+            before = len(emulator.responses_to("U0TA"))
+            reply = slack.sender.button(
+                "U0TA", "ssp_sessions_older", button(listing, "Older sessions")["value"]
+            )
+            assert reply.status == 200
+            said = json.dumps(reply.json()) if reply.body else ""
+            if not said:
+                emulator.wait_for(lambda calls: len(emulator.responses_to("U0TA")) > before)
+                said = json.dumps(emulator.responses_to("U0TA")[-1])
+            assert "can't reach its database" in said
+            assert "Lexia" not in said
+        finally:
+            proxy.passes()
+            slack.server.stop()
+            wait_for_background_work()
+            engine.dispose()

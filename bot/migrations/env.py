@@ -22,6 +22,13 @@ def render_item(type_, obj, autogen_context):
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine") or make_engine(Settings.from_env().database_url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copying it, dropping it and renaming the copy; with
+            # foreign keys enforced, the DROP fails as soon as another table's rows refer to it
+            # (a school's sessions to their prompts). Off while migrating (set outside any
+            # transaction, where SQLite honours it), then every reference checked, then on.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -35,6 +42,12 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left rows referring to nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.services.calendar import SchoolCalendar
@@ -22,6 +23,7 @@ from models import (
     InterventionSession,
     SessionPupil,
     SessionStatus,
+    Staff,
 )
 
 
@@ -281,6 +283,18 @@ def materialise(
     return list(made)
 
 
+def catch_up(session: Session, school_id: int, calendar: SchoolCalendar, through: date) -> None:
+    """`materialise`, safe beside a concurrent sweep or a second reader doing the same: their
+    rows stand (the unique constraint on group and day), ours are undone, and what the caller
+    reads next is theirs. For anyone about to count delivery (the sweep, the review notes), so
+    the figures include every session due by `through` whether or not the sweep has run."""
+    try:
+        with session.begin_nested():
+            materialise(session, school_id, calendar, through)
+    except IntegrityError:
+        pass
+
+
 def _member_on(member: GroupMember, day: date) -> bool:
     return member.joined_on <= day and (member.left_on is None or day < member.left_on)
 
@@ -302,3 +316,26 @@ def by_group_pupil(
         since=since,
         until=until,
     )
+
+
+def unlogged_by_staff(session: Session, school_id: int, today: date) -> list[tuple]:
+    """Who has sessions not yet logged, however old (`/ssp sessions` lists them all; the DM
+    stops asking after four weeks): (staff id, name, Slack user id, how many, the oldest's
+    day), most first. One statement."""
+    rows = session.execute(
+        select(
+            Staff.id,
+            Staff.first_name + " " + Staff.last_name,
+            Staff.slack_user_id,
+            func.count(),
+            func.min(InterventionSession.held_on),
+        )
+        .join(Staff, Staff.id == InterventionSession.staff_id)
+        .where(
+            InterventionSession.school_id == school_id,
+            InterventionSession.status == SessionStatus.AWAITING,
+            InterventionSession.held_on <= today,
+        )
+        .group_by(Staff.id, Staff.first_name, Staff.last_name, Staff.slack_user_id)
+    ).all()
+    return sorted((tuple(r) for r in rows), key=lambda r: (-r[3], r[1]))

@@ -9,6 +9,13 @@ Who may do what (least privilege, decided from the verified viewer on every requ
   may already see, as `/ssp pupil` would find them);
 - add a pupil to a group from their plan: the plan's case holder or the SENDCo.
 
+Whoever is made to run a group (a new group, or a new runner by **Edit**) is told in one
+message through the outbox (GROUP_RUNNER): the group's name, days, time and place, never its
+pupils (Slack keeps DMs), with a button to open it that checks access afresh. When a runner
+leaves the staff list (import or Microsoft 365 sync), their groups read "no runner" in
+`/ssp groups`, the SENDCo is told (GROUP_RUNNER_LEFT), and their session DMs not yet sent are
+cancelled; the next runner the SENDCo chooses takes over the sessions they left unlogged.
+
 A pupil with an open plan is linked to a provision row of it (GroupMember.provision_id): an
 existing current row of the same library intervention, or a new one, so the plan says what they
 get and delivery is counted against it. Leaving ends that row ("what has been tried" survives).
@@ -19,23 +26,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from bot.access import Viewer, visible_pupils
 from bot.errors import UserError
-from bot.services import audit, delivery
+from bot.services import audit, delivery, outbox, review_schedule
 from models import (
     GroupMember,
     InterventionGroup,
+    InterventionSession,
     LibraryProvision,
     Plan,
     PlanProvision,
     PlanStatus,
+    Prompt,
+    PromptKind,
+    PromptStatus,
     Pupil,
+    SessionStatus,
     Staff,
     TimelineEntry,
     TimelineKind,
@@ -82,6 +94,8 @@ class GroupLine:
     pupils: int
     delivery: delivery.Delivery
     ended: bool
+    runner_left: bool = False
+    """Its runner has left the staff list: it has no runner until the SENDCo chooses one."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +221,7 @@ def _line(group, intervention: str, staff: Staff, pupils: int, figures, today) -
         pupils=pupils,
         delivery=figures.get(group.id, delivery.Delivery()),
         ended=not current(group, today),
+        runner_left=not staff.is_active,
     )
 
 
@@ -425,6 +440,7 @@ def create(
     session.flush()
     audit.record_by(session, viewer, action="create", via=via, now=now, detail="intervention group")
     _join(session, viewer, group, pupils, on=max(today, group.starts_on), via=via, now=now)
+    _tell_runner(session, group, staff, now=now, today=today)
     return group
 
 
@@ -446,12 +462,29 @@ def update(
         raise UserError(NOT_FOUND)
     values = _checked(session, viewer, form)
     library, staff = values.pop("library"), values.pop("staff")
+    before = group.staff
     group.name = values.pop("name") or group.name
     group.library_id, group.staff_id = library.id, staff.id
     for key, value in values.items():
         setattr(group, key, value)
     audit.record_by(session, viewer, action="change", via=via, now=now, detail="intervention group")
     session.flush()
+    if staff.id != before.id:
+        if not before.is_active:
+            # The runner who left can't log them: their sessions not yet logged pass to the
+            # new runner, to be asked about in their next DM (or found in `/ssp sessions`).
+            session.execute(
+                sql_update(InterventionSession)
+                .where(
+                    InterventionSession.school_id == viewer.school_id,
+                    InterventionSession.group_id == group.id,
+                    InterventionSession.staff_id == before.id,
+                    InterventionSession.status == SessionStatus.AWAITING,
+                )
+                .values(staff_id=staff.id, prompt_id=None)
+                .execution_options(synchronize_session=False)
+            )
+        _tell_runner(session, group, staff, now=now, today=today)
     return group
 
 
@@ -531,6 +564,133 @@ def pupils_left(session: Session, pupil_ids: Iterable[int], day: date) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount
+
+
+def runners_left(session: Session, school_id: int, leavers: Iterable[Staff], day: date) -> int:
+    """Staff the roster has marked as left who run current groups: those groups read "no
+    runner" in `/ssp groups` (GroupLine.runner_left), each active SENDCo is told in one message
+    (GROUP_RUNNER_LEFT), and the leavers' session DMs not yet sent are cancelled (the sender
+    would not send them to someone who has left either). Returns the groups left without a
+    runner. Three statements, however many leavers."""
+    ids = sorted(member.id for member in leavers if member.id is not None)
+    if not ids:
+        return 0
+    session.execute(
+        sql_update(Prompt)
+        .where(
+            Prompt.school_id == school_id,
+            Prompt.recipient_id.in_(ids),
+            Prompt.kind == PromptKind.SESSION_LOG,
+            Prompt.status == PromptStatus.PENDING,
+        )
+        .values(status=PromptStatus.CANCELLED, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    runners = sorted(
+        set(
+            session.scalars(
+                select(InterventionGroup.staff_id).where(
+                    InterventionGroup.school_id == school_id,
+                    InterventionGroup.staff_id.in_(ids),
+                    or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= day),
+                )
+            )
+        )
+    )
+    if not runners:
+        return 0
+    at = datetime.combine(day, time.min, tzinfo=UTC)
+    for sendco_id in review_schedule.sendcos(session, school_id):
+        outbox.enqueue(
+            session,
+            school_id=school_id,
+            recipient_id=sendco_id,
+            kind=PromptKind.GROUP_RUNNER_LEFT,
+            # One message per import that leaves groups without a runner.
+            dedupe_key=f"group_runner_left:staff={sendco_id}:on={day.isoformat()}:"
+            f"first={runners[0]}:n={len(runners)}",
+            due_at=at,
+            now=at,
+        )
+    return session.scalar(
+        select(func.count()).where(
+            InterventionGroup.school_id == school_id,
+            InterventionGroup.staff_id.in_(runners),
+            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= day),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RunnerNews:
+    """What a new runner is told: the group's name, days and time, place and dates."""
+
+    group_id: int
+    name: str
+    schedule: str
+    location: str | None
+    starts_on: date
+    ends_on: date | None
+
+
+def runner_news(session: Session, prompt: Prompt, today: date) -> RunnerNews | None:
+    """A GROUP_RUNNER message's group, as it stands; None once the recipient no longer runs it
+    (changed again before the message went) or it has ended: nothing to say."""
+    group = session.scalar(
+        select(InterventionGroup).where(
+            InterventionGroup.id == prompt.intervention_group_id,
+            InterventionGroup.school_id == prompt.school_id,
+        )
+    )
+    if group is None or group.staff_id != prompt.recipient_id or not current(group, today):
+        return None
+    return RunnerNews(
+        group_id=group.id,
+        name=group.name,
+        schedule=schedule_text(group.weekday_numbers, group.starts_at, group.minutes),
+        location=group.location,
+        starts_on=group.starts_on,
+        ends_on=group.ends_on,
+    )
+
+
+def without_runner(
+    session: Session, school_id: int, today: date
+) -> list[tuple[int, str, str, str]]:
+    """The school's current groups whose runner has left: (group id, name, schedule, the
+    runner's name). One statement."""
+    runner = aliased(Staff)
+    rows = session.execute(
+        select(InterventionGroup, runner.first_name + " " + runner.last_name)
+        .join(runner, runner.id == InterventionGroup.staff_id)
+        .where(
+            InterventionGroup.school_id == school_id,
+            runner.is_active.is_(False),
+            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= today),
+        )
+        .order_by(InterventionGroup.name, InterventionGroup.id)
+    ).all()
+    return [
+        (g.id, g.name, schedule_text(g.weekday_numbers, g.starts_at, g.minutes), name)
+        for g, name in rows
+    ]
+
+
+def _tell_runner(
+    session: Session, group: InterventionGroup, staff: Staff, *, now: datetime, today: date
+) -> None:
+    """One message to the member of staff now running the group (its renderer names the group
+    and when, never its pupils). Once per group, runner and day: a form sent twice tells once."""
+    outbox.enqueue(
+        session,
+        school_id=group.school_id,
+        recipient_id=staff.id,
+        kind=PromptKind.GROUP_RUNNER,
+        dedupe_key=f"group_runner:group={group.id}:staff={staff.id}:on={today.isoformat()}",
+        due_at=now,
+        now=now,
+        intervention_group_id=group.id,
+    )
 
 
 # --- membership --------------------------------------------------------------------------------

@@ -206,6 +206,7 @@ def enqueue(
     assignment_id: int | None = None,
     monitoring_request_id: int | None = None,
     plan_request_id: int | None = None,
+    intervention_group_id: int | None = None,
 ) -> Prompt:
     """The prompt for (school, dedupe_key), creating it pending if there is none.
 
@@ -239,6 +240,7 @@ def enqueue(
         assignment_id=assignment_id,
         monitoring_request_id=monitoring_request_id,
         plan_request_id=plan_request_id,
+        intervention_group_id=intervention_group_id,
         dedupe_key=dedupe_key,
         status=PromptStatus.PENDING,
         priority=priority_of(kind),

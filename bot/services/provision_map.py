@@ -12,6 +12,8 @@ How each figure is counted (README "The provision map" says the same to the SEND
 - groups: its groups, running or ended;
 - sessions planned / delivered: its groups' sessions due so far / logged as delivered, held in
   the period asked for (MapPeriod: this term, this school year — the default — or all time);
+- not yet logged: sessions due so far that nobody has logged, per member of staff, however old
+  (whatever the period);
 - cost: sessions delivered in the period × cost per session + pupils × cost per pupil, in pence;
 - progress: over the plan provision rows of that intervention with both an entry and an exit
   measure, per measure kind: how many (n measured) and the average of exit − entry;
@@ -35,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import impact
 from bot.services.calendar import SchoolCalendar
-from bot.services.delivery import Delivery
+from bot.services.delivery import Delivery, unlogged_by_staff
 from models import (
     BroadArea,
     Effectiveness,
@@ -112,7 +114,7 @@ def map_period(key: str, calendar: SchoolCalendar, today: date) -> MapPeriod:
 
 
 # The statements `provision_map` issues, whatever the school's size (tests hold it to this).
-MAP_STATEMENTS = 8
+MAP_STATEMENTS = 9
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,10 @@ class ProvisionMap:
     """Library items with no group and no plan provision row: not listed."""
     school_name: str = ""
     period: MapPeriod = ALL_TIME
+    unlogged: tuple[tuple, ...] = ()
+    """Who has sessions not yet logged, however old: (staff id, name, Slack user id, how many,
+    the oldest's day), most first (delivery.unlogged_by_staff). For the SENDCo's map in Slack,
+    not the export (governors get figures, not names)."""
 
     @property
     def covers(self) -> str:
@@ -438,6 +444,7 @@ def provision_map(
         ),
         unused=unused,
         period=period,
+        unlogged=tuple(unlogged_by_staff(session, school_id, today)),
     )
 
 

@@ -890,14 +890,21 @@ def _delivery(
     today: date,
 ) -> dict[int, Delivery]:
     """Each provision's delivery this cycle, by id, for those run through an intervention group
-    (one with no session yet this cycle: nothing planned). Two queries, however many."""
+    (one with no session yet this cycle: nothing planned). Every session due by today counts,
+    whether or not the morning sweep has made it a row yet (a review written at 10:00 after an
+    08:40 session, a school whose sweep has not run): they are made rows first, as the sweep
+    would. Bounded queries, however many provisions, pupils or groups."""
     ids = [p.id for p in provisions]
     if not ids:
         return {}
-    figures = delivery.by_provision(session, school_id, ids, since=since, until=today)
-    grouped = session.scalars(
-        select(GroupMember.provision_id).where(GroupMember.provision_id.in_(ids)).distinct()
+    grouped = set(
+        session.scalars(
+            select(GroupMember.provision_id).where(GroupMember.provision_id.in_(ids)).distinct()
+        )
     )
+    if grouped:
+        delivery.catch_up(session, school_id, load_calendar(session, school_id), today)
+    figures = delivery.by_provision(session, school_id, ids, since=since, until=today)
     return {key: figures.get(key, Delivery()) for key in {*figures, *grouped}}
 
 

@@ -402,6 +402,8 @@ def apply_staff(
     leavers = _mark_leavers(existing, listed, today, result)
     if leavers:
         result.plans_released = release_plans_of_leavers(session, school.id, leavers)
+        # Their intervention groups have no runner until the SENDCo chooses one.
+        groups.runners_left(session, school.id, leavers, today)
 
     if slack_ids:
         holders = {m.slack_user_id: m for m in existing.values() if m.slack_user_id}

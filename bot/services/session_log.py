@@ -16,12 +16,11 @@ verified request: a session id is only looked up among the viewer's school's ses
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.access import Viewer
@@ -41,9 +40,12 @@ from models import (
     Staff,
 )
 
-# How far back a session can still be logged (`/ssp sessions`) or caught up in a DM.
+# How far back the daily DM catches up sessions not yet asked about. Older ones are not asked
+# about again, but `/ssp sessions` lists every session not yet logged, however old, a page at a
+# time (the SENDCo's map and `/ssp sessions @someone` say how many each person has).
 LOOKBACK_DAYS = 28
-# At most this many sessions in one message (two blocks each; Slack allows 50 blocks).
+# At most this many sessions in one message (two blocks each; Slack allows 50 blocks): a DM
+# shows its latest SHOWN, `/ssp sessions` pages of SHOWN.
 SHOWN = 20
 OTHER_LENGTH = 200
 
@@ -80,13 +82,7 @@ def create_due_prompts(
     groups.close_ended(session, school.id, today)
     if not calendar.is_school_day(today):
         return 0
-    try:
-        # A concurrent sweep making the same rows: its rows stand (the unique constraint on
-        # group and day), ours are undone, and what follows reads theirs.
-        with session.begin_nested():
-            delivery.materialise(session, school.id, calendar, today)
-    except IntegrityError:
-        pass
+    delivery.catch_up(session, school.id, calendar, today)
     rows = session.execute(
         select(
             InterventionSession.id,
@@ -214,6 +210,15 @@ class Sessions:
     today: date
     shown: tuple[Shown, ...]
     more: int = 0
+    unlogged: int = 0
+    """`/ssp sessions`: every session of theirs not yet logged, up to today, however old."""
+    oldest: date | None = None
+    """The day of the oldest of those."""
+    page: int = 0
+    """`/ssp sessions`: 0 is the newest SHOWN, 1 the SHOWN before them, and so on."""
+    pages: int = 1
+    for_someone_else: bool = False
+    """The SENDCo looking at a colleague's sessions."""
 
 
 def asked(session: Session, prompt: Prompt, today: date) -> Sessions | None:
@@ -259,45 +264,72 @@ def to_log(
     today: date,
     *,
     also_logged_today: bool = False,
+    page: int = 0,
 ) -> Sessions | None:
-    """`/ssp sessions`: the sessions of `staff_id` not yet logged, from the last LOOKBACK_DAYS
-    up to those already over today; with `also_logged_today`, those logged today too (the list
-    redrawn after an answer keeps what was just logged, with "Change"). None when the viewer
-    may not see them (someone else's, unless the viewer is the SENDCo)."""
+    """`/ssp sessions`: the sessions of `staff_id` not yet logged, however old, up to those
+    already over today, a page of SHOWN at a time (page 0: the newest), oldest first within the
+    page; with how many are unlogged in all and the oldest's day. With `also_logged_today`,
+    those logged today too (the list redrawn after an answer keeps what was just logged, with
+    "Change", and so keeps its pages). None when the viewer may not see them (someone else's,
+    unless the viewer is the SENDCo). The same few statements, however many sessions."""
     if staff_id != viewer.staff_id and not viewer.is_sendco:
         return None
     staff = session.get(Staff, staff_id)
     if staff is None or staff.school_id != viewer.school_id:
         return None
-    open_ = InterventionSession.status == SessionStatus.AWAITING
+    awaiting = InterventionSession.status == SessionStatus.AWAITING
+    open_ = awaiting
     if also_logged_today:
         school = session.get(School, viewer.school_id)
         since = datetime.combine(today, time.min, tzinfo=ZoneInfo(school.timezone)).astimezone(UTC)
         open_ = open_ | (InterventionSession.logged_at >= since)
-    sittings = _load(
-        session,
-        select(InterventionSession).where(
-            InterventionSession.school_id == viewer.school_id,
-            InterventionSession.staff_id == staff_id,
-            InterventionSession.held_on >= today - timedelta(days=LOOKBACK_DAYS),
-            InterventionSession.held_on <= today,
-            open_,
-        ),
+    theirs = (
+        InterventionSession.school_id == viewer.school_id,
+        InterventionSession.staff_id == staff_id,
+        InterventionSession.held_on <= today,
     )
-    return _sessions(session, viewer.school_id, staff_id, today, sittings)
-
-
-def _load(session: Session, query) -> list[InterventionSession]:
-    return list(
-        session.scalars(
-            query.options(
-                selectinload(InterventionSession.group),
-                selectinload(InterventionSession.pupils).selectinload(SessionPupil.pupil),
-            ).order_by(
-                InterventionSession.held_on, InterventionSession.starts_at, InterventionSession.id
-            )
+    listed, unlogged, oldest = session.execute(
+        select(
+            func.count(),
+            func.sum(case((awaiting, 1), else_=0)),
+            func.min(case((awaiting, InterventionSession.held_on))),
+        ).where(*theirs, open_)
+    ).one()
+    pages = max(1, -(-listed // SHOWN))
+    page = min(max(page, 0), pages - 1)
+    newest_first = (
+        select(InterventionSession)
+        .where(*theirs, open_)
+        .order_by(
+            InterventionSession.held_on.desc(),
+            InterventionSession.starts_at.desc(),
+            InterventionSession.id.desc(),
         )
+        .offset(page * SHOWN)
+        .limit(SHOWN)
     )
+    sittings = _load(session, newest_first, ordered=False)[::-1]
+    found = _sessions(session, viewer.school_id, staff_id, today, sittings)
+    return replace(
+        found,
+        unlogged=unlogged or 0,
+        oldest=oldest,
+        page=page,
+        pages=pages,
+        for_someone_else=staff_id != viewer.staff_id,
+    )
+
+
+def _load(session: Session, query, *, ordered: bool = True) -> list[InterventionSession]:
+    query = query.options(
+        selectinload(InterventionSession.group),
+        selectinload(InterventionSession.pupils).selectinload(SessionPupil.pupil),
+    )
+    if ordered:
+        query = query.order_by(
+            InterventionSession.held_on, InterventionSession.starts_at, InterventionSession.id
+        )
+    return list(session.scalars(query))
 
 
 def _sessions(session: Session, school_id: int, staff_id: int, today: date, sittings) -> Sessions:

@@ -2,8 +2,8 @@
 download link keeps the period it was asked for, so the export covers what the map showed.
 Downgrading drops it (such links then export all time, as before).
 
-Revision ID: 0042
-Revises: 0038
+Revision ID: 0040
+Revises: 0039
 Create Date: 2026-12-06 07:20:00
 
 """
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0042"
-down_revision: str | Sequence[str] | None = "0038"
+revision: str = "0040"
+down_revision: str | Sequence[str] | None = "0039"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
