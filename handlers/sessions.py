@@ -76,12 +76,19 @@ def register(app: App) -> None:
     app.view(NOT_DELIVERED_VIEW)(save_not_delivered)
 
 
-def _parse(value: str | None) -> tuple[int, str]:
+def _parse(value: str | None, body: dict) -> tuple[int, str]:
     """(session id, surface) from a button's value "12:p34"; surface "p<prompt id>" (the DM)
     or "s<staff id>.<page>" (`/ssp sessions`). Only hints: every id is checked against the
-    viewer."""
+    viewer, and the surface against the message the button is in, as Slack reports it, since
+    the `/ssp sessions` list names pupils and may only ever replace an ephemeral message (a
+    forged "s…" in a button of the DM, which Slack keeps, must not write names into it)."""
     session_id, _, surface = (value or "").partition(":")
-    return as_int(session_id), surface if _SURFACE.fullmatch(surface or "") else ""
+    if not _SURFACE.fullmatch(surface or ""):
+        surface = ""
+    ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+    if surface.startswith("s") != ephemeral:
+        surface = ""
+    return as_int(session_id), surface
 
 
 _SURFACE = re.compile(r"p\d+|s\d+(?:\.\d{1,4})?")
@@ -130,6 +137,7 @@ def turn_page(
     redrawn = (
         _redrawn(runtime, viewer, today, surface)
         if re.fullmatch(r"s\d+\.\d{1,4}", surface)
+        and (body.get("container") or {}).get("is_ephemeral")
         else None
     )
     if redrawn is None:
@@ -155,7 +163,7 @@ def delivered(
 ) -> None:
     """One tap: delivered, everyone there."""
     ack()
-    session_id, surface = _parse(action.get("value"))
+    session_id, surface = _parse(action.get("value"), body)
     with runtime.unit_of_work() as session:
         sitting = session_log.log_delivered(
             session, viewer, session_id, via=VIA_BUTTON, now=runtime.now()
@@ -180,7 +188,7 @@ def change(
 ) -> None:
     """Shows a logged session's buttons again; nothing changes until one is tapped."""
     ack()
-    session_id, surface = _parse(action.get("value"))
+    session_id, surface = _parse(action.get("value"), body)
     with runtime.unit_of_work() as session:
         sitting = session_log.session_for(
             session, viewer, session_id, via=VIA_BUTTON, now=runtime.now()
@@ -203,7 +211,7 @@ def open_absent(
     viewer: Viewer,
 ) -> None:
     """ "Delivered, someone absent": a small form ticking who was away."""
-    session_id, surface = _parse(action.get("value"))
+    session_id, surface = _parse(action.get("value"), body)
     with runtime.unit_of_work() as session:
         sitting = session_log.session_for(
             session, viewer, session_id, via=VIA_BUTTON, now=runtime.now()
@@ -236,7 +244,7 @@ def open_not_delivered(
     viewer: Viewer,
 ) -> None:
     """ "Not delivered": why, from a short list (other: in a few words)."""
-    session_id, surface = _parse(action.get("value"))
+    session_id, surface = _parse(action.get("value"), body)
     with runtime.unit_of_work() as session:
         sitting = session_log.session_for(
             session, viewer, session_id, via=VIA_BUTTON, now=runtime.now()

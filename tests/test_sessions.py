@@ -489,6 +489,33 @@ def test_the_dm_names_no_pupil_whatever_the_display_and_the_private_list_does(sl
 # --- who may answer -----------------------------------------------------------------------------
 
 
+def test_a_forged_list_value_in_the_dm_never_writes_pupils_into_it(slack, asked):
+    """The `/ssp sessions` list names pupils and lives in an ephemeral message; the DM, which
+    Slack keeps, must never be replaced by it, whatever a button's value says."""
+    from handlers.sessions import SESSIONS_OLDER
+
+    dm = asked["sam"]
+    pressed = button(dm, "Delivered")
+    session_id = int(pressed["value"].split(":")[0])
+    forged = f"{session_id}:s{slack.ids['ta']}.0"
+    before = len(slack.emulator.responses_to("U0TA"))
+    reply = slack.sender.button("U0TA", pressed["action_id"], forged, message=dm)
+    assert reply.status == 200
+    slack.emulator.wait_for(
+        lambda _: any(s.id == session_id and s.status == SessionStatus.DELIVERED
+                      for s in sittings(slack))
+    )  # fmt: skip
+    paged = slack.sender.button("U0TA", SESSIONS_OLDER, f"s{slack.ids['ta']}.1", message=dm)
+    assert paged.status == 200
+    with pytest.raises(TimeoutError):  # the listeners go on after their answer: give them time
+        slack.emulator.wait_for(
+            lambda _: any("Ava" in json.dumps(r)
+                          for r in slack.emulator.responses_to("U0TA")[before:]),
+            timeout=2,
+        )  # fmt: skip
+    assert "Ava" not in json.dumps(stored(slack, dm))
+
+
 def test_nobody_but_the_runner_or_the_sendco_may_log_a_session(slack, asked):
     dm = asked["sam"]
     before = [(s.status, s.logged_by_id) for s in sittings(slack)]
