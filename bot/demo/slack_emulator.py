@@ -808,10 +808,12 @@ class SlackEmulator:
             self._hooks.clear()
             self._outage = None
 
-    def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 5.0) -> T:
+    def wait_for(self, predicate: Callable[[list[Call]], T], timeout: float = 20.0) -> T:
         """Polls until `predicate(calls)` is truthy, and returns that; TimeoutError after `timeout`.
 
-        For listeners that call Slack after the HTTP ack (lazy listeners, threads).
+        For listeners that call Slack after the HTTP ack (lazy listeners, threads). The default
+        is generous because only a failure waits it out: a loaded two-core CI machine once ran
+        a 5 s wait out on a listener that was merely slow.
         """
         deadline = time.monotonic() + timeout
         while True:
