@@ -16,7 +16,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.services import agreements, closure, family, meeting, observations
+from bot.services import agreements, closure, family, groups, meeting, observations, outbox
 from handlers.messages import kinds_with_messages
 from handlers.scheduler import wait_for_deliveries
 from handlers.slack_api import slack_id_for, staff_for_slack_user
@@ -316,10 +316,29 @@ def test_every_kind_of_prompt_with_hostile_names_and_long_answers_is_taken(slack
         school = session.get(School, slack.ids["school"])
         item = factories.library_item(session, school, hostile_name("Lexia")[:200])
         lee = session.get(Staff, slack.ids["lee"])
-        factories.group(
+        lexia = factories.group(
             session, school, item, lee, *(session.get(Pupil, slack.ids[p]) for p in PUPILS),
             name=(f"Lexia {HOSTILE} " + LONG)[:200], weekdays="3", starts_on=date(2026, 11, 25),
         )  # fmt: skip
+        # Lee has just been made its runner: he is told which group and when (as the group
+        # form's save queues it).
+        outbox.enqueue(
+            session, school_id=school.id, recipient_id=lee.id, kind=PromptKind.GROUP_RUNNER,
+            dedupe_key=f"group_runner:group={lexia.id}", due_at=clock.now, now=clock.now,
+            intervention_group_id=lexia.id,
+        )  # fmt: skip
+        # And Max, who ran another group, has left the staff list: the SENDCo is told.
+        max_ = Staff(school_id=school.id, email="max.left@brookside.example.org",
+                     first_name=hostile_name("Max"), last_name=hostile_name("Left"))  # fmt: skip
+        max_.set_roles({StaffRole.TEACHER})
+        session.add(max_)
+        session.flush()
+        factories.group(
+            session, school, item, max_, session.get(Pupil, slack.ids["ava"]),
+            name=(f"Toe by Toe {HOSTILE} " + LONG)[:200],
+        )  # fmt: skip
+        max_.is_active = False
+        groups.runners_left(session, school.id, [max_], date(2026, 11, 24))
     tick("2026-11-25T10:00:00+00:00")
 
     sent = sent_prompts(slack)

@@ -527,6 +527,7 @@ def test_a_runners_weeks_of_unlogged_sessions_list_within_a_message(slack, sessi
     assert held(slack, date(2026, 11, 2)) - held(slack, date(2026, 11, 2), True) >= 32
     reply = slack.ask("U0TA", "sessions")
     assert len(reply["blocks"]) <= 50  # and the emulator took it
-    assert "12 earlier session(s) not shown" in text_of(reply)
+    assert "You have 32 sessions not yet logged" in text_of(reply)  # 20 shown, then a page
+    assert "Older sessions" in [b["text"]["text"] for b in buttons_of(reply)]
     ids = action_ids(reply)
     assert ids and len(ids) == len(set(ids))

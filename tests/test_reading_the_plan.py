@@ -370,7 +370,23 @@ def test_existing_profile_text_stays_the_pupils_likes_and_admire_starts_empty(tm
     config = db.alembic_config(engine)
     before = ScriptDirectory.from_config(config).get_revision("0020").down_revision
     command.upgrade(config, before)
-    with sqlite3.connect(path) as raw:  # no foreign keys: one profile row is all this needs
+    with sqlite3.connect(path) as raw:  # a profile row, and the plan it belongs to
+        now = "'2026-01-05 09:00:00'"
+        raw.execute(
+            f"INSERT INTO schools (id, name, timezone, pupil_display, created_at) "
+            f"VALUES (1, 'Brookside High', 'Europe/London', 'name', {now})"
+        )
+        raw.execute(
+            "INSERT INTO pupils (id, school_id, upn, first_name, last_name, date_of_birth, "
+            "year_group, taught_in_year_group, sen_stage, eal, pupil_premium, child_in_care, "
+            "young_carer, medical_need, is_active, created_at, updated_at) VALUES (1, 1, "
+            f"'A820123456001', 'Ava', 'Stone', '2012-03-04', 9, 9, 'K', 0, 0, 0, 0, 0, 1, {now}, "
+            f"{now})"
+        )
+        raw.execute(
+            "INSERT INTO plans (id, school_id, pupil_id, cycle_number, status, created_at, "
+            f"updated_at, version) VALUES (1, 1, 1, 1, 'active', {now}, {now}, 1)"
+        )
         raw.execute(
             "INSERT INTO plan_voices (plan_id, strengths_and_likes) VALUES (1, 'Drawing dragons')"
         )
