@@ -23,17 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine, event, select  # noqa: E402
 
-from bench.common import add_postgres_option, databases  # noqa: E402
+from bench.common import add_postgres_option, databases, serve_bot  # noqa: E402
 from bot import db  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from bot.demo.school import create_demo_school  # noqa: E402
 from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
-from bot.demo.slack_sender import SlackSender  # noqa: E402
-from handlers.app import create_app  # noqa: E402
-from handlers.server import HttpServer, link_workspace  # noqa: E402
 from models import Staff, StaffRole  # noqa: E402
-
-SECRET = "bench-secret"
 
 
 def main() -> None:
@@ -69,16 +63,7 @@ def measure(label: str, engine: Engine, pupils: int, runs: int) -> None:
     statements = []
     with SlackEmulator() as slack:
         slack.add_user(sendco_slack, email=email)
-        settings = Settings(
-            database_url=engine.url.render_as_string(hide_password=False),
-            slack_bot_token=slack.bot_token,
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-        )
-        app = create_app(settings, session_factory=sessions)
-        link_workspace(app, sessions)
-        server = HttpServer(app).start()
-        sender = SlackSender(server.url, SECRET, slack)
+        server, sender = serve_bot(engine, sessions, slack)
         timings = []
         counting = {"on": False}
 

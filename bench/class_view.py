@@ -26,14 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine, event, func, select  # noqa: E402
 
-from bench.common import add_postgres_option, databases  # noqa: E402
+from bench.common import add_postgres_option, databases, serve_bot  # noqa: E402
 from bot import db  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from bot.demo.school import create_demo_school  # noqa: E402
 from bot.demo.slack_emulator import SlackEmulator  # noqa: E402
-from bot.demo.slack_sender import SlackSender  # noqa: E402
-from handlers.app import create_app  # noqa: E402
-from handlers.server import HttpServer, link_workspace  # noqa: E402
 from models import (  # noqa: E402
     Plan,
     PlanStatus,
@@ -42,8 +38,6 @@ from models import (  # noqa: E402
     TeachingGroupPupil,
     TeachingGroupTeacher,
 )
-
-SECRET = "bench-secret"
 
 
 def main() -> None:
@@ -74,16 +68,7 @@ def measure(label: str, engine: Engine, pupils: int, runs: int) -> None:
         session.commit()
     with SlackEmulator() as slack:
         slack.add_user(user, email=email)
-        settings = Settings(
-            database_url=engine.url.render_as_string(hide_password=False),
-            slack_bot_token=slack.bot_token,
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url,
-        )
-        app = create_app(settings, session_factory=sessions)
-        link_workspace(app, sessions)
-        server = HttpServer(app).start()
-        sender = SlackSender(server.url, SECRET, slack)
+        server, sender = serve_bot(engine, sessions, slack)
         for typed, listed in (("class", "-"), (f"class {code}", str(with_plan))):
             statements, timings = _time(engine, slack, sender, user, typed, runs)
             timings.sort()

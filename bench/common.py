@@ -29,6 +29,11 @@ from sqlalchemy.orm import Session
 
 import handlers.scheduler
 from bot import db
+from bot.config import Settings
+from bot.demo.slack_emulator import SlackEmulator
+from bot.demo.slack_sender import SlackSender
+from handlers.app import create_app
+from handlers.server import HttpServer, link_workspace
 from models import Plan, PlanStatus, Pupil, SenStage
 
 # A fresh, migrated database, disposed of (and dropped, on PostgreSQL) when the block ends.
@@ -39,6 +44,24 @@ CLAIM_PREFIX = "SELECT prompts.id, prompts.attempts, prompts.next_attempt_at"
 
 
 # --- the databases --------------------------------------------------------------------------
+
+# The signing secret the benchmarks' bot and their Slack sender share.
+SECRET = "bench-secret"
+
+
+def serve_bot(engine: Engine, sessions, slack: SlackEmulator) -> tuple[HttpServer, SlackSender]:
+    """The bot's HTTP app on the benchmark's database, calling the emulator `slack`, and a
+    sender that signs requests to it as Slack would. The caller stops the server."""
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.api_url,
+    )
+    app = create_app(settings, session_factory=sessions)
+    link_workspace(app, sessions)
+    server = HttpServer(app).start()
+    return server, SlackSender(server.url, SECRET, slack)
 
 
 def add_postgres_option(parser: argparse.ArgumentParser) -> None:
