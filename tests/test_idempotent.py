@@ -319,7 +319,7 @@ def test_send_for_quality_assurance_clicked_twice_at_once_sends_once(slack, raci
 
 
 def test_a_click_kept_waiting_by_someone_elses_change_is_told_so_not_that_the_database_is_down(
-    slack,
+    slack, real_request_limits
 ):
     """A request waits at most its lock timeout for a row someone else is changing; then the
     person is told that, and that nothing was changed, not that the database is away."""
