@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.access import Viewer
@@ -167,23 +167,17 @@ def transfer_leavers(
     here, not by role middleware, so that a click by anyone else (a teacher, another school's
     staff) is refused and audited."""
     now = runtime.now()
-    prompt_id = as_int(action.get("value"))
     refused: UserError | None = None
-    with runtime.unit_of_work() as session:
-        try:
-            closure.leavers_of(session, viewer, prompt_id)
-        except closure.ClosureRefused as refusal:
-            audit.record_refusal(
-                session, viewer, via=LEAVERS_VIA, now=now, detail="transfer records refused"
-            )
-            refused = refusal
-    if refused is not None:  # raised before the ack, once the refusal's audit row is kept
-        raise refused
-    ack()
     made: list[tuple[str, dict]] = []
     try:
         with runtime.unit_of_work() as session:
-            prompt, plans = closure.leavers_of(session, viewer, prompt_id)
+            try:
+                prompt, plans = closure.leavers_of(session, viewer, as_int(action.get("value")))
+            except closure.ClosureRefused as refusal:
+                audit.record_refusal(
+                    session, viewer, via=LEAVERS_VIA, now=now, detail="transfer records refused"
+                )
+                refused, plans = refusal, []
             for plan in plans:
                 plan, _ = evidence.prepare(
                     session, viewer, plan.pupil_id, transfer=True, now=now, via=LEAVERS_VIA
@@ -199,6 +193,8 @@ def transfer_leavers(
         log.warning("the transfer records' links were not shown: %s", failed.code)
         respond(response_type="ephemeral", replace_original=False, text=TRANSFER_NOT_SHOWN)
         return
+    if refused is not None:  # once the refusal's audit row is kept
+        raise refused
     if not made:
         respond(
             response_type="ephemeral",
@@ -243,13 +239,11 @@ def _show_links(respond, runtime: Runtime, made: list[tuple[str, dict]]) -> None
             f"{MAX_DOWNLOADS} downloads each; `/ssp export <pupil> --transfer` makes new ones."
         ),
     )
-    # Bolt's own respond, without toolkit.CheckedRespond's apology: the one said when Slack
-    # refuses these is TRANSFER_NOT_SHOWN.
-    send = respond
-    if isinstance(respond, Respond):
-        send = lambda **kw: Respond.__call__(respond, **kw)  # noqa: E731 - one line, one use
     try:
-        answer = send(response_type="ephemeral", replace_original=False, **reply)
+        # No CheckedRespond apology: the one said when Slack refuses these is TRANSFER_NOT_SHOWN.
+        answer = respond(
+            response_type="ephemeral", replace_original=False, apologise=False, **reply
+        )
     except OSError as error:
         raise NotShown(type(error).__name__) from None
     if answer.status_code != 200:

@@ -482,11 +482,12 @@ def _safe_code(code: Any) -> str:
 class CheckedRespond(Respond):
     """Bolt's `respond`, which also reads the response URL's answer: Slack refuses a message it
     finds invalid with HTTP 400 and a word (`invalid_blocks`, `no_text`…), and the person would
-    otherwise be left with nothing. Then they are told so in a short plain message."""
+    otherwise be left with nothing. Then they are told so in a short plain message, unless the
+    caller has its own words for that (`apologise=False`) and reads the answer itself."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
+    def __call__(self, *args: Any, apologise: bool = True, **kwargs: Any) -> WebhookResponse:
         response = super().__call__(*args, **kwargs)
-        if response.status_code != 200:
+        if response.status_code != 200 and apologise:
             apology = slack_refused(
                 response.body if response.status_code < 500 else None, "a response URL reply"
             )
