@@ -150,6 +150,11 @@ def may_change_members(viewer: Viewer, group: InterventionGroup) -> bool:
     return viewer.is_sendco or group.staff_id == viewer.staff_id
 
 
+def _running_on(day: date):
+    """In SQL: the group's last day, if it has one, is `day` or later."""
+    return or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= day)
+
+
 def current(group: InterventionGroup, today: date) -> bool:
     """Still open to change: not ended (a group ended today has had its last day)."""
     return group.ends_on is None or group.ends_on > today
@@ -184,7 +189,7 @@ def list_groups(session: Session, viewer: Viewer, today: date) -> list[GroupLine
         .where(
             *_visible(viewer),
             # Ended today: still listed (today was its last day), marked as ended.
-            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= today),
+            _running_on(today),
         )
         .order_by(InterventionGroup.name, InterventionGroup.id)
     ).all()
@@ -592,7 +597,7 @@ def runners_left(session: Session, school_id: int, leavers: Iterable[Staff], day
                 select(InterventionGroup.staff_id).where(
                     InterventionGroup.school_id == school_id,
                     InterventionGroup.staff_id.in_(ids),
-                    or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= day),
+                    _running_on(day),
                 )
             )
         )
@@ -616,7 +621,7 @@ def runners_left(session: Session, school_id: int, leavers: Iterable[Staff], day
         select(func.count()).where(
             InterventionGroup.school_id == school_id,
             InterventionGroup.staff_id.in_(runners),
-            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= day),
+            _running_on(day),
         )
     )
 
@@ -666,7 +671,7 @@ def without_runner(
         .where(
             InterventionGroup.school_id == school_id,
             runner.is_active.is_(False),
-            or_(InterventionGroup.ends_on.is_(None), InterventionGroup.ends_on >= today),
+            _running_on(today),
         )
         .order_by(InterventionGroup.name, InterventionGroup.id)
     ).all()
